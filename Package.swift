@@ -1,0 +1,93 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "FinanceHub",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "financehub", targets: ["financehub"]),
+        .library(name: "FinanceCore", targets: ["FinanceCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(
+            url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
+    ],
+    targets: [
+        // Pure domain: no NIO, no database, no HTTP.
+        .target(name: "FinanceCore"),
+        // Repository protocols, the in-memory store and the ingest pipeline.
+        .target(
+            name: "FinanceStorage",
+            dependencies: [
+                "FinanceCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+        .target(
+            name: "FinanceStorageSQLite",
+            dependencies: [
+                "FinanceCore", "FinanceStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .target(
+            name: "FinanceStoragePostgres",
+            dependencies: [
+                "FinanceCore", "FinanceStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "FinanceProviders",
+            dependencies: [
+                "FinanceCore", "FinanceStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .target(
+            name: "FinanceServer",
+            dependencies: [
+                "FinanceCore", "FinanceStorage", "FinanceProviders",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")]),
+        // The command line (serve, migrate, import, indicators, bench...): the only target that picks a storage driver.
+        .target(
+            name: "FinanceCLI",
+            dependencies: [
+                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceStoragePostgres",
+                "FinanceProviders", "FinanceServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "financehub", dependencies: ["FinanceCLI"]),
+        .testTarget(
+            name: "FinanceCoreTests",
+            dependencies: ["FinanceCore"],
+            resources: [.copy("../Fixtures")]),
+        .testTarget(
+            name: "FinanceStorageTests",
+            dependencies: [
+                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceStoragePostgres",
+            ]),
+        .testTarget(
+            name: "FinanceServerTests",
+            dependencies: [
+                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceServer", "FinanceProviders",
+                "FinanceCLI", "FinanceStoragePostgres",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
+    ]
+)

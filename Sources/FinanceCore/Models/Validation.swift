@@ -1,0 +1,115 @@
+/// One problem with one item of an input batch; `index` is nil for problems with the batch as a whole.
+public struct ValidationIssue: Hashable, Sendable, Error {
+    public var index: Int?
+    public var field: String
+    public var detail: String
+
+    public init(index: Int?, field: String, detail: String) {
+        self.index = index
+        self.field = field
+        self.detail = detail
+    }
+
+    /// The JSON pointer of the offending value, for example `/3/high`.
+    public var pointer: String {
+        guard let index = self.index else { return field.isEmpty ? "" : "/\(field)" }
+        return field.isEmpty ? "/\(index)" : "/\(index)/\(field)"
+    }
+}
+
+/// A rejected input: every issue found, so a client can fix them all at once.
+public struct ValidationError: Error, Sendable, Equatable {
+    public var issues: [ValidationIssue]
+    public init(_ issues: [ValidationIssue]) { self.issues = issues }
+    public init(field: String, detail: String) { self.issues = [ValidationIssue(index: nil, field: field, detail: detail)] }
+}
+
+/// The rules every ingested bar and tick must satisfy.
+public enum Validation {
+    /// The most items one batch may hold.
+    public static let maxBatchItems = 10_000
+
+    /// Appends the rule violations of `bar` (at `index`) to `issues`.
+    public static func check(_ bar: Bar, index: Int?, into issues: inout [ValidationIssue]) {
+        let fields: [(String, Double)] = [
+            ("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close), ("volume", bar.volume),
+        ]
+        var finite = true
+        for (name, value) in fields where !value.isFinite {
+            issues.append(ValidationIssue(index: index, field: name, detail: "\(name) must be a finite number"))
+            finite = false
+        }
+        guard finite else { return }
+        if bar.high < bar.low {
+            issues.append(ValidationIssue(index: index, field: "high", detail: "high (\(bar.high)) is below low (\(bar.low))"))
+        }
+        if bar.high < bar.open || bar.high < bar.close {
+            issues.append(
+                ValidationIssue(
+                    index: index, field: "high", detail: "high (\(bar.high)) is below open (\(bar.open)) or close (\(bar.close))"))
+        }
+        if bar.low > bar.open || bar.low > bar.close {
+            issues.append(
+                ValidationIssue(
+                    index: index, field: "low", detail: "low (\(bar.low)) is above open (\(bar.open)) or close (\(bar.close))"))
+        }
+        if bar.volume < 0 {
+            issues.append(ValidationIssue(index: index, field: "volume", detail: "volume (\(bar.volume)) is negative"))
+        }
+        if bar.open <= 0 || bar.low <= 0 {
+            // Prices must be positive: a zero or negative price is a data error in every market we carry.
+            issues.append(ValidationIssue(index: index, field: bar.low <= 0 ? "low" : "open", detail: "prices must be positive"))
+        }
+    }
+
+    /// Appends the rule violations of `tick` (at `index`) to `issues`.
+    public static func check(_ tick: Tick, index: Int?, into issues: inout [ValidationIssue]) {
+        if !tick.price.isFinite || tick.price <= 0 {
+            issues.append(ValidationIssue(index: index, field: "price", detail: "price must be a finite positive number"))
+        }
+        let optionals: [(String, Double?)] = [
+            ("size", tick.size), ("bid", tick.bid), ("ask", tick.ask), ("bidSize", tick.bidSize), ("askSize", tick.askSize),
+        ]
+        for (name, value) in optionals {
+            guard let value else { continue }
+            if !value.isFinite || value < 0 {
+                issues.append(ValidationIssue(index: index, field: name, detail: "\(name) must be a finite number ≥ 0"))
+            }
+        }
+        if let bid = tick.bid, let ask = tick.ask, bid.isFinite, ask.isFinite, bid > ask {
+            issues.append(ValidationIssue(index: index, field: "bid", detail: "bid (\(bid)) is above ask (\(ask))"))
+        }
+    }
+
+    /// Stamps `ts` as a bar of `interval` would be: 00:00 UTC of its date for daily or longer bars.
+    public static func stamp(_ ts: Int64, interval: Interval) -> Int64 {
+        interval.isDailyOrLonger ? Interval.day1.bucketStart(ts) : ts
+    }
+
+    /// Sorts bars by time and reports items that share a time with different values; identical
+    /// duplicates collapse into one.
+    public static func sortAndDeduplicate(_ bars: [Bar], indices: [Int]? = nil) -> Result<[Bar], ValidationError> {
+        var order = Array(bars.indices)
+        order.sort { bars[$0].ts < bars[$1].ts || (bars[$0].ts == bars[$1].ts && $0 < $1) }
+        var out: [Bar] = []
+        out.reserveCapacity(bars.count)
+        var issues: [ValidationIssue] = []
+        var previous = -1
+        for i in order {
+            if previous >= 0, bars[previous].ts == bars[i].ts {
+                if bars[previous] != bars[i] {
+                    let original = indices?[i] ?? i
+                    let first = indices?[previous] ?? previous
+                    issues.append(
+                        ValidationIssue(
+                            index: original, field: "ts",
+                            detail: "duplicate time \(bars[i].ts) with different values (first at index \(first))"))
+                }
+                continue
+            }
+            out.append(bars[i])
+            previous = i
+        }
+        return issues.isEmpty ? .success(out) : .failure(ValidationError(issues))
+    }
+}

@@ -1,0 +1,54 @@
+import XCTest
+
+@testable import FinanceCore
+
+final class ModelsTests: XCTestCase {
+    func testTimeRule() {
+        XCTAssertEqual(Timestamp.parse("1700000000"), 1_700_000_000_000)
+        XCTAssertEqual(Timestamp.parse("1700000000123"), 1_700_000_000_123)
+        XCTAssertEqual(Timestamp.parse("2024-01-02"), 1_704_153_600_000)
+        XCTAssertEqual(Timestamp.parse("2024-01-02T03:04:05"), 1_704_153_600_000 + 11_045_000)
+        XCTAssertEqual(Timestamp.parse("2024-01-02T03:04:05.5Z"), 1_704_153_600_000 + 11_045_500)
+        XCTAssertEqual(Timestamp.parse("2024-01-02T03:04:05+01:00"), 1_704_153_600_000 + 7_445_000)
+        XCTAssertNil(Timestamp.parse("2024-02-30"))
+        XCTAssertNil(Timestamp.parse("yesterday"))
+        XCTAssertEqual(Timestamp.iso8601(1_704_153_600_000 + 11_045_500), "2024-01-02T03:04:05.500Z")
+    }
+
+    func testSymbols() {
+        XCTAssertEqual(Symbol.normalize("brk.b"), "BRK.B")
+        XCTAssertEqual(Symbol.normalize("^gspc"), "^GSPC")
+        XCTAssertNil(Symbol.normalize(""))
+        XCTAssertNil(Symbol.normalize("A B"))
+        XCTAssertNil(Symbol.normalize(String(repeating: "A", count: 33)))
+    }
+
+    func testIntervalBuckets() {
+        let ts = Timestamp.parse("2024-03-13T10:17:00Z")!  // a Wednesday
+        XCTAssertEqual(Interval.minute5.bucketStart(ts), Timestamp.parse("2024-03-13T10:15:00Z"))
+        XCTAssertEqual(Interval.hour4.bucketStart(ts), Timestamp.parse("2024-03-13T08:00:00Z"))
+        XCTAssertEqual(Interval.week1.bucketStart(ts), Timestamp.parse("2024-03-11"))
+        XCTAssertEqual(Interval.month1.bucketStart(ts), Timestamp.parse("2024-03-01"))
+        XCTAssertEqual(Interval.month1.nextBucketStart(after: Timestamp.parse("2024-12-01")!), Timestamp.parse("2025-01-01"))
+        XCTAssertTrue(Interval.minute1.divides(.month1))
+        XCTAssertFalse(Interval.week1.divides(.month1))
+        XCTAssertEqual(Interval("4h"), .hour4)
+        XCTAssertNil(Interval("2m"))
+    }
+
+    func testBucketing() {
+        let bars = (0..<10).map { i in
+            Bar(ts: Int64(i) * 60_000, open: Double(i), high: Double(i) + 1, low: Double(i) - 0.5, close: Double(i) + 0.5, volume: 1)
+        }
+        let out = Bucketing.aggregate(bars, into: .minute5)
+        XCTAssertEqual(out.count, 2)
+        XCTAssertEqual(out[1], Bar(ts: 300_000, open: 5, high: 10, low: 4.5, close: 9.5, volume: 5))
+    }
+
+    func testValidation() {
+        var issues: [ValidationIssue] = []
+        Validation.check(Bar(ts: 0, open: 10, high: 9, low: 11, close: 10, volume: -1), index: 3, into: &issues)
+        XCTAssertEqual(Set(issues.map(\.field)), ["high", "low", "volume"])
+        XCTAssertEqual(issues.first?.pointer, "/3/high")
+    }
+}
