@@ -31,6 +31,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // The storage contract test suite, shared by the tests of every store.
+        .target(
+            name: "FinanceStorageTesting",
+            dependencies: ["FinanceCore", "FinanceStorage"]),
         .target(
             name: "FinanceStorageSQLite",
             dependencies: [
@@ -79,9 +83,10 @@ let package = Package(
             resources: [.copy("../Fixtures")]),
         .testTarget(
             name: "FinanceStorageTests",
-            dependencies: [
-                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceStoragePostgres",
-            ]),
+            dependencies: ["FinanceCore", "FinanceStorage", "FinanceStorageTesting", "FinanceStorageSQLite"]),
+        .testTarget(
+            name: "FinanceStoragePostgresTests",
+            dependencies: ["FinanceCore", "FinanceStorage", "FinanceStorageTesting", "FinanceStoragePostgres"]),
         .testTarget(
             name: "FinanceServerTests",
             dependencies: [
