@@ -1,0 +1,176 @@
+import FinanceCore
+import FinanceStorage
+import GRDB
+
+/// The write path of one transaction: upserts bars with prepared statements reused per row, and recomputes
+/// the rollups of every touched bucket from the batch merged with the bucket's other stored bars.
+final class BarWriter {
+    private let insertAsset: RawStatement
+    private let upsertBar: RawStatement
+    private let upsertRollup: RawStatement
+    private let selectRange: RawStatement
+
+    init(_ db: Database) throws {
+        self.insertAsset = try RawStatement(db, "INSERT OR IGNORE INTO assets (symbol, asset_class) VALUES (?1, 'unknown')")
+        self.upsertBar = try RawStatement(
+            db,
+            """
+            INSERT INTO bars (symbol, interval, ts, open, high, low, close, volume) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            ON CONFLICT (symbol, interval, ts) DO UPDATE SET open = excluded.open, high = excluded.high,
+            low = excluded.low, close = excluded.close, volume = excluded.volume
+            """)
+        self.upsertRollup = try RawStatement(
+            db,
+            """
+            INSERT INTO bar_rollups (symbol, base, interval, ts, open, high, low, close, volume)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            ON CONFLICT (symbol, base, interval, ts) DO UPDATE SET open = excluded.open, high = excluded.high,
+            low = excluded.low, close = excluded.close, volume = excluded.volume
+            """)
+        self.selectRange = try RawStatement(
+            db,
+            """
+            SELECT ts, open, high, low, close, volume FROM bars
+            WHERE symbol = ?1 AND interval = ?2 AND ts >= ?3 AND ts < ?4 ORDER BY ts
+            """)
+    }
+
+    func ensureAsset(_ symbol: String) throws {
+        self.insertAsset.bind(1, symbol)
+        try self.insertAsset.execute()
+    }
+
+    /// Upserts `bars` of one series and recomputes its rollups for every bucket the bars touch.
+    /// `progress` is told how many of these bars are written, every 4096 rows.
+    func upsert(symbol: String, interval: Interval, bars input: [Bar], progress: ((Int) -> Void)?) throws {
+        guard !input.isEmpty else { return }
+        let bars = Self.sortedUnique(input)
+        let rollups = BarSeries.rollups(of: interval)
+
+        // 1. The stored bars of the touched buckets, read before the batch overwrites any of them.
+        var touched: [[Int64]] = []
+        var existing: [Bar] = []
+        if !rollups.isEmpty {
+            touched = rollups.map { Self.touchedBuckets(bars, $0) }
+            let spans = Self.spans(touched, rollups)
+            self.selectRange.bind(1, symbol)
+            self.selectRange.bind(2, interval.name)
+            for (start, end) in spans {
+                self.selectRange.bind(3, start)
+                self.selectRange.bind(4, end)
+                try self.selectRange.readBars(into: &existing)
+            }
+        }
+
+        // 2. The bars.
+        let s = self.upsertBar
+        s.bind(1, symbol)
+        s.bind(2, interval.name)
+        var count = 0
+        for bar in bars {
+            s.bind(3, bar.ts)
+            s.bind(4, bar.open)
+            s.bind(5, bar.high)
+            s.bind(6, bar.low)
+            s.bind(7, bar.close)
+            s.bind(8, bar.volume)
+            try s.execute()
+            count += 1
+            if count & 4095 == 0 { progress?(count) }
+        }
+
+        // 3. The rollups of the touched buckets: the batch merged over the stored bars, aggregated.
+        guard !rollups.isEmpty else {
+            progress?(input.count)
+            return
+        }
+        let merged = existing.isEmpty ? bars : Self.merge(existing, bars)
+        let r = self.upsertRollup
+        r.bind(1, symbol)
+        r.bind(2, interval.name)
+        for (k, rollup) in rollups.enumerated() {
+            r.bind(3, rollup.name)
+            let buckets = touched[k]
+            var next = 0
+            for bar in Bucketing.aggregate(merged, into: rollup) {
+                // Only touched buckets: others may be partly outside the rows read.
+                while next < buckets.count && buckets[next] < bar.ts { next += 1 }
+                guard next < buckets.count, buckets[next] == bar.ts else { continue }
+                r.bind(4, bar.ts)
+                r.bind(5, bar.open)
+                r.bind(6, bar.high)
+                r.bind(7, bar.low)
+                r.bind(8, bar.close)
+                r.bind(9, bar.volume)
+                try r.execute()
+            }
+        }
+        progress?(input.count)
+    }
+
+    /// `bars` sorted by time with unique times (the last of equal times wins); the input itself when it already is.
+    static func sortedUnique(_ bars: [Bar]) -> [Bar] {
+        var ok = true
+        for i in bars.indices.dropFirst() where bars[i - 1].ts >= bars[i].ts {
+            ok = false
+            break
+        }
+        if ok { return bars }
+        let order = bars.indices.sorted { bars[$0].ts < bars[$1].ts || (bars[$0].ts == bars[$1].ts && $0 < $1) }
+        var out: [Bar] = []
+        out.reserveCapacity(bars.count)
+        for i in order {
+            if let last = out.last, last.ts == bars[i].ts { out[out.count - 1] = bars[i] } else { out.append(bars[i]) }
+        }
+        return out
+    }
+
+    /// The distinct bucket starts of `rollup` holding the (sorted) bars, ascending.
+    static func touchedBuckets(_ bars: [Bar], _ rollup: Interval) -> [Int64] {
+        var out: [Int64] = []
+        var end = Int64.min
+        for bar in bars where bar.ts >= end || out.isEmpty {
+            let start = rollup.bucketStart(bar.ts)
+            out.append(start)
+            end = rollup.nextBucketStart(after: start)
+        }
+        return out
+    }
+
+    /// The union of the touched buckets of every rollup as disjoint ascending [start, end) spans.
+    static func spans(_ touched: [[Int64]], _ rollups: [Interval]) -> [(Int64, Int64)] {
+        var ranges: [(Int64, Int64)] = []
+        for (k, rollup) in rollups.enumerated() {
+            for start in touched[k] { ranges.append((start, rollup.nextBucketStart(after: start))) }
+        }
+        ranges.sort { $0.0 < $1.0 }
+        var out: [(Int64, Int64)] = []
+        for range in ranges {
+            if let last = out.last, range.0 <= last.1 {
+                out[out.count - 1].1 = max(last.1, range.1)
+            } else {
+                out.append(range)
+            }
+        }
+        return out
+    }
+
+    /// Merges two time-sorted bar lists; on equal times `newer` wins.
+    static func merge(_ older: [Bar], _ newer: [Bar]) -> [Bar] {
+        var out: [Bar] = []
+        out.reserveCapacity(older.count + newer.count)
+        var i = 0
+        var j = 0
+        while i < older.count || j < newer.count {
+            if j == newer.count || (i < older.count && older[i].ts < newer[j].ts) {
+                out.append(older[i])
+                i += 1
+            } else {
+                if i < older.count && older[i].ts == newer[j].ts { i += 1 }
+                out.append(newer[j])
+                j += 1
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,367 @@
+import FinanceCore
+import FinanceStorage
+import Foundation
+import GRDB
+
+/// The embedded time-series store: one SQLite file in WAL mode (readers run concurrently with the writer,
+/// other processes may write the same file), `synchronous=NORMAL` (acknowledged writes survive a killed
+/// process), a busy timeout for lock waits. Every write is one IMMEDIATE transaction holding the bars,
+/// the new assets and the recomputed rollups. Nothing is cached in memory: each read sees the latest commit.
+public final class SQLiteStore: MarketStore {
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+
+    public var displayName: String { "sqlite:\(self.path)" }
+
+    /// Opens (creating the file and its folder if missing) the database at `path`. Run `migrate()` before use.
+    ///
+    /// - Parameters:
+    ///   - busyTimeout: seconds to wait for another connection's lock before failing (default 10).
+    ///   - maxReaders: the most concurrent read connections (default 4).
+    ///   - cacheSizeMiB: the page cache of the writer connection (readers get a quarter, at least 8 MiB).
+    public init(path: String, busyTimeout: Double = 10, maxReaders: Int = 4, cacheSizeMiB: Int = 64) throws {
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else {
+            throw StorageError.invalidConfiguration("the SQLite store needs a file path, got \"\(path)\"")
+        }
+        guard busyTimeout >= 0, maxReaders >= 1, cacheSizeMiB >= 1 else {
+            throw StorageError.invalidConfiguration("invalid SQLite options (busy timeout, readers or cache size)")
+        }
+        self.path = path
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError.invalidConfiguration("cannot create the folder \(folder.path) for \(path): \(error)")
+        }
+        var config = Configuration()
+        config.label = "FinanceHub.SQLiteStore"
+        config.busyMode = .timeout(busyTimeout)
+        config.maximumReaderCount = maxReaders
+        config.foreignKeysEnabled = true
+        config.journalMode = .wal
+        let writerCacheKiB = cacheSizeMiB * 1024
+        let readerCacheKiB = max(8 * 1024, writerCacheKiB / 4)
+        config.prepareDatabase { db in
+            let readonly = db.configuration.readonly
+            try db.execute(
+                sql: """
+                    PRAGMA cache_size = -\(readonly ? readerCacheKiB : writerCacheKiB);
+                    PRAGMA temp_store = MEMORY;
+                    """)
+            if !readonly {
+                // WAL + NORMAL: a commit is durable once in the WAL file, which survives kill -9 of the process.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864;")
+            }
+        }
+        do {
+            self.pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw Self.storageError(error)
+        }
+    }
+
+    // MARK: - Errors
+
+    static func storageError(_ error: any Error) -> any Error {
+        switch error {
+        case let error as StorageError: return error
+        case let error as DatabaseError:
+            return StorageError.backend("SQLite error \(error.extendedResultCode.rawValue): \(error.message ?? "unknown error")")
+        case is CancellationError: return error
+        default: return StorageError.backend(String(describing: error))
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await self.pool.read(body)
+        } catch {
+            throw Self.storageError(error)
+        }
+    }
+
+    /// Runs `body` in one IMMEDIATE transaction (the write lock is taken up front, so reads inside the
+    /// transaction never race another process's writer).
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await self.pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw Self.storageError(error)
+        }
+    }
+
+    // MARK: - Schema
+
+    public func migrate() async throws -> Int {
+        do {
+            let before = try await self.pool.read { try SQLiteSchema.appliedCount($0) }
+            let migrator = SQLiteSchema.migrator()
+            try await self.pool.writeWithoutTransaction { db in _ = db }  // surfaces open errors early
+            try migrator.migrate(self.pool)
+            let after = try await self.pool.read { try SQLiteSchema.appliedCount($0) }
+            return max(0, after - before)
+        } catch {
+            throw Self.storageError(error)
+        }
+    }
+
+    public func schemaVersion() async throws -> SchemaVersion {
+        let current = try await self.read { try SQLiteSchema.appliedCount($0) }
+        return SchemaVersion(current: current, latest: SQLiteSchema.latest)
+    }
+
+    public func ping() async throws {
+        _ = try await self.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func close() async throws {
+        do {
+            try self.pool.close()
+        } catch {
+            throw Self.storageError(error)
+        }
+    }
+
+    // MARK: - Assets
+
+    private static let assetColumns = "symbol, name, asset_class, exchange, currency, sector, industry"
+
+    private static func asset(_ row: Row) -> Asset {
+        Asset(
+            symbol: row[0], name: row[1], assetClass: AssetClass(rawValue: row[2] ?? "unknown") ?? .unknown,
+            exchange: row[3], currency: row[4], sector: row[5], industry: row[6])
+    }
+
+    private static func arguments(_ a: Asset) -> StatementArguments {
+        [a.symbol, a.name, a.assetClass.rawValue, a.exchange, a.currency, a.sector, a.industry]
+    }
+
+    public func assets() async throws -> [Asset] {
+        try await self.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.assetColumns) FROM assets ORDER BY symbol").map(Self.asset)
+        }
+    }
+
+    public func asset(_ symbol: String) async throws -> Asset {
+        let found = try await self.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.assetColumns) FROM assets WHERE symbol = ?", arguments: [symbol])
+                .map(Self.asset)
+        }
+        guard let found else { throw StorageError.notFound("asset \(symbol)") }
+        return found
+    }
+
+    public func createAsset(_ asset: Asset) async throws {
+        try await self.write { db in
+            guard try !Self.assetExists(db, asset.symbol) else { throw StorageError.conflict("asset \(asset.symbol)") }
+            try db.execute(
+                sql: "INSERT INTO assets (\(Self.assetColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: Self.arguments(asset))
+        }
+    }
+
+    public func updateAsset(_ asset: Asset) async throws {
+        try await self.write { db in
+            guard try Self.assetExists(db, asset.symbol) else { throw StorageError.notFound("asset \(asset.symbol)") }
+            try db.execute(
+                sql: """
+                    UPDATE assets SET name = ?2, asset_class = ?3, exchange = ?4, currency = ?5, sector = ?6,
+                    industry = ?7 WHERE symbol = ?1
+                    """,
+                arguments: Self.arguments(asset))
+        }
+    }
+
+    public func deleteAsset(_ symbol: String) async throws {
+        try await self.write { db in
+            guard try Self.assetExists(db, symbol) else { throw StorageError.notFound("asset \(symbol)") }
+            for table in ["bars", "bar_rollups", "ticks", "assets"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE symbol = ?", arguments: [symbol])
+            }
+        }
+    }
+
+    private static func assetExists(_ db: Database, _ symbol: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM assets WHERE symbol = ?)", arguments: [symbol]) ?? false
+    }
+
+    // MARK: - Writes
+
+    /// Reports progress every this many bars during a long `writeBars`.
+    static let progressStep = 100_000
+
+    public func writeBars(_ batches: [BarBatch], progress: (@Sendable (Int) -> Void)?) async throws {
+        guard !batches.isEmpty else {
+            progress?(0)
+            return
+        }
+        let total = try await self.write { db in
+            let writer = try BarWriter(db)
+            var written = 0
+            var nextReport = Self.progressStep
+            for batch in batches {
+                try writer.ensureAsset(batch.symbol)
+                try writer.upsert(symbol: batch.symbol, interval: batch.interval, bars: batch.bars) { done in
+                    if let progress, written + done >= nextReport {
+                        progress(written + done)
+                        nextReport = (written + done) / Self.progressStep * Self.progressStep + Self.progressStep
+                    }
+                }
+                written += batch.bars.count
+            }
+            return written
+        }
+        // The final report comes after the commit.
+        progress?(total)
+    }
+
+    public func writeTicks(_ ticks: [Tick]) async throws -> [SymbolBar] {
+        guard !ticks.isEmpty else { return [] }
+        return try await self.write { db in
+            let writer = try BarWriter(db)
+            let insert = try RawStatement(
+                db,
+                "INSERT INTO ticks (symbol, ts, price, size, bid, ask, bid_size, ask_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            var minutes: [String: Set<Int64>] = [:]
+            for tick in ticks {
+                if minutes[tick.symbol] == nil { try writer.ensureAsset(tick.symbol) }
+                insert.bind(1, tick.symbol)
+                insert.bind(2, tick.ts)
+                insert.bind(3, tick.price)
+                insert.bind(4, tick.size)
+                insert.bind(5, tick.bid)
+                insert.bind(6, tick.ask)
+                insert.bind(7, tick.bidSize)
+                insert.bind(8, tick.askSize)
+                try insert.execute()
+                minutes[tick.symbol, default: []].insert(Interval.minute1.bucketStart(tick.ts))
+            }
+            let select = try RawStatement(
+                db, "SELECT ts, price, size FROM ticks WHERE symbol = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts, seq")
+            var rebuilt: [SymbolBar] = []
+            for (symbol, touched) in minutes.sorted(by: { $0.key < $1.key }) {
+                select.bind(1, symbol)
+                var bars: [Bar] = []
+                for minute in touched.sorted() {
+                    select.bind(2, minute)
+                    select.bind(3, Interval.minute1.nextBucketStart(after: minute))
+                    var bar: Bar?
+                    defer { select.reset() }
+                    while try select.step() {
+                        let price = select.double(1)
+                        let size = select.optionalDouble(2) ?? 0
+                        if bar == nil {
+                            bar = Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size)
+                        } else {
+                            bar!.absorb(Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size))
+                        }
+                    }
+                    if let bar { bars.append(bar) }
+                }
+                try writer.upsert(symbol: symbol, interval: .minute1, bars: bars, progress: nil)
+                rebuilt.append(contentsOf: bars.map { SymbolBar(symbol: symbol, bar: $0) })
+            }
+            return rebuilt
+        }
+    }
+
+    // MARK: - Reads
+
+    public func storedIntervals(symbol: String) async throws -> [Interval] {
+        try await self.read { db in
+            // One index probe per known interval: no scan of the symbol's bars.
+            let probe = try RawStatement(db, "SELECT EXISTS (SELECT 1 FROM bars WHERE symbol = ?1 AND interval = ?2)")
+            probe.bind(1, symbol)
+            var found: [Interval] = []
+            for interval in Interval.all {
+                probe.bind(2, interval.name)
+                defer { probe.reset() }
+                if try probe.step(), probe.int64(0) != 0 { found.append(interval) }
+            }
+            return found.sorted()
+        }
+    }
+
+    public func bars(symbol: String, series: BarSeries, from: Int64?, to: Int64?, limit: Int, newestFirst: Bool)
+        async throws -> [Bar]
+    {
+        guard limit > 0 else { return [] }
+        let table: String
+        let keys: [String]
+        switch series {
+        case .stored(let interval):
+            table = "bars"
+            keys = [symbol, interval.name]
+        case .rollup(let base, let interval):
+            table = "bar_rollups"
+            keys = [symbol, base.name, interval.name]
+        }
+        var sql = "SELECT ts, open, high, low, close, volume FROM \(table) WHERE symbol = ?1 AND interval = ?2"
+        if keys.count == 3 { sql = "SELECT ts, open, high, low, close, volume FROM \(table) WHERE symbol = ?1 AND base = ?2 AND interval = ?3" }
+        let fromIndex = Int32(keys.count + 1)
+        let toIndex = Int32(keys.count + 2)
+        let limitIndex = Int32(keys.count + 3)
+        if from != nil { sql += " AND ts >= ?\(fromIndex)" }
+        if to != nil { sql += " AND ts < ?\(toIndex)" }
+        sql += newestFirst ? " ORDER BY ts DESC" : " ORDER BY ts"
+        sql += " LIMIT ?\(limitIndex)"
+        let query = sql
+        return try await self.read { db in
+            let statement = try RawStatement(db, query)
+            for (i, key) in keys.enumerated() { statement.bind(Int32(i + 1), key) }
+            if let from { statement.bind(fromIndex, from) }
+            if let to { statement.bind(toIndex, to) }
+            statement.bind(limitIndex, Int64(limit))
+            var out: [Bar] = []
+            if limit <= 100_000 { out.reserveCapacity(limit) }
+            try statement.readBars(into: &out)
+            return out
+        }
+    }
+
+    public func ticks(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Tick] {
+        guard limit > 0 else { return [] }
+        var sql = "SELECT ts, price, size, bid, ask, bid_size, ask_size FROM ticks WHERE symbol = ?1"
+        if from != nil { sql += " AND ts >= ?2" }
+        if to != nil { sql += " AND ts < ?3" }
+        sql += " ORDER BY ts, seq LIMIT ?4"
+        let query = sql
+        return try await self.read { db in
+            let statement = try RawStatement(db, query)
+            statement.bind(1, symbol)
+            if let from { statement.bind(2, from) }
+            if let to { statement.bind(3, to) }
+            statement.bind(4, Int64(limit))
+            defer { statement.reset() }
+            var out: [Tick] = []
+            while try statement.step() { out.append(Self.tick(symbol, statement)) }
+            return out
+        }
+    }
+
+    public func latestTick(symbol: String) async throws -> Tick? {
+        try await self.read { db in
+            let statement = try RawStatement(
+                db,
+                "SELECT ts, price, size, bid, ask, bid_size, ask_size FROM ticks WHERE symbol = ?1 ORDER BY ts DESC, seq DESC LIMIT 1"
+            )
+            statement.bind(1, symbol)
+            defer { statement.reset() }
+            return try statement.step() ? Self.tick(symbol, statement) : nil
+        }
+    }
+
+    private static func tick(_ symbol: String, _ s: RawStatement) -> Tick {
+        Tick(
+            symbol: symbol, ts: s.int64(0), price: s.double(1), size: s.optionalDouble(2), bid: s.optionalDouble(3),
+            ask: s.optionalDouble(4), bidSize: s.optionalDouble(5), askSize: s.optionalDouble(6))
+    }
+}

@@ -1,0 +1,64 @@
+import FinanceStorage
+import FinanceStorageSQLite
+import FinanceStorageTesting
+import Foundation
+import XCTest
+
+/// The storage contract run against SQLiteStore, each check on a fresh database file in a temporary folder.
+final class SQLiteStoreContractTests: XCTestCase {
+    private func run(_ name: String, line: UInt = #line) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-contract-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteStore(path: folder.appendingPathComponent("store.sqlite").path)
+        try await StoreContract.run(name, on: store, line: line)
+    }
+
+    static let covered = [
+        "migrateIdempotent",
+        "assetCRUD",
+        "writeBarsCreatesUnknownAssets",
+        "upsertReplaces",
+        "valuesRoundTrip",
+        "multipleBatchesAndProgress",
+        "failedWriteLeavesNothing",
+        "barsRangeLimitOrder",
+        "rollupsMatchAggregate",
+        "rollupsLateData",
+        "rollupsCorrectionLowersHigh",
+        "rollupsOf5mBase",
+        "rollupsPerBaseInterval",
+        "rollupsBeforeEpoch",
+        "rollupsSeveralBatchesOneCall",
+        "ticksBuildMinuteBars",
+        "ticksAcrossCallsAndReplaceBars",
+        "ticksRangeAndLatest",
+        "deleteAssetCascades",
+        "storedIntervalsFinestFirst",
+    ]
+
+    func testEveryContractCheckHasATest() {
+        XCTAssertEqual(StoreContract.missing(from: Self.covered), [], "add a test method per new contract check")
+        XCTAssertEqual(Self.covered.count, Set(Self.covered).count)
+    }
+
+    func testMigrateIdempotent() async throws { try await self.run("migrateIdempotent") }
+    func testAssetCRUD() async throws { try await self.run("assetCRUD") }
+    func testWriteBarsCreatesUnknownAssets() async throws { try await self.run("writeBarsCreatesUnknownAssets") }
+    func testUpsertReplaces() async throws { try await self.run("upsertReplaces") }
+    func testValuesRoundTrip() async throws { try await self.run("valuesRoundTrip") }
+    func testMultipleBatchesAndProgress() async throws { try await self.run("multipleBatchesAndProgress") }
+    func testFailedWriteLeavesNothing() async throws { try await self.run("failedWriteLeavesNothing") }
+    func testBarsRangeLimitOrder() async throws { try await self.run("barsRangeLimitOrder") }
+    func testRollupsMatchAggregate() async throws { try await self.run("rollupsMatchAggregate") }
+    func testRollupsLateData() async throws { try await self.run("rollupsLateData") }
+    func testRollupsCorrectionLowersHigh() async throws { try await self.run("rollupsCorrectionLowersHigh") }
+    func testRollupsOf5mBase() async throws { try await self.run("rollupsOf5mBase") }
+    func testRollupsPerBaseInterval() async throws { try await self.run("rollupsPerBaseInterval") }
+    func testRollupsBeforeEpoch() async throws { try await self.run("rollupsBeforeEpoch") }
+    func testRollupsSeveralBatchesOneCall() async throws { try await self.run("rollupsSeveralBatchesOneCall") }
+    func testTicksBuildMinuteBars() async throws { try await self.run("ticksBuildMinuteBars") }
+    func testTicksAcrossCallsAndReplaceBars() async throws { try await self.run("ticksAcrossCallsAndReplaceBars") }
+    func testTicksRangeAndLatest() async throws { try await self.run("ticksRangeAndLatest") }
+    func testDeleteAssetCascades() async throws { try await self.run("deleteAssetCascades") }
+    func testStoredIntervalsFinestFirst() async throws { try await self.run("storedIntervalsFinestFirst") }
+}
