@@ -1,0 +1,374 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A small seeded generator (SplitMix64) so benchmarks are reproducible without Foundation.
+public struct BenchRandom: Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func uniform() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
+    public mutating func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * uniform() }
+    public mutating func int(_ a: Int, _ b: Int) -> Int { a + Int(next() % UInt64(b - a + 1)) }
+    /// Standard normal (Box–Muller).
+    public mutating func normal() -> Double {
+        let u1 = max(uniform(), 1e-300), u2 = uniform()
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    }
+}
+
+/// Where a generated pattern is: its type and the bar span of its ground truth.
+public struct PatternTruth: Sendable, Hashable, Codable {
+    public var type: PatternType
+    public var startIndex: Int
+    public var endIndex: Int
+    public var start: Int64
+    public var end: Int64
+}
+
+/// One generated series with its ground truth (empty for a pattern-free random walk).
+public struct LabeledSeries: Sendable {
+    public var bars: [Bar]
+    public var truth: [PatternTruth]
+}
+
+/// One line of a benchmark table.
+public struct BenchRow: Sendable, Hashable, Codable {
+    public var type: String
+    public var truths: Int
+    public var detections: Int
+    public var truePositives: Int
+    public var precision: Double
+    public var recall: Double
+    public var f1: Double
+
+    public init(type: String, truths: Int, detections: Int, truePositives: Int) {
+        self.type = type
+        self.truths = truths
+        self.detections = detections
+        self.truePositives = truePositives
+        precision = detections == 0 ? 0 : Double(truePositives) / Double(detections)
+        recall = truths == 0 ? 0 : Double(truePositives) / Double(truths)
+        f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+    }
+
+    /// `<type> precision <p> recall <r> f1 <f>` with three decimals.
+    public var line: String {
+        "\(type) precision \(benchFormat(precision)) recall \(benchFormat(recall)) f1 \(benchFormat(f1))"
+    }
+}
+
+/// Formats a number with a fixed number of decimals (no Foundation).
+public func benchFormat(_ x: Double, decimals: Int = 3) -> String {
+    guard x.isFinite else { return "nan" }
+    var p = 1.0
+    for _ in 0..<decimals { p *= 10 }
+    let neg = x < 0
+    let v = Int64((abs(x) * p).rounded())
+    let ip = v / Int64(p), fp = v % Int64(p)
+    var f = String(fp)
+    while f.count < decimals { f = "0" + f }
+    return (neg && v != 0 ? "-" : "") + String(ip) + (decimals > 0 ? "." + f : "")
+}
+
+/// Settings of the labeled pattern benchmark.
+public struct PatternBenchConfig: Sendable, Hashable {
+    public var seed: UInt64 = 1
+    /// Number of series; they cycle through the 20 pattern types and "none" (a pattern-free random walk).
+    public var series: Int = 2000
+    /// Per-bar noise σ as a fraction of the pattern's height.
+    public var noise: Double = 0.10
+    public var minBars: Int = 20
+    public var maxBars: Int = 120
+    /// Daily σ of the log random walk around the patterns.
+    public var dailySigma: Double = 0.015
+    /// Pattern height as a fraction of price, drawn uniformly from this range.
+    public var minHeight: Double = 0.06
+    public var maxHeight: Double = 0.18
+
+    public init(seed: UInt64 = 1, series: Int = 2000, noise: Double = 0.10) {
+        self.seed = seed
+        self.series = series
+        self.noise = noise
+    }
+}
+
+/// The result of `PatternBenchmark.run`.
+public struct PatternBenchReport: Sendable, Codable {
+    /// One row per pattern type.
+    public var rows: [BenchRow]
+    /// Final records (distinct ids, any type) per 1,000 bars on the pattern-free random-walk series.
+    public var falsePositivesPer1000Bars: Double
+    /// Level/line records lying inside another pattern's truth span, not counted (see docs/patterns.md).
+    public var ignored: Int
+    public var bars: Int
+    public var seconds: Double
+    /// The rows as printed by `financehub bench patterns`.
+    public var lines: [String] {
+        rows.map(\.line) + ["false_positives_per_1000_bars \(benchFormat(falsePositivesPer1000Bars))"]
+    }
+}
+
+public enum PatternBenchmark {
+    static let kinds: [PatternType?] = PatternType.allCases.map { Optional($0) } + [nil]
+
+    /// Template key points (x in [0, 1] over the pattern, y in price units of the pattern height), and the x
+    /// range that is the ground-truth span.
+    static func template(_ type: PatternType, _ r: inout BenchRandom) -> (pts: [(Double, Double)], s: Double, e: Double) {
+        func flip(_ p: [(Double, Double)]) -> [(Double, Double)] { p.map { ($0.0, 1 - $0.1) } }
+        switch type {
+        case .headAndShoulders:
+            return ([(0, 0), (0.15, 0.6), (0.3, 0.3), (0.5, 1), (0.7, 0.3), (0.85, 0.6), (1, 0)], 0, 1)
+        case .inverseHeadAndShoulders:
+            return (flip(template(.headAndShoulders, &r).pts), 0, 1)
+        case .doubleTop:
+            return ([(0, 0), (0.25, 1), (0.5, 0.45), (0.75, 1), (1, 0.05)], 0, 1)
+        case .doubleBottom:
+            return (flip(template(.doubleTop, &r).pts), 0, 1)
+        case .ascendingTriangle:
+            return ([(0, 0), (0.2, 1), (0.38, 0.35), (0.56, 1), (0.72, 0.6), (0.86, 1), (0.93, 0.78), (1, 1.25)], 0, 1)
+        case .descendingTriangle:
+            return (flip(template(.ascendingTriangle, &r).pts), 0, 1)
+        case .symmetricalTriangle:
+            let up = r.uniform() < 0.5
+            return ([(0, 0), (0.2, 1), (0.4, 0.18), (0.58, 0.82), (0.74, 0.34), (0.87, 0.66), (0.93, 0.5), (1, up ? 1 : 0)], 0, 1)
+        case .risingWedge:
+            return ([(0, 0), (0.2, 0.8), (0.4, 0.45), (0.6, 1.15), (0.75, 0.85), (0.9, 1.35), (1, 0.7)], 0, 1)
+        case .fallingWedge:
+            return (flip(template(.risingWedge, &r).pts), 0, 1)
+        case .channelUp:
+            return ([(0, 0), (0.15, 0.65), (0.3, 0.3), (0.45, 0.95), (0.6, 0.6), (0.75, 1.25), (0.9, 0.9), (1, 1.2)], 0, 1)
+        case .channelDown:
+            return (flip(template(.channelUp, &r).pts), 0, 1)
+        case .channelHorizontal:
+            return ([(0, 0), (0.15, 1), (0.3, 0), (0.45, 1), (0.6, 0), (0.75, 1), (0.9, 0), (1, 0.5)], 0, 1)
+        case .bullFlag:
+            return ([(0, 0), (0.35, 1), (0.5, 0.74), (0.65, 0.93), (0.8, 0.67), (1, 1.15)], 0, 1)
+        case .bearFlag:
+            return (flip(template(.bullFlag, &r).pts), 0, 1)
+        case .bullPennant:
+            return ([(0, 0), (0.35, 1), (0.5, 0.7), (0.65, 0.92), (0.8, 0.78), (1, 1.15)], 0, 1)
+        case .bearPennant:
+            return (flip(template(.bullPennant, &r).pts), 0, 1)
+        case .cupAndHandle:
+            var p: [(Double, Double)] = []
+            for k in 0...12 {
+                let u = Double(k) / 12
+                let z = 2 * u - 1
+                p.append((0.75 * u, z * z * z * z))
+            }
+            p += [(0.87, 0.72), (1, 1.15)]
+            return (p, 0, 1)
+        case .support, .resistance:
+            let n = r.int(3, 4)
+            let highs = [0.9, 0.5, 1.0, 0.6].shuffledDeterministic(&r)
+            var p: [(Double, Double)] = [(0, 0.7)]
+            for k in 0..<n {
+                let x = 0.1 + 0.8 * Double(k) / Double(n - 1)
+                p.append((x, 0))
+                if k < n - 1 { p.append((x + 0.4 / Double(n - 1), highs[k])) }
+            }
+            p.append((1, 0.6))
+            return (type == .support ? p : flip(p), 0.1, 0.9)
+        case .trendLine:
+            let n = r.int(3, 4)
+            let offs = [0.5, 0.25, 0.6, 0.3].shuffledDeterministic(&r)
+            var p: [(Double, Double)] = [(0, 0.45)]
+            for k in 0..<n {
+                let x = 0.1 + 0.8 * Double(k) / Double(n - 1)
+                p.append((x, 0.7 * x))
+                if k < n - 1 {
+                    let xm = x + 0.4 / Double(n - 1)
+                    p.append((xm, 0.7 * xm + offs[k]))
+                }
+            }
+            p.append((1, 0.7 + 0.4))
+            return (r.uniform() < 0.5 ? p : flip(p), 0.1, 0.9)
+        }
+    }
+
+    /// Generates the labeled series: patterns of `minBars`–`maxBars` bars at random heights, placed inside a
+    /// random walk, with Gaussian per-bar noise of `noise` × height; every 21st series has no pattern.
+    public static func generate(_ cfg: PatternBenchConfig) -> [LabeledSeries] {
+        var r = BenchRandom(seed: cfg.seed)
+        var out: [LabeledSeries] = []
+        out.reserveCapacity(cfg.series)
+        let day: Int64 = 86_400_000
+        let t0: Int64 = 1_577_836_800_000
+        for n in 0..<cfg.series {
+            let kind = kinds[n % kinds.count]
+            var bars: [Bar] = []
+            var price = 100.0
+            var truth: [PatternTruth] = []
+            func push(_ close: Double, _ wick: Double, _ r: inout BenchRandom) {
+                let open = bars.last?.close ?? close
+                let hi = max(open, close) + abs(r.normal()) * wick
+                let lo = min(open, close) - abs(r.normal()) * wick
+                let vol = 1_000_000 * (0.3 * r.normal()).expSafe
+                bars.append(Bar(ts: t0 + Int64(bars.count) * day, open: open, high: hi, low: lo, close: close, volume: vol))
+            }
+            func walk(_ k: Int, _ r: inout BenchRandom) {
+                for _ in 0..<k {
+                    price *= (cfg.dailySigma * r.normal()).expSafe
+                    push(price, 0.5 * cfg.dailySigma * price, &r)
+                }
+            }
+            walk(r.int(40, 80), &r)
+            if let type = kind {
+                let d = r.int(cfg.minBars, cfg.maxBars)
+                let tpl = template(type, &r)
+                var pts = tpl.pts
+                // Jitter the inner key points a little so no two instances are identical.
+                for k in 1..<(pts.count - 1) { pts[k].1 += r.uniform(-0.04, 0.04) }
+                var lo = Double.infinity, hi = -Double.infinity
+                for p in pts { lo = min(lo, p.1); hi = max(hi, p.1) }
+                let height = price * r.uniform(cfg.minHeight, cfg.maxHeight)
+                let scale = height / (hi - lo)
+                let base = price
+                let y0 = pts[0].1
+                // Lead-in: approach the first key point from the side opposite to the first move.
+                let leadBars = max(3, d / 8)
+                let firstUp = pts[1].1 > pts[0].1
+                let leadFrom = base + (firstUp ? 0.35 : -0.35) * height
+                let sigma = cfg.noise * height
+                for k in 1...leadBars {
+                    let u = Double(k) / Double(leadBars)
+                    let x = leadFrom + (base - leadFrom) * u
+                    push(x + (k == leadBars ? 0 : sigma * r.normal()), 0.5 * sigma, &r)
+                }
+                let startIdx = bars.count
+                var seg = 0
+                for k in 1..<d {
+                    let x = Double(k) / Double(d - 1)
+                    while seg < pts.count - 2 && x > pts[seg + 1].0 { seg += 1 }
+                    let (xa, ya) = pts[seg], (xb, yb) = pts[seg + 1]
+                    let y = xb > xa ? ya + (yb - ya) * (x - xa) / (xb - xa) : yb
+                    let c = base + (y - y0) * scale + sigma * r.normal()
+                    push(max(c, 0.01 * base), 0.5 * sigma, &r)
+                }
+                price = bars.last!.close
+                let s = startIdx - 1 + Int((tpl.s * Double(d - 1)).rounded())
+                let e = startIdx - 1 + Int((tpl.e * Double(d - 1)).rounded())
+                truth.append(PatternTruth(type: type, startIndex: s, endIndex: e, start: bars[s].ts, end: bars[e].ts))
+            }
+            walk(r.int(30, 60), &r)
+            out.append(LabeledSeries(bars: bars, truth: truth))
+        }
+        return out
+    }
+
+    /// Runs the detector over the generated series and scores it: a detection (the latest final record of
+    /// each id) is correct when its type matches the truth, it covers at least half of the truth span and is
+    /// at most twice as long. Support, resistance and trend lines inside the span of a truth of another type
+    /// (whose shape contains such lines) are not counted.
+    public static func run(_ cfg: PatternBenchConfig = PatternBenchConfig(), options: PatternOptions = PatternOptions())
+        -> PatternBenchReport
+    {
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let data = generate(cfg)
+        var tp: [PatternType: Int] = [:], det: [PatternType: Int] = [:], tru: [PatternType: Int] = [:]
+        var ignored = 0, noneBars = 0, noneDet = 0, allBars = 0
+        var opts = options
+        opts.includeForming = false
+        let detector = PatternDetector(options: opts)
+        for s in data {
+            allBars += s.bars.count
+            let recs = PatternDetector.latest(detector.detect(bars: s.bars)).filter { $0.status != .forming }
+            let t0 = s.bars[0].ts
+            let day = s.bars.count > 1 ? s.bars[1].ts - t0 : 1
+            if s.truth.isEmpty {
+                noneBars += s.bars.count
+                noneDet += recs.count
+            }
+            var used = Set<Int>()
+            for t in s.truth { tru[t.type, default: 0] += 1 }
+            for d in recs {
+                let a = Int((d.start - t0) / day), b = Int((d.end - t0) / day)
+                var matched = false, skip = false
+                for (k, t) in s.truth.enumerated() {
+                    let ov = min(b, t.endIndex) - max(a, t.startIndex) + 1
+                    let tl = t.endIndex - t.startIndex + 1, dl = b - a + 1
+                    if d.type == t.type && !used.contains(k) && 2 * ov >= tl && dl <= 2 * tl {
+                        used.insert(k)
+                        matched = true
+                        break
+                    }
+                    if d.type.isLine && d.type != t.type && 2 * ov >= dl { skip = true }
+                }
+                if matched {
+                    tp[d.type, default: 0] += 1
+                    det[d.type, default: 0] += 1
+                } else if skip {
+                    ignored += 1
+                } else {
+                    det[d.type, default: 0] += 1
+                }
+            }
+        }
+        let rows = PatternType.allCases.map {
+            BenchRow(type: $0.rawValue, truths: tru[$0] ?? 0, detections: det[$0] ?? 0, truePositives: tp[$0] ?? 0)
+        }
+        let el = clock.now - t0
+        let secs = Double(el.components.seconds) + Double(el.components.attoseconds) * 1e-18
+        return PatternBenchReport(
+            rows: rows, falsePositivesPer1000Bars: noneBars == 0 ? 0 : 1000 * Double(noneDet) / Double(noneBars),
+            ignored: ignored, bars: allBars, seconds: secs)
+    }
+
+    /// Seconds to run the batch detector over `bars` once (use a release build).
+    public static func scanSpeed(bars: [Bar], options: PatternOptions = PatternOptions()) -> Double {
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let r = PatternDetector(options: options).detect(bars: bars)
+        let el = clock.now - t0
+        precondition(r.count >= 0)
+        return Double(el.components.seconds) + Double(el.components.attoseconds) * 1e-18
+    }
+
+    /// A seeded random walk of `count` one-minute bars (σ per bar `sigma`), for speed tests.
+    public static func randomWalk(count: Int, seed: UInt64 = 1, sigma: Double = 0.001, stepMs: Int64 = 60_000) -> [Bar] {
+        var r = BenchRandom(seed: seed)
+        var out: [Bar] = []
+        out.reserveCapacity(count)
+        var p = 100.0
+        for k in 0..<count {
+            let o = p
+            p *= (sigma * r.normal()).expSafe
+            let hi = max(o, p) * (1 + abs(r.normal()) * sigma * 0.5)
+            let lo = min(o, p) * (1 - abs(r.normal()) * sigma * 0.5)
+            out.append(Bar(ts: 1_700_000_040_000 + Int64(k) * stepMs, open: o, high: hi, low: lo, close: p,
+                           volume: 1000 * (0.3 * r.normal()).expSafe))
+        }
+        return out
+    }
+}
+
+extension Double {
+    var expSafe: Double { exp(self) }
+}
+
+extension Array {
+    func shuffledDeterministic(_ r: inout BenchRandom) -> [Element] {
+        var a = self
+        if a.count < 2 { return a }
+        for i in stride(from: a.count - 1, to: 0, by: -1) {
+            let j = Int(r.next() % UInt64(i + 1))
+            a.swapAt(i, j)
+        }
+        return a
+    }
+}

@@ -1,0 +1,71 @@
+/// Chart-pattern detection over OHLCV bars.
+///
+/// Batch: `PatternDetector(options:).detect(bars:)`. Streaming: `PatternStream.append(_:)`. Both run the same
+/// engine, so the batch result equals every record the stream returned, except that the batch keeps only the
+/// `forming` records still current after the last bar.
+///
+/// No look-ahead: a record reported at bar t (its `end`) is computed from bars ≤ t only. Records with status
+/// `completed`, `confirmed` or `failed` are final and never revised; a later status change of the same pattern
+/// is a new record with the same `id`, `type` and `start`.
+public struct PatternDetector: Sendable {
+    public var options: PatternOptions
+
+    public init(options: PatternOptions = PatternOptions()) {
+        self.options = options
+    }
+
+    /// All records for `bars` (ascending by `ts`): final records in the order they were reached, then the
+    /// `forming` records current at the last bar.
+    public func detect(bars: [Bar]) -> [PatternDetection] {
+        var stream = PatternStream(options: options)
+        var out: [PatternDetection] = []
+        for b in bars {
+            for r in stream.append(b) where r.status != .forming { out.append(r) }
+        }
+        out.append(contentsOf: stream.forming)
+        return out
+    }
+
+    /// Convenience for `PatternDetector(options:).detect(bars:)`.
+    public static func detect(bars: [Bar], options: PatternOptions = PatternOptions()) -> [PatternDetection] {
+        PatternDetector(options: options).detect(bars: bars)
+    }
+
+    /// The latest record of each pattern (by `id`), e.g. for an API listing the current state.
+    public static func latest(_ records: [PatternDetection]) -> [PatternDetection] {
+        var index: [String: Int] = [:]
+        var out: [PatternDetection] = []
+        for r in records {
+            if let k = index[r.id] {
+                if r.status.rank >= out[k].status.rank { out[k] = r }
+            } else {
+                index[r.id] = out.count
+                out.append(r)
+            }
+        }
+        return out
+    }
+}
+
+/// Streaming pattern detection: feed bars in time order; each call returns the records created at that bar
+/// (new final records, and new or changed `forming` records).
+public struct PatternStream: Sendable {
+    var engine: PatEngine
+
+    public init(options: PatternOptions = PatternOptions()) {
+        self.engine = PatEngine(options: options)
+    }
+
+    /// Processes one bar (must not be older than the previous one) and returns the records it produced.
+    public mutating func append(_ bar: Bar) -> [PatternDetection] {
+        engine.step(bar)
+    }
+
+    /// Forming records current after the last bar.
+    public var forming: [PatternDetection] {
+        engine.o.includeForming ? engine.formingByID.values.sorted { ($0.end, $0.id) < ($1.end, $1.id) } : []
+    }
+
+    /// Number of bars processed.
+    public var count: Int { engine.bars.count }
+}

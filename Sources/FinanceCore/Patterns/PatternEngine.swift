@@ -1,0 +1,526 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A pivot seen in an orientation: s = +1 is the real chart, s = −1 the chart upside down (so one rule covers
+/// a pattern and its mirror, e.g. head-and-shoulders and its inverse).
+struct PatPV {
+    var i: Int
+    var v: Double
+    var p: Double
+    var hi: Bool
+}
+
+/// A shape that matched, in real-chart orientation.
+struct PatCand {
+    var type: PatternType
+    var dir: PatternDirection
+    var start: Int
+    var pts: [(Int, Double)]
+    /// The breakout line (the upper boundary for neutral patterns).
+    var confirm: PatLine
+    /// The invalidation line (the lower boundary for neutral patterns).
+    var fail: PatLine
+    var confirmAbove: Bool
+    var neutral: Bool = false
+    var height: Double
+    var conf: Double
+    var prio: Int
+    var touches: Int? = nil
+    var strength: Double? = nil
+    var slope: Double? = nil
+
+    func oriented(_ s: Double) -> PatCand {
+        guard s < 0 else { return self }
+        var c = self
+        c.pts = pts.map { ($0.0, -$0.1) }
+        c.confirm = confirm.negated
+        c.fail = fail.negated
+        c.confirmAbove = !confirmAbove
+        if let sl = slope { c.slope = -sl }
+        return c
+    }
+}
+
+/// A completed pattern or an active level/line waiting for its breakout.
+struct PatActive {
+    var cand: PatCand
+    var id: String
+    var start: Int
+    var created: Int
+    var expiry: Int
+    /// 0: a pattern; 1: horizontal level; 2: sloped trend line. `s` is the orientation (+1 lows, −1 highs).
+    var lineKind: Int = 0
+    var s: Double = 1
+    var center = PatLine.flat(0)
+    var tol = 0.0
+    var touchPV: [PatPV] = []
+    var lastTouch = 0
+}
+
+struct PatClaim {
+    var type: PatternType
+    var s: Int
+    var e: Int
+    var prio: Int
+}
+
+/// The streaming engine behind `PatternDetector` and `PatternStream`.
+struct PatEngine: Sendable {
+    let o: PatternOptions
+    var bars: [Bar] = []
+    var atr: PatATR
+    var atrAt: [Double] = []
+    var zz: [PatZigZag]
+    var actives: [PatActive] = []
+    var claims: [PatClaim] = []
+    var formingByID: [String: PatternDetection] = [:]
+
+    init(options: PatternOptions) {
+        self.o = options
+        self.atr = PatATR(period: options.atrPeriod)
+        self.zz = Array(repeating: PatZigZag(), count: options.scales.count)
+    }
+
+    // MARK: step
+
+    mutating func step(_ bar: Bar) -> [PatternDetection] {
+        var out: [PatternDetection] = []
+        bars.append(bar)
+        let t = bars.count - 1
+        let a = atr.update(high: bar.high, low: bar.low, close: bar.close)
+        atrAt.append(a)
+
+        // Breakouts, failures and expiries of patterns completed before this bar.
+        if !actives.isEmpty { checkActives(t: t, out: &out) }
+
+        let m = o.smoothing
+        guard atr.ready, t >= 2 * m else { return out }
+        let j = t - m
+        var sum = 0.0
+        for k in (j - m)...(j + m) { sum += bars[k].close }
+        let sj = sum / Double(2 * m + 1)
+        for sc in 0..<zz.count {
+            guard let r = zz[sc].update(j: j, s: sj, thr: o.scales[sc] * a) else { continue }
+            // Map the smoothed extreme back to the real high/low within ±m bars (after the previous pivot).
+            let lo = max((zz[sc].pivots.last?.i ?? -1) + 1, r.j - m)
+            let hiIdx = min(t, r.j + m)
+            var best = max(lo, min(r.j, hiIdx))
+            if lo <= hiIdx {
+                for k in lo...hiIdx {
+                    if r.hi ? bars[k].high > bars[best].high : bars[k].low < bars[best].low { best = k }
+                }
+            }
+            let pv = PatPivot(i: best, v: r.v, p: r.hi ? bars[best].high : bars[best].low, hi: r.hi, at: t)
+            zz[sc].pivots.append(pv)
+            onPivot(sc: sc, t: t, out: &out)
+        }
+        if claims.count > 64 {
+            let horizon = t - 3 * o.maxPatternBars
+            claims.removeAll { $0.e < horizon }
+        }
+        return out
+    }
+
+    // MARK: records
+
+    func record(_ c: PatCand, id: String, start: Int, t: Int, status: PatternStatus, dir: PatternDirection? = nil,
+                breakout: Double? = nil, below: Bool = false) -> PatternDetection {
+        let bo: Double
+        let tg: Double
+        if let b = breakout {
+            bo = b
+            tg = below ? b - c.height : b + c.height
+        } else if c.neutral {
+            bo = c.confirm.at(t)
+            tg = bo + c.height
+        } else {
+            bo = c.confirm.at(t)
+            tg = c.confirmAbove ? bo + c.height : bo - c.height
+        }
+        return PatternDetection(
+            id: id, type: c.type, direction: dir ?? c.dir, start: bars[start].ts, end: bars[t].ts,
+            points: c.pts.map { PatternPoint(ts: bars[$0.0].ts, price: $0.1) }, breakout: bo, target: tg,
+            confidence: c.conf, status: status, touches: c.touches, strength: c.strength, slope: c.slope)
+    }
+
+    mutating func emit(_ d: PatternDetection, _ out: inout [PatternDetection]) {
+        if o.types.contains(d.type) { out.append(d) }
+    }
+
+    mutating func checkActives(t: Int, out: inout [PatternDetection]) {
+        let c = bars[t].close
+        var k = 0
+        while k < actives.count {
+            let ac = actives[k]
+            if ac.created >= t { k += 1; continue }
+            let cd = ac.cand
+            var status: PatternStatus? = nil
+            var dir: PatternDirection? = nil
+            var bo = 0.0
+            var below = false
+            if cd.neutral {
+                let up = cd.confirm.at(t), lo = cd.fail.at(t)
+                if c > up { status = .confirmed; dir = .bullish; bo = up }
+                else if c < lo { status = .confirmed; dir = .bearish; bo = lo; below = true }
+            } else {
+                let cl = cd.confirm.at(t), fl = cd.fail.at(t)
+                if cd.confirmAbove ? c > cl : c < cl {
+                    status = .confirmed; bo = cl; below = !cd.confirmAbove
+                    if ac.lineKind != 0 { dir = cd.confirmAbove ? .bullish : .bearish }
+                } else if cd.confirmAbove ? c < fl : c > fl {
+                    status = .failed; bo = cl; below = !cd.confirmAbove
+                }
+            }
+            if status == nil && t > ac.expiry {
+                if ac.lineKind != 0 {
+                    actives.remove(at: k)
+                    continue
+                }
+                status = .failed; bo = cd.confirm.at(t); below = !cd.confirmAbove
+            }
+            if let st = status {
+                var cand = cd
+                if ac.lineKind != 0 {
+                    cand.pts = ac.touchPV.map { ($0.i, ac.s * $0.p) }
+                }
+                let r = record(cand, id: ac.id, start: ac.start, t: t, status: st, dir: dir, breakout: bo, below: below)
+                emit(r, &out)
+                actives.remove(at: k)
+                continue
+            }
+            k += 1
+        }
+    }
+
+    /// True when a claim of equal or higher priority already covers half of [s, e] (or the same type does).
+    func claimed(_ type: PatternType, _ s: Int, _ e: Int, _ prio: Int) -> Bool {
+        let len = max(1, e - s)
+        for c in claims.reversed() {
+            let ov = min(e, c.e) - max(s, c.s)
+            guard ov > 0 else { continue }
+            if type.isLine || c.type.isLine {
+                if c.type == type && Double(ov) >= 0.5 * Double(len) { return true }
+                continue
+            }
+            if c.prio <= prio && Double(ov) >= 0.5 * Double(len) { return true }
+        }
+        return false
+    }
+
+    mutating func accept(_ cand: PatCand, sc: Int, t: Int, out: inout [PatternDetection]) {
+        guard t - cand.start <= o.maxPatternBars, !claimed(cand.type, cand.start, t, cand.prio) else { return }
+        claims.append(PatClaim(type: cand.type, s: cand.start, e: t, prio: cand.prio))
+        let id = "\(cand.type.rawValue):\(bars[cand.start].ts):\(bars[cand.pts.last!.0].ts):\(sc)"
+        let r = record(cand, id: id, start: cand.start, t: t, status: .completed)
+        emit(r, &out)
+        let span = t - cand.start
+        actives.append(PatActive(cand: cand, id: id, start: cand.start, created: t, expiry: t + max(20, span)))
+    }
+
+    // MARK: pivots
+
+    func window(_ sc: Int, _ n: Int, _ s: Double) -> [PatPV]? {
+        let pv = zz[sc].pivots
+        guard pv.count >= n else { return nil }
+        var w: [PatPV] = []
+        w.reserveCapacity(n)
+        for q in pv[(pv.count - n)...] {
+            w.append(PatPV(i: q.i, v: s * q.v, p: s * q.p, hi: s > 0 ? q.hi : !q.hi))
+        }
+        return w
+    }
+
+    /// Share of closes strictly between bars a and b lying below `mid` (in orientation s).
+    func lowShare(_ a: Int, _ b: Int, _ mid: Double, _ s: Double) -> Double {
+        guard b - a >= 2 else { return 0.5 }
+        var n = 0
+        for k in (a + 1)..<b where s * bars[k].close < mid { n += 1 }
+        return Double(n) / Double(b - a - 1)
+    }
+
+    static let roundCut = 0.68
+
+    mutating func onPivot(sc: Int, t: Int, out: inout [PatternDetection]) {
+        let last = zz[sc].pivots.last!
+        var cands: [PatCand] = []
+        for s in [1.0, -1.0] {
+            let top = (s > 0) == last.hi  // in orientation s the newest pivot is a peak
+            if top {
+                if let w = window(sc, 6, s), let c = headAndShoulders(w, s) { cands.append(c.oriented(s)) }
+                if let w = window(sc, 4, s), let c = doubleTop(w, s) { cands.append(c.oriented(s)) }
+            } else {
+                if s > 0, let w = window(sc, 4, s), let c = cupAndHandle(w) { cands.append(c) }
+                if let w = window(sc, 5, s), let c = flag(w, s) { cands.append(c.oriented(s)) }
+            }
+        }
+        for n in [7, 6] {
+            if let w = window(sc, n, 1), let c = lineShape(w) {
+                cands.append(c)
+                break
+            }
+        }
+        cands.sort { $0.prio < $1.prio }
+        for c in cands { accept(c, sc: sc, t: t, out: &out) }
+        levels(sc: sc, t: t, out: &out)
+    }
+
+    // MARK: shape rules (written for one orientation; the mirror comes from s = −1)
+
+    func headAndShoulders(_ w: [PatPV], _ s: Double) -> PatCand? {
+        let (l0, h1, l2, h3, l4, h5) = (w[0], w[1], w[2], w[3], w[4], w[5])
+        let neck = PatLine.fit([(l2.i, l2.v), (l4.i, l4.v)])
+        let hh = h3.v - neck.at(h3.i)
+        guard hh > 0 else { return nil }
+        let prom = h3.v - max(h1.v, h5.v)
+        guard prom >= 0.1 * hh else { return nil }
+        let shoulderDiff = abs(h1.v - h5.v)
+        guard shoulderDiff <= 0.4 * hh else { return nil }
+        guard min(h1.v - neck.at(h1.i), h5.v - neck.at(h5.i)) >= 0.2 * hh else { return nil }
+        let neckDiff = abs(l2.v - l4.v)
+        guard neckDiff <= 0.4 * hh else { return nil }
+        guard l0.v <= max(l2.v, l4.v) + 0.1 * hh else { return nil }
+        let d1 = Double(h3.i - h1.i), d2 = Double(h5.i - h3.i)
+        guard d1 > 0, d2 > 0, d1 / d2 <= 3, d2 / d1 <= 3 else { return nil }
+        let neckReal = PatLine.fit([(l2.i, l2.p), (l4.i, l4.p)])
+        let height = h3.p - neckReal.at(h3.i)
+        let conf = patConfidence([
+            shoulderDiff / (0.4 * hh), neckDiff / (0.4 * hh), abs(log(d1 / d2)) / log(3),
+        ])
+        return PatCand(
+            type: s > 0 ? .headAndShoulders : .inverseHeadAndShoulders, dir: s > 0 ? .bearish : .bullish,
+            start: l0.i, pts: w.map { ($0.i, $0.p) }, confirm: neckReal, fail: .flat(h3.p), confirmAbove: false,
+            height: max(height, 0), conf: conf, prio: 0)
+    }
+
+    func doubleTop(_ w: [PatPV], _ s: Double) -> PatCand? {
+        let (l0, h1, l2, h3) = (w[0], w[1], w[2], w[3])
+        let depth = (h1.v + h3.v) / 2 - l2.v
+        guard depth > 0 else { return nil }
+        let diff = abs(h1.v - h3.v)
+        guard diff <= 0.35 * depth, l0.v <= l2.v + 0.1 * depth, h3.i - h1.i >= 4 else { return nil }
+        let share = lowShare(h1.i, h3.i, l2.v + depth / 2, s)
+        guard share < Self.roundCut else { return nil }
+        let top = max(h1.p, h3.p)
+        return PatCand(
+            type: s > 0 ? .doubleTop : .doubleBottom, dir: s > 0 ? .bearish : .bullish, start: l0.i,
+            pts: w.map { ($0.i, $0.p) }, confirm: .flat(l2.p), fail: .flat(top), confirmAbove: false,
+            height: top - l2.p, conf: patConfidence([diff / (0.35 * depth), max(0, share - 0.5) / 0.18]), prio: 1)
+    }
+
+    func cupAndHandle(_ w: [PatPV]) -> PatCand? {
+        let (h0, l1, h2, l3) = (w[0], w[1], w[2], w[3])
+        let depth = (h0.v + h2.v) / 2 - l1.v
+        guard depth > 0 else { return nil }
+        let rimDiff = abs(h0.v - h2.v)
+        let handle = h2.v - l3.v
+        guard rimDiff <= 0.25 * depth, handle <= 0.55 * depth else { return nil }
+        let cupBars = h2.i - h0.i, handleBars = l3.i - h2.i
+        guard cupBars >= 10, handleBars * 2 <= cupBars else { return nil }
+        let share = lowShare(h0.i, h2.i, l1.v + depth / 2, 1)
+        guard share >= Self.roundCut else { return nil }
+        let rim = max(h0.p, h2.p)
+        return PatCand(
+            type: .cupAndHandle, dir: .bullish, start: h0.i, pts: w.map { ($0.i, $0.p) }, confirm: .flat(rim),
+            fail: .flat(l3.p), confirmAbove: true, height: rim - l1.p,
+            conf: patConfidence([rimDiff / (0.25 * depth), handle / (0.55 * depth), (1 - share) / (1 - Self.roundCut)]),
+            prio: 1)
+    }
+
+    func flag(_ w: [PatPV], _ s: Double) -> PatCand? {
+        let (l0, h1, l2, h3, l4) = (w[0], w[1], w[2], w[3], w[4])
+        let pole = h1.v - l0.v
+        let poleBars = h1.i - l0.i, consBars = l4.i - h1.i
+        guard pole > 0, poleBars >= 1, consBars >= 3, Double(poleBars) <= 1.5 * Double(consBars) else { return nil }
+        guard h3.v <= h1.v + 0.15 * pole, min(l2.v, l4.v) >= h1.v - 0.65 * pole else { return nil }
+        let up = PatLine.fit([(h1.i, h1.v), (h3.i, h3.v)])
+        let lo = PatLine.fit([(l2.i, l2.v), (l4.i, l4.v)])
+        let w0 = up.at(h1.i) - lo.at(h1.i), w1 = up.at(l4.i) - lo.at(l4.i)
+        guard w0 > 0, w1 > 0, max(w0, w1) <= 0.5 * pole else { return nil }
+        let c = w1 / w0
+        let cb = Double(consBars)
+        let drift = (up.b + lo.b) / 2 * cb / pole
+        let su = up.b * cb / pole, sl = lo.b * cb / pole
+        var type: PatternType
+        if c >= 0.6 && c <= 1.67 && drift <= 0.1 && drift >= -0.6 {
+            type = s > 0 ? .bullFlag : .bearFlag
+        } else if c < 0.6 && su <= 0.05 && sl >= -0.05 {
+            type = s > 0 ? .bullPennant : .bearPennant
+        } else {
+            return nil
+        }
+        let upR = PatLine.fit([(h1.i, h1.p), (h3.i, h3.p)])
+        let loR = PatLine.fit([(l2.i, l2.p), (l4.i, l4.p)])
+        return PatCand(
+            type: type, dir: s > 0 ? .bullish : .bearish, start: l0.i, pts: w.map { ($0.i, $0.p) }, confirm: upR,
+            fail: loR, confirmAbove: true, height: h1.p - l0.p,
+            conf: patConfidence([max(w0, w1) / (0.5 * pole), Double(poleBars) / (1.5 * cb)]), prio: 2)
+    }
+
+    /// Triangles, wedges and channels: lines fitted through the highs and the lows of 6–7 alternating pivots.
+    func lineShape(_ w: [PatPV]) -> PatCand? {
+        var hs: [(Int, Double)] = [], ls: [(Int, Double)] = []
+        for q in w { if q.hi { hs.append((q.i, q.v)) } else { ls.append((q.i, q.v)) } }
+        let up = PatLine.fit(hs), lo = PatLine.fit(ls)
+        let x0 = w[0].i, x1 = w[w.count - 1].i
+        let w0 = up.at(x0) - lo.at(x0), w1 = up.at(x1) - lo.at(x1)
+        guard w0 > 0, w1 > 0 else { return nil }
+        let h = max(w0, w1)
+        let res = max(up.maxResidual(hs), lo.maxResidual(ls))
+        guard res <= 0.25 * h else { return nil }
+        let len = Double(x1 - x0)
+        let su = up.b * len / h, sl = lo.b * len / h
+        let c = w1 / w0
+        let flat = 0.2
+        var type: PatternType? = nil
+        var dir = PatternDirection.neutral
+        var prio = 3
+        if c <= 0.7 {
+            if abs(su) <= flat && sl > flat { type = .ascendingTriangle; dir = .bullish }
+            else if abs(sl) <= flat && su < -flat { type = .descendingTriangle; dir = .bearish }
+            else if su < -flat && sl > flat { type = .symmetricalTriangle }
+            else if su > flat && sl > su { type = .risingWedge; dir = .bearish }
+            else if sl < -flat && su < sl { type = .fallingWedge; dir = .bullish }
+        } else if c <= 1.43 {
+            prio = 4
+            let ms = (su + sl) / 2
+            if ms > flat && su > 0 && sl > 0 { type = .channelUp; dir = .bullish }
+            else if ms < -flat && su < 0 && sl < 0 { type = .channelDown; dir = .bearish }
+            else if abs(su) <= flat && abs(sl) <= flat { type = .channelHorizontal }
+        }
+        guard let tp = type else { return nil }
+        var hr: [(Int, Double)] = [], lr: [(Int, Double)] = []
+        for q in w { if q.hi { hr.append((q.i, q.p)) } else { lr.append((q.i, q.p)) } }
+        let upR = PatLine.fit(hr), loR = PatLine.fit(lr)
+        let height = max(upR.at(x0) - loR.at(x0), upR.at(x1) - loR.at(x1))
+        let shapeUse = prio == 4 ? abs(1 - c) / 0.43 : c / 0.7
+        var cand = PatCand(
+            type: tp, dir: dir, start: x0, pts: w.map { ($0.i, $0.p) }, confirm: upR, fail: loR, confirmAbove: true,
+            height: height, conf: patConfidence([res / (0.25 * h), shapeUse]), prio: prio)
+        switch tp {
+        case .symmetricalTriangle, .channelUp, .channelDown, .channelHorizontal:
+            cand.neutral = true
+        case .descendingTriangle, .risingWedge:
+            cand.confirm = loR; cand.fail = upR; cand.confirmAbove = false
+        default: break
+        }
+        if prio == 4 {
+            cand.touches = w.count
+            cand.slope = (upR.b + loR.b) / 2
+            cand.strength = Double(w.count) * cand.conf
+        }
+        return cand
+    }
+
+    // MARK: support, resistance and trend lines
+
+    mutating func levels(sc: Int, t: Int, out: inout [PatternDetection]) {
+        let q = zz[sc].pivots.last!
+        let s: Double = q.hi ? -1 : 1  // orientation in which q is a trough
+        let qv = s * q.v
+        let tol = o.lineTolerance * atrAt[t]
+        guard tol > 0 else { return }
+        var absorbed = [false, false]
+        for k in actives.indices where actives[k].lineKind != 0 && actives[k].s == s {
+            let ac = actives[k]
+            if abs(qv - ac.center.at(q.i)) <= tol {
+                if !ac.touchPV.contains(where: { abs($0.i - q.i) <= o.smoothing + 1 }) {
+                    actives[k].touchPV.append(PatPV(i: q.i, v: qv, p: s * q.p, hi: false))
+                    actives[k].lastTouch = q.i
+                    actives[k].expiry = q.i + o.maxPatternBars
+                    actives[k].cand.touches = actives[k].touchPV.count
+                }
+                absorbed[ac.lineKind - 1] = true
+            }
+        }
+        // Troughs (in orientation s) of this scale, newest first.
+        var tr: [PatPV] = []
+        for p in zz[sc].pivots.reversed() {
+            if p.i < q.i - o.maxPatternBars { break }
+            if p.hi == (s > 0) { continue }
+            tr.append(PatPV(i: p.i, v: s * p.v, p: s * p.p, hi: false))
+            if tr.count >= 8 { break }
+        }
+        if !absorbed[0] { horizontalLevel(tr, s: s, tol: tol, sc: sc, t: t, out: &out) }
+        if !absorbed[1] { trendLine(tr, s: s, tol: tol, sc: sc, t: t, out: &out) }
+    }
+
+    func closesHold(_ line: PatLine, from a: Int, to t: Int, s: Double, tol: Double) -> Bool {
+        for k in a...t where s * bars[k].close < line.at(k) - tol { return false }
+        return true
+    }
+
+    func swingHeight(from a: Int, to t: Int, base: PatLine, s: Double) -> Double {
+        var m = 0.0
+        for k in a...t {
+            let v = s > 0 ? bars[k].high : -bars[k].low
+            m = max(m, v - base.at(k))
+        }
+        return m
+    }
+
+    mutating func horizontalLevel(_ tr: [PatPV], s: Double, tol: Double, sc: Int, t: Int, out: inout [PatternDetection]) {
+        guard let q = tr.first else { return }
+        var touches: [PatPV] = [q]
+        for p in tr.dropFirst() {
+            if p.v < q.v - tol { break }  // a lower trough in between: the level did not hold
+            if abs(p.v - q.v) <= tol { touches.append(p) }
+        }
+        guard touches.count >= o.minTouches else { return }
+        touches.reverse()
+        let mean = touches.reduce(0) { $0 + $1.v } / Double(touches.count)
+        var mad = 0.0
+        for p in touches {
+            guard abs(p.v - mean) <= tol else { return }
+            mad += abs(p.v - mean)
+        }
+        mad /= Double(touches.count)
+        let center = PatLine.flat(mean)
+        guard closesHold(center, from: touches[0].i, to: t, s: s, tol: tol) else { return }
+        let conf = patClamp(1 - mad / tol, 0.05, 1)
+        let type: PatternType = s > 0 ? .support : .resistance
+        let cand = PatCand(
+            type: type, dir: s > 0 ? .bullish : .bearish, start: touches[0].i, pts: touches.map { ($0.i, $0.p) },
+            confirm: .flat(mean - tol), fail: .flat(.infinity), confirmAbove: false,
+            height: swingHeight(from: touches[0].i, to: t, base: center, s: s), conf: conf, prio: 5,
+            touches: touches.count, strength: Double(touches.count) * conf, slope: 0)
+        addLine(cand, kind: 1, s: s, center: center, tol: tol, touches: touches, sc: sc, t: t, out: &out)
+    }
+
+    mutating func trendLine(_ tr: [PatPV], s: Double, tol: Double, sc: Int, t: Int, out: inout [PatternDetection]) {
+        let n = o.minTouches
+        guard tr.count >= n else { return }
+        let touches = Array(tr[0..<n].reversed())
+        let pts = touches.map { ($0.i, $0.v) }
+        let line = PatLine.fit(pts)
+        let res = line.maxResidual(pts)
+        guard res <= tol, line.b * Double(touches[n - 1].i - touches[0].i) >= 2 * tol else { return }
+        guard closesHold(line, from: touches[0].i, to: t, s: s, tol: tol) else { return }
+        let conf = patClamp(1 - res / tol, 0.05, 1)
+        let cand = PatCand(
+            type: .trendLine, dir: s > 0 ? .bullish : .bearish, start: touches[0].i, pts: touches.map { ($0.i, $0.p) },
+            confirm: PatLine(a: line.a - tol, b: line.b), fail: .flat(.infinity), confirmAbove: false,
+            height: swingHeight(from: touches[0].i, to: t, base: line, s: s), conf: conf, prio: 5, touches: n,
+            strength: Double(n) * conf, slope: line.b)
+        addLine(cand, kind: 2, s: s, center: line, tol: tol, touches: touches, sc: sc, t: t, out: &out)
+    }
+
+    mutating func addLine(_ c: PatCand, kind: Int, s: Double, center: PatLine, tol: Double, touches: [PatPV], sc: Int,
+                          t: Int, out: inout [PatternDetection]) {
+        let last = touches[touches.count - 1].i
+        guard last - c.start <= o.maxPatternBars, !claimed(c.type, c.start, last, 5) else { return }
+        claims.append(PatClaim(type: c.type, s: c.start, e: last, prio: 5))
+        let cand = c.oriented(s)
+        let id = "\(c.type.rawValue):\(bars[c.start].ts):\(bars[last].ts):\(sc)"
+        emit(record(cand, id: id, start: c.start, t: t, status: .completed), &out)
+        actives.append(
+            PatActive(
+                cand: cand, id: id, start: c.start, created: t, expiry: last + o.maxPatternBars, lineKind: kind, s: s,
+                center: center, tol: tol, touchPV: touches, lastTouch: last))
+    }
+}
+

@@ -1,0 +1,128 @@
+/// Wilder's average true range (private helper so this folder does not depend on the indicators code).
+struct PatATR: Sendable {
+    let period: Int
+    var count = 0
+    var sum = 0.0
+    var value = 0.0
+    var prevClose = Double.nan
+
+    init(period: Int) { self.period = max(1, period) }
+
+    @inline(__always)
+    mutating func update(high: Double, low: Double, close: Double) -> Double {
+        let tr: Double
+        if prevClose.isNaN {
+            tr = high - low
+        } else {
+            tr = max(high - low, max(abs(high - prevClose), abs(low - prevClose)))
+        }
+        prevClose = close
+        count += 1
+        if count <= period {
+            sum += tr
+            value = sum / Double(count)
+        } else {
+            value = (value * Double(period - 1) + tr) / Double(period)
+        }
+        return value
+    }
+
+    var ready: Bool { count >= period }
+}
+
+/// A straight line price = a + b · barIndex.
+struct PatLine: Sendable, Hashable {
+    var a: Double
+    var b: Double
+    @inline(__always) func at(_ i: Int) -> Double { a + b * Double(i) }
+    var negated: PatLine { PatLine(a: -a, b: -b) }
+    static func flat(_ v: Double) -> PatLine { PatLine(a: v, b: 0) }
+
+    /// Least-squares fit through (index, value) points; a flat line for one point.
+    static func fit(_ pts: [(Int, Double)]) -> PatLine {
+        let n = Double(pts.count)
+        guard pts.count >= 2 else { return .flat(pts.first?.1 ?? 0) }
+        let x0 = Double(pts[0].0)
+        var sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
+        for (i, v) in pts {
+            let x = Double(i) - x0
+            sx += x; sy += v; sxx += x * x; sxy += x * v
+        }
+        let den = n * sxx - sx * sx
+        let b = den == 0 ? 0 : (n * sxy - sx * sy) / den
+        let a0 = (sy - b * sx) / n
+        return PatLine(a: a0 - b * x0, b: b)
+    }
+
+    func maxResidual(_ pts: [(Int, Double)]) -> Double {
+        var m = 0.0
+        for (i, v) in pts { m = max(m, abs(v - at(i))) }
+        return m
+    }
+}
+
+/// A confirmed zigzag turning point. `v` is the smoothed value the zigzag saw, `p` the real high (peaks) or
+/// low (troughs) it maps back to, `at` the bar at which it became known.
+struct PatPivot: Sendable, Hashable {
+    var i: Int
+    var v: Double
+    var p: Double
+    var hi: Bool
+    var at: Int
+}
+
+/// Zigzag on a smoothed series: a peak is confirmed once the series has fallen `thr` below its running
+/// maximum (and a trough symmetrically). No look-ahead: `update(j:...)` only sees values up to j.
+struct PatZigZag: Sendable {
+    var dir = 0
+    var maxV = -Double.infinity
+    var maxJ = 0
+    var minV = Double.infinity
+    var minJ = 0
+    var pivots: [PatPivot] = []
+
+    mutating func update(j: Int, s: Double, thr: Double) -> (j: Int, v: Double, hi: Bool)? {
+        switch dir {
+        case 0:
+            if s > maxV { maxV = s; maxJ = j }
+            if s < minV { minV = s; minJ = j }
+            if maxV - s >= thr && maxJ < j {
+                let r = (maxJ, maxV, true)
+                dir = -1; minV = s; minJ = j
+                return r
+            }
+            if s - minV >= thr && minJ < j {
+                let r = (minJ, minV, false)
+                dir = 1; maxV = s; maxJ = j
+                return r
+            }
+        case 1:
+            if s > maxV {
+                maxV = s; maxJ = j
+            } else if maxV - s >= thr {
+                let r = (maxJ, maxV, true)
+                dir = -1; minV = s; minJ = j
+                return r
+            }
+        default:
+            if s < minV {
+                minV = s; minJ = j
+            } else if s - minV >= thr {
+                let r = (minJ, minV, false)
+                dir = 1; maxV = s; maxJ = j
+                return r
+            }
+        }
+        return nil
+    }
+}
+
+@inline(__always) func patClamp(_ x: Double, _ lo: Double, _ hi: Double) -> Double { min(hi, max(lo, x)) }
+
+/// 1 − the mean share of each tolerance used, clamped to [0.05, 1].
+func patConfidence(_ used: [Double]) -> Double {
+    guard !used.isEmpty else { return 1 }
+    var s = 0.0
+    for u in used { s += patClamp(u.isFinite ? u : 1, 0, 1) }
+    return patClamp(1 - s / Double(used.count), 0.05, 1)
+}

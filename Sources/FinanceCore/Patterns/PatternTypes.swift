@@ -1,0 +1,135 @@
+/// Chart-pattern kinds, with the JSON names used by the CLI and the HTTP API.
+public enum PatternType: String, Codable, Sendable, CaseIterable, Hashable {
+    case headAndShoulders = "head_and_shoulders"
+    case inverseHeadAndShoulders = "inverse_head_and_shoulders"
+    case doubleTop = "double_top"
+    case doubleBottom = "double_bottom"
+    case ascendingTriangle = "ascending_triangle"
+    case descendingTriangle = "descending_triangle"
+    case symmetricalTriangle = "symmetrical_triangle"
+    case bullFlag = "bull_flag"
+    case bearFlag = "bear_flag"
+    case bullPennant = "bull_pennant"
+    case bearPennant = "bear_pennant"
+    case risingWedge = "rising_wedge"
+    case fallingWedge = "falling_wedge"
+    case support
+    case resistance
+    case trendLine = "trend_line"
+    case channelUp = "channel_up"
+    case channelDown = "channel_down"
+    case channelHorizontal = "channel_horizontal"
+    case cupAndHandle = "cup_and_handle"
+
+    /// Support, resistance and trend lines: single lines built from touches rather than closed shapes.
+    public var isLine: Bool { self == .support || self == .resistance || self == .trendLine }
+}
+
+/// The expected direction of the move that follows a pattern.
+public enum PatternDirection: String, Codable, Sendable, Hashable {
+    case bullish, bearish, neutral
+}
+
+/// The life cycle of a detection. Records with `completed`, `confirmed` or `failed` are final snapshots;
+/// only `forming` records may change or disappear.
+public enum PatternStatus: String, Codable, Sendable, Hashable, CaseIterable {
+    /// The shape is partly there (the last turning point is not yet confirmed).
+    case forming
+    /// The shape is complete; no breakout yet.
+    case completed
+    /// A close went beyond the breakout level in the pattern's direction (for levels and lines: the level broke).
+    case confirmed
+    /// The pattern was invalidated (a close beyond the opposite boundary) or no breakout came in time.
+    case failed
+
+    var rank: Int {
+        switch self {
+        case .forming: return 0
+        case .completed: return 1
+        case .confirmed, .failed: return 2
+        }
+    }
+}
+
+/// A key point of a pattern: a bar time (ms) and a price.
+public struct PatternPoint: Codable, Sendable, Hashable {
+    public var ts: Int64
+    public var price: Double
+    public init(ts: Int64, price: Double) {
+        self.ts = ts
+        self.price = price
+    }
+}
+
+/// One append-only record of a detected pattern.
+///
+/// JSON fields: `id, type, direction, start, end, points [{ts, price}], breakout, target, confidence, status`,
+/// plus `touches`, `strength`, `slope` for support, resistance, trend lines and channels.
+public struct PatternDetection: Codable, Sendable, Hashable {
+    /// Stable across the records of one pattern: `<type>:<start ms>:<first key point ms>:<scale>`.
+    public var id: String
+    public var type: PatternType
+    public var direction: PatternDirection
+    /// Time (ms) of the first key point.
+    public var start: Int64
+    /// Time (ms) of the bar at which the record reached its status (the bar it was reported at).
+    public var end: Int64
+    public var points: [PatternPoint]
+    /// The breakout level (neckline, boundary line value or level) at `end`.
+    public var breakout: Double
+    /// The measured-move target: breakout ± the pattern's height (pole for flags, depth for cups).
+    public var target: Double
+    /// How closely the shape matches the ideal, in [0, 1]: 1 − the mean share of each tolerance used
+    /// (see docs/patterns.md). A ranking score, not a calibrated probability.
+    public var confidence: Double
+    public var status: PatternStatus
+    /// Number of turning points on the level or line (levels, lines, channels).
+    public var touches: Int?
+    /// Level or line strength: touches × (1 − mean distance of the touches from the line / tolerance).
+    public var strength: Double?
+    /// Slope in price per bar (lines and channels; 0 for horizontal levels).
+    public var slope: Double?
+
+    public init(
+        id: String, type: PatternType, direction: PatternDirection, start: Int64, end: Int64, points: [PatternPoint],
+        breakout: Double, target: Double, confidence: Double, status: PatternStatus, touches: Int? = nil,
+        strength: Double? = nil, slope: Double? = nil
+    ) {
+        self.id = id
+        self.type = type
+        self.direction = direction
+        self.start = start
+        self.end = end
+        self.points = points
+        self.breakout = breakout
+        self.target = target
+        self.confidence = confidence
+        self.status = status
+        self.touches = touches
+        self.strength = strength
+        self.slope = slope
+    }
+}
+
+/// Detector settings. The defaults are the ones documented and benchmarked in docs/patterns.md.
+public struct PatternOptions: Sendable, Hashable {
+    /// Pattern types to report (all are still computed, so results do not depend on this filter).
+    public var types: Set<PatternType> = Set(PatternType.allCases)
+    /// Report `forming` records (transient; see `PatternStream.forming`).
+    public var includeForming: Bool = true
+    /// Wilder ATR period used to scale the zigzag threshold and the tolerances.
+    public var atrPeriod: Int = 14
+    /// Half-width m of the centred moving average of closes the zigzag runs on (a turning point at bar i is
+    /// known at the earliest at bar i + m).
+    public var smoothing: Int = 1
+    /// Zigzag reversal thresholds in ATR multiples; each one is a scale scanned independently.
+    public var scales: [Double] = [1.5, 3.0]
+    /// Longest pattern, in bars, from first key point to completion.
+    public var maxPatternBars: Int = 250
+    /// Tolerance for level and line touches, in ATR multiples.
+    public var lineTolerance: Double = 0.8
+    /// Minimum touches for support, resistance and trend lines.
+    public var minTouches: Int = 3
+
+    public init() {}
+}
