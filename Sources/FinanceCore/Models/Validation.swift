@@ -30,7 +30,20 @@ public enum Validation {
     public static let maxBatchItems = 10_000
 
     /// Appends the rule violations of `bar` (at `index`) to `issues`.
+    @inlinable
     public static func check(_ bar: Bar, index: Int?, into issues: inout [ValidationIssue]) {
+        // The common case first, without allocation: every rule holds.
+        if bar.open.isFinite, bar.high.isFinite, bar.low.isFinite, bar.close.isFinite, bar.volume.isFinite,
+            bar.high >= bar.low, bar.high >= bar.open, bar.high >= bar.close, bar.low <= bar.open, bar.low <= bar.close,
+            bar.volume >= 0, bar.low > 0
+        {
+            return
+        }
+        self.describeViolations(bar, index: index, into: &issues)
+    }
+
+    @usableFromInline
+    static func describeViolations(_ bar: Bar, index: Int?, into issues: inout [ValidationIssue]) {
         let fields: [(String, Double)] = [
             ("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close), ("volume", bar.volume),
         ]
@@ -56,9 +69,9 @@ public enum Validation {
         if bar.volume < 0 {
             issues.append(ValidationIssue(index: index, field: "volume", detail: "volume (\(bar.volume)) is negative"))
         }
-        if bar.open <= 0 || bar.low <= 0 {
+        if bar.low <= 0 {
             // Prices must be positive: a zero or negative price is a data error in every market we carry.
-            issues.append(ValidationIssue(index: index, field: bar.low <= 0 ? "low" : "open", detail: "prices must be positive"))
+            issues.append(ValidationIssue(index: index, field: "low", detail: "prices must be positive, low is \(bar.low)"))
         }
     }
 
@@ -89,6 +102,13 @@ public enum Validation {
     /// Sorts bars by time and reports items that share a time with different values; identical
     /// duplicates collapse into one.
     public static func sortAndDeduplicate(_ bars: [Bar], indices: [Int]? = nil) -> Result<[Bar], ValidationError> {
+        // Files and batches are usually in order already: keep them as they are.
+        var ascending = true
+        for i in bars.indices.dropFirst() where bars[i - 1].ts >= bars[i].ts {
+            ascending = false
+            break
+        }
+        if ascending { return .success(bars) }
         var order = Array(bars.indices)
         order.sort { bars[$0].ts < bars[$1].ts || (bars[$0].ts == bars[$1].ts && $0 < $1) }
         var out: [Bar] = []

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+
+/// The `financehub` command line.
+public struct FinanceHubCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "financehub",
+        abstract: "FinanceHub: a self-hosted market-data hub (ingestion, time series, analytics, live streams).",
+        subcommands: [ServeCommand.self, MigrateCommand.self, ImportCommand.self, BenchCommand.self])
+
+    public init() {}
+
+    /// Runs the command line with `arguments` and returns the process exit code: 0 success, 1 data or runtime
+    /// error, 64 usage error. Output goes to stdout (results) and stderr (everything else).
+    public static func run(arguments: [String]) async -> Int32 {
+        do {
+            var command = try FinanceHubCommand.parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch let failure as CLIFailure {
+            Console.error(failure.message)
+            return 1
+        } catch {
+            let code = FinanceHubCommand.exitCode(for: error)
+            if code == .success {
+                // --help and --version print to stdout.
+                print(FinanceHubCommand.fullMessage(for: error))
+                return 0
+            }
+            if code == .validationFailure {
+                Console.error(FinanceHubCommand.fullMessage(for: error))
+                return 64
+            }
+            Console.error(FinanceHubCommand.fullMessage(for: error))
+            return code.rawValue == 64 ? 64 : 1
+        }
+    }
+}
+
+/// A data or runtime failure: the message goes to stderr and the process exits 1.
+struct CLIFailure: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// stderr output: progress, warnings, errors.
+enum Console {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+    }
+
+    static func info(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import FinanceCore
+import FinanceStorage
+import Foundation
+import Logging
+
+/// `financehub import bars|ticks`: CSV files into the store, all or nothing.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Import CSV files (all or nothing).", subcommands: [ImportBars.self, ImportTicks.self])
+}
+
+/// Reads a whole file, or stdin for `-`.
+enum InputFile {
+    static func read(_ path: String) throws -> [UInt8] {
+        if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIFailure("cannot read \(path)") }
+        return Array(data)
+    }
+}
+
+/// Progress lines on stderr for long work.
+struct Progress: Sendable {
+    let label: String
+    let total: Int
+    let start = ContinuousClock.now
+
+    func report(_ done: Int) {
+        guard self.total >= 100_000 else { return }
+        let seconds = Progress.seconds(ContinuousClock.now - self.start)
+        Console.info("\(self.label): \(done)/\(self.total) rows (\(Int(Double(done) / max(seconds, 1e-9))) rows/s)")
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
+
+struct ImportBars: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bars", abstract: "Import OHLCV bars: header timestamp,open,high,low,close,volume.")
+
+    @Option(help: "Symbol of the bars (created as an asset if unknown).") var symbol: String
+    @Option(help: "Interval of the bars: 1m, 5m, 15m, 30m, 1h, 4h, 1d, 1w, 1M.") var interval: String = "1m"
+    @OptionGroup var db: DatabaseOptions
+    @Argument(help: "CSV file, or - for stdin.") var file: String
+
+    func validate() throws {
+        guard Symbol.normalize(self.symbol) != nil else { throw ArgumentParser.ValidationError("invalid --symbol '\(self.symbol)': \(Symbol.rule)") }
+        guard Interval(self.interval) != nil else {
+            throw ArgumentParser.ValidationError("unknown --interval '\(self.interval)': use one of \(Interval.all.map(\.name).joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        let interval = Interval(self.interval)!
+        let start = ContinuousClock.now
+        let bytes = try InputFile.read(self.file)
+        let columns: CSVColumns
+        do {
+            columns = try CSVReader.parse(bytes, required: ["open", "high", "low", "close", "volume"]) { n in
+                Console.info("parsed \(n) rows")
+            }
+        } catch let error as CSVError {
+            throw CLIFailure("\(self.file): \(error.description)\nnothing was written")
+        }
+        let batch = try BarFile.batch(columns: columns, symbol: self.symbol, interval: interval, file: self.file)
+        let store = try await self.db.open(logger: Logger(label: "financehub.import"))
+        let progress = Progress(label: "writing", total: batch.bars.count)
+        do {
+            try await Ingestor(store: store, bus: MarketBus()).ingest(batches: [batch]) { progress.report($0) }
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw CLIFailure("import failed, nothing was written: \(error)")
+        }
+        let seconds = Progress.seconds(ContinuousClock.now - start)
+        Console.info("imported \(batch.bars.count) rows in \(String(format: "%.2f", seconds)) s (\(Int(Double(batch.bars.count) / max(seconds, 1e-9))) rows/s)")
+        print("imported \(batch.bars.count) bars of \(batch.symbol) at \(interval.name) into \(store.displayName)")
+    }
+}
+
+/// Turning parsed CSV columns into a validated batch.
+enum BarFile {
+    static func bars(_ columns: CSVColumns) -> [IncomingBar] {
+        let o = columns.numbers["open"]!
+        let h = columns.numbers["high"]!
+        let l = columns.numbers["low"]!
+        let c = columns.numbers["close"]!
+        let v = columns.numbers["volume"]!
+        var out: [IncomingBar] = []
+        out.reserveCapacity(columns.count)
+        for i in 0..<columns.count {
+            out.append(IncomingBar(index: i, bar: Bar(ts: columns.timestamps[i], open: o[i], high: h[i], low: l[i], close: c[i], volume: v[i])))
+        }
+        return out
+    }
+
+    static func batch(columns: CSVColumns, symbol: String, interval: Interval, file: String) throws -> BarBatch {
+        do {
+            return try Ingestor.validate(symbol: symbol, interval: interval, bars: self.bars(columns), maxItems: nil)
+        } catch {
+            throw CLIFailure("\(file): \(self.describe(error, lines: columns.lines))\nnothing was written")
+        }
+    }
+
+    /// Validation problems with file line numbers instead of item indices.
+    static func describe(_ error: FinanceCore.ValidationError, lines: [Int]) -> String {
+        let shown = error.issues.prefix(CSVReader.maxIssues).map { issue in
+            let line = issue.index.map { "line \(lines[$0])" } ?? "file"
+            return "\(line), \(issue.field): \(issue.detail)"
+        }
+        let more = error.issues.count > shown.count ? "\n  ... and \(error.issues.count - shown.count) more" : ""
+        return "\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s") in the file:\n  " + shown.joined(separator: "\n  ") + more
+    }
+}
+
+struct ImportTicks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ticks", abstract: "Import ticks: header timestamp,price,size[,bid,ask,bidSize,askSize]; they build 1-minute bars.")
+
+    @Option(help: "Symbol of the ticks (created as an asset if unknown).") var symbol: String
+    @OptionGroup var db: DatabaseOptions
+    @Argument(help: "CSV file, or - for stdin.") var file: String
+
+    func validate() throws {
+        guard Symbol.normalize(self.symbol) != nil else { throw ArgumentParser.ValidationError("invalid --symbol '\(self.symbol)': \(Symbol.rule)") }
+    }
+
+    func run() async throws {
+        let bytes = try InputFile.read(self.file)
+        let columns: CSVColumns
+        do {
+            columns = try CSVReader.parse(bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
+        } catch let error as CSVError {
+            throw CLIFailure("\(self.file): \(error.description)\nnothing was written")
+        }
+        let symbol = Symbol.normalize(self.symbol)!
+        func value(_ name: String, _ i: Int) -> Double? {
+            guard let v = columns.numbers[name]?[i], !v.isNaN else { return nil }
+            return v
+        }
+        let price = columns.numbers["price"]!
+        let ticks = (0..<columns.count).map { i in
+            Tick(symbol: symbol, ts: columns.timestamps[i], price: price[i], size: value("size", i), bid: value("bid", i),
+                 ask: value("ask", i), bidSize: value("bidsize", i), askSize: value("asksize", i))
+        }
+        var issues: [ValidationIssue] = []
+        for (i, t) in ticks.enumerated() { Validation.check(t, index: i, into: &issues) }
+        if !issues.isEmpty {
+            throw CLIFailure("\(self.file): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: columns.lines))\nnothing was written")
+        }
+        let store = try await self.db.open(logger: Logger(label: "financehub.import"))
+        do {
+            try await Ingestor(store: store, bus: MarketBus()).ingest(ticks: ticks, maxItems: nil)
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw CLIFailure("import failed, nothing was written: \(error)")
+        }
+        print("imported \(ticks.count) ticks of \(symbol) into \(store.displayName)")
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import FinanceServer
+import FinanceStorage
+import Foundation
+import Hummingbird
+import Logging
+
+/// `financehub serve`: the HTTP server with the simulated feed on the embedded database by default.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Start the server.")
+
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (default 8000; 0 picks a free port).") var port: Int?
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "Simulated feed: simulated (default) or none.") var feed: String?
+    @Option(help: "Seed of the simulated feed.") var seed: Int?
+    @Option(name: .customLong("tick-rate"), help: "Simulated ticks per second per symbol (default 4).") var tickRate: Double?
+    @Option(help: "Configuration file (JSON or YAML, dotted camelCase keys).") var config: String?
+
+    func run() async throws {
+        var overrides: [String: String] = [:]
+        overrides["http.host"] = self.host
+        overrides["http.port"] = self.port.map(String.init)
+        overrides["database.url"] = self.db.database
+        overrides["feed.mode"] = self.feed
+        overrides["feed.seed"] = self.seed.map(String.init)
+        overrides["feed.ticksPerSecond"] = self.tickRate.map { String($0) }
+        let settings = try await AppSettings.load(configFile: self.config, overrides: overrides)
+        LoggingSetup.bootstrap(level: settings.logLevel)
+        let logger = Logger(label: "financehub")
+        let store = try await self.db.open(settings.databaseURL, migrating: true, logger: logger)
+        let applied: Int
+        do { applied = try await store.migrate() } catch {
+            try? await store.close()
+            throw CLIFailure("migrations failed: \(error)")
+        }
+        let feedText = settings.server.simulatedFeed.map { f in
+            "simulated (\(f.instruments.map(\.asset.symbol).joined(separator: ", ")); \(f.ticksPerSecond) ticks/s per symbol; seed \(f.seed))"
+        } ?? "none"
+        let app = FinanceHubApp.build(store: store, settings: settings.server, logger: logger) { port in
+            Console.info("FinanceHub listening on http://\(settings.server.host):\(port)")
+            Console.info("database: \(store.displayName)\(applied > 0 ? " (\(applied) migrations applied)" : "")")
+            Console.info("feeds: \(feedText)")
+        }
+        try await app.runService()
+    }
+}
+
+/// Logs go to stderr so stdout carries only results.
+enum LoggingSetup {
+    nonisolated(unsafe) private static var done = false
+
+    static func bootstrap(level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Number parsing from UTF-8 bytes without allocation. Decimals with at most 15 significant digits and a
+/// small exponent take Clinger's exact fast path; anything else falls back to `strtod` (still exact).
+public enum FastNumber {
+    private static let powersOf10: [Double] = (0...22).map { p in
+        var v = 1.0
+        for _ in 0..<p { v *= 10 }
+        return v
+    }
+
+    /// Parses a finite or non-finite decimal number; nil when the bytes are not a number.
+    public static func double(_ s: UnsafeBufferPointer<UInt8>) -> Double? {
+        var i = 0
+        let n = s.count
+        guard n > 0 else { return nil }
+        var negative = false
+        if s[0] == UInt8(ascii: "-") || s[0] == UInt8(ascii: "+") {
+            negative = s[0] == UInt8(ascii: "-")
+            i = 1
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var scale = 0
+        var sawDigit = false
+        while i < n, s[i] >= 48, s[i] <= 57 {
+            sawDigit = true
+            if digits < 19 {
+                mantissa = mantissa * 10 + UInt64(s[i] - 48)
+                if mantissa != 0 { digits += 1 }
+            } else {
+                scale += 1
+            }
+            i += 1
+        }
+        if i < n, s[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < n, s[i] >= 48, s[i] <= 57 {
+                sawDigit = true
+                if digits < 19 {
+                    mantissa = mantissa * 10 + UInt64(s[i] - 48)
+                    if mantissa != 0 { digits += 1 }
+                    scale -= 1
+                }
+                i += 1
+            }
+        }
+        if i == n, sawDigit, digits <= 15, scale >= -22, scale <= 22 {
+            var v = Double(mantissa)
+            v = scale < 0 ? v / powersOf10[-scale] : v * powersOf10[scale]
+            return negative ? -v : v
+        }
+        return slow(s)
+    }
+
+    private static func slow(_ s: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard s.count < 128 else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: s.count + 1) { buf in
+            for k in 0..<s.count { buf[k] = CChar(bitPattern: s[k]) }
+            buf[s.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(buf.baseAddress!, &end)
+            guard let end, end == buf.baseAddress! + s.count else { return nil }
+            return v
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import FinanceCore
+import FinanceProviders
+import FinanceStorage
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The one application builder behind `financehub serve` and the tests.
+public enum FinanceHubApp {
+    /// Builds the router with every route and middleware.
+    public static func router(ingestor: Ingestor, settings: ServerSettings) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        HealthController(store: ingestor.store).register(on: router)
+        MetricsController().register(on: router)
+        DocsController().register(on: router)
+        AssetsController(store: ingestor.store, maxBodyBytes: settings.maxBodyBytes).register(on: router)
+        MarketDataController(ingestor: ingestor, maxBodyBytes: settings.maxBodyBytes).register(on: router)
+        return router
+    }
+
+    /// Builds the application: the HTTP server plus background services (the simulated feed when configured).
+    /// The store must be migrated before this is called.
+    public static func build(
+        store: any MarketStore, settings: ServerSettings, logger: Logger, bus: MarketBus = MarketBus(),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Observability.bootstrap()
+        let instrumented = InstrumentedStore(store)
+        let ingestor = Ingestor(store: instrumented, bus: bus)
+        // Services shut down in reverse order: the store closes last.
+        var services: [any Service] = [StoreCloser(store: store, bus: bus)]
+        if let feed = settings.simulatedFeed {
+            services.append(
+                SimulatedFeedService(
+                    ingestor: ingestor, instruments: feed.instruments, seed: feed.seed, ticksPerSecond: feed.ticksPerSecond,
+                    logger: logger))
+        }
+        return Application(
+            router: router(ingestor: ingestor, settings: settings),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
+            logger: logger)
+    }
+}
+
+/// Closes the store and the bus when the service group shuts down (after the server has drained).
+struct StoreCloser: Service {
+    let store: any MarketStore
+    let bus: MarketBus
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        self.bus.finish()
+        try await self.store.close()
+    }
+}

@@ -1,0 +1,70 @@
+import FinanceCore
+import FinanceStorage
+import Hummingbird
+
+/// Asset CRUD: `GET/POST /api/assets`, `GET/PUT/DELETE /api/assets/{symbol}`.
+struct AssetsController<Context: RequestContext> {
+    let store: any MarketStore
+    let maxBodyBytes: Int
+
+    struct AssetList: Encodable {
+        var assets: [Asset]
+    }
+
+    static let fields: Set<String> = ["symbol", "name", "assetClass", "exchange", "currency", "sector", "industry"]
+
+    func register(on router: Router<Context>) {
+        let group = router.group("/api/assets")
+        group.get { _, _ in try HTTP.json(AssetList(assets: try await self.store.assets())) }
+        group.get("{symbol}") { _, context in try HTTP.json(try await self.store.asset(try HTTP.symbol(context))) }
+        group.post { request, _ in
+            let asset = try await self.readAsset(request, pathSymbol: nil)
+            try await self.store.createAsset(asset)
+            return try HTTP.json(asset, status: .created)
+        }
+        group.put("{symbol}") { request, context in
+            let asset = try await self.readAsset(request, pathSymbol: try HTTP.symbol(context))
+            try await self.store.updateAsset(asset)
+            return try HTTP.json(asset)
+        }
+        group.delete("{symbol}") { _, context in
+            try await self.store.deleteAsset(try HTTP.symbol(context))
+            return Response(status: .noContent)
+        }
+    }
+
+    /// Parses an asset body; on PUT the path names the symbol and a body symbol, if any, must match it.
+    func readAsset(_ request: Request, pathSymbol: String?) async throws -> Asset {
+        guard case .object(let object) = try await JSONInput.parse(request, limit: self.maxBodyBytes) else {
+            throw ValidationError(field: "", detail: "the body must be a JSON object")
+        }
+        var reader = FieldReader(object, index: nil)
+        reader.rejectUnknown(Self.fields)
+        let rawSymbol = reader.string("symbol", required: pathSymbol == nil)
+        var symbol = pathSymbol ?? ""
+        if let rawSymbol {
+            if let s = Symbol.normalize(rawSymbol) {
+                if let pathSymbol, s != pathSymbol {
+                    reader.fail("symbol", "the body's symbol \(s) differs from the path's \(pathSymbol)")
+                }
+                symbol = s
+            } else {
+                reader.fail("symbol", "invalid symbol: \(Symbol.rule)")
+            }
+        }
+        var assetClass = AssetClass.unknown
+        if let raw = reader.string("assetClass", required: false) {
+            if let c = AssetClass(rawValue: raw) {
+                assetClass = c
+            } else {
+                reader.fail("assetClass", "assetClass must be one of \(AssetClass.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        let asset = Asset(
+            symbol: symbol, name: reader.string("name", required: false), assetClass: assetClass,
+            exchange: reader.string("exchange", required: false), currency: reader.string("currency", required: false),
+            sector: reader.string("sector", required: false), industry: reader.string("industry", required: false))
+        if !reader.issues.isEmpty { throw ValidationError(reader.issues) }
+        return asset
+    }
+}

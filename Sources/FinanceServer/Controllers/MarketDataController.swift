@@ -1,0 +1,132 @@
+import FinanceCore
+import FinanceStorage
+import Hummingbird
+
+/// Ingestion (`POST /api/ticks`, `POST /api/bars/{symbol}`) and queries (`GET /api/bars/{symbol}`,
+/// `GET /api/quotes/{symbol}`).
+struct MarketDataController<Context: RequestContext> {
+    let ingestor: Ingestor
+    let maxBodyBytes: Int
+
+    var store: any MarketStore { self.ingestor.store }
+
+    struct BarDTO: Encodable {
+        var ts: Int64
+        var open: Double
+        var high: Double
+        var low: Double
+        var close: Double
+        var volume: Double
+        init(_ b: Bar) {
+            self.ts = b.ts
+            self.open = b.open
+            self.high = b.high
+            self.low = b.low
+            self.close = b.close
+            self.volume = b.volume
+        }
+    }
+
+    struct BarsResponse: Encodable {
+        var symbol: String
+        var interval: String
+        var bars: [BarDTO]
+    }
+
+    static let tickFields: Set<String> = ["symbol", "ts", "price", "size", "bid", "ask", "bidSize", "askSize"]
+    static let barFields: Set<String> = ["ts", "open", "high", "low", "close", "volume"]
+
+    func register(on router: Router<Context>) {
+        router.post("/api/ticks") { request, _ in
+            let ticks = try await self.readTicks(request)
+            return try HTTP.json(try await self.ingestor.ingest(ticks: ticks), status: .created)
+        }
+        router.post("/api/bars/{symbol}") { request, context in
+            let symbol = try HTTP.symbol(context)
+            var query = HTTP.Query(request)
+            let interval = query.interval(default: .minute1)
+            try query.check()
+            let bars = try await self.readBars(request)
+            return try HTTP.json(try await self.ingestor.ingest(symbol: symbol, interval: interval, bars: bars), status: .created)
+        }
+        router.get("/api/bars/{symbol}") { request, context in
+            let symbol = try HTTP.symbol(context)
+            var query = HTTP.Query(request)
+            let interval = query.interval(default: .minute1)
+            let from = query.time("from")
+            let to = query.time("to")
+            let limit = query.integer("limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
+            let source = BarSource(rawValue: query.choice("source", ["auto", "raw"], default: "auto")) ?? .auto
+            try query.check()
+            let bars = try await BarQueryService(store: self.store).bars(
+                symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source,
+                now: HTTP.nowMilliseconds())
+            return try HTTP.json(BarsResponse(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
+        }
+        router.get("/api/quotes/{symbol}") { _, context in
+            let symbol = try HTTP.symbol(context)
+            return try HTTP.json(try await QuoteService(store: self.store).quote(symbol: symbol, now: HTTP.nowMilliseconds()))
+        }
+    }
+
+    /// Parses a tick batch, reporting every type problem; rule checks happen in the ingestor.
+    func readTicks(_ request: Request) async throws -> [Tick] {
+        let objects = try JSONInput.objects(try await JSONInput.parse(request, limit: self.maxBodyBytes), maxItems: Validation.maxBatchItems)
+        var issues: [ValidationIssue] = []
+        var ticks: [Tick] = []
+        ticks.reserveCapacity(objects.count)
+        for (i, object) in objects.enumerated() {
+            var r = FieldReader(object, index: i)
+            r.rejectUnknown(Self.tickFields)
+            let symbol = r.string("symbol", required: true)
+            let ts = r.time("ts")
+            let price = r.number("price", required: true)
+            let tick = Tick(
+                symbol: symbol ?? "", ts: ts ?? 0, price: price ?? 0, size: r.number("size", required: false),
+                bid: r.number("bid", required: false), ask: r.number("ask", required: false),
+                bidSize: r.number("bidSize", required: false), askSize: r.number("askSize", required: false))
+            issues += r.issues
+            if r.issues.isEmpty { ticks.append(tick) }
+        }
+        if !issues.isEmpty {
+            // Report the rule problems of the well-typed items too, so the client sees everything at once.
+            do { _ = try Ingestor.validate(ticks: ticks) } catch {
+                let typed = Set(issues.compactMap(\.index))
+                let offsets = objects.indices.filter { !typed.contains($0) }
+                issues += error.issues.map { issue in
+                    var moved = issue
+                    moved.index = issue.index.map { offsets[$0] }
+                    return moved
+                }
+            }
+            throw ValidationError(issues.sorted { ($0.index ?? -1) < ($1.index ?? -1) })
+        }
+        return ticks
+    }
+
+    /// Parses a bar batch, reporting every type problem; rule checks happen in the ingestor.
+    func readBars(_ request: Request) async throws -> [IncomingBar] {
+        let objects = try JSONInput.objects(try await JSONInput.parse(request, limit: self.maxBodyBytes), maxItems: Validation.maxBatchItems)
+        var issues: [ValidationIssue] = []
+        var bars: [IncomingBar] = []
+        bars.reserveCapacity(objects.count)
+        for (i, object) in objects.enumerated() {
+            var r = FieldReader(object, index: i)
+            r.rejectUnknown(Self.barFields)
+            let ts = r.time("ts")
+            let open = r.number("open", required: true)
+            let high = r.number("high", required: true)
+            let low = r.number("low", required: true)
+            let close = r.number("close", required: true)
+            let volume = r.number("volume", required: true)
+            if r.issues.isEmpty, let ts, let open, let high, let low, let close, let volume {
+                let bar = Bar(ts: ts, open: open, high: high, low: low, close: close, volume: volume)
+                Validation.check(bar, index: i, into: &issues)
+                bars.append(IncomingBar(index: i, bar: bar))
+            }
+            issues += r.issues
+        }
+        if !issues.isEmpty { throw ValidationError(issues.sorted { ($0.index ?? -1) < ($1.index ?? -1) }) }
+        return bars
+    }
+}

@@ -1,0 +1,87 @@
+import FinanceCore
+import Foundation
+import Hummingbird
+
+/// Small helpers shared by controllers.
+enum HTTP {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    /// A JSON response.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try self.encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Milliseconds since the epoch now.
+    static func nowMilliseconds() -> Int64 { Int64(Date.now.timeIntervalSince1970 * 1000) }
+
+    /// The canonical symbol of a path parameter, or a 422 naming `symbol`.
+    static func symbol(_ context: some RequestContext, _ name: String = "symbol") throws -> String {
+        let raw = context.parameters.get(name) ?? ""
+        let decoded = raw.removingPercentEncoding ?? raw
+        guard let symbol = Symbol.normalize(decoded) else {
+            throw ValidationError(field: "symbol", detail: "invalid symbol '\(decoded.prefix(64))': \(Symbol.rule)")
+        }
+        return symbol
+    }
+
+    /// Query parameter readers that collect every problem.
+    struct Query {
+        let parameters: [String: String]
+        var issues: [ValidationIssue] = []
+
+        init(_ request: Request) {
+            var p: [String: String] = [:]
+            for (k, v) in request.uri.queryParameters { p[String(k)] = String(v) }
+            self.parameters = p
+        }
+
+        func raw(_ name: String) -> String? { self.parameters[name] }
+
+        mutating func time(_ name: String) -> Int64? {
+            guard let raw = self.parameters[name] else { return nil }
+            guard let ms = Timestamp.parse(raw) else {
+                self.issues.append(ValidationIssue(index: nil, field: name, detail: "\(name) is not a valid time: use epoch seconds or milliseconds, or ISO-8601"))
+                return nil
+            }
+            return ms
+        }
+
+        mutating func interval(_ name: String = "interval", default value: Interval) -> Interval {
+            guard let raw = self.parameters[name] else { return value }
+            guard let interval = Interval(raw) else {
+                let names = Interval.all.map(\.name).joined(separator: ", ")
+                self.issues.append(ValidationIssue(index: nil, field: name, detail: "unknown interval '\(raw)': use one of \(names)"))
+                return value
+            }
+            return interval
+        }
+
+        mutating func integer(_ name: String, default value: Int, range: ClosedRange<Int>) -> Int {
+            guard let raw = self.parameters[name] else { return value }
+            guard let v = Int(raw), range.contains(v) else {
+                self.issues.append(ValidationIssue(index: nil, field: name, detail: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)"))
+                return value
+            }
+            return v
+        }
+
+        mutating func choice(_ name: String, _ allowed: [String], default value: String) -> String {
+            guard let raw = self.parameters[name] else { return value }
+            guard allowed.contains(raw) else {
+                self.issues.append(ValidationIssue(index: nil, field: name, detail: "\(name) must be one of \(allowed.joined(separator: ", "))"))
+                return value
+            }
+            return raw
+        }
+
+        /// Throws every collected problem as one 422.
+        func check() throws {
+            if !self.issues.isEmpty { throw ValidationError(self.issues) }
+        }
+    }
+}

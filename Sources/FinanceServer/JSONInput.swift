@@ -1,0 +1,169 @@
+import FinanceCore
+import Foundation
+import Hummingbird
+
+/// A parsed JSON value, so that ingestion can report every wrong type with its index and field.
+public enum JSONValue: Decodable, Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            self = .integer(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .number(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    /// The JSON type's name, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .integer, .number: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+}
+
+/// Reads request bodies and turns JSON items into typed values, collecting every problem.
+struct JSONInput {
+    /// Reads the body (at most `limit` bytes; more is 413) and parses it; unparseable JSON is 400.
+    static func parse(_ request: Request, limit: Int) async throws -> JSONValue {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw Problem(status: .contentTooLarge, detail: "the request body (\(length) bytes) is larger than the limit of \(limit) bytes")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw Problem(status: .contentTooLarge, detail: "the request body is larger than the limit of \(limit) bytes")
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer))
+        } catch {
+            throw Problem(status: .badRequest, detail: "the request body is not valid JSON: \(Self.describe(error))",
+                          type: "https://financehub.dev/problems/malformed-json")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            return (context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription)
+        }
+        return "\(error)"
+    }
+
+    /// The items of a top-level array of objects, or a 422 saying what was found instead.
+    static func objects(_ value: JSONValue, maxItems: Int) throws -> [[String: JSONValue]] {
+        guard case .array(let items) = value else {
+            throw ValidationError(field: "", detail: "the body must be a JSON array, got \(value.typeName)")
+        }
+        if items.count > maxItems {
+            throw ValidationError(field: "", detail: "a batch holds at most \(maxItems) items, got \(items.count)")
+        }
+        var issues: [ValidationIssue] = []
+        var out: [[String: JSONValue]] = []
+        out.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            if case .object(let o) = item {
+                out.append(o)
+            } else {
+                issues.append(ValidationIssue(index: i, field: "", detail: "each item must be an object, got \(item.typeName)"))
+            }
+        }
+        if !issues.isEmpty { throw ValidationError(issues) }
+        return out
+    }
+}
+
+/// Typed field access on one JSON object that records a validation issue for every missing or mistyped field.
+struct FieldReader {
+    let object: [String: JSONValue]
+    let index: Int?
+    var issues: [ValidationIssue] = []
+
+    init(_ object: [String: JSONValue], index: Int?) {
+        self.object = object
+        self.index = index
+    }
+
+    mutating func fail(_ field: String, _ detail: String) {
+        self.issues.append(ValidationIssue(index: self.index, field: field, detail: detail))
+    }
+
+    /// A required or optional number; records an issue for a wrong type or a missing required value.
+    mutating func number(_ field: String, required: Bool) -> Double? {
+        switch self.object[field] {
+        case .integer(let i): return Double(i)
+        case .number(let d):
+            if !d.isFinite { self.fail(field, "\(field) must be a finite number") }
+            return d
+        case nil, .null?:
+            if required { self.fail(field, "\(field) is required") }
+            return nil
+        case let other?:
+            self.fail(field, "\(field) must be a number, got \(other.typeName)")
+            return nil
+        }
+    }
+
+    /// A required time by the time rule (integer or ISO-8601 string).
+    mutating func time(_ field: String) -> Int64? {
+        switch self.object[field] {
+        case .integer(let i): return Timestamp.milliseconds(fromInteger: i)
+        case .number(let d):
+            if let ms = Timestamp.milliseconds(fromNumber: d) { return ms }
+            self.fail(field, "\(field) is not a valid time")
+            return nil
+        case .string(let s):
+            if let ms = Timestamp.parse(s) { return ms }
+            self.fail(field, "\(field) is not a valid time: use epoch seconds or milliseconds, or ISO-8601")
+            return nil
+        case nil, .null?:
+            self.fail(field, "\(field) is required")
+            return nil
+        case let other?:
+            self.fail(field, "\(field) must be a number or a string, got \(other.typeName)")
+            return nil
+        }
+    }
+
+    /// An optional or required string.
+    mutating func string(_ field: String, required: Bool) -> String? {
+        switch self.object[field] {
+        case .string(let s): return s
+        case nil, .null?:
+            if required { self.fail(field, "\(field) is required") }
+            return nil
+        case let other?:
+            self.fail(field, "\(field) must be a string, got \(other.typeName)")
+            return nil
+        }
+    }
+
+    /// Flags fields that are not in `known`.
+    mutating func rejectUnknown(_ known: Set<String>) {
+        for key in self.object.keys.sorted() where !known.contains(key) {
+            self.fail(key, "unknown field \(key)")
+        }
+    }
+}

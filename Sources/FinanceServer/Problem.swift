@@ -1,0 +1,101 @@
+import FinanceCore
+import FinanceStorage
+import Foundation
+import Hummingbird
+import Logging
+
+/// One entry of a problem's `errors` list.
+public struct ProblemItem: Codable, Sendable, Equatable {
+    public var index: Int?
+    public var field: String
+    public var pointer: String
+    public var detail: String
+}
+
+/// An RFC 9457 problem document (`application/problem+json`).
+public struct Problem: Error, Codable, Sendable {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+    public var errors: [ProblemItem]?
+    public var correlationId: String?
+
+    public init(status: HTTPResponse.Status, detail: String, type: String? = nil, errors: [ProblemItem]? = nil,
+                correlationId: String? = nil) {
+        self.type = type ?? "about:blank"
+        self.title = status.reasonPhrase
+        self.status = status.code
+        self.detail = detail
+        self.errors = errors
+        self.correlationId = correlationId
+    }
+
+    /// A 422 naming every invalid field.
+    public init(validation: ValidationError) {
+        let items = validation.issues.map {
+            ProblemItem(index: $0.index, field: $0.field, pointer: $0.pointer, detail: $0.detail)
+        }
+        let first = validation.issues.first.map { issue in
+            issue.field.isEmpty ? issue.detail : "\(issue.field): \(issue.detail)"
+        } ?? "invalid input"
+        let detail = validation.issues.count == 1 ? first : "\(validation.issues.count) problems; first: \(first)"
+        self.init(status: .unprocessableContent, detail: detail, type: "https://financehub.dev/problems/validation", errors: items)
+    }
+
+    /// The HTTP response holding this problem.
+    public func response() -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(self)) ?? Data("{\"status\":\(self.status)}".utf8)
+        return Response(
+            status: HTTPResponse.Status(code: self.status),
+            headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Maps every error to an `application/problem+json` response: validation → 422, not found → 404, conflict → 409,
+/// HTTP errors keep their status; anything else is a 500 with a correlation id (details only in the log).
+public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch {
+            return Self.problem(for: error, logger: context.logger).response()
+        }
+    }
+
+    /// The problem a thrown error becomes.
+    public static func problem(for error: any Error, logger: Logger) -> Problem {
+        switch error {
+        case let problem as Problem: return problem
+        case let validation as ValidationError: return Problem(validation: validation)
+        case let storage as StorageError:
+            switch storage {
+            case .notFound: return Problem(status: .notFound, detail: storage.description)
+            case .conflict: return Problem(status: .conflict, detail: storage.description)
+            case .schemaBehind, .schemaAhead: return Problem(status: .serviceUnavailable, detail: storage.description)
+            case .invalidConfiguration, .backend: return Self.internalError(error, logger: logger)
+            }
+        case let http as HTTPError:
+            return Problem(status: http.status, detail: http.body ?? http.status.reasonPhrase)
+        case let http as any HTTPResponseError:
+            let detail = http.status == .contentTooLarge ? "the request body is larger than the configured limit" : http.status.reasonPhrase
+            return Problem(status: http.status, detail: detail)
+        default:
+            return Self.internalError(error, logger: logger)
+        }
+    }
+
+    private static func internalError(_ error: any Error, logger: Logger) -> Problem {
+        let id = UUID().uuidString.lowercased()
+        logger.error("request failed", metadata: ["correlation_id": "\(id)", "error": "\(error)"])
+        return Problem(status: .internalServerError, detail: "internal error; quote the correlation id when reporting it",
+                       correlationId: id)
+    }
+}

@@ -1,0 +1,46 @@
+import FinanceCore
+
+/// Builds the quote of a symbol: its latest price with the statistics of its current UTC day.
+public struct QuoteService: Sendable {
+    public let store: any MarketStore
+    private let bars: BarQueryService
+
+    public init(store: any MarketStore) {
+        self.store = store
+        self.bars = BarQueryService(store: store)
+    }
+
+    /// The quote of `symbol`; throws `StorageError.notFound` when it has no data.
+    public func quote(symbol: String, now: Int64) async throws -> Quote {
+        _ = try await self.store.asset(symbol)
+        var quote: Quote
+        if let tick = try await self.store.latestTick(symbol: symbol) {
+            quote = Quote(symbol: symbol, price: tick.price, ts: tick.ts, bid: tick.bid, ask: tick.ask)
+        } else if let finest = try await self.store.storedIntervals(symbol: symbol).first,
+            let last = try await self.store.bars(
+                symbol: symbol, series: .stored(finest), from: nil, to: nil, limit: 1, newestFirst: true
+            ).first
+        {
+            quote = Quote(symbol: symbol, price: last.close, ts: last.ts)
+        } else {
+            throw StorageError.notFound("price data for \(symbol)")
+        }
+        let dayStart = Interval.day1.bucketStart(quote.ts)
+        let latest = max(now, quote.ts + 1)
+        if let day = try await self.bars.bars(
+            symbol: symbol, interval: .day1, from: dayStart, to: dayStart + 86_400_000, limit: 1, now: latest
+        ).first {
+            quote.open = day.open
+            quote.high = day.high
+            quote.low = day.low
+            quote.volume = day.volume
+        }
+        if let previous = try await self.bars.bars(
+            symbol: symbol, interval: .day1, from: nil, to: dayStart, limit: 1, now: latest
+        ).last, previous.close != 0 {
+            quote.change = quote.price - previous.close
+            quote.changePercent = (quote.price - previous.close) / previous.close * 100
+        }
+        return quote
+    }
+}

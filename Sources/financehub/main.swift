@@ -1,0 +1,4 @@
+import FinanceCLI
+import Foundation
+
+exit(await FinanceHubCommand.run(arguments: Array(CommandLine.arguments.dropFirst())))

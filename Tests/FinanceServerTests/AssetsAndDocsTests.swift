@@ -1,0 +1,92 @@
+import FinanceCore
+import FinanceServer
+import FinanceStorage
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+
+final class AssetsAndDocsTests: XCTestCase {
+    func testAssetCRUD() async throws {
+        try await makeApp().test(.router) { client in
+            let body = "{\"symbol\":\"brk.b\",\"name\":\"Berkshire Hathaway B\",\"assetClass\":\"equity\",\"exchange\":\"NYSE\",\"currency\":\"USD\"}"
+            let created = try await client.send(.post, "/api/assets", json: body)
+            XCTAssertEqual(created.status, .created, created.text)
+            XCTAssertEqual(created.object["symbol"] as? String, "BRK.B")
+            XCTAssertEqual(try await client.send(.post, "/api/assets", json: body).status, .conflict)
+            let got = try await client.send(.get, "/api/assets/Brk.B")
+            XCTAssertEqual(got.object["name"] as? String, "Berkshire Hathaway B")
+            let put = try await client.send(.put, "/api/assets/BRK.B", json: "{\"assetClass\":\"etf\",\"sector\":\"Financials\"}")
+            XCTAssertEqual(put.status, .ok, put.text)
+            XCTAssertEqual(try await client.send(.get, "/api/assets/BRK.B").object["sector"] as? String, "Financials")
+            let list = try await client.send(.get, "/api/assets")
+            XCTAssertEqual((list.object["assets"] as? [[String: Any]])?.count, 1)
+            XCTAssertEqual(try await client.send(.delete, "/api/assets/BRK.B").status, .noContent)
+            XCTAssertEqual(try await client.send(.get, "/api/assets/BRK.B").status, .notFound)
+            XCTAssertEqual(try await client.send(.delete, "/api/assets/BRK.B").status, .notFound)
+        }
+    }
+
+    func testAssetValidation() async throws {
+        try await makeApp().test(.router) { client in
+            let bad = try await client.send(.post, "/api/assets", json: "{\"symbol\":\"no way!\",\"assetClass\":\"stock\",\"name\":3}")
+            XCTAssertEqual(bad.status, .unprocessableContent)
+            let fields = Set((bad.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            XCTAssertEqual(fields, ["symbol", "assetClass", "name"])
+            let missing = try await client.send(.post, "/api/assets", json: "{}")
+            XCTAssertEqual(missing.status, .unprocessableContent)
+            let mismatch = try await client.send(.put, "/api/assets/AAPL", json: "{\"symbol\":\"MSFT\"}")
+            XCTAssertEqual(mismatch.status, .unprocessableContent)
+            XCTAssertEqual(try await client.send(.put, "/api/assets/AAPL", json: "{}").status, .notFound)
+            XCTAssertEqual(try await client.send(.post, "/api/assets", json: "[1]").status, .unprocessableContent)
+        }
+    }
+
+    func testHealthReadyMetrics() async throws {
+        try await makeApp().test(.router) { client in
+            XCTAssertEqual(try await client.send(.get, "/health").object["status"] as? String, "ok")
+            let ready = try await client.send(.get, "/ready")
+            XCTAssertEqual(ready.status, .ok)
+            XCTAssertEqual(ready.object["database"] as? String, "memory")
+            _ = try await client.send(.post, "/api/ticks", json: "[{\"symbol\":\"X\",\"ts\":1,\"price\":1}]")
+            _ = try await client.send(.get, "/api/assets/X")
+            let metrics = try await client.send(.get, "/metrics")
+            XCTAssertEqual(metrics.status, .ok)
+            XCTAssertTrue(metrics.text.contains("financehub_ingested_ticks_total"), metrics.text)
+            XCTAssertTrue(metrics.text.contains("http_server_request_duration"))
+            XCTAssertTrue(metrics.text.contains("http_route=\"/api/assets/{symbol}\""))
+            XCTAssertTrue(metrics.text.contains("financehub_db_operation_duration_seconds"))
+        }
+    }
+
+    func testOpenAPIDescribesEveryRoute() async throws {
+        let router = FinanceHubApp.router(
+            ingestor: Ingestor(store: MemoryStore(), bus: MarketBus()), settings: ServerSettings(simulatedFeed: nil))
+        try await makeApp().test(.router) { client in
+            let r = try await client.send(.get, "/openapi.json")
+            XCTAssertEqual(r.status, .ok)
+            XCTAssertEqual(r.object["openapi"] as? String, "3.1.0")
+            let paths = r.object["paths"] as? [String: [String: Any]] ?? [:]
+            for route in router.routes {
+                let path = route.path.description.replacingOccurrences(of: ":", with: "")
+                let method = route.method.rawValue.lowercased()
+                // Hummingbird prints parameters as {name}; OpenAPI uses the same form.
+                XCTAssertNotNil(paths[path]?[method], "\(method.uppercased()) \(path) is missing from openapi.json")
+            }
+            XCTAssertGreaterThanOrEqual(router.routes.count, 14)
+            let docs = try await client.send(.get, "/docs")
+            XCTAssertEqual(docs.status, .ok)
+            XCTAssertTrue(docs.text.contains("/api/bars/{symbol}"))
+            XCTAssertFalse(docs.text.contains("http://") && docs.text.contains("<script src"), "no external assets")
+        }
+    }
+
+    func testUnknownErrorsBecome500WithCorrelationId() {
+        struct Boom: Error {}
+        let problem = ProblemMiddleware<BasicRequestContext>.problem(for: Boom(), logger: .init(label: "t"))
+        XCTAssertEqual(problem.status, 500)
+        XCTAssertNotNil(problem.correlationId)
+        XCTAssertFalse(problem.detail.contains("Boom"))
+        XCTAssertEqual(ProblemMiddleware<BasicRequestContext>.problem(for: StorageError.conflict("x"), logger: .init(label: "t")).status, 409)
+    }
+}

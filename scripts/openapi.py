@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Writes Sources/FinanceServer/Resources/openapi.json, the OpenAPI 3.1 document the server serves.
+
+Edit this file when routes change, run it, and commit both. A server test fails when a registered route
+is missing from the document.
+"""
+import json, os
+
+def ref(name): return {"$ref": f"#/components/schemas/{name}"}
+def problem(desc): return {"description": desc, "content": {"application/problem+json": {"schema": ref("Problem")}}}
+def ok(desc, schema, code="200"): return {code: {"description": desc, "content": {"application/json": {"schema": schema}}}}
+def param(name, where, desc, schema=None, required=None):
+    p = {"name": name, "in": where, "description": desc, "schema": schema or {"type": "string"}}
+    p["required"] = where == "path" if required is None else required
+    return p
+
+SYMBOL = param("symbol", "path", "Symbol, case-insensitive: 1–32 characters from A–Z 0–9 . - _ ^ =")
+TIME = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
+INTERVAL = {"type": "string", "enum": ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "1M"]}
+NUM = {"type": "number"}
+E422 = {"422": problem("Invalid input: `errors` lists every problem with index, field and JSON pointer")}
+E404 = {"404": problem("Unknown symbol")}
+
+schemas = {
+    "Problem": {"type": "object", "description": "RFC 9457 problem details", "required": ["type", "title", "status", "detail"],
+        "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string"}, "correlationId": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": ["integer", "null"]},
+                "field": {"type": "string"}, "pointer": {"type": "string"}, "detail": {"type": "string"}}}}}},
+    "Asset": {"type": "object", "required": ["symbol", "assetClass"], "properties": {
+        "symbol": {"type": "string"}, "name": {"type": "string"},
+        "assetClass": {"type": "string", "enum": ["equity", "etf", "crypto", "fx", "index", "unknown"]},
+        "exchange": {"type": "string"}, "currency": {"type": "string"}, "sector": {"type": "string"}, "industry": {"type": "string"}}},
+    "Tick": {"type": "object", "required": ["symbol", "ts", "price"], "additionalProperties": False, "properties": {
+        "symbol": {"type": "string"}, "ts": TIME, "price": NUM, "size": NUM, "bid": NUM, "ask": NUM, "bidSize": NUM, "askSize": NUM}},
+    "BarInput": {"type": "object", "required": ["ts", "open", "high", "low", "close", "volume"], "additionalProperties": False,
+        "properties": {"ts": TIME, "open": NUM, "high": NUM, "low": NUM, "close": NUM, "volume": NUM}},
+    "Bar": {"type": "object", "properties": {"ts": {"type": "integer", "description": "bucket start, ms since the epoch"},
+        "open": NUM, "high": NUM, "low": NUM, "close": NUM, "volume": NUM}},
+    "Bars": {"type": "object", "properties": {"symbol": {"type": "string"}, "interval": INTERVAL,
+        "bars": {"type": "array", "items": ref("Bar")}}},
+    "Quote": {"type": "object", "properties": {"symbol": {"type": "string"}, "price": NUM, "ts": {"type": "integer"},
+        "bid": NUM, "ask": NUM, "open": NUM, "high": NUM, "low": NUM, "volume": NUM, "change": NUM, "changePercent": NUM}},
+    "IngestSummary": {"type": "object", "properties": {"accepted": {"type": "integer"}, "symbols": {"type": "array", "items": {"type": "string"}}}},
+}
+
+paths = {
+    "/health": {"get": {"summary": "The process is up", "responses": ok("Up", {"type": "object"})}},
+    "/ready": {"get": {"summary": "The store answers and its schema is current",
+        "responses": {**ok("Ready", {"type": "object"}), "503": problem("Not ready")}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics (text format)", "responses": {"200": {"description": "Metrics",
+        "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+    "/openapi.json": {"get": {"summary": "This document", "responses": ok("OpenAPI 3.1", {"type": "object"})}},
+    "/docs": {"get": {"summary": "This document as a page", "responses": {"200": {"description": "HTML",
+        "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+    "/api/assets": {
+        "get": {"summary": "List assets", "responses": ok("Assets", {"type": "object", "properties": {"assets": {"type": "array", "items": ref("Asset")}}})},
+        "post": {"summary": "Create an asset", "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Asset")}}},
+            "responses": {**ok("Created", ref("Asset"), "201"), "409": problem("The symbol exists"), **E422}}},
+    "/api/assets/{symbol}": {
+        "get": {"summary": "One asset", "parameters": [SYMBOL], "responses": {**ok("Asset", ref("Asset")), **E404, **E422}},
+        "put": {"summary": "Replace an asset's fields", "parameters": [SYMBOL],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Asset")}}},
+            "responses": {**ok("Updated", ref("Asset")), **E404, **E422}},
+        "delete": {"summary": "Delete an asset with its bars, rollups and ticks", "parameters": [SYMBOL],
+            "responses": {"204": {"description": "Deleted"}, **E404, **E422}}},
+    "/api/ticks": {"post": {"summary": "Ingest ticks (up to 10,000; all or nothing)",
+        "description": "Ticks build 1-minute bars. `ts`: integer (|v| < 1e11 seconds, else milliseconds) or ISO-8601 (no zone = UTC).",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "array", "maxItems": 10000, "items": ref("Tick")}}}},
+        "responses": {**ok("Stored", ref("IngestSummary"), "201"), "400": problem("Unparseable JSON"),
+            "413": problem("Body larger than http.maxBodyBytes"), **E422}}},
+    "/api/bars/{symbol}": {
+        "post": {"summary": "Ingest bars for one symbol and interval (upsert; all or nothing)",
+            "parameters": [SYMBOL, param("interval", "query", "Interval of the bars (default 1m)", INTERVAL, False)],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "array", "maxItems": 10000, "items": ref("BarInput")}}}},
+            "responses": {**ok("Stored", ref("IngestSummary"), "201"), "400": problem("Unparseable JSON"),
+                "413": problem("Body larger than http.maxBodyBytes"), **E422}},
+        "get": {"summary": "Bars at any interval, time-bucketed from the finest stored interval that divides it",
+            "description": "Reads the 1h/1d rollup (continuous aggregate) when one serves; `source=raw` recomputes from stored bars.",
+            "parameters": [SYMBOL, param("interval", "query", "Bucket interval (default 1m)", INTERVAL, False),
+                param("from", "query", "Inclusive bucket start (ISO-8601 or epoch)", TIME, False),
+                param("to", "query", "Exclusive bucket start bound (default now)", TIME, False),
+                param("limit", "query", "At most this many bars (default 5000, max 100000)", {"type": "integer", "minimum": 1, "maximum": 100000}, False),
+                param("source", "query", "auto (rollup when possible) or raw", {"type": "string", "enum": ["auto", "raw"]}, False)],
+            "responses": {**ok("Bars, ascending", ref("Bars")), **E404, **E422}}},
+    "/api/quotes/{symbol}": {"get": {"summary": "Latest price with UTC-day statistics", "parameters": [SYMBOL],
+        "responses": {**ok("Quote", ref("Quote")), **E404, **E422}}},
+}
+
+extra = os.path.join(os.path.dirname(__file__), "openapi_extra.json")
+if os.path.exists(extra):
+    more = json.load(open(extra))
+    paths.update(more.get("paths", {}))
+    schemas.update(more.get("schemas", {}))
+
+doc = {"openapi": "3.1.0", "info": {"title": "FinanceHub API", "version": "0.1.0",
+        "description": "Self-hosted market-data hub: ingestion, time-series queries, analytics. Errors are application/problem+json (RFC 9457). Times in responses are integer milliseconds since the epoch."},
+       "paths": paths, "components": {"schemas": schemas}}
+out = os.path.join(os.path.dirname(__file__), "..", "Sources", "FinanceServer", "Resources", "openapi.json")
+with open(out, "w") as f:
+    json.dump(doc, f, indent=2, ensure_ascii=False)
+    f.write("\n")
+print(out)
