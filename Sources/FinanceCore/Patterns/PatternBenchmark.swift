@@ -131,7 +131,7 @@ public enum PatternBenchmark {
         func flip(_ p: [(Double, Double)]) -> [(Double, Double)] { p.map { ($0.0, 1 - $0.1) } }
         switch type {
         case .headAndShoulders:
-            return ([(0, 0), (0.15, 0.6), (0.3, 0.3), (0.5, 1), (0.7, 0.3), (0.85, 0.6), (1, 0)], 0, 1)
+            return ([(0, 0), (0.15, 0.62), (0.3, 0.25), (0.5, 1), (0.7, 0.25), (0.85, 0.62), (1, 0)], 0, 1)
         case .inverseHeadAndShoulders:
             return (flip(template(.headAndShoulders, &r).pts), 0, 1)
         case .doubleTop:
@@ -139,12 +139,12 @@ public enum PatternBenchmark {
         case .doubleBottom:
             return (flip(template(.doubleTop, &r).pts), 0, 1)
         case .ascendingTriangle:
-            return ([(0, 0), (0.2, 1), (0.38, 0.35), (0.56, 1), (0.72, 0.6), (0.86, 1), (0.93, 0.78), (1, 1.25)], 0, 1)
+            return ([(0, 0), (0.22, 1), (0.44, 0.35), (0.64, 1), (0.8, 0.62), (0.92, 1), (1, 1.25)], 0, 1)
         case .descendingTriangle:
             return (flip(template(.ascendingTriangle, &r).pts), 0, 1)
         case .symmetricalTriangle:
             let up = r.uniform() < 0.5
-            return ([(0, 0), (0.2, 1), (0.4, 0.18), (0.58, 0.82), (0.74, 0.34), (0.87, 0.66), (0.93, 0.5), (1, up ? 1 : 0)], 0, 1)
+            return ([(0, 0), (0.22, 1), (0.44, 0.2), (0.64, 0.82), (0.8, 0.42), (0.92, 0.72), (1, up ? 1.05 : 0.1)], 0, 1)
         case .risingWedge:
             return ([(0, 0), (0.2, 0.8), (0.4, 0.45), (0.6, 1.15), (0.75, 0.85), (0.9, 1.35), (1, 0.7)], 0, 1)
         case .fallingWedge:
@@ -156,11 +156,11 @@ public enum PatternBenchmark {
         case .channelHorizontal:
             return ([(0, 0), (0.15, 1), (0.3, 0), (0.45, 1), (0.6, 0), (0.75, 1), (0.9, 0), (1, 0.5)], 0, 1)
         case .bullFlag:
-            return ([(0, 0), (0.35, 1), (0.5, 0.74), (0.65, 0.93), (0.8, 0.67), (1, 1.15)], 0, 1)
+            return ([(0, 0), (0.35, 1), (0.5, 0.66), (0.65, 0.93), (0.8, 0.6), (1, 1.2)], 0, 1)
         case .bearFlag:
             return (flip(template(.bullFlag, &r).pts), 0, 1)
         case .bullPennant:
-            return ([(0, 0), (0.35, 1), (0.5, 0.7), (0.65, 0.92), (0.8, 0.78), (1, 1.15)], 0, 1)
+            return ([(0, 0), (0.35, 1), (0.5, 0.62), (0.65, 0.92), (0.8, 0.72), (1, 1.2)], 0, 1)
         case .bearPennant:
             return (flip(template(.bullPennant, &r).pts), 0, 1)
         case .cupAndHandle:

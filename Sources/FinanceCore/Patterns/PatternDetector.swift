@@ -66,6 +66,12 @@ public struct PatternStream: Sendable {
         engine.o.includeForming ? engine.formingByID.values.sorted { ($0.end, $0.id) < ($1.end, $1.id) } : []
     }
 
+    /// The confirmed zigzag turning points of scale `scale` (index into `options.scales`), as real highs/lows.
+    public func turningPoints(scale: Int = 0) -> [PatternPoint] {
+        guard scale < engine.zz.count else { return [] }
+        return engine.zz[scale].pivots.map { PatternPoint(ts: engine.bars[$0.i].ts, price: $0.p) }
+    }
+
     /// Number of bars processed.
     public var count: Int { engine.bars.count }
 }

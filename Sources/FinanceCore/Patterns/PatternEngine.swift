@@ -62,6 +62,28 @@ struct PatActive {
     var lastTouch = 0
 }
 
+/// A matched shape waiting for its completion trigger (reported as `forming` meanwhile).
+struct PatPending {
+    var cand: PatCand
+    var id: String
+    var sc: Int
+    var created: Int
+    /// Completed once the oriented close is at or below this line (trigger kind).
+    var trigger: PatLine
+    var s: Double
+    /// Settle kind: completed at the next turning point unless a larger shape supersedes it (or at a breakout).
+    var settle: Bool
+    var npiv: Int
+}
+
+/// A shape found at a new turning point, before conflicts are resolved.
+struct PatFound {
+    var cand: PatCand
+    var npiv: Int
+    var trigger: PatLine?
+    var s: Double
+}
+
 struct PatClaim {
     var type: PatternType
     var s: Int
@@ -79,6 +101,7 @@ struct PatEngine: Sendable {
     var actives: [PatActive] = []
     var claims: [PatClaim] = []
     var formingByID: [String: PatternDetection] = [:]
+    var pending: [PatPending] = []
 
     init(options: PatternOptions) {
         self.o = options
@@ -98,14 +121,16 @@ struct PatEngine: Sendable {
         // Breakouts, failures and expiries of patterns completed before this bar.
         if !actives.isEmpty { checkActives(t: t, out: &out) }
 
-        let m = o.smoothing
-        guard atr.ready, t >= 2 * m else { return out }
-        let j = t - m
-        var sum = 0.0
-        for k in (j - m)...(j + m) { sum += bars[k].close }
-        let sj = sum / Double(2 * m + 1)
+        if !pending.isEmpty { checkPending(t: t, out: &out) }
+        guard atr.ready else { return out }
         for sc in 0..<zz.count {
-            guard let r = zz[sc].update(j: j, s: sj, thr: o.scales[sc] * a) else { continue }
+            let m = o.scales[sc].smoothing
+            guard t >= 2 * m else { continue }
+            let j = t - m
+            var sum = 0.0
+            for k in (j - m)...(j + m) { sum += bars[k].close }
+            let sj = sum / Double(2 * m + 1)
+            guard let r = zz[sc].update(j: j, s: sj, thr: o.scales[sc].threshold * a) else { continue }
             // Map the smoothed extreme back to the real high/low within ±m bars (after the previous pivot).
             let lo = max((zz[sc].pivots.last?.i ?? -1) + 1, r.j - m)
             let hiIdx = min(t, r.j + m)
@@ -207,15 +232,74 @@ struct PatEngine: Sendable {
                 if c.type == type && Double(ov) >= 0.5 * Double(len) { return true }
                 continue
             }
-            if c.prio <= prio && Double(ov) >= 0.5 * Double(len) { return true }
+            // One chart pattern per region: the first found keeps it.
+            if 2 * ov >= len || 2 * ov >= c.e - c.s { return true }
         }
         return false
+    }
+
+    func makeID(_ cand: PatCand, _ sc: Int) -> String {
+        "\(cand.type.rawValue):\(bars[cand.start].ts):\(bars[cand.pts.last!.0].ts):\(sc)"
+    }
+
+    mutating func checkPending(t: Int, out: inout [PatternDetection]) {
+        let c = bars[t].close
+        var k = 0
+        while k < pending.count {
+            let p = pending[k]
+            if p.created >= t { k += 1; continue }
+            let oc = p.s * c
+            let failed = p.cand.confirmAbove ? c < p.cand.fail.at(t) : c > p.cand.fail.at(t)
+            if p.settle {
+                let cd = p.cand
+                let hi = cd.neutral || cd.confirmAbove ? cd.confirm.at(t) : cd.fail.at(t)
+                let lo = cd.neutral || cd.confirmAbove ? cd.fail.at(t) : cd.confirm.at(t)
+                if c > hi || c < lo {
+                    pending.remove(at: k)
+                    formingByID[p.id] = nil
+                    accept(p.cand, sc: p.sc, t: t, out: &out)
+                    continue
+                }
+                if t - p.cand.start > o.maxPatternBars {
+                    pending.remove(at: k)
+                    formingByID[p.id] = nil
+                    continue
+                }
+                k += 1
+                continue
+            }
+            if oc <= p.trigger.at(t) {
+                pending.remove(at: k)
+                formingByID[p.id] = nil
+                accept(p.cand, sc: p.sc, t: t, out: &out)
+                continue
+            }
+            if failed || t - p.cand.start > o.maxPatternBars {
+                pending.remove(at: k)
+                formingByID[p.id] = nil
+                continue
+            }
+            k += 1
+        }
+    }
+
+    mutating func addPending(_ f: PatFound, sc: Int, t: Int, out: inout [PatternDetection]) {
+        let cand = f.cand
+        guard t - cand.start <= o.maxPatternBars, !claimed(cand.type, cand.start, t, cand.prio) else { return }
+        let id = makeID(cand, sc)
+        guard formingByID[id] == nil else { return }
+        pending.append(
+            PatPending(cand: cand, id: id, sc: sc, created: t, trigger: f.trigger ?? .flat(0), s: f.s,
+                       settle: f.trigger == nil, npiv: f.npiv))
+        let r = record(cand, id: id, start: cand.start, t: t, status: .forming)
+        formingByID[id] = r
+        if o.includeForming { emit(r, &out) }
     }
 
     mutating func accept(_ cand: PatCand, sc: Int, t: Int, out: inout [PatternDetection]) {
         guard t - cand.start <= o.maxPatternBars, !claimed(cand.type, cand.start, t, cand.prio) else { return }
         claims.append(PatClaim(type: cand.type, s: cand.start, e: t, prio: cand.prio))
-        let id = "\(cand.type.rawValue):\(bars[cand.start].ts):\(bars[cand.pts.last!.0].ts):\(sc)"
+        let id = makeID(cand, sc)
         let r = record(cand, id: id, start: cand.start, t: t, status: .completed)
         emit(r, &out)
         let span = t - cand.start
@@ -244,34 +328,75 @@ struct PatEngine: Sendable {
     }
 
     static let roundCut = 0.68
+    static let topTol = 0.25
+    static let flatSlope = 0.3
+    static let converging = 0.6
+
+    static func overlapHalf(_ a0: Int, _ a1: Int, _ b0: Int, _ b1: Int) -> Bool {
+        let ov = min(a1, b1) - max(a0, b0)
+        return ov > 0 && (2 * ov >= a1 - a0 || 2 * ov >= b1 - b0)
+    }
 
     mutating func onPivot(sc: Int, t: Int, out: inout [PatternDetection]) {
         let last = zz[sc].pivots.last!
-        var cands: [PatCand] = []
+        var found: [PatFound] = []
         for s in [1.0, -1.0] {
             let top = (s > 0) == last.hi  // in orientation s the newest pivot is a peak
             if top {
-                if let w = window(sc, 6, s), let c = headAndShoulders(w, s) { cands.append(c.oriented(s)) }
-                if let w = window(sc, 4, s), let c = doubleTop(w, s) { cands.append(c.oriented(s)) }
+                if let w = window(sc, 6, s), let c = headAndShoulders(w, s) {
+                    found.append(PatFound(cand: c.cand.oriented(s), npiv: 6, trigger: c.trigger, s: s))
+                }
+                if let w = window(sc, 4, s), let c = doubleTop(w, s) {
+                    found.append(PatFound(cand: c.cand.oriented(s), npiv: 4, trigger: c.trigger, s: s))
+                }
             } else {
-                if s > 0, let w = window(sc, 4, s), let c = cupAndHandle(w) { cands.append(c) }
-                if let w = window(sc, 5, s), let c = flag(w, s) { cands.append(c.oriented(s)) }
+                if s > 0, let w = window(sc, 4, s), let c = cupAndHandle(w) {
+                    found.append(PatFound(cand: c, npiv: 4, trigger: nil, s: 1))
+                }
+                if let w = window(sc, 5, s), let c = flag(w, s) {
+                    found.append(PatFound(cand: c.oriented(s), npiv: 5, trigger: nil, s: s))
+                }
             }
         }
-        for n in [7, 6] {
+        for n in [6, 7] {
             if let w = window(sc, n, 1), let c = lineShape(w) {
-                cands.append(c)
-                break
+                found.append(PatFound(cand: c, npiv: n, trigger: nil, s: 1))
             }
         }
-        cands.sort { $0.prio < $1.prio }
-        for c in cands { accept(c, sc: sc, t: t, out: &out) }
+        // Pending shapes of this scale: a trigger-kind one is dropped (its last leg turned), a settle-kind one is
+        // superseded by a new shape of the same type or one that contains its start, and completed otherwise.
+        if !pending.isEmpty {
+            var k = 0
+            while k < pending.count {
+                let p = pending[k]
+                guard p.sc == sc else { k += 1; continue }
+                pending.remove(at: k)
+                formingByID[p.id] = nil
+                guard p.settle else { continue }
+                let superseded = found.contains { f in
+                    Self.overlapHalf(f.cand.start, t, p.cand.start, p.created)
+                        && (f.cand.type == p.cand.type || f.cand.start <= p.cand.start)
+                }
+                if !superseded { accept(p.cand, sc: sc, t: t, out: &out) }
+            }
+        }
+        // Among the new shapes keep the largest (most turning points), then the most specific, then the best fit.
+        found.sort { a, b in
+            if a.npiv != b.npiv { return a.npiv > b.npiv }
+            if a.cand.prio != b.cand.prio { return a.cand.prio < b.cand.prio }
+            return a.cand.conf > b.cand.conf
+        }
+        var taken: [(Int, Int)] = []
+        for f in found where !taken.contains(where: { Self.overlapHalf($0.0, $0.1, f.cand.start, t) }) {
+            taken.append((f.cand.start, t))
+            addPending(f, sc: sc, t: t, out: &out)
+        }
         levels(sc: sc, t: t, out: &out)
     }
 
     // MARK: shape rules (written for one orientation; the mirror comes from s = −1)
 
-    func headAndShoulders(_ w: [PatPV], _ s: Double) -> PatCand? {
+    func headAndShoulders(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
         let (l0, h1, l2, h3, l4, h5) = (w[0], w[1], w[2], w[3], w[4], w[5])
         let neck = PatLine.fit([(l2.i, l2.v), (l4.i, l4.v)])
         let hh = h3.v - neck.at(h3.i)
@@ -291,25 +416,30 @@ struct PatEngine: Sendable {
         let conf = patConfidence([
             shoulderDiff / (0.4 * hh), neckDiff / (0.4 * hh), abs(log(d1 / d2)) / log(3),
         ])
-        return PatCand(
+        let cand = PatCand(
             type: s > 0 ? .headAndShoulders : .inverseHeadAndShoulders, dir: s > 0 ? .bearish : .bullish,
             start: l0.i, pts: w.map { ($0.i, $0.p) }, confirm: neckReal, fail: .flat(h3.p), confirmAbove: false,
             height: max(height, 0), conf: conf, prio: 0)
+        // Shape done once the decline from the right shoulder has covered 3/4 of the way to the neckline.
+        return (cand, PatLine(a: neck.a + 0.25 * (h5.v - neck.at(h5.i)), b: neck.b))
     }
 
-    func doubleTop(_ w: [PatPV], _ s: Double) -> PatCand? {
+    func doubleTop(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
         let (l0, h1, l2, h3) = (w[0], w[1], w[2], w[3])
         let depth = (h1.v + h3.v) / 2 - l2.v
         guard depth > 0 else { return nil }
         let diff = abs(h1.v - h3.v)
-        guard diff <= 0.35 * depth, l0.v <= l2.v + 0.1 * depth, h3.i - h1.i >= 4 else { return nil }
+        guard diff <= Self.topTol * depth, l0.v <= l2.v - 0.3 * depth, h3.i - h1.i >= 4 else { return nil }
+        let da = Double(l2.i - h1.i), db = Double(h3.i - l2.i)
+        guard da > 0, db > 0, da / db <= 3, db / da <= 3 else { return nil }
         let share = lowShare(h1.i, h3.i, l2.v + depth / 2, s)
         guard share < Self.roundCut else { return nil }
         let top = max(h1.p, h3.p)
-        return PatCand(
+        let cand = PatCand(
             type: s > 0 ? .doubleTop : .doubleBottom, dir: s > 0 ? .bearish : .bullish, start: l0.i,
             pts: w.map { ($0.i, $0.p) }, confirm: .flat(l2.p), fail: .flat(top), confirmAbove: false,
-            height: top - l2.p, conf: patConfidence([diff / (0.35 * depth), max(0, share - 0.5) / 0.18]), prio: 1)
+            height: top - l2.p, conf: patConfidence([diff / (Self.topTol * depth), max(0, share - 0.5) / 0.18]), prio: 1)
+        return (cand, .flat(l2.v + 0.2 * depth))
     }
 
     func cupAndHandle(_ w: [PatPV]) -> PatCand? {
@@ -375,17 +505,17 @@ struct PatEngine: Sendable {
         let len = Double(x1 - x0)
         let su = up.b * len / h, sl = lo.b * len / h
         let c = w1 / w0
-        let flat = 0.2
+        let flat = Self.flatSlope
         var type: PatternType? = nil
         var dir = PatternDirection.neutral
         var prio = 3
-        if c <= 0.7 {
+        if c <= Self.converging {
             if abs(su) <= flat && sl > flat { type = .ascendingTriangle; dir = .bullish }
             else if abs(sl) <= flat && su < -flat { type = .descendingTriangle; dir = .bearish }
             else if su < -flat && sl > flat { type = .symmetricalTriangle }
             else if su > flat && sl > su { type = .risingWedge; dir = .bearish }
             else if sl < -flat && su < sl { type = .fallingWedge; dir = .bullish }
-        } else if c <= 1.43 {
+        } else if c >= 0.75 && c <= 1.33 {
             prio = 4
             let ms = (su + sl) / 2
             if ms > flat && su > 0 && sl > 0 { type = .channelUp; dir = .bullish }
@@ -397,7 +527,7 @@ struct PatEngine: Sendable {
         for q in w { if q.hi { hr.append((q.i, q.p)) } else { lr.append((q.i, q.p)) } }
         let upR = PatLine.fit(hr), loR = PatLine.fit(lr)
         let height = max(upR.at(x0) - loR.at(x0), upR.at(x1) - loR.at(x1))
-        let shapeUse = prio == 4 ? abs(1 - c) / 0.43 : c / 0.7
+        let shapeUse = prio == 4 ? abs(1 - c) / 0.33 : c / Self.converging
         var cand = PatCand(
             type: tp, dir: dir, start: x0, pts: w.map { ($0.i, $0.p) }, confirm: upR, fail: loR, confirmAbove: true,
             height: height, conf: patConfidence([res / (0.25 * h), shapeUse]), prio: prio)
@@ -428,7 +558,7 @@ struct PatEngine: Sendable {
         for k in actives.indices where actives[k].lineKind != 0 && actives[k].s == s {
             let ac = actives[k]
             if abs(qv - ac.center.at(q.i)) <= tol {
-                if !ac.touchPV.contains(where: { abs($0.i - q.i) <= o.smoothing + 1 }) {
+                if !ac.touchPV.contains(where: { abs($0.i - q.i) <= 3 }) {
                     actives[k].touchPV.append(PatPV(i: q.i, v: qv, p: s * q.p, hi: false))
                     actives[k].lastTouch = q.i
                     actives[k].expiry = q.i + o.maxPatternBars

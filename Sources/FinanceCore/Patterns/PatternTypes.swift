@@ -119,17 +119,25 @@ public struct PatternOptions: Sendable, Hashable {
     public var includeForming: Bool = true
     /// Wilder ATR period used to scale the zigzag threshold and the tolerances.
     public var atrPeriod: Int = 14
-    /// Half-width m of the centred moving average of closes the zigzag runs on (a turning point at bar i is
-    /// known at the earliest at bar i + m).
-    public var smoothing: Int = 1
-    /// Zigzag reversal thresholds in ATR multiples; each one is a scale scanned independently.
-    public var scales: [Double] = [1.5, 3.0]
+    /// The zigzag scales scanned independently (threshold in ATR multiples, smoothing half-width).
+    public var scales: [PatternScale] = [PatternScale(threshold: 1.0, smoothing: 2)]
     /// Longest pattern, in bars, from first key point to completion.
     public var maxPatternBars: Int = 250
     /// Tolerance for level and line touches, in ATR multiples.
-    public var lineTolerance: Double = 0.8
+    public var lineTolerance: Double = 0.6
     /// Minimum touches for support, resistance and trend lines.
     public var minTouches: Int = 3
 
     public init() {}
+}
+
+/// One zigzag scale: a reversal of `threshold` × ATR on the centred moving average of 2·`smoothing`+1 closes
+/// confirms a turning point (a turning point at bar i is known at the earliest at bar i + smoothing).
+public struct PatternScale: Sendable, Hashable {
+    public var threshold: Double
+    public var smoothing: Int
+    public init(threshold: Double, smoothing: Int) {
+        self.threshold = threshold
+        self.smoothing = max(0, smoothing)
+    }
 }
