@@ -51,6 +51,7 @@ enum BatchKernels {
         guard cnt - from >= n else { return }
         let nd = Double(n)
         let k = 2.0 / Double(n + 1)
+        let k1 = 1.0 - k
         var acc = 0.0
         var i = from
         while i < from + n - 1 {
@@ -61,7 +62,7 @@ enum BatchKernels {
         o[i] = prev
         i += 1
         while i < cnt {
-            prev = ((x[i] - prev) * k) + prev
+            prev = emaNext(prev, x[i], k, k1)
             o[i] = prev
             i += 1
         }
@@ -73,7 +74,8 @@ enum BatchKernels {
                 let cnt = x.count
                 guard cnt > n else { return }
                 let nd = Double(n)
-                let nm1 = Double(n - 1)
+                let wa = Double(n - 1) / Double(n)
+                let wb = 1.0 / Double(n)
                 var g = 0.0
                 var l = 0.0
                 var prev = x[0]
@@ -90,11 +92,8 @@ enum BatchKernels {
                 while i < cnt {
                     let d = x[i] - prev
                     prev = x[i]
-                    g *= nm1
-                    l *= nm1
-                    if d < 0 { l -= d } else { g += d }
-                    g /= nd
-                    l /= nd
+                    g = wilderNext(g, d > 0 ? d : 0.0, wa, wb)
+                    l = wilderNext(l, d < 0 ? -d : 0.0, wa, wb)
                     s = g + l
                     o[i] = isZeroAbs(s) ? 0.0 : 100.0 * (g / s)
                     i += 1
@@ -103,6 +102,7 @@ enum BatchKernels {
         }
     }
 
+    /// MACD with its three EMA chains (slow, fast, signal) fused in one loop so they run in parallel.
     static func macd(_ x: [Double], _ f0: Int, _ s0: Int, _ g: Int) -> [[Double]] {
         let (f, s) = f0 > s0 ? (s0, f0) : (f0, s0)
         let cnt = x.count
@@ -115,14 +115,51 @@ enum BatchKernels {
             line.withUnsafeMutableBufferPointer { m in
                 signal.withUnsafeMutableBufferPointer { sg in
                     hist.withUnsafeMutableBufferPointer { h in
-                        // Slow EMA into `sg` (scratch), fast EMA into `m`, then line = fast - slow.
-                        emaInto(x, 0, s, sg)
-                        emaInto(x, s - f, f, m)
-                        for i in (s - 1)..<cnt { m[i] = m[i] - sg[i] }
-                        for i in 0..<cnt { sg[i] = .nan }
-                        emaInto(DPtr(m), s - 1, g, sg)
-                        for i in first..<cnt { h[i] = m[i] - sg[i] }
-                        for i in 0..<first { m[i] = .nan }
+                        let ks = 2.0 / Double(s + 1), ks1 = 1.0 - ks
+                        let kf = 2.0 / Double(f + 1), kf1 = 1.0 - kf
+                        let kg = 2.0 / Double(g + 1), kg1 = 1.0 - kg
+                        var accS = 0.0
+                        var accF = 0.0
+                        var i = 0
+                        while i < s - 1 {
+                            accS += x[i]
+                            if i >= s - f { accF += x[i] }
+                            i += 1
+                        }
+                        var slow = (accS + x[i]) / Double(s)
+                        var fast = (accF + x[i]) / Double(f)
+                        var mm = fast - slow
+                        var accG = 0.0
+                        while i < first {
+                            if i > s - 1 {
+                                slow = emaNext(slow, x[i], ks, ks1)
+                                fast = emaNext(fast, x[i], kf, kf1)
+                                mm = fast - slow
+                            }
+                            accG += mm
+                            i += 1
+                        }
+                        if i > s - 1 {
+                            slow = emaNext(slow, x[i], ks, ks1)
+                            fast = emaNext(fast, x[i], kf, kf1)
+                            mm = fast - slow
+                        }
+                        var sig = (accG + mm) / Double(g)
+                        m[i] = mm
+                        sg[i] = sig
+                        h[i] = mm - sig
+                        i += 1
+                        while i < cnt {
+                            let v = x[i]
+                            slow = emaNext(slow, v, ks, ks1)
+                            fast = emaNext(fast, v, kf, kf1)
+                            mm = fast - slow
+                            sig = emaNext(sig, mm, kg, kg1)
+                            m[i] = mm
+                            sg[i] = sig
+                            h[i] = mm - sig
+                            i += 1
+                        }
                     }
                 }
             }
@@ -176,54 +213,150 @@ enum BatchKernels {
         return [up, mid, lo]
     }
 
-    /// Highest / lowest of each window of `n` ending at i, for i >= n-1 (TA-Lib's rescan).
+    /// Sliding maximum (or minimum) of every window of `n` values ending at i >= n-1, written to o[i]
+    /// (van Herk / Gil-Werman: blocks of n, running prefix extreme of the current block combined with the
+    /// suffix extremes of the previous one; three branch-free comparisons per value). Exact: the result
+    /// is one of the inputs, the same as the streaming deque's.
+    @inline(__always)
+    static func slidingExtreme(_ x: DPtr, _ n: Int, _ o: DMutPtr, max isMax: Bool) {
+        let cnt = x.count
+        guard cnt >= n, n > 0 else { return }
+        @inline(__always) func pick(_ a: Double, _ b: Double) -> Double { isMax ? (a > b ? a : b) : (a < b ? a : b) }
+        let suf = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)
+        defer { suf.deallocate() }
+        // Suffix extremes of block 0.
+        var start = 0
+        suf[n - 1] = x[n - 1]
+        var k = n - 2
+        while k >= 0 {
+            suf[k] = pick(x[k], suf[k + 1])
+            k -= 1
+        }
+        o[n - 1] = suf[0]
+        start = n
+        while start < cnt {
+            let end = Swift.min(start + n, cnt)
+            var run = x[start]
+            var i = start
+            while i < end {
+                if i > start { run = pick(run, x[i]) }
+                let kk = i - start
+                o[i] = kk == n - 1 ? run : pick(suf[kk + 1], run)
+                i += 1
+            }
+            if end - start == n {
+                suf[n - 1] = x[end - 1]
+                var j = n - 2
+                while j >= 0 {
+                    suf[j] = pick(x[start + j], suf[j + 1])
+                    j -= 1
+                }
+            }
+            start = end
+        }
+    }
+
+    /// Highest high and lowest low of each window of `n` (NaN before n-1).
+    static func highestLowest(_ h: DPtr, _ l: DPtr, _ n: Int) -> ([Double], [Double]) {
+        let hh = make(h.count) { o in slidingExtreme(h, n, o, max: true) }
+        let ll = make(l.count) { o in slidingExtreme(l, n, o, max: false) }
+        return (hh, ll)
+    }
+
+    /// Highest / lowest of each window of `n` ending at i, for i >= n-1.
     @inline(__always)
     static func windowExtremes(
         _ h: DPtr, _ l: DPtr, _ n: Int, _ body: (Int, Double, Double) -> Void
     ) {
-        let cnt = h.count
-        var hIdx = -1
-        var lIdx = -1
-        var hh = 0.0
-        var ll = 0.0
-        var today = n - 1
-        while today < cnt {
-            let trailing = today - n + 1
-            let th = h[today]
-            if hIdx < trailing {
-                hIdx = trailing
-                hh = h[trailing]
-                var j = trailing
-                while j < today {
-                    j += 1
-                    if h[j] >= hh {
-                        hh = h[j]
-                        hIdx = j
-                    }
+        let (hh, ll) = highestLowest(h, l, n)
+        hh.withUnsafeBufferPointer { hh in
+            ll.withUnsafeBufferPointer { ll in
+                var i = n - 1
+                while i < h.count {
+                    body(i, hh[i], ll[i])
+                    i += 1
                 }
-            } else if th >= hh {
-                hIdx = today
-                hh = th
             }
-            let tl = l[today]
-            if lIdx < trailing {
-                lIdx = trailing
-                ll = l[trailing]
-                var j = trailing
-                while j < today {
-                    j += 1
-                    if l[j] <= ll {
-                        ll = l[j]
-                        lIdx = j
-                    }
-                }
-            } else if tl <= ll {
-                lIdx = today
-                ll = tl
-            }
-            body(today, hh, ll)
-            today += 1
         }
+    }
+
+    static func donchian(_ h: [Double], _ l: [Double], _ n: Int) -> [[Double]] {
+        let (hh, ll) = h.withUnsafeBufferPointer { h in l.withUnsafeBufferPointer { l in highestLowest(h, l, n) } }
+        let mid = make(h.count) { o in
+            var i = n - 1
+            while i < h.count {
+                o[i] = (hh[i] + ll[i]) / 2.0
+                i += 1
+            }
+        }
+        return [hh, mid, ll]
+    }
+
+    static func ichimoku(_ h: [Double], _ l: [Double], _ a: Int, _ b: Int, _ c: Int) -> [[Double]] {
+        let mids = [a, b, c].map { n in donchian(h, l, n)[1] }
+        let spanA = make(h.count) { o in
+            for i in 0..<h.count { o[i] = (mids[0][i] + mids[1][i]) / 2.0 }
+        }
+        return [mids[0], mids[1], spanA, mids[2]]
+    }
+
+    /// Aroon with TA-Lib's rescanning extreme tracking (latest index wins ties).
+    static func aroon(_ h: [Double], _ l: [Double], _ n: Int) -> [[Double]] {
+        let cnt = h.count
+        var down = [Double](repeating: .nan, count: cnt)
+        var up = [Double](repeating: .nan, count: cnt)
+        guard cnt > n else { return [down, up] }
+        h.withUnsafeBufferPointer { h in
+            l.withUnsafeBufferPointer { l in
+                down.withUnsafeMutableBufferPointer { dn in
+                    up.withUnsafeMutableBufferPointer { upo in
+                        let factor = 100.0 / Double(n)
+                        var hIdx = -1
+                        var lIdx = -1
+                        var hh = 0.0
+                        var ll = 0.0
+                        var today = n
+                        while today < cnt {
+                            let trailing = today - n
+                            if lIdx < trailing {
+                                lIdx = trailing
+                                ll = l[trailing]
+                                var j = trailing
+                                while j < today {
+                                    j += 1
+                                    if l[j] <= ll {
+                                        ll = l[j]
+                                        lIdx = j
+                                    }
+                                }
+                            } else if l[today] <= ll {
+                                lIdx = today
+                                ll = l[today]
+                            }
+                            if hIdx < trailing {
+                                hIdx = trailing
+                                hh = h[trailing]
+                                var j = trailing
+                                while j < today {
+                                    j += 1
+                                    if h[j] >= hh {
+                                        hh = h[j]
+                                        hIdx = j
+                                    }
+                                }
+                            } else if h[today] >= hh {
+                                hIdx = today
+                                hh = h[today]
+                            }
+                            upo[today] = factor * Double(n - (today - hIdx))
+                            dn[today] = factor * Double(n - (today - lIdx))
+                            today += 1
+                        }
+                    }
+                }
+            }
+        }
+        return [down, up]
     }
 
     static func willr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int) -> [Double] {
@@ -275,16 +408,15 @@ enum BatchKernels {
                             return
                         }
                         let nd = Double(n)
-                        let nm1 = Double(n - 1)
+                        let wa = Double(n - 1) / Double(n)
+                        let wb = 1.0 / Double(n)
                         var a = 0.0
                         for i in 1...n { a += trueRange(h[i], l[i], c[i - 1]) }
                         a /= nd
                         o[n] = a
                         var i = n + 1
                         while i < cnt {
-                            a *= nm1
-                            a += trueRange(h[i], l[i], c[i - 1])
-                            a /= nd
+                            a = wilderNext(a, trueRange(h[i], l[i], c[i - 1]), wa, wb)
                             o[i] = a
                             i += 1
                         }
@@ -306,7 +438,7 @@ enum BatchKernels {
                     var i = 1
                     while i < cnt {
                         let x = c[i]
-                        if x > prev { obv += v[i] } else if x < prev { obv -= v[i] }
+                        obv = obvNext(obv, x, prev, v[i])
                         prev = x
                         o[i] = obv
                         i += 1
@@ -329,7 +461,8 @@ enum BatchKernels {
                 }
             }
         }
-        return tp.withUnsafeBufferPointer { t in
+        var tpm = tp
+        return tpm.withUnsafeMutableBufferPointer { t in
             make(cnt) { o in
                 let nd = Double(n)
                 let base = t.baseAddress!

@@ -106,12 +106,12 @@ public enum IndicatorEngine {
         case .roc: return run(ChangeKernel(i0, ratio: true), s, 1)
         case .mom: return run(ChangeKernel(i0, ratio: false), s, 1)
         case .stochrsi: return run(StochRSIKernel(i0, fastK: Int(d[1]), fastD: Int(d[2])), s, 2)
-        case .aroon: return run(AroonKernel(i0), s, 2)
+        case .aroon: return BatchKernels.aroon(s.high, s.low, i0)
         case .sar: return run(SARKernel(acceleration: d[0], maximum: d[1]), s, 1)
         case .keltner: return run(KeltnerKernel(i0, atr: Int(d[1]), mult: d[2]), s, 3)
-        case .donchian: return run(DonchianKernel(i0), s, 3)
+        case .donchian: return BatchKernels.donchian(s.high, s.low, i0)
         case .vwap: return run(VWAPKernel(), s, 1)
-        case .ichimoku: return run(IchimokuKernel(i0, Int(d[1]), Int(d[2])), s, 4)
+        case .ichimoku: return BatchKernels.ichimoku(s.high, s.low, i0, Int(d[1]), Int(d[2]))
         }
     }
 

@@ -40,17 +40,39 @@ func trueRange(_ h: Double, _ l: Double, _ pc: Double) -> Double {
 
 // MARK: - Building blocks
 
+/// Fixed-size heap storage with a stable address. Kernels hold their buffers through it so the hot
+/// loops index raw memory (no copy-on-write or bounds checks). A kernel value owns its buffers: kernels
+/// are internal and never copied while in use.
+@usableFromInline
+final class RawBuffer<T>: @unchecked Sendable {
+    @usableFromInline let p: UnsafeMutablePointer<T>
+    @usableFromInline let count: Int
+    @usableFromInline init(count: Int, value: T) {
+        self.count = max(count, 1)
+        p = .allocate(capacity: self.count)
+        p.initialize(repeating: value, count: self.count)
+    }
+    deinit {
+        p.deinitialize(count: count)
+        p.deallocate()
+    }
+}
+
 /// The last `capacity` committed values. `oldest` is the value written `capacity` pushes ago.
 @usableFromInline
 struct Ring: Sendable {
-    @usableFromInline var buf: ContiguousArray<Double>
+    @usableFromInline let store: RawBuffer<Double>
+    @usableFromInline let cap: Int
     @usableFromInline var pos = 0
-    @usableFromInline init(_ capacity: Int) { buf = ContiguousArray(repeating: 0, count: max(capacity, 1)) }
-    @inline(__always) @usableFromInline var oldest: Double { buf[pos] }
+    @usableFromInline init(_ capacity: Int) {
+        store = RawBuffer(count: capacity, value: 0)
+        cap = store.count
+    }
+    @inline(__always) @usableFromInline var oldest: Double { store.p[pos] }
     @inline(__always) @usableFromInline mutating func push(_ x: Double) {
-        buf[pos] = x
+        store.p[pos] = x
         pos += 1
-        if pos == buf.count { pos = 0 }
+        if pos == cap { pos = 0 }
     }
 }
 
@@ -58,8 +80,9 @@ struct Ring: Sendable {
 /// Ties resolve to the latest index (as TA-Lib's `>=` / `<=` scans do).
 @usableFromInline
 struct MonoDeque: Sendable {
-    @usableFromInline var vals: ContiguousArray<Double>
-    @usableFromInline var idxs: ContiguousArray<Int>
+    @usableFromInline let vals: RawBuffer<Double>
+    @usableFromInline let idxs: RawBuffer<Int>
+    @usableFromInline let mask: Int
     @usableFromInline var head = 0
     @usableFromInline var count = 0
     @usableFromInline let window: Int
@@ -68,8 +91,11 @@ struct MonoDeque: Sendable {
     @usableFromInline init(window: Int, isMax: Bool) {
         self.window = window
         self.isMax = isMax
-        vals = ContiguousArray(repeating: 0, count: window + 1)
-        idxs = ContiguousArray(repeating: 0, count: window + 1)
+        var cap = 1
+        while cap < window + 1 { cap <<= 1 }
+        mask = cap - 1
+        vals = RawBuffer(count: cap, value: 0)
+        idxs = RawBuffer(count: cap, value: 0)
     }
 
     @inline(__always) @usableFromInline func better(_ a: Double, _ b: Double) -> Bool { isMax ? a >= b : a <= b }
@@ -78,28 +104,24 @@ struct MonoDeque: Sendable {
     /// (the committed part is indices i-window+1 ..< i).
     @inline(__always) @usableFromInline func peek(_ x: Double, at i: Int) -> (Double, Int) {
         if count > 0 {
-            let v = vals[head]
-            if !better(x, v) { return (v, idxs[head]) }
+            let v = vals.p[head]
+            if !better(x, v) { return (v, idxs.p[head]) }
         }
         return (x, i)
     }
 
     @inline(__always) @usableFromInline mutating func push(_ x: Double, at i: Int) {
-        let cap = vals.count
-        while count > 0 {
-            var back = head + count - 1
-            if back >= cap { back -= cap }
-            if better(x, vals[back]) { count -= 1 } else { break }
-        }
-        var slot = head + count
-        if slot >= cap { slot -= cap }
-        vals[slot] = x
-        idxs[slot] = i
+        let v = vals.p
+        let ix = idxs.p
+        while count > 0 && better(x, v[(head + count - 1) & mask]) { count -= 1 }
+        let slot = (head + count) & mask
+        v[slot] = x
+        ix[slot] = i
         count += 1
         // The next window ends at i + 1 and starts at i + 2 - window.
-        while count > 0 && idxs[head] < i + 2 - window {
-            head += 1
-            if head == cap { head = 0 }
+        let start = i + 2 - window
+        while count > 0 && ix[head] < start {
+            head = (head + 1) & mask
             count -= 1
         }
     }
@@ -142,23 +164,34 @@ struct SMAState: Sendable {
     }
 }
 
+/// One EMA step, `prev + k·(x − prev)` written as `prev·(1−k) + x·k` (one multiply-add on the
+/// loop-carried chain instead of three dependent operations; same value up to rounding).
+@inline(__always) @usableFromInline
+func emaNext(_ prev: Double, _ x: Double, _ k: Double, _ k1: Double) -> Double { prev * k1 + x * k }
+
+/// Wilder's smoothing step `(prev·(n−1) + x) / n` written as `prev·((n−1)/n) + x·(1/n)`.
+@inline(__always) @usableFromInline
+func wilderNext(_ prev: Double, _ x: Double, _ a: Double, _ b: Double) -> Double { prev * a + x * b }
+
 /// EMA seeded with the SMA of its first n inputs; k = 2 / (n + 1).
 @usableFromInline
 struct EMAState: Sendable {
     @usableFromInline let n: Int
     @usableFromInline let nd: Double
     @usableFromInline let k: Double
+    @usableFromInline let k1: Double
     @usableFromInline var count = 0
     @usableFromInline var acc = 0.0  // seed sum, then the previous EMA
     @usableFromInline init(_ n: Int) {
         self.n = n
         nd = Double(n)
         k = 2.0 / Double(n + 1)
+        k1 = 1.0 - k
     }
     @inline(__always) @usableFromInline mutating func step(_ x: Double, commit: Bool) -> Double {
         let out: Double
         if count >= n {
-            out = ((x - acc) * k) + acc
+            out = emaNext(acc, x, k, k1)
         } else if count == n - 1 {
             out = (acc + x) / nd
         } else {
@@ -182,6 +215,8 @@ struct RSIState: Sendable {
     @usableFromInline let n: Int
     @usableFromInline let nd: Double
     @usableFromInline let nm1: Double
+    @usableFromInline let wa: Double
+    @usableFromInline let wb: Double
     @usableFromInline var count = 0
     @usableFromInline var prev = 0.0
     @usableFromInline var gain = 0.0
@@ -190,6 +225,8 @@ struct RSIState: Sendable {
         self.n = n
         nd = Double(n)
         nm1 = Double(n - 1)
+        wa = Double(n - 1) / Double(n)
+        wb = 1.0 / Double(n)
     }
     @inline(__always) @usableFromInline mutating func step(_ x: Double, commit: Bool) -> Double {
         if count == 0 {
@@ -204,13 +241,16 @@ struct RSIState: Sendable {
         var l = loss
         var out = Double.nan
         if count > n {
-            g *= nm1
-            l *= nm1
+            g = wilderNext(g, d > 0 ? d : 0.0, wa, wb)
+            l = wilderNext(l, d < 0 ? -d : 0.0, wa, wb)
+        } else {
+            if d < 0 { l -= d } else { g += d }
+            if count == n {
+                g /= nd
+                l /= nd
+            }
         }
-        if d < 0 { l -= d } else { g += d }
         if count >= n {
-            g /= nd
-            l /= nd
             let s = g + l
             out = isZeroAbs(s) ? 0.0 : 100.0 * (g / s)
         }
@@ -230,6 +270,8 @@ struct ATRState: Sendable {
     @usableFromInline let n: Int
     @usableFromInline let nd: Double
     @usableFromInline let nm1: Double
+    @usableFromInline let wa: Double
+    @usableFromInline let wb: Double
     @usableFromInline var count = 0
     @usableFromInline var prevClose = 0.0
     @usableFromInline var acc = 0.0
@@ -237,6 +279,8 @@ struct ATRState: Sendable {
         self.n = n
         nd = Double(n)
         nm1 = Double(n - 1)
+        wa = Double(n - 1) / Double(n)
+        wb = 1.0 / Double(n)
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> Double {
         if count == 0 {
@@ -259,9 +303,7 @@ struct ATRState: Sendable {
                 a = out
             }
         } else {
-            a = acc * nm1
-            a += tr
-            a /= nd
+            a = wilderNext(acc, tr, wa, wb)
             out = a
         }
         if commit {
@@ -622,6 +664,14 @@ struct ATRKernel: IndicatorKernel {
     }
 }
 
+/// OBV step without branches: adds, subtracts or keeps the volume.
+@inline(__always) @usableFromInline
+func obvNext(_ obv: Double, _ x: Double, _ prev: Double, _ v: Double) -> Double {
+    let up: Double = x > prev ? v : 0.0
+    let down: Double = x < prev ? v : 0.0
+    return (obv + up) - down
+}
+
 @usableFromInline
 struct OBVKernel: IndicatorKernel {
     @usableFromInline var started = false
@@ -632,7 +682,7 @@ struct OBVKernel: IndicatorKernel {
         var o = b.volume
         if started {
             o = obv
-            if b.close > prev { o += b.volume } else if b.close < prev { o -= b.volume }
+            o = obvNext(o, b.close, prev, b.volume)
         }
         if commit {
             started = true
@@ -645,7 +695,7 @@ struct OBVKernel: IndicatorKernel {
 
 /// Sum of `n` contiguous values in four interleaved lanes (shared by batch and streaming CCI).
 @inline(__always) @usableFromInline
-func laneSum(_ p: UnsafePointer<Double>, _ n: Int) -> Double {
+func laneSum(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
     var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
     var j = 0
     while j + 4 <= n {
@@ -663,7 +713,7 @@ func laneSum(_ p: UnsafePointer<Double>, _ n: Int) -> Double {
 }
 
 @inline(__always) @usableFromInline
-func laneAbsDev(_ p: UnsafePointer<Double>, _ n: Int, _ m: Double) -> Double {
+func laneAbsDev(_ p: UnsafeMutablePointer<Double>, _ n: Int, _ m: Double) -> Double {
     var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
     var j = 0
     while j + 4 <= n {
@@ -682,7 +732,7 @@ func laneAbsDev(_ p: UnsafePointer<Double>, _ n: Int, _ m: Double) -> Double {
 
 /// CCI of the window ending at `p[n-1]` (TA-Lib: 0 when the deviation or the mean absolute deviation is 0).
 @inline(__always) @usableFromInline
-func cciValue(_ p: UnsafePointer<Double>, _ n: Int, _ nd: Double) -> Double {
+func cciValue(_ p: UnsafeMutablePointer<Double>, _ n: Int, _ nd: Double) -> Double {
     let mean = laneSum(p, n) / nd
     let mad = laneAbsDev(p, n, mean)
     let d = p[n - 1] - mean
@@ -697,27 +747,32 @@ func typicalPrice(_ b: Bar) -> Double { (b.high + b.low + b.close) / 3.0 }
 struct CCIKernel: IndicatorKernel {
     @usableFromInline let n: Int
     @usableFromInline let nd: Double
-    @usableFromInline var buf: ContiguousArray<Double>
+    @usableFromInline let store: RawBuffer<Double>
     @usableFromInline var count = 0
+    @usableFromInline var slot = 0  // count % n
     @usableFromInline init(_ n: Int) {
         self.n = n
         nd = Double(n)
-        buf = ContiguousArray(repeating: 0, count: 2 * n)
+        store = RawBuffer(count: 2 * n, value: 0)
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let tp = typicalPrice(b)
-        let slot = count % n
+        let slot = self.slot
         // The slot of bar `count` holds bar count-n, which is outside the new window: safe to overwrite
         // even when not committing.
+        let buf = store.p
         buf[slot] = tp
         buf[slot + n] = tp
         var out = nan4
+        let next = slot + 1 == n ? 0 : slot + 1
         if count >= n - 1 {
-            let start = (count + 1) % n
-            let v = buf.withUnsafeBufferPointer { cciValue($0.baseAddress! + start, n, nd) }
+            let v = cciValue(buf + next, n, nd)
             out = IndicatorValues(v, .nan, .nan, .nan)
         }
-        if commit { count += 1 }
+        if commit {
+            count += 1
+            self.slot = next
+        }
         return out
     }
 }
