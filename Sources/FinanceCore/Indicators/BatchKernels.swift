@@ -16,8 +16,23 @@ enum BatchKernels {
         }
     }
 
+    /// An array of `count` values whose first `lookback` are NaN; `body` must write every later index
+    /// (it is only called when count > lookback). Saves a pass over memory for the simple indicators.
+    @inline(__always)
+    static func make(_ count: Int, lookback: Int, _ body: (DMutPtr) -> Void) -> [Double] {
+        [Double](unsafeUninitializedCapacity: count) { buf, c in
+            if count <= lookback {
+                buf.initialize(repeating: .nan)
+            } else {
+                (buf.baseAddress! as UnsafeMutablePointer<Double>).initialize(repeating: .nan, count: lookback)
+                body(buf)
+            }
+            c = count
+        }
+    }
+
     static func sma(_ x: [Double], _ n: Int) -> [Double] {
-        x.withUnsafeBufferPointer { x in make(x.count) { o in smaInto(x, 0, n, o) } }
+        x.withUnsafeBufferPointer { x in make(x.count, lookback: n - 1) { o in smaInto(x, 0, n, o) } }
     }
 
     /// SMA of x[from...] written to o[from + n - 1 ...].
@@ -41,7 +56,7 @@ enum BatchKernels {
     }
 
     static func ema(_ x: [Double], _ n: Int) -> [Double] {
-        x.withUnsafeBufferPointer { x in make(x.count) { o in emaInto(x, 0, n, o) } }
+        x.withUnsafeBufferPointer { x in make(x.count, lookback: n - 1) { o in emaInto(x, 0, n, o) } }
     }
 
     /// EMA of x[from...] (seeded by the SMA of x[from ..< from+n]) written to o[from + n - 1 ...].
@@ -70,9 +85,8 @@ enum BatchKernels {
 
     static func rsi(_ x: [Double], _ n: Int) -> [Double] {
         x.withUnsafeBufferPointer { x in
-            make(x.count) { o in
+            make(x.count, lookback: n) { o in
                 let cnt = x.count
-                guard cnt > n else { return }
                 let nd = Double(n)
                 let wa = Double(n - 1) / Double(n)
                 let wb = 1.0 / Double(n)
@@ -92,8 +106,8 @@ enum BatchKernels {
                 while i < cnt {
                     let d = x[i] - prev
                     prev = x[i]
-                    g = wilderNext(g, d > 0 ? d : 0.0, wa, wb)
-                    l = wilderNext(l, d < 0 ? -d : 0.0, wa, wb)
+                    g = wilderNext(g, posPart(d), wa, wb)
+                    l = wilderNext(l, negPart(d), wa, wb)
                     s = g + l
                     o[i] = isZeroAbs(s) ? 0.0 : 100.0 * (g / s)
                     i += 1
@@ -263,20 +277,57 @@ enum BatchKernels {
         return (hh, ll)
     }
 
-    /// Highest / lowest of each window of `n` ending at i, for i >= n-1.
+    /// Highest of `h` and lowest of `l` over each window of `n` ending at i, for i >= n-1, handed to
+    /// `body` in order (the van Herk / Gil-Werman scheme of `slidingExtreme`, both series in one pass,
+    /// no temporary arrays).
     @inline(__always)
     static func windowExtremes(
         _ h: DPtr, _ l: DPtr, _ n: Int, _ body: (Int, Double, Double) -> Void
     ) {
-        let (hh, ll) = highestLowest(h, l, n)
-        hh.withUnsafeBufferPointer { hh in
-            ll.withUnsafeBufferPointer { ll in
-                var i = n - 1
-                while i < h.count {
-                    body(i, hh[i], ll[i])
-                    i += 1
-                }
+        let cnt = h.count
+        guard cnt >= n, n > 0 else { return }
+        @inline(__always) func mx(_ a: Double, _ b: Double) -> Double { a > b ? a : b }
+        @inline(__always) func mn(_ a: Double, _ b: Double) -> Double { a < b ? a : b }
+        let sh = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n)
+        defer { sh.deallocate() }
+        let sl = sh + n
+        @inline(__always) func suffixes(_ start: Int) {
+            sh[n - 1] = h[start + n - 1]
+            sl[n - 1] = l[start + n - 1]
+            var j = n - 2
+            while j >= 0 {
+                sh[j] = mx(h[start + j], sh[j + 1])
+                sl[j] = mn(l[start + j], sl[j + 1])
+                j -= 1
             }
+        }
+        suffixes(0)
+        body(n - 1, sh[0], sl[0])
+        var start = n
+        while start < cnt {
+            let end = Swift.min(start + n, cnt)
+            var rh = h[start]
+            var rl = l[start]
+            // Offset 0 of the block.
+            if n == 1 {
+                body(start, rh, rl)
+            } else {
+                body(start, mx(sh[1], rh), mn(sl[1], rl))
+            }
+            var i = start + 1
+            while i < end {
+                rh = mx(rh, h[i])
+                rl = mn(rl, l[i])
+                let k = i - start
+                if k == n - 1 {
+                    body(i, rh, rl)
+                } else {
+                    body(i, mx(sh[k + 1], rh), mn(sl[k + 1], rl))
+                }
+                i += 1
+            }
+            if end - start == n { suffixes(start) }
+            start = end
         }
     }
 
@@ -363,7 +414,7 @@ enum BatchKernels {
         h.withUnsafeBufferPointer { h in
             l.withUnsafeBufferPointer { l in
                 c.withUnsafeBufferPointer { c in
-                    make(c.count) { o in
+                    make(c.count, lookback: n - 1) { o in
                         windowExtremes(h, l, n) { i, hh, ll in o[i] = willrValue(c[i], hh, ll) }
                     }
                 }
@@ -400,9 +451,8 @@ enum BatchKernels {
         h.withUnsafeBufferPointer { h in
             l.withUnsafeBufferPointer { l in
                 c.withUnsafeBufferPointer { c in
-                    make(c.count) { o in
+                    make(c.count, lookback: n) { o in
                         let cnt = c.count
-                        guard cnt > n else { return }
                         if n == 1 {
                             for i in 1..<cnt { o[i] = trueRange(h[i], l[i], c[i - 1]) }
                             return
@@ -410,17 +460,112 @@ enum BatchKernels {
                         let nd = Double(n)
                         let wa = Double(n - 1) / Double(n)
                         let wb = 1.0 / Double(n)
+                        let wa2 = wa * wa
+                        let wab = wa * wb
                         var a = 0.0
                         for i in 1...n { a += trueRange(h[i], l[i], c[i - 1]) }
                         a /= nd
                         o[n] = a
                         var i = n + 1
-                        while i < cnt {
-                            a = wilderNext(a, trueRange(h[i], l[i], c[i - 1]), wa, wb)
-                            o[i] = a
-                            i += 1
+                        while i + 1 < cnt {
+                            let t1 = trueRange(h[i], l[i], c[i - 1])
+                            let t2 = trueRange(h[i + 1], l[i + 1], c[i])
+                            o[i] = wilderNext(a, t1, wa, wb)
+                            a = atrTwoSteps(a, t1, t2, wa2, wab, wb)
+                            o[i + 1] = a
+                            i += 2
                         }
+                        if i < cnt { o[i] = wilderNext(a, trueRange(h[i], l[i], c[i - 1]), wa, wb) }
                     }
+                }
+            }
+        }
+    }
+
+    static func natr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int) -> [Double] {
+        var a = atr(h, l, c, n)
+        a.withUnsafeMutableBufferPointer { a in
+            c.withUnsafeBufferPointer { c in
+                var i = n
+                while i < c.count {
+                    a[i] = isZeroAbs(c[i]) ? 0.0 : (a[i] / c[i]) * 100.0
+                    i += 1
+                }
+            }
+        }
+        return a
+    }
+
+    static func change(_ x: [Double], _ n: Int, ratio: Bool) -> [Double] {
+        x.withUnsafeBufferPointer { x in
+            make(x.count, lookback: n) { o in
+                var i = n
+                if ratio {
+                    while i < x.count {
+                        let p = x[i - n]
+                        o[i] = p != 0.0 ? ((x[i] / p) - 1.0) * 100.0 : 0.0
+                        i += 1
+                    }
+                } else {
+                    while i < x.count {
+                        o[i] = x[i] - x[i - n]
+                        i += 1
+                    }
+                }
+            }
+        }
+    }
+
+    static func stochrsi(_ x: [Double], _ n: Int, _ fk: Int, _ fd: Int) -> [[Double]] {
+        let cnt = x.count
+        let first = n + fk - 1 + fd - 1
+        let r = rsi(x, n)
+        var k = [Double](repeating: .nan, count: cnt)
+        var d = [Double](repeating: .nan, count: cnt)
+        guard cnt > first else { return [k, d] }
+        r.withUnsafeBufferPointer { r in
+            let tail = DPtr(rebasing: r[n...])
+            let (hh, ll) = highestLowest(tail, tail, fk)
+            k.withUnsafeMutableBufferPointer { kk in
+                d.withUnsafeMutableBufferPointer { dd in
+                    var i = fk - 1
+                    while i < tail.count {
+                        kk[n + i] = stochFastK(tail[i], hh[i], ll[i])
+                        i += 1
+                    }
+                    smaInto(DPtr(kk), n + fk - 1, fd, dd)
+                    for i in 0..<first { kk[i] = .nan }
+                }
+            }
+        }
+        return [k, d]
+    }
+
+    static func wma(_ x: [Double], _ n: Int) -> [Double] {
+        x.withUnsafeBufferPointer { x in
+            make(x.count, lookback: n - 1) { o in
+                let nd = Double(n)
+                let divider = Double((n * (n + 1)) >> 1)
+                var periodSub = 0.0
+                var periodSum = 0.0
+                var i = 0
+                while i < n - 1 {
+                    let v = x[i]
+                    periodSub += v
+                    periodSum += v * Double(i + 1)
+                    i += 1
+                }
+                var trailing = 0.0
+                while i < x.count {
+                    let v = x[i]
+                    var sub = periodSub + v
+                    sub -= trailing
+                    let sum = periodSum + v * nd
+                    o[i] = sum / divider
+                    trailing = x[i - n + 1]
+                    periodSub = sub
+                    periodSum = sum - sub
+                    i += 1
                 }
             }
         }
@@ -429,9 +574,8 @@ enum BatchKernels {
     static func obv(_ c: [Double], _ v: [Double]) -> [Double] {
         c.withUnsafeBufferPointer { c in
             v.withUnsafeBufferPointer { v in
-                make(c.count) { o in
+                make(c.count, lookback: 0) { o in
                     let cnt = c.count
-                    guard cnt > 0 else { return }
                     var obv = v[0]
                     var prev = c[0]
                     o[0] = obv
@@ -463,7 +607,7 @@ enum BatchKernels {
         }
         var tpm = tp
         return tpm.withUnsafeMutableBufferPointer { t in
-            make(cnt) { o in
+            make(cnt, lookback: n - 1) { o in
                 let nd = Double(n)
                 let base = t.baseAddress!
                 var i = n - 1

@@ -87,7 +87,7 @@ public enum IndicatorEngine {
         switch spec.kind {
         case .sma: return [BatchKernels.sma(s.close, i0)]
         case .ema: return [BatchKernels.ema(s.close, i0)]
-        case .wma: return run(WMAKernel(i0), s, 1)
+        case .wma: return [BatchKernels.wma(s.close, i0)]
         case .dema: return run(DEMAKernel(i0), s, 1)
         case .tema: return run(TEMAKernel(i0), s, 1)
         case .rsi: return [BatchKernels.rsi(s.close, i0)]
@@ -96,16 +96,16 @@ public enum IndicatorEngine {
         case .stoch: return BatchKernels.stoch(s.high, s.low, s.close, i0, Int(d[1]), Int(d[2]))
         case .willr: return [BatchKernels.willr(s.high, s.low, s.close, i0)]
         case .atr: return [BatchKernels.atr(s.high, s.low, s.close, i0)]
-        case .natr: return run(ATRKernel(i0, normalized: true), s, 1)
+        case .natr: return [BatchKernels.natr(s.high, s.low, s.close, i0)]
         case .obv: return [BatchKernels.obv(s.close, s.volume)]
         case .cci: return [BatchKernels.cci(s.high, s.low, s.close, i0)]
         case .adx: return run(ADXKernel(i0), s, 1)
         case .plusDI: return run(DIKernel(i0, plus: true), s, 1)
         case .minusDI: return run(DIKernel(i0, plus: false), s, 1)
         case .mfi: return run(MFIKernel(i0), s, 1)
-        case .roc: return run(ChangeKernel(i0, ratio: true), s, 1)
-        case .mom: return run(ChangeKernel(i0, ratio: false), s, 1)
-        case .stochrsi: return run(StochRSIKernel(i0, fastK: Int(d[1]), fastD: Int(d[2])), s, 2)
+        case .roc: return [BatchKernels.change(s.close, i0, ratio: true)]
+        case .mom: return [BatchKernels.change(s.close, i0, ratio: false)]
+        case .stochrsi: return BatchKernels.stochrsi(s.close, i0, Int(d[1]), Int(d[2]))
         case .aroon: return BatchKernels.aroon(s.high, s.low, i0)
         case .sar: return run(SARKernel(acceleration: d[0], maximum: d[1]), s, 1)
         case .keltner: return run(KeltnerKernel(i0, atr: Int(d[1]), mult: d[2]), s, 3)

@@ -173,6 +173,18 @@ func emaNext(_ prev: Double, _ x: Double, _ k: Double, _ k1: Double) -> Double {
 @inline(__always) @usableFromInline
 func wilderNext(_ prev: Double, _ x: Double, _ a: Double, _ b: Double) -> Double { prev * a + x * b }
 
+/// max(d, 0) and max(-d, 0) without branches (exact for |d| < 8.9e307).
+@inline(__always) @usableFromInline
+func posPart(_ d: Double) -> Double { (d + abs(d)) * 0.5 }
+@inline(__always) @usableFromInline
+func negPart(_ d: Double) -> Double { (abs(d) - d) * 0.5 }
+
+/// Two Wilder steps: `(a·wa + t1·wb)·wa + t2·wb` as `a·wa² + (t1·wa·wb + t2·wb)`.
+@inline(__always) @usableFromInline
+func atrTwoSteps(_ a: Double, _ t1: Double, _ t2: Double, _ wa2: Double, _ wab: Double, _ wb: Double) -> Double {
+    a * wa2 + (t1 * wab + t2 * wb)
+}
+
 /// EMA seeded with the SMA of its first n inputs; k = 2 / (n + 1).
 @usableFromInline
 struct EMAState: Sendable {
@@ -241,8 +253,8 @@ struct RSIState: Sendable {
         var l = loss
         var out = Double.nan
         if count > n {
-            g = wilderNext(g, d > 0 ? d : 0.0, wa, wb)
-            l = wilderNext(l, d < 0 ? -d : 0.0, wa, wb)
+            g = wilderNext(g, posPart(d), wa, wb)
+            l = wilderNext(l, negPart(d), wa, wb)
         } else {
             if d < 0 { l -= d } else { g += d }
             if count == n {
@@ -272,15 +284,20 @@ struct ATRState: Sendable {
     @usableFromInline let nm1: Double
     @usableFromInline let wa: Double
     @usableFromInline let wb: Double
+    @usableFromInline let wa2: Double
+    @usableFromInline let wab: Double
     @usableFromInline var count = 0
     @usableFromInline var prevClose = 0.0
-    @usableFromInline var acc = 0.0
+    @usableFromInline var acc = 0.0  // seed sum, then the ATR of the last even step ("anchor")
+    @usableFromInline var lastTR = 0.0  // the true range of the last odd step
     @usableFromInline init(_ n: Int) {
         self.n = n
         nd = Double(n)
         nm1 = Double(n - 1)
         wa = Double(n - 1) / Double(n)
         wb = 1.0 / Double(n)
+        wa2 = wa * wa
+        wab = wa * wb
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> Double {
         if count == 0 {
@@ -302,8 +319,18 @@ struct ATRState: Sendable {
                 out = a / nd
                 a = out
             }
+        } else if (count - n) & 1 == 1 {
+            // Odd step: one Wilder step from the anchor; the anchor stays.
+            out = wilderNext(acc, tr, wa, wb)
+            if commit {
+                lastTR = tr
+                prevClose = b.close
+                count += 1
+            }
+            return out
         } else {
-            a = wilderNext(acc, tr, wa, wb)
+            // Even step: two Wilder steps from the anchor at once (halves the loop-carried chain).
+            a = atrTwoSteps(acc, lastTR, tr, wa2, wab, wb)
             out = a
         }
         if commit {
@@ -327,9 +354,11 @@ struct DMState: Sendable {
     @usableFromInline var plusDM = 0.0
     @usableFromInline var minusDM = 0.0
     @usableFromInline var tr = 0.0
+    @usableFromInline let wa: Double
     @usableFromInline init(_ n: Int) {
         self.n = n
         nd = Double(n)
+        wa = Double(n - 1) / Double(n)
     }
     /// Returns (+DI, -DI, valid); valid from bar n on.
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> (Double, Double, Bool) {
@@ -349,8 +378,8 @@ struct DMState: Sendable {
         var t = tr
         let smoothing = count >= n
         if smoothing {
-            m -= m / nd
-            p -= p / nd
+            m *= wa
+            p *= wa
         }
         if diffM > 0 && diffP < diffM {
             m += diffM
@@ -358,7 +387,7 @@ struct DMState: Sendable {
             p += diffP
         }
         let r = trueRange(b.high, b.low, prevClose)
-        if smoothing { t = t - (t / nd) + r } else { t += r }
+        if smoothing { t = t * wa + r } else { t += r }
         var pdi = Double.nan
         var mdi = Double.nan
         if smoothing {
