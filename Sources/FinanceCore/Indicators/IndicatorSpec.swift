@@ -316,38 +316,4 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
 
     /// The first row at which every output is valid.
     public var lookback: Int { lookbacks.max() ?? 0 }
-
-    /// A fresh streaming kernel.
-    func makeKernel() -> any IndicatorKernel {
-        let d = parameters
-        switch kind {
-        case .sma: return SMAKernel(int(0))
-        case .ema: return EMAKernel(int(0))
-        case .wma: return WMAKernel(int(0))
-        case .dema: return DEMAKernel(int(0))
-        case .tema: return TEMAKernel(int(0))
-        case .rsi: return RSIKernel(int(0))
-        case .macd: return MACDKernel(fast: int(0), slow: int(1), signal: int(2))
-        case .bbands: return BBandsKernel(int(0), dev: d[1])
-        case .stoch: return StochKernel(fastK: int(0), slowK: int(1), slowD: int(2))
-        case .willr: return WillRKernel(int(0))
-        case .atr: return ATRKernel(int(0))
-        case .natr: return ATRKernel(int(0), normalized: true)
-        case .obv: return OBVKernel()
-        case .cci: return CCIKernel(int(0))
-        case .adx: return ADXKernel(int(0))
-        case .plusDI: return DIKernel(int(0), plus: true)
-        case .minusDI: return DIKernel(int(0), plus: false)
-        case .mfi: return MFIKernel(int(0))
-        case .roc: return ChangeKernel(int(0), ratio: true)
-        case .mom: return ChangeKernel(int(0), ratio: false)
-        case .stochrsi: return StochRSIKernel(int(0), fastK: int(1), fastD: int(2))
-        case .aroon: return AroonKernel(int(0))
-        case .sar: return SARKernel(acceleration: d[0], maximum: d[1])
-        case .keltner: return KeltnerKernel(int(0), atr: int(1), mult: d[2])
-        case .donchian: return DonchianKernel(int(0))
-        case .vwap: return VWAPKernel()
-        case .ichimoku: return IchimokuKernel(int(0), int(1), int(2))
-        }
-    }
 }
