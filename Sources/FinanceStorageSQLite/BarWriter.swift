@@ -80,22 +80,14 @@ final class BarWriter {
         }
 
         // 3. The rollups of the touched buckets: the batch merged over the stored bars, aggregated.
-        guard !rollups.isEmpty else {
-            progress?(input.count)
-            return
-        }
+        guard !rollups.isEmpty else { return }
         let merged = existing.isEmpty ? bars : Self.merge(existing, bars)
         let r = self.upsertRollup
         r.bind(1, symbol)
         r.bind(2, interval.name)
         for (k, rollup) in rollups.enumerated() {
             r.bind(3, rollup.name)
-            let buckets = touched[k]
-            var next = 0
-            for bar in Bucketing.aggregate(merged, into: rollup) {
-                // Only touched buckets: others may be partly outside the rows read.
-                while next < buckets.count && buckets[next] < bar.ts { next += 1 }
-                guard next < buckets.count, buckets[next] == bar.ts else { continue }
+            try Self.aggregate(merged, into: rollup, only: touched[k]) { bar in
                 r.bind(4, bar.ts)
                 r.bind(5, bar.open)
                 r.bind(6, bar.high)
@@ -105,7 +97,32 @@ final class BarWriter {
                 try r.execute()
             }
         }
-        progress?(input.count)
+    }
+
+    /// `Bucketing.aggregate(bars, into: rollup)` (the same arithmetic in the same order, specialized for
+    /// arrays), emitting only the buckets in `only` (ascending bucket starts).
+    static func aggregate(_ bars: [Bar], into rollup: Interval, only buckets: [Int64], _ emit: (Bar) throws -> Void)
+        rethrows
+    {
+        var next = 0
+        var current: Bar?
+        var currentEnd = Int64.min
+        func flush(_ bar: Bar) throws {
+            // Only touched buckets: others may lie partly outside the rows read.
+            while next < buckets.count && buckets[next] < bar.ts { next += 1 }
+            if next < buckets.count && buckets[next] == bar.ts { try emit(bar) }
+        }
+        for bar in bars {
+            if current != nil, bar.ts < currentEnd {
+                current!.absorb(bar)
+                continue
+            }
+            if let c = current { try flush(c) }
+            let start = rollup.bucketStart(bar.ts)
+            currentEnd = rollup.nextBucketStart(after: start)
+            current = Bar(ts: start, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume)
+        }
+        if let c = current { try flush(c) }
     }
 
     /// `bars` sorted by time with unique times (the last of equal times wins); the input itself when it already is.

@@ -19,8 +19,9 @@ public final class SQLiteStore: MarketStore {
     /// - Parameters:
     ///   - busyTimeout: seconds to wait for another connection's lock before failing (default 10).
     ///   - maxReaders: the most concurrent read connections (default 4).
-    ///   - cacheSizeMiB: the page cache of the writer connection (readers get a quarter, at least 8 MiB).
-    public init(path: String, busyTimeout: Double = 10, maxReaders: Int = 4, cacheSizeMiB: Int = 64) throws {
+    ///   - cacheSizeMiB: the page cache of the writer connection (default 128; readers get a quarter, at least
+    ///     8 MiB). Memory is only taken as pages are used.
+    public init(path: String, busyTimeout: Double = 10, maxReaders: Int = 4, cacheSizeMiB: Int = 128) throws {
         guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else {
             throw StorageError.invalidConfiguration("the SQLite store needs a file path, got \"\(path)\"")
         }
@@ -50,6 +51,8 @@ public final class SQLiteStore: MarketStore {
                     PRAGMA temp_store = MEMORY;
                     """)
             if !readonly {
+                // 16 KiB pages for a new file (ignored for an existing one): fewer page splits on bulk imports.
+                try db.execute(sql: "PRAGMA page_size = 16384")
                 // WAL + NORMAL: a commit is durable once in the WAL file, which survives kill -9 of the process.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864;")
             }
@@ -210,7 +213,7 @@ public final class SQLiteStore: MarketStore {
             for batch in batches {
                 try writer.ensureAsset(batch.symbol)
                 try writer.upsert(symbol: batch.symbol, interval: batch.interval, bars: batch.bars) { done in
-                    if let progress, written + done >= nextReport {
+                    if let progress, written + done >= nextReport, done < batch.bars.count {
                         progress(written + done)
                         nextReport = (written + done) / Self.progressStep * Self.progressStep + Self.progressStep
                     }
