@@ -133,6 +133,38 @@ public final class SQLiteStore: MarketStore {
         }
     }
 
+    /// The effective settings of the writer connection, for diagnostics (`doctor`) and tests.
+    public struct Settings: Sendable, Equatable {
+        /// `wal` when readers can run concurrently with the writer.
+        public var journalMode: String
+        /// 1 = NORMAL (durable against process crashes in WAL mode).
+        public var synchronous: Int
+        public var pageSize: Int
+        public var busyTimeoutMilliseconds: Int
+        public var foreignKeys: Bool
+    }
+
+    /// Reads the effective settings of the writer connection.
+    public func settings() async throws -> Settings {
+        do {
+            return try await self.pool.writeWithoutTransaction { db in
+                Settings(
+                    journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
+                    synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
+                    pageSize: try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0,
+                    busyTimeoutMilliseconds: try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0,
+                    foreignKeys: try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false)
+            }
+        } catch {
+            throw Self.storageError(error)
+        }
+    }
+
+    /// Runs raw SQL in one write transaction (tests use it to inject faults, e.g. a failing trigger).
+    @_spi(Testing) public func executeForTesting(_ sql: String) async throws {
+        try await self.write { db in try db.execute(sql: sql) }
+    }
+
     // MARK: - Assets
 
     private static let assetColumns = "symbol, name, asset_class, exchange, currency, sector, industry"
