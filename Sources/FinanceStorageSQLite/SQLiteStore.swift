@@ -106,9 +106,16 @@ public final class SQLiteStore: MarketStore {
     public func migrate() async throws -> Int {
         do {
             let before = try await self.pool.read { try SQLiteSchema.appliedCount($0) }
-            let migrator = SQLiteSchema.migrator()
-            try await self.pool.writeWithoutTransaction { db in _ = db }  // surfaces open errors early
-            try migrator.migrate(self.pool)
+            if before > SQLiteSchema.latest {
+                throw StorageError.schemaAhead(current: before, latest: SQLiteSchema.latest)
+            }
+            do {
+                try SQLiteSchema.migrator().migrate(self.pool)
+            } catch {
+                // Another process may have migrated the file at the same time: fine if it is current now.
+                let now = try await self.pool.read { try SQLiteSchema.appliedCount($0) }
+                if now < SQLiteSchema.latest { throw error }
+            }
             let after = try await self.pool.read { try SQLiteSchema.appliedCount($0) }
             return max(0, after - before)
         } catch {

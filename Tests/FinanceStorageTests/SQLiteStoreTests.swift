@@ -65,6 +65,20 @@ final class SQLiteStoreTests: XCTestCase {
         try await reopened.close()
     }
 
+    func testNewerSchemaIsReported() async throws {
+        let store = try await self.open()
+        try await store.executeForTesting("INSERT INTO grdb_migrations (identifier) VALUES ('v999-from-the-future')")
+        let version = try await store.schemaVersion()
+        XCTAssertEqual(version.current, version.latest + 1)
+        do {
+            _ = try await store.migrate()
+            XCTFail("migrate() on a newer schema should throw")
+        } catch let error as StorageError {
+            XCTAssertEqual(error, .schemaAhead(current: version.latest + 1, latest: version.latest))
+        }
+        try await store.close()
+    }
+
     func testUnmigratedStoreReportsBackendErrors() async throws {
         let store = try SQLiteStore(path: self.path)
         do {
