@@ -49,6 +49,15 @@ def make_series():
     s = {}
     for name, scale in (("rw_0p001", 0.001), ("rw_1", 1.0), ("rw_100", 100.0), ("rw_1e5", 1e5)):
         s[name] = random_walk(rng, 1000, scale)
+    # Tiny prices and volumes (no absolute zero thresholds may bite), and a high price with small
+    # moves (a badly conditioned variance for Bollinger Bands).
+    s["rw_1e-15"] = random_walk(rng, 500, 1e-15, vol_scale=1e-6)
+    o, h, l, c, v = random_walk(rng, 500, 1e5)
+    c = 1e5 + (c - 1e5) * 1e-3
+    o = np.concatenate(([1e5], c[:-1]))
+    h = np.maximum(o, c) + np.abs(rng.normal(0, 0.5, 500))
+    l = np.minimum(o, c) - np.abs(rng.normal(0, 0.5, 500))
+    s["rw_1e5_calm"] = (o, h, l, c, v)
     n = 300
     flat = np.full(n, 100.0)
     s["flat"] = (flat.copy(), flat.copy(), flat.copy(), flat.copy(), np.full(n, 1000.0))

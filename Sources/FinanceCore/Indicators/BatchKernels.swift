@@ -101,7 +101,7 @@ enum BatchKernels {
                 g /= nd
                 l /= nd
                 var s = g + l
-                o[n] = isZeroAbs(s) ? 0.0 : 100.0 * (g / s)
+                o[n] = s == 0 ? 0.0 : 100.0 * (g / s)
                 var i = n + 1
                 while i < cnt {
                     let d = x[i] - prev
@@ -109,7 +109,7 @@ enum BatchKernels {
                     g = wilderNext(g, posPart(d), wa, wb)
                     l = wilderNext(l, negPart(d), wa, wb)
                     s = g + l
-                    o[i] = isZeroAbs(s) ? 0.0 : 100.0 * (g / s)
+                    o[i] = s == 0 ? 0.0 : 100.0 * (g / s)
                     i += 1
                 }
             }
@@ -210,10 +210,11 @@ enum BatchKernels {
                             sum = s - old
                             let x2 = v * v
                             let t = total2 + x2
-                            var mean2 = t / nd
+                            let ex2 = t / nd
+                            var mean2 = ex2
                             total2 = t - old * old
                             mean2 -= mm * mm
-                            let sd = mean2 < 1e-14 ? 0.0 : mean2.squareRoot()
+                            let sd = bbandsDeviation(mean2, ex2)
                             let w = one ? sd : sd * dev
                             u[i] = mm + w
                             m[i] = mm
@@ -488,7 +489,7 @@ enum BatchKernels {
             c.withUnsafeBufferPointer { c in
                 var i = n
                 while i < c.count {
-                    a[i] = isZeroAbs(c[i]) ? 0.0 : (a[i] / c[i]) * 100.0
+                    a[i] = c[i] == 0 ? 0.0 : (a[i] / c[i]) * 100.0
                     i += 1
                 }
             }

@@ -264,7 +264,7 @@ struct RSIState: Sendable {
         }
         if count >= n {
             let s = g + l
-            out = isZeroAbs(s) ? 0.0 : 100.0 * (g / s)
+            out = s == 0 ? 0.0 : 100.0 * (g / s)
         }
         if commit {
             gain = g
@@ -391,7 +391,7 @@ struct DMState: Sendable {
         var pdi = Double.nan
         var mdi = Double.nan
         if smoothing {
-            if !isZeroAbs(t) {
+            if t != 0 {
                 pdi = 100.0 * (p / t)
                 mdi = 100.0 * (m / t)
             } else {
@@ -408,7 +408,7 @@ struct DMState: Sendable {
             prevClose = b.close
             count += 1
         }
-        return (pdi, mdi, smoothing && !isZeroAbs(t))
+        return (pdi, mdi, smoothing && t != 0)
     }
 }
 
@@ -580,7 +580,8 @@ struct BBandsKernel: IndicatorKernel {
             return nan4
         }
         let t = total2 + x2
-        var mean2 = t / sma.nd
+        let ex2 = t / sma.nd
+        var mean2 = ex2
         if commit {
             if n == 1 {
                 total2 = t - x2
@@ -590,10 +591,16 @@ struct BBandsKernel: IndicatorKernel {
             }
         }
         mean2 -= mid * mid
-        let sd = mean2 < 1e-14 ? 0.0 : mean2.squareRoot()
+        let sd = bbandsDeviation(mean2, ex2)
         let w = dev == 1.0 ? sd : sd * dev
         return IndicatorValues(mid + w, mid, mid - w, .nan)
     }
+}
+
+/// √variance, or 0 when the variance is not positive or is within 1e-14 of E[x²] (cancellation noise).
+@inline(__always) @usableFromInline
+func bbandsDeviation(_ variance: Double, _ ex2: Double) -> Double {
+    variance <= 1e-14 * ex2 ? 0.0 : variance.squareRoot()
 }
 
 /// Slow stochastic: fast %K over `fastK` bars, slow %K = SMA(fast %K, slowK), slow %D = SMA(slow %K, slowD).
@@ -687,7 +694,7 @@ struct ATRKernel: IndicatorKernel {
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let a = s.step(b, commit: commit)
         if normalized && !a.isNaN {
-            return IndicatorValues(isZeroAbs(b.close) ? 0.0 : (a / b.close) * 100.0, .nan, .nan, .nan)
+            return IndicatorValues(b.close == 0 ? 0.0 : (a / b.close) * 100.0, .nan, .nan, .nan)
         }
         return IndicatorValues(a, .nan, .nan, .nan)
     }
@@ -835,7 +842,7 @@ struct ADXKernel: IndicatorKernel {
         var dx = Double.nan
         if ok {
             let sum = m + p
-            if !isZeroAbs(sum) { dx = 100.0 * (abs(m - p) / sum) }
+            if sum != 0 { dx = 100.0 * (abs(m - p) / sum) }
         }
         if i < 2 * n - 1 {
             if commit && !dx.isNaN { sumDX += dx }
@@ -863,6 +870,7 @@ struct MFIKernel: IndicatorKernel {
     @usableFromInline var neg: Ring
     @usableFromInline var posSum = 0.0
     @usableFromInline var negSum = 0.0
+    @usableFromInline var live = 0  // non-zero flows in the window
     @usableFromInline init(_ n: Int) {
         self.n = n
         pos = Ring(n)
@@ -879,9 +887,13 @@ struct MFIKernel: IndicatorKernel {
         }
         var ps = posSum
         var ns = negSum
+        var lv = live
         if count > n {
-            ps -= pos.oldest
-            ns -= neg.oldest
+            let op = pos.oldest
+            let on = neg.oldest
+            ps -= op
+            ns -= on
+            if op != 0 || on != 0 { lv -= 1 }
         }
         let d = tp - prevTP
         let flow = tp * b.volume
@@ -896,12 +908,15 @@ struct MFIKernel: IndicatorKernel {
                 ps += flow
             }
         }
+        if pf != 0 || nf != 0 { lv += 1 }
         var out = nan4
         if count >= n {
+            // No money flow in the window: 0 (the running sums may hold rounding residue then).
             let s = ps + ns
-            out = IndicatorValues(s < 1.0 ? 0.0 : 100.0 * (ps / s), .nan, .nan, .nan)
+            out = IndicatorValues(lv == 0 || s == 0 ? 0.0 : 100.0 * (ps / s), .nan, .nan, .nan)
         }
         if commit {
+            live = lv
             posSum = ps
             negSum = ns
             pos.push(pf)
