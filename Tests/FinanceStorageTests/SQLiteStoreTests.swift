@@ -269,6 +269,64 @@ final class SQLiteStoreTests: XCTestCase {
         try await StoreContract.assertRollupsExact(store, "BIG", base: .minute1, "large batch + sparse corrections")
         try await store.close()
     }
+
+    // MARK: - Durability against kill -9
+
+    /// The child half of `testAcknowledgedWritesSurviveKill`: writes batches forever, printing each acknowledgement.
+    func testDurabilityChildProcess() async throws {
+        guard let path = ProcessInfo.processInfo.environment["FINANCEHUB_DURABILITY_CHILD_DB"] else {
+            throw XCTSkip("runs only as the child process of testAcknowledgedWritesSurviveKill")
+        }
+        let store = try SQLiteStore(path: path)
+        _ = try await store.migrate()
+        for k in 0..<100_000 {
+            let bars = StoreContract.bars(from: t0 + Int64(k) * 500 * 60_000, step: 60_000, 0..<500, seed: k)
+            try await store.writeBars(BarBatch(symbol: "DUR", interval: .minute1, bars: bars))
+            FileHandle.standardOutput.write(Data("ACK \(k)\n".utf8))
+        }
+    }
+
+    func testAcknowledgedWritesSurviveKill() async throws {
+        #if os(Linux)
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            child.arguments = ["FinanceStorageTests.SQLiteStoreTests/testDurabilityChildProcess"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["FINANCEHUB_DURABILITY_CHILD_DB"] = self.path
+            child.environment = environment
+            let pipe = Pipe()
+            child.standardOutput = pipe
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            // Wait for a few acknowledged writes, then kill -9 while the child is writing the next ones.
+            var output = ""
+            var acknowledged = -1
+            let deadline = Date().addingTimeInterval(60)
+            while acknowledged < 8 && Date() < deadline {
+                let data = pipe.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                output += String(decoding: data, as: UTF8.self)
+                for line in output.split(separator: "\n") where line.hasPrefix("ACK ") {
+                    acknowledged = max(acknowledged, Int(line.dropFirst(4)) ?? -1)
+                }
+            }
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            XCTAssertGreaterThanOrEqual(acknowledged, 8, "the child acknowledged writes; output: \(output.suffix(500))")
+
+            let store = try SQLiteStore(path: self.path)
+            let version = try await store.schemaVersion()
+            XCTAssertTrue(version.isCurrent)
+            let stored = try await store.bars(
+                symbol: "DUR", series: .stored(.minute1), from: nil, to: nil, limit: .max, newestFirst: false)
+            XCTAssertGreaterThanOrEqual(stored.count, (acknowledged + 1) * 500, "every acknowledged batch survived")
+            XCTAssertEqual(stored.count % 500, 0, "no partial batch")
+            try await StoreContract.assertRollupsExact(store, "DUR", base: .minute1, "after kill -9")
+            try await store.close()
+        #else
+            throw XCTSkip("uses /proc/self/exe")
+        #endif
+    }
 }
 
 private final class ProgressRecorder: @unchecked Sendable {
