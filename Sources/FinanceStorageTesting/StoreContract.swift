@@ -30,6 +30,7 @@ public enum StoreContract {
         Check("migrateIdempotent", migrateIdempotent),
         Check("assetCRUD", assetCRUD),
         Check("writeBarsCreatesUnknownAssets", writeBarsCreatesUnknownAssets),
+        Check("symbolsWithPunctuation", symbolsWithPunctuation),
         Check("upsertReplaces", upsertReplaces),
         Check("valuesRoundTrip", valuesRoundTrip),
         Check("multipleBatchesAndProgress", multipleBatchesAndProgress),
@@ -231,6 +232,33 @@ public enum StoreContract {
         XCTAssertEqual(tickAsset, Asset(symbol: "TICKONLY"), "writeTicks creates an unknown asset")
         let symbols = try await store.assets().map(\.symbol)
         XCTAssertEqual(symbols, ["KNOWN", "NEW1", "TICKONLY"])
+    }
+
+    /// Symbols use `A–Z 0–9 . - _ ^ =`; every store orders them bytewise (as Swift's `<` on ASCII does),
+    /// not by a locale collation that ignores punctuation (PostgreSQL: use COLLATE "C").
+    @Sendable static func symbolsWithPunctuation(_ store: any MarketStore) async throws {
+        _ = try await store.migrate()
+        let symbols = ["^GSPC", "BRK.B", "EURUSD=X", "A_B-C", "BRK-A", "A", "AA", "Z9", "0700.HK", "BTC-USD", String(repeating: "X", count: 32)]
+        for (k, symbol) in symbols.enumerated() {
+            try await store.writeBars(BarBatch(symbol: symbol, interval: .minute1, bars: [bar(t0, k)]))
+        }
+        let listed = try await store.assets().map(\.symbol)
+        XCTAssertEqual(listed, symbols.sorted(), "assets ordered bytewise by symbol")
+        for (k, symbol) in symbols.enumerated() {
+            let read = try await all(store, symbol, .stored(.minute1))
+            XCTAssertEqual(read, [bar(t0, k)], "bars of \(symbol)")
+            let asset = try await store.asset(symbol)
+            XCTAssertEqual(asset.symbol, symbol)
+        }
+        // Symbols are exact keys: no prefix or pattern matching.
+        let prefix = try await all(store, "BRK", .stored(.minute1))
+        XCTAssertEqual(prefix, [], "no prefix match")
+        let pattern = try await all(store, "BRK_B", .stored(.minute1))
+        XCTAssertEqual(pattern, [], "_ is not a wildcard")
+        await expectError(.notFound("asset BRK%"), "% is not a wildcard") { _ = try await store.asset("BRK%") }
+        try await store.deleteAsset("BRK.B")
+        let afterDelete = try await all(store, "BRK-A", .stored(.minute1))
+        XCTAssertEqual(afterDelete, [bar(t0, symbols.firstIndex(of: "BRK-A")!)], "deleting BRK.B keeps BRK-A")
     }
 
     // MARK: - Bars
@@ -495,6 +523,12 @@ public enum StoreContract {
         assertBars(readWeeks, weeks, "weekly bars")
         let weekIntoDay = try await all(store, "PBW", .rollup(base: .week1, interval: .day1))
         XCTAssertEqual(weekIntoDay, [])
+        // Only Interval.rollups are kept: no 5m or 4h rollups of 1m bars.
+        try await store.writeBars(BarBatch(symbol: "PB1M", interval: .minute1, bars: bars(from: t0, step: minute, 0..<30)))
+        for interval in [Interval.minute5, .hour4, .week1] {
+            let none = try await all(store, "PB1M", .rollup(base: .minute1, interval: interval))
+            XCTAssertEqual(none, [], "no rollup of 1m bars into \(interval)")
+        }
     }
 
     @Sendable static func rollupsBeforeEpoch(_ store: any MarketStore) async throws {

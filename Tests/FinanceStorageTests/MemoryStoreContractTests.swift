@@ -12,6 +12,7 @@ final class MemoryStoreContractTests: XCTestCase {
         "migrateIdempotent",
         "assetCRUD",
         "writeBarsCreatesUnknownAssets",
+        "symbolsWithPunctuation",
         "upsertReplaces",
         "valuesRoundTrip",
         "multipleBatchesAndProgress",
@@ -39,6 +40,7 @@ final class MemoryStoreContractTests: XCTestCase {
     func testMigrateIdempotent() async throws { try await self.run("migrateIdempotent") }
     func testAssetCRUD() async throws { try await self.run("assetCRUD") }
     func testWriteBarsCreatesUnknownAssets() async throws { try await self.run("writeBarsCreatesUnknownAssets") }
+    func testSymbolsWithPunctuation() async throws { try await self.run("symbolsWithPunctuation") }
     func testUpsertReplaces() async throws { try await self.run("upsertReplaces") }
     func testValuesRoundTrip() async throws { try await self.run("valuesRoundTrip") }
     func testMultipleBatchesAndProgress() async throws { try await self.run("multipleBatchesAndProgress") }
