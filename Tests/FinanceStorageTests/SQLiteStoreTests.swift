@@ -65,6 +65,21 @@ final class SQLiteStoreTests: XCTestCase {
         try await reopened.close()
     }
 
+    func testSchemaVersionSeesAnotherInstancesMigration() async throws {
+        let server = try SQLiteStore(path: self.path)
+        let before = try await server.schemaVersion()
+        XCTAssertEqual(before.current, 0)
+        let cli = try SQLiteStore(path: self.path)
+        _ = try await cli.migrate()
+        let after = try await server.schemaVersion()
+        XCTAssertTrue(after.isCurrent, "the open store sees the other instance's migration")
+        try await cli.writeBars(BarBatch(symbol: "M", interval: .day1, bars: [StoreContract.bar(t0, 1)]))
+        let assets = try await server.assets()
+        XCTAssertEqual(assets.map(\.symbol), ["M"])
+        try await cli.close()
+        try await server.close()
+    }
+
     func testNewerSchemaIsReported() async throws {
         let store = try await self.open()
         try await store.executeForTesting("INSERT INTO grdb_migrations (identifier) VALUES ('v999-from-the-future')")
