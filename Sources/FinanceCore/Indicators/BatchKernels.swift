@@ -241,10 +241,12 @@ enum BatchKernels {
         defer { suf.deallocate() }
         // Suffix extremes of block 0.
         var start = 0
-        suf[n - 1] = x[n - 1]
+        var acc = x[n - 1]
+        suf[n - 1] = acc
         var k = n - 2
         while k >= 0 {
-            suf[k] = pick(x[k], suf[k + 1])
+            acc = pick(x[k], acc)
+            suf[k] = acc
             k -= 1
         }
         o[n - 1] = suf[0]
@@ -260,10 +262,12 @@ enum BatchKernels {
                 i += 1
             }
             if end - start == n {
-                suf[n - 1] = x[end - 1]
+                var a = x[end - 1]
+                suf[n - 1] = a
                 var j = n - 2
                 while j >= 0 {
-                    suf[j] = pick(x[start + j], suf[j + 1])
+                    a = pick(x[start + j], a)
+                    suf[j] = a
                     j -= 1
                 }
             }
@@ -293,12 +297,17 @@ enum BatchKernels {
         defer { sh.deallocate() }
         let sl = sh + n
         @inline(__always) func suffixes(_ start: Int) {
-            sh[n - 1] = h[start + n - 1]
-            sl[n - 1] = l[start + n - 1]
+            // The running extremes stay in registers (reading back sh[j+1] would chain through memory).
+            var a = h[start + n - 1]
+            var b = l[start + n - 1]
+            sh[n - 1] = a
+            sl[n - 1] = b
             var j = n - 2
             while j >= 0 {
-                sh[j] = mx(h[start + j], sh[j + 1])
-                sl[j] = mn(l[start + j], sl[j + 1])
+                a = mx(h[start + j], a)
+                b = mn(l[start + j], b)
+                sh[j] = a
+                sl[j] = b
                 j -= 1
             }
         }
@@ -448,14 +457,18 @@ enum BatchKernels {
         return [k, d]
     }
 
-    static func atr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int) -> [Double] {
+    /// ATR, or NATR (100·ATR/close, 0 when close is 0) when `normalized`.
+    static func atr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int, normalized: Bool = false) -> [Double] {
         h.withUnsafeBufferPointer { h in
             l.withUnsafeBufferPointer { l in
                 c.withUnsafeBufferPointer { c in
                     make(c.count, lookback: n) { o in
                         let cnt = c.count
+                        @inline(__always) func put(_ i: Int, _ a: Double) {
+                            o[i] = normalized ? (c[i] == 0 ? 0.0 : (a / c[i]) * 100.0) : a
+                        }
                         if n == 1 {
-                            for i in 1..<cnt { o[i] = trueRange(h[i], l[i], c[i - 1]) }
+                            for i in 1..<cnt { put(i, trueRange(h[i], l[i], c[i - 1])) }
                             return
                         }
                         let nd = Double(n)
@@ -466,17 +479,17 @@ enum BatchKernels {
                         var a = 0.0
                         for i in 1...n { a += trueRange(h[i], l[i], c[i - 1]) }
                         a /= nd
-                        o[n] = a
+                        put(n, a)
                         var i = n + 1
                         while i + 1 < cnt {
                             let t1 = trueRange(h[i], l[i], c[i - 1])
                             let t2 = trueRange(h[i + 1], l[i + 1], c[i])
-                            o[i] = wilderNext(a, t1, wa, wb)
+                            put(i, wilderNext(a, t1, wa, wb))
                             a = atrTwoSteps(a, t1, t2, wa2, wab, wb)
-                            o[i + 1] = a
+                            put(i + 1, a)
                             i += 2
                         }
-                        if i < cnt { o[i] = wilderNext(a, trueRange(h[i], l[i], c[i - 1]), wa, wb) }
+                        if i < cnt { put(i, wilderNext(a, trueRange(h[i], l[i], c[i - 1]), wa, wb)) }
                     }
                 }
             }
@@ -484,17 +497,66 @@ enum BatchKernels {
     }
 
     static func natr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int) -> [Double] {
-        var a = atr(h, l, c, n)
-        a.withUnsafeMutableBufferPointer { a in
-            c.withUnsafeBufferPointer { c in
-                var i = n
-                while i < c.count {
-                    a[i] = c[i] == 0 ? 0.0 : (a[i] / c[i]) * 100.0
-                    i += 1
+        atr(h, l, c, n, normalized: true)
+    }
+
+    /// MFI: the same arithmetic as `MFIKernel`, with the flows of the window in a small ring.
+    static func mfi(_ h: [Double], _ l: [Double], _ c: [Double], _ v: [Double], _ n: Int) -> [Double] {
+        h.withUnsafeBufferPointer { h in
+            l.withUnsafeBufferPointer { l in
+                c.withUnsafeBufferPointer { c in
+                    v.withUnsafeBufferPointer { v in
+                        make(c.count, lookback: n) { o in
+                            let cnt = c.count
+                            let ring = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n)
+                            defer { ring.deallocate() }
+                            let pos = ring
+                            let neg = ring + n
+                            var slot = 0
+                            var ps = 0.0
+                            var ns = 0.0
+                            var live = 0
+                            var prevTP = (h[0] + l[0] + c[0]) / 3.0
+                            var i = 1
+                            while i < cnt {
+                                let tp = (h[i] + l[i] + c[i]) / 3.0
+                                if i > n {
+                                    let op = pos[slot]
+                                    let on = neg[slot]
+                                    ps -= op
+                                    ns -= on
+                                    if op != 0 || on != 0 { live -= 1 }
+                                }
+                                let d = tp - prevTP
+                                let flow = tp * v[i]
+                                var pf = 0.0
+                                var nf = 0.0
+                                if !isZeroRel(tp, prevTP) {
+                                    if d < 0 {
+                                        nf = flow
+                                        ns += flow
+                                    } else if d > 0 {
+                                        pf = flow
+                                        ps += flow
+                                    }
+                                }
+                                if pf != 0 || nf != 0 { live += 1 }
+                                if i >= n {
+                                    let s = ps + ns
+                                    o[i] = live == 0 || s == 0 ? 0.0 : 100.0 * (ps / s)
+                                }
+                                pos[slot] = pf
+                                neg[slot] = nf
+                                slot += 1
+                                if slot == n { slot = 0 }
+                                prevTP = tp
+                                i += 1
+                            }
+                        }
+                    }
                 }
             }
         }
-        return a
     }
 
     static func change(_ x: [Double], _ n: Int, ratio: Bool) -> [Double] {

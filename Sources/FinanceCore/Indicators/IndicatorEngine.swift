@@ -119,7 +119,7 @@ public enum IndicatorEngine {
         case .adx: return run(ADXKernel(i0), s, 1)
         case .plusDI: return run(DIKernel(i0, plus: true), s, 1)
         case .minusDI: return run(DIKernel(i0, plus: false), s, 1)
-        case .mfi: return run(MFIKernel(i0), s, 1)
+        case .mfi: return [BatchKernels.mfi(s.high, s.low, s.close, s.volume, i0)]
         case .roc: return [BatchKernels.change(s.close, i0, ratio: true)]
         case .mom: return [BatchKernels.change(s.close, i0, ratio: false)]
         case .stochrsi: return BatchKernels.stochrsi(s.close, i0, Int(d[1]), Int(d[2]))
