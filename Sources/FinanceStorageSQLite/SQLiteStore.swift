@@ -245,21 +245,24 @@ public final class SQLiteStore: MarketStore {
             progress?(0)
             return
         }
-        let total = try await self.write { db in
+        let total = batches.reduce(0) { $0 + $1.bars.count }
+        try await self.write { db in
             let writer = try BarWriter(db)
             var written = 0
             var nextReport = Self.progressStep
+            func report(_ count: Int) {
+                guard let progress, count >= nextReport, count < total else { return }
+                progress(count)
+                nextReport = count / Self.progressStep * Self.progressStep + Self.progressStep
+            }
             for batch in batches {
                 try writer.ensureAsset(batch.symbol)
                 try writer.upsert(symbol: batch.symbol, interval: batch.interval, bars: batch.bars) { done in
-                    if let progress, written + done >= nextReport, done < batch.bars.count {
-                        progress(written + done)
-                        nextReport = (written + done) / Self.progressStep * Self.progressStep + Self.progressStep
-                    }
+                    report(written + done)
                 }
                 written += batch.bars.count
+                report(written)
             }
-            return written
         }
         // The final report comes after the commit.
         progress?(total)

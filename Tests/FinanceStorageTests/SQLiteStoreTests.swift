@@ -267,6 +267,18 @@ final class SQLiteStoreTests: XCTestCase {
         }
     }
 
+    func testProgressAcrossManySmallBatches() async throws {
+        let store = try await self.open()
+        let batches = (0..<250).map { k in
+            BarBatch(symbol: "S\(k % 5)", interval: .hour1, bars: StoreContract.bars(from: t0 + Int64(k / 5) * 1000 * 3_600_000, step: 3_600_000, 0..<1000, seed: k))
+        }
+        let log = ProgressRecorder()
+        try await store.writeBars(batches, progress: { log.add($0) })
+        XCTAssertEqual(log.values, [100_000, 200_000, 250_000], "every ~100k rows, then the total after commit")
+        try await StoreContract.assertRollupsExact(store, "S3", base: .hour1, "many batches")
+        try await store.close()
+    }
+
     func testLargeBatchProgressAndRollups() async throws {
         let store = try await self.open()
         // Three weeks of minutes crossing month and week edges, in one batch, then a sparse correction batch.
