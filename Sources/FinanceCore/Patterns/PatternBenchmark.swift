@@ -98,6 +98,8 @@ public struct PatternBenchConfig: Sendable, Hashable {
     /// Pattern height as a fraction of price, drawn uniformly from this range.
     public var minHeight: Double = 0.06
     public var maxHeight: Double = 0.18
+    /// Score only `confirmed` records for chart patterns (levels and lines: any final record).
+    public var confirmedOnly: Bool = false
 
     public init(seed: UInt64 = 1, series: Int = 2000, noise: Double = 0.10) {
         self.seed = seed
@@ -116,6 +118,8 @@ public struct PatternBenchReport: Sendable, Codable {
     public var ignored: Int
     public var bars: Int
     public var seconds: Double
+    /// Wrong-type detections overlapping a truth, as "truth->detected" counts (lines/levels excluded).
+    public var confusions: [String: Int]
     /// The rows as printed by `financehub bench patterns`.
     public var lines: [String] {
         rows.map(\.line) + ["false_positives_per_1000_bars \(benchFormat(falsePositivesPer1000Bars))"]
@@ -282,12 +286,15 @@ public enum PatternBenchmark {
         let data = generate(cfg)
         var tp: [PatternType: Int] = [:], det: [PatternType: Int] = [:], tru: [PatternType: Int] = [:]
         var ignored = 0, noneBars = 0, noneDet = 0, allBars = 0
+        var confusions: [String: Int] = [:]
         var opts = options
         opts.includeForming = false
         let detector = PatternDetector(options: opts)
         for s in data {
             allBars += s.bars.count
-            let recs = PatternDetector.latest(detector.detect(bars: s.bars)).filter { $0.status != .forming }
+            let recs = PatternDetector.latest(detector.detect(bars: s.bars)).filter {
+                $0.status != .forming && (!cfg.confirmedOnly || $0.type.isLine || $0.status == .confirmed)
+            }
             let t0 = s.bars[0].ts
             let day = s.bars.count > 1 ? s.bars[1].ts - t0 : 1
             if s.truth.isEmpty {
@@ -316,6 +323,9 @@ public enum PatternBenchmark {
                     ignored += 1
                 } else {
                     det[d.type, default: 0] += 1
+                    if let t = s.truth.first, !d.type.isLine, min(b, t.endIndex) >= max(a, t.startIndex) {
+                        confusions["\(t.type.rawValue)->\(d.type.rawValue)", default: 0] += 1
+                    }
                 }
             }
         }
@@ -326,7 +336,7 @@ public enum PatternBenchmark {
         let secs = Double(el.components.seconds) + Double(el.components.attoseconds) * 1e-18
         return PatternBenchReport(
             rows: rows, falsePositivesPer1000Bars: noneBars == 0 ? 0 : 1000 * Double(noneDet) / Double(noneBars),
-            ignored: ignored, bars: allBars, seconds: secs)
+            ignored: ignored, bars: allBars, seconds: secs, confusions: confusions)
     }
 
     /// Seconds to run the batch detector over `bars` once (use a release build).

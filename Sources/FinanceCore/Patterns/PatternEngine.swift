@@ -254,7 +254,8 @@ struct PatEngine: Sendable {
                 let cd = p.cand
                 let hi = cd.neutral || cd.confirmAbove ? cd.confirm.at(t) : cd.fail.at(t)
                 let lo = cd.neutral || cd.confirmAbove ? cd.fail.at(t) : cd.confirm.at(t)
-                if c > hi || c < lo {
+                let margin = 0.5 * atrAt[t]
+                if c > hi + margin || c < lo - margin {
                     pending.remove(at: k)
                     formingByID[p.id] = nil
                     accept(p.cand, sc: p.sc, t: t, out: &out)
@@ -286,6 +287,10 @@ struct PatEngine: Sendable {
     mutating func addPending(_ f: PatFound, sc: Int, t: Int, out: inout [PatternDetection]) {
         let cand = f.cand
         guard t - cand.start <= o.maxPatternBars, !claimed(cand.type, cand.start, t, cand.prio) else { return }
+        // Significance: the key points must span at least `minRangeATR` ATRs.
+        var lo = Double.infinity, hi = -Double.infinity
+        for p in cand.pts { lo = min(lo, p.1); hi = max(hi, p.1) }
+        guard hi - lo >= o.minRangeATR * atrAt[t] else { return }
         let id = makeID(cand, sc)
         guard formingByID[id] == nil else { return }
         pending.append(
@@ -358,9 +363,11 @@ struct PatEngine: Sendable {
                 }
             }
         }
-        for n in [6, 7] {
+        // Triangles, wedges and channels: 3+3 touches preferred, then 3+2, then 4+3.
+        for n in [6, 5, 7] {
             if let w = window(sc, n, 1), let c = lineShape(w) {
                 found.append(PatFound(cand: c, npiv: n, trigger: nil, s: 1))
+                break
             }
         }
         // Pending shapes of this scale: a trigger-kind one is dropped (its last leg turned), a settle-kind one is
@@ -375,15 +382,15 @@ struct PatEngine: Sendable {
                 guard p.settle else { continue }
                 let superseded = found.contains { f in
                     Self.overlapHalf(f.cand.start, t, p.cand.start, p.created)
-                        && (f.cand.type == p.cand.type || f.cand.start <= p.cand.start)
+                        && (f.cand.type == p.cand.type || f.cand.start <= p.cand.start || f.npiv >= p.npiv)
                 }
                 if !superseded { accept(p.cand, sc: sc, t: t, out: &out) }
             }
         }
-        // Among the new shapes keep the largest (most turning points), then the most specific, then the best fit.
+        // Among the new shapes keep the most specific, then the largest (most turning points), then the best fit.
         found.sort { a, b in
-            if a.npiv != b.npiv { return a.npiv > b.npiv }
             if a.cand.prio != b.cand.prio { return a.cand.prio < b.cand.prio }
+            if a.npiv != b.npiv { return a.npiv > b.npiv }
             return a.cand.conf > b.cand.conf
         }
         var taken: [(Int, Int)] = []
@@ -411,6 +418,9 @@ struct PatEngine: Sendable {
         guard l0.v <= max(l2.v, l4.v) + 0.1 * hh else { return nil }
         let d1 = Double(h3.i - h1.i), d2 = Double(h5.i - h3.i)
         guard d1 > 0, d2 > 0, d1 / d2 <= 3, d2 / d1 <= 3 else { return nil }
+        // A rounded head is a cup, not a head: the share of closes in the head's upper half must stay below the cut.
+        let headShare = 1 - lowShare(l2.i, l4.i, neck.at(h3.i) + hh / 2, s)
+        guard headShare < Self.roundCut else { return nil }
         let neckReal = PatLine.fit([(l2.i, l2.p), (l4.i, l4.p)])
         let height = h3.p - neckReal.at(h3.i)
         let conf = patConfidence([
@@ -501,7 +511,8 @@ struct PatEngine: Sendable {
         guard w0 > 0, w1 > 0 else { return nil }
         let h = max(w0, w1)
         let res = max(up.maxResidual(hs), lo.maxResidual(ls))
-        guard res <= 0.25 * h else { return nil }
+        let resTol = w.count == 5 ? 0.15 : 0.25  // with 5 pivots one line is exact: hold the other tighter
+        guard res <= resTol * h else { return nil }
         let len = Double(x1 - x0)
         let su = up.b * len / h, sl = lo.b * len / h
         let c = w1 / w0
@@ -530,7 +541,7 @@ struct PatEngine: Sendable {
         let shapeUse = prio == 4 ? abs(1 - c) / 0.33 : c / Self.converging
         var cand = PatCand(
             type: tp, dir: dir, start: x0, pts: w.map { ($0.i, $0.p) }, confirm: upR, fail: loR, confirmAbove: true,
-            height: height, conf: patConfidence([res / (0.25 * h), shapeUse]), prio: prio)
+            height: height, conf: patConfidence([res / (resTol * h), shapeUse]), prio: prio)
         switch tp {
         case .symmetricalTriangle, .channelUp, .channelDown, .channelHorizontal:
             cand.neutral = true
@@ -576,7 +587,7 @@ struct PatEngine: Sendable {
             if tr.count >= 8 { break }
         }
         if !absorbed[0] { horizontalLevel(tr, s: s, tol: tol, sc: sc, t: t, out: &out) }
-        if !absorbed[1] { trendLine(tr, s: s, tol: tol, sc: sc, t: t, out: &out) }
+        if !absorbed[1] { trendLine(tr, s: s, tol: o.trendLineTolerance * atrAt[t], sc: sc, t: t, out: &out) }
     }
 
     func closesHold(_ line: PatLine, from a: Int, to t: Int, s: Double, tol: Double) -> Bool {
@@ -609,13 +620,14 @@ struct PatEngine: Sendable {
             mad += abs(p.v - mean)
         }
         mad /= Double(touches.count)
-        let center = PatLine.flat(mean)
+        let level = touches.reduce(0) { $0 + $1.p } / Double(touches.count)
+        let center = PatLine.flat(level)
         guard closesHold(center, from: touches[0].i, to: t, s: s, tol: tol) else { return }
         let conf = patClamp(1 - mad / tol, 0.05, 1)
         let type: PatternType = s > 0 ? .support : .resistance
         let cand = PatCand(
             type: type, dir: s > 0 ? .bullish : .bearish, start: touches[0].i, pts: touches.map { ($0.i, $0.p) },
-            confirm: .flat(mean - tol), fail: .flat(.infinity), confirmAbove: false,
+            confirm: .flat(level - tol), fail: .flat(.infinity), confirmAbove: false,
             height: swingHeight(from: touches[0].i, to: t, base: center, s: s), conf: conf, prio: 5,
             touches: touches.count, strength: Double(touches.count) * conf, slope: 0)
         addLine(cand, kind: 1, s: s, center: center, tol: tol, touches: touches, sc: sc, t: t, out: &out)
@@ -629,13 +641,14 @@ struct PatEngine: Sendable {
         let line = PatLine.fit(pts)
         let res = line.maxResidual(pts)
         guard res <= tol, line.b * Double(touches[n - 1].i - touches[0].i) >= 2 * tol else { return }
-        guard closesHold(line, from: touches[0].i, to: t, s: s, tol: tol) else { return }
+        let real = PatLine.fit(touches.map { ($0.i, $0.p) })
+        guard closesHold(real, from: touches[0].i, to: t, s: s, tol: tol) else { return }
         let conf = patClamp(1 - res / tol, 0.05, 1)
         let cand = PatCand(
             type: .trendLine, dir: s > 0 ? .bullish : .bearish, start: touches[0].i, pts: touches.map { ($0.i, $0.p) },
-            confirm: PatLine(a: line.a - tol, b: line.b), fail: .flat(.infinity), confirmAbove: false,
-            height: swingHeight(from: touches[0].i, to: t, base: line, s: s), conf: conf, prio: 5, touches: n,
-            strength: Double(n) * conf, slope: line.b)
+            confirm: PatLine(a: real.a - tol, b: real.b), fail: .flat(.infinity), confirmAbove: false,
+            height: swingHeight(from: touches[0].i, to: t, base: real, s: s), conf: conf, prio: 5, touches: n,
+            strength: Double(n) * conf, slope: real.b)
         addLine(cand, kind: 2, s: s, center: line, tol: tol, touches: touches, sc: sc, t: t, out: &out)
     }
 

@@ -120,11 +120,15 @@ public struct PatternOptions: Sendable, Hashable {
     /// Wilder ATR period used to scale the zigzag threshold and the tolerances.
     public var atrPeriod: Int = 14
     /// The zigzag scales scanned independently (threshold in ATR multiples, smoothing half-width).
-    public var scales: [PatternScale] = [PatternScale(threshold: 1.0, smoothing: 2)]
+    public var scales: [PatternScale] = [PatternScale(threshold: 1.0, smoothing: 1)]
     /// Longest pattern, in bars, from first key point to completion.
     public var maxPatternBars: Int = 250
     /// Tolerance for level and line touches, in ATR multiples.
     public var lineTolerance: Double = 0.6
+    /// Chart patterns must span at least this many ATRs (highest minus lowest key point).
+    public var minRangeATR: Double = 3.0
+    /// Tolerance for trend-line touches, in ATR multiples.
+    public var trendLineTolerance: Double = 0.4
     /// Minimum touches for support, resistance and trend lines.
     public var minTouches: Int = 3
 

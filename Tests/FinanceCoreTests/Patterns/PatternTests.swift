@@ -1,0 +1,184 @@
+import XCTest
+
+@testable import FinanceCore
+
+final class PatternTests: XCTestCase {
+    static let day: Int64 = 86_400_000
+    static let t0: Int64 = 1_577_836_800_000
+
+    /// A clean series: a flat-ish lead, the template over `d` bars (height 10 on a base of 100, small seeded
+    /// noise), then a drift in the breakout direction. Returns bars and the truth span (bar indices).
+    func series(_ type: PatternType, d: Int = 80, noise: Double = 0.02, seed: UInt64 = 1) -> ([Bar], ClosedRange<Int>) {
+        var r = BenchRandom(seed: seed)
+        let tpl = PatternBenchmark.template(type, &r)
+        var closes: [Double] = []
+        for k in 0..<40 { closes.append(100 - 0.01 * Double(40 - k)) }
+        let firstUp = tpl.pts[1].1 > tpl.pts[0].1
+        let lead = 10
+        for k in 1...lead { closes.append(100 + (firstUp ? 3.5 : -3.5) * (1 - Double(k) / Double(lead))) }
+        let start = closes.count - 1
+        var lo = Double.infinity, hi = -Double.infinity
+        for p in tpl.pts { lo = min(lo, p.1); hi = max(hi, p.1) }
+        let scale = 10 / (hi - lo)
+        var seg = 0
+        for k in 1..<d {
+            let x = Double(k) / Double(d - 1)
+            while seg < tpl.pts.count - 2 && x > tpl.pts[seg + 1].0 { seg += 1 }
+            let (xa, ya) = tpl.pts[seg], (xb, yb) = tpl.pts[seg + 1]
+            let y = ya + (yb - ya) * (x - xa) / (xb - xa)
+            closes.append(100 + (y - tpl.pts[0].1) * scale + noise * 10 * r.normal())
+        }
+        let last = closes.last!
+        let slope = (closes[closes.count - 1] - closes[closes.count - 3]) / 2
+        for k in 1...30 { closes.append(last + slope * Double(k) * 0.5) }
+        var bars: [Bar] = []
+        for (i, c) in closes.enumerated() {
+            let o = i == 0 ? c : closes[i - 1]
+            bars.append(
+                Bar(ts: Self.t0 + Int64(i) * Self.day, open: o, high: max(o, c) + 0.05, low: min(o, c) - 0.05, close: c,
+                    volume: 1000))
+        }
+        let s = start + Int((tpl.s * Double(d - 1)).rounded())
+        let e = start + Int((tpl.e * Double(d - 1)).rounded())
+        return (bars, s...e)
+    }
+
+    func index(_ ts: Int64) -> Int { Int((ts - Self.t0) / Self.day) }
+
+    func assertDetected(_ type: PatternType, file: StaticString = #filePath, line: UInt = #line) {
+        let (bars, span) = series(type)
+        let recs = PatternDetector.latest(PatternDetector.detect(bars: bars)).filter { $0.status != .forming }
+        let hit = recs.first { d in
+            guard d.type == type else { return false }
+            let a = index(d.start), b = index(d.end)
+            let ov = min(b, span.upperBound) - max(a, span.lowerBound) + 1
+            return 2 * ov >= span.count && (b - a + 1) <= 2 * span.count
+        }
+        XCTAssertNotNil(hit, "\(type) not found in \(recs.map { "\($0.type.rawValue)[\(index($0.start))-\(index($0.end))]" }) truth \(span)",
+                        file: file, line: line)
+        if let h = hit {
+            XCTAssertTrue((0...1).contains(h.confidence), file: file, line: line)
+            XCTAssertFalse(h.points.isEmpty, file: file, line: line)
+        }
+    }
+
+    func testHeadAndShouldersFamily() {
+        assertDetected(.headAndShoulders)
+        assertDetected(.inverseHeadAndShoulders)
+    }
+
+    func testDoubleTopAndBottom() {
+        assertDetected(.doubleTop)
+        assertDetected(.doubleBottom)
+    }
+
+    func testTrianglesWedgesChannels() {
+        assertDetected(.ascendingTriangle)
+        assertDetected(.descendingTriangle)
+        assertDetected(.risingWedge)
+        assertDetected(.fallingWedge)
+        assertDetected(.channelUp)
+        assertDetected(.channelDown)
+        assertDetected(.channelHorizontal)
+    }
+
+    func testLevelsAndCup() {
+        assertDetected(.support)
+        assertDetected(.resistance)
+        assertDetected(.cupAndHandle)
+    }
+
+    func testHeadAndShouldersLifecycle() throws {
+        let (bars, _) = series(.headAndShoulders)
+        let recs = PatternDetector.detect(bars: bars).filter { $0.type == .headAndShoulders }
+        let completed = try XCTUnwrap(recs.first { $0.status == .completed })
+        let confirmed = try XCTUnwrap(recs.first { $0.status == .confirmed && $0.id == completed.id })
+        XCTAssertEqual(confirmed.start, completed.start)
+        XCTAssertGreaterThan(confirmed.end, completed.end)
+        XCTAssertEqual(completed.direction, .bearish)
+        XCTAssertEqual(completed.points.count, 6)
+        XCTAssertLessThan(confirmed.target, confirmed.breakout)
+        // The confirming bar closed below the neckline value it reports.
+        let bar = try XCTUnwrap(bars.first { $0.ts == confirmed.end })
+        XCTAssertLessThan(bar.close, confirmed.breakout)
+    }
+
+    func testPatternFreeNoiseGivesFewDetections() {
+        let bars = PatternBenchmark.randomWalk(count: 5000, seed: 3, sigma: 0.015, stepMs: Self.day)
+        let recs = PatternDetector.latest(PatternDetector.detect(bars: bars)).filter {
+            $0.status != .forming && !$0.type.isLine
+        }
+        // docs/patterns.md states about 13 chart patterns per 1,000 bars on a daily random walk; allow a margin.
+        XCTAssertLessThan(Double(recs.count) / 5.0, 20)
+    }
+
+    /// Append-only and no look-ahead: every final record of a prefix run reappears unchanged, in the same
+    /// order, in a run over a longer series.
+    func testPrefixRecordsAreIdenticalInLongerRun() {
+        let data = PatternBenchmark.generate(PatternBenchConfig(seed: 5, series: 42))
+        var bars: [Bar] = []
+        for s in data.prefix(10) {
+            let shift = (bars.last?.ts ?? 0) + Self.day - s.bars[0].ts
+            let scale = (bars.last?.close ?? s.bars[0].close) / s.bars[0].close
+            for b in s.bars {
+                bars.append(Bar(ts: b.ts + shift, open: b.open * scale, high: b.high * scale, low: b.low * scale,
+                                close: b.close * scale, volume: b.volume))
+            }
+        }
+        let full = PatternDetector.detect(bars: bars).filter { $0.status != .forming }
+        XCTAssertGreaterThan(full.count, 5)
+        for n in [200, 537, 1000, bars.count - 7] {
+            let pre = PatternDetector.detect(bars: Array(bars.prefix(n))).filter { $0.status != .forming }
+            XCTAssertEqual(pre, Array(full.prefix(pre.count)), "prefix \(n)")
+            XCTAssertTrue(full.dropFirst(pre.count).allSatisfy { $0.end > bars[n - 1].ts }, "prefix \(n)")
+        }
+    }
+
+    func testStreamingMatchesBatchAndNeverLooksAhead() {
+        let bars = PatternBenchmark.generate(PatternBenchConfig(seed: 2, series: 21)).flatMap(\.bars)
+            .enumerated().map { i, b in
+                Bar(ts: Self.t0 + Int64(i) * Self.day, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume)
+            }
+        var stream = PatternStream()
+        var finals: [PatternDetection] = []
+        var seen: [String: PatternDetection] = [:]
+        for b in bars {
+            for r in stream.append(b) {
+                XCTAssertEqual(r.end, b.ts, "a record is stamped with the bar it was reported at")
+                XCTAssertTrue(r.points.allSatisfy { $0.ts <= b.ts })
+                XCTAssertLessThanOrEqual(r.start, r.end)
+                if r.status != .forming {
+                    if let prev = seen[r.id] {
+                        XCTAssertEqual(prev.type, r.type)
+                        XCTAssertEqual(prev.start, r.start)
+                        XCTAssertEqual(prev.status, .completed, "only completed records are followed by another")
+                    }
+                    seen[r.id] = r
+                    finals.append(r)
+                }
+            }
+        }
+        let batch = PatternDetector.detect(bars: bars)
+        XCTAssertEqual(batch.filter { $0.status != .forming }, finals)
+        XCTAssertEqual(batch.filter { $0.status == .forming }, stream.forming)
+    }
+
+    func testJSONFieldNames() throws {
+        let d = PatternDetection(
+            id: "x", type: .doubleTop, direction: .bearish, start: 1, end: 2, points: [PatternPoint(ts: 1, price: 2)],
+            breakout: 1, target: 0.5, confidence: 0.7, status: .completed)
+        let obj = try JSONSerialization.jsonObject(with: JSONEncoder().encode(d)) as! [String: Any]
+        XCTAssertEqual(
+            Set(obj.keys), ["id", "type", "direction", "start", "end", "points", "breakout", "target", "confidence", "status"])
+        XCTAssertEqual(obj["type"] as? String, "double_top")
+        XCTAssertEqual(Set(PatternType.allCases.map(\.rawValue)).count, 20)
+    }
+
+    func testSVGChart() {
+        let (bars, _) = series(.headAndShoulders)
+        let svg = PatternChart.svg(bars: bars, detections: PatternDetector.latest(PatternDetector.detect(bars: bars)))
+        XCTAssertTrue(svg.hasPrefix("<svg"))
+        XCTAssertTrue(svg.contains("head_and_shoulders"))
+        XCTAssertTrue(svg.hasSuffix("</svg>\n"))
+    }
+}
