@@ -457,8 +457,13 @@ enum BatchKernels {
         return [k, d]
     }
 
-    /// ATR, or NATR (100·ATR/close, 0 when close is 0) when `normalized`.
-    static func atr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int, normalized: Bool = false) -> [Double] {
+    static func atr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int) -> [Double] {
+        atrImpl(h, l, c, n, normalized: false)
+    }
+
+    /// ATR, or NATR (100·ATR/close, 0 when close is 0) when `normalized` (inlined per constant).
+    @inline(__always)
+    static func atrImpl(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int, normalized: Bool) -> [Double] {
         h.withUnsafeBufferPointer { h in
             l.withUnsafeBufferPointer { l in
                 c.withUnsafeBufferPointer { c in
@@ -497,7 +502,7 @@ enum BatchKernels {
     }
 
     static func natr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int) -> [Double] {
-        atr(h, l, c, n, normalized: true)
+        atrImpl(h, l, c, n, normalized: true)
     }
 
     /// MFI: the same arithmetic as `MFIKernel`, with the flows of the window in a small ring.

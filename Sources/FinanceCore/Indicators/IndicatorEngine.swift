@@ -138,10 +138,26 @@ public enum IndicatorEngine {
         var k = kernel
         let n = s.count
         var flat = [Double](repeating: .nan, count: n * outputs)
-        flat.withUnsafeMutableBufferPointer { out in
-            for i in 0..<n {
-                let v = k.step(s.bar(i), commit: true)
-                for j in 0..<outputs { out[j * n + i] = v[j] }
+        s.timestamps.withUnsafeBufferPointer { ts in
+            s.open.withUnsafeBufferPointer { o in
+                s.high.withUnsafeBufferPointer { h in
+                    s.low.withUnsafeBufferPointer { l in
+                        s.close.withUnsafeBufferPointer { c in
+                            s.volume.withUnsafeBufferPointer { v in
+                                flat.withUnsafeMutableBufferPointer { out in
+                                    for i in 0..<n {
+                                        let bar = Bar(ts: ts[i], open: o[i], high: h[i], low: l[i], close: c[i], volume: v[i])
+                                        let r = k.step(bar, commit: true)
+                                        out[i] = r[0]
+                                        if outputs > 1 {
+                                            for j in 1..<outputs { out[j * n + i] = r[j] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         if outputs == 1 { return [flat] }

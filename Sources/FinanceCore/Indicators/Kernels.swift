@@ -355,10 +355,12 @@ struct DMState: Sendable {
     @usableFromInline var minusDM = 0.0
     @usableFromInline var tr = 0.0
     @usableFromInline let wa: Double
+    @usableFromInline let wb: Double
     @usableFromInline init(_ n: Int) {
         self.n = n
         nd = Double(n)
         wa = Double(n - 1) / Double(n)
+        wb = 1.0 / Double(n)
     }
     /// Returns (+DI, -DI, valid); valid from bar n on.
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> (Double, Double, Bool) {
@@ -392,8 +394,9 @@ struct DMState: Sendable {
         var mdi = Double.nan
         if smoothing {
             if t != 0 {
-                pdi = 100.0 * (p / t)
-                mdi = 100.0 * (m / t)
+                let k = 100.0 / t
+                pdi = p * k
+                mdi = m * k
             } else {
                 pdi = 0
                 mdi = 0
@@ -853,7 +856,7 @@ struct ADXKernel: IndicatorKernel {
             a = (dx.isNaN ? sumDX : sumDX + dx) / nd
         } else {
             a = adx
-            if !dx.isNaN { a = ((a * Double(n - 1)) + dx) / nd }
+            if !dx.isNaN { a = wilderNext(a, dx, s.wa, s.wb) }
         }
         if commit { adx = a }
         return IndicatorValues(a, .nan, .nan, .nan)
