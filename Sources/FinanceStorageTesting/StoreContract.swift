@@ -43,6 +43,7 @@ public enum StoreContract {
         Check("rollupsPerBaseInterval", rollupsPerBaseInterval),
         Check("rollupsBeforeEpoch", rollupsBeforeEpoch),
         Check("rollupsSeveralBatchesOneCall", rollupsSeveralBatchesOneCall),
+        Check("concurrentWritesSameBuckets", concurrentWritesSameBuckets),
         Check("ticksBuildMinuteBars", ticksBuildMinuteBars),
         Check("ticksAcrossCallsAndReplaceBars", ticksAcrossCallsAndReplaceBars),
         Check("ticksRangeAndLatest", ticksRangeAndLatest),
@@ -559,6 +560,40 @@ public enum StoreContract {
         let stored = try await all(store, "SEV", .stored(.minute1))
         XCTAssertEqual(stored.count, 90)
         XCTAssertEqual(stored[55], bar(t0 + 55 * minute, 1), "later batches of a call win")
+    }
+
+    /// Concurrent writes into the same rollup buckets must not lose each other's bars: a store that recomputes a
+    /// bucket from a snapshot missing a concurrent transaction's rows (e.g. READ COMMITTED without a lock per
+    /// series) fails this.
+    @Sendable static func concurrentWritesSameBuckets(_ store: any MarketStore) async throws {
+        _ = try await store.migrate()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for k in 0..<32 {
+                group.addTask {
+                    // Task k writes minutes k, k+32, k+64...: every hour bucket gets bars from every task.
+                    let minutes = stride(from: k, to: 180, by: 32)
+                    let batch = BarBatch(symbol: "CONC", interval: .minute1, bars: bars(from: t0, step: minute, minutes))
+                    try await store.writeBars(batch)
+                    _ = try await store.writeTicks([
+                        Tick(symbol: "CONCT", ts: t0 + Int64(k % 3) * minute + Int64(k) * 100, price: 10 + Double(k), size: 1)
+                    ])
+                }
+            }
+            try await group.waitForAll()
+        }
+        let stored = try await all(store, "CONC", .stored(.minute1))
+        assertBars(stored, bars(from: t0, step: minute, 0..<180), "every concurrent write stored")
+        try await assertRollupsExact(store, "CONC", base: .minute1, "concurrent writers")
+        let ticks = try await store.ticks(symbol: "CONCT", from: nil, to: nil, limit: 100)
+        XCTAssertEqual(ticks.count, 32)
+        let minuteBars = try await all(store, "CONCT", .stored(.minute1))
+        XCTAssertEqual(minuteBars.count, 3)
+        XCTAssertEqual(minuteBars.map(\.volume).reduce(0, +), 32, "every concurrent tick is in its minute bar")
+        for bar in minuteBars {
+            let inMinute = ticks.filter { Interval.minute1.bucketStart($0.ts) == bar.ts }
+            XCTAssertEqual(bar, Bucketing.minuteBars(from: inMinute).first, "minute bar rebuilt from all its ticks")
+        }
+        try await assertRollupsExact(store, "CONCT", base: .minute1, "concurrent tick writers")
     }
 
     // MARK: - Ticks

@@ -25,6 +25,7 @@ final class MemoryStoreContractTests: XCTestCase {
         "rollupsPerBaseInterval",
         "rollupsBeforeEpoch",
         "rollupsSeveralBatchesOneCall",
+        "concurrentWritesSameBuckets",
         "ticksBuildMinuteBars",
         "ticksAcrossCallsAndReplaceBars",
         "ticksRangeAndLatest",
@@ -53,6 +54,7 @@ final class MemoryStoreContractTests: XCTestCase {
     func testRollupsPerBaseInterval() async throws { try await self.run("rollupsPerBaseInterval") }
     func testRollupsBeforeEpoch() async throws { try await self.run("rollupsBeforeEpoch") }
     func testRollupsSeveralBatchesOneCall() async throws { try await self.run("rollupsSeveralBatchesOneCall") }
+    func testConcurrentWritesSameBuckets() async throws { try await self.run("concurrentWritesSameBuckets") }
     func testTicksBuildMinuteBars() async throws { try await self.run("ticksBuildMinuteBars") }
     func testTicksAcrossCallsAndReplaceBars() async throws { try await self.run("ticksAcrossCallsAndReplaceBars") }
     func testTicksRangeAndLatest() async throws { try await self.run("ticksRangeAndLatest") }

@@ -44,6 +44,12 @@ final class SQLiteStoreBenchTests: XCTestCase {
         print("BENCH import \(rows) 1m bars: \(String(format: "%.3f", seconds)) s, \(Int(Double(rows) / seconds)) rows/s")
         print("BENCH progress reports: \(reports.withLock { $0 })")
 
+        let chunks = stride(from: 0, to: rows, by: 10_000).map {
+            BarBatch(symbol: "CHUNKED", interval: .minute1, bars: Array(bars[$0..<min(rows, $0 + 10_000)]))
+        }
+        let chunked = try await clock.measure { try await store.writeBars(chunks, progress: nil) }
+        print("BENCH import \(rows) 1m bars as \(chunks.count) batches of 10,000 in one call: \(chunked)")
+
         let reimport = try await clock.measure { try await store.writeBars([batch], progress: nil) }
         print("BENCH re-import (all upserts, rollups from stored rows): \(reimport)")
 
