@@ -31,12 +31,9 @@ public struct FinanceHubCommand: AsyncParsableCommand {
                 print(FinanceHubCommand.fullMessage(for: error))
                 return 0
             }
-            if code == .validationFailure {
-                Console.error(FinanceHubCommand.fullMessage(for: error))
-                return 64
-            }
-            Console.error(FinanceHubCommand.fullMessage(for: error))
-            return code.rawValue == 64 ? 64 : 1
+            // ArgumentParser's message already starts with "Error:" and carries the usage.
+            Console.info(FinanceHubCommand.fullMessage(for: error))
+            return code == .validationFailure || code.rawValue == 64 ? 64 : 1
         }
     }
 }

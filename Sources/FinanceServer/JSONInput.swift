@@ -1,6 +1,7 @@
 import FinanceCore
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// A parsed JSON value, so that ingestion can report every wrong type with its index and field.
 public enum JSONValue: Decodable, Sendable, Equatable {
@@ -166,4 +167,11 @@ struct FieldReader {
             self.fail(key, "unknown field \(key)")
         }
     }
+}
+
+/// The fields each kind of input object may carry.
+enum InputFields {
+    static let asset: Set<String> = ["symbol", "name", "assetClass", "exchange", "currency", "sector", "industry"]
+    static let tick: Set<String> = ["symbol", "ts", "price", "size", "bid", "ask", "bidSize", "askSize"]
+    static let bar: Set<String> = ["ts", "open", "high", "low", "close", "volume"]
 }

@@ -35,7 +35,8 @@ final class CLITests: XCTestCase {
         let store = try SQLiteStore(path: db)
         let bars = try await store.bars(symbol: "GOOG", series: .stored(.day1), from: nil, to: nil, limit: 10, newestFirst: false)
         XCTAssertEqual(bars.map(\.ts), [Timestamp.parse("2024-01-02")!, Timestamp.parse("2024-01-03")!, Timestamp.parse("2024-01-04")!])
-        XCTAssertEqual(try await store.asset("GOOG").assetClass, .unknown)
+        let awaited1 = try await store.asset("GOOG").assetClass
+        XCTAssertEqual(awaited1, .unknown)
         try await store.close()
     }
 
@@ -48,6 +49,7 @@ final class CLITests: XCTestCase {
         let code2 = await FinanceHubCommand.run(arguments: ["import", "bars", "--symbol", "X", "--interval", "1d", "--database", db, rules])
         XCTAssertEqual(code2, 1)
         let store = try SQLiteStore(path: String(db.dropFirst(7)))
+        _ = try await store.migrate()
         let stored = try await store.storedIntervals(symbol: "X")
         XCTAssertEqual(stored, [])
         try await store.close()

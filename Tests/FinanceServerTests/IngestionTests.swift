@@ -6,8 +6,10 @@ import Hummingbird
 import HummingbirdTesting
 import XCTest
 
+/// 2024-01-01T00:00:00Z
+let t0: Int64 = 1_704_067_200_000
+
 final class IngestionTests: XCTestCase {
-    let t0: Int64 = 1_704_067_200_000  // 2024-01-01T00:00:00Z
 
     func testTicksBuildMinuteBarsAndQuote() async throws {
         let store = MemoryStore()
@@ -24,7 +26,7 @@ final class IngestionTests: XCTestCase {
             XCTAssertEqual(bars.status, .ok)
             let list = bars.object["bars"] as? [[String: Any]] ?? []
             XCTAssertEqual(list.count, 2)
-            XCTAssertEqual(list.first?["ts"] as? Int64, self.t0)
+            XCTAssertEqual(list.first?["ts"] as? Int64, t0)
             XCTAssertEqual(list.first?["open"] as? Double, 100)
             XCTAssertEqual(list.first?["high"] as? Double, 103)
             XCTAssertEqual(list.first?["close"] as? Double, 103)
@@ -43,22 +45,23 @@ final class IngestionTests: XCTestCase {
 
     func testBarsUpsertAndBucketing() async throws {
         try await makeApp().test(.router) { client in
-            let r = try await client.send(.post, "/api/bars/AAPL?interval=1m", json: barsJSON(count: 120, start: self.t0))
+            let r = try await client.send(.post, "/api/bars/AAPL?interval=1m", json: barsJSON(count: 120, start: t0))
             XCTAssertEqual(r.status, .created, r.text)
             // Re-posting the same time replaces the bar.
-            let fix = "[{\"ts\":\(self.t0),\"open\":50,\"high\":500,\"low\":40,\"close\":45,\"volume\":1}]"
-            XCTAssertEqual(try await client.send(.post, "/api/bars/AAPL", json: fix).status, .created)
-            let hourly = try await client.send(.get, "/api/bars/AAPL?interval=1h&from=\(self.t0)&to=\(self.t0 + 7_200_000)")
+            let fix = "[{\"ts\":\(t0),\"open\":50,\"high\":500,\"low\":40,\"close\":45,\"volume\":1}]"
+            let awaited1 = try await client.send(.post, "/api/bars/AAPL", json: fix).status
+            XCTAssertEqual(awaited1, .created)
+            let hourly = try await client.send(.get, "/api/bars/AAPL?interval=1h&from=\(t0)&to=\(t0 + 7_200_000)")
             let bars = hourly.object["bars"] as? [[String: Any]] ?? []
             XCTAssertEqual(bars.count, 2)
             XCTAssertEqual(bars.first?["open"] as? Double, 50)
             XCTAssertEqual(bars.first?["high"] as? Double, 500)
-            let raw = try await client.send(.get, "/api/bars/AAPL?interval=1h&from=\(self.t0)&to=\(self.t0 + 7_200_000)&source=raw")
+            let raw = try await client.send(.get, "/api/bars/AAPL?interval=1h&from=\(t0)&to=\(t0 + 7_200_000)&source=raw")
             XCTAssertEqual(raw.text, hourly.text)
             let fives = try await client.send(.get, "/api/bars/AAPL?interval=5m&limit=3")
             let five = fives.object["bars"] as? [[String: Any]] ?? []
             XCTAssertEqual(five.count, 3)
-            XCTAssertEqual(five.last?["ts"] as? Int64, self.t0 + 115 * 60_000)
+            XCTAssertEqual(five.last?["ts"] as? Int64, t0 + 115 * 60_000)
             let month = try await client.send(.get, "/api/bars/AAPL?interval=1M")
             XCTAssertEqual((month.object["bars"] as? [[String: Any]])?.count, 1)
         }
@@ -67,7 +70,8 @@ final class IngestionTests: XCTestCase {
     func testDailyBarsAreStampedAtMidnight() async throws {
         try await makeApp().test(.router) { client in
             let body = "[{\"ts\":\"2024-03-05T15:30:00\",\"open\":1,\"high\":2,\"low\":0.5,\"close\":1.5,\"volume\":0}]"
-            XCTAssertEqual(try await client.send(.post, "/api/bars/goog?interval=1d", json: body).status, .created)
+            let awaited2 = try await client.send(.post, "/api/bars/goog?interval=1d", json: body).status
+            XCTAssertEqual(awaited2, .created)
             let r = try await client.send(.get, "/api/bars/GOOG?interval=1d&from=2024-03-01")
             let bars = r.object["bars"] as? [[String: Any]] ?? []
             XCTAssertEqual(bars.first?["ts"] as? Int64, Timestamp.parse("2024-03-05"))
@@ -157,14 +161,17 @@ final class IngestionTests: XCTestCase {
 
     func testQueryParameterErrors() async throws {
         try await makeApp().test(.router) { client in
-            _ = try await client.send(.post, "/api/bars/AAPL", json: barsJSON(count: 3, start: self.t0))
+            _ = try await client.send(.post, "/api/bars/AAPL", json: barsJSON(count: 3, start: t0))
             let r = try await client.send(.get, "/api/bars/AAPL?interval=2m&from=yesterday&limit=0")
             XCTAssertEqual(r.status, .unprocessableContent)
             let fields = Set((r.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
             XCTAssertEqual(fields, ["interval", "from", "limit"])
-            XCTAssertEqual(try await client.send(.get, "/api/bars/NOPE").status, .notFound)
-            XCTAssertEqual(try await client.send(.get, "/api/bars/a%20b").status, .unprocessableContent)
-            XCTAssertEqual(try await client.send(.get, "/api/quotes/NOPE").status, .notFound)
+            let awaited3 = try await client.send(.get, "/api/bars/NOPE").status
+            XCTAssertEqual(awaited3, .notFound)
+            let awaited4 = try await client.send(.get, "/api/bars/a%20b").status
+            XCTAssertEqual(awaited4, .unprocessableContent)
+            let awaited5 = try await client.send(.get, "/api/quotes/NOPE").status
+            XCTAssertEqual(awaited5, .notFound)
         }
     }
 }

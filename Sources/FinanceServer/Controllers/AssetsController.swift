@@ -11,7 +11,6 @@ struct AssetsController<Context: RequestContext> {
         var assets: [Asset]
     }
 
-    static let fields: Set<String> = ["symbol", "name", "assetClass", "exchange", "currency", "sector", "industry"]
 
     func register(on router: Router<Context>) {
         let group = router.group("/api/assets")
@@ -39,7 +38,7 @@ struct AssetsController<Context: RequestContext> {
             throw ValidationError(field: "", detail: "the body must be a JSON object")
         }
         var reader = FieldReader(object, index: nil)
-        reader.rejectUnknown(Self.fields)
+        reader.rejectUnknown(InputFields.asset)
         let rawSymbol = reader.string("symbol", required: pathSymbol == nil)
         var symbol = pathSymbol ?? ""
         if let rawSymbol {

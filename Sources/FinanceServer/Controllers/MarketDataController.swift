@@ -33,8 +33,6 @@ struct MarketDataController<Context: RequestContext> {
         var bars: [BarDTO]
     }
 
-    static let tickFields: Set<String> = ["symbol", "ts", "price", "size", "bid", "ask", "bidSize", "askSize"]
-    static let barFields: Set<String> = ["ts", "open", "high", "low", "close", "volume"]
 
     func register(on router: Router<Context>) {
         router.post("/api/ticks") { request, _ in
@@ -77,7 +75,7 @@ struct MarketDataController<Context: RequestContext> {
         ticks.reserveCapacity(objects.count)
         for (i, object) in objects.enumerated() {
             var r = FieldReader(object, index: i)
-            r.rejectUnknown(Self.tickFields)
+            r.rejectUnknown(InputFields.tick)
             let symbol = r.string("symbol", required: true)
             let ts = r.time("ts")
             let price = r.number("price", required: true)
@@ -112,7 +110,7 @@ struct MarketDataController<Context: RequestContext> {
         bars.reserveCapacity(objects.count)
         for (i, object) in objects.enumerated() {
             var r = FieldReader(object, index: i)
-            r.rejectUnknown(Self.barFields)
+            r.rejectUnknown(InputFields.bar)
             let ts = r.time("ts")
             let open = r.number("open", required: true)
             let high = r.number("high", required: true)
