@@ -458,20 +458,12 @@ enum BatchKernels {
     }
 
     static func atr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int) -> [Double] {
-        atrImpl(h, l, c, n, normalized: false)
-    }
-
-    /// ATR, or NATR (100·ATR/close, 0 when close is 0) when `normalized` (inlined per constant).
-    @inline(__always)
-    static func atrImpl(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int, normalized: Bool) -> [Double] {
         h.withUnsafeBufferPointer { h in
             l.withUnsafeBufferPointer { l in
                 c.withUnsafeBufferPointer { c in
                     make(c.count, lookback: n) { o in
                         let cnt = c.count
-                        @inline(__always) func put(_ i: Int, _ a: Double) {
-                            o[i] = normalized ? (c[i] == 0 ? 0.0 : (a / c[i]) * 100.0) : a
-                        }
+                        @inline(__always) func put(_ i: Int, _ a: Double) { o[i] = a }
                         if n == 1 {
                             for i in 1..<cnt { put(i, trueRange(h[i], l[i], c[i - 1])) }
                             return
@@ -501,8 +493,41 @@ enum BatchKernels {
         }
     }
 
+    /// NATR: 100·ATR/close (0 when close is 0), the ATR loop with the division fused in.
     static func natr(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int) -> [Double] {
-        atrImpl(h, l, c, n, normalized: true)
+        h.withUnsafeBufferPointer { h in
+            l.withUnsafeBufferPointer { l in
+                c.withUnsafeBufferPointer { c in
+                    make(c.count, lookback: n) { o in
+                        let cnt = c.count
+                        @inline(__always) func put(_ i: Int, _ a: Double) { o[i] = c[i] == 0 ? 0.0 : (a / c[i]) * 100.0 }
+                        if n == 1 {
+                            for i in 1..<cnt { put(i, trueRange(h[i], l[i], c[i - 1])) }
+                            return
+                        }
+                        let nd = Double(n)
+                        let wa = Double(n - 1) / Double(n)
+                        let wb = 1.0 / Double(n)
+                        let wa2 = wa * wa
+                        let wab = wa * wb
+                        var a = 0.0
+                        for i in 1...n { a += trueRange(h[i], l[i], c[i - 1]) }
+                        a /= nd
+                        put(n, a)
+                        var i = n + 1
+                        while i + 1 < cnt {
+                            let t1 = trueRange(h[i], l[i], c[i - 1])
+                            let t2 = trueRange(h[i + 1], l[i + 1], c[i])
+                            put(i, wilderNext(a, t1, wa, wb))
+                            a = atrTwoSteps(a, t1, t2, wa2, wab, wb)
+                            put(i + 1, a)
+                            i += 2
+                        }
+                        if i < cnt { put(i, wilderNext(a, trueRange(h[i], l[i], c[i - 1]), wa, wb)) }
+                    }
+                }
+            }
+        }
     }
 
     /// MFI: the same arithmetic as `MFIKernel`, with the flows of the window in a small ring.
@@ -607,6 +632,57 @@ enum BatchKernels {
             }
         }
         return [k, d]
+    }
+
+    /// DEMA (`depth` 2) or TEMA (`depth` 3): the chained EMAs advance together in one loop.
+    static func multiEMA(_ x: [Double], _ n: Int, depth: Int) -> [Double] {
+        x.withUnsafeBufferPointer { x in
+            make(x.count, lookback: depth * (n - 1)) { o in
+                var e1 = EMAState(n)
+                var e2 = EMAState(n)
+                var e3 = EMAState(n)
+                let cnt = x.count
+                var i = 0
+                // Warm-up (until every EMA has a value), then the steady loop without checks.
+                let first = depth * (n - 1)
+                while i <= first {
+                    let a = e1.step(x[i], commit: true)
+                    if !a.isNaN {
+                        let b = e2.step(a, commit: true)
+                        if !b.isNaN {
+                            if depth == 2 {
+                                o[i] = (2.0 * a) - b
+                            } else {
+                                let c = e3.step(b, commit: true)
+                                if !c.isNaN { o[i] = c + ((3.0 * a) - (3.0 * b)) }
+                            }
+                        }
+                    }
+                    i += 1
+                }
+                let k = e1.k
+                let k1 = e1.k1
+                var a = e1.acc
+                var b = e2.acc
+                var c = e3.acc
+                if depth == 2 {
+                    while i < cnt {
+                        a = emaNext(a, x[i], k, k1)
+                        b = emaNext(b, a, k, k1)
+                        o[i] = (2.0 * a) - b
+                        i += 1
+                    }
+                } else {
+                    while i < cnt {
+                        a = emaNext(a, x[i], k, k1)
+                        b = emaNext(b, a, k, k1)
+                        c = emaNext(c, b, k, k1)
+                        o[i] = c + ((3.0 * a) - (3.0 * b))
+                        i += 1
+                    }
+                }
+            }
+        }
     }
 
     static func wma(_ x: [Double], _ n: Int) -> [Double] {

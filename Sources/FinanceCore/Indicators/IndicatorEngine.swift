@@ -105,8 +105,8 @@ public enum IndicatorEngine {
         case .sma: return [BatchKernels.sma(s.close, i0)]
         case .ema: return [BatchKernels.ema(s.close, i0)]
         case .wma: return [BatchKernels.wma(s.close, i0)]
-        case .dema: return run(DEMAKernel(i0), s, 1)
-        case .tema: return run(TEMAKernel(i0), s, 1)
+        case .dema: return [BatchKernels.multiEMA(s.close, i0, depth: 2)]
+        case .tema: return [BatchKernels.multiEMA(s.close, i0, depth: 3)]
         case .rsi: return [BatchKernels.rsi(s.close, i0)]
         case .macd: return BatchKernels.macd(s.close, i0, Int(d[1]), Int(d[2]))
         case .bbands: return BatchKernels.bbands(s.close, i0, d[1])
