@@ -555,22 +555,12 @@ enum BatchKernels {
                                     let on = neg[slot]
                                     ps -= op
                                     ns -= on
-                                    if op != 0 || on != 0 { live -= 1 }
+                                    live -= (op != 0 || on != 0) ? 1 : 0
                                 }
-                                let d = tp - prevTP
-                                let flow = tp * v[i]
-                                var pf = 0.0
-                                var nf = 0.0
-                                if !isZeroRel(tp, prevTP) {
-                                    if d < 0 {
-                                        nf = flow
-                                        ns += flow
-                                    } else if d > 0 {
-                                        pf = flow
-                                        ps += flow
-                                    }
-                                }
-                                if pf != 0 || nf != 0 { live += 1 }
+                                let (pf, nf, nz) = mfiFlows(tp, prevTP, v[i])
+                                ps += pf
+                                ns += nf
+                                live += nz
                                 if i >= n {
                                     let s = ps + ns
                                     o[i] = live == 0 || s == 0 ? 0.0 : 100.0 * (ps / s)

@@ -706,8 +706,11 @@ struct ATRKernel: IndicatorKernel {
 /// OBV step without branches: adds, subtracts or keeps the volume.
 @inline(__always) @usableFromInline
 func obvNext(_ obv: Double, _ x: Double, _ prev: Double, _ v: Double) -> Double {
-    let up: Double = x > prev ? v : 0.0
-    let down: Double = x < prev ? v : 0.0
+    // Bit masks instead of selects: the compiler turns `x > prev ? v : 0` into an unpredictable branch.
+    let upMask = 0 &- UInt64(x > prev ? 1 : 0)
+    let downMask = 0 &- UInt64(x < prev ? 1 : 0)
+    let up = Double(bitPattern: v.bitPattern & upMask)
+    let down = Double(bitPattern: v.bitPattern & downMask)
     return (obv + up) - down
 }
 
@@ -863,6 +866,20 @@ struct ADXKernel: IndicatorKernel {
     }
 }
 
+/// MFI's positive and negative money flow of one bar (both 0 when the typical price did not move,
+/// relative 1e-14 test), and 1 when either is non-zero. Branch-free (bit masks).
+@inline(__always) @usableFromInline
+func mfiFlows(_ tp: Double, _ prevTP: Double, _ volume: Double) -> (Double, Double, Int) {
+    let d = tp - prevTP
+    let flow = (tp * volume).bitPattern
+    let moved = isZeroRel(tp, prevTP) ? UInt64(0) : ~UInt64(0)
+    let posMask = moved & (0 &- UInt64(d > 0 ? 1 : 0))
+    let negMask = moved & (0 &- UInt64(d < 0 ? 1 : 0))
+    let pf = Double(bitPattern: flow & posMask)
+    let nf = Double(bitPattern: flow & negMask)
+    return (pf, nf, (pf != 0 || nf != 0) ? 1 : 0)
+}
+
 /// Money flow index; a flow is neutral when the typical price did not move (relative 1e-14 test).
 @usableFromInline
 struct MFIKernel: IndicatorKernel {
@@ -896,22 +913,12 @@ struct MFIKernel: IndicatorKernel {
             let on = neg.oldest
             ps -= op
             ns -= on
-            if op != 0 || on != 0 { lv -= 1 }
+            lv -= (op != 0 || on != 0) ? 1 : 0
         }
-        let d = tp - prevTP
-        let flow = tp * b.volume
-        var pf = 0.0
-        var nf = 0.0
-        if !isZeroRel(tp, prevTP) {
-            if d < 0 {
-                nf = flow
-                ns += flow
-            } else if d > 0 {
-                pf = flow
-                ps += flow
-            }
-        }
-        if pf != 0 || nf != 0 { lv += 1 }
+        let (pf, nf, nz) = mfiFlows(tp, prevTP, b.volume)
+        ps += pf
+        ns += nf
+        lv += nz
         var out = nan4
         if count >= n {
             // No money flow in the window: 0 (the running sums may hold rounding residue then).
