@@ -675,6 +675,24 @@ enum BatchKernels {
         }
     }
 
+    /// Keltner channels from the batch EMA and ATR (same arithmetic as `KeltnerKernel`).
+    static func keltner(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int, _ atrN: Int, _ mult: Double) -> [[Double]] {
+        let mid = ema(c, n)
+        let a = atr(h, l, c, atrN)
+        let first = Swift.max(n - 1, atrN)
+        let up = make(c.count, lookback: first) { o in
+            for i in first..<c.count { o[i] = mid[i] + mult * a[i] }
+        }
+        let lo = make(c.count, lookback: first) { o in
+            for i in first..<c.count { o[i] = mid[i] - mult * a[i] }
+        }
+        var m = mid
+        m.withUnsafeMutableBufferPointer { m in
+            for i in 0..<Swift.min(first, m.count) { m[i] = .nan }
+        }
+        return [up, m, lo]
+    }
+
     static func wma(_ x: [Double], _ n: Int) -> [Double] {
         x.withUnsafeBufferPointer { x in
             make(x.count, lookback: n - 1) { o in

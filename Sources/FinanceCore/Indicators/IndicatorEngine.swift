@@ -125,7 +125,7 @@ public enum IndicatorEngine {
         case .stochrsi: return BatchKernels.stochrsi(s.close, i0, Int(d[1]), Int(d[2]))
         case .aroon: return BatchKernels.aroon(s.high, s.low, i0)
         case .sar: return run(SARKernel(acceleration: d[0], maximum: d[1]), s, 1)
-        case .keltner: return run(KeltnerKernel(i0, atr: Int(d[1]), mult: d[2]), s, 3)
+        case .keltner: return BatchKernels.keltner(s.high, s.low, s.close, i0, Int(d[1]), d[2])
         case .donchian: return BatchKernels.donchian(s.high, s.low, i0)
         case .vwap: return run(VWAPKernel(), s, 1)
         case .ichimoku: return BatchKernels.ichimoku(s.high, s.low, i0, Int(d[1]), Int(d[2]))
