@@ -54,6 +54,8 @@ public struct BenchRow: Sendable, Hashable, Codable {
     public var precision: Double
     public var recall: Double
     public var f1: Double
+    /// Precision when the "component" detections that `run` leaves out are counted as false positives.
+    public var strictPrecision: Double?
 
     public init(type: String, truths: Int, detections: Int, truePositives: Int) {
         self.type = type
@@ -114,7 +116,8 @@ public struct PatternBenchReport: Sendable, Codable {
     public var rows: [BenchRow]
     /// Final records (distinct ids, any type) per 1,000 bars on the pattern-free random-walk series.
     public var falsePositivesPer1000Bars: Double
-    /// Level/line records lying inside another pattern's truth span, not counted (see docs/patterns.md).
+    /// Component detections not counted: levels/lines inside another pattern's truth span, and chart patterns
+    /// inside a level/line truth (see docs/patterns.md).
     public var ignored: Int
     public var bars: Int
     public var seconds: Double
@@ -276,8 +279,9 @@ public enum PatternBenchmark {
 
     /// Runs the detector over the generated series and scores it: a detection (the latest final record of
     /// each id) is correct when its type matches the truth, it covers at least half of the truth span and is
-    /// at most twice as long. Support, resistance and trend lines inside the span of a truth of another type
-    /// (whose shape contains such lines) are not counted.
+    /// at most twice as long. Components are not counted: support, resistance and trend lines lying (by at
+    /// least half their length) inside a truth of another type, and chart patterns lying inside a support,
+    /// resistance or trend-line truth. `BenchRow.strictPrecision` counts them.
     public static func run(_ cfg: PatternBenchConfig = PatternBenchConfig(), options: PatternOptions = PatternOptions())
         -> PatternBenchReport
     {
@@ -287,6 +291,7 @@ public enum PatternBenchmark {
         var tp: [PatternType: Int] = [:], det: [PatternType: Int] = [:], tru: [PatternType: Int] = [:]
         var ignored = 0, noneBars = 0, noneDet = 0, allBars = 0
         var confusions: [String: Int] = [:]
+        var strictDet: [PatternType: Int] = [:]
         var opts = options
         opts.includeForming = false
         let detector = PatternDetector(options: opts)
@@ -314,13 +319,16 @@ public enum PatternBenchmark {
                         matched = true
                         break
                     }
-                    if d.type.isLine && d.type != t.type && 2 * ov >= dl { skip = true }
+                    // Components: a level/line inside another pattern, or a chart pattern inside a level/line truth
+                    // (three touches with two swings between them always form one), are not counted.
+                    if d.type != t.type && 2 * ov >= dl && (d.type.isLine || t.type.isLine) { skip = true }
                 }
                 if matched {
                     tp[d.type, default: 0] += 1
                     det[d.type, default: 0] += 1
                 } else if skip {
                     ignored += 1
+                    strictDet[d.type, default: 0] += 1
                 } else {
                     det[d.type, default: 0] += 1
                     if let t = s.truth.first, !d.type.isLine, min(b, t.endIndex) >= max(a, t.startIndex) {
@@ -329,8 +337,11 @@ public enum PatternBenchmark {
                 }
             }
         }
-        let rows = PatternType.allCases.map {
-            BenchRow(type: $0.rawValue, truths: tru[$0] ?? 0, detections: det[$0] ?? 0, truePositives: tp[$0] ?? 0)
+        let rows = PatternType.allCases.map { t -> BenchRow in
+            var r = BenchRow(type: t.rawValue, truths: tru[t] ?? 0, detections: det[t] ?? 0, truePositives: tp[t] ?? 0)
+            let all = (det[t] ?? 0) + (strictDet[t] ?? 0)
+            r.strictPrecision = all == 0 ? 0 : Double(tp[t] ?? 0) / Double(all)
+            return r
         }
         let el = clock.now - t0
         let secs = Double(el.components.seconds) + Double(el.components.attoseconds) * 1e-18

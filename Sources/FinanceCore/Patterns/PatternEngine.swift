@@ -334,6 +334,7 @@ struct PatEngine: Sendable {
 
     static let roundCut = 0.68
     static let topTol = 0.25
+    static let triggerShare = 0.0
     static let flatSlope = 0.3
     static let converging = 0.6
 
@@ -382,7 +383,8 @@ struct PatEngine: Sendable {
                 guard p.settle else { continue }
                 let superseded = found.contains { f in
                     Self.overlapHalf(f.cand.start, t, p.cand.start, p.created)
-                        && (f.cand.type == p.cand.type || f.cand.start <= p.cand.start || f.npiv >= p.npiv)
+                        && (f.cand.type == p.cand.type
+                            || (f.npiv >= p.npiv && f.cand.start <= (p.cand.pts.count > 1 ? p.cand.pts[1].0 : p.cand.start)))
                 }
                 if !superseded { accept(p.cand, sc: sc, t: t, out: &out) }
             }
@@ -431,7 +433,7 @@ struct PatEngine: Sendable {
             start: l0.i, pts: w.map { ($0.i, $0.p) }, confirm: neckReal, fail: .flat(h3.p), confirmAbove: false,
             height: max(height, 0), conf: conf, prio: 0)
         // Shape done once the decline from the right shoulder has covered 3/4 of the way to the neckline.
-        return (cand, PatLine(a: neck.a + 0.25 * (h5.v - neck.at(h5.i)), b: neck.b))
+        return (cand, PatLine(a: neck.a + Self.triggerShare * (h5.v - neck.at(h5.i)), b: neck.b))
     }
 
     func doubleTop(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
@@ -440,6 +442,8 @@ struct PatEngine: Sendable {
         guard depth > 0 else { return nil }
         let diff = abs(h1.v - h3.v)
         guard diff <= Self.topTol * depth, l0.v <= l2.v - 0.3 * depth, h3.i - h1.i >= 4 else { return nil }
+        // The trough must retrace a real part of the rise (a shallow dip after a steep pole is a flag).
+        guard depth >= 0.4 * (h1.v - l0.v) else { return nil }
         let da = Double(l2.i - h1.i), db = Double(h3.i - l2.i)
         guard da > 0, db > 0, da / db <= 3, db / da <= 3 else { return nil }
         let share = lowShare(h1.i, h3.i, l2.v + depth / 2, s)
@@ -449,7 +453,7 @@ struct PatEngine: Sendable {
             type: s > 0 ? .doubleTop : .doubleBottom, dir: s > 0 ? .bearish : .bullish, start: l0.i,
             pts: w.map { ($0.i, $0.p) }, confirm: .flat(l2.p), fail: .flat(top), confirmAbove: false,
             height: top - l2.p, conf: patConfidence([diff / (Self.topTol * depth), max(0, share - 0.5) / 0.18]), prio: 1)
-        return (cand, .flat(l2.v + 0.2 * depth))
+        return (cand, .flat(l2.v + Self.triggerShare * depth))
     }
 
     func cupAndHandle(_ w: [PatPV]) -> PatCand? {
