@@ -12,9 +12,10 @@ enum PostgresMigrations {
         PostgresMigration(
             version: 1, name: "assets, bars, bar_rollups, ticks",
             statements: [
+                // Symbols are compared and ordered bytewise (COLLATE "C"), never by the database's locale.
                 """
                 CREATE TABLE assets (
-                    symbol      text PRIMARY KEY,
+                    symbol      text COLLATE "C" PRIMARY KEY,
                     name        text,
                     asset_class text NOT NULL DEFAULT 'unknown',
                     exchange    text,
@@ -28,8 +29,8 @@ enum PostgresMigrations {
                 // and lock it (FOR KEY SHARE) in the same transaction; deleteAsset deletes the children explicitly.
                 """
                 CREATE TABLE bars (
-                    symbol     text   NOT NULL,
-                    "interval" text   NOT NULL,
+                    symbol     text   COLLATE "C" NOT NULL,
+                    "interval" text   COLLATE "C" NOT NULL,
                     ts         bigint NOT NULL,
                     open       double precision NOT NULL,
                     high       double precision NOT NULL,
@@ -42,9 +43,9 @@ enum PostgresMigrations {
                 // Continuous aggregates of stored bars at `base` into `interval`, recomputed per touched bucket.
                 """
                 CREATE TABLE bar_rollups (
-                    symbol     text   NOT NULL,
-                    base       text   NOT NULL,
-                    "interval" text   NOT NULL,
+                    symbol     text   COLLATE "C" NOT NULL,
+                    base       text   COLLATE "C" NOT NULL,
+                    "interval" text   COLLATE "C" NOT NULL,
                     ts         bigint NOT NULL,
                     open       double precision NOT NULL,
                     high       double precision NOT NULL,
@@ -57,7 +58,7 @@ enum PostgresMigrations {
                 // seq is the arrival order (ties on ts keep arrival order).
                 """
                 CREATE TABLE ticks (
-                    symbol   text   NOT NULL,
+                    symbol   text   COLLATE "C" NOT NULL,
                     ts       bigint NOT NULL,
                     seq      bigserial NOT NULL,
                     price    double precision NOT NULL,

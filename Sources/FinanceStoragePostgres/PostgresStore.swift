@@ -323,11 +323,31 @@ public final class PostgresStore: MarketStore {
         throw StorageError.backend("could not create assets: they kept being deleted concurrently")
     }
 
+    /// Serializes writers of the same series (symbol, stored interval) until commit, so that each rebuild of a
+    /// tick-built minute or of a rollup bucket sees every committed write before it (READ COMMITTED takes a new
+    /// snapshot per statement). Locks are taken in one order (by key hash) so writers cannot deadlock; a hash
+    /// collision only serializes two unrelated series.
+    private func lockSeries(_ conn: PostgresConnection, _ series: Set<String>) async throws {
+        guard !series.isEmpty else { return }
+        try await self.exec(
+            conn,
+            """
+            SELECT pg_advisory_xact_lock(\(Self.seriesLockClass), h)
+            FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(\(Array(series))::text[]) AS k ORDER BY h OFFSET 0) AS s
+            """)
+    }
+
+    /// The first key of the two-key advisory locks on series ("FH" in ASCII).
+    static let seriesLockClass: Int32 = 0x4648
+
+    private static func seriesKey(_ symbol: String, _ interval: Interval) -> String { symbol + "|" + interval.name }
+
     // MARK: Bars
 
     public func writeBars(_ batches: [BarBatch], progress: (@Sendable (Int) -> Void)?) async throws {
         let total = batches.reduce(0) { $0 + $1.bars.count }
         try await self.transaction("write bars") { conn in
+            try await self.lockSeries(conn, Set(batches.filter { !$0.bars.isEmpty }.map { Self.seriesKey($0.symbol, $0.interval) }))
             try await self.ensureAssets(conn, Set(batches.map(\.symbol)))
             var written = 0
             // Rollup buckets touched, per (base interval, rollup interval).
@@ -418,6 +438,7 @@ public final class PostgresStore: MarketStore {
         for t in ticks { minutes.insert(SymbolBucket(symbol: t.symbol, bucket: Interval.minute1.bucketStart(t.ts))) }
         let sortedMinutes = minutes.sorted { ($0.symbol, $0.bucket) < ($1.symbol, $1.bucket) }
         let rebuilt = try await self.transaction("write ticks") { conn in
+            try await self.lockSeries(conn, Set(ticks.map { Self.seriesKey($0.symbol, .minute1) }))
             try await self.ensureAssets(conn, Set(ticks.map(\.symbol)))
             // unnest yields rows in array order, so seq (arrival order) follows the order of `ticks`.
             try await self.exec(

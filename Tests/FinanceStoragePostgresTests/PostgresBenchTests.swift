@@ -1,0 +1,54 @@
+import FinanceCore
+import FinanceStorage
+import FinanceStoragePostgres
+import Foundation
+import XCTest
+
+/// Bulk import speed: `FINANCEHUB_BENCH=1 swift test -c release --filter PostgresBenchTests` (with
+/// `FINANCEHUB_TEST_POSTGRES_URL` set). The target is 150,000 bars/s end to end for 1,000,000 one-minute bars.
+final class PostgresBenchTests: XCTestCase {
+    func testImportOneMillionMinuteBars() async throws {
+        guard ProcessInfo.processInfo.environment["FINANCEHUB_BENCH"] == "1" else {
+            throw XCTSkip("set FINANCEHUB_BENCH=1 to run the bulk import benchmark")
+        }
+        let count = Int(ProcessInfo.processInfo.environment["FINANCEHUB_BENCH_ROWS"] ?? "") ?? 1_000_000
+        let store = try await PostgresTestDatabase.freshStore()
+
+        let t0: Int64 = 1_600_000_000_000 - 1_600_000_000_000 % 86_400_000
+        var price = 100.0
+        var bars: [Bar] = []
+        bars.reserveCapacity(count)
+        for i in 0..<count {
+            let open = price
+            price += Double((i * 7919) % 13) / 10 - 0.6
+            bars.append(
+                Bar(ts: t0 + Int64(i) * 60_000, open: open, high: max(open, price) + 0.25, low: min(open, price) - 0.25,
+                    close: price, volume: Double(100 + i % 50)))
+        }
+        let batch = BarBatch(symbol: "BENCH", interval: .minute1, bars: bars)
+
+        let clock = ContinuousClock()
+        let first = try await clock.measure { try await store.writeBars([batch], progress: nil) }
+        let second = try await clock.measure { try await store.writeBars([batch], progress: nil) }
+        func rate(_ d: Duration) -> Double {
+            Double(count) / (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        }
+        print("postgres bench: \(count) bars: insert \(first) = \(Int(rate(first))) rows/s; re-upsert \(second) = \(Int(rate(second))) rows/s")
+
+        let days = try await store.bars(
+            symbol: "BENCH", series: .rollup(base: .minute1, interval: .day1), from: nil, to: nil, limit: 10_000,
+            newestFirst: false)
+        XCTAssertEqual(days, Bucketing.aggregate(bars, into: .day1))
+        let hours = try await store.bars(
+            symbol: "BENCH", series: .rollup(base: .minute1, interval: .hour1), from: nil, to: nil, limit: 100_000,
+            newestFirst: false)
+        XCTAssertEqual(hours, Bucketing.aggregate(bars, into: .hour1))
+        let readClock = try await clock.measure {
+            let all = try await store.bars(
+                symbol: "BENCH", series: .stored(.minute1), from: nil, to: nil, limit: count, newestFirst: false)
+            XCTAssertEqual(all.count, count)
+        }
+        print("postgres bench: read \(count) bars in \(readClock)")
+        await PostgresTestDatabase.dispose(store)
+    }
+}

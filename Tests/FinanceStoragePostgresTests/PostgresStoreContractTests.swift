@@ -1,0 +1,71 @@
+import FinanceStorage
+import FinanceStoragePostgres
+import FinanceStorageTesting
+import XCTest
+
+/// The storage contract run against PostgresStore, each check in its own fresh schema (dropped afterwards).
+/// Skips unless `FINANCEHUB_TEST_POSTGRES_URL` is set.
+final class PostgresStoreContractTests: XCTestCase {
+    private func run(_ name: String, line: UInt = #line) async throws {
+        let base = try PostgresTestDatabase.requireURL()
+        let url = PostgresTestDatabase.url(base, schema: PostgresTestDatabase.uniqueSchema())
+        // The check migrates the store itself and closes it when done.
+        let store = try await PostgresStore.connect(url: url)
+        try await StoreContract.run(name, on: store, line: line)
+        let cleanup = try await PostgresStore.connect(url: url)
+        await PostgresTestDatabase.dispose(cleanup)
+    }
+
+    static let covered = [
+        "migrateIdempotent",
+        "assetCRUD",
+        "writeBarsCreatesUnknownAssets",
+        "symbolsWithPunctuation",
+        "upsertReplaces",
+        "valuesRoundTrip",
+        "multipleBatchesAndProgress",
+        "failedWriteLeavesNothing",
+        "barsRangeLimitOrder",
+        "rollupsMatchAggregate",
+        "rollupsLateData",
+        "rollupsCorrectionLowersHigh",
+        "rollupsOf5mBase",
+        "rollupsPerBaseInterval",
+        "rollupsBeforeEpoch",
+        "rollupsSeveralBatchesOneCall",
+        "concurrentWritesSameBuckets",
+        "ticksBuildMinuteBars",
+        "ticksAcrossCallsAndReplaceBars",
+        "ticksRangeAndLatest",
+        "deleteAssetCascades",
+        "storedIntervalsFinestFirst",
+    ]
+
+    func testEveryContractCheckHasATest() {
+        XCTAssertEqual(StoreContract.missing(from: Self.covered), [], "add a test method per new contract check")
+        XCTAssertEqual(Self.covered.count, Set(Self.covered).count)
+    }
+
+    func testMigrateIdempotent() async throws { try await self.run("migrateIdempotent") }
+    func testAssetCRUD() async throws { try await self.run("assetCRUD") }
+    func testWriteBarsCreatesUnknownAssets() async throws { try await self.run("writeBarsCreatesUnknownAssets") }
+    func testSymbolsWithPunctuation() async throws { try await self.run("symbolsWithPunctuation") }
+    func testUpsertReplaces() async throws { try await self.run("upsertReplaces") }
+    func testValuesRoundTrip() async throws { try await self.run("valuesRoundTrip") }
+    func testMultipleBatchesAndProgress() async throws { try await self.run("multipleBatchesAndProgress") }
+    func testFailedWriteLeavesNothing() async throws { try await self.run("failedWriteLeavesNothing") }
+    func testBarsRangeLimitOrder() async throws { try await self.run("barsRangeLimitOrder") }
+    func testRollupsMatchAggregate() async throws { try await self.run("rollupsMatchAggregate") }
+    func testRollupsLateData() async throws { try await self.run("rollupsLateData") }
+    func testRollupsCorrectionLowersHigh() async throws { try await self.run("rollupsCorrectionLowersHigh") }
+    func testRollupsOf5mBase() async throws { try await self.run("rollupsOf5mBase") }
+    func testRollupsPerBaseInterval() async throws { try await self.run("rollupsPerBaseInterval") }
+    func testRollupsBeforeEpoch() async throws { try await self.run("rollupsBeforeEpoch") }
+    func testRollupsSeveralBatchesOneCall() async throws { try await self.run("rollupsSeveralBatchesOneCall") }
+    func testConcurrentWritesSameBuckets() async throws { try await self.run("concurrentWritesSameBuckets") }
+    func testTicksBuildMinuteBars() async throws { try await self.run("ticksBuildMinuteBars") }
+    func testTicksAcrossCallsAndReplaceBars() async throws { try await self.run("ticksAcrossCallsAndReplaceBars") }
+    func testTicksRangeAndLatest() async throws { try await self.run("ticksRangeAndLatest") }
+    func testDeleteAssetCascades() async throws { try await self.run("deleteAssetCascades") }
+    func testStoredIntervalsFinestFirst() async throws { try await self.run("storedIntervalsFinestFirst") }
+}
