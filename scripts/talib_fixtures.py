@@ -59,7 +59,7 @@ def make_series():
     l = np.minimum(o, c) - np.abs(rng.normal(0, 0.5, 500))
     s["rw_1e5_calm"] = (o, h, l, c, v)
     n = 300
-    flat = np.full(n, 100.0)
+    flat = np.full(n, 0.3)  # not a binary fraction: running sums are inexact
     s["flat"] = (flat.copy(), flat.copy(), flat.copy(), flat.copy(), np.full(n, 1000.0))
     c = 10.0 + 0.5 * np.arange(n)
     s["rising"] = (c - 0.125, c + 0.25, c - 0.25, c, np.full(n, 500.0))

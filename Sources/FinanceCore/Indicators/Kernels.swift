@@ -772,13 +772,16 @@ func laneAbsDev(_ p: UnsafeMutablePointer<Double>, _ n: Int, _ m: Double) -> Dou
     return (a0 + a1) + (a2 + a3)
 }
 
-/// CCI of the window ending at `p[n-1]` (TA-Lib: 0 when the deviation or the mean absolute deviation is 0).
+/// CCI of the window ending at `p[n-1]`: 0 when the last typical price equals the mean within the
+/// relative 1e-14 test (TA-Lib 0.8.1: flat windows give 0 even when the mean carries rounding) or the
+/// mean absolute deviation is 0.
 @inline(__always) @usableFromInline
 func cciValue(_ p: UnsafeMutablePointer<Double>, _ n: Int, _ nd: Double) -> Double {
     let mean = laneSum(p, n) / nd
     let mad = laneAbsDev(p, n, mean)
-    let d = p[n - 1] - mean
-    return (d != 0.0 && mad != 0.0) ? d / (0.015 * (mad / nd)) : 0.0
+    let last = p[n - 1]
+    let d = last - mean
+    return (!isZeroRel(last, mean) && mad != 0.0) ? d / (0.015 * (mad / nd)) : 0.0
 }
 
 @inline(__always) @usableFromInline
