@@ -342,6 +342,16 @@ struct ATRState: Sendable {
     }
 }
 
+/// TA-Lib's +DM / −DM of one bar (−DM when the low fell more than the high rose, +DM when the high rose
+/// more than the low fell, else neither), branch-free with bit masks. Adding the 0 of the other side is
+/// exact, so this equals TA-Lib's if / else-if.
+@inline(__always) @usableFromInline
+func directionalMovement(_ diffP: Double, _ diffM: Double) -> (Double, Double) {
+    let mMask = 0 &- UInt64(diffM > 0 && diffP < diffM ? 1 : 0)
+    let pMask = 0 &- UInt64(diffP > 0 && diffP > diffM ? 1 : 0)
+    return (Double(bitPattern: diffP.bitPattern & pMask), Double(bitPattern: diffM.bitPattern & mMask))
+}
+
 /// The +DM / -DM / TR smoothing shared by ADX, +DI and -DI (TA-Lib's exact sequence).
 @usableFromInline
 struct DMState: Sendable {
@@ -383,11 +393,9 @@ struct DMState: Sendable {
             m *= wa
             p *= wa
         }
-        if diffM > 0 && diffP < diffM {
-            m += diffM
-        } else if diffP > 0 && diffP > diffM {
-            p += diffP
-        }
+        let (dp, dm) = directionalMovement(diffP, diffM)
+        p += dp
+        m += dm
         let r = trueRange(b.high, b.low, prevClose)
         if smoothing { t = t * wa + r } else { t += r }
         var pdi = Double.nan
