@@ -36,6 +36,15 @@ public struct AnomalyDetector: Sendable {
         return out
     }
 
+    /// Anomalies with `ts` within [from, to] (ms, inclusive, nil = open) and of the given types (nil = all).
+    public static func filter(_ anomalies: [Anomaly], from: Int64? = nil, to: Int64? = nil, types: Set<AnomalyType>? = nil)
+        -> [Anomaly]
+    {
+        anomalies.filter { a in
+            (from.map { a.ts >= $0 } ?? true) && (to.map { a.ts <= $0 } ?? true) && (types.map { $0.contains(a.type) } ?? true)
+        }
+    }
+
     /// Parses tick CSV `timestamp,price,size,bid,ask,bidSize,askSize` (header optional, empty fields allowed,
     /// timestamps by the project's time rule). Rows that cannot be parsed are skipped.
     public static func parseTickCSV(_ text: String, symbol: String = "") -> [Tick] {
@@ -105,6 +114,7 @@ public struct AnomalyStream: Sendable {
     var tradeHist: AnomWindow
     var tickBar: Bar? = nil
     var tickBarEnd: Int64 = .min
+    var lastTickTs: Int64 = .min
 
     public init(options: AnomalyOptions = AnomalyOptions()) {
         self.options = options
@@ -121,9 +131,13 @@ public struct AnomalyStream: Sendable {
 
     // MARK: bars
 
-    /// Processes one bar and returns its anomalies.
+    /// Processes one bar and returns its anomalies. Bars not newer than the previous one, or with non-finite
+    /// values, a non-positive close or negative volume, are ignored.
     public mutating func append(_ bar: Bar) -> [Anomaly] {
         var out: [Anomaly] = []
+        guard bar.open.isFinite, bar.high.isFinite, bar.low.isFinite, bar.close.isFinite, bar.volume.isFinite,
+            bar.close > 0, bar.volume >= 0, prev.map({ bar.ts > $0.ts }) ?? true
+        else { return out }
         let o = options
         let day: Int64 = 86_400_000
         if !intraday && bar.ts % day != 0 {
@@ -299,6 +313,8 @@ public struct AnomalyStream: Sendable {
     /// Processes one trade and/or quote update. Returns the anomalies of intervals and bars it closed.
     public mutating func append(tick: Tick) -> [Anomaly] {
         var out: [Anomaly] = []
+        guard tick.price.isFinite, tick.ts >= lastTickTs else { return out }
+        lastTickTs = tick.ts
         let fi = options.flowInterval
         let start = tick.ts >= 0 ? tick.ts / fi * fi : ((tick.ts - fi + 1) / fi) * fi
         if start != flowStart {
@@ -306,8 +322,9 @@ public struct AnomalyStream: Sendable {
             flowStart = start
         }
         // Cont–Kukanov–Stoikov (2014): e = 1{Pb ≥ Pb'}·qb − 1{Pb ≤ Pb'}·qb' − 1{Pa ≤ Pa'}·qa + 1{Pa ≥ Pa'}·qa'.
-        if let b = tick.bid, let a = tick.ask {
-            let qb = tick.bidSize ?? 0, qa = tick.askSize ?? 0
+        if let b = tick.bid, let a = tick.ask, b.isFinite, a.isFinite {
+            let qb = (tick.bidSize ?? 0).isFinite ? (tick.bidSize ?? 0) : 0
+            let qa = (tick.askSize ?? 0).isFinite ? (tick.askSize ?? 0) : 0
             if !lastBid.isNaN {
                 var e = 0.0
                 if b >= lastBid { e += qb }
@@ -320,7 +337,7 @@ public struct AnomalyStream: Sendable {
             depthSum += (qb + qa) / 2
             lastBid = b; lastAsk = a; lastBidSize = qb; lastAskSize = qa
         }
-        if let sz = tick.size, sz > 0 {
+        if let sz = tick.size, sz > 0, sz.isFinite {
             // Tick rule: up-tick buy, down-tick sell, zero tick keeps the previous sign.
             if !lastTradePrice.isNaN {
                 if tick.price > lastTradePrice { lastSign = 1 } else if tick.price < lastTradePrice { lastSign = -1 }

@@ -134,7 +134,7 @@ public enum PatternBenchmark {
 
     /// Template key points (x in [0, 1] over the pattern, y in price units of the pattern height), and the x
     /// range that is the ground-truth span.
-    static func template(_ type: PatternType, _ r: inout BenchRandom) -> (pts: [(Double, Double)], s: Double, e: Double) {
+    public static func template(_ type: PatternType, _ r: inout BenchRandom) -> (pts: [(Double, Double)], s: Double, e: Double) {
         func flip(_ p: [(Double, Double)]) -> [(Double, Double)] { p.map { ($0.0, 1 - $0.1) } }
         switch type {
         case .headAndShoulders:

@@ -31,6 +31,18 @@ public struct PatternDetector: Sendable {
         PatternDetector(options: options).detect(bars: bars)
     }
 
+    /// Records for an API query: `end` within [from, to] (ms, inclusive, nil = open), type and status filters
+    /// (nil = all).
+    public static func filter(
+        _ records: [PatternDetection], from: Int64? = nil, to: Int64? = nil, types: Set<PatternType>? = nil,
+        statuses: Set<PatternStatus>? = nil
+    ) -> [PatternDetection] {
+        records.filter { r in
+            (from.map { r.end >= $0 } ?? true) && (to.map { r.end <= $0 } ?? true)
+                && (types.map { $0.contains(r.type) } ?? true) && (statuses.map { $0.contains(r.status) } ?? true)
+        }
+    }
+
     /// The latest record of each pattern (by `id`), e.g. for an API listing the current state.
     public static func latest(_ records: [PatternDetection]) -> [PatternDetection] {
         var index: [String: Int] = [:]
@@ -56,9 +68,13 @@ public struct PatternStream: Sendable {
         self.engine = PatEngine(options: options)
     }
 
-    /// Processes one bar (must not be older than the previous one) and returns the records it produced.
+    /// Processes one bar and returns the records it produced. Bars not newer than the previous one, or with a
+    /// non-finite or non-positive price, are ignored (nothing is returned for them).
     public mutating func append(_ bar: Bar) -> [PatternDetection] {
-        engine.step(bar)
+        guard bar.open.isFinite, bar.high.isFinite, bar.low.isFinite, bar.close.isFinite, bar.close > 0,
+            bar.high >= bar.low, engine.bars.last.map({ bar.ts > $0.ts }) ?? true
+        else { return [] }
+        return engine.step(bar)
     }
 
     /// Forming records current after the last bar.

@@ -21,6 +21,16 @@ public enum PatternType: String, Codable, Sendable, CaseIterable, Hashable {
     case channelHorizontal = "channel_horizontal"
     case cupAndHandle = "cup_and_handle"
 
+    /// Parses a comma-separated list of type names (`types=` query); nil if any name is unknown.
+    public static func parseList(_ text: String) -> Set<PatternType>? {
+        var out = Set<PatternType>()
+        for part in text.split(separator: ",") {
+            guard let t = PatternType(rawValue: String(part)) else { return nil }
+            out.insert(t)
+        }
+        return out
+    }
+
     /// Support, resistance and trend lines: single lines built from touches rather than closed shapes.
     public var isLine: Bool { self == .support || self == .resistance || self == .trendLine }
 }
@@ -41,6 +51,16 @@ public enum PatternStatus: String, Codable, Sendable, Hashable, CaseIterable {
     case confirmed
     /// The pattern was invalidated (a close beyond the opposite boundary) or no breakout came in time.
     case failed
+
+    /// Parses a comma-separated list of statuses (`status=` query); nil if any name is unknown.
+    public static func parseList(_ text: String) -> Set<PatternStatus>? {
+        var out = Set<PatternStatus>()
+        for part in text.split(separator: ",") {
+            guard let t = PatternStatus(rawValue: String(part)) else { return nil }
+            out.insert(t)
+        }
+        return out
+    }
 
     var rank: Int {
         switch self {

@@ -196,4 +196,17 @@ final class AnomalyTests: XCTestCase {
         XCTAssertEqual(Set(obj.keys), ["type", "ts", "severity", "values", "threshold"])
         XCTAssertEqual(obj["type"] as? String, "gap_up")
     }
+
+    func testBadBarsAreIgnoredAndFiltersParse() {
+        let g = AnomalyBenchmark.generateBars(seed: 21, bars: 600, injections: 6)
+        var dirty = g.bars
+        dirty.insert(Bar(ts: g.bars[300].ts + 1, open: .nan, high: .nan, low: .nan, close: .nan, volume: 1), at: 301)
+        dirty.insert(g.bars[100], at: 200)  // an old bar out of order
+        XCTAssertEqual(AnomalyDetector().detect(bars: dirty), AnomalyDetector().detect(bars: g.bars))
+        XCTAssertEqual(AnomalyType.parseList("gap_up,price_spike"), [.gapUp, .priceSpike])
+        XCTAssertNil(AnomalyType.parseList("gap_up,nope"))
+        let all = AnomalyDetector().detect(bars: g.bars)
+        let some = AnomalyDetector.filter(all, from: g.bars[200].ts, to: g.bars[400].ts, types: [.gapUp, .gapDown])
+        XCTAssertTrue(some.allSatisfy { ($0.type == .gapUp || $0.type == .gapDown) && $0.ts >= g.bars[200].ts && $0.ts <= g.bars[400].ts })
+    }
 }

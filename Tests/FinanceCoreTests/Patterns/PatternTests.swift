@@ -181,4 +181,21 @@ final class PatternTests: XCTestCase {
         XCTAssertTrue(svg.contains("head_and_shoulders"))
         XCTAssertTrue(svg.hasSuffix("</svg>\n"))
     }
+
+    func testBadBarsIgnoredAndQueryHelpers() {
+        let (bars, _) = series(.doubleTop)
+        var dirty = bars
+        dirty.insert(Bar(ts: bars[60].ts + 1, open: 1, high: .infinity, low: 1, close: 1, volume: 1), at: 61)
+        dirty.insert(bars[10], at: 80)
+        XCTAssertEqual(PatternDetector.detect(bars: dirty), PatternDetector.detect(bars: bars))
+        XCTAssertTrue(PatternDetector.detect(bars: []).isEmpty)
+        XCTAssertTrue(PatternDetector.detect(bars: Array(bars.prefix(5))).isEmpty)
+        XCTAssertEqual(PatternType.parseList("double_top,support"), [.doubleTop, .support])
+        XCTAssertNil(PatternType.parseList("double_top,triple_top"))
+        XCTAssertEqual(PatternStatus.parseList("confirmed"), [.confirmed])
+        let recs = PatternDetector.detect(bars: bars)
+        let f = PatternDetector.filter(recs, from: bars[50].ts, types: [.doubleTop], statuses: [.confirmed])
+        XCTAssertTrue(f.allSatisfy { $0.type == .doubleTop && $0.status == .confirmed && $0.end >= bars[50].ts })
+        XCTAssertFalse(f.isEmpty)
+    }
 }
