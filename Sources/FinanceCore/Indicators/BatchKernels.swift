@@ -694,6 +694,89 @@ enum BatchKernels {
         return [up, m, lo]
     }
 
+    /// Parabolic SAR (TA-Lib's algorithm, the same arithmetic as `SARKernel`).
+    static func sar(_ h: [Double], _ l: [Double], _ accel0: Double, _ maximum: Double) -> [Double] {
+        h.withUnsafeBufferPointer { h in
+            l.withUnsafeBufferPointer { l in
+                make(h.count, lookback: 1) { o in
+                    let cnt = h.count
+                    let accel = Swift.min(accel0, maximum)
+                    var af = accel
+                    let diffP = h[1] - h[0]
+                    let diffM = l[0] - l[1]
+                    let minusDM = (diffM > 0 && diffP < diffM) ? diffM : 0.0
+                    var isLong = !(minusDM > 0)
+                    var ep: Double
+                    var sar: Double
+                    if isLong {
+                        ep = h[1]
+                        sar = l[0]
+                    } else {
+                        ep = l[1]
+                        sar = h[0]
+                    }
+                    var newHigh = h[1]
+                    var newLow = l[1]
+                    var i = 1
+                    while i < cnt {
+                        let prevLow = newLow
+                        let prevHigh = newHigh
+                        newLow = l[i]
+                        newHigh = h[i]
+                        if isLong {
+                            if newLow <= sar {
+                                isLong = false
+                                sar = ep
+                                if sar < prevHigh { sar = prevHigh }
+                                if sar < newHigh { sar = newHigh }
+                                o[i] = sar
+                                af = accel
+                                ep = newLow
+                                sar = sar + af * (ep - sar)
+                                if sar < prevHigh { sar = prevHigh }
+                                if sar < newHigh { sar = newHigh }
+                            } else {
+                                o[i] = sar
+                                if newHigh > ep {
+                                    ep = newHigh
+                                    af += accel
+                                    if af > maximum { af = maximum }
+                                }
+                                sar = sar + af * (ep - sar)
+                                if sar > prevLow { sar = prevLow }
+                                if sar > newLow { sar = newLow }
+                            }
+                        } else {
+                            if newHigh >= sar {
+                                isLong = true
+                                sar = ep
+                                if sar > prevLow { sar = prevLow }
+                                if sar > newLow { sar = newLow }
+                                o[i] = sar
+                                af = accel
+                                ep = newHigh
+                                sar = sar + af * (ep - sar)
+                                if sar > prevLow { sar = prevLow }
+                                if sar > newLow { sar = newLow }
+                            } else {
+                                o[i] = sar
+                                if newLow < ep {
+                                    ep = newLow
+                                    af += accel
+                                    if af > maximum { af = maximum }
+                                }
+                                sar = sar + af * (ep - sar)
+                                if sar < prevHigh { sar = prevHigh }
+                                if sar < newHigh { sar = newHigh }
+                            }
+                        }
+                        i += 1
+                    }
+                }
+            }
+        }
+    }
+
     static func wma(_ x: [Double], _ n: Int) -> [Double] {
         x.withUnsafeBufferPointer { x in
             make(x.count, lookback: n - 1) { o in

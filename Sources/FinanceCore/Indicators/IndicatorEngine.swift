@@ -124,7 +124,7 @@ public enum IndicatorEngine {
         case .mom: return [BatchKernels.change(s.close, i0, ratio: false)]
         case .stochrsi: return BatchKernels.stochrsi(s.close, i0, Int(d[1]), Int(d[2]))
         case .aroon: return BatchKernels.aroon(s.high, s.low, i0)
-        case .sar: return run(SARKernel(acceleration: d[0], maximum: d[1]), s, 1)
+        case .sar: return [BatchKernels.sar(s.high, s.low, d[0], d[1])]
         case .keltner: return BatchKernels.keltner(s.high, s.low, s.close, i0, Int(d[1]), d[2])
         case .donchian: return BatchKernels.donchian(s.high, s.low, i0)
         case .vwap: return run(VWAPKernel(), s, 1)

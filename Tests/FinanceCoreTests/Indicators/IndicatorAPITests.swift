@@ -193,6 +193,18 @@ final class IndicatorAPITests: XCTestCase {
         XCTAssertEqual(try IndicatorEngine.compute("vwap", on: OHLCVSeries(bars: bars))[0].optionalValues[2], nil)
     }
 
+    func testColumnJSON() throws {
+        let col = IndicatorColumn(name: "sma_2", values: [.nan, 1.5, 2.25])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(col), as: UTF8.self)
+        XCTAssertEqual(json, #"{"name":"sma_2","values":[null,1.5,2.25]}"#)
+        let back = try JSONDecoder().decode(IndicatorColumn.self, from: Data(json.utf8))
+        XCTAssertEqual(back.name, "sma_2")
+        XCTAssertTrue(back.values[0].isNaN)
+        XCTAssertEqual(Array(back.values[1...]), [1.5, 2.25])
+    }
+
     func testFormatting() {
         XCTAssertEqual(IndicatorFormat.csv(.nan), "")
         for x in [0.00001, 1e-05, 100.0, 0.1 + 0.2, 123456789.123, -3.5e-300, 5e15] {
