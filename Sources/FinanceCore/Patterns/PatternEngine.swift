@@ -74,6 +74,8 @@ struct PatPending {
     /// Settle kind: completed at the next turning point unless a larger shape supersedes it (or at a breakout).
     var settle: Bool
     var npiv: Int
+    /// Turning points seen since it was found (settle kind).
+    var age = 0
 }
 
 /// A shape found at a new turning point, before conflicts are resolved.
@@ -338,6 +340,15 @@ struct PatEngine: Sendable {
     static let flatSlope = 0.3
     static let converging = 0.6
 
+    static let settlePivots = 2
+
+    /// Shape ranking: lower priority number (more specific), then more turning points, then higher confidence.
+    static func better(_ pa: Int, _ na: Int, _ ca: Double, _ pb: Int, _ nb: Int, _ cb: Double) -> Bool {
+        if pa != pb { return pa < pb }
+        if na != nb { return na > nb }
+        return ca > cb
+    }
+
     static func overlapHalf(_ a0: Int, _ a1: Int, _ b0: Int, _ b1: Int) -> Bool {
         let ov = min(a1, b1) - max(a0, b0)
         return ov > 0 && (2 * ov >= a1 - a0 || 2 * ov >= b1 - b0)
@@ -371,33 +382,53 @@ struct PatEngine: Sendable {
                 break
             }
         }
-        // Pending shapes of this scale: a trigger-kind one is dropped (its last leg turned), a settle-kind one is
-        // superseded by a new shape of the same type or one that contains its start, and completed otherwise.
+        // Among the new shapes keep the most specific, then the largest (most turning points), then the best fit.
+        found.sort { Self.better($0.cand.prio, $0.npiv, $0.cand.conf, $1.cand.prio, $1.npiv, $1.cand.conf) }
+        var kept: [PatFound] = []
+        for f in found where !kept.contains(where: { Self.overlapHalf($0.cand.start, t, f.cand.start, t) }) {
+            kept.append(f)
+        }
+        // Pending shapes of this scale: a trigger-kind one is dropped (its last leg turned). A settle-kind one is
+        // dropped when a new overlapping shape extends it (same type) or beats it (more specific, or as specific
+        // with at least as many turning points); it completes once `settlePivots` turning points passed without
+        // that. A new shape that an older pending one beats is not added.
+        var blocked = Set<Int>()
         if !pending.isEmpty {
             var k = 0
             while k < pending.count {
                 let p = pending[k]
                 guard p.sc == sc else { k += 1; continue }
-                pending.remove(at: k)
-                formingByID[p.id] = nil
-                guard p.settle else { continue }
-                let superseded = found.contains { f in
-                    Self.overlapHalf(f.cand.start, t, p.cand.start, p.created)
-                        && (f.cand.type == p.cand.type
-                            || (f.npiv >= p.npiv && f.cand.start <= (p.cand.pts.count > 1 ? p.cand.pts[1].0 : p.cand.start)))
+                if !p.settle {
+                    pending.remove(at: k)
+                    formingByID[p.id] = nil
+                    continue
                 }
-                if !superseded { accept(p.cand, sc: sc, t: t, out: &out) }
+                var superseded = false
+                for (fi, f) in kept.enumerated() where Self.overlapHalf(f.cand.start, t, p.cand.start, p.created) {
+                    if f.cand.type == p.cand.type
+                        || Self.better(f.cand.prio, f.npiv, f.cand.conf, p.cand.prio, p.npiv, p.cand.conf)
+                    {
+                        superseded = true
+                    } else {
+                        blocked.insert(fi)
+                    }
+                }
+                if superseded {
+                    pending.remove(at: k)
+                    formingByID[p.id] = nil
+                    continue
+                }
+                pending[k].age += 1
+                if pending[k].age >= Self.settlePivots {
+                    pending.remove(at: k)
+                    formingByID[p.id] = nil
+                    accept(p.cand, sc: sc, t: t, out: &out)
+                    continue
+                }
+                k += 1
             }
         }
-        // Among the new shapes keep the most specific, then the largest (most turning points), then the best fit.
-        found.sort { a, b in
-            if a.cand.prio != b.cand.prio { return a.cand.prio < b.cand.prio }
-            if a.npiv != b.npiv { return a.npiv > b.npiv }
-            return a.cand.conf > b.cand.conf
-        }
-        var taken: [(Int, Int)] = []
-        for f in found where !taken.contains(where: { Self.overlapHalf($0.0, $0.1, f.cand.start, t) }) {
-            taken.append((f.cand.start, t))
+        for (fi, f) in kept.enumerated() where !blocked.contains(fi) {
             addPending(f, sc: sc, t: t, out: &out)
         }
         levels(sc: sc, t: t, out: &out)
