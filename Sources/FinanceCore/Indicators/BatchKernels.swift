@@ -591,10 +591,10 @@ enum BatchKernels {
                     }
                 } else {
                     // Raw pointers and a counted loop so the compiler vectorises it.
-                    let xb = x.baseAddress!
-                    let ob = o.baseAddress!
-                    let cnt = x.count
-                    for j in n..<cnt { ob[j] = xb[j] - xb[j - n] }
+                    let now = x.baseAddress! + n
+                    let then = x.baseAddress!
+                    let out = o.baseAddress! + n
+                    for j in 0..<(x.count - n) { out[j] = now[j] - then[j] }
                 }
             }
         }
