@@ -2,13 +2,13 @@
 // the same order as its streaming kernel (Kernels.swift), so batch and streaming agree bit for bit; the
 // tests check that on every fixture.
 
-@usableFromInline typealias DPtr = UnsafeBufferPointer<Double>
-@usableFromInline typealias DMutPtr = UnsafeMutableBufferPointer<Double>
+@usableFromInline typealias IndDPtr = UnsafeBufferPointer<Double>
+@usableFromInline typealias IndDMutPtr = UnsafeMutableBufferPointer<Double>
 
 enum BatchKernels {
     /// An array of `count` values produced by `body`, pre-filled with NaN.
     @inline(__always)
-    static func make(_ count: Int, _ body: (DMutPtr) -> Void) -> [Double] {
+    static func make(_ count: Int, _ body: (IndDMutPtr) -> Void) -> [Double] {
         [Double](unsafeUninitializedCapacity: count) { buf, c in
             buf.initialize(repeating: .nan)
             body(buf)
@@ -19,7 +19,7 @@ enum BatchKernels {
     /// An array of `count` values whose first `lookback` are NaN; `body` must write every later index
     /// (it is only called when count > lookback). Saves a pass over memory for the simple indicators.
     @inline(__always)
-    static func make(_ count: Int, lookback: Int, _ body: (DMutPtr) -> Void) -> [Double] {
+    static func make(_ count: Int, lookback: Int, _ body: (IndDMutPtr) -> Void) -> [Double] {
         [Double](unsafeUninitializedCapacity: count) { buf, c in
             if count <= lookback {
                 buf.initialize(repeating: .nan)
@@ -37,7 +37,7 @@ enum BatchKernels {
 
     /// SMA of x[from...] written to o[from + n - 1 ...].
     @inline(__always)
-    static func smaInto(_ x: DPtr, _ from: Int, _ n: Int, _ o: DMutPtr) {
+    static func smaInto(_ x: IndDPtr, _ from: Int, _ n: Int, _ o: IndDMutPtr) {
         let cnt = x.count
         guard cnt - from >= n else { return }
         let nd = Double(n)
@@ -61,7 +61,7 @@ enum BatchKernels {
 
     /// EMA of x[from...] (seeded by the SMA of x[from ..< from+n]) written to o[from + n - 1 ...].
     @inline(__always)
-    static func emaInto(_ x: DPtr, _ from: Int, _ n: Int, _ o: DMutPtr) {
+    static func emaInto(_ x: IndDPtr, _ from: Int, _ n: Int, _ o: IndDMutPtr) {
         let cnt = x.count
         guard cnt - from >= n else { return }
         let nd = Double(n)
@@ -106,8 +106,8 @@ enum BatchKernels {
                 while i < cnt {
                     let d = x[i] - prev
                     prev = x[i]
-                    g = wilderNext(g, posPart(d), wa, wb)
-                    l = wilderNext(l, negPart(d), wa, wb)
+                    g = wilderNext(g, indPosPart(d), wa, wb)
+                    l = wilderNext(l, indNegPart(d), wa, wb)
                     s = g + l
                     o[i] = s == 0 ? 0.0 : 100.0 * (g / s)
                     i += 1
@@ -233,7 +233,7 @@ enum BatchKernels {
     /// suffix extremes of the previous one; three branch-free comparisons per value). Exact: the result
     /// is one of the inputs, the same as the streaming deque's.
     @inline(__always)
-    static func slidingExtreme(_ x: DPtr, _ n: Int, _ o: DMutPtr, max isMax: Bool) {
+    static func slidingExtreme(_ x: IndDPtr, _ n: Int, _ o: IndDMutPtr, max isMax: Bool) {
         let cnt = x.count
         guard cnt >= n, n > 0 else { return }
         @inline(__always) func pick(_ a: Double, _ b: Double) -> Double { isMax ? (a > b ? a : b) : (a < b ? a : b) }
@@ -276,7 +276,7 @@ enum BatchKernels {
     }
 
     /// Highest high and lowest low of each window of `n` (NaN before n-1).
-    static func highestLowest(_ h: DPtr, _ l: DPtr, _ n: Int) -> ([Double], [Double]) {
+    static func highestLowest(_ h: IndDPtr, _ l: IndDPtr, _ n: Int) -> ([Double], [Double]) {
         let hh = make(h.count) { o in slidingExtreme(h, n, o, max: true) }
         let ll = make(l.count) { o in slidingExtreme(l, n, o, max: false) }
         return (hh, ll)
@@ -287,7 +287,7 @@ enum BatchKernels {
     /// no temporary arrays).
     @inline(__always)
     static func windowExtremes(
-        _ h: DPtr, _ l: DPtr, _ n: Int, _ body: (Int, Double, Double) -> Void
+        _ h: IndDPtr, _ l: IndDPtr, _ n: Int, _ body: (Int, Double, Double) -> Void
     ) {
         let cnt = h.count
         guard cnt >= n, n > 0 else { return }
@@ -445,9 +445,9 @@ enum BatchKernels {
                         d.withUnsafeMutableBufferPointer { dd in
                             // fast %K into dd (scratch), slow %K into kk, slow %D into dd.
                             windowExtremes(h, l, fk) { i, hh, ll in dd[i] = stochFastK(c[i], hh, ll) }
-                            smaInto(DPtr(dd), fk - 1, sk, kk)
+                            smaInto(IndDPtr(dd), fk - 1, sk, kk)
                             for i in 0..<cnt { dd[i] = .nan }
-                            smaInto(DPtr(kk), fk - 1 + sk - 1, sd, dd)
+                            smaInto(IndDPtr(kk), fk - 1 + sk - 1, sd, dd)
                             for i in 0..<first { kk[i] = .nan }
                         }
                     }
@@ -465,7 +465,7 @@ enum BatchKernels {
                         let cnt = c.count
                         @inline(__always) func put(_ i: Int, _ a: Double) { o[i] = a }
                         if n == 1 {
-                            for i in 1..<cnt { put(i, trueRange(h[i], l[i], c[i - 1])) }
+                            for i in 1..<cnt { put(i, indTrueRange(h[i], l[i], c[i - 1])) }
                             return
                         }
                         let nd = Double(n)
@@ -474,19 +474,19 @@ enum BatchKernels {
                         let wa2 = wa * wa
                         let wab = wa * wb
                         var a = 0.0
-                        for i in 1...n { a += trueRange(h[i], l[i], c[i - 1]) }
+                        for i in 1...n { a += indTrueRange(h[i], l[i], c[i - 1]) }
                         a /= nd
                         put(n, a)
                         var i = n + 1
                         while i + 1 < cnt {
-                            let t1 = trueRange(h[i], l[i], c[i - 1])
-                            let t2 = trueRange(h[i + 1], l[i + 1], c[i])
+                            let t1 = indTrueRange(h[i], l[i], c[i - 1])
+                            let t2 = indTrueRange(h[i + 1], l[i + 1], c[i])
                             put(i, wilderNext(a, t1, wa, wb))
                             a = atrTwoSteps(a, t1, t2, wa2, wab, wb)
                             put(i + 1, a)
                             i += 2
                         }
-                        if i < cnt { put(i, wilderNext(a, trueRange(h[i], l[i], c[i - 1]), wa, wb)) }
+                        if i < cnt { put(i, wilderNext(a, indTrueRange(h[i], l[i], c[i - 1]), wa, wb)) }
                     }
                 }
             }
@@ -502,7 +502,7 @@ enum BatchKernels {
                         let cnt = c.count
                         @inline(__always) func put(_ i: Int, _ a: Double) { o[i] = c[i] == 0 ? 0.0 : (a / c[i]) * 100.0 }
                         if n == 1 {
-                            for i in 1..<cnt { put(i, trueRange(h[i], l[i], c[i - 1])) }
+                            for i in 1..<cnt { put(i, indTrueRange(h[i], l[i], c[i - 1])) }
                             return
                         }
                         let nd = Double(n)
@@ -511,19 +511,19 @@ enum BatchKernels {
                         let wa2 = wa * wa
                         let wab = wa * wb
                         var a = 0.0
-                        for i in 1...n { a += trueRange(h[i], l[i], c[i - 1]) }
+                        for i in 1...n { a += indTrueRange(h[i], l[i], c[i - 1]) }
                         a /= nd
                         put(n, a)
                         var i = n + 1
                         while i + 1 < cnt {
-                            let t1 = trueRange(h[i], l[i], c[i - 1])
-                            let t2 = trueRange(h[i + 1], l[i + 1], c[i])
+                            let t1 = indTrueRange(h[i], l[i], c[i - 1])
+                            let t2 = indTrueRange(h[i + 1], l[i + 1], c[i])
                             put(i, wilderNext(a, t1, wa, wb))
                             a = atrTwoSteps(a, t1, t2, wa2, wab, wb)
                             put(i + 1, a)
                             i += 2
                         }
-                        if i < cnt { put(i, wilderNext(a, trueRange(h[i], l[i], c[i - 1]), wa, wb)) }
+                        if i < cnt { put(i, wilderNext(a, indTrueRange(h[i], l[i], c[i - 1]), wa, wb)) }
                     }
                 }
             }
@@ -608,7 +608,7 @@ enum BatchKernels {
         var d = [Double](repeating: .nan, count: cnt)
         guard cnt > first else { return [k, d] }
         r.withUnsafeBufferPointer { r in
-            let tail = DPtr(rebasing: r[n...])
+            let tail = IndDPtr(rebasing: r[n...])
             let (hh, ll) = highestLowest(tail, tail, fk)
             k.withUnsafeMutableBufferPointer { kk in
                 d.withUnsafeMutableBufferPointer { dd in
@@ -617,7 +617,7 @@ enum BatchKernels {
                         kk[n + i] = stochFastK(tail[i], hh[i], ll[i])
                         i += 1
                     }
-                    smaInto(DPtr(kk), n + fk - 1, fd, dd)
+                    smaInto(IndDPtr(kk), n + fk - 1, fd, dd)
                     for i in 0..<first { kk[i] = .nan }
                 }
             }

@@ -100,7 +100,7 @@ public enum IndicatorEngine {
     /// The output arrays of one spec.
     static func columns(_ spec: IndicatorSpec, _ s: OHLCVSeries) -> [[Double]] {
         let d = spec.parameters
-        let i0 = Int(d[safe: 0])
+        let i0 = Int(d[indSafe: 0])
         switch spec.kind {
         case .sma: return [BatchKernels.sma(s.close, i0)]
         case .ema: return [BatchKernels.ema(s.close, i0)]
@@ -166,7 +166,7 @@ public enum IndicatorEngine {
 }
 
 extension Array where Element == Double {
-    subscript(safe i: Int) -> Double { i < count ? self[i] : 0 }
+    subscript(indSafe i: Int) -> Double { i < count ? self[i] : 0 }
 }
 
 /// Formatting of indicator values for CSV / JSON output.

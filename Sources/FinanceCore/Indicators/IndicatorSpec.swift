@@ -183,7 +183,7 @@ public enum IndicatorCatalog {
     }
 }
 
-func trimmed(_ s: Substring) -> String {
+func indTrimmed(_ s: Substring) -> String {
     var t = s
     while let f = t.first, f == " " || f == "\t" { t.removeFirst() }
     while let l = t.last, l == " " || l == "\t" { t.removeLast() }
@@ -230,9 +230,9 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses one item such as `macd:12:26:9` or `obv`.
     public static func parseOne(_ text: String) throws -> IndicatorSpec {
-        let item = trimmed(Substring(text))
+        let item = indTrimmed(Substring(text))
         guard !item.isEmpty else { throw IndicatorError.emptySpec }
-        let parts = item.split(separator: ":", omittingEmptySubsequences: false).map { trimmed($0) }
+        let parts = item.split(separator: ":", omittingEmptySubsequences: false).map { indTrimmed($0) }
         let key = parts[0].lowercased()
         guard let kind = IndicatorKind(rawValue: key) else { throw IndicatorError.unknownIndicator(parts[0]) }
         let info = IndicatorCatalog.info(kind)

@@ -12,7 +12,7 @@
 public typealias IndicatorValues = SIMD4<Double>
 
 @usableFromInline
-let nan4 = IndicatorValues(repeating: .nan)
+let indNaN4 = IndicatorValues(repeating: .nan)
 
 @usableFromInline
 protocol IndicatorKernel: Sendable {
@@ -21,15 +21,15 @@ protocol IndicatorKernel: Sendable {
 
 /// TA-Lib's absolute zero test (TA_IS_ZERO).
 @inline(__always) @usableFromInline
-func isZeroAbs(_ x: Double) -> Bool { -1e-14 < x && x < 1e-14 }
+func indIsZeroAbs(_ x: Double) -> Bool { -1e-14 < x && x < 1e-14 }
 
 /// TA-Lib 0.8's relative zero test for a difference `a - b`.
 @inline(__always) @usableFromInline
-func isZeroRel(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-14 * (abs(a) + abs(b)) }
+func indIsZeroRel(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-14 * (abs(a) + abs(b)) }
 
 /// TA-Lib's true range given the previous close.
 @inline(__always) @usableFromInline
-func trueRange(_ h: Double, _ l: Double, _ pc: Double) -> Double {
+func indTrueRange(_ h: Double, _ l: Double, _ pc: Double) -> Double {
     var out = h - l
     let a = abs(h - pc)
     if a > out { out = a }
@@ -44,7 +44,7 @@ func trueRange(_ h: Double, _ l: Double, _ pc: Double) -> Double {
 /// loops index raw memory (no copy-on-write or bounds checks). A kernel value owns its buffers: kernels
 /// are internal and never copied while in use.
 @usableFromInline
-final class RawBuffer<T>: @unchecked Sendable {
+final class IndRawBuffer<T>: @unchecked Sendable {
     @usableFromInline let p: UnsafeMutablePointer<T>
     @usableFromInline let count: Int
     @usableFromInline init(count: Int, value: T) {
@@ -60,12 +60,12 @@ final class RawBuffer<T>: @unchecked Sendable {
 
 /// The last `capacity` committed values. `oldest` is the value written `capacity` pushes ago.
 @usableFromInline
-struct Ring: Sendable {
-    @usableFromInline let store: RawBuffer<Double>
+struct IndRing: Sendable {
+    @usableFromInline let store: IndRawBuffer<Double>
     @usableFromInline let cap: Int
     @usableFromInline var pos = 0
     @usableFromInline init(_ capacity: Int) {
-        store = RawBuffer(count: capacity, value: 0)
+        store = IndRawBuffer(count: capacity, value: 0)
         cap = store.count
     }
     @inline(__always) @usableFromInline var oldest: Double { store.p[pos] }
@@ -79,9 +79,9 @@ struct Ring: Sendable {
 /// Monotonic deque giving the max (or min) of a sliding window of `window` values, O(1) amortised.
 /// Ties resolve to the latest index (as TA-Lib's `>=` / `<=` scans do).
 @usableFromInline
-struct MonoDeque: Sendable {
-    @usableFromInline let vals: RawBuffer<Double>
-    @usableFromInline let idxs: RawBuffer<Int>
+struct IndMonoDeque: Sendable {
+    @usableFromInline let vals: IndRawBuffer<Double>
+    @usableFromInline let idxs: IndRawBuffer<Int>
     @usableFromInline let mask: Int
     @usableFromInline var head = 0
     @usableFromInline var count = 0
@@ -94,8 +94,8 @@ struct MonoDeque: Sendable {
         var cap = 1
         while cap < window + 1 { cap <<= 1 }
         mask = cap - 1
-        vals = RawBuffer(count: cap, value: 0)
-        idxs = RawBuffer(count: cap, value: 0)
+        vals = IndRawBuffer(count: cap, value: 0)
+        idxs = IndRawBuffer(count: cap, value: 0)
     }
 
     @inline(__always) @usableFromInline func better(_ a: Double, _ b: Double) -> Bool { isMax ? a >= b : a <= b }
@@ -134,11 +134,11 @@ struct SMAState: Sendable {
     @usableFromInline let nd: Double
     @usableFromInline var count = 0
     @usableFromInline var sum = 0.0
-    @usableFromInline var ring: Ring
+    @usableFromInline var ring: IndRing
     @usableFromInline init(_ n: Int) {
         self.n = n
         nd = Double(n)
-        ring = Ring(n - 1)
+        ring = IndRing(n - 1)
     }
     @inline(__always) @usableFromInline mutating func step(_ x: Double, commit: Bool) -> Double {
         if count < n - 1 {
@@ -175,9 +175,9 @@ func wilderNext(_ prev: Double, _ x: Double, _ a: Double, _ b: Double) -> Double
 
 /// max(d, 0) and max(-d, 0) without branches (exact for |d| < 8.9e307).
 @inline(__always) @usableFromInline
-func posPart(_ d: Double) -> Double { (d + abs(d)) * 0.5 }
+func indPosPart(_ d: Double) -> Double { (d + abs(d)) * 0.5 }
 @inline(__always) @usableFromInline
-func negPart(_ d: Double) -> Double { (abs(d) - d) * 0.5 }
+func indNegPart(_ d: Double) -> Double { (abs(d) - d) * 0.5 }
 
 /// Two Wilder steps: `(a·wa + t1·wb)·wa + t2·wb` as `a·wa² + (t1·wa·wb + t2·wb)`.
 @inline(__always) @usableFromInline
@@ -253,8 +253,8 @@ struct RSIState: Sendable {
         var l = loss
         var out = Double.nan
         if count > n {
-            g = wilderNext(g, posPart(d), wa, wb)
-            l = wilderNext(l, negPart(d), wa, wb)
+            g = wilderNext(g, indPosPart(d), wa, wb)
+            l = wilderNext(l, indNegPart(d), wa, wb)
         } else {
             if d < 0 { l -= d } else { g += d }
             if count == n {
@@ -307,7 +307,7 @@ struct ATRState: Sendable {
             }
             return .nan
         }
-        let tr = trueRange(b.high, b.low, prevClose)
+        let tr = indTrueRange(b.high, b.low, prevClose)
         var a: Double
         var out = Double.nan
         if n == 1 {
@@ -396,7 +396,7 @@ struct DMState: Sendable {
         let (dp, dm) = directionalMovement(diffP, diffM)
         p += dp
         m += dm
-        let r = trueRange(b.high, b.low, prevClose)
+        let r = indTrueRange(b.high, b.low, prevClose)
         if smoothing { t = t * wa + r } else { t += r }
         var pdi = Double.nan
         var mdi = Double.nan
@@ -452,12 +452,12 @@ struct WMAKernel: IndicatorKernel {
     @usableFromInline var periodSub = 0.0
     @usableFromInline var periodSum = 0.0
     @usableFromInline var trailing = 0.0
-    @usableFromInline var ring: Ring
+    @usableFromInline var ring: IndRing
     @usableFromInline init(_ n: Int) {
         self.n = n
         nd = Double(n)
         divider = Double((n * (n + 1)) >> 1)
-        ring = Ring(n - 1)
+        ring = IndRing(n - 1)
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let x = b.close
@@ -468,7 +468,7 @@ struct WMAKernel: IndicatorKernel {
                 ring.push(x)
                 count += 1
             }
-            return nan4
+            return indNaN4
         }
         var sub = periodSub + x
         sub -= trailing
@@ -495,9 +495,9 @@ struct DEMAKernel: IndicatorKernel {
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let a = e1.step(b.close, commit: commit)
-        guard !a.isNaN else { return nan4 }
+        guard !a.isNaN else { return indNaN4 }
         let c = e2.step(a, commit: commit)
-        guard !c.isNaN else { return nan4 }
+        guard !c.isNaN else { return indNaN4 }
         return IndicatorValues((2.0 * a) - c, .nan, .nan, .nan)
     }
 }
@@ -514,11 +514,11 @@ struct TEMAKernel: IndicatorKernel {
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let a = e1.step(b.close, commit: commit)
-        guard !a.isNaN else { return nan4 }
+        guard !a.isNaN else { return indNaN4 }
         let c = e2.step(a, commit: commit)
-        guard !c.isNaN else { return nan4 }
+        guard !c.isNaN else { return indNaN4 }
         let d = e3.step(c, commit: commit)
-        guard !d.isNaN else { return nan4 }
+        guard !d.isNaN else { return indNaN4 }
         return IndicatorValues(d + ((3.0 * a) - (3.0 * c)), .nan, .nan, .nan)
     }
 }
@@ -551,7 +551,7 @@ struct MACDKernel: IndicatorKernel {
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let x = b.close
         let sl = slow.step(x, commit: commit)
-        var out = nan4
+        var out = indNaN4
         if count >= skipFast {
             let fa = fast.step(x, commit: commit)
             if !sl.isNaN {
@@ -569,12 +569,12 @@ struct MACDKernel: IndicatorKernel {
 @usableFromInline
 struct BBandsKernel: IndicatorKernel {
     @usableFromInline var sma: SMAState
-    @usableFromInline var sq: Ring
+    @usableFromInline var sq: IndRing
     @usableFromInline var total2 = 0.0
     @usableFromInline let dev: Double
     @usableFromInline init(_ n: Int, dev: Double) {
         sma = SMAState(n)
-        sq = Ring(n - 1)
+        sq = IndRing(n - 1)
         self.dev = dev
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
@@ -588,7 +588,7 @@ struct BBandsKernel: IndicatorKernel {
                 total2 += x2
                 sq.push(x2)
             }
-            return nan4
+            return indNaN4
         }
         let t = total2 + x2
         let ex2 = t / sma.nd
@@ -617,16 +617,16 @@ func bbandsDeviation(_ variance: Double, _ ex2: Double) -> Double {
 /// Slow stochastic: fast %K over `fastK` bars, slow %K = SMA(fast %K, slowK), slow %D = SMA(slow %K, slowD).
 @usableFromInline
 struct StochKernel: IndicatorKernel {
-    @usableFromInline var hi: MonoDeque
-    @usableFromInline var lo: MonoDeque
+    @usableFromInline var hi: IndMonoDeque
+    @usableFromInline var lo: IndMonoDeque
     @usableFromInline var k: SMAState
     @usableFromInline var d: SMAState
     @usableFromInline let fastK: Int
     @usableFromInline var count = 0
     @usableFromInline init(fastK: Int, slowK: Int, slowD: Int) {
         self.fastK = fastK
-        hi = MonoDeque(window: fastK, isMax: true)
-        lo = MonoDeque(window: fastK, isMax: false)
+        hi = IndMonoDeque(window: fastK, isMax: true)
+        lo = IndMonoDeque(window: fastK, isMax: false)
         k = SMAState(slowK)
         d = SMAState(slowD)
     }
@@ -634,7 +634,7 @@ struct StochKernel: IndicatorKernel {
         let i = count
         let (hh, _) = hi.peek(b.high, at: i)
         let (ll, _) = lo.peek(b.low, at: i)
-        var out = nan4
+        var out = indNaN4
         if i >= fastK - 1 {
             let fk = stochFastK(b.close, hh, ll)
             let sk = k.step(fk, commit: commit)
@@ -654,32 +654,32 @@ struct StochKernel: IndicatorKernel {
 
 @inline(__always) @usableFromInline
 func stochFastK(_ c: Double, _ hh: Double, _ ll: Double) -> Double {
-    if isZeroRel(hh, ll) { return 0.0 }
+    if indIsZeroRel(hh, ll) { return 0.0 }
     let diff = (hh - ll) / 100.0
     return (c - ll) / diff
 }
 
 @inline(__always) @usableFromInline
 func willrValue(_ c: Double, _ hh: Double, _ ll: Double) -> Double {
-    if isZeroRel(hh, ll) { return 0.0 }
+    if indIsZeroRel(hh, ll) { return 0.0 }
     let diff = (hh - ll) * (-0.01)
     return (hh - c) / diff
 }
 
 @usableFromInline
 struct WillRKernel: IndicatorKernel {
-    @usableFromInline var hi: MonoDeque
-    @usableFromInline var lo: MonoDeque
+    @usableFromInline var hi: IndMonoDeque
+    @usableFromInline var lo: IndMonoDeque
     @usableFromInline let n: Int
     @usableFromInline var count = 0
     @usableFromInline init(_ n: Int) {
         self.n = n
-        hi = MonoDeque(window: n, isMax: true)
-        lo = MonoDeque(window: n, isMax: false)
+        hi = IndMonoDeque(window: n, isMax: true)
+        lo = IndMonoDeque(window: n, isMax: false)
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let i = count
-        var out = nan4
+        var out = indNaN4
         if i >= n - 1 {
             let (hh, _) = hi.peek(b.high, at: i)
             let (ll, _) = lo.peek(b.low, at: i)
@@ -789,34 +789,34 @@ func cciValue(_ p: UnsafeMutablePointer<Double>, _ n: Int, _ nd: Double) -> Doub
     let mad = laneAbsDev(p, n, mean)
     let last = p[n - 1]
     let d = last - mean
-    return (!isZeroRel(last, mean) && mad != 0.0) ? d / (0.015 * (mad / nd)) : 0.0
+    return (!indIsZeroRel(last, mean) && mad != 0.0) ? d / (0.015 * (mad / nd)) : 0.0
 }
 
 @inline(__always) @usableFromInline
-func typicalPrice(_ b: Bar) -> Double { (b.high + b.low + b.close) / 3.0 }
+func indTypicalPrice(_ b: Bar) -> Double { (b.high + b.low + b.close) / 3.0 }
 
 /// CCI; the window lives in a mirrored ring (each value stored twice) so it is always contiguous.
 @usableFromInline
 struct CCIKernel: IndicatorKernel {
     @usableFromInline let n: Int
     @usableFromInline let nd: Double
-    @usableFromInline let store: RawBuffer<Double>
+    @usableFromInline let store: IndRawBuffer<Double>
     @usableFromInline var count = 0
     @usableFromInline var slot = 0  // count % n
     @usableFromInline init(_ n: Int) {
         self.n = n
         nd = Double(n)
-        store = RawBuffer(count: 2 * n, value: 0)
+        store = IndRawBuffer(count: 2 * n, value: 0)
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
-        let tp = typicalPrice(b)
+        let tp = indTypicalPrice(b)
         let slot = self.slot
         // The slot of bar `count` holds bar count-n, which is outside the new window: safe to overwrite
         // even when not committing.
         let buf = store.p
         buf[slot] = tp
         buf[slot + n] = tp
-        var out = nan4
+        var out = indNaN4
         let next = slot + 1 == n ? 0 : slot + 1
         if count >= n - 1 {
             let v = cciValue(buf + next, n, nd)
@@ -855,7 +855,7 @@ struct ADXKernel: IndicatorKernel {
         let nd = s.nd
         let i = s.count
         let (p, m, ok) = s.step(b, commit: commit)
-        if i < n { return nan4 }
+        if i < n { return indNaN4 }
         var dx = Double.nan
         if ok {
             let sum = m + p
@@ -863,7 +863,7 @@ struct ADXKernel: IndicatorKernel {
         }
         if i < 2 * n - 1 {
             if commit && !dx.isNaN { sumDX += dx }
-            return nan4
+            return indNaN4
         }
         var a: Double
         if i == 2 * n - 1 {
@@ -883,7 +883,7 @@ struct ADXKernel: IndicatorKernel {
 func mfiFlows(_ tp: Double, _ prevTP: Double, _ volume: Double) -> (Double, Double, Int) {
     let d = tp - prevTP
     let flow = (tp * volume).bitPattern
-    let moved = isZeroRel(tp, prevTP) ? UInt64(0) : ~UInt64(0)
+    let moved = indIsZeroRel(tp, prevTP) ? UInt64(0) : ~UInt64(0)
     let posMask = moved & (0 &- UInt64(d > 0 ? 1 : 0))
     let negMask = moved & (0 &- UInt64(d < 0 ? 1 : 0))
     let pf = Double(bitPattern: flow & posMask)
@@ -897,24 +897,24 @@ struct MFIKernel: IndicatorKernel {
     @usableFromInline let n: Int
     @usableFromInline var count = 0
     @usableFromInline var prevTP = 0.0
-    @usableFromInline var pos: Ring
-    @usableFromInline var neg: Ring
+    @usableFromInline var pos: IndRing
+    @usableFromInline var neg: IndRing
     @usableFromInline var posSum = 0.0
     @usableFromInline var negSum = 0.0
     @usableFromInline var live = 0  // non-zero flows in the window
     @usableFromInline init(_ n: Int) {
         self.n = n
-        pos = Ring(n)
-        neg = Ring(n)
+        pos = IndRing(n)
+        neg = IndRing(n)
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
-        let tp = typicalPrice(b)
+        let tp = indTypicalPrice(b)
         if count == 0 {
             if commit {
                 prevTP = tp
                 count = 1
             }
-            return nan4
+            return indNaN4
         }
         var ps = posSum
         var ns = negSum
@@ -930,7 +930,7 @@ struct MFIKernel: IndicatorKernel {
         ps += pf
         ns += nf
         lv += nz
-        var out = nan4
+        var out = indNaN4
         if count >= n {
             // No money flow in the window: 0 (the running sums may hold rounding residue then).
             let s = ps + ns
@@ -955,15 +955,15 @@ struct ChangeKernel: IndicatorKernel {
     @usableFromInline let n: Int
     @usableFromInline let ratio: Bool
     @usableFromInline var count = 0
-    @usableFromInline var ring: Ring
+    @usableFromInline var ring: IndRing
     @usableFromInline init(_ n: Int, ratio: Bool) {
         self.n = n
         self.ratio = ratio
-        ring = Ring(n)
+        ring = IndRing(n)
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let x = b.close
-        var out = nan4
+        var out = indNaN4
         if count >= n {
             let p = ring.oldest
             out[0] = ratio ? (p != 0.0 ? ((x / p) - 1.0) * 100.0 : 0.0) : x - p
@@ -980,8 +980,8 @@ struct ChangeKernel: IndicatorKernel {
 @usableFromInline
 struct StochRSIKernel: IndicatorKernel {
     @usableFromInline var rsi: RSIState
-    @usableFromInline var hi: MonoDeque
-    @usableFromInline var lo: MonoDeque
+    @usableFromInline var hi: IndMonoDeque
+    @usableFromInline var lo: IndMonoDeque
     @usableFromInline var d: SMAState
     @usableFromInline let fastK: Int
     @usableFromInline let lookback: Int
@@ -990,14 +990,14 @@ struct StochRSIKernel: IndicatorKernel {
     @usableFromInline init(_ n: Int, fastK: Int, fastD: Int) {
         rsi = RSIState(n)
         self.fastK = fastK
-        hi = MonoDeque(window: fastK, isMax: true)
-        lo = MonoDeque(window: fastK, isMax: false)
+        hi = IndMonoDeque(window: fastK, isMax: true)
+        lo = IndMonoDeque(window: fastK, isMax: false)
         d = SMAState(fastD)
         lookback = n + fastK - 1 + fastD - 1
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let r = rsi.step(b.close, commit: commit)
-        var out = nan4
+        var out = indNaN4
         if !r.isNaN {
             let i = count
             if i >= fastK - 1 {
@@ -1021,20 +1021,20 @@ struct StochRSIKernel: IndicatorKernel {
 /// Aroon over n+1 bars (down, up); the latest extreme wins ties.
 @usableFromInline
 struct AroonKernel: IndicatorKernel {
-    @usableFromInline var hi: MonoDeque
-    @usableFromInline var lo: MonoDeque
+    @usableFromInline var hi: IndMonoDeque
+    @usableFromInline var lo: IndMonoDeque
     @usableFromInline let n: Int
     @usableFromInline let factor: Double
     @usableFromInline var count = 0
     @usableFromInline init(_ n: Int) {
         self.n = n
         factor = 100.0 / Double(n)
-        hi = MonoDeque(window: n + 1, isMax: true)
-        lo = MonoDeque(window: n + 1, isMax: false)
+        hi = IndMonoDeque(window: n + 1, isMax: true)
+        lo = IndMonoDeque(window: n + 1, isMax: false)
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let i = count
-        var out = nan4
+        var out = indNaN4
         if i >= n {
             let (_, hIdx) = hi.peek(b.high, at: i)
             let (_, lIdx) = lo.peek(b.low, at: i)
@@ -1075,7 +1075,7 @@ struct SARKernel: IndicatorKernel {
                 prevLow = newLow
                 count = 1
             }
-            return nan4
+            return indNaN4
         }
         var isLong = self.isLong
         var sar = self.sar
@@ -1173,7 +1173,7 @@ struct KeltnerKernel: IndicatorKernel {
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let m = ema.step(b.close, commit: commit)
         let a = atr.step(b, commit: commit)
-        if m.isNaN || a.isNaN { return nan4 }
+        if m.isNaN || a.isNaN { return indNaN4 }
         return IndicatorValues(m + mult * a, m, m - mult * a, .nan)
     }
 }
@@ -1181,18 +1181,18 @@ struct KeltnerKernel: IndicatorKernel {
 /// Donchian channels over n bars (upper, middle, lower).
 @usableFromInline
 struct DonchianKernel: IndicatorKernel {
-    @usableFromInline var hi: MonoDeque
-    @usableFromInline var lo: MonoDeque
+    @usableFromInline var hi: IndMonoDeque
+    @usableFromInline var lo: IndMonoDeque
     @usableFromInline let n: Int
     @usableFromInline var count = 0
     @usableFromInline init(_ n: Int) {
         self.n = n
-        hi = MonoDeque(window: n, isMax: true)
-        lo = MonoDeque(window: n, isMax: false)
+        hi = IndMonoDeque(window: n, isMax: true)
+        lo = IndMonoDeque(window: n, isMax: false)
     }
     @inline(__always) @usableFromInline mutating func step(_ b: Bar, commit: Bool) -> IndicatorValues {
         let i = count
-        var out = nan4
+        var out = indNaN4
         if i >= n - 1 {
             let (hh, _) = hi.peek(b.high, at: i)
             let (ll, _) = lo.peek(b.low, at: i)
@@ -1222,7 +1222,7 @@ struct VWAPKernel: IndicatorKernel {
             p = 0
             v = 0
         }
-        p += typicalPrice(b) * b.volume
+        p += indTypicalPrice(b) * b.volume
         v += b.volume
         if commit {
             day = d
@@ -1236,19 +1236,19 @@ struct VWAPKernel: IndicatorKernel {
 /// Ichimoku without forward shift: tenkan, kijun, span A, span B on the row where they are computed.
 @usableFromInline
 struct IchimokuKernel: IndicatorKernel {
-    @usableFromInline var h1, l1, h2, l2, h3, l3: MonoDeque
+    @usableFromInline var h1, l1, h2, l2, h3, l3: IndMonoDeque
     @usableFromInline let a, b, c: Int
     @usableFromInline var count = 0
     @usableFromInline init(_ a: Int, _ b: Int, _ c: Int) {
         self.a = a
         self.b = b
         self.c = c
-        h1 = MonoDeque(window: a, isMax: true)
-        l1 = MonoDeque(window: a, isMax: false)
-        h2 = MonoDeque(window: b, isMax: true)
-        l2 = MonoDeque(window: b, isMax: false)
-        h3 = MonoDeque(window: c, isMax: true)
-        l3 = MonoDeque(window: c, isMax: false)
+        h1 = IndMonoDeque(window: a, isMax: true)
+        l1 = IndMonoDeque(window: a, isMax: false)
+        h2 = IndMonoDeque(window: b, isMax: true)
+        l2 = IndMonoDeque(window: b, isMax: false)
+        h3 = IndMonoDeque(window: c, isMax: true)
+        l3 = IndMonoDeque(window: c, isMax: false)
     }
     @inline(__always) @usableFromInline mutating func step(_ bar: Bar, commit: Bool) -> IndicatorValues {
         let i = count

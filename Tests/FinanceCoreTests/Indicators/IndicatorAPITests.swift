@@ -90,7 +90,7 @@ final class IndicatorAPITests: XCTestCase {
     }
 
     static func series(_ n: Int, start: Double = 100) throws -> OHLCVSeries {
-        var rng = SplitMix(seed: 7)
+        var rng = IndSplitMix(seed: 7)
         var c = start
         var bars: [Bar] = []
         for i in 0..<n {
@@ -154,7 +154,7 @@ final class IndicatorAPITests: XCTestCase {
         let s = try Self.series(300)
         let a = IndicatorStream(specs)
         let b = IndicatorStream(specs)
-        var rng = SplitMix(seed: 3)
+        var rng = IndSplitMix(seed: 3)
         for i in 0..<s.count {
             let bar = s.bar(i)
             for _ in 0..<Int(rng.next() % 5) {

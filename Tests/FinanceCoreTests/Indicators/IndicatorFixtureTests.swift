@@ -16,7 +16,12 @@ final class IndicatorFixtureTests: XCTestCase {
             Bundle.module.resourceURL?.appendingPathComponent("Fixtures/indicators/\(file)"),
         ]
         for case let url? in candidates where FileManager.default.fileExists(atPath: url.path) { return url }
-        throw XCTSkip("fixture \(file) not found in the test bundle")
+        struct MissingFixture: Error, CustomStringConvertible {
+            let file: String
+            var description: String { "fixture Fixtures/indicators/\(file) not found in the test bundle" }
+        }
+        // Fail (not skip): a silently skipped comparison would hide a broken resource path.
+        throw MissingFixture(file: file)
     }
 
     static func readCSV(_ file: String) throws -> (header: [String], rows: [[Substring]]) {
@@ -84,7 +89,7 @@ final class IndicatorFixtureTests: XCTestCase {
             let stream = IndicatorStream(specs)
             let live = IndicatorStream(specs)
             XCTAssertEqual(stream.columnNames, batch.map(\.name))
-            var rng = SplitMix(seed: 42)
+            var rng = IndSplitMix(seed: 42)
             for i in 0..<series.count {
                 let bar = series.bar(i)
                 // The live stream sees a few provisional versions of the bar before its final one.
@@ -125,7 +130,7 @@ final class IndicatorFixtureTests: XCTestCase {
 }
 
 /// Deterministic generator for tests.
-struct SplitMix {
+struct IndSplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
