@@ -167,7 +167,7 @@ public enum PatternBenchmark {
         case .bearFlag:
             return (flip(template(.bullFlag, &r).pts), 0, 1)
         case .bullPennant:
-            return ([(0, 0), (0.35, 1), (0.5, 0.62), (0.65, 0.92), (0.8, 0.72), (1, 1.2)], 0, 1)
+            return ([(0, 0), (0.35, 1), (0.5, 0.55), (0.65, 0.88), (0.8, 0.72), (1, 1.2)], 0, 1)
         case .bearPennant:
             return (flip(template(.bullPennant, &r).pts), 0, 1)
         case .cupAndHandle:

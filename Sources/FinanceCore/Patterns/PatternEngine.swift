@@ -569,6 +569,8 @@ struct PatEngine: Sendable {
             else if abs(su) <= flat && abs(sl) <= flat { type = .channelHorizontal }
         }
         guard let tp = type else { return nil }
+        // Wedges and channels need 3 touches on both lines; a triangle may have 3 + 2.
+        if w.count < 6 && (prio == 4 || tp == .risingWedge || tp == .fallingWedge) { return nil }
         var hr: [(Int, Double)] = [], lr: [(Int, Double)] = []
         for q in w { if q.hi { hr.append((q.i, q.p)) } else { lr.append((q.i, q.p)) } }
         let upR = PatLine.fit(hr), loR = PatLine.fit(lr)
@@ -630,6 +632,16 @@ struct PatEngine: Sendable {
         return true
     }
 
+    /// Price must move away from the line by at least `minSwingATR` ATRs between consecutive touches (a level
+    /// touched inside a tight range is not a level).
+    func swingsClear(_ touches: [PatPV], base: PatLine, s: Double, t: Int) -> Bool {
+        let need = o.minSwingATR * atrAt[t]
+        for k in 1..<touches.count where swingHeight(from: touches[k - 1].i, to: touches[k].i, base: base, s: s) < need {
+            return false
+        }
+        return true
+    }
+
     func swingHeight(from a: Int, to t: Int, base: PatLine, s: Double) -> Double {
         var m = 0.0
         for k in a...t {
@@ -658,6 +670,7 @@ struct PatEngine: Sendable {
         let level = touches.reduce(0) { $0 + $1.p } / Double(touches.count)
         let center = PatLine.flat(level)
         guard closesHold(center, from: touches[0].i, to: t, s: s, tol: tol) else { return }
+        guard swingsClear(touches, base: center, s: s, t: t) else { return }
         let conf = patClamp(1 - mad / tol, 0.05, 1)
         let type: PatternType = s > 0 ? .support : .resistance
         let cand = PatCand(
@@ -678,6 +691,7 @@ struct PatEngine: Sendable {
         guard res <= tol, line.b * Double(touches[n - 1].i - touches[0].i) >= 2 * tol else { return }
         let real = PatLine.fit(touches.map { ($0.i, $0.p) })
         guard closesHold(real, from: touches[0].i, to: t, s: s, tol: tol) else { return }
+        guard swingsClear(touches, base: real, s: s, t: t) else { return }
         let conf = patClamp(1 - res / tol, 0.05, 1)
         let cand = PatCand(
             type: .trendLine, dir: s > 0 ? .bullish : .bearish, start: touches[0].i, pts: touches.map { ($0.i, $0.p) },

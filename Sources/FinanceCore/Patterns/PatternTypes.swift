@@ -149,6 +149,9 @@ public struct PatternOptions: Sendable, Hashable {
     public var minRangeATR: Double = 3.0
     /// Tolerance for trend-line touches, in ATR multiples.
     public var trendLineTolerance: Double = 0.4
+    /// Support, resistance and trend lines: price must move at least this many ATRs away from the line between
+    /// consecutive touches.
+    public var minSwingATR: Double = 3.0
     /// Minimum touches for support, resistance and trend lines.
     public var minTouches: Int = 3
 
