@@ -405,8 +405,11 @@ struct PatEngine: Sendable {
                 }
                 var superseded = false
                 for (fi, f) in kept.enumerated() where Self.overlapHalf(f.cand.start, t, p.cand.start, p.created) {
+                    // Only a shape that contains the pending one's start may replace it (a window shifted past
+                    // the pattern's end must not).
                     if f.cand.type == p.cand.type
-                        || Self.better(f.cand.prio, f.npiv, f.cand.conf, p.cand.prio, p.npiv, p.cand.conf)
+                        || (f.cand.start <= p.cand.start
+                            && Self.better(f.cand.prio, f.npiv, f.cand.conf, p.cand.prio, p.npiv, p.cand.conf))
                     {
                         superseded = true
                     } else {
