@@ -405,10 +405,11 @@ struct PatEngine: Sendable {
                 }
                 var superseded = false
                 for (fi, f) in kept.enumerated() where Self.overlapHalf(f.cand.start, t, p.cand.start, p.created) {
-                    // Only a shape that contains the pending one's start may replace it (a window shifted past
-                    // the pattern's end must not).
+                    // Only a shape holding all but the first of the pending one's turning points may replace it
+                    // (a window shifted past the pattern's end must not).
+                    let second = p.cand.pts.count > 1 ? p.cand.pts[1].0 : p.cand.start
                     if f.cand.type == p.cand.type
-                        || (f.cand.start <= p.cand.start
+                        || (f.cand.start <= second
                             && Self.better(f.cand.prio, f.npiv, f.cand.conf, p.cand.prio, p.npiv, p.cand.conf))
                     {
                         superseded = true
