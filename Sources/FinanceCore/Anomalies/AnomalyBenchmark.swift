@@ -31,13 +31,13 @@ public struct AnomalyBenchConfig: Sendable, Hashable {
 }
 
 public struct AnomalyBenchReport: Sendable, Codable {
-    public var rows: [BenchRow]
+    public var rows: [AccuracyRow]
     /// Detections per 1,000 bars on the same walks without injections (all bar types together).
     public var falsePositivesPer1000Bars: Double
     public var falsePositivesPer1000BarsByType: [String: Double]
     public var ignored: Int
     public var lines: [String] {
-        rows.map(\.line) + ["false_positives_per_1000_bars \(benchFormat(falsePositivesPer1000Bars))"]
+        rows.map(\.line) + ["false_positives_per_1000_bars \(accuracyFormat(falsePositivesPer1000Bars))"]
     }
 }
 
@@ -50,7 +50,7 @@ public enum AnomalyBenchmark {
     public static func generateBars(seed: UInt64, bars n: Int, injections: Int, inject: Bool = true)
         -> (bars: [Bar], truth: [AnomalyTruth])
     {
-        var r = BenchRandom(seed: seed)
+        var r = SeededRandom(seed: seed)
         let sigma = 0.015
         let day: Int64 = 86_400_000
         let t0: Int64 = 1_577_836_800_000
@@ -125,7 +125,7 @@ public enum AnomalyBenchmark {
     public static func generateTicks(seed: UInt64, minutes: Int, injections: Int, quotes: Bool)
         -> (ticks: [Tick], truth: [AnomalyTruth])
     {
-        var r = BenchRandom(seed: seed)
+        var r = SeededRandom(seed: seed)
         var ticks: [Tick] = []
         ticks.reserveCapacity(minutes * 60)
         var truth: [AnomalyTruth] = []
@@ -228,7 +228,7 @@ public enum AnomalyBenchmark {
             score(AnomalyDetector(options: opts).detect(ticks: g.ticks), g.truth, step: 60_000)
         }
         let rows = AnomalyType.allCases.map {
-            BenchRow(type: $0.rawValue, truths: tru[$0] ?? 0, detections: det[$0] ?? 0, truePositives: tp[$0] ?? 0)
+            AccuracyRow(type: $0.rawValue, truths: tru[$0] ?? 0, detections: det[$0] ?? 0, truePositives: tp[$0] ?? 0)
         }
         return AnomalyBenchReport(
             rows: rows, falsePositivesPer1000Bars: cleanBars == 0 ? 0 : 1000 * Double(cleanDet) / Double(cleanBars),
@@ -244,7 +244,7 @@ public enum AnomalyBenchmark {
     {
         var g = generateTicks(seed: seed, minutes: max(1, count / 60), injections: 10, quotes: true).ticks
         // Trades on every tick as well, so the trade-sign and bar detectors run too.
-        var r = BenchRandom(seed: seed &+ 9)
+        var r = SeededRandom(seed: seed &+ 9)
         for k in g.indices { g[k].size = 100 * r.uniform(0.5, 1.5); g[k].price += 0.01 * r.normal() }
         var s = AnomalyStream(options: options)
         var n = 0

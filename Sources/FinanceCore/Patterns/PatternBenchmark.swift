@@ -7,7 +7,7 @@ import Musl
 #endif
 
 /// A small seeded generator (SplitMix64) so benchmarks are reproducible without Foundation.
-public struct BenchRandom: Sendable {
+public struct SeededRandom: Sendable {
     var state: UInt64
     public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
 
@@ -46,7 +46,7 @@ public struct LabeledSeries: Sendable {
 }
 
 /// One line of a benchmark table.
-public struct BenchRow: Sendable, Hashable, Codable {
+public struct AccuracyRow: Sendable, Hashable, Codable {
     public var type: String
     public var truths: Int
     public var detections: Int
@@ -69,12 +69,12 @@ public struct BenchRow: Sendable, Hashable, Codable {
 
     /// `<type> precision <p> recall <r> f1 <f>` with three decimals.
     public var line: String {
-        "\(type) precision \(benchFormat(precision)) recall \(benchFormat(recall)) f1 \(benchFormat(f1))"
+        "\(type) precision \(accuracyFormat(precision)) recall \(accuracyFormat(recall)) f1 \(accuracyFormat(f1))"
     }
 }
 
 /// Formats a number with a fixed number of decimals (no Foundation).
-public func benchFormat(_ x: Double, decimals: Int = 3) -> String {
+public func accuracyFormat(_ x: Double, decimals: Int = 3) -> String {
     guard x.isFinite else { return "nan" }
     var p = 1.0
     for _ in 0..<decimals { p *= 10 }
@@ -113,7 +113,7 @@ public struct PatternBenchConfig: Sendable, Hashable {
 /// The result of `PatternBenchmark.run`.
 public struct PatternBenchReport: Sendable, Codable {
     /// One row per pattern type.
-    public var rows: [BenchRow]
+    public var rows: [AccuracyRow]
     /// Final records (distinct ids, any type) per 1,000 bars on the pattern-free random-walk series.
     public var falsePositivesPer1000Bars: Double
     /// Component detections not counted: levels/lines inside another pattern's truth span, and chart patterns
@@ -125,7 +125,7 @@ public struct PatternBenchReport: Sendable, Codable {
     public var confusions: [String: Int]
     /// The rows as printed by `financehub bench patterns`.
     public var lines: [String] {
-        rows.map(\.line) + ["false_positives_per_1000_bars \(benchFormat(falsePositivesPer1000Bars))"]
+        rows.map(\.line) + ["false_positives_per_1000_bars \(accuracyFormat(falsePositivesPer1000Bars))"]
     }
 }
 
@@ -134,7 +134,7 @@ public enum PatternBenchmark {
 
     /// Template key points (x in [0, 1] over the pattern, y in price units of the pattern height), and the x
     /// range that is the ground-truth span.
-    public static func template(_ type: PatternType, _ r: inout BenchRandom) -> (pts: [(Double, Double)], s: Double, e: Double) {
+    public static func template(_ type: PatternType, _ r: inout SeededRandom) -> (pts: [(Double, Double)], s: Double, e: Double) {
         func flip(_ p: [(Double, Double)]) -> [(Double, Double)] { p.map { ($0.0, 1 - $0.1) } }
         switch type {
         case .headAndShoulders:
@@ -210,7 +210,7 @@ public enum PatternBenchmark {
     /// Generates the labeled series: patterns of `minBars`–`maxBars` bars at random heights, placed inside a
     /// random walk, with Gaussian per-bar noise of `noise` × height; every 21st series has no pattern.
     public static func generate(_ cfg: PatternBenchConfig) -> [LabeledSeries] {
-        var r = BenchRandom(seed: cfg.seed)
+        var r = SeededRandom(seed: cfg.seed)
         var out: [LabeledSeries] = []
         out.reserveCapacity(cfg.series)
         let day: Int64 = 86_400_000
@@ -220,14 +220,14 @@ public enum PatternBenchmark {
             var bars: [Bar] = []
             var price = 100.0
             var truth: [PatternTruth] = []
-            func push(_ close: Double, _ wick: Double, _ r: inout BenchRandom) {
+            func push(_ close: Double, _ wick: Double, _ r: inout SeededRandom) {
                 let open = bars.last?.close ?? close
                 let hi = max(open, close) + abs(r.normal()) * wick
                 let lo = min(open, close) - abs(r.normal()) * wick
                 let vol = 1_000_000 * (0.3 * r.normal()).expSafe
                 bars.append(Bar(ts: t0 + Int64(bars.count) * day, open: open, high: hi, low: lo, close: close, volume: vol))
             }
-            func walk(_ k: Int, _ r: inout BenchRandom) {
+            func walk(_ k: Int, _ r: inout SeededRandom) {
                 for _ in 0..<k {
                     price *= (cfg.dailySigma * r.normal()).expSafe
                     push(price, 0.5 * cfg.dailySigma * price, &r)
@@ -281,7 +281,7 @@ public enum PatternBenchmark {
     /// each id) is correct when its type matches the truth, it covers at least half of the truth span and is
     /// at most twice as long. Components are not counted: support, resistance and trend lines lying (by at
     /// least half their length) inside a truth of another type, and chart patterns lying inside a support,
-    /// resistance or trend-line truth. `BenchRow.strictPrecision` counts them.
+    /// resistance or trend-line truth. `AccuracyRow.strictPrecision` counts them.
     public static func run(_ cfg: PatternBenchConfig = PatternBenchConfig(), options: PatternOptions = PatternOptions())
         -> PatternBenchReport
     {
@@ -337,8 +337,8 @@ public enum PatternBenchmark {
                 }
             }
         }
-        let rows = PatternType.allCases.map { t -> BenchRow in
-            var r = BenchRow(type: t.rawValue, truths: tru[t] ?? 0, detections: det[t] ?? 0, truePositives: tp[t] ?? 0)
+        let rows = PatternType.allCases.map { t -> AccuracyRow in
+            var r = AccuracyRow(type: t.rawValue, truths: tru[t] ?? 0, detections: det[t] ?? 0, truePositives: tp[t] ?? 0)
             let all = (det[t] ?? 0) + (strictDet[t] ?? 0)
             r.strictPrecision = all == 0 ? 0 : Double(tp[t] ?? 0) / Double(all)
             return r
@@ -362,7 +362,7 @@ public enum PatternBenchmark {
 
     /// A seeded random walk of `count` one-minute bars (σ per bar `sigma`), for speed tests.
     public static func randomWalk(count: Int, seed: UInt64 = 1, sigma: Double = 0.001, stepMs: Int64 = 60_000) -> [Bar] {
-        var r = BenchRandom(seed: seed)
+        var r = SeededRandom(seed: seed)
         var out: [Bar] = []
         out.reserveCapacity(count)
         var p = 100.0
@@ -383,7 +383,7 @@ extension Double {
 }
 
 extension Array {
-    func shuffledDeterministic(_ r: inout BenchRandom) -> [Element] {
+    func shuffledDeterministic(_ r: inout SeededRandom) -> [Element] {
         var a = self
         if a.count < 2 { return a }
         for i in stride(from: a.count - 1, to: 0, by: -1) {

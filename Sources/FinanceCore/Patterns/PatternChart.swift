@@ -21,11 +21,11 @@ public enum PatternChart {
         let step = w / Double(max(1, bars.count))
         func x(_ ts: Int64) -> Double { pad + w * Double(ts - first.ts) / span }
         func y(_ p: Double) -> Double { top + h * (hi - p) / (hi - lo) }
-        func f(_ v: Double) -> String { benchFormat(v, decimals: 1) }
+        func f(_ v: Double) -> String { accuracyFormat(v, decimals: 1) }
         if !title.isEmpty { out += "<text x=\"\(f(pad))\" y=\"18\" font-size=\"13\">\(escape(title))</text>\n" }
         // Axis labels: price range.
-        out += "<text x=\"2\" y=\"\(f(y(hi) + 4))\">\(benchFormat(hi, decimals: 2))</text>\n"
-        out += "<text x=\"2\" y=\"\(f(y(lo)))\">\(benchFormat(lo, decimals: 2))</text>\n"
+        out += "<text x=\"2\" y=\"\(f(y(hi) + 4))\">\(accuracyFormat(hi, decimals: 2))</text>\n"
+        out += "<text x=\"2\" y=\"\(f(y(lo)))\">\(accuracyFormat(lo, decimals: 2))</text>\n"
         let bw = max(1.0, step * 0.6)
         for b in bars {
             let cx = x(b.ts)
@@ -54,7 +54,7 @@ public enum PatternChart {
             }
             let lx = x(d.points.first?.ts ?? d.start)
             let ly = max(top + 10, y(d.points.map(\.price).max() ?? hi) - 8 - Double(k % 3) * 12)
-            out += "\n<text x=\"\(f(lx))\" y=\"\(f(ly))\" fill=\"\(c)\">\(escape(d.type.rawValue)) (\(d.status.rawValue), \(benchFormat(d.confidence, decimals: 2)))</text>\n"
+            out += "\n<text x=\"\(f(lx))\" y=\"\(f(ly))\" fill=\"\(c)\">\(escape(d.type.rawValue)) (\(d.status.rawValue), \(accuracyFormat(d.confidence, decimals: 2)))</text>\n"
         }
         out += "</svg>\n"
         return out

@@ -9,7 +9,7 @@ final class AnomalyTests: XCTestCase {
     }
 
     func testRollingMedianAndMADMatchNaive() {
-        var r = BenchRandom(seed: 7)
+        var r = SeededRandom(seed: 7)
         for cap in [1, 2, 5, 50] {
             var w = AnomWindow(capacity: cap, sorted: true)
             var hist: [Double] = []

@@ -9,7 +9,7 @@ final class PatternTests: XCTestCase {
     /// A clean series: a flat-ish lead, the template over `d` bars (height 10 on a base of 100, small seeded
     /// noise), then a drift in the breakout direction. Returns bars and the truth span (bar indices).
     func series(_ type: PatternType, d: Int = 80, noise: Double = 0.02, seed: UInt64 = 1) -> ([Bar], ClosedRange<Int>) {
-        var r = BenchRandom(seed: seed)
+        var r = SeededRandom(seed: seed)
         let tpl = PatternBenchmark.template(type, &r)
         var closes: [Double] = []
         for k in 0..<40 { closes.append(100 - 0.01 * Double(40 - k)) }
