@@ -31,6 +31,29 @@ enum BatchKernels {
         }
     }
 
+    /// Three arrays of `count` values filled together by `body`; the first `lookback` of each are NaN
+    /// and `body` (called only when count > lookback) must write every later index of all three.
+    @inline(__always)
+    static func make3(_ count: Int, lookback: Int, _ body: (IndDMutPtr, IndDMutPtr, IndDMutPtr) -> Void)
+        -> [[Double]]
+    {
+        var second: [Double] = []
+        var third: [Double] = []
+        let first = [Double](unsafeUninitializedCapacity: count) { a, ca in
+            second = [Double](unsafeUninitializedCapacity: count) { b, cb in
+                third = [Double](unsafeUninitializedCapacity: count) { c, cc in
+                    let k = Swift.min(lookback, count)
+                    for buf in [a, b, c] { buf.baseAddress?.initialize(repeating: .nan, count: k) }
+                    if count > lookback { body(a, b, c) }
+                    cc = count
+                }
+                cb = count
+            }
+            ca = count
+        }
+        return [first, second, third]
+    }
+
     static func sma(_ x: [Double], _ n: Int) -> [Double] {
         x.withUnsafeBufferPointer { x in make(x.count, lookback: n - 1) { o in smaInto(x, 0, n, o) } }
     }
@@ -119,113 +142,95 @@ enum BatchKernels {
     /// MACD with its three EMA chains (slow, fast, signal) fused in one loop so they run in parallel.
     static func macd(_ x: [Double], _ f0: Int, _ s0: Int, _ g: Int) -> [[Double]] {
         let (f, s) = f0 > s0 ? (s0, f0) : (f0, s0)
-        let cnt = x.count
         let first = s - 1 + g - 1
-        var line = [Double](repeating: .nan, count: cnt)
-        var signal = [Double](repeating: .nan, count: cnt)
-        var hist = [Double](repeating: .nan, count: cnt)
-        guard cnt > first else { return [line, signal, hist] }
-        x.withUnsafeBufferPointer { x in
-            line.withUnsafeMutableBufferPointer { m in
-                signal.withUnsafeMutableBufferPointer { sg in
-                    hist.withUnsafeMutableBufferPointer { h in
-                        let ks = 2.0 / Double(s + 1), ks1 = 1.0 - ks
-                        let kf = 2.0 / Double(f + 1), kf1 = 1.0 - kf
-                        let kg = 2.0 / Double(g + 1), kg1 = 1.0 - kg
-                        var accS = 0.0
-                        var accF = 0.0
-                        var i = 0
-                        while i < s - 1 {
-                            accS += x[i]
-                            if i >= s - f { accF += x[i] }
-                            i += 1
-                        }
-                        var slow = (accS + x[i]) / Double(s)
-                        var fast = (accF + x[i]) / Double(f)
-                        var mm = fast - slow
-                        var accG = 0.0
-                        while i < first {
-                            if i > s - 1 {
-                                slow = emaNext(slow, x[i], ks, ks1)
-                                fast = emaNext(fast, x[i], kf, kf1)
-                                mm = fast - slow
-                            }
-                            accG += mm
-                            i += 1
-                        }
-                        if i > s - 1 {
-                            slow = emaNext(slow, x[i], ks, ks1)
-                            fast = emaNext(fast, x[i], kf, kf1)
-                            mm = fast - slow
-                        }
-                        var sig = (accG + mm) / Double(g)
-                        m[i] = mm
-                        sg[i] = sig
-                        h[i] = mm - sig
-                        i += 1
-                        while i < cnt {
-                            let v = x[i]
-                            slow = emaNext(slow, v, ks, ks1)
-                            fast = emaNext(fast, v, kf, kf1)
-                            mm = fast - slow
-                            sig = emaNext(sig, mm, kg, kg1)
-                            m[i] = mm
-                            sg[i] = sig
-                            h[i] = mm - sig
-                            i += 1
-                        }
+        return x.withUnsafeBufferPointer { x in
+            make3(x.count, lookback: first) { m, sg, h in
+                let cnt = x.count
+                let ks = 2.0 / Double(s + 1), ks1 = 1.0 - ks
+                let kf = 2.0 / Double(f + 1), kf1 = 1.0 - kf
+                let kg = 2.0 / Double(g + 1), kg1 = 1.0 - kg
+                var accS = 0.0
+                var accF = 0.0
+                var i = 0
+                while i < s - 1 {
+                    accS += x[i]
+                    if i >= s - f { accF += x[i] }
+                    i += 1
+                }
+                var slow = (accS + x[i]) / Double(s)
+                var fast = (accF + x[i]) / Double(f)
+                var mm = fast - slow
+                var accG = 0.0
+                while i < first {
+                    if i > s - 1 {
+                        slow = emaNext(slow, x[i], ks, ks1)
+                        fast = emaNext(fast, x[i], kf, kf1)
+                        mm = fast - slow
                     }
+                    accG += mm
+                    i += 1
+                }
+                if i > s - 1 {
+                    slow = emaNext(slow, x[i], ks, ks1)
+                    fast = emaNext(fast, x[i], kf, kf1)
+                    mm = fast - slow
+                }
+                var sig = (accG + mm) / Double(g)
+                m[i] = mm
+                sg[i] = sig
+                h[i] = mm - sig
+                i += 1
+                while i < cnt {
+                    let v = x[i]
+                    slow = emaNext(slow, v, ks, ks1)
+                    fast = emaNext(fast, v, kf, kf1)
+                    mm = fast - slow
+                    sig = emaNext(sig, mm, kg, kg1)
+                    m[i] = mm
+                    sg[i] = sig
+                    h[i] = mm - sig
+                    i += 1
                 }
             }
         }
-        return [line, signal, hist]
     }
 
     static func bbands(_ x: [Double], _ n: Int, _ dev: Double) -> [[Double]] {
-        let cnt = x.count
-        var up = [Double](repeating: .nan, count: cnt)
-        var mid = [Double](repeating: .nan, count: cnt)
-        var lo = [Double](repeating: .nan, count: cnt)
-        guard cnt >= n else { return [up, mid, lo] }
         x.withUnsafeBufferPointer { x in
-            up.withUnsafeMutableBufferPointer { u in
-                mid.withUnsafeMutableBufferPointer { m in
-                    lo.withUnsafeMutableBufferPointer { l in
-                        let nd = Double(n)
-                        var sum = 0.0
-                        var total2 = 0.0
-                        var i = 0
-                        while i < n - 1 {
-                            let v = x[i]
-                            sum += v
-                            total2 += v * v
-                            i += 1
-                        }
-                        let one = dev == 1.0
-                        while i < cnt {
-                            let v = x[i]
-                            let s = sum + v
-                            let mm = s / nd
-                            let old = x[i - n + 1]
-                            sum = s - old
-                            let x2 = v * v
-                            let t = total2 + x2
-                            let ex2 = t / nd
-                            var mean2 = ex2
-                            total2 = t - old * old
-                            mean2 -= mm * mm
-                            let sd = bbandsDeviation(mean2, ex2)
-                            let w = one ? sd : sd * dev
-                            u[i] = mm + w
-                            m[i] = mm
-                            l[i] = mm - w
-                            i += 1
-                        }
-                    }
+            make3(x.count, lookback: n - 1) { u, m, l in
+                let cnt = x.count
+                let nd = Double(n)
+                var sum = 0.0
+                var total2 = 0.0
+                var i = 0
+                while i < n - 1 {
+                    let v = x[i]
+                    sum += v
+                    total2 += v * v
+                    i += 1
+                }
+                let one = dev == 1.0
+                while i < cnt {
+                    let v = x[i]
+                    let s = sum + v
+                    let mm = s / nd
+                    let old = x[i - n + 1]
+                    sum = s - old
+                    let x2 = v * v
+                    let t = total2 + x2
+                    let ex2 = t / nd
+                    var mean2 = ex2
+                    total2 = t - old * old
+                    mean2 -= mm * mm
+                    let sd = bbandsDeviation(mean2, ex2)
+                    let w = one ? sd : sd * dev
+                    u[i] = mm + w
+                    m[i] = mm
+                    l[i] = mm - w
+                    i += 1
                 }
             }
         }
-        return [up, mid, lo]
     }
 
     /// Sliding maximum (or minimum) of every window of `n` values ending at i >= n-1, written to o[i]
