@@ -85,7 +85,9 @@ public struct PatternStream: Sendable {
     /// The confirmed zigzag turning points of scale `scale` (index into `options.scales`), as real highs/lows.
     public func turningPoints(scale: Int = 0) -> [PatternPoint] {
         guard scale < engine.zz.count else { return [] }
-        return engine.zz[scale].pivots.map { PatternPoint(ts: engine.bars[$0.i].ts, price: $0.p) }
+        return engine.zz[scale].pivots.filter { $0.i >= engine.bars.base }.map {
+            PatternPoint(ts: engine.bars[$0.i].ts, price: $0.p)
+        }
     }
 
     /// Number of bars processed.

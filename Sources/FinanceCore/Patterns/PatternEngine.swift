@@ -96,14 +96,16 @@ struct PatClaim {
 /// The streaming engine behind `PatternDetector` and `PatternStream`.
 struct PatEngine: Sendable {
     let o: PatternOptions
-    var bars: [Bar] = []
+    var bars = PatTail<Bar>()
     var atr: PatATR
-    var atrAt: [Double] = []
+    var atrAt = PatTail<Double>()
     var zz: [PatZigZag]
     var actives: [PatActive] = []
     var claims: [PatClaim] = []
     var formingByID: [String: PatternDetection] = [:]
     var pending: [PatPending] = []
+    /// Drop history no live pattern can reach (off only in tests, to check it changes nothing).
+    var trimming = true
 
     init(options: PatternOptions) {
         self.o = options
@@ -145,6 +147,13 @@ struct PatEngine: Sendable {
             let pv = PatPivot(i: best, v: r.v, p: r.hi ? bars[best].high : bars[best].low, hi: r.hi, at: t)
             zz[sc].pivots.append(pv)
             onPivot(sc: sc, t: t, out: &out)
+        }
+        // Bounded memory: keep the bars, ATRs and turning points any live pattern can still reach.
+        if trimming {
+            let keep = 6 * o.maxPatternBars + 100
+            bars.trim(keep: keep)
+            atrAt.trim(keep: keep)
+            for sc in zz.indices where zz[sc].pivots.count > 256 { zz[sc].pivots.removeFirst(zz[sc].pivots.count - 128) }
         }
         if claims.count > 64 {
             let horizon = t - 3 * o.maxPatternBars
@@ -202,6 +211,10 @@ struct PatEngine: Sendable {
                 } else if cd.confirmAbove ? c < fl : c > fl {
                     status = .failed; bo = cl; below = !cd.confirmAbove
                 }
+            }
+            if status == nil && ac.lineKind != 0 && t - ac.start > 4 * o.maxPatternBars {
+                actives.remove(at: k)
+                continue
             }
             if status == nil && t > ac.expiry {
                 if ac.lineKind != 0 {

@@ -126,3 +126,24 @@ func patConfidence(_ used: [Double]) -> Double {
     for u in used { s += patClamp(u.isFinite ? u : 1, 0, 1) }
     return patClamp(1 - s / Double(used.count), 0.05, 1)
 }
+
+/// The recent tail of an append-only series, addressed by absolute index (older items are dropped by `trim`),
+/// so a long-running stream keeps bounded memory.
+struct PatTail<T: Sendable>: Sendable {
+    var items: [T] = []
+    var base = 0
+
+    @inline(__always) subscript(i: Int) -> T { items[i - base] }
+    /// Absolute number of items ever appended.
+    var count: Int { base + items.count }
+    var last: T? { items.last }
+    mutating func append(_ x: T) { items.append(x) }
+
+    /// Keeps at least the last `keep` items; drops in chunks so the cost is amortised O(1).
+    mutating func trim(keep: Int) {
+        guard items.count > 2 * keep else { return }
+        let drop = items.count - keep
+        items.removeFirst(drop)
+        base += drop
+    }
+}

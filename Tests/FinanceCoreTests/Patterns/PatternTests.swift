@@ -198,4 +198,19 @@ final class PatternTests: XCTestCase {
         XCTAssertTrue(f.allSatisfy { $0.type == .doubleTop && $0.status == .confirmed && $0.end >= bars[50].ts })
         XCTAssertFalse(f.isEmpty)
     }
+
+    func testBoundedMemoryDoesNotChangeResults() {
+        let bars = PatternBenchmark.randomWalk(count: 12_000, seed: 8, sigma: 0.01, stepMs: Self.day)
+        var trimmed = PatternStream(), full = PatternStream()
+        full.engine.trimming = false
+        var a: [PatternDetection] = [], b: [PatternDetection] = []
+        for x in bars {
+            a += trimmed.append(x)
+            b += full.append(x)
+        }
+        XCTAssertEqual(a, b)
+        XCTAssertGreaterThan(a.count, 50)
+        XCTAssertLessThan(trimmed.engine.bars.items.count, 4000)
+        XCTAssertEqual(trimmed.count, 12_000)
+    }
 }
