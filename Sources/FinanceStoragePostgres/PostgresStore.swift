@@ -344,99 +344,250 @@ public final class PostgresStore: MarketStore {
 
     // MARK: Bars
 
+    /// Writes every batch in one transaction. Per series (symbol, interval): the stored bars of the touched rollup
+    /// buckets are read first, the new bars are upserted in chunks (`unnest` of binary arrays), and the rollups of
+    /// the touched buckets are computed in Swift from the stored bars merged with the new ones — the same
+    /// arithmetic as `Bucketing.aggregate` — and upserted in one statement. A bulk import into an empty range
+    /// therefore reads nothing back.
     public func writeBars(_ batches: [BarBatch], progress: (@Sendable (Int) -> Void)?) async throws {
         let total = batches.reduce(0) { $0 + $1.bars.count }
+        let writes = Self.seriesWrites(batches)
         try await self.transaction("write bars") { conn in
-            try await self.lockSeries(conn, Set(batches.filter { !$0.bars.isEmpty }.map { Self.seriesKey($0.symbol, $0.interval) }))
+            try await self.lockSeries(conn, Set(writes.map { Self.seriesKey($0.id.symbol, $0.id.interval) }))
             try await self.ensureAssets(conn, Set(batches.map(\.symbol)))
+
+            var spans: [SeriesSpan] = []
+            var touched: [SeriesID: [[Int64]]] = [:]
+            for w in writes {
+                let rollups = BarSeries.rollups(of: w.id.interval)
+                guard !rollups.isEmpty else { continue }
+                let t = rollups.map { Self.touchedBuckets(w.bars, $0) }
+                touched[w.id] = t
+                for (lo, hi) in Self.spans(t, rollups) { spans.append(SeriesSpan(id: w.id, lo: lo, hi: hi)) }
+            }
+            let stored = try await self.readSpans(conn, spans)
+
             var written = 0
-            // Rollup buckets touched, per (base interval, rollup interval).
-            var touched: [RollupKey: Set<SymbolBucket>] = [:]
-            for batch in batches where !batch.bars.isEmpty {
-                let bars = batch.bars
-                var start = 0
-                while start < bars.count {
-                    let end = min(start + Self.chunkSize, bars.count)
-                    let chunk = bars[start..<end]
-                    try await self.exec(
-                        conn,
-                        """
-                        INSERT INTO bars (symbol, "interval", ts, open, high, low, close, volume)
-                        SELECT \(batch.symbol), \(batch.interval.name), u.*
-                        FROM unnest(\(Int8Array(chunk.lazy.map(\.ts)))::bigint[], \(Float8Array(chunk.lazy.map(\.open)))::float8[],
-                                    \(Float8Array(chunk.lazy.map(\.high)))::float8[], \(Float8Array(chunk.lazy.map(\.low)))::float8[],
-                                    \(Float8Array(chunk.lazy.map(\.close)))::float8[], \(Float8Array(chunk.lazy.map(\.volume)))::float8[]) AS u
-                        ON CONFLICT (symbol, "interval", ts) DO UPDATE SET open = excluded.open, high = excluded.high,
-                            low = excluded.low, close = excluded.close, volume = excluded.volume
-                        """)
-                    written += chunk.count
+            var rollupRows = RollupRows()
+            for w in writes {
+                try await self.upsertBars(conn, w) { n in
+                    written += n
                     if written < total { progress?(written) }
-                    start = end
                 }
-                for rollup in BarSeries.rollups(of: batch.interval) {
-                    let key = RollupKey(base: batch.interval, rollup: rollup)
-                    var last: Int64?
-                    for bar in bars {
-                        let b = rollup.bucketStart(bar.ts)
-                        if b != last {
-                            touched[key, default: []].insert(SymbolBucket(symbol: batch.symbol, bucket: b))
-                            last = b
-                        }
-                    }
+                if let t = touched[w.id] {
+                    let merged = Self.merge(stored[w.id] ?? [], w.bars)
+                    rollupRows.append(w.id, merged, touched: t)
                 }
             }
-            for (key, buckets) in touched {
-                try await self.refreshRollups(conn, key, buckets)
-            }
+            try await self.upsertRollups(conn, rollupRows)
         }
         progress?(total)
     }
 
-    struct RollupKey: Hashable {
-        var base: Interval
-        var rollup: Interval
-    }
-
-    struct SymbolBucket: Hashable {
+    struct SeriesID: Hashable {
         var symbol: String
-        var bucket: Int64
+        var interval: Interval
     }
 
-    /// Recomputes the rollup bars of the given buckets from the stored base bars (one set-based statement).
-    /// Rollup intervals are fixed-length (1h, 1d), so a bucket is `[start, start + length)`.
-    private func refreshRollups(_ conn: PostgresConnection, _ key: RollupKey, _ buckets: Set<SymbolBucket>) async throws {
-        guard !buckets.isEmpty else { return }
-        guard case .fixed(let length) = key.rollup.unit else {
-            throw StorageError.backend("rollup interval \(key.rollup) is not of fixed length")
+    /// One series' bars to write, ascending by time.
+    struct SeriesWrite {
+        var id: SeriesID
+        var bars: [Bar]
+    }
+
+    /// A `[lo, hi)` time range of one series.
+    struct SeriesSpan {
+        var id: SeriesID
+        var lo: Int64
+        var hi: Int64
+    }
+
+    /// Groups batches by series in call order. Batches of one series merge (a later bar replaces an earlier one
+    /// of the same time); every series' bars end up ascending by time.
+    static func seriesWrites(_ batches: [BarBatch]) -> [SeriesWrite] {
+        var order: [SeriesID] = []
+        var parts: [SeriesID: [[Bar]]] = [:]
+        for batch in batches where !batch.bars.isEmpty {
+            let id = SeriesID(symbol: batch.symbol, interval: batch.interval)
+            if parts[id] == nil { order.append(id) }
+            parts[id, default: []].append(batch.bars)
         }
-        let sorted = buckets.sorted { ($0.symbol, $0.bucket) < ($1.symbol, $1.bucket) }
-        let symbols = sorted.map(\.symbol)
-        let starts = sorted.map(\.bucket)
-        // Ordered aggregates keep the result exactly `Bucketing.aggregate`: open of the first bar, close of the last,
-        // volume summed in time order (the same floating-point additions).
-        try await self.exec(
-            conn,
+        return order.map { id in
+            let p = parts[id]!
+            if p.count == 1 {
+                // A validated batch is sorted with unique times; duplicates (invalid) are left for the upsert to reject.
+                return SeriesWrite(id: id, bars: Self.isAscending(p[0]) ? p[0] : Self.stableSorted(p[0]))
+            }
+            var out: [Bar] = []
+            for bar in Self.stableSorted(p.flatMap { $0 }) {
+                if let last = out.last, last.ts == bar.ts { out[out.count - 1] = bar } else { out.append(bar) }
+            }
+            return SeriesWrite(id: id, bars: out)
+        }
+    }
+
+    static func isAscending(_ bars: [Bar]) -> Bool {
+        var previous = Int64.min
+        for (i, bar) in bars.enumerated() {
+            if i > 0 && bar.ts <= previous { return false }
+            previous = bar.ts
+        }
+        return true
+    }
+
+    static func stableSorted(_ bars: [Bar]) -> [Bar] {
+        bars.enumerated().sorted { ($0.element.ts, $0.offset) < ($1.element.ts, $1.offset) }.map(\.element)
+    }
+
+    /// The distinct bucket starts of `rollup` holding the (ascending) bars, ascending.
+    static func touchedBuckets(_ bars: [Bar], _ rollup: Interval) -> [Int64] {
+        var out: [Int64] = []
+        var end = Int64.min
+        for bar in bars where out.isEmpty || bar.ts >= end {
+            let start = rollup.bucketStart(bar.ts)
+            out.append(start)
+            end = rollup.nextBucketStart(after: start)
+        }
+        return out
+    }
+
+    /// The union of the touched buckets of every rollup, as disjoint ascending `[lo, hi)` ranges.
+    static func spans(_ touched: [[Int64]], _ rollups: [Interval]) -> [(Int64, Int64)] {
+        var ranges: [(Int64, Int64)] = []
+        for (k, rollup) in rollups.enumerated() {
+            for start in touched[k] { ranges.append((start, rollup.nextBucketStart(after: start))) }
+        }
+        ranges.sort { $0.0 < $1.0 }
+        var out: [(Int64, Int64)] = []
+        for r in ranges {
+            if let last = out.last, r.0 <= last.1 {
+                out[out.count - 1].1 = max(last.1, r.1)
+            } else {
+                out.append(r)
+            }
+        }
+        return out
+    }
+
+    /// Merges two ascending bar lists; `new` wins on equal times.
+    static func merge(_ old: [Bar], _ new: [Bar]) -> [Bar] {
+        if old.isEmpty { return new }
+        var out: [Bar] = []
+        out.reserveCapacity(old.count + new.count)
+        var i = 0
+        var j = 0
+        while i < old.count || j < new.count {
+            if j == new.count || (i < old.count && old[i].ts < new[j].ts) {
+                out.append(old[i])
+                i += 1
+            } else {
+                if i < old.count && old[i].ts == new[j].ts { i += 1 }
+                out.append(new[j])
+                j += 1
+            }
+        }
+        return out
+    }
+
+    /// The stored bars of each span, ascending by time per series. Each span is its own index range scan (the
+    /// LATERAL subquery keeps the planner from joining the whole series).
+    private func readSpans(_ conn: PostgresConnection, _ spans: [SeriesSpan]) async throws -> [SeriesID: [Bar]] {
+        guard !spans.isEmpty else { return [:] }
+        var out: [SeriesID: [Bar]] = [:]
+        let rows = try await conn.query(
             """
-            INSERT INTO bar_rollups (symbol, base, "interval", ts, open, high, low, close, volume)
-            SELECT k.symbol, \(key.base.name), \(key.rollup.name), k.bucket,
-                   (array_agg(b.open ORDER BY b.ts))[1], max(b.high), min(b.low),
-                   (array_agg(b.close ORDER BY b.ts DESC))[1], sum(b.volume ORDER BY b.ts)
-            FROM unnest(\(symbols)::text[], \(Int8Array(starts))::bigint[]) AS k(symbol, bucket)
-            JOIN bars b ON b.symbol = k.symbol AND b."interval" = \(key.base.name)
-                       AND b.ts >= k.bucket AND b.ts < k.bucket + \(length)::bigint
-            GROUP BY k.symbol, k.bucket
-            ON CONFLICT (symbol, base, "interval", ts) DO UPDATE SET open = excluded.open, high = excluded.high,
-                low = excluded.low, close = excluded.close, volume = excluded.volume
-            """)
+            SELECT s.symbol, s.iv, b.ts, b.open, b.high, b.low, b.close, b.volume
+            FROM unnest(\(spans.map(\.id.symbol))::text[], \(spans.map(\.id.interval.name))::text[],
+                        \(Int8Array(spans.map(\.lo)))::bigint[], \(Int8Array(spans.map(\.hi)))::bigint[]) AS s(symbol, iv, lo, hi)
+            CROSS JOIN LATERAL (
+                SELECT ts, open, high, low, close, volume FROM bars
+                WHERE bars.symbol = s.symbol AND bars."interval" = s.iv AND bars.ts >= s.lo AND bars.ts < s.hi
+                ORDER BY ts
+            ) AS b
+            """, logger: self.logger)
+        for try await (symbol, iv, ts, o, h, l, c, v) in rows.decode(
+            (String, String, Int64, Double, Double, Double, Double, Double).self)
+        {
+            guard let interval = Interval(iv) else { continue }
+            out[SeriesID(symbol: symbol, interval: interval), default: []]
+                .append(Bar(ts: ts, open: o, high: h, low: l, close: c, volume: v))
+        }
+        for (id, bars) in out where !Self.isAscending(bars) { out[id] = Self.stableSorted(bars) }
+        return out
+    }
+
+    /// Upserts one series' bars in chunks of `chunkSize`, reporting each chunk's size.
+    private func upsertBars(_ conn: PostgresConnection, _ w: SeriesWrite, _ chunkDone: (Int) -> Void) async throws {
+        var start = 0
+        while start < w.bars.count {
+            let end = min(start + Self.chunkSize, w.bars.count)
+            let chunk = w.bars[start..<end]
+            try await self.exec(
+                conn,
+                """
+                INSERT INTO bars (symbol, "interval", ts, open, high, low, close, volume)
+                SELECT \(w.id.symbol), \(w.id.interval.name), u.*
+                FROM unnest(\(Int8Array(chunk.lazy.map(\.ts)))::bigint[], \(Float8Array(chunk.lazy.map(\.open)))::float8[],
+                            \(Float8Array(chunk.lazy.map(\.high)))::float8[], \(Float8Array(chunk.lazy.map(\.low)))::float8[],
+                            \(Float8Array(chunk.lazy.map(\.close)))::float8[], \(Float8Array(chunk.lazy.map(\.volume)))::float8[]) AS u
+                ON CONFLICT (symbol, "interval", ts) DO UPDATE SET open = excluded.open, high = excluded.high,
+                    low = excluded.low, close = excluded.close, volume = excluded.volume
+                """)
+            chunkDone(chunk.count)
+            start = end
+        }
+    }
+
+    /// Rollup bars to upsert, as columns.
+    struct RollupRows {
+        var symbols: [String] = []
+        var bases: [String] = []
+        var intervals: [String] = []
+        var bars: [Bar] = []
+
+        /// Adds the rollups of the touched buckets, aggregated from `stored` (every stored bar of the series in the
+        /// touched buckets, ascending). `touched[k]` holds the bucket starts of `BarSeries.rollups(of:)[k]`.
+        mutating func append(_ id: SeriesID, _ stored: [Bar], touched: [[Int64]]) {
+            for (k, rollup) in BarSeries.rollups(of: id.interval).enumerated() {
+                let wanted = Set(touched[k])
+                for bar in Bucketing.aggregate(stored, into: rollup) where wanted.contains(bar.ts) {
+                    self.symbols.append(id.symbol)
+                    self.bases.append(id.interval.name)
+                    self.intervals.append(rollup.name)
+                    self.bars.append(bar)
+                }
+            }
+        }
+    }
+
+    private func upsertRollups(_ conn: PostgresConnection, _ rows: RollupRows) async throws {
+        var start = 0
+        while start < rows.bars.count {
+            let end = min(start + Self.chunkSize, rows.bars.count)
+            let bars = rows.bars[start..<end]
+            try await self.exec(
+                conn,
+                """
+                INSERT INTO bar_rollups (symbol, base, "interval", ts, open, high, low, close, volume)
+                SELECT * FROM unnest(\(Array(rows.symbols[start..<end]))::text[], \(Array(rows.bases[start..<end]))::text[],
+                    \(Array(rows.intervals[start..<end]))::text[], \(Int8Array(bars.lazy.map(\.ts)))::bigint[],
+                    \(Float8Array(bars.lazy.map(\.open)))::float8[], \(Float8Array(bars.lazy.map(\.high)))::float8[],
+                    \(Float8Array(bars.lazy.map(\.low)))::float8[], \(Float8Array(bars.lazy.map(\.close)))::float8[],
+                    \(Float8Array(bars.lazy.map(\.volume)))::float8[])
+                ON CONFLICT (symbol, base, "interval", ts) DO UPDATE SET open = excluded.open, high = excluded.high,
+                    low = excluded.low, close = excluded.close, volume = excluded.volume
+                """)
+            start = end
+        }
     }
 
     // MARK: Ticks
 
     public func writeTicks(_ ticks: [Tick]) async throws -> [SymbolBar] {
         guard !ticks.isEmpty else { return [] }
-        var minutes = Set<SymbolBucket>()
-        for t in ticks { minutes.insert(SymbolBucket(symbol: t.symbol, bucket: Interval.minute1.bucketStart(t.ts))) }
-        let sortedMinutes = minutes.sorted { ($0.symbol, $0.bucket) < ($1.symbol, $1.bucket) }
+        var minutes = Set<SymbolMinute>()
+        for t in ticks { minutes.insert(SymbolMinute(symbol: t.symbol, minute: Interval.minute1.bucketStart(t.ts))) }
+        let sortedMinutes = minutes.sorted { ($0.symbol, $0.minute) < ($1.symbol, $1.minute) }
         let rebuilt = try await self.transaction("write ticks") { conn in
             try await self.lockSeries(conn, Set(ticks.map { Self.seriesKey($0.symbol, .minute1) }))
             try await self.ensureAssets(conn, Set(ticks.map(\.symbol)))
@@ -450,18 +601,22 @@ public final class PostgresStore: MarketStore {
                     \(NullableFloat8Array(ticks.map(\.bid)))::float8[], \(NullableFloat8Array(ticks.map(\.ask)))::float8[],
                     \(NullableFloat8Array(ticks.map(\.bidSize)))::float8[], \(NullableFloat8Array(ticks.map(\.askSize)))::float8[])
                 """)
+            // Each touched minute is rebuilt from all its stored ticks by (ts, seq): open first, close last, volume
+            // summed in that order (missing size counts 0), like `Bucketing.minuteBars`.
             var bars: [SymbolBar] = []
             let rows = try await conn.query(
                 """
                 INSERT INTO bars (symbol, "interval", ts, open, high, low, close, volume)
-                SELECT k.symbol, '1m', k.minute,
-                       (array_agg(t.price ORDER BY t.ts, t.seq))[1], max(t.price), min(t.price),
-                       (array_agg(t.price ORDER BY t.ts DESC, t.seq DESC))[1],
-                       sum(coalesce(t.size, 0) ORDER BY t.ts, t.seq)
-                FROM unnest(\(sortedMinutes.map(\.symbol))::text[], \(Int8Array(sortedMinutes.map(\.bucket)))::bigint[])
+                SELECT k.symbol, '1m', k.minute, a.open, a.high, a.low, a.close, a.volume
+                FROM unnest(\(sortedMinutes.map(\.symbol))::text[], \(Int8Array(sortedMinutes.map(\.minute)))::bigint[])
                      AS k(symbol, minute)
-                JOIN ticks t ON t.symbol = k.symbol AND t.ts >= k.minute AND t.ts < k.minute + 60000
-                GROUP BY k.symbol, k.minute
+                CROSS JOIN LATERAL (
+                    SELECT (array_agg(t.price ORDER BY t.ts, t.seq))[1] AS open, max(t.price) AS high,
+                           min(t.price) AS low, (array_agg(t.price ORDER BY t.ts DESC, t.seq DESC))[1] AS close,
+                           sum(coalesce(t.size, 0) ORDER BY t.ts, t.seq) AS volume, count(*) AS n
+                    FROM ticks t WHERE t.symbol = k.symbol AND t.ts >= k.minute AND t.ts < k.minute + 60000
+                ) AS a
+                WHERE a.n > 0
                 ON CONFLICT (symbol, "interval", ts) DO UPDATE SET open = excluded.open, high = excluded.high,
                     low = excluded.low, close = excluded.close, volume = excluded.volume
                 RETURNING symbol, ts, open, high, low, close, volume
@@ -471,13 +626,29 @@ public final class PostgresStore: MarketStore {
             {
                 bars.append(SymbolBar(symbol: symbol, bar: Bar(ts: ts, open: o, high: h, low: l, close: c, volume: v)))
             }
-            for rollup in BarSeries.rollups(of: .minute1) {
-                let buckets = Set(minutes.map { SymbolBucket(symbol: $0.symbol, bucket: rollup.bucketStart($0.bucket)) })
-                try await self.refreshRollups(conn, RollupKey(base: .minute1, rollup: rollup), buckets)
+            // Rollups of the touched buckets, from the stored minute bars (now including the rebuilt ones).
+            let rollups = BarSeries.rollups(of: .minute1)
+            var touched: [SeriesID: [[Int64]]] = [:]
+            var spans: [SeriesSpan] = []
+            for (symbol, group) in Dictionary(grouping: sortedMinutes, by: \.symbol) {
+                let id = SeriesID(symbol: symbol, interval: .minute1)
+                let starts = group.map(\.minute).sorted()
+                let t = rollups.map { r in Array(Set(starts.map { r.bucketStart($0) })).sorted() }
+                touched[id] = t
+                for (lo, hi) in Self.spans(t, rollups) { spans.append(SeriesSpan(id: id, lo: lo, hi: hi)) }
             }
+            let stored = try await self.readSpans(conn, spans)
+            var rollupRows = RollupRows()
+            for (id, t) in touched { rollupRows.append(id, stored[id] ?? [], touched: t) }
+            try await self.upsertRollups(conn, rollupRows)
             return bars
         }
         return rebuilt.sorted { ($0.symbol, $0.bar.ts) < ($1.symbol, $1.bar.ts) }
+    }
+
+    struct SymbolMinute: Hashable {
+        var symbol: String
+        var minute: Int64
     }
 
     // MARK: Reads
