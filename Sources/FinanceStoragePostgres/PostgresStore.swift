@@ -369,14 +369,22 @@ public final class PostgresStore: MarketStore {
 
             var written = 0
             var rollupRows = RollupRows()
+            let report: (Int) -> Void = { n in
+                written += n
+                if written < total { progress?(written) }
+            }
             for w in writes {
-                try await self.upsertBars(conn, w) { n in
-                    written += n
-                    if written < total { progress?(written) }
-                }
                 if let t = touched[w.id] {
-                    let merged = Self.merge(stored[w.id] ?? [], w.bars)
-                    rollupRows.append(w.id, merged, touched: t)
+                    // The spans hold every bar of the batch, so the stored bars say which times are new (plain
+                    // INSERT: no speculative insertion, about 3x faster than ON CONFLICT), which changed (upsert)
+                    // and which are unchanged (skipped). The series lock keeps that knowledge true until commit.
+                    let plan = Self.mergePlan(stored[w.id] ?? [], w.bars)
+                    try await self.writeBars(conn, w.id, plan.inserts, upsert: false, report)
+                    try await self.writeBars(conn, w.id, plan.updates, upsert: true, report)
+                    report(w.bars.count - plan.inserts.count - plan.updates.count)
+                    rollupRows.append(w.id, plan.merged, touched: t)
+                } else {
+                    try await self.writeBars(conn, w.id, w.bars, upsert: true, report)
                 }
             }
             try await self.upsertRollups(conn, rollupRows)
@@ -469,24 +477,50 @@ public final class PostgresStore: MarketStore {
         return out
     }
 
-    /// Merges two ascending bar lists; `new` wins on equal times.
-    static func merge(_ old: [Bar], _ new: [Bar]) -> [Bar] {
-        if old.isEmpty { return new }
-        var out: [Bar] = []
-        out.reserveCapacity(old.count + new.count)
+    /// The result of merging a batch over the stored bars of its spans.
+    struct MergePlan {
+        /// Stored and new bars, ascending; new bars win on equal times.
+        var merged: [Bar] = []
+        /// New bars at times with no stored bar.
+        var inserts: [Bar] = []
+        /// New bars replacing a different stored bar.
+        var updates: [Bar] = []
+    }
+
+    /// Merges two ascending bar lists (`new` wins on equal times) and sorts the new bars into inserts, updates
+    /// and unchanged ones (bit-for-bit equal to the stored bar, left out of both lists).
+    static func mergePlan(_ old: [Bar], _ new: [Bar]) -> MergePlan {
+        var plan = MergePlan()
+        if old.isEmpty {
+            plan.merged = new
+            plan.inserts = new
+            return plan
+        }
+        plan.merged.reserveCapacity(old.count + new.count)
         var i = 0
         var j = 0
         while i < old.count || j < new.count {
             if j == new.count || (i < old.count && old[i].ts < new[j].ts) {
-                out.append(old[i])
+                plan.merged.append(old[i])
                 i += 1
             } else {
-                if i < old.count && old[i].ts == new[j].ts { i += 1 }
-                out.append(new[j])
+                if i < old.count && old[i].ts == new[j].ts {
+                    if !Self.identical(old[i], new[j]) { plan.updates.append(new[j]) }
+                    i += 1
+                } else {
+                    plan.inserts.append(new[j])
+                }
+                plan.merged.append(new[j])
                 j += 1
             }
         }
-        return out
+        return plan
+    }
+
+    static func identical(_ a: Bar, _ b: Bar) -> Bool {
+        a.ts == b.ts && a.open.bitPattern == b.open.bitPattern && a.high.bitPattern == b.high.bitPattern
+            && a.low.bitPattern == b.low.bitPattern && a.close.bitPattern == b.close.bitPattern
+            && a.volume.bitPattern == b.volume.bitPattern
     }
 
     /// The stored bars of each span, ascending by time per series. Each span is its own index range scan (the
@@ -496,42 +530,50 @@ public final class PostgresStore: MarketStore {
         var out: [SeriesID: [Bar]] = [:]
         let rows = try await conn.query(
             """
-            SELECT s.symbol, s.iv, b.ts, b.open, b.high, b.low, b.close, b.volume
+            SELECT s.n, b.ts, b.open, b.high, b.low, b.close, b.volume
             FROM unnest(\(spans.map(\.id.symbol))::text[], \(spans.map(\.id.interval.name))::text[],
-                        \(Int8Array(spans.map(\.lo)))::bigint[], \(Int8Array(spans.map(\.hi)))::bigint[]) AS s(symbol, iv, lo, hi)
+                        \(Int8Array(spans.map(\.lo)))::bigint[], \(Int8Array(spans.map(\.hi)))::bigint[])
+                 WITH ORDINALITY AS s(symbol, iv, lo, hi, n)
             CROSS JOIN LATERAL (
                 SELECT ts, open, high, low, close, volume FROM bars
                 WHERE bars.symbol = s.symbol AND bars."interval" = s.iv AND bars.ts >= s.lo AND bars.ts < s.hi
                 ORDER BY ts
             ) AS b
             """, logger: self.logger)
-        for try await (symbol, iv, ts, o, h, l, c, v) in rows.decode(
-            (String, String, Int64, Double, Double, Double, Double, Double).self)
-        {
-            guard let interval = Interval(iv) else { continue }
-            out[SeriesID(symbol: symbol, interval: interval), default: []]
-                .append(Bar(ts: ts, open: o, high: h, low: l, close: c, volume: v))
+        for try await (n, ts, o, h, l, c, v) in rows.decode((Int64, Int64, Double, Double, Double, Double, Double).self) {
+            guard n >= 1 && n <= spans.count else { continue }
+            out[spans[Int(n) - 1].id, default: []].append(Bar(ts: ts, open: o, high: h, low: l, close: c, volume: v))
         }
         for (id, bars) in out where !Self.isAscending(bars) { out[id] = Self.stableSorted(bars) }
         return out
     }
 
-    /// Upserts one series' bars in chunks of `chunkSize`, reporting each chunk's size.
-    private func upsertBars(_ conn: PostgresConnection, _ w: SeriesWrite, _ chunkDone: (Int) -> Void) async throws {
+    /// Writes bars of one series in chunks of `chunkSize`, reporting each chunk's size: a plain INSERT, or an
+    /// upsert that leaves identical rows untouched (no dead tuple for a re-import of the same data).
+    private func writeBars(
+        _ conn: PostgresConnection, _ id: SeriesID, _ bars: [Bar], upsert: Bool, _ chunkDone: (Int) -> Void
+    ) async throws {
+        let conflict =
+            upsert
+            ? """
+            ON CONFLICT (symbol, "interval", ts) DO UPDATE SET open = excluded.open, high = excluded.high,
+                low = excluded.low, close = excluded.close, volume = excluded.volume
+            WHERE (bars.open, bars.high, bars.low, bars.close, bars.volume)
+                IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)
+            """ : ""
         var start = 0
-        while start < w.bars.count {
-            let end = min(start + Self.chunkSize, w.bars.count)
-            let chunk = w.bars[start..<end]
+        while start < bars.count {
+            let end = min(start + Self.chunkSize, bars.count)
+            let chunk = bars[start..<end]
             try await self.exec(
                 conn,
                 """
                 INSERT INTO bars (symbol, "interval", ts, open, high, low, close, volume)
-                SELECT \(w.id.symbol), \(w.id.interval.name), u.*
+                SELECT \(id.symbol), \(id.interval.name), u.*
                 FROM unnest(\(Int8Array(chunk.lazy.map(\.ts)))::bigint[], \(Float8Array(chunk.lazy.map(\.open)))::float8[],
                             \(Float8Array(chunk.lazy.map(\.high)))::float8[], \(Float8Array(chunk.lazy.map(\.low)))::float8[],
                             \(Float8Array(chunk.lazy.map(\.close)))::float8[], \(Float8Array(chunk.lazy.map(\.volume)))::float8[]) AS u
-                ON CONFLICT (symbol, "interval", ts) DO UPDATE SET open = excluded.open, high = excluded.high,
-                    low = excluded.low, close = excluded.close, volume = excluded.volume
+                \(unescaped: conflict)
                 """)
             chunkDone(chunk.count)
             start = end
@@ -576,6 +618,8 @@ public final class PostgresStore: MarketStore {
                     \(Float8Array(bars.lazy.map(\.volume)))::float8[])
                 ON CONFLICT (symbol, base, "interval", ts) DO UPDATE SET open = excluded.open, high = excluded.high,
                     low = excluded.low, close = excluded.close, volume = excluded.volume
+                WHERE (bar_rollups.open, bar_rollups.high, bar_rollups.low, bar_rollups.close, bar_rollups.volume)
+                    IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)
                 """)
             start = end
         }
@@ -789,7 +833,6 @@ public final class PostgresStore: MarketStore {
             if e.code == .server, let info = e.serverInfo {
                 let state = info[.sqlState] ?? "?"
                 let message = info[.message] ?? "unknown server error"
-                if state == "23505" { return StorageError.conflict("\(what): \(message)") }
                 return StorageError.backend("\(what): \(message) (SQLSTATE \(state))")
             }
             if e.code == .poolClosed { return StorageError.backend("\(what): the store is closed") }
