@@ -8,7 +8,7 @@ import Logging
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks of the hot paths (run a release build).",
-        subcommands: [BenchImport.self, BenchRollup.self, BenchTicks.self])
+        subcommands: [BenchImport.self, BenchRollup.self, BenchTicks.self, BenchIndicators.self])
 }
 
 /// Deterministic synthetic data for benchmarks.

@@ -6,7 +6,9 @@ public struct FinanceHubCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "financehub",
         abstract: "FinanceHub: a self-hosted market-data hub (ingestion, time series, analytics, live streams).",
-        subcommands: [ServeCommand.self, MigrateCommand.self, ImportCommand.self, BenchCommand.self])
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, ImportCommand.self, IndicatorsCommand.self, BenchCommand.self,
+        ])
 
     public init() {}
 

@@ -18,6 +18,7 @@ public enum FinanceHubApp {
         DocsController().register(on: router)
         AssetsController(store: ingestor.store, maxBodyBytes: settings.maxBodyBytes).register(on: router)
         MarketDataController(ingestor: ingestor, maxBodyBytes: settings.maxBodyBytes).register(on: router)
+        IndicatorsController(store: ingestor.store).register(on: router)
         return router
     }
 

@@ -15,6 +15,8 @@ public struct BarQueryService: Sendable {
     /// The default and largest `limit`.
     public static let defaultLimit = 5_000
     public static let maxLimit = 100_000
+    /// 0001-01-01T00:00:00Z: a `from` that selects every stored bar.
+    public static let earliest: Int64 = -62_135_596_800_000
 
     public init(store: any MarketStore) {
         self.store = store

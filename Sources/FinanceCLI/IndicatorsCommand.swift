@@ -1,0 +1,106 @@
+import ArgumentParser
+import FinanceCore
+import Foundation
+
+/// `financehub indicators`: technical indicators over an OHLCV CSV file.
+struct IndicatorsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "indicators",
+        abstract: "Compute indicators over an OHLCV CSV file (header timestamp,open,high,low,close,volume).",
+        discussion: "Example: financehub indicators --input spy.csv --indicators sma:20,rsi:14,macd:12:26:9,bbands:20:2")
+
+    @Option(help: "OHLCV CSV file, or - for stdin.") var input: String
+    @Option(help: "Comma-separated specs, e.g. sma:20,ema:20,rsi:14,macd:12:26:9,bbands:20:2,stoch:14:3:3,obv.") var indicators: String
+    @Option(help: "csv (default) or json.") var format: String = "csv"
+    @Option(help: "Write the result here instead of stdout.") var output: String?
+
+    func validate() throws {
+        guard ["csv", "json"].contains(self.format) else { throw ArgumentParser.ValidationError("--format must be csv or json") }
+        do { _ = try IndicatorSpec.parse(self.indicators) } catch { throw ArgumentParser.ValidationError("--indicators: \(error)") }
+    }
+
+    func run() async throws {
+        let specs = try IndicatorSpec.parse(self.indicators)
+        let series = try OHLCVFile.read(self.input)
+        let columns = IndicatorEngine.compute(specs, on: series)
+        let text = self.format == "json" ? Self.json(series, columns) : Self.csv(series, columns)
+        try Output.write(text, to: self.output)
+    }
+
+    static func csv(_ series: OHLCVSeries, _ columns: [IndicatorColumn]) -> String {
+        var out = "timestamp," + columns.map(\.name).joined(separator: ",") + "\n"
+        out.reserveCapacity(series.count * (16 + 20 * columns.count))
+        for i in 0..<series.count {
+            out += String(series.timestamps[i])
+            for c in columns {
+                out += ","
+                out += IndicatorFormat.csv(c.values[i])
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// A JSON array with one object per input row: `{"timestamp": ms, "<column>": number or null, ...}`.
+    static func json(_ series: OHLCVSeries, _ columns: [IndicatorColumn]) -> String {
+        var out = "["
+        for i in 0..<series.count {
+            out += i == 0 ? "\n" : ",\n"
+            out += "{\"timestamp\":\(series.timestamps[i])"
+            for c in columns {
+                let v = c.values[i]
+                out += ",\"\(c.name)\":" + (v.isNaN ? "null" : IndicatorFormat.csv(v))
+            }
+            out += "}"
+        }
+        return out + "\n]\n"
+    }
+}
+
+/// Reading OHLCV CSV files into validated columns, with file-level error messages.
+enum OHLCVFile {
+    static func read(_ path: String) throws -> OHLCVSeries {
+        let bytes = try InputFile.read(path)
+        do {
+            let c = try CSVReader.parse(bytes, required: ["open", "high", "low", "close", "volume"])
+            return try OHLCVSeries(
+                timestamps: c.timestamps, open: c.numbers["open"]!, high: c.numbers["high"]!, low: c.numbers["low"]!,
+                close: c.numbers["close"]!, volume: c.numbers["volume"]!)
+        } catch let error as CSVError {
+            throw CLIFailure("\(path): \(error.description)")
+        } catch {
+            throw CLIFailure("\(path): \(error)")
+        }
+    }
+}
+
+/// Results go to stdout, or to a file.
+enum Output {
+    static func write(_ text: String, to path: String?) throws {
+        if let path {
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw CLIFailure("cannot write \(path): \(error.localizedDescription)")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+struct BenchIndicators: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "indicators",
+        abstract: "Batch ns/bar of every indicator on a file (best of 5), the sum of the ten core ones, and the streaming update cost.")
+
+    @Option(help: "OHLCV CSV file (e.g. 1,000,000 bars from scripts/make_ohlcv.py).") var input: String
+    @Option(help: "Repetitions; the best is reported.") var repetitions = 5
+
+    func run() async throws {
+        let series = try OHLCVFile.read(self.input)
+        Console.info("loaded \(series.count) bars from \(self.input); timing each indicator, best of \(self.repetitions)...")
+        let results = IndicatorBenchmark.run(series: series, repetitions: self.repetitions)
+        print(IndicatorBenchmark.report(results))
+        let streaming = IndicatorBenchmark.runStreaming(series: series, repetitions: self.repetitions)
+        print(String(format: "stream10 %.1f ns/update", streaming))
+    }
+}
