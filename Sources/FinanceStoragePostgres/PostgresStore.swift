@@ -24,8 +24,17 @@ public final class PostgresStore: MarketStore {
 
     /// Bars per statement in bulk writes (6 arrays of 8-byte values: about 3.6 MB per statement).
     static let chunkSize = 50_000
+    /// The default `bulkThreshold`.
+    public static let defaultBulkThreshold = 1_000
+    /// Series writes of at least this many bars compute their rollups in Swift from a pre-read of the touched
+    /// spans (and insert new bars without ON CONFLICT); smaller ones let the server aggregate the touched buckets.
+    /// Both give `Bucketing.aggregate` exactly (the tests run the contract both ways).
+    public let bulkThreshold: Int
 
-    private init(location: PostgresURL, client: PostgresClient, runTask: Task<Void, Never>, logger: Logger) {
+    private init(
+        location: PostgresURL, client: PostgresClient, runTask: Task<Void, Never>, logger: Logger, bulkThreshold: Int
+    ) {
+        self.bulkThreshold = bulkThreshold
         self.location = location
         self.displayName = location.displayName
         self.client = client
@@ -35,17 +44,18 @@ public final class PostgresStore: MarketStore {
 
     /// Parses `url` (see `PostgresURL`), starts the pool and checks the server answers.
     /// Throws `StorageError.invalidConfiguration` for a bad URL, `StorageError.backend` when the server cannot be reached.
-    public static func connect(url: String, logger: Logger = Logger(label: "financehub.postgres")) async throws
-        -> PostgresStore
-    {
-        try await self.connect(PostgresURL(parsing: url), logger: logger)
+    public static func connect(
+        url: String, logger: Logger = Logger(label: "financehub.postgres"), bulkThreshold: Int = defaultBulkThreshold
+    ) async throws -> PostgresStore {
+        try await self.connect(PostgresURL(parsing: url), logger: logger, bulkThreshold: bulkThreshold)
     }
 
     /// Checks the server answers with a single connection (so a bad host, port or password fails at once with the
     /// server's reason instead of the pool's retries), then starts the pool.
-    public static func connect(_ location: PostgresURL, logger: Logger = Logger(label: "financehub.postgres"))
-        async throws -> PostgresStore
-    {
+    public static func connect(
+        _ location: PostgresURL, logger: Logger = Logger(label: "financehub.postgres"),
+        bulkThreshold: Int = defaultBulkThreshold
+    ) async throws -> PostgresStore {
         do {
             let probe = try await PostgresConnection.connect(
                 configuration: Self.connectionConfiguration(location), id: 0, logger: logger)
@@ -55,7 +65,8 @@ public final class PostgresStore: MarketStore {
         }
         let client = PostgresClient(configuration: Self.configuration(location), backgroundLogger: logger)
         let runTask = Task { await client.run() }
-        let store = PostgresStore(location: location, client: client, runTask: runTask, logger: logger)
+        let store = PostgresStore(
+            location: location, client: client, runTask: runTask, logger: logger, bulkThreshold: bulkThreshold)
         do {
             try await store.ping()
         } catch {
@@ -356,14 +367,22 @@ public final class PostgresStore: MarketStore {
             try await self.lockSeries(conn, Set(writes.map { Self.seriesKey($0.id.symbol, $0.id.interval) }))
             try await self.ensureAssets(conn, Set(batches.map(\.symbol)))
 
+            // Bulk series (at least `bulkThreshold` bars) read the stored bars of their touched rollup spans up
+            // front; small writes (live ingest) upsert and let the server aggregate the touched buckets, so a
+            // one-bar write never ships a day of bars to the client.
             var spans: [SeriesSpan] = []
             var touched: [SeriesID: [[Int64]]] = [:]
+            var serverBuckets = RollupBuckets()
             for w in writes {
                 let rollups = BarSeries.rollups(of: w.id.interval)
                 guard !rollups.isEmpty else { continue }
                 let t = rollups.map { Self.touchedBuckets(w.bars, $0) }
-                touched[w.id] = t
-                for (lo, hi) in Self.spans(t, rollups) { spans.append(SeriesSpan(id: w.id, lo: lo, hi: hi)) }
+                if w.bars.count >= self.bulkThreshold {
+                    touched[w.id] = t
+                    for (lo, hi) in Self.spans(t, rollups) { spans.append(SeriesSpan(id: w.id, lo: lo, hi: hi)) }
+                } else {
+                    serverBuckets.append(w.id, touched: t)
+                }
             }
             let stored = try await self.readSpans(conn, spans)
 
@@ -388,6 +407,7 @@ public final class PostgresStore: MarketStore {
                 }
             }
             try await self.upsertRollups(conn, rollupRows)
+            try await self.refreshRollupsInServer(conn, serverBuckets)
         }
         progress?(total)
     }
@@ -625,6 +645,58 @@ public final class PostgresStore: MarketStore {
         }
     }
 
+    /// Rollup buckets to recompute in the server, as columns.
+    struct RollupBuckets {
+        var symbols: [String] = []
+        var bases: [String] = []
+        var intervals: [String] = []
+        var starts: [Int64] = []
+        var lengths: [Int64] = []
+
+        /// `touched[k]` holds the bucket starts of `BarSeries.rollups(of: id.interval)[k]`.
+        mutating func append(_ id: SeriesID, touched: [[Int64]]) {
+            for (k, rollup) in BarSeries.rollups(of: id.interval).enumerated() {
+                for start in touched[k] {
+                    self.symbols.append(id.symbol)
+                    self.bases.append(id.interval.name)
+                    self.intervals.append(rollup.name)
+                    self.starts.append(start)
+                    self.lengths.append(rollup.nextBucketStart(after: start) - start)
+                }
+            }
+        }
+    }
+
+    /// Recomputes the given rollup buckets from the stored bars in one statement. Each bucket is its own index
+    /// range scan (LATERAL); open and close are index probes; volume is summed in time order, the additions
+    /// `Bucketing.aggregate` makes.
+    private func refreshRollupsInServer(_ conn: PostgresConnection, _ b: RollupBuckets) async throws {
+        guard !b.starts.isEmpty else { return }
+        try await self.exec(
+            conn,
+            """
+            INSERT INTO bar_rollups (symbol, base, "interval", ts, open, high, low, close, volume)
+            SELECT k.symbol, k.base, k.iv, k.lo,
+                   (SELECT o.open FROM bars o WHERE o.symbol = k.symbol AND o."interval" = k.base
+                        AND o.ts >= k.lo AND o.ts < k.lo + k.len ORDER BY o.ts LIMIT 1),
+                   a.high, a.low,
+                   (SELECT c.close FROM bars c WHERE c.symbol = k.symbol AND c."interval" = k.base
+                        AND c.ts >= k.lo AND c.ts < k.lo + k.len ORDER BY c.ts DESC LIMIT 1),
+                   a.volume
+            FROM unnest(\(b.symbols)::text[], \(b.bases)::text[], \(b.intervals)::text[], \(Int8Array(b.starts))::bigint[],
+                        \(Int8Array(b.lengths))::bigint[]) AS k(symbol, base, iv, lo, len)
+            CROSS JOIN LATERAL (
+                SELECT max(x.high) AS high, min(x.low) AS low, sum(x.volume ORDER BY x.ts) AS volume, count(*) AS n
+                FROM bars x WHERE x.symbol = k.symbol AND x."interval" = k.base AND x.ts >= k.lo AND x.ts < k.lo + k.len
+            ) AS a
+            WHERE a.n > 0
+            ON CONFLICT (symbol, base, "interval", ts) DO UPDATE SET open = excluded.open, high = excluded.high,
+                low = excluded.low, close = excluded.close, volume = excluded.volume
+            WHERE (bar_rollups.open, bar_rollups.high, bar_rollups.low, bar_rollups.close, bar_rollups.volume)
+                IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)
+            """)
+    }
+
     // MARK: Ticks
 
     public func writeTicks(_ ticks: [Tick]) async throws -> [SymbolBar] {
@@ -670,21 +742,15 @@ public final class PostgresStore: MarketStore {
             {
                 bars.append(SymbolBar(symbol: symbol, bar: Bar(ts: ts, open: o, high: h, low: l, close: c, volume: v)))
             }
-            // Rollups of the touched buckets, from the stored minute bars (now including the rebuilt ones).
-            let rollups = BarSeries.rollups(of: .minute1)
-            var touched: [SeriesID: [[Int64]]] = [:]
-            var spans: [SeriesSpan] = []
+            // Rollups of the touched buckets, aggregated in the server from the stored minute bars.
+            var buckets = RollupBuckets()
             for (symbol, group) in Dictionary(grouping: sortedMinutes, by: \.symbol) {
-                let id = SeriesID(symbol: symbol, interval: .minute1)
-                let starts = group.map(\.minute).sorted()
-                let t = rollups.map { r in Array(Set(starts.map { r.bucketStart($0) })).sorted() }
-                touched[id] = t
-                for (lo, hi) in Self.spans(t, rollups) { spans.append(SeriesSpan(id: id, lo: lo, hi: hi)) }
+                let starts = group.map(\.minute)
+                buckets.append(
+                    SeriesID(symbol: symbol, interval: .minute1),
+                    touched: BarSeries.rollups(of: .minute1).map { r in Set(starts.map { r.bucketStart($0) }).sorted() })
             }
-            let stored = try await self.readSpans(conn, spans)
-            var rollupRows = RollupRows()
-            for (id, t) in touched { rollupRows.append(id, stored[id] ?? [], touched: t) }
-            try await self.upsertRollups(conn, rollupRows)
+            try await self.refreshRollupsInServer(conn, buckets)
             return bars
         }
         return rebuilt.sorted { ($0.symbol, $0.bar.ts) < ($1.symbol, $1.bar.ts) }

@@ -3,17 +3,20 @@ import FinanceStoragePostgres
 import FinanceStorageTesting
 import XCTest
 
-/// The storage contract run against PostgresStore, each check in its own fresh schema (dropped afterwards).
-/// Skips unless `FINANCEHUB_TEST_POSTGRES_URL` is set.
+/// The storage contract run against PostgresStore, each check in its own fresh schema (dropped afterwards), twice:
+/// with every bar write on the bulk path (rollups computed in Swift from a pre-read) and with every bar write on
+/// the small-write path (rollups aggregated in the server). Skips unless `FINANCEHUB_TEST_POSTGRES_URL` is set.
 final class PostgresStoreContractTests: XCTestCase {
     private func run(_ name: String, line: UInt = #line) async throws {
         let base = try PostgresTestDatabase.requireURL()
-        let url = PostgresTestDatabase.url(base, schema: PostgresTestDatabase.uniqueSchema())
-        // The check migrates the store itself and closes it when done.
-        let store = try await PostgresStore.connect(url: url)
-        try await StoreContract.run(name, on: store, line: line)
-        let cleanup = try await PostgresStore.connect(url: url)
-        await PostgresTestDatabase.dispose(cleanup)
+        for threshold in [1, Int.max] {
+            let url = PostgresTestDatabase.url(base, schema: PostgresTestDatabase.uniqueSchema())
+            // The check migrates the store itself and closes it when done.
+            let store = try await PostgresStore.connect(url: url, bulkThreshold: threshold)
+            try await StoreContract.run(name, on: store, line: line)
+            let cleanup = try await PostgresStore.connect(url: url)
+            await PostgresTestDatabase.dispose(cleanup)
+        }
     }
 
     static let covered = [
