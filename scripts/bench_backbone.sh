@@ -5,13 +5,14 @@
 #   - the same into PostgreSQL, vs psql `\copy` of the same rows
 #   - a year of 1-minute bars → daily bars from the rollup vs from raw bars
 #   - POST /api/ticks end to end
-# Usage: scripts/bench_backbone.sh [RUNS=3]   (set FINANCEHUB_BENCH_POSTGRES_URL to include PostgreSQL)
+# Usage: scripts/bench_backbone.sh [RUNS=3]   (set FINANCEHUB_BENCH_POSTGRES_URL to include PostgreSQL;
+#        FINANCEHUB_BIN to use an already built release binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 command -v sqlite3 >/dev/null || { apt-get install -y -qq sqlite3 >/dev/null; }
-swift build -c release --product financehub >&2
-bin=.build/release/financehub
+bin=${FINANCEHUB_BIN:-}
+if [ -z "$bin" ]; then swift build -c release --product financehub >&2; bin=.build/release/financehub; fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 python3 - "$tmp/bars.csv" <<'PY'
 import sys, random

@@ -8,7 +8,9 @@ import Logging
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks of the hot paths (run a release build).",
-        subcommands: [BenchImport.self, BenchRollup.self, BenchTicks.self, BenchIndicators.self])
+        subcommands: [
+            BenchImport.self, BenchRollup.self, BenchTicks.self, BenchIndicators.self, BenchPatterns.self, BenchAnomalies.self,
+        ])
 }
 
 /// Deterministic synthetic data for benchmarks.
@@ -185,8 +187,9 @@ struct BenchRollup: AsyncParsableCommand {
             })
         }
         try await store.close()
-        guard rollup == raw, rollup.count == 366 else {
-            throw CLIFailure("rollup (\(rollup.count) bars) and raw (\(raw.count) bars) differ")
+        guard rollup == raw, rollup.count == 365 else {
+            let first = zip(rollup, raw).first { $0.0 != $0.1 }.map { "first difference: rollup \($0.0) raw \($0.1)" } ?? ""
+            throw CLIFailure("rollup (\(rollup.count) bars) and raw (\(raw.count) bars) differ; \(first)")
         }
         print(String(format: "rollup_1d %.3f ms\nraw_1d %.3f ms\nspeedup %.1fx (identical: %d daily bars from %d minute bars, best of %d)",
                      bestRollup * 1000, bestRaw * 1000, bestRaw / bestRollup, rollup.count, count, self.runs))

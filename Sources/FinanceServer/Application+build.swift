@@ -19,6 +19,7 @@ public enum FinanceHubApp {
         AssetsController(store: ingestor.store, maxBodyBytes: settings.maxBodyBytes).register(on: router)
         MarketDataController(ingestor: ingestor, maxBodyBytes: settings.maxBodyBytes).register(on: router)
         IndicatorsController(store: ingestor.store).register(on: router)
+        AnalyticsController(store: ingestor.store).register(on: router)
         return router
     }
 
