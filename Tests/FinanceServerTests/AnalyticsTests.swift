@@ -1,0 +1,145 @@
+import FinanceCLI
+import FinanceCore
+import FinanceServer
+import FinanceStorage
+import FinanceStorageSQLite
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+
+@testable import FinanceCLI
+
+final class AnalyticsTests: XCTestCase {
+    /// 400 daily bars of a random walk with a volume surge and a price spike near the end.
+    static func bars() -> [Bar] {
+        var state: UInt64 = 11
+        func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / 9_007_199_254_740_992.0
+        }
+        var price = 100.0
+        return (0..<400).map { i in
+            let open = price
+            price *= 1 + (uniform() - 0.5) * 0.03
+            if i == 390 { price *= 1.25 }
+            let high = max(open, price) * (1 + uniform() * 0.005)
+            let low = min(open, price) * (1 - uniform() * 0.005)
+            let volume = (i == 380 ? 40_000 : 1_000) + uniform() * 100
+            return Bar(ts: 1_600_000_000_000 / 86_400_000 * 86_400_000 + Int64(i) * 86_400_000, open: open, high: high, low: low, close: price, volume: volume)
+        }
+    }
+
+    func testPatternAndAnomalyRoutes() async throws {
+        let store = MemoryStore()
+        let bars = Self.bars()
+        try await store.createAsset(Asset(symbol: "WALK", assetClass: .equity))
+        try await store.writeBars(BarBatch(symbol: "WALK", interval: .day1, bars: bars))
+        try await makeApp(store: store).test(.router) { client in
+            let p = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400")
+            XCTAssertEqual(p.status, .ok, p.text)
+            let patterns = p.object["patterns"] as? [[String: Any]] ?? []
+            let expected = PatternDetector(options: PatternOptions()).detect(bars: bars)
+            XCTAssertEqual(patterns.count, expected.count)
+            XCTAssertEqual(p.object["interval"] as? String, "1d")
+            let a = try await client.send(.get, "/api/anomalies/WALK?interval=1d&limit=400")
+            XCTAssertEqual(a.status, .ok, a.text)
+            let anomalies = a.object["anomalies"] as? [[String: Any]] ?? []
+            let types = Set(anomalies.compactMap { $0["type"] as? String })
+            XCTAssertTrue(types.contains("volume_surge"), "\(types)")
+            XCTAssertTrue(types.contains("price_spike") || types.contains("gap_up"), "\(types)")
+            let from = bars[385].ts
+            let later = try await client.send(.get, "/api/anomalies/WALK?interval=1d&from=\(from)&types=volume_surge")
+            XCTAssertEqual((later.object["anomalies"] as? [[String: Any]])?.count, 0)
+            let badTypes = try await client.send(.get, "/api/patterns/WALK?types=triangle&status=done")
+            XCTAssertEqual(badTypes.status, .unprocessableContent)
+            let fields = Set((badTypes.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            XCTAssertEqual(fields, ["types", "status"])
+            let badAnomaly = try await client.send(.get, "/api/anomalies/WALK?types=meteor")
+            XCTAssertEqual(badAnomaly.status, .unprocessableContent)
+            let filtered = try await client.send(.get, "/api/patterns/WALK?limit=400&types=support,resistance&status=completed,confirmed")
+            for record in filtered.object["patterns"] as? [[String: Any]] ?? [] {
+                XCTAssertTrue(["support", "resistance"].contains(record["type"] as? String ?? ""))
+            }
+        }
+    }
+
+    func testPatternsAndAnomaliesCommands() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("an-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var csv = "timestamp,open,high,low,close,volume\n"
+        for b in Self.bars() { csv += "\(b.ts),\(b.open),\(b.high),\(b.low),\(b.close),\(b.volume)\n" }
+        let input = dir.appendingPathComponent("in.csv").path
+        try csv.write(toFile: input, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("p.json").path
+        let code = await FinanceHubCommand.run(arguments: ["patterns", "--input", input, "--format", "json", "--output", out])
+        XCTAssertEqual(code, 0)
+        let records = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [[String: Any]]
+        XCTAssertNotNil(records)
+        let table = dir.appendingPathComponent("p.csv").path
+        let code2 = await FinanceHubCommand.run(arguments: ["patterns", "--input", input, "--output", table])
+        XCTAssertEqual(code2, 0)
+        XCTAssertTrue(try String(contentsOfFile: table, encoding: .utf8).hasPrefix("id,type,status"))
+        let anomalies = dir.appendingPathComponent("a.json").path
+        let code3 = await FinanceHubCommand.run(arguments: ["anomalies", "--input", input, "--format", "json", "--output", anomalies])
+        XCTAssertEqual(code3, 0)
+        let list = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: anomalies))) as? [[String: Any]] ?? []
+        XCTAssertTrue(list.contains { $0["type"] as? String == "volume_surge" })
+        // A tick file is recognised by its header.
+        var ticks = "timestamp,price,size,bid,ask,bidSize,askSize\n"
+        for i in 0..<3000 {
+            let p = 100 + Double(i % 17) * 0.01
+            ticks += "\(1_700_000_000_000 + Int64(i) * 1000),\(p),\(1 + i % 5),\(p - 0.01),\(p + 0.01),\(i > 2500 ? 500 : 10),10\n"
+        }
+        let tickFile = dir.appendingPathComponent("t.csv").path
+        try ticks.write(toFile: tickFile, atomically: true, encoding: .utf8)
+        let tickOut = dir.appendingPathComponent("t.txt").path
+        let code4 = await FinanceHubCommand.run(arguments: ["anomalies", "--input", tickFile, "--continuous", "--output", tickOut])
+        XCTAssertEqual(code4, 0)
+        XCTAssertTrue(try String(contentsOfFile: tickOut, encoding: .utf8).hasPrefix("ts,type,severity"))
+        let bad = await FinanceHubCommand.run(arguments: ["anomalies", "--input", input, "--format", "xml"])
+        XCTAssertEqual(bad, 64)
+    }
+
+    func testBenchCommandsRunOnSmallInputs() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.csv").path
+        try SyntheticData.csv(SyntheticData.minuteBars(count: 2_000, start: 1_704_067_200_000)).write(toFile: input, atomically: true, encoding: .utf8)
+        let ind = await FinanceHubCommand.run(arguments: ["bench", "indicators", "--input", input, "--repetitions", "1"])
+        XCTAssertEqual(ind, 0)
+        let pat = await FinanceHubCommand.run(arguments: ["bench", "patterns", "--series", "10"])
+        XCTAssertEqual(pat, 0)
+        let rollup = await FinanceHubCommand.run(
+            arguments: ["bench", "rollup", "--runs", "1", "--database", "sqlite:" + dir.appendingPathComponent("r.sqlite").path])
+        XCTAssertEqual(rollup, 0)
+    }
+
+    func testServeRunsTheFeedIntoTheDatabaseAndStopsOnCancel() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("data/hub.sqlite").path
+        let server = Task {
+            await FinanceHubCommand.run(arguments: ["serve", "--port", "0", "--database", "sqlite:" + path, "--tick-rate", "20", "--seed", "3"])
+        }
+        var tick: Tick?
+        for _ in 0..<100 where tick == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            if FileManager.default.fileExists(atPath: path) {
+                let store = try SQLiteStore(path: path)
+                tick = try? await store.latestTick(symbol: "BTC")
+                try await store.close()
+            }
+        }
+        server.cancel()
+        let code = await server.value
+        XCTAssertEqual(code, 0)
+        XCTAssertNotNil(tick, "the simulated feed should write BTC ticks")
+        let store = try SQLiteStore(path: path)
+        let eurusd = try await store.asset("EURUSD")
+        XCTAssertEqual(eurusd.assetClass, .fx)
+        try await store.close()
+    }
+}
