@@ -33,7 +33,32 @@ final class PostgresBenchTests: XCTestCase {
         func rate(_ d: Duration) -> Double {
             Double(count) / (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
         }
-        print("postgres bench: \(count) bars: insert \(first) = \(Int(rate(first))) rows/s; re-upsert \(second) = \(Int(rate(second))) rows/s")
+        var changedBars = bars
+        for i in changedBars.indices { changedBars[i].volume += 1 }
+        let changed = BarBatch(symbol: "BENCH", interval: .minute1, bars: changedBars)
+        let third = try await clock.measure { try await store.writeBars([changed], progress: nil) }
+        print(
+            "postgres bench: \(count) bars: insert \(first) = \(Int(rate(first))) rows/s; identical re-import \(second) = "
+                + "\(Int(rate(second))) rows/s; changed re-import \(third) = \(Int(rate(third))) rows/s")
+        bars = changedBars
+
+        // Live-style writes at the end of the series (a full day already stored): one bar, then one tick per call.
+        let last = bars[bars.count - 1].ts
+        let live = 200
+        let oneBar = try await clock.measure {
+            for k in 0..<live {
+                let bar = Bar(ts: last + Int64(k + 1) * 60_000, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10)
+                try await store.writeBars(BarBatch(symbol: "BENCH", interval: .minute1, bars: [bar]))
+                bars.append(bar)
+            }
+        }
+        let oneTick = try await clock.measure {
+            for k in 0..<live {
+                _ = try await store.writeTicks([Tick(symbol: "BENCH", ts: last + Int64(live + 1) * 60_000 + Int64(k) * 250, price: 3, size: 1)])
+            }
+        }
+        print("postgres bench: live writes: \(oneBar / live) per one-bar writeBars, \(oneTick / live) per one-tick writeTicks")
+        bars.append(Bar(ts: last + Int64(live + 1) * 60_000, open: 3, high: 3, low: 3, close: 3, volume: Double(live)))
 
         let days = try await store.bars(
             symbol: "BENCH", series: .rollup(base: .minute1, interval: .day1), from: nil, to: nil, limit: 10_000,
