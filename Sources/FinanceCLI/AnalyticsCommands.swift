@@ -5,20 +5,25 @@ import Foundation
 /// `financehub patterns`: chart patterns in an OHLCV CSV file.
 struct PatternsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "patterns", abstract: "Detect chart patterns in an OHLCV CSV file (header timestamp,open,high,low,close,volume).")
+        commandName: "patterns",
+        abstract: "Detect chart patterns in an OHLCV CSV file (header timestamp,open,high,low,close,volume).")
 
     @Option(help: "OHLCV CSV file, or - for stdin.") var input: String
     @Option(help: "table (default) or json (a bare JSON array of records).") var format: String = "table"
     @Option(help: "Write the result here instead of stdout.") var output: String?
 
     func validate() throws {
-        guard ["table", "json"].contains(self.format) else { throw ArgumentParser.ValidationError("--format must be table or json") }
+        guard ["table", "json"].contains(self.format) else {
+            throw ArgumentParser.ValidationError("--format must be table or json")
+        }
     }
 
     func run() async throws {
         let series = try OHLCVFile.read(self.input)
         let bars = (0..<series.count).map { i in
-            Bar(ts: series.timestamps[i], open: series.open[i], high: series.high[i], low: series.low[i], close: series.close[i], volume: series.volume[i])
+            Bar(
+                ts: series.timestamps[i], open: series.open[i], high: series.high[i], low: series.low[i],
+                close: series.close[i], volume: series.volume[i])
         }
         let records = PatternDetector(options: PatternOptions()).detect(bars: bars)
         if self.format == "json" {
@@ -27,7 +32,8 @@ struct PatternsCommand: AsyncParsableCommand {
         }
         var out = "id,type,status,direction,start,end,breakout,target,confidence\n"
         for r in records {
-            out += "\(r.id),\(r.type.rawValue),\(r.status.rawValue),\(r.direction.rawValue),\(Timestamp.iso8601(r.start)),"
+            out +=
+                "\(r.id),\(r.type.rawValue),\(r.status.rawValue),\(r.direction.rawValue),\(Timestamp.iso8601(r.start)),"
             out += "\(Timestamp.iso8601(r.end)),\(r.breakout),\(r.target),\(r.confidence)\n"
         }
         try Output.write(out, to: self.output)
@@ -38,7 +44,9 @@ struct PatternsCommand: AsyncParsableCommand {
 struct AnomaliesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "anomalies",
-        abstract: "Detect anomalies in an OHLCV CSV file, or a tick CSV (timestamp,price,size,bid,ask,bidSize,askSize, recognised by its header).")
+        abstract:
+            "Detect anomalies in an OHLCV CSV file, or a tick CSV (timestamp,price,size,bid,ask,bidSize,askSize, recognised by its header)."
+    )
 
     @Option(help: "CSV file, or - for stdin.") var input: String
     @Option(help: "table (default) or json (a bare JSON array).") var format: String = "table"
@@ -46,7 +54,9 @@ struct AnomaliesCommand: AsyncParsableCommand {
     @Flag(help: "The market trades around the clock (no gap detection), e.g. crypto.") var continuous = false
 
     func validate() throws {
-        guard ["table", "json"].contains(self.format) else { throw ArgumentParser.ValidationError("--format must be table or json") }
+        guard ["table", "json"].contains(self.format) else {
+            throw ArgumentParser.ValidationError("--format must be table or json")
+        }
     }
 
     func run() async throws {
@@ -59,7 +69,8 @@ struct AnomaliesCommand: AsyncParsableCommand {
         if header.contains("price") && !header.contains("open") {
             let columns: CSVColumns
             do {
-                columns = try CSVReader.parse(bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
+                columns = try CSVReader.parse(
+                    bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
             } catch let error as CSVError {
                 throw CLIFailure("\(self.input): \(error.description)")
             }
@@ -69,14 +80,18 @@ struct AnomaliesCommand: AsyncParsableCommand {
             }
             let price = columns.numbers["price"]!
             let ticks = (0..<columns.count).map { i in
-                Tick(symbol: "", ts: columns.timestamps[i], price: price[i], size: value("size", i), bid: value("bid", i),
-                     ask: value("ask", i), bidSize: value("bidsize", i), askSize: value("asksize", i))
+                Tick(
+                    symbol: "", ts: columns.timestamps[i], price: price[i], size: value("size", i),
+                    bid: value("bid", i),
+                    ask: value("ask", i), bidSize: value("bidsize", i), askSize: value("asksize", i))
             }
             anomalies = detector.detect(ticks: ticks)
         } else {
             let series = try OHLCVFile.read(self.input)
             let bars = (0..<series.count).map { i in
-                Bar(ts: series.timestamps[i], open: series.open[i], high: series.high[i], low: series.low[i], close: series.close[i], volume: series.volume[i])
+                Bar(
+                    ts: series.timestamps[i], open: series.open[i], high: series.high[i], low: series.low[i],
+                    close: series.close[i], volume: series.volume[i])
             }
             anomalies = detector.detect(bars: bars)
         }
@@ -104,7 +119,8 @@ enum JSONText {
 
 struct BenchPatterns: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "patterns", abstract: "Pattern accuracy (precision, recall, F1 per type) on the labeled benchmark, and scan speed.")
+        commandName: "patterns",
+        abstract: "Pattern accuracy (precision, recall, F1 per type) on the labeled benchmark, and scan speed.")
 
     @Option(help: "Seed of the generator.") var seed: UInt64 = 1
     @Option(help: "Labeled series to generate.") var series = 2000
@@ -112,7 +128,8 @@ struct BenchPatterns: AsyncParsableCommand {
     @Flag(help: "Also time a scan of 525,600 one-minute bars and of 10 years of daily bars.") var speed = false
 
     func run() async throws {
-        Console.info("generating \(self.series) labeled series (seed \(self.seed), noise \(self.noise)) and scanning them...")
+        Console.info(
+            "generating \(self.series) labeled series (seed \(self.seed), noise \(self.noise)) and scanning them...")
         let result = PatternBenchmark.run(PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
         print(result.lines.joined(separator: "\n"))
         if self.speed {
@@ -127,7 +144,8 @@ struct BenchPatterns: AsyncParsableCommand {
 
 struct BenchAnomalies: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "anomalies", abstract: "Anomaly accuracy (precision, recall per kind) on injected anomalies, and streaming cost per tick.")
+        commandName: "anomalies",
+        abstract: "Anomaly accuracy (precision, recall per kind) on injected anomalies, and streaming cost per tick.")
 
     @Option(help: "Seed of the generator.") var seed: UInt64 = 1
 

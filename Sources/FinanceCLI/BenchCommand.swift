@@ -9,7 +9,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks of the hot paths (run a release build).",
         subcommands: [
-            BenchImport.self, BenchRollup.self, BenchTicks.self, BenchIndicators.self, BenchPatterns.self, BenchAnomalies.self,
+            BenchImport.self, BenchRollup.self, BenchTicks.self, BenchIndicators.self, BenchPatterns.self,
+            BenchAnomalies.self,
         ])
 }
 
@@ -31,7 +32,10 @@ enum SyntheticData {
             let close = price
             let high = max(open, close) * (1 + uniform() * 0.0005)
             let low = min(open, close) * (1 - uniform() * 0.0005)
-            out.append(Bar(ts: start + Int64(i) * 60_000, open: open, high: high, low: low, close: close, volume: Double(Int(uniform() * 1000))))
+            out.append(
+                Bar(
+                    ts: start + Int64(i) * 60_000, open: open, high: high, low: low, close: close,
+                    volume: Double(Int(uniform() * 1000))))
         }
         return out
     }
@@ -41,7 +45,8 @@ enum SyntheticData {
         var s = "timestamp,open,high,low,close,volume\n"
         s.reserveCapacity(bars.count * 64)
         for b in bars {
-            s += "\(b.ts),\(Self.round(b.open)),\(Self.round(b.high)),\(Self.round(b.low)),\(Self.round(b.close)),\(Int(b.volume))\n"
+            s +=
+                "\(b.ts),\(Self.round(b.open)),\(Self.round(b.high)),\(Self.round(b.low)),\(Self.round(b.close)),\(Int(b.volume))\n"
         }
         return s
     }
@@ -81,7 +86,8 @@ enum SelfProcess {
             let data = err.fileHandleForReading.availableData
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
-            if let range = text.range(of: "listening on http://"), let line = text[range.upperBound...].split(separator: "\n").first,
+            if let range = text.range(of: "listening on http://"),
+                let line = text[range.upperBound...].split(separator: "\n").first,
                 let port = line.split(separator: ":").last.flatMap({ Int($0) })
             {
                 // Keep draining stderr so the server never blocks on a full pipe.
@@ -116,7 +122,9 @@ enum SelfProcess {
 struct BenchImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "CSV import rows/s: wall time of whole `financehub import bars` processes, rollups included, with a server open on the same database.")
+        abstract:
+            "CSV import rows/s: wall time of whole `financehub import bars` processes, rollups included, with a server open on the same database."
+    )
 
     @Option(help: "Rows (1-minute bars) in the file.") var rows = 1_000_000
     @Option(help: "Runs; the best is reported.") var runs = 5
@@ -142,7 +150,9 @@ struct BenchImport: AsyncParsableCommand {
             let server = self.noServer ? nil : try SelfProcess.startServer(database: db)
             defer { server?.0.terminate() }
             let symbol = "BENCH\(getpid())R\(run)"
-            let seconds = try SelfProcess.run(["import", "bars", "--symbol", symbol, "--interval", "1m", "--database", db, file])
+            let seconds = try SelfProcess.run([
+                "import", "bars", "--symbol", symbol, "--interval", "1m", "--database", db, file,
+            ])
             server?.0.terminate()
             server?.0.waitUntilExit()
             let rate = Double(self.rows) / seconds
@@ -150,13 +160,17 @@ struct BenchImport: AsyncParsableCommand {
             Console.info(String(format: "run %d: %.2f s, %.0f rows/s", run, seconds, rate))
         }
         let kind = self.database?.hasPrefix("postgres") == true ? "postgres" : "sqlite"
-        print(String(format: "import_%@ %.0f rows/s (best of %d, %d rows%@)", kind, best, self.runs, self.rows, self.noServer ? "" : ", server open"))
+        print(
+            String(
+                format: "import_%@ %.0f rows/s (best of %d, %d rows%@)", kind, best, self.runs, self.rows,
+                self.noServer ? "" : ", server open"))
     }
 }
 
 struct BenchRollup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rollup", abstract: "Daily bars over a year of 1-minute bars: from the rollup vs recomputed from raw bars.")
+        commandName: "rollup",
+        abstract: "Daily bars over a year of 1-minute bars: from the rollup vs recomputed from raw bars.")
 
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Repetitions; the best is reported.") var runs = 5
@@ -166,7 +180,8 @@ struct BenchRollup: AsyncParsableCommand {
         let symbol = "BENCHYEAR"
         let start: Int64 = 1_704_067_200_000  // 2024-01-01
         let count = 525_600
-        let existing = try await store.bars(symbol: symbol, series: .stored(.minute1), from: nil, to: nil, limit: count + 1, newestFirst: false)
+        let existing = try await store.bars(
+            symbol: symbol, series: .stored(.minute1), from: nil, to: nil, limit: count + 1, newestFirst: false)
         if existing.count != count {
             Console.info("loading a year of 1-minute bars (\(count) rows) into \(store.displayName)...")
             let bars = SyntheticData.minuteBars(count: count, start: start)
@@ -179,19 +194,29 @@ struct BenchRollup: AsyncParsableCommand {
         var bestRollup = Double.infinity
         var bestRaw = Double.infinity
         for _ in 0..<max(1, self.runs) {
-            bestRollup = min(bestRollup, try await Stopwatch.time {
-                rollup = try await service.bars(symbol: symbol, interval: .day1, from: start, to: end, limit: 100_000, source: .auto, now: end)
-            })
-            bestRaw = min(bestRaw, try await Stopwatch.time {
-                raw = try await service.bars(symbol: symbol, interval: .day1, from: start, to: end, limit: 100_000, source: .raw, now: end)
-            })
+            bestRollup = min(
+                bestRollup,
+                try await Stopwatch.time {
+                    rollup = try await service.bars(
+                        symbol: symbol, interval: .day1, from: start, to: end, limit: 100_000, source: .auto, now: end)
+                })
+            bestRaw = min(
+                bestRaw,
+                try await Stopwatch.time {
+                    raw = try await service.bars(
+                        symbol: symbol, interval: .day1, from: start, to: end, limit: 100_000, source: .raw, now: end)
+                })
         }
         try await store.close()
         guard rollup == raw, rollup.count == 365 else {
-            let first = zip(rollup, raw).first { $0.0 != $0.1 }.map { "first difference: rollup \($0.0) raw \($0.1)" } ?? ""
+            let first =
+                zip(rollup, raw).first { $0.0 != $0.1 }.map { "first difference: rollup \($0.0) raw \($0.1)" } ?? ""
             throw CLIFailure("rollup (\(rollup.count) bars) and raw (\(raw.count) bars) differ; \(first)")
         }
-        print(String(format: "rollup_1d %.3f ms\nraw_1d %.3f ms\nspeedup %.1fx (identical: %d daily bars from %d minute bars, best of %d)",
-                     bestRollup * 1000, bestRaw * 1000, bestRaw / bestRollup, rollup.count, count, self.runs))
+        print(
+            String(
+                format:
+                    "rollup_1d %.3f ms\nraw_1d %.3f ms\nspeedup %.1fx (identical: %d daily bars from %d minute bars, best of %d)",
+                bestRollup * 1000, bestRaw * 1000, bestRaw / bestRollup, rollup.count, count, self.runs))
     }
 }

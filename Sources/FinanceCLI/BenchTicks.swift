@@ -8,7 +8,8 @@ import Foundation
 
 struct BenchTicks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ticks", abstract: "POST /api/ticks end to end: ticks/s through HTTP, validation, storage and rollups.")
+        commandName: "ticks",
+        abstract: "POST /api/ticks end to end: ticks/s through HTTP, validation, storage and rollups.")
 
     @Option(help: "Database of the server (default a fresh temporary SQLite file).") var database: String?
     @Option(help: "Ticks per request.") var batch = 1_000
@@ -29,7 +30,8 @@ struct BenchTicks: AsyncParsableCommand {
                 let n = r * self.batch + i
                 let ts = 1_704_067_200_000 + Int64(n) * 250
                 let price = 100 + Double(n % 997) / 100
-                return "{\"symbol\":\"\(symbols[n % symbols.count])\",\"ts\":\(ts),\"price\":\(price),\"size\":\(1 + n % 9),\"bid\":\(price - 0.01),\"ask\":\(price + 0.01)}"
+                return
+                    "{\"symbol\":\"\(symbols[n % symbols.count])\",\"ts\":\(ts),\"price\":\(price),\"size\":\(1 + n % 9),\"bid\":\(price - 0.01),\"ask\":\(price + 0.01)}"
             }
             return Data(("[" + items.joined(separator: ",") + "]").utf8)
         }
@@ -58,7 +60,10 @@ struct BenchTicks: AsyncParsableCommand {
         server.terminate()
         server.waitUntilExit()
         let total = self.batch * self.requests
-        print(String(format: "post_ticks %.0f ticks/s (%d ticks in %d requests of %d, %d clients, %.2f s)", Double(total) / seconds,
-                     total, self.requests, self.batch, clients, seconds))
+        print(
+            String(
+                format: "post_ticks %.0f ticks/s (%d ticks in %d requests of %d, %d clients, %.2f s)",
+                Double(total) / seconds,
+                total, self.requests, self.batch, clients, seconds))
     }
 }

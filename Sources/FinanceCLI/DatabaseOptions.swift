@@ -18,7 +18,9 @@ public enum DatabaseLocation: Equatable, Sendable {
             self = .postgres(url: text)
         } else if text.hasPrefix("sqlite:") {
             let path = String(text.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw StorageError.invalidConfiguration("the sqlite: database location needs a path") }
+            guard !path.isEmpty else {
+                throw StorageError.invalidConfiguration("the sqlite: database location needs a path")
+            }
             self = .sqlite(path: path.hasPrefix("//") ? String(path.dropFirst(2)) : path)
         } else if !text.contains("://"), !text.isEmpty {
             self = .sqlite(path: text)
@@ -31,20 +33,28 @@ public enum DatabaseLocation: Equatable, Sendable {
 
 /// The `--database` option every command that touches data takes.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "sqlite:PATH or postgres://user:pass@host:port/db (default: sqlite:./data/financehub.sqlite, or database.url from config/env)")
+    @Option(
+        name: .long,
+        help:
+            "sqlite:PATH or postgres://user:pass@host:port/db (default: sqlite:./data/financehub.sqlite, or database.url from config/env)"
+    )
     var database: String?
 
     /// Opens the store. SQLite files (and their folder) are created and migrated; on PostgreSQL the schema must
     /// be current unless `migrating` (then the caller migrates).
     func open(_ value: String? = nil, migrating: Bool = false, logger: Logger) async throws -> any MarketStore {
-        let text = value ?? self.database ?? ProcessInfo.processInfo.environment["FINANCEHUB_DATABASE_URL"] ?? DatabaseLocation.defaultValue
+        let text =
+            value ?? self.database ?? ProcessInfo.processInfo.environment["FINANCEHUB_DATABASE_URL"]
+            ?? DatabaseLocation.defaultValue
         return try await StoreFactory.open(try DatabaseLocation(parsing: text), migrating: migrating, logger: logger)
     }
 }
 
 /// Opens stores by location: the only place that picks a storage driver.
 public enum StoreFactory {
-    public static func open(_ location: DatabaseLocation, migrating: Bool, logger: Logger) async throws -> any MarketStore {
+    public static func open(_ location: DatabaseLocation, migrating: Bool, logger: Logger) async throws
+        -> any MarketStore
+    {
         switch location {
         case .sqlite(let path):
             let store = try SQLiteStore(path: path)
@@ -56,7 +66,9 @@ public enum StoreFactory {
                 let version = try await store.schemaVersion()
                 guard version.isCurrent else {
                     try? await store.close()
-                    throw CLIFailure("the database schema is at version \(version.current), this build needs \(version.latest): run financehub migrate")
+                    throw CLIFailure(
+                        "the database schema is at version \(version.current), this build needs \(version.latest): run financehub migrate"
+                    )
                 }
             }
             return store

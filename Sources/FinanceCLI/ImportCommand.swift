@@ -7,7 +7,8 @@ import Logging
 /// `financehub import bars|ticks`: CSV files into the store, all or nothing.
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Import CSV files (all or nothing).", subcommands: [ImportBars.self, ImportTicks.self])
+        commandName: "import", abstract: "Import CSV files (all or nothing).",
+        subcommands: [ImportBars.self, ImportTicks.self])
 }
 
 /// Reads a whole file, or stdin for `-`.
@@ -46,9 +47,12 @@ struct ImportBars: AsyncParsableCommand {
     @Argument(help: "CSV file, or - for stdin.") var file: String
 
     func validate() throws {
-        guard Symbol.normalize(self.symbol) != nil else { throw ArgumentParser.ValidationError("invalid --symbol '\(self.symbol)': \(Symbol.rule)") }
+        guard Symbol.normalize(self.symbol) != nil else {
+            throw ArgumentParser.ValidationError("invalid --symbol '\(self.symbol)': \(Symbol.rule)")
+        }
         guard Interval(self.interval) != nil else {
-            throw ArgumentParser.ValidationError("unknown --interval '\(self.interval)': use one of \(Interval.all.map(\.name).joined(separator: ", "))")
+            throw ArgumentParser.ValidationError(
+                "unknown --interval '\(self.interval)': use one of \(Interval.all.map(\.name).joined(separator: ", "))")
         }
     }
 
@@ -75,7 +79,9 @@ struct ImportBars: AsyncParsableCommand {
             throw CLIFailure("import failed, nothing was written: \(error)")
         }
         let seconds = Progress.seconds(ContinuousClock.now - start)
-        Console.info("imported \(batch.bars.count) rows in \(String(format: "%.2f", seconds)) s (\(Int(Double(batch.bars.count) / max(seconds, 1e-9))) rows/s)")
+        Console.info(
+            "imported \(batch.bars.count) rows in \(String(format: "%.2f", seconds)) s (\(Int(Double(batch.bars.count) / max(seconds, 1e-9))) rows/s)"
+        )
         print("imported \(batch.bars.count) bars of \(batch.symbol) at \(interval.name) into \(store.displayName)")
     }
 }
@@ -91,7 +97,10 @@ enum BarFile {
         var out: [IncomingBar] = []
         out.reserveCapacity(columns.count)
         for i in 0..<columns.count {
-            out.append(IncomingBar(index: i, bar: Bar(ts: columns.timestamps[i], open: o[i], high: h[i], low: l[i], close: c[i], volume: v[i])))
+            out.append(
+                IncomingBar(
+                    index: i,
+                    bar: Bar(ts: columns.timestamps[i], open: o[i], high: h[i], low: l[i], close: c[i], volume: v[i])))
         }
         return out
     }
@@ -111,27 +120,32 @@ enum BarFile {
             return "\(line), \(issue.field): \(issue.detail)"
         }
         let more = error.issues.count > shown.count ? "\n  ... and \(error.issues.count - shown.count) more" : ""
-        return "\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s") in the file:\n  " + shown.joined(separator: "\n  ") + more
+        return "\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s") in the file:\n  "
+            + shown.joined(separator: "\n  ") + more
     }
 }
 
 struct ImportTicks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ticks", abstract: "Import ticks: header timestamp,price,size[,bid,ask,bidSize,askSize]; they build 1-minute bars.")
+        commandName: "ticks",
+        abstract: "Import ticks: header timestamp,price,size[,bid,ask,bidSize,askSize]; they build 1-minute bars.")
 
     @Option(help: "Symbol of the ticks (created as an asset if unknown).") var symbol: String
     @OptionGroup var db: DatabaseOptions
     @Argument(help: "CSV file, or - for stdin.") var file: String
 
     func validate() throws {
-        guard Symbol.normalize(self.symbol) != nil else { throw ArgumentParser.ValidationError("invalid --symbol '\(self.symbol)': \(Symbol.rule)") }
+        guard Symbol.normalize(self.symbol) != nil else {
+            throw ArgumentParser.ValidationError("invalid --symbol '\(self.symbol)': \(Symbol.rule)")
+        }
     }
 
     func run() async throws {
         let bytes = try InputFile.read(self.file)
         let columns: CSVColumns
         do {
-            columns = try CSVReader.parse(bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
+            columns = try CSVReader.parse(
+                bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
         } catch let error as CSVError {
             throw CLIFailure("\(self.file): \(error.description)\nnothing was written")
         }
@@ -142,13 +156,17 @@ struct ImportTicks: AsyncParsableCommand {
         }
         let price = columns.numbers["price"]!
         let ticks = (0..<columns.count).map { i in
-            Tick(symbol: symbol, ts: columns.timestamps[i], price: price[i], size: value("size", i), bid: value("bid", i),
-                 ask: value("ask", i), bidSize: value("bidsize", i), askSize: value("asksize", i))
+            Tick(
+                symbol: symbol, ts: columns.timestamps[i], price: price[i], size: value("size", i),
+                bid: value("bid", i),
+                ask: value("ask", i), bidSize: value("bidsize", i), askSize: value("asksize", i))
         }
         var issues: [ValidationIssue] = []
         for (i, t) in ticks.enumerated() { Validation.check(t, index: i, into: &issues) }
         if !issues.isEmpty {
-            throw CLIFailure("\(self.file): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: columns.lines))\nnothing was written")
+            throw CLIFailure(
+                "\(self.file): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: columns.lines))\nnothing was written"
+            )
         }
         let store = try await self.db.open(logger: Logger(label: "financehub.import"))
         do {

@@ -7,16 +7,22 @@ struct IndicatorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "indicators",
         abstract: "Compute indicators over an OHLCV CSV file (header timestamp,open,high,low,close,volume).",
-        discussion: "Example: financehub indicators --input spy.csv --indicators sma:20,rsi:14,macd:12:26:9,bbands:20:2")
+        discussion: "Example: financehub indicators --input spy.csv --indicators sma:20,rsi:14,macd:12:26:9,bbands:20:2"
+    )
 
     @Option(help: "OHLCV CSV file, or - for stdin.") var input: String
-    @Option(help: "Comma-separated specs, e.g. sma:20,ema:20,rsi:14,macd:12:26:9,bbands:20:2,stoch:14:3:3,obv.") var indicators: String
+    @Option(help: "Comma-separated specs, e.g. sma:20,ema:20,rsi:14,macd:12:26:9,bbands:20:2,stoch:14:3:3,obv.")
+    var indicators: String
     @Option(help: "csv (default) or json.") var format: String = "csv"
     @Option(help: "Write the result here instead of stdout.") var output: String?
 
     func validate() throws {
-        guard ["csv", "json"].contains(self.format) else { throw ArgumentParser.ValidationError("--format must be csv or json") }
-        do { _ = try IndicatorSpec.parse(self.indicators) } catch { throw ArgumentParser.ValidationError("--indicators: \(error)") }
+        guard ["csv", "json"].contains(self.format) else {
+            throw ArgumentParser.ValidationError("--format must be csv or json")
+        }
+        do { _ = try IndicatorSpec.parse(self.indicators) } catch {
+            throw ArgumentParser.ValidationError("--indicators: \(error)")
+        }
     }
 
     func run() async throws {
@@ -90,14 +96,17 @@ enum Output {
 struct BenchIndicators: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "indicators",
-        abstract: "Batch ns/bar of every indicator on a file (best of 5), the sum of the ten core ones, and the streaming update cost.")
+        abstract:
+            "Batch ns/bar of every indicator on a file (best of 5), the sum of the ten core ones, and the streaming update cost."
+    )
 
     @Option(help: "OHLCV CSV file (e.g. 1,000,000 bars from scripts/make_ohlcv.py).") var input: String
     @Option(help: "Repetitions; the best is reported.") var repetitions = 5
 
     func run() async throws {
         let series = try OHLCVFile.read(self.input)
-        Console.info("loaded \(series.count) bars from \(self.input); timing each indicator, best of \(self.repetitions)...")
+        Console.info(
+            "loaded \(series.count) bars from \(self.input); timing each indicator, best of \(self.repetitions)...")
         let results = IndicatorBenchmark.run(series: series, repetitions: self.repetitions)
         print(IndicatorBenchmark.report(results))
         let streaming = IndicatorBenchmark.runStreaming(series: series, repetitions: self.repetitions)

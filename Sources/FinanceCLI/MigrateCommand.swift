@@ -4,7 +4,8 @@ import Logging
 
 /// `financehub migrate`: applies pending migrations (idempotent).
 struct MigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending database migrations.")
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Apply pending database migrations.")
 
     @OptionGroup var db: DatabaseOptions
 
@@ -20,6 +21,8 @@ struct MigrateCommand: AsyncParsableCommand {
             try? await store.close()
             throw CLIFailure("migration failed: \(error)")
         }
-        print("\(store.displayName): \(applied) migration\(applied == 1 ? "" : "s") applied; schema version \(version.current)")
+        print(
+            "\(store.displayName): \(applied) migration\(applied == 1 ? "" : "s") applied; schema version \(version.current)"
+        )
     }
 }

@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Simulated feed: simulated (default) or none.") var feed: String?
     @Option(help: "Seed of the simulated feed.") var seed: Int?
-    @Option(name: .customLong("tick-rate"), help: "Simulated ticks per second per symbol (default 4).") var tickRate: Double?
+    @Option(name: .customLong("tick-rate"), help: "Simulated ticks per second per symbol (default 4).") var tickRate:
+        Double?
     @Option(help: "Configuration file (JSON or YAML, dotted camelCase keys).") var config: String?
 
     func run() async throws {
@@ -34,9 +35,10 @@ struct ServeCommand: AsyncParsableCommand {
             try? await store.close()
             throw CLIFailure("migrations failed: \(error)")
         }
-        let feedText = settings.server.simulatedFeed.map { f in
-            "simulated (\(f.instruments.map(\.asset.symbol).joined(separator: ", ")); \(f.ticksPerSecond) ticks/s per symbol; seed \(f.seed))"
-        } ?? "none"
+        let feedText =
+            settings.server.simulatedFeed.map { f in
+                "simulated (\(f.instruments.map(\.asset.symbol).joined(separator: ", ")); \(f.ticksPerSecond) ticks/s per symbol; seed \(f.seed))"
+            } ?? "none"
         let app = FinanceHubApp.build(store: store, settings: settings.server, logger: logger) { port in
             Console.info("FinanceHub listening on http://\(settings.server.host):\(port)")
             Console.info("database: \(store.displayName)\(applied > 0 ? " (\(applied) migrations applied)" : "")")

@@ -19,16 +19,24 @@ struct AppSettings {
     ]
 
     /// Loads settings; throws `CLIFailure` listing every invalid value at once.
-    static func load(configFile: String?, overrides: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment)
+    static func load(
+        configFile: String?, overrides: [String: String],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         async throws -> AppSettings
     {
         var providers: [any ConfigProvider] = []
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (k, v) in overrides { values[AbsoluteConfigKey(k.split(separator: ".").map(String.init))] = ConfigValue(.string(v), isSecret: false) }
+        for (k, v) in overrides {
+            values[AbsoluteConfigKey(k.split(separator: ".").map(String.init))] = ConfigValue(
+                .string(v), isSecret: false)
+        }
         providers.append(InMemoryProvider(name: "command line", values: values))
         providers.append(EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "financehub"))
         if let configFile {
-            guard FileManager.default.fileExists(atPath: configFile) else { throw CLIFailure("config file not found: \(configFile)") }
+            guard FileManager.default.fileExists(atPath: configFile) else {
+                throw CLIFailure("config file not found: \(configFile)")
+            }
             do {
                 if configFile.hasSuffix(".yaml") || configFile.hasSuffix(".yml") {
                     providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(configFile)))
@@ -91,7 +99,9 @@ struct AppSettings {
             let known = Set(SimulatedInstrument.defaultWatchlist.map(\.asset.symbol))
             let unknown = wanted.filter { !known.contains($0) }
             if !unknown.isEmpty {
-                problems.append("feed.symbols: unknown \(unknown.joined(separator: ",")) (known: \(known.sorted().joined(separator: ",")))")
+                problems.append(
+                    "feed.symbols: unknown \(unknown.joined(separator: ",")) (known: \(known.sorted().joined(separator: ",")))"
+                )
             }
             feed.instruments = SimulatedInstrument.defaultWatchlist.filter { wanted.contains($0.asset.symbol) }
         }
@@ -101,7 +111,11 @@ struct AppSettings {
         case let other: problems.append("feed.mode: '\(other)' is not one of simulated, none")
         }
         if let level = string("log.level") {
-            if let l = Logger.Level(rawValue: level) { s.logLevel = l } else { problems.append("log.level: '\(level)' is not a log level") }
+            if let l = Logger.Level(rawValue: level) {
+                s.logLevel = l
+            } else {
+                problems.append("log.level: '\(level)' is not a log level")
+            }
         }
         guard problems.isEmpty else {
             throw CLIFailure("invalid configuration:\n  " + problems.joined(separator: "\n  "))

@@ -37,7 +37,8 @@ public enum FinanceHubApp {
         if let feed = settings.simulatedFeed {
             services.append(
                 SimulatedFeedService(
-                    ingestor: ingestor, instruments: feed.instruments, seed: feed.seed, ticksPerSecond: feed.ticksPerSecond,
+                    ingestor: ingestor, instruments: feed.instruments, seed: feed.seed,
+                    ticksPerSecond: feed.ticksPerSecond,
                     logger: logger))
         }
         return Application(

@@ -13,7 +13,9 @@ enum HTTP {
     /// A JSON response.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try self.encoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// Milliseconds since the epoch now.
@@ -45,7 +47,10 @@ enum HTTP {
         mutating func time(_ name: String) -> Int64? {
             guard let raw = self.parameters[name] else { return nil }
             guard let ms = Timestamp.parse(raw) else {
-                self.issues.append(ValidationIssue(index: nil, field: name, detail: "\(name) is not a valid time: use epoch seconds or milliseconds, or ISO-8601"))
+                self.issues.append(
+                    ValidationIssue(
+                        index: nil, field: name,
+                        detail: "\(name) is not a valid time: use epoch seconds or milliseconds, or ISO-8601"))
                 return nil
             }
             return ms
@@ -55,7 +60,8 @@ enum HTTP {
             guard let raw = self.parameters[name] else { return value }
             guard let interval = Interval(raw) else {
                 let names = Interval.all.map(\.name).joined(separator: ", ")
-                self.issues.append(ValidationIssue(index: nil, field: name, detail: "unknown interval '\(raw)': use one of \(names)"))
+                self.issues.append(
+                    ValidationIssue(index: nil, field: name, detail: "unknown interval '\(raw)': use one of \(names)"))
                 return value
             }
             return interval
@@ -64,7 +70,10 @@ enum HTTP {
         mutating func integer(_ name: String, default value: Int, range: ClosedRange<Int>) -> Int {
             guard let raw = self.parameters[name] else { return value }
             guard let v = Int(raw), range.contains(v) else {
-                self.issues.append(ValidationIssue(index: nil, field: name, detail: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)"))
+                self.issues.append(
+                    ValidationIssue(
+                        index: nil, field: name,
+                        detail: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)"))
                 return value
             }
             return v
@@ -73,7 +82,9 @@ enum HTTP {
         mutating func choice(_ name: String, _ allowed: [String], default value: String) -> String {
             guard let raw = self.parameters[name] else { return value }
             guard allowed.contains(raw) else {
-                self.issues.append(ValidationIssue(index: nil, field: name, detail: "\(name) must be one of \(allowed.joined(separator: ", "))"))
+                self.issues.append(
+                    ValidationIssue(
+                        index: nil, field: name, detail: "\(name) must be one of \(allowed.joined(separator: ", "))"))
                 return value
             }
             return raw

@@ -50,19 +50,23 @@ struct JSONInput {
     /// Reads the body (at most `limit` bytes; more is 413) and parses it; unparseable JSON is 400.
     static func parse(_ request: Request, limit: Int) async throws -> JSONValue {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw Problem(status: .contentTooLarge, detail: "the request body (\(length) bytes) is larger than the limit of \(limit) bytes")
+            throw Problem(
+                status: .contentTooLarge,
+                detail: "the request body (\(length) bytes) is larger than the limit of \(limit) bytes")
         }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw Problem(status: .contentTooLarge, detail: "the request body is larger than the limit of \(limit) bytes")
+            throw Problem(
+                status: .contentTooLarge, detail: "the request body is larger than the limit of \(limit) bytes")
         }
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer))
         } catch {
-            throw Problem(status: .badRequest, detail: "the request body is not valid JSON: \(Self.describe(error))",
-                          type: "https://financehub.dev/problems/malformed-json")
+            throw Problem(
+                status: .badRequest, detail: "the request body is not valid JSON: \(Self.describe(error))",
+                type: "https://financehub.dev/problems/malformed-json")
         }
     }
 
@@ -88,7 +92,8 @@ struct JSONInput {
             if case .object(let o) = item {
                 out.append(o)
             } else {
-                issues.append(ValidationIssue(index: i, field: "", detail: "each item must be an object, got \(item.typeName)"))
+                issues.append(
+                    ValidationIssue(index: i, field: "", detail: "each item must be an object, got \(item.typeName)"))
             }
         }
         if !issues.isEmpty { throw ValidationError(issues) }

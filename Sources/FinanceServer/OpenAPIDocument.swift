@@ -3,8 +3,9 @@ import Foundation
 /// The OpenAPI 3.1 document (a bundled resource) and the HTML page rendered from it.
 enum OpenAPIDocument {
     static let data: Data = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources")
-            ?? Bundle.module.url(forResource: "openapi", withExtension: "json"),
+        guard
+            let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources")
+                ?? Bundle.module.url(forResource: "openapi", withExtension: "json"),
             let data = try? Data(contentsOf: url)
         else { return Data("{}".utf8) }
         return data
@@ -19,7 +20,9 @@ enum OpenAPIDocument {
 
     /// A self-contained page: every operation with its parameters, request body and responses.
     static func render(_ data: Data) -> String {
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "<p>no document</p>" }
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            return "<p>no document</p>"
+        }
         let info = root["info"] as? [String: Any] ?? [:]
         var out = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(info["title"] as? String ?? "API"))</title>
@@ -38,12 +41,14 @@ enum OpenAPIDocument {
             out += "<h2><code>\(escape(path))</code></h2>\n"
             for method in ["get", "post", "put", "delete", "patch"] {
                 guard let op = ops[method] as? [String: Any] else { continue }
-                out += "<div class=\"op\"><span class=\"m \(method)\">\(method)</span> <b>\(escape(op["summary"] as? String ?? ""))</b>"
+                out +=
+                    "<div class=\"op\"><span class=\"m \(method)\">\(method)</span> <b>\(escape(op["summary"] as? String ?? ""))</b>"
                 if let d = op["description"] as? String { out += "<p>\(escape(d))</p>" }
                 if let params = op["parameters"] as? [[String: Any]], !params.isEmpty {
                     out += "<table><tr><th>parameter</th><th>in</th><th>description</th></tr>"
                     for p in params {
-                        out += "<tr><td><code>\(escape(p["name"] as? String ?? ""))</code></td><td>\(escape(p["in"] as? String ?? ""))</td>"
+                        out +=
+                            "<tr><td><code>\(escape(p["name"] as? String ?? ""))</code></td><td>\(escape(p["in"] as? String ?? ""))</td>"
                             + "<td>\(escape(p["description"] as? String ?? ""))</td></tr>"
                     }
                     out += "</table>"

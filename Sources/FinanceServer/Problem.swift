@@ -21,8 +21,10 @@ public struct Problem: Error, Codable, Sendable {
     public var errors: [ProblemItem]?
     public var correlationId: String?
 
-    public init(status: HTTPResponse.Status, detail: String, type: String? = nil, errors: [ProblemItem]? = nil,
-                correlationId: String? = nil) {
+    public init(
+        status: HTTPResponse.Status, detail: String, type: String? = nil, errors: [ProblemItem]? = nil,
+        correlationId: String? = nil
+    ) {
         self.type = type ?? "about:blank"
         self.title = status.reasonPhrase
         self.status = status.code
@@ -36,11 +38,14 @@ public struct Problem: Error, Codable, Sendable {
         let items = validation.issues.map {
             ProblemItem(index: $0.index, field: $0.field, pointer: $0.pointer, detail: $0.detail)
         }
-        let first = validation.issues.first.map { issue in
-            issue.field.isEmpty ? issue.detail : "\(issue.field): \(issue.detail)"
-        } ?? "invalid input"
+        let first =
+            validation.issues.first.map { issue in
+                issue.field.isEmpty ? issue.detail : "\(issue.field): \(issue.detail)"
+            } ?? "invalid input"
         let detail = validation.issues.count == 1 ? first : "\(validation.issues.count) problems; first: \(first)"
-        self.init(status: .unprocessableContent, detail: detail, type: "https://financehub.dev/problems/validation", errors: items)
+        self.init(
+            status: .unprocessableContent, detail: detail, type: "https://financehub.dev/problems/validation",
+            errors: items)
     }
 
     /// The HTTP response holding this problem.
@@ -60,7 +65,8 @@ public struct Problem: Error, Codable, Sendable {
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws
         -> Response
     {
         do {
@@ -85,7 +91,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let http as HTTPError:
             return Problem(status: http.status, detail: http.body ?? http.status.reasonPhrase)
         case let http as any HTTPResponseError:
-            let detail = http.status == .contentTooLarge ? "the request body is larger than the configured limit" : http.status.reasonPhrase
+            let detail =
+                http.status == .contentTooLarge
+                ? "the request body is larger than the configured limit" : http.status.reasonPhrase
             return Problem(status: http.status, detail: detail)
         default:
             return Self.internalError(error, logger: logger)
@@ -95,7 +103,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     private static func internalError(_ error: any Error, logger: Logger) -> Problem {
         let id = UUID().uuidString.lowercased()
         logger.error("request failed", metadata: ["correlation_id": "\(id)", "error": "\(error)"])
-        return Problem(status: .internalServerError, detail: "internal error; quote the correlation id when reporting it",
-                       correlationId: id)
+        return Problem(
+            status: .internalServerError, detail: "internal error; quote the correlation id when reporting it",
+            correlationId: id)
     }
 }

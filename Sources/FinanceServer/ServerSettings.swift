@@ -10,8 +10,10 @@ public struct ServerSettings: Sendable {
     /// The simulated feed, or nil when `--feed none`.
     public var simulatedFeed: SimulatedFeedSettings?
 
-    public init(host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,
-                simulatedFeed: SimulatedFeedSettings? = SimulatedFeedSettings()) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,
+        simulatedFeed: SimulatedFeedSettings? = SimulatedFeedSettings()
+    ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
@@ -25,7 +27,10 @@ public struct SimulatedFeedSettings: Sendable {
     public var ticksPerSecond: Double
     public var instruments: [SimulatedInstrument]
 
-    public init(seed: UInt64 = 42, ticksPerSecond: Double = 4, instruments: [SimulatedInstrument] = SimulatedInstrument.defaultWatchlist) {
+    public init(
+        seed: UInt64 = 42, ticksPerSecond: Double = 4,
+        instruments: [SimulatedInstrument] = SimulatedInstrument.defaultWatchlist
+    ) {
         self.seed = seed
         self.ticksPerSecond = ticksPerSecond
         self.instruments = instruments

@@ -37,7 +37,9 @@ public struct Ingestor: Sendable {
 
     /// Validates and normalizes ticks; throws `ValidationError` listing every problem, or returns ticks
     /// with canonical symbols.
-    public static func validate(ticks: [Tick], maxItems: Int? = Validation.maxBatchItems) throws(ValidationError) -> [Tick] {
+    public static func validate(ticks: [Tick], maxItems: Int? = Validation.maxBatchItems) throws(ValidationError)
+        -> [Tick]
+    {
         var issues: [ValidationIssue] = []
         if let maxItems, ticks.count > maxItems {
             throw ValidationError(field: "", detail: "a batch holds at most \(maxItems) items, got \(ticks.count)")
@@ -107,7 +109,9 @@ public struct Ingestor: Sendable {
         self.barCounter.increment(by: count)
         // Publish only the newest bar of each batch: a bulk import must not flood live subscribers.
         self.bus.publish(
-            batches.compactMap { b in b.bars.last.map { MarketEvent.bar(symbol: b.symbol, interval: b.interval, bar: $0) } })
+            batches.compactMap { b in
+                b.bars.last.map { MarketEvent.bar(symbol: b.symbol, interval: b.interval, bar: $0) }
+            })
         return IngestSummary(accepted: count, symbols: Array(Set(batches.map(\.symbol))).sorted())
     }
 
@@ -115,7 +119,10 @@ public struct Ingestor: Sendable {
     @discardableResult
     public func ingest(symbol: String, interval: Interval, bars: [IncomingBar]) async throws -> IngestSummary {
         let batch: BarBatch
-        do { batch = try Self.validate(symbol: symbol, interval: interval, bars: bars, maxItems: Validation.maxBatchItems) } catch {
+        do {
+            batch = try Self.validate(
+                symbol: symbol, interval: interval, bars: bars, maxItems: Validation.maxBatchItems)
+        } catch {
             self.rejectedCounter.increment()
             throw error
         }

@@ -63,11 +63,14 @@ public struct InstrumentedStore: MarketStore {
         async throws -> [Bar]
     {
         try await self.timed("read_bars") {
-            try await self.base.bars(symbol: symbol, series: series, from: from, to: to, limit: limit, newestFirst: newestFirst)
+            try await self.base.bars(
+                symbol: symbol, series: series, from: from, to: to, limit: limit, newestFirst: newestFirst)
         }
     }
     public func ticks(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Tick] {
-        try await self.timed("read_ticks") { try await self.base.ticks(symbol: symbol, from: from, to: to, limit: limit) }
+        try await self.timed("read_ticks") {
+            try await self.base.ticks(symbol: symbol, from: from, to: to, limit: limit)
+        }
     }
     public func latestTick(symbol: String) async throws -> Tick? {
         try await self.timed("latest_tick") { try await self.base.latestTick(symbol: symbol) }

@@ -130,8 +130,10 @@ public final class MemoryStore: MarketStore {
     public func latestTick(symbol: String) async throws -> Tick? {
         let all = self.state.withLock { $0.ticks[symbol] ?? [] }
         // The last tick with the greatest time (later arrival wins ties).
-        return all.enumerated().max { $0.element.ts < $1.element.ts || ($0.element.ts == $1.element.ts && $0.offset < $1.offset) }?
-            .element
+        return all.enumerated().max {
+            $0.element.ts < $1.element.ts || ($0.element.ts == $1.element.ts && $0.offset < $1.offset)
+        }?
+        .element
     }
 
     private static func ensureAsset(_ symbol: String, in s: inout State) {

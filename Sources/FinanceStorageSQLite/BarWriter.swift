@@ -11,7 +11,8 @@ final class BarWriter {
     private let selectRange: RawStatement
 
     init(_ db: Database) throws {
-        self.insertAsset = try RawStatement(db, "INSERT OR IGNORE INTO assets (symbol, asset_class) VALUES (?1, 'unknown')")
+        self.insertAsset = try RawStatement(
+            db, "INSERT OR IGNORE INTO assets (symbol, asset_class) VALUES (?1, 'unknown')")
         self.upsertBar = try RawStatement(
             db,
             """

@@ -13,7 +13,9 @@ final class RawStatement {
     let handle: OpaquePointer
 
     init(_ db: Database, _ sql: String) throws {
-        guard let connection = db.sqliteConnection else { throw StorageError.backend("the SQLite connection is closed") }
+        guard let connection = db.sqliteConnection else {
+            throw StorageError.backend("the SQLite connection is closed")
+        }
         self.connection = connection
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)

@@ -70,7 +70,8 @@ public final class SQLiteStore: MarketStore {
         switch error {
         case let error as StorageError: return error
         case let error as DatabaseError:
-            return StorageError.backend("SQLite error \(error.extendedResultCode.rawValue): \(error.message ?? "unknown error")")
+            return StorageError.backend(
+                "SQLite error \(error.extendedResultCode.rawValue): \(error.message ?? "unknown error")")
         case is CancellationError: return error
         default: return StorageError.backend(String(describing: error))
         }
@@ -232,7 +233,8 @@ public final class SQLiteStore: MarketStore {
     }
 
     private static func assetExists(_ db: Database, _ symbol: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM assets WHERE symbol = ?)", arguments: [symbol]) ?? false
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM assets WHERE symbol = ?)", arguments: [symbol])
+            ?? false
     }
 
     // MARK: - Writes
@@ -274,7 +276,8 @@ public final class SQLiteStore: MarketStore {
             let writer = try BarWriter(db)
             let insert = try RawStatement(
                 db,
-                "INSERT INTO ticks (symbol, ts, price, size, bid, ask, bid_size, ask_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                "INSERT INTO ticks (symbol, ts, price, size, bid, ask, bid_size, ask_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            )
             var minutes: [String: Set<Int64>] = [:]
             for tick in ticks {
                 if minutes[tick.symbol] == nil { try writer.ensureAsset(tick.symbol) }
@@ -306,7 +309,8 @@ public final class SQLiteStore: MarketStore {
                         if bar == nil {
                             bar = Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size)
                         } else {
-                            bar!.absorb(Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size))
+                            bar!.absorb(
+                                Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size))
                         }
                     }
                     if let bar { bars.append(bar) }
@@ -350,7 +354,10 @@ public final class SQLiteStore: MarketStore {
             keys = [symbol, base.name, interval.name]
         }
         var sql = "SELECT ts, open, high, low, close, volume FROM \(table) WHERE symbol = ?1 AND interval = ?2"
-        if keys.count == 3 { sql = "SELECT ts, open, high, low, close, volume FROM \(table) WHERE symbol = ?1 AND base = ?2 AND interval = ?3" }
+        if keys.count == 3 {
+            sql =
+                "SELECT ts, open, high, low, close, volume FROM \(table) WHERE symbol = ?1 AND base = ?2 AND interval = ?3"
+        }
         let fromIndex = Int32(keys.count + 1)
         let toIndex = Int32(keys.count + 2)
         let limitIndex = Int32(keys.count + 3)

@@ -58,7 +58,9 @@ public enum StoreContract {
     public static func check(_ name: String) -> Check? { checks.first { $0.name == name } }
 
     /// Runs the check named `name` on `store`, then closes the store.
-    public static func run(_ name: String, on store: any MarketStore, file: StaticString = #filePath, line: UInt = #line)
+    public static func run(
+        _ name: String, on store: any MarketStore, file: StaticString = #filePath, line: UInt = #line
+    )
         async throws
     {
         guard let check = check(name) else {
@@ -95,7 +97,8 @@ public enum StoreContract {
         let close = base + Double((seed * 13) % 9 - 4) / 4
         let high = max(open, close) + Double((seed * 7) % 5) / 4
         let low = min(open, close) - Double((seed * 11) % 5) / 4
-        return Bar(ts: ts, open: open, high: high, low: low, close: close, volume: volume ?? Double(1 + (seed * 17) % 1000))
+        return Bar(
+            ts: ts, open: open, high: high, low: low, close: close, volume: volume ?? Double(1 + (seed * 17) % 1000))
     }
 
     /// Bars at `start + i * step` for each i in `indices`.
@@ -222,7 +225,8 @@ public enum StoreContract {
         _ = try await store.migrate()
         let known = Asset(symbol: "KNOWN", name: "Known Inc.", assetClass: .equity)
         try await store.createAsset(known)
-        try await store.writeBars(BarBatch(symbol: "NEW1", interval: .minute1, bars: bars(from: t0, step: minute, 0..<3)))
+        try await store.writeBars(
+            BarBatch(symbol: "NEW1", interval: .minute1, bars: bars(from: t0, step: minute, 0..<3)))
         try await store.writeBars(BarBatch(symbol: "KNOWN", interval: .day1, bars: bars(from: t0, step: day, 0..<2)))
         let created = try await store.asset("NEW1")
         XCTAssertEqual(created, Asset(symbol: "NEW1", assetClass: .unknown), "writeBars creates an unknown asset")
@@ -239,7 +243,10 @@ public enum StoreContract {
     /// not by a locale collation that ignores punctuation (PostgreSQL: use COLLATE "C").
     @Sendable static func symbolsWithPunctuation(_ store: any MarketStore) async throws {
         _ = try await store.migrate()
-        let symbols = ["^GSPC", "BRK.B", "EURUSD=X", "A_B-C", "BRK-A", "A", "AA", "Z9", "0700.HK", "BTC-USD", String(repeating: "X", count: 32)]
+        let symbols = [
+            "^GSPC", "BRK.B", "EURUSD=X", "A_B-C", "BRK-A", "A", "AA", "Z9", "0700.HK", "BTC-USD",
+            String(repeating: "X", count: 32),
+        ]
         for (k, symbol) in symbols.enumerated() {
             try await store.writeBars(BarBatch(symbol: symbol, interval: .minute1, bars: [bar(t0, k)]))
         }
@@ -291,7 +298,8 @@ public enum StoreContract {
         _ = try await store.migrate()
         let values: [Bar] = [
             Bar(ts: t0, open: 0.1 + 0.2, high: 1e-3 + 0.5, low: 1e-8, close: 0.30000000000000004, volume: 0),
-            Bar(ts: t0 + minute, open: 12345.678901234567, high: 99999.99999999999, low: 1.0000000000000002,
+            Bar(
+                ts: t0 + minute, open: 12345.678901234567, high: 99999.99999999999, low: 1.0000000000000002,
                 close: 54321.123456789, volume: 123_456_789_012.5),
             Bar(ts: t0 + 2 * minute, open: 3, high: 3, low: 3, close: 3, volume: 0.000001),
         ]
@@ -299,8 +307,9 @@ public enum StoreContract {
         let stored = try await all(store, "RT", .stored(.minute1))
         assertBars(stored, values, "doubles round-trip bit for bit")
         let ticks = [
-            Tick(symbol: "RT", ts: t0 + 5, price: 0.1 + 0.2, size: 1e-8, bid: 0.3, ask: 0.30000000000000004, bidSize: 7,
-                 askSize: 0),
+            Tick(
+                symbol: "RT", ts: t0 + 5, price: 0.1 + 0.2, size: 1e-8, bid: 0.3, ask: 0.30000000000000004, bidSize: 7,
+                askSize: 0),
             Tick(symbol: "RT", ts: t0 + 6, price: 1.5),
             Tick(symbol: "RT", ts: t0 + 7, price: 2.5, size: nil, bid: nil, ask: 2.75, bidSize: nil, askSize: 3),
         ]
@@ -341,7 +350,8 @@ public enum StoreContract {
     /// must then prove atomicity another way.
     @Sendable static func failedWriteLeavesNothing(_ store: any MarketStore) async throws {
         _ = try await store.migrate()
-        try await store.writeBars(BarBatch(symbol: "ATOM", interval: .minute1, bars: bars(from: t0, step: minute, 0..<3)))
+        try await store.writeBars(
+            BarBatch(symbol: "ATOM", interval: .minute1, bars: bars(from: t0, step: minute, 0..<3)))
         let before = try await all(store, "ATOM", .stored(.minute1))
         let beforeRollup = try await all(store, "ATOM", .rollup(base: .minute1, interval: .hour1))
         var poisoned = bars(from: t0 + 10 * minute, step: minute, 0..<3)
@@ -349,7 +359,8 @@ public enum StoreContract {
         let good = BarBatch(symbol: "ATOMNEW", interval: .minute1, bars: bars(from: t0, step: minute, 0..<5))
         let update = BarBatch(symbol: "ATOM", interval: .minute1, bars: bars(from: t0, step: minute, 0..<3, seed: 77))
         do {
-            try await store.writeBars([good, update, BarBatch(symbol: "ATOM", interval: .minute1, bars: poisoned)], progress: nil)
+            try await store.writeBars(
+                [good, update, BarBatch(symbol: "ATOM", interval: .minute1, bars: poisoned)], progress: nil)
         } catch {
             let after = try await all(store, "ATOM", .stored(.minute1))
             assertBars(after, before, "a failed write leaves earlier bars as they were")
@@ -370,9 +381,11 @@ public enum StoreContract {
         _ = try await store.migrate()
         let stored = bars(from: t0, step: minute, 0..<20)
         try await store.writeBars(BarBatch(symbol: "RNG", interval: .minute1, bars: stored))
-        try await store.writeBars(BarBatch(symbol: "RNG2", interval: .minute1, bars: bars(from: t0, step: minute, 0..<20, seed: 3)))
+        try await store.writeBars(
+            BarBatch(symbol: "RNG2", interval: .minute1, bars: bars(from: t0, step: minute, 0..<20, seed: 3)))
         func read(_ from: Int64?, _ to: Int64?, _ limit: Int, _ newestFirst: Bool) async throws -> [Bar] {
-            try await store.bars(symbol: "RNG", series: .stored(.minute1), from: from, to: to, limit: limit, newestFirst: newestFirst)
+            try await store.bars(
+                symbol: "RNG", series: .stored(.minute1), from: from, to: to, limit: limit, newestFirst: newestFirst)
         }
         let everything = try await read(nil, nil, 1000, false)
         assertBars(everything, stored, "unbounded ascending")
@@ -405,7 +418,8 @@ public enum StoreContract {
             symbol: "RNG", series: .stored(.minute5), from: nil, to: nil, limit: 10, newestFirst: false)
         XCTAssertEqual(otherInterval, [], "unstored interval reads empty")
         // Rollups honour the same bounds.
-        try await store.writeBars(BarBatch(symbol: "RNGH", interval: .minute1, bars: bars(from: t0, step: 10 * minute, 0..<60)))
+        try await store.writeBars(
+            BarBatch(symbol: "RNGH", interval: .minute1, bars: bars(from: t0, step: 10 * minute, 0..<60)))
         let hours = try await all(store, "RNGH", .rollup(base: .minute1, interval: .hour1))
         XCTAssertEqual(hours.count, 10)
         let hourRange = try await store.bars(
@@ -431,7 +445,8 @@ public enum StoreContract {
         let days = try await all(store, "ROLL", .rollup(base: .minute1, interval: .day1))
         XCTAssertEqual(days.map(\.ts), [t0, t0 + day, t0 + 2 * day], "daily rollups stamped at 00:00 UTC")
         // A far-away second write does not disturb the first.
-        try await store.writeBars(BarBatch(symbol: "ROLL", interval: .minute1, bars: bars(from: t0 + 40 * day, step: minute, 0..<90)))
+        try await store.writeBars(
+            BarBatch(symbol: "ROLL", interval: .minute1, bars: bars(from: t0 + 40 * day, step: minute, 0..<90)))
         try await assertRollupsExact(store, "ROLL", base: .minute1, "after a distant write")
     }
 
@@ -440,7 +455,8 @@ public enum StoreContract {
         // Live-style: minutes arrive one small batch at a time, then late minutes fill gaps in old buckets.
         for chunk in stride(from: 0, to: 180, by: 15) {
             let idx = (chunk..<(chunk + 15)).filter { $0 % 4 != 1 }
-            try await store.writeBars(BarBatch(symbol: "LATE", interval: .minute1, bars: bars(from: t0, step: minute, idx)))
+            try await store.writeBars(
+                BarBatch(symbol: "LATE", interval: .minute1, bars: bars(from: t0, step: minute, idx)))
         }
         try await assertRollupsExact(store, "LATE", base: .minute1, "in-order chunks")
         // Late bars: before the first bar of a bucket (new open), in the middle, and a new low/high.
@@ -484,14 +500,18 @@ public enum StoreContract {
         let fiveMinute = Interval.minute5
         let stored = bars(from: t0, step: 5 * minute, (0..<600).filter { $0 % 5 != 2 })
         try await store.writeBars(BarBatch(symbol: "FIVE", interval: fiveMinute, bars: stored))
-        try await store.writeBars(BarBatch(symbol: "FIVE", interval: fiveMinute, bars: bars(from: t0 + 10 * minute, step: 5 * minute, 0..<3, seed: 40)))
+        try await store.writeBars(
+            BarBatch(
+                symbol: "FIVE", interval: fiveMinute,
+                bars: bars(from: t0 + 10 * minute, step: 5 * minute, 0..<3, seed: 40)))
         try await assertRollupsExact(store, "FIVE", base: fiveMinute, "5m base")
         let hours = try await all(store, "FIVE", .rollup(base: fiveMinute, interval: .hour1))
         XCTAssertEqual(hours.count, 50)
         // The 5m rollups are separate from 1m rollups of the same symbol.
         let oneMinute = try await all(store, "FIVE", .rollup(base: .minute1, interval: .hour1))
         XCTAssertEqual(oneMinute, [], "no 1m rollups when only 5m bars are stored")
-        try await store.writeBars(BarBatch(symbol: "FIVE", interval: .minute1, bars: bars(from: t0, step: minute, 0..<10, seed: 5)))
+        try await store.writeBars(
+            BarBatch(symbol: "FIVE", interval: .minute1, bars: bars(from: t0, step: minute, 0..<10, seed: 5)))
         try await assertRollupsExact(store, "FIVE", base: .minute1, "1m next to 5m")
         try await assertRollupsExact(store, "FIVE", base: fiveMinute, "5m next to 1m")
     }
@@ -506,7 +526,8 @@ public enum StoreContract {
         ]
         for (interval, step) in cases {
             let symbol = "PB\(interval.name.uppercased())"
-            try await store.writeBars(BarBatch(symbol: symbol, interval: interval, bars: bars(from: t0, step: step, 0..<40)))
+            try await store.writeBars(
+                BarBatch(symbol: symbol, interval: interval, bars: bars(from: t0, step: step, 0..<40)))
             try await assertRollupsExact(store, symbol, base: interval, "base \(interval)")
         }
         let dayIntoHour = try await all(store, "PB1D", .rollup(base: .day1, interval: .hour1))
@@ -525,7 +546,8 @@ public enum StoreContract {
         let weekIntoDay = try await all(store, "PBW", .rollup(base: .week1, interval: .day1))
         XCTAssertEqual(weekIntoDay, [])
         // Only Interval.rollups are kept: no 5m or 4h rollups of 1m bars.
-        try await store.writeBars(BarBatch(symbol: "PB1M", interval: .minute1, bars: bars(from: t0, step: minute, 0..<30)))
+        try await store.writeBars(
+            BarBatch(symbol: "PB1M", interval: .minute1, bars: bars(from: t0, step: minute, 0..<30)))
         for interval in [Interval.minute5, .hour4, .week1] {
             let none = try await all(store, "PB1M", .rollup(base: .minute1, interval: interval))
             XCTAssertEqual(none, [], "no rollup of 1m bars into \(interval)")
@@ -538,12 +560,14 @@ public enum StoreContract {
         let start: Int64 = -2 * day - 5 * hour
         let stored = bars(from: start, step: hour, 0..<100)
         try await store.writeBars(BarBatch(symbol: "OLD", interval: .hour1, bars: stored))
-        try await store.writeBars(BarBatch(symbol: "OLD", interval: .minute1, bars: bars(from: -90 * minute, step: minute, 0..<180)))
+        try await store.writeBars(
+            BarBatch(symbol: "OLD", interval: .minute1, bars: bars(from: -90 * minute, step: minute, 0..<180)))
         try await assertRollupsExact(store, "OLD", base: .hour1, "hourly bars before 1970")
         try await assertRollupsExact(store, "OLD", base: .minute1, "minute bars across 1970")
         let days = try await all(store, "OLD", .rollup(base: .hour1, interval: .day1))
         XCTAssertEqual(days.first?.ts, -3 * day)
-        let range = try await store.bars(symbol: "OLD", series: .stored(.hour1), from: -day, to: 0, limit: 100, newestFirst: false)
+        let range = try await store.bars(
+            symbol: "OLD", series: .stored(.hour1), from: -day, to: 0, limit: 100, newestFirst: false)
         XCTAssertEqual(range.count, 24, "negative bounds")
     }
 
@@ -572,10 +596,13 @@ public enum StoreContract {
                 group.addTask {
                     // Task k writes minutes k, k+32, k+64...: every hour bucket gets bars from every task.
                     let minutes = stride(from: k, to: 180, by: 32)
-                    let batch = BarBatch(symbol: "CONC", interval: .minute1, bars: bars(from: t0, step: minute, minutes))
+                    let batch = BarBatch(
+                        symbol: "CONC", interval: .minute1, bars: bars(from: t0, step: minute, minutes))
                     try await store.writeBars(batch)
                     _ = try await store.writeTicks([
-                        Tick(symbol: "CONCT", ts: t0 + Int64(k % 3) * minute + Int64(k) * 100, price: 10 + Double(k), size: 1)
+                        Tick(
+                            symbol: "CONCT", ts: t0 + Int64(k % 3) * minute + Int64(k) * 100, price: 10 + Double(k),
+                            size: 1)
                     ])
                 }
             }
@@ -616,7 +643,8 @@ public enum StoreContract {
             Bar(ts: m0 + minute, open: 12, high: 12, low: 12, close: 12, volume: 3),
             Bar(ts: m0 + 2 * minute, open: 13, high: 13, low: 13, close: 13, volume: 0),
         ]
-        let expected = expectedTCK.map { SymbolBar(symbol: "TCK", bar: $0) }
+        let expected =
+            expectedTCK.map { SymbolBar(symbol: "TCK", bar: $0) }
             + [SymbolBar(symbol: "TCK2", bar: Bar(ts: m0, open: 100, high: 100, low: 100, close: 100, volume: 4))]
         XCTAssertEqual(sortedSymbolBars(rebuilt), expected, "writeTicks returns the rebuilt minute bars")
         let stored = try await all(store, "TCK", .stored(.minute1))
@@ -636,16 +664,21 @@ public enum StoreContract {
         _ = try await store.migrate()
         let m0 = t0 + 3 * hour
         // A stored bar of the minute is replaced by the tick-built bar.
-        try await store.writeBars(BarBatch(symbol: "TX", interval: .minute1, bars: bars(from: m0 - 2 * minute, step: minute, 0..<5)))
+        try await store.writeBars(
+            BarBatch(symbol: "TX", interval: .minute1, bars: bars(from: m0 - 2 * minute, step: minute, 0..<5)))
         let first = try await store.writeTicks([
-            Tick(symbol: "TX", ts: m0 + 20_000, price: 50, size: 1), Tick(symbol: "TX", ts: m0 + 40_000, price: 52, size: 1),
+            Tick(symbol: "TX", ts: m0 + 20_000, price: 50, size: 1),
+            Tick(symbol: "TX", ts: m0 + 40_000, price: 52, size: 1),
         ])
-        XCTAssertEqual(first, [SymbolBar(symbol: "TX", bar: Bar(ts: m0, open: 50, high: 52, low: 50, close: 52, volume: 2))])
+        XCTAssertEqual(
+            first, [SymbolBar(symbol: "TX", bar: Bar(ts: m0, open: 50, high: 52, low: 50, close: 52, volume: 2))])
         // A later call adds an earlier tick (new open) and a tie (after the stored one by arrival).
         let second = try await store.writeTicks([
-            Tick(symbol: "TX", ts: m0 + 40_000, price: 51, size: 2), Tick(symbol: "TX", ts: m0 + 10_000, price: 49, size: 1),
+            Tick(symbol: "TX", ts: m0 + 40_000, price: 51, size: 2),
+            Tick(symbol: "TX", ts: m0 + 10_000, price: 49, size: 1),
         ])
-        XCTAssertEqual(second, [SymbolBar(symbol: "TX", bar: Bar(ts: m0, open: 49, high: 52, low: 49, close: 51, volume: 5))])
+        XCTAssertEqual(
+            second, [SymbolBar(symbol: "TX", bar: Bar(ts: m0, open: 49, high: 52, low: 49, close: 51, volume: 5))])
         let stored = try await all(store, "TX", .stored(.minute1))
         XCTAssertEqual(stored.count, 5)
         XCTAssertEqual(stored[2], second[0].bar, "the minute's stored bar is rebuilt from all its ticks")
@@ -695,14 +728,17 @@ public enum StoreContract {
     @Sendable static func deleteAssetCascades(_ store: any MarketStore) async throws {
         _ = try await store.migrate()
         for symbol in ["DEL", "KEEP"] {
-            try await store.writeBars(BarBatch(symbol: symbol, interval: .minute1, bars: bars(from: t0, step: minute, 0..<120)))
+            try await store.writeBars(
+                BarBatch(symbol: symbol, interval: .minute1, bars: bars(from: t0, step: minute, 0..<120)))
             try await store.writeBars(BarBatch(symbol: symbol, interval: .day1, bars: bars(from: t0, step: day, 0..<5)))
             _ = try await store.writeTicks([Tick(symbol: symbol, ts: t0 + 5 * hour, price: 10, size: 1)])
         }
         try await store.deleteAsset("DEL")
         await expectError(.notFound("asset DEL"), "asset after delete") { _ = try await store.asset("DEL") }
-        for series in [BarSeries.stored(.minute1), .stored(.day1), .rollup(base: .minute1, interval: .hour1),
-                       .rollup(base: .minute1, interval: .day1)] {
+        for series in [
+            BarSeries.stored(.minute1), .stored(.day1), .rollup(base: .minute1, interval: .hour1),
+            .rollup(base: .minute1, interval: .day1),
+        ] {
             let left = try await all(store, "DEL", series)
             XCTAssertEqual(left, [], "deleteAsset removes \(series)")
             let kept = try await all(store, "KEEP", series)
@@ -736,7 +772,8 @@ public enum StoreContract {
         try await store.writeBars(BarBatch(symbol: "SI", interval: .minute1, bars: bars(from: t0, step: minute, 0..<3)))
         try await store.writeBars(BarBatch(symbol: "SI", interval: .week1, bars: [bar(t0 - day, 2)]))
         try await store.writeBars(BarBatch(symbol: "SI", interval: .hour1, bars: bars(from: t0, step: hour, 0..<3)))
-        try await store.writeBars(BarBatch(symbol: "SI2", interval: .minute5, bars: bars(from: t0, step: 5 * minute, 0..<3)))
+        try await store.writeBars(
+            BarBatch(symbol: "SI2", interval: .minute5, bars: bars(from: t0, step: 5 * minute, 0..<3)))
         let intervals = try await store.storedIntervals(symbol: "SI")
         XCTAssertEqual(intervals, [.minute1, .hour1, .day1, .week1, .month1], "stored intervals, finest first")
         let other = try await store.storedIntervals(symbol: "SI2")

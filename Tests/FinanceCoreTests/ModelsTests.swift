@@ -29,7 +29,8 @@ final class ModelsTests: XCTestCase {
         XCTAssertEqual(Interval.hour4.bucketStart(ts), Timestamp.parse("2024-03-13T08:00:00Z"))
         XCTAssertEqual(Interval.week1.bucketStart(ts), Timestamp.parse("2024-03-11"))
         XCTAssertEqual(Interval.month1.bucketStart(ts), Timestamp.parse("2024-03-01"))
-        XCTAssertEqual(Interval.month1.nextBucketStart(after: Timestamp.parse("2024-12-01")!), Timestamp.parse("2025-01-01"))
+        XCTAssertEqual(
+            Interval.month1.nextBucketStart(after: Timestamp.parse("2024-12-01")!), Timestamp.parse("2025-01-01"))
         XCTAssertTrue(Interval.minute1.divides(.month1))
         XCTAssertFalse(Interval.week1.divides(.month1))
         XCTAssertEqual(Interval("4h"), .hour4)
@@ -38,7 +39,9 @@ final class ModelsTests: XCTestCase {
 
     func testBucketing() {
         let bars = (0..<10).map { i in
-            Bar(ts: Int64(i) * 60_000, open: Double(i), high: Double(i) + 1, low: Double(i) - 0.5, close: Double(i) + 0.5, volume: 1)
+            Bar(
+                ts: Int64(i) * 60_000, open: Double(i), high: Double(i) + 1, low: Double(i) - 0.5,
+                close: Double(i) + 0.5, volume: 1)
         }
         let out = Bucketing.aggregate(bars, into: .minute5)
         XCTAssertEqual(out.count, 2)

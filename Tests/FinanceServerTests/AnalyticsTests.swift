@@ -26,7 +26,9 @@ final class AnalyticsTests: XCTestCase {
             let high = max(open, price) * (1 + uniform() * 0.005)
             let low = min(open, price) * (1 - uniform() * 0.005)
             let volume = (i == 380 ? 40_000 : 1_000) + uniform() * 100
-            return Bar(ts: 1_600_000_000_000 / 86_400_000 * 86_400_000 + Int64(i) * 86_400_000, open: open, high: high, low: low, close: price, volume: volume)
+            return Bar(
+                ts: 1_600_000_000_000 / 86_400_000 * 86_400_000 + Int64(i) * 86_400_000, open: open, high: high,
+                low: low, close: price, volume: volume)
         }
     }
 
@@ -53,11 +55,13 @@ final class AnalyticsTests: XCTestCase {
             XCTAssertEqual((later.object["anomalies"] as? [[String: Any]])?.count, 0)
             let badTypes = try await client.send(.get, "/api/patterns/WALK?types=triangle&status=done")
             XCTAssertEqual(badTypes.status, .unprocessableContent)
-            let fields = Set((badTypes.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            let fields = Set(
+                (badTypes.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
             XCTAssertEqual(fields, ["types", "status"])
             let badAnomaly = try await client.send(.get, "/api/anomalies/WALK?types=meteor")
             XCTAssertEqual(badAnomaly.status, .unprocessableContent)
-            let filtered = try await client.send(.get, "/api/patterns/WALK?limit=400&types=support,resistance&status=completed,confirmed")
+            let filtered = try await client.send(
+                .get, "/api/patterns/WALK?limit=400&types=support,resistance&status=completed,confirmed")
             for record in filtered.object["patterns"] as? [[String: Any]] ?? [] {
                 XCTAssertTrue(["support", "resistance"].contains(record["type"] as? String ?? ""))
             }
@@ -73,29 +77,39 @@ final class AnalyticsTests: XCTestCase {
         let input = dir.appendingPathComponent("in.csv").path
         try csv.write(toFile: input, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("p.json").path
-        let code = await FinanceHubCommand.run(arguments: ["patterns", "--input", input, "--format", "json", "--output", out])
+        let code = await FinanceHubCommand.run(arguments: [
+            "patterns", "--input", input, "--format", "json", "--output", out,
+        ])
         XCTAssertEqual(code, 0)
-        let records = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [[String: Any]]
+        let records =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [[String: Any]]
         XCTAssertNotNil(records)
         let table = dir.appendingPathComponent("p.csv").path
         let code2 = await FinanceHubCommand.run(arguments: ["patterns", "--input", input, "--output", table])
         XCTAssertEqual(code2, 0)
         XCTAssertTrue(try String(contentsOfFile: table, encoding: .utf8).hasPrefix("id,type,status"))
         let anomalies = dir.appendingPathComponent("a.json").path
-        let code3 = await FinanceHubCommand.run(arguments: ["anomalies", "--input", input, "--format", "json", "--output", anomalies])
+        let code3 = await FinanceHubCommand.run(arguments: [
+            "anomalies", "--input", input, "--format", "json", "--output", anomalies,
+        ])
         XCTAssertEqual(code3, 0)
-        let list = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: anomalies))) as? [[String: Any]] ?? []
+        let list =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: anomalies)))
+            as? [[String: Any]] ?? []
         XCTAssertTrue(list.contains { $0["type"] as? String == "volume_surge" })
         // A tick file is recognised by its header.
         var ticks = "timestamp,price,size,bid,ask,bidSize,askSize\n"
         for i in 0..<3000 {
             let p = 100 + Double(i % 17) * 0.01
-            ticks += "\(1_700_000_000_000 + Int64(i) * 1000),\(p),\(1 + i % 5),\(p - 0.01),\(p + 0.01),\(i > 2500 ? 500 : 10),10\n"
+            ticks +=
+                "\(1_700_000_000_000 + Int64(i) * 1000),\(p),\(1 + i % 5),\(p - 0.01),\(p + 0.01),\(i > 2500 ? 500 : 10),10\n"
         }
         let tickFile = dir.appendingPathComponent("t.csv").path
         try ticks.write(toFile: tickFile, atomically: true, encoding: .utf8)
         let tickOut = dir.appendingPathComponent("t.txt").path
-        let code4 = await FinanceHubCommand.run(arguments: ["anomalies", "--input", tickFile, "--continuous", "--output", tickOut])
+        let code4 = await FinanceHubCommand.run(arguments: [
+            "anomalies", "--input", tickFile, "--continuous", "--output", tickOut,
+        ])
         XCTAssertEqual(code4, 0)
         XCTAssertTrue(try String(contentsOfFile: tickOut, encoding: .utf8).hasPrefix("ts,type,severity"))
         let bad = await FinanceHubCommand.run(arguments: ["anomalies", "--input", input, "--format", "xml"])
@@ -107,13 +121,18 @@ final class AnalyticsTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in.csv").path
-        try SyntheticData.csv(SyntheticData.minuteBars(count: 2_000, start: 1_704_067_200_000)).write(toFile: input, atomically: true, encoding: .utf8)
-        let ind = await FinanceHubCommand.run(arguments: ["bench", "indicators", "--input", input, "--repetitions", "1"])
+        try SyntheticData.csv(SyntheticData.minuteBars(count: 2_000, start: 1_704_067_200_000)).write(
+            toFile: input, atomically: true, encoding: .utf8)
+        let ind = await FinanceHubCommand.run(arguments: [
+            "bench", "indicators", "--input", input, "--repetitions", "1",
+        ])
         XCTAssertEqual(ind, 0)
         let pat = await FinanceHubCommand.run(arguments: ["bench", "patterns", "--series", "10"])
         XCTAssertEqual(pat, 0)
         let rollup = await FinanceHubCommand.run(
-            arguments: ["bench", "rollup", "--runs", "1", "--database", "sqlite:" + dir.appendingPathComponent("r.sqlite").path])
+            arguments: [
+                "bench", "rollup", "--runs", "1", "--database", "sqlite:" + dir.appendingPathComponent("r.sqlite").path,
+            ])
         XCTAssertEqual(rollup, 0)
     }
 
@@ -122,7 +141,9 @@ final class AnalyticsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("data/hub.sqlite").path
         let server = Task {
-            await FinanceHubCommand.run(arguments: ["serve", "--port", "0", "--database", "sqlite:" + path, "--tick-rate", "20", "--seed", "3"])
+            await FinanceHubCommand.run(arguments: [
+                "serve", "--port", "0", "--database", "sqlite:" + path, "--tick-rate", "20", "--seed", "3",
+            ])
         }
         var tick: Tick?
         for _ in 0..<100 where tick == nil {

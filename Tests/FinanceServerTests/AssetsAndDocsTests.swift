@@ -9,7 +9,8 @@ import XCTest
 final class AssetsAndDocsTests: XCTestCase {
     func testAssetCRUD() async throws {
         try await makeApp().test(.router) { client in
-            let body = "{\"symbol\":\"brk.b\",\"name\":\"Berkshire Hathaway B\",\"assetClass\":\"equity\",\"exchange\":\"NYSE\",\"currency\":\"USD\"}"
+            let body =
+                "{\"symbol\":\"brk.b\",\"name\":\"Berkshire Hathaway B\",\"assetClass\":\"equity\",\"exchange\":\"NYSE\",\"currency\":\"USD\"}"
             let created = try await client.send(.post, "/api/assets", json: body)
             XCTAssertEqual(created.status, .created, created.text)
             XCTAssertEqual(created.object["symbol"] as? String, "BRK.B")
@@ -17,7 +18,8 @@ final class AssetsAndDocsTests: XCTestCase {
             XCTAssertEqual(awaited1, .conflict)
             let got = try await client.send(.get, "/api/assets/Brk.B")
             XCTAssertEqual(got.object["name"] as? String, "Berkshire Hathaway B")
-            let put = try await client.send(.put, "/api/assets/BRK.B", json: "{\"assetClass\":\"etf\",\"sector\":\"Financials\"}")
+            let put = try await client.send(
+                .put, "/api/assets/BRK.B", json: "{\"assetClass\":\"etf\",\"sector\":\"Financials\"}")
             XCTAssertEqual(put.status, .ok, put.text)
             let awaited2 = try await client.send(.get, "/api/assets/BRK.B").object["sector"] as? String
             XCTAssertEqual(awaited2, "Financials")
@@ -34,7 +36,8 @@ final class AssetsAndDocsTests: XCTestCase {
 
     func testAssetValidation() async throws {
         try await makeApp().test(.router) { client in
-            let bad = try await client.send(.post, "/api/assets", json: "{\"symbol\":\"no way!\",\"assetClass\":\"stock\",\"name\":3}")
+            let bad = try await client.send(
+                .post, "/api/assets", json: "{\"symbol\":\"no way!\",\"assetClass\":\"stock\",\"name\":3}")
             XCTAssertEqual(bad.status, .unprocessableContent)
             let fields = Set((bad.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
             XCTAssertEqual(fields, ["symbol", "assetClass", "name"])
@@ -96,6 +99,8 @@ final class AssetsAndDocsTests: XCTestCase {
         XCTAssertEqual(problem.status, 500)
         XCTAssertNotNil(problem.correlationId)
         XCTAssertFalse(problem.detail.contains("Boom"))
-        XCTAssertEqual(ProblemMiddleware<BasicRequestContext>.problem(for: StorageError.conflict("x"), logger: .init(label: "t")).status, 409)
+        XCTAssertEqual(
+            ProblemMiddleware<BasicRequestContext>.problem(for: StorageError.conflict("x"), logger: .init(label: "t"))
+                .status, 409)
     }
 }

@@ -29,12 +29,18 @@ final class CLITests: XCTestCase {
         let db = self.dir.appendingPathComponent("nested/deeper/hub.sqlite").path
         let csv = self.write(
             "goog.csv",
-            "timestamp,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03T00:00:00Z,10.5,12,10,11,200\n1704326400,11,11.5,10.5,11.2,50\n")
-        let code = await FinanceHubCommand.run(arguments: ["import", "bars", "--symbol", "goog", "--interval", "1d", "--database", "sqlite:" + db, csv])
+            "timestamp,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03T00:00:00Z,10.5,12,10,11,200\n1704326400,11,11.5,10.5,11.2,50\n"
+        )
+        let code = await FinanceHubCommand.run(arguments: [
+            "import", "bars", "--symbol", "goog", "--interval", "1d", "--database", "sqlite:" + db, csv,
+        ])
         XCTAssertEqual(code, 0)
         let store = try SQLiteStore(path: db)
-        let bars = try await store.bars(symbol: "GOOG", series: .stored(.day1), from: nil, to: nil, limit: 10, newestFirst: false)
-        XCTAssertEqual(bars.map(\.ts), [Timestamp.parse("2024-01-02")!, Timestamp.parse("2024-01-03")!, Timestamp.parse("2024-01-04")!])
+        let bars = try await store.bars(
+            symbol: "GOOG", series: .stored(.day1), from: nil, to: nil, limit: 10, newestFirst: false)
+        XCTAssertEqual(
+            bars.map(\.ts),
+            [Timestamp.parse("2024-01-02")!, Timestamp.parse("2024-01-03")!, Timestamp.parse("2024-01-04")!])
         let awaited1 = try await store.asset("GOOG").assetClass
         XCTAssertEqual(awaited1, .unknown)
         try await store.close()
@@ -42,11 +48,19 @@ final class CLITests: XCTestCase {
 
     func testImportRejectsBadFilesAndWritesNothing() async throws {
         let db = "sqlite:" + self.dir.appendingPathComponent("hub.sqlite").path
-        let bad = self.write("bad.csv", "timestamp,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10,9,11,10,1\nnope,1,1,1,1,1\n")
-        let code = await FinanceHubCommand.run(arguments: ["import", "bars", "--symbol", "X", "--interval", "1d", "--database", db, bad])
+        let bad = self.write(
+            "bad.csv",
+            "timestamp,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10,9,11,10,1\nnope,1,1,1,1,1\n"
+        )
+        let code = await FinanceHubCommand.run(arguments: [
+            "import", "bars", "--symbol", "X", "--interval", "1d", "--database", db, bad,
+        ])
         XCTAssertEqual(code, 1)
-        let rules = self.write("rules.csv", "timestamp,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10,9,11,10,1\n")
-        let code2 = await FinanceHubCommand.run(arguments: ["import", "bars", "--symbol", "X", "--interval", "1d", "--database", db, rules])
+        let rules = self.write(
+            "rules.csv", "timestamp,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10,9,11,10,1\n")
+        let code2 = await FinanceHubCommand.run(arguments: [
+            "import", "bars", "--symbol", "X", "--interval", "1d", "--database", db, rules,
+        ])
         XCTAssertEqual(code2, 1)
         let store = try SQLiteStore(path: String(db.dropFirst(7)))
         _ = try await store.migrate()
@@ -54,12 +68,16 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(stored, [])
         try await store.close()
         let header = self.write("header.csv", "when,open\n1,2\n")
-        let code3 = await FinanceHubCommand.run(arguments: ["import", "bars", "--symbol", "X", "--database", db, header])
+        let code3 = await FinanceHubCommand.run(arguments: [
+            "import", "bars", "--symbol", "X", "--database", db, header,
+        ])
         XCTAssertEqual(code3, 1)
     }
 
     func testUsageErrorsExit64() async {
-        let badInterval = await FinanceHubCommand.run(arguments: ["import", "bars", "--symbol", "X", "--interval", "2m", "f.csv"])
+        let badInterval = await FinanceHubCommand.run(arguments: [
+            "import", "bars", "--symbol", "X", "--interval", "2m", "f.csv",
+        ])
         XCTAssertEqual(badInterval, 64)
         let badSymbol = await FinanceHubCommand.run(arguments: ["import", "bars", "--symbol", "a b", "f.csv"])
         XCTAssertEqual(badSymbol, 64)
@@ -73,20 +91,26 @@ final class CLITests: XCTestCase {
         let db = self.dir.appendingPathComponent("ticks.sqlite").path
         let csv = self.write(
             "t.csv",
-            "timestamp,price,size,bid,ask,bidSize,askSize\n1704067200000,10,1,9.9,10.1,5,5\n1704067230000,12,2,,,,\n1704067290000,11,3,10.9,11.1,1,1\n")
+            "timestamp,price,size,bid,ask,bidSize,askSize\n1704067200000,10,1,9.9,10.1,5,5\n1704067230000,12,2,,,,\n1704067290000,11,3,10.9,11.1,1,1\n"
+        )
         let code = await FinanceHubCommand.run(arguments: ["import", "ticks", "--symbol", "eth", "--database", db, csv])
         XCTAssertEqual(code, 0)
         let store = try SQLiteStore(path: db)
-        let bars = try await store.bars(symbol: "ETH", series: .stored(.minute1), from: nil, to: nil, limit: 10, newestFirst: false)
-        XCTAssertEqual(bars, [
-            Bar(ts: 1_704_067_200_000, open: 10, high: 12, low: 10, close: 12, volume: 3),
-            Bar(ts: 1_704_067_260_000, open: 11, high: 11, low: 11, close: 11, volume: 3),
-        ])
+        let bars = try await store.bars(
+            symbol: "ETH", series: .stored(.minute1), from: nil, to: nil, limit: 10, newestFirst: false)
+        XCTAssertEqual(
+            bars,
+            [
+                Bar(ts: 1_704_067_200_000, open: 10, high: 12, low: 10, close: 12, volume: 3),
+                Bar(ts: 1_704_067_260_000, open: 11, high: 11, low: 11, close: 11, volume: 3),
+            ])
         let last = try await store.latestTick(symbol: "ETH")
         XCTAssertEqual(last?.bid, 10.9)
         try await store.close()
         let bad = self.write("bad.csv", "timestamp,price\n1,-5\n")
-        let code2 = await FinanceHubCommand.run(arguments: ["import", "ticks", "--symbol", "eth", "--database", db, bad])
+        let code2 = await FinanceHubCommand.run(arguments: [
+            "import", "ticks", "--symbol", "eth", "--database", db, bad,
+        ])
         XCTAssertEqual(code2, 1)
     }
 
@@ -103,14 +127,16 @@ final class CLITests: XCTestCase {
     func testDatabaseLocations() throws {
         XCTAssertEqual(try DatabaseLocation(parsing: "sqlite:./data/x.sqlite"), .sqlite(path: "./data/x.sqlite"))
         XCTAssertEqual(try DatabaseLocation(parsing: "/tmp/x.sqlite"), .sqlite(path: "/tmp/x.sqlite"))
-        XCTAssertEqual(try DatabaseLocation(parsing: "postgres://u:p@h:5432/d"), .postgres(url: "postgres://u:p@h:5432/d"))
+        XCTAssertEqual(
+            try DatabaseLocation(parsing: "postgres://u:p@h:5432/d"), .postgres(url: "postgres://u:p@h:5432/d"))
         XCTAssertThrowsError(try DatabaseLocation(parsing: "sqlite:"))
         XCTAssertThrowsError(try DatabaseLocation(parsing: "mysql://x"))
     }
 
     func testSettingsLayering() async throws {
         let yaml = self.write("c.yaml", "http:\n  port: 9001\n  maxBodyBytes: 2048\nfeed:\n  mode: none\n")
-        let s = try await AppSettings.load(configFile: yaml, overrides: ["http.host": "0.0.0.0"], environment: ["FINANCEHUB_HTTP_PORT": "9002"])
+        let s = try await AppSettings.load(
+            configFile: yaml, overrides: ["http.host": "0.0.0.0"], environment: ["FINANCEHUB_HTTP_PORT": "9002"])
         XCTAssertEqual(s.server.port, 9002)  // environment beats the file
         XCTAssertEqual(s.server.maxBodyBytes, 2048)
         XCTAssertEqual(s.server.host, "0.0.0.0")
@@ -124,7 +150,9 @@ final class CLITests: XCTestCase {
         do {
             _ = try await AppSettings.load(
                 configFile: nil, overrides: [:],
-                environment: ["FINANCEHUB_HTTP_PORT": "http", "FINANCEHUB_FEED_MODE": "live", "FINANCEHUB_LOG_LEVEL": "loud"])
+                environment: [
+                    "FINANCEHUB_HTTP_PORT": "http", "FINANCEHUB_FEED_MODE": "live", "FINANCEHUB_LOG_LEVEL": "loud",
+                ])
             XCTFail("invalid settings must fail")
         } catch let failure as CLIFailure {
             XCTAssertTrue(failure.message.contains("http.port"))

@@ -76,7 +76,9 @@ final class CrashTests: XCTestCase {
             attempted = b + 1
             do {
                 let (_, response) = try await session.data(for: request)
-                if let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) { acknowledged.append(b) }
+                if let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) {
+                    acknowledged.append(b)
+                }
             } catch {
                 break  // the server is gone
             }
@@ -95,7 +97,9 @@ final class CrashTests: XCTestCase {
         for (b, n) in counts { XCTAssertEqual(n, perBatch, "batch \(b) is present in part (\(n) of \(perBatch))") }
         XCTAssertLessThanOrEqual(counts.count, attempted)
         // Rollups are consistent with the surviving bars.
-        let hourly = try await store.bars(symbol: "CRASH", series: .rollup(base: .minute1, interval: .hour1), from: nil, to: nil, limit: 1_000_000, newestFirst: false)
+        let hourly = try await store.bars(
+            symbol: "CRASH", series: .rollup(base: .minute1, interval: .hour1), from: nil, to: nil, limit: 1_000_000,
+            newestFirst: false)
         XCTAssertEqual(hourly, Bucketing.aggregate(bars, into: .hour1))
         try await store.close()
     }

@@ -14,7 +14,9 @@ final class IndicatorRoutesTests: XCTestCase {
     static func dailyBars() -> [Bar] {
         (0..<60).map { i in
             let c = 100 + 5 * sin(Double(i) / 4) + Double(i) * 0.1
-            return Bar(ts: 1_704_067_200_000 + Int64(i) * 86_400_000, open: c - 0.5, high: c + 1, low: c - 1, close: c, volume: 1000 + Double(i))
+            return Bar(
+                ts: 1_704_067_200_000 + Int64(i) * 86_400_000, open: c - 0.5, high: c + 1, low: c - 1, close: c,
+                volume: 1000 + Double(i))
         }
     }
 
@@ -25,15 +27,19 @@ final class IndicatorRoutesTests: XCTestCase {
         try await makeApp(store: store).test(.router) { client in
             let catalog = try await client.send(.get, "/api/indicators")
             let keys = (catalog.object["indicators"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
-            XCTAssertTrue(Set(keys).isSuperset(of: ["sma", "ema", "rsi", "macd", "bbands", "stoch", "willr", "atr", "obv", "cci"]))
+            XCTAssertTrue(
+                Set(keys).isSuperset(of: ["sma", "ema", "rsi", "macd", "bbands", "stoch", "willr", "atr", "obv", "cci"])
+            )
             let from = bars[40].ts
-            let r = try await client.send(.get, "/api/indicators/spy?indicators=rsi:14,macd:12:26:9,sma:5&interval=1d&from=\(from)")
+            let r = try await client.send(
+                .get, "/api/indicators/spy?indicators=rsi:14,macd:12:26:9,sma:5&interval=1d&from=\(from)")
             XCTAssertEqual(r.status, .ok, r.text)
             let ts = r.object["ts"] as? [Int64] ?? []
             XCTAssertEqual(ts.first, from)
             XCTAssertEqual(ts.count, 20)
             let values = r.object["values"] as? [String: [Any]] ?? [:]
-            XCTAssertEqual(Set(values.keys), ["rsi_14", "macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9", "sma_5"])
+            XCTAssertEqual(
+                Set(values.keys), ["rsi_14", "macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9", "sma_5"])
             // Values at `from` equal the computation over the whole history.
             let whole = IndicatorEngine.compute(try IndicatorSpec.parse("rsi:14"), on: try OHLCVSeries(bars: bars))[0]
             XCTAssertEqual((values["rsi_14"]?.first as? Double)!, whole.values[40], accuracy: 1e-12)
@@ -69,22 +75,30 @@ final class IndicatorRoutesTests: XCTestCase {
         let input = dir.appendingPathComponent("in.csv").path
         try csv.write(toFile: input, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out.csv").path
-        let code = await FinanceHubCommand.run(arguments: ["indicators", "--input", input, "--indicators", "sma:3,bbands:20:2,obv", "--output", out])
+        let code = await FinanceHubCommand.run(arguments: [
+            "indicators", "--input", input, "--indicators", "sma:3,bbands:20:2,obv", "--output", out,
+        ])
         XCTAssertEqual(code, 0)
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.first, "timestamp,sma_3,bb_upper_20_2,bb_middle_20_2,bb_lower_20_2,obv")
         XCTAssertEqual(lines.count, 61)
         XCTAssertTrue(lines[1].hasPrefix("1704067200000,,,,,"))
         let jsonOut = dir.appendingPathComponent("out.json").path
-        let code2 = await FinanceHubCommand.run(arguments: ["indicators", "--input", input, "--indicators", "rsi", "--format", "json", "--output", jsonOut])
+        let code2 = await FinanceHubCommand.run(arguments: [
+            "indicators", "--input", input, "--indicators", "rsi", "--format", "json", "--output", jsonOut,
+        ])
         XCTAssertEqual(code2, 0)
-        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: jsonOut))) as? [[String: Any]] ?? []
+        let rows =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: jsonOut))) as? [[String: Any]]
+            ?? []
         XCTAssertEqual(rows.count, 60)
         XCTAssertTrue(rows[0]["rsi_14"] is NSNull)
         XCTAssertNotNil(rows[59]["rsi_14"] as? Double)
         let usage = await FinanceHubCommand.run(arguments: ["indicators", "--input", input, "--indicators", "nope"])
         XCTAssertEqual(usage, 64)
-        let missing = await FinanceHubCommand.run(arguments: ["indicators", "--input", dir.appendingPathComponent("none.csv").path, "--indicators", "sma"])
+        let missing = await FinanceHubCommand.run(arguments: [
+            "indicators", "--input", dir.appendingPathComponent("none.csv").path, "--indicators", "sma",
+        ])
         XCTAssertEqual(missing, 1)
     }
 }

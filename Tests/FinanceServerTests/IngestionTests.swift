@@ -56,7 +56,8 @@ final class IngestionTests: XCTestCase {
             XCTAssertEqual(bars.count, 2)
             XCTAssertEqual(bars.first?["open"] as? Double, 50)
             XCTAssertEqual(bars.first?["high"] as? Double, 500)
-            let raw = try await client.send(.get, "/api/bars/AAPL?interval=1h&from=\(t0)&to=\(t0 + 7_200_000)&source=raw")
+            let raw = try await client.send(
+                .get, "/api/bars/AAPL?interval=1h&from=\(t0)&to=\(t0 + 7_200_000)&source=raw")
             XCTAssertEqual(raw.text, hourly.text)
             let fives = try await client.send(.get, "/api/bars/AAPL?interval=5m&limit=3")
             let five = fives.object["bars"] as? [[String: Any]] ?? []
@@ -109,7 +110,8 @@ final class IngestionTests: XCTestCase {
             XCTAssertEqual(r.headers[.contentType], "application/problem+json")
             let errors = r.object["errors"] as? [[String: Any]] ?? []
             let pointers = Set(errors.compactMap { $0["pointer"] as? String })
-            XCTAssertTrue(pointers.isSuperset(of: ["/1/high", "/2/open", "/3/volume", "/4/ts", "/6/low"]), "\(pointers)")
+            XCTAssertTrue(
+                pointers.isSuperset(of: ["/1/high", "/2/open", "/3/volume", "/4/ts", "/6/low"]), "\(pointers)")
             let stored = try await store.storedIntervals(symbol: "MSFT")
             XCTAssertEqual(stored, [])
             // The duplicate time with different values is reported once the other rows are fixed.
@@ -138,7 +140,9 @@ final class IngestionTests: XCTestCase {
             XCTAssertEqual(notObject.status, .unprocessableContent)
             let fine = try await client.send(
                 .post, "/api/ticks",
-                json: "[{\"symbol\":\"BTC\",\"ts\":1,\"price\":1},{\"symbol\":\"bad symbol\",\"ts\":1,\"price\":1},{\"symbol\":\"ETH\",\"ts\":1,\"price\":-1}]")
+                json:
+                    "[{\"symbol\":\"BTC\",\"ts\":1,\"price\":1},{\"symbol\":\"bad symbol\",\"ts\":1,\"price\":1},{\"symbol\":\"ETH\",\"ts\":1,\"price\":-1}]"
+            )
             let pointers = (fine.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["pointer"] as? String }
             XCTAssertEqual(pointers, ["/1/symbol", "/2/price"])
         }
@@ -146,13 +150,17 @@ final class IngestionTests: XCTestCase {
 
     func testBatchLimitsAndBodySize() async throws {
         try await makeApp(maxBodyBytes: 64 * 1024).test(.router) { client in
-            let many = "[" + Array(repeating: "{\"symbol\":\"A\",\"ts\":1,\"price\":1}", count: 10_001).joined(separator: ",") + "]"
+            let many =
+                "[" + Array(repeating: "{\"symbol\":\"A\",\"ts\":1,\"price\":1}", count: 10_001).joined(separator: ",")
+                + "]"
             let big = try await client.send(.post, "/api/ticks", json: many)
             XCTAssertEqual(big.status, .contentTooLarge)
             XCTAssertEqual(big.headers[.contentType], "application/problem+json")
         }
         try await makeApp().test(.router) { client in
-            let many = "[" + Array(repeating: "{\"symbol\":\"A\",\"ts\":1,\"price\":1}", count: 10_001).joined(separator: ",") + "]"
+            let many =
+                "[" + Array(repeating: "{\"symbol\":\"A\",\"ts\":1,\"price\":1}", count: 10_001).joined(separator: ",")
+                + "]"
             let r = try await client.send(.post, "/api/ticks", json: many)
             XCTAssertEqual(r.status, .unprocessableContent)
             XCTAssertTrue((r.object["detail"] as? String ?? "").contains("10000"))

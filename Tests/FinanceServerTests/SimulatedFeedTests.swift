@@ -45,7 +45,8 @@ final class SimulatedFeedTests: XCTestCase {
         let bus = MarketBus()
         let events = bus.subscribe()
         let service = SimulatedFeedService(
-            ingestor: Ingestor(store: store, bus: bus), instruments: Array(SimulatedInstrument.defaultWatchlist.prefix(2)),
+            ingestor: Ingestor(store: store, bus: bus),
+            instruments: Array(SimulatedInstrument.defaultWatchlist.prefix(2)),
             seed: 5, ticksPerSecond: 50, logger: .init(label: "test"))
         try await store.createAsset(Asset(symbol: "BTC"))
         let task = Task { try await service.run() }

@@ -8,13 +8,16 @@ import Logging
 import XCTest
 
 /// Builds the real application on a given store (memory by default) with the feed off.
-func makeApp(store: any MarketStore = MemoryStore(), maxBodyBytes: Int = 10 * 1024 * 1024, feed: SimulatedFeedSettings? = nil)
+func makeApp(
+    store: any MarketStore = MemoryStore(), maxBodyBytes: Int = 10 * 1024 * 1024, feed: SimulatedFeedSettings? = nil
+)
     -> some ApplicationProtocol
 {
     var logger = Logger(label: "test")
     logger.logLevel = .warning
     return FinanceHubApp.build(
-        store: store, settings: ServerSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, simulatedFeed: feed),
+        store: store,
+        settings: ServerSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, simulatedFeed: feed),
         logger: logger)
 }
 
@@ -41,7 +44,8 @@ extension TestResponse {
 func barsJSON(count: Int, start: Int64, price: Double = 100) -> String {
     let items = (0..<count).map { i -> String in
         let p = price + Double(i % 7)
-        return "{\"ts\":\(start + Int64(i) * 60_000),\"open\":\(p),\"high\":\(p + 1),\"low\":\(p - 1),\"close\":\(p + 0.5),\"volume\":\(10 + i)}"
+        return
+            "{\"ts\":\(start + Int64(i) * 60_000),\"open\":\(p),\"high\":\(p + 1),\"low\":\(p - 1),\"close\":\(p + 0.5),\"volume\":\(10 + i)}"
     }
     return "[" + items.joined(separator: ",") + "]"
 }

@@ -13,7 +13,8 @@ final class SQLiteStoreBenchTests: XCTestCase {
         let env = ProcessInfo.processInfo.environment
         guard env["FINANCEHUB_BENCH"] == "1" else { throw XCTSkip("set FINANCEHUB_BENCH=1 to run the benchmark") }
         let rows = Int(env["FINANCEHUB_BENCH_ROWS"] ?? "") ?? 1_000_000
-        let base = env["FINANCEHUB_BENCH_DIR"].map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
+        let base =
+            env["FINANCEHUB_BENCH_DIR"].map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
         let folder = base.appendingPathComponent("financehub-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("bench.sqlite").path
@@ -27,7 +28,8 @@ final class SQLiteStoreBenchTests: XCTestCase {
             let close = open + Double((i * 7919) % 21 - 10) / 100
             bars.append(
                 Bar(
-                    ts: start + Int64(i) * 60_000, open: open, high: max(open, close) + 0.05, low: min(open, close) - 0.05,
+                    ts: start + Int64(i) * 60_000, open: open, high: max(open, close) + 0.05,
+                    low: min(open, close) - 0.05,
                     close: close, volume: Double(100 + (i * 31) % 900)))
             price = max(1, close)
         }
@@ -41,7 +43,8 @@ final class SQLiteStoreBenchTests: XCTestCase {
             try await store.writeBars([batch], progress: { n in reports.withLock { $0.append(n) } })
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("BENCH import \(rows) 1m bars: \(String(format: "%.3f", seconds)) s, \(Int(Double(rows) / seconds)) rows/s")
+        print(
+            "BENCH import \(rows) 1m bars: \(String(format: "%.3f", seconds)) s, \(Int(Double(rows) / seconds)) rows/s")
         print("BENCH progress reports: \(reports.withLock { $0 })")
 
         let chunks = stride(from: 0, to: rows, by: 10_000).map {

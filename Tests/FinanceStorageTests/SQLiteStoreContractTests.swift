@@ -7,7 +7,8 @@ import XCTest
 /// The storage contract run against SQLiteStore, each check on a fresh database file in a temporary folder.
 final class SQLiteStoreContractTests: XCTestCase {
     private func run(_ name: String, line: UInt = #line) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-contract-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "financehub-contract-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try SQLiteStore(path: folder.appendingPathComponent("store.sqlite").path)
         try await StoreContract.run(name, on: store, line: line)

@@ -10,7 +10,8 @@ final class SQLiteStoreTests: XCTestCase {
     private var folder: URL!
 
     override func setUp() {
-        self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-sqlite-\(UUID().uuidString)")
+        self.folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "financehub-sqlite-\(UUID().uuidString)")
     }
 
     override func tearDown() {
@@ -186,7 +187,8 @@ final class SQLiteStoreTests: XCTestCase {
             }
             try await group.waitForAll()
         }
-        let all = try await a.bars(symbol: "CONC", series: .stored(.minute1), from: nil, to: nil, limit: 1000, newestFirst: false)
+        let all = try await a.bars(
+            symbol: "CONC", series: .stored(.minute1), from: nil, to: nil, limit: 1000, newestFirst: false)
         XCTAssertEqual(all.count, 240)
         try await StoreContract.assertRollupsExact(b, "CONC", base: .minute1, "after concurrent writers")
         let ticks = try await b.ticks(symbol: "CONC", from: nil, to: nil, limit: 100)
@@ -197,10 +199,12 @@ final class SQLiteStoreTests: XCTestCase {
 
     func testRejectedBatchLeavesNothing() async throws {
         let store = try await self.open()
-        try await store.writeBars(BarBatch(symbol: "KEEP", interval: .minute1, bars: StoreContract.bars(from: t0, step: 60_000, 0..<3)))
+        try await store.writeBars(
+            BarBatch(symbol: "KEEP", interval: .minute1, bars: StoreContract.bars(from: t0, step: 60_000, 0..<3)))
         var poisoned = StoreContract.bars(from: t0, step: 60_000, 0..<3, seed: 9)
         poisoned[1].open = .nan  // bound as NULL: the NOT NULL constraint fails
-        let good = BarBatch(symbol: "NEWSYM", interval: .minute1, bars: StoreContract.bars(from: t0, step: 60_000, 0..<50))
+        let good = BarBatch(
+            symbol: "NEWSYM", interval: .minute1, bars: StoreContract.bars(from: t0, step: 60_000, 0..<50))
         do {
             try await store.writeBars(
                 [good, BarBatch(symbol: "KEEP", interval: .minute1, bars: poisoned)], progress: nil)
@@ -211,9 +215,11 @@ final class SQLiteStoreTests: XCTestCase {
         }
         let assets = try await store.assets()
         XCTAssertEqual(assets.map(\.symbol), ["KEEP"], "no asset from the failed call")
-        let newBars = try await store.bars(symbol: "NEWSYM", series: .stored(.minute1), from: nil, to: nil, limit: 100, newestFirst: false)
+        let newBars = try await store.bars(
+            symbol: "NEWSYM", series: .stored(.minute1), from: nil, to: nil, limit: 100, newestFirst: false)
         XCTAssertEqual(newBars, [])
-        let kept = try await store.bars(symbol: "KEEP", series: .stored(.minute1), from: nil, to: nil, limit: 100, newestFirst: false)
+        let kept = try await store.bars(
+            symbol: "KEEP", series: .stored(.minute1), from: nil, to: nil, limit: 100, newestFirst: false)
         XCTAssertEqual(kept, StoreContract.bars(from: t0, step: 60_000, 0..<3))
         // The store is usable after the failure.
         try await store.writeBars(good)
@@ -231,7 +237,10 @@ final class SQLiteStoreTests: XCTestCase {
         let bars = StoreContract.bars(from: t0, step: 60_000, 0..<10)
         do {
             try await store.writeBars(
-                [BarBatch(symbol: "FINE", interval: .minute1, bars: bars), BarBatch(symbol: "BOOM", interval: .minute1, bars: bars)],
+                [
+                    BarBatch(symbol: "FINE", interval: .minute1, bars: bars),
+                    BarBatch(symbol: "BOOM", interval: .minute1, bars: bars),
+                ],
                 progress: nil)
             XCTFail("the trigger should fail the write")
         } catch let error as StorageError {
@@ -245,7 +254,8 @@ final class SQLiteStoreTests: XCTestCase {
         } catch is StorageError {}
         for symbol in ["FINE", "BOOM"] {
             for series in [BarSeries.stored(.minute1), .rollup(base: .minute1, interval: .hour1)] {
-                let left = try await store.bars(symbol: symbol, series: series, from: nil, to: nil, limit: 100, newestFirst: false)
+                let left = try await store.bars(
+                    symbol: symbol, series: series, from: nil, to: nil, limit: 100, newestFirst: false)
                 XCTAssertEqual(left, [], "\(symbol) \(series) rolled back")
             }
             let ticks = try await store.ticks(symbol: symbol, from: nil, to: nil, limit: 10)
@@ -270,7 +280,10 @@ final class SQLiteStoreTests: XCTestCase {
     func testProgressAcrossManySmallBatches() async throws {
         let store = try await self.open()
         let batches = (0..<250).map { k in
-            BarBatch(symbol: "S\(k % 5)", interval: .hour1, bars: StoreContract.bars(from: t0 + Int64(k / 5) * 1000 * 3_600_000, step: 3_600_000, 0..<1000, seed: k))
+            BarBatch(
+                symbol: "S\(k % 5)", interval: .hour1,
+                bars: StoreContract.bars(from: t0 + Int64(k / 5) * 1000 * 3_600_000, step: 3_600_000, 0..<1000, seed: k)
+            )
         }
         let log = ProgressRecorder()
         try await store.writeBars(batches, progress: { log.add($0) })
@@ -359,6 +372,14 @@ final class SQLiteStoreTests: XCTestCase {
 private final class ProgressRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [Int] = []
-    func add(_ value: Int) { self.lock.lock(); self.storage.append(value); self.lock.unlock() }
-    var values: [Int] { self.lock.lock(); defer { self.lock.unlock() }; return self.storage }
+    func add(_ value: Int) {
+        self.lock.lock()
+        self.storage.append(value)
+        self.lock.unlock()
+    }
+    var values: [Int] {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self.storage
+    }
 }

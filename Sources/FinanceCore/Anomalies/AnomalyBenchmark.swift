@@ -1,9 +1,9 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// An injected anomaly: its type, the bar (or interval) where it starts, and how many bars after it a
@@ -107,11 +107,18 @@ public enum AnomalyBenchmark {
             let ts = t0 + Int64(i) * day
             out.append(Bar(ts: ts, open: open, high: hi, low: lo, close: close, volume: volume))
             if let kd = kind {
-                let w: Int, aff: Int
+                let w: Int
+                let aff: Int
                 switch kd {
-                case .volatilitySpike: w = 15; aff = 40
-                case .unusualRun: w = 16; aff = 16
-                default: w = 0; aff = 1
+                case .volatilitySpike:
+                    w = 15
+                    aff = 40
+                case .unusualRun:
+                    w = 16
+                    aff = 16
+                default:
+                    w = 0
+                    aff = 1
                 }
                 truth.append(AnomalyTruth(type: kd, ts: ts, window: w, affects: aff))
             }
@@ -131,17 +138,22 @@ public enum AnomalyBenchmark {
         var truth: [AnomalyTruth] = []
         let t0: Int64 = 1_700_000_040_000 - 1_700_000_040_000 % 60_000
         var mid = 100.0
-        var bs = 500.0, asz = 500.0
+        var bs = 500.0
+        var asz = 500.0
         let spacing = max(30, (minutes - 60) / max(1, injections))
         var plan = Set<Int>()
         var m = 60
-        while m < minutes - 5 && plan.count < injections { plan.insert(m); m += spacing }
+        while m < minutes - 5 && plan.count < injections {
+            plan.insert(m)
+            m += spacing
+        }
         var last = mid
         for minute in 0..<minutes {
             let burst = plan.contains(minute)
             let sign: Double = r.uniform() < 0.5 ? -1 : 1
             if burst {
-                truth.append(AnomalyTruth(type: .orderFlowImbalance, ts: t0 + Int64(minute) * 60_000, window: 0, affects: 0))
+                truth.append(
+                    AnomalyTruth(type: .orderFlowImbalance, ts: t0 + Int64(minute) * 60_000, window: 0, affects: 0))
             }
             for s in 0..<60 {
                 let ts = t0 + Int64(minute) * 60_000 + Int64(s) * 1000
@@ -161,8 +173,10 @@ public enum AnomalyBenchmark {
                     } else if r.uniform() < 0.03 {
                         mid += 0.01 * (r.uniform() < 0.5 ? -1 : 1)
                     }
-                    ticks.append(Tick(symbol: "SIM", ts: ts, price: mid, size: nil, bid: mid - 0.005, ask: mid + 0.005,
-                                      bidSize: bs, askSize: asz))
+                    ticks.append(
+                        Tick(
+                            symbol: "SIM", ts: ts, price: mid, size: nil, bid: mid - 0.005, ask: mid + 0.005,
+                            bidSize: bs, askSize: asz))
                 } else {
                     let up = burst ? r.uniform() < (sign > 0 ? 0.95 : 0.05) : r.uniform() < 0.5
                     last += up ? 0.01 : -0.01
@@ -179,16 +193,20 @@ public enum AnomalyBenchmark {
     public static func run(_ cfg: AnomalyBenchConfig = AnomalyBenchConfig(), options: AnomalyOptions = AnomalyOptions())
         -> AnomalyBenchReport
     {
-        var tp: [AnomalyType: Int] = [:], det: [AnomalyType: Int] = [:], tru: [AnomalyType: Int] = [:]
+        var tp: [AnomalyType: Int] = [:]
+        var det: [AnomalyType: Int] = [:]
+        var tru: [AnomalyType: Int] = [:]
         var ignored = 0
-        var cleanDet = 0, cleanBars = 0
+        var cleanDet = 0
+        var cleanBars = 0
         var cleanByType: [AnomalyType: Int] = [:]
         let day: Int64 = 86_400_000
         func score(_ found: [Anomaly], _ truth: [AnomalyTruth], step: Int64) {
             var used = Set<Int>()
             for t in truth { tru[t.type, default: 0] += 1 }
             for a in found {
-                var hit = false, skip = false
+                var hit = false
+                var skip = false
                 for (k, t) in truth.enumerated() {
                     let lag = (a.ts - t.ts) / step
                     guard a.ts >= t.ts else { continue }
@@ -213,7 +231,8 @@ public enum AnomalyBenchmark {
         for s in 0..<cfg.series {
             let g = generateBars(seed: cfg.seed &* 1000 &+ UInt64(s), bars: cfg.bars, injections: cfg.injections)
             score(detector.detect(bars: g.bars), g.truth, step: day)
-            let clean = generateBars(seed: cfg.seed &* 1000 &+ UInt64(s) &+ 500, bars: cfg.bars, injections: 0, inject: false)
+            let clean = generateBars(
+                seed: cfg.seed &* 1000 &+ UInt64(s) &+ 500, bars: cfg.bars, injections: 0, inject: false)
             for a in detector.detect(bars: clean.bars) {
                 cleanDet += 1
                 cleanByType[a.type, default: 0] += 1
@@ -222,7 +241,8 @@ public enum AnomalyBenchmark {
         }
         // Order flow: quotes (OFI) and trades only (tick rule) use the same type.
         for (k, q) in [true, false].enumerated() {
-            let g = generateTicks(seed: cfg.seed &+ UInt64(k) &+ 77, minutes: cfg.tickMinutes, injections: cfg.flowInjections, quotes: q)
+            let g = generateTicks(
+                seed: cfg.seed &+ UInt64(k) &+ 77, minutes: cfg.tickMinutes, injections: cfg.flowInjections, quotes: q)
             var opts = options
             opts.types = [.orderFlowImbalance]
             score(AnomalyDetector(options: opts).detect(ticks: g.ticks), g.truth, step: 60_000)
@@ -239,13 +259,18 @@ public enum AnomalyBenchmark {
 
     /// Nanoseconds per tick of `AnomalyStream.append(tick:)` with every detector on (quotes and trades), over
     /// `count` generated ticks (use a release build).
-    public static func streamingNsPerTick(count: Int = 2_000_000, seed: UInt64 = 1, options: AnomalyOptions = AnomalyOptions())
+    public static func streamingNsPerTick(
+        count: Int = 2_000_000, seed: UInt64 = 1, options: AnomalyOptions = AnomalyOptions()
+    )
         -> Double
     {
         var g = generateTicks(seed: seed, minutes: max(1, count / 60), injections: 10, quotes: true).ticks
         // Trades on every tick as well, so the trade-sign and bar detectors run too.
         var r = SeededRandom(seed: seed &+ 9)
-        for k in g.indices { g[k].size = 100 * r.uniform(0.5, 1.5); g[k].price += 0.01 * r.normal() }
+        for k in g.indices {
+            g[k].size = 100 * r.uniform(0.5, 1.5)
+            g[k].price += 0.01 * r.normal()
+        }
         var s = AnomalyStream(options: options)
         var n = 0
         let clock = ContinuousClock()

@@ -1,9 +1,9 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Anomaly detection over bars and ticks.
@@ -37,11 +37,14 @@ public struct AnomalyDetector: Sendable {
     }
 
     /// Anomalies with `ts` within [from, to] (ms, inclusive, nil = open) and of the given types (nil = all).
-    public static func filter(_ anomalies: [Anomaly], from: Int64? = nil, to: Int64? = nil, types: Set<AnomalyType>? = nil)
+    public static func filter(
+        _ anomalies: [Anomaly], from: Int64? = nil, to: Int64? = nil, types: Set<AnomalyType>? = nil
+    )
         -> [Anomaly]
     {
         anomalies.filter { a in
-            (from.map { a.ts >= $0 } ?? true) && (to.map { a.ts <= $0 } ?? true) && (types.map { $0.contains(a.type) } ?? true)
+            (from.map { a.ts >= $0 } ?? true) && (to.map { a.ts <= $0 } ?? true)
+                && (types.map { $0.contains(a.type) } ?? true)
         }
     }
 
@@ -56,8 +59,9 @@ public struct AnomalyDetector: Sendable {
             guard f.count >= 2, let ts = Timestamp.parse(String(f[0])), let price = Double(f[1]) else { continue }
             func num(_ k: Int) -> Double? { k < f.count && !f[k].isEmpty ? Double(f[k]) : nil }
             out.append(
-                Tick(symbol: symbol, ts: ts, price: price, size: num(2), bid: num(3), ask: num(4), bidSize: num(5),
-                     askSize: num(6)))
+                Tick(
+                    symbol: symbol, ts: ts, price: price, size: num(2), bid: num(3), ask: num(4), bidSize: num(5),
+                    askSize: num(6)))
         }
         return out
     }
@@ -169,8 +173,10 @@ public struct AnomalyStream: Sendable {
                 out.append(
                     Anomaly(
                         type: .priceSpike, ts: bar.ts, severity: abs(robust),
-                        values: ["return": r, "robust_z": robust, "zscore": z, "median": med, "mad": mad,
-                                 "mean": returns.mean, "std": sd], threshold: o.robustThreshold))
+                        values: [
+                            "return": r, "robust_z": robust, "zscore": z, "median": med, "mad": mad,
+                            "mean": returns.mean, "std": sd,
+                        ], threshold: o.robustThreshold))
             }
         }
 
@@ -193,8 +199,10 @@ public struct AnomalyStream: Sendable {
             out.append(
                 Anomaly(
                     type: .volumeSurge, ts: bar.ts, severity: rv,
-                    values: ["volume": bar.volume, "baseline": baseline, "relative_volume": rv,
-                             "same_time_of_day": sameTime], threshold: o.volumeThreshold))
+                    values: [
+                        "volume": bar.volume, "baseline": baseline, "relative_volume": rv,
+                        "same_time_of_day": sameTime,
+                    ], threshold: o.volumeThreshold))
         }
 
         // Gaps: open vs previous close, in % and in ATRs (ATR up to the previous bar); off for 24/7 markets.
@@ -209,8 +217,10 @@ public struct AnomalyStream: Sendable {
                     out.append(
                         Anomaly(
                             type: t, ts: bar.ts, severity: abs(inATR),
-                            values: ["gap_percent": pct, "gap_atr": inATR, "full_gap": full ? 1 : 0,
-                                     "previous_close": p.close, "open": bar.open], threshold: o.gapATR))
+                            values: [
+                                "gap_percent": pct, "gap_atr": inATR, "full_gap": full ? 1 : 0,
+                                "previous_close": p.close, "open": bar.open,
+                            ], threshold: o.gapATR))
                 }
             }
         }
@@ -226,7 +236,8 @@ public struct AnomalyStream: Sendable {
             }
         } else {
             // Clip at `volatilityClip` σ of each average's own level, so a lone spike moves neither much.
-            let sClip = o.volatilityClip * shortVar.squareRoot(), lClip = o.volatilityClip * longVar.squareRoot()
+            let sClip = o.volatilityClip * shortVar.squareRoot()
+            let lClip = o.volatilityClip * longVar.squareRoot()
             let rs = sClip > 0 ? max(-sClip, min(sClip, r)) : r
             let rl = lClip > 0 ? max(-lClip, min(lClip, r)) : r
             shortVar = o.ewmaLambda * shortVar + (1 - o.ewmaLambda) * rs * rs
@@ -237,8 +248,10 @@ public struct AnomalyStream: Sendable {
                     out.append(
                         Anomaly(
                             type: .volatilitySpike, ts: bar.ts, severity: ratio,
-                            values: ["ewma_vol": shortVar.squareRoot(), "long_vol": longVar.squareRoot(),
-                                     "ratio": ratio, "abs_return_sigma": sigmaPrev > 0 ? abs(r) / sigmaPrev : 0],
+                            values: [
+                                "ewma_vol": shortVar.squareRoot(), "long_vol": longVar.squareRoot(),
+                                "ratio": ratio, "abs_return_sigma": sigmaPrev > 0 ? abs(r) / sigmaPrev : 0,
+                            ],
                             threshold: o.volatilityRatio))
                 }
                 volHot = true
@@ -269,8 +282,10 @@ public struct AnomalyStream: Sendable {
                     out.append(
                         Anomaly(
                             type: .unusualRun, ts: bar.ts, severity: sev,
-                            values: ["run_length": Double(runLen), "direction": Double(runDir), "p_up": pUp,
-                                     "probability": prob], threshold: -log10(o.runProbability)))
+                            values: [
+                                "run_length": Double(runLen), "direction": Double(runDir), "p_up": pUp,
+                                "probability": prob,
+                            ], threshold: -log10(o.runProbability)))
                 }
             }
         }
@@ -335,7 +350,10 @@ public struct AnomalyStream: Sendable {
                 quoteEvents += 1
             }
             depthSum += (qb + qa) / 2
-            lastBid = b; lastAsk = a; lastBidSize = qb; lastAskSize = qa
+            lastBid = b
+            lastAsk = a
+            lastBidSize = qb
+            lastAskSize = qa
         }
         if let sz = tick.size, sz > 0, sz.isFinite {
             // Tick rule: up-tick buy, down-tick sell, zero tick keeps the previous sign.
@@ -357,7 +375,8 @@ public struct AnomalyStream: Sendable {
                 if let b = tickBar { out.append(contentsOf: append(b)) }
                 let bi = options.tickBarInterval
                 let bs = tick.ts >= 0 ? tick.ts / bi * bi : ((tick.ts - bi + 1) / bi) * bi
-                tickBar = Bar(ts: bs, open: tick.price, high: tick.price, low: tick.price, close: tick.price, volume: sz)
+                tickBar = Bar(
+                    ts: bs, open: tick.price, high: tick.price, low: tick.price, close: tick.price, volume: sz)
                 tickBarEnd = bs + bi
             }
         }
@@ -387,8 +406,10 @@ public struct AnomalyStream: Sendable {
                     out.append(
                         Anomaly(
                             type: .orderFlowImbalance, ts: flowStart, severity: abs(z),
-                            values: ["ofi": ofi, "depth": depth, "normalized_ofi": norm, "zscore": z,
-                                     "events": Double(quoteEvents)], threshold: o.flowThreshold))
+                            values: [
+                                "ofi": ofi, "depth": depth, "normalized_ofi": norm, "zscore": z,
+                                "events": Double(quoteEvents),
+                            ], threshold: o.flowThreshold))
                 }
             }
             ofiHist.push(norm)
@@ -401,12 +422,19 @@ public struct AnomalyStream: Sendable {
                     out.append(
                         Anomaly(
                             type: .orderFlowImbalance, ts: flowStart, severity: abs(z),
-                            values: ["trade_imbalance": imb, "trades": Double(trades), "volume": tradeSize,
-                                     "zscore": z], threshold: o.flowThreshold))
+                            values: [
+                                "trade_imbalance": imb, "trades": Double(trades), "volume": tradeSize,
+                                "zscore": z,
+                            ], threshold: o.flowThreshold))
                 }
             }
             tradeHist.push(imb)
         }
-        ofi = 0; depthSum = 0; quoteEvents = 0; tradeSigned = 0; tradeSize = 0; trades = 0
+        ofi = 0
+        depthSum = 0
+        quoteEvents = 0
+        tradeSigned = 0
+        tradeSize = 0
+        trades = 0
     }
 }

@@ -20,7 +20,8 @@ struct AnomWindow: Sendable {
 
     @inline(__always)
     static func lowerBound(_ a: [Double], _ x: Double) -> Int {
-        var lo = 0, hi = a.count
+        var lo = 0
+        var hi = a.count
         while lo < hi {
             let mid = (lo + hi) >> 1
             if a[mid] < x { lo = mid + 1 } else { hi = mid }
@@ -44,8 +45,12 @@ struct AnomWindow: Sendable {
         if keepSorted { sorted.insert(x, at: Self.lowerBound(sorted, x)) }
         // Recompute the sums now and then so floating-point drift cannot build up.
         if head == 0 {
-            var s = 0.0, q = 0.0
-            for k in 0..<count { s += ring[k]; q += ring[k] * ring[k] }
+            var s = 0.0
+            var q = 0.0
+            for k in 0..<count {
+                s += ring[k]
+                q += ring[k] * ring[k]
+            }
             sum = s
             sumSq = q
         }
@@ -73,10 +78,12 @@ struct AnomWindow: Sendable {
         let n = sorted.count
         guard n > 0 else { return 0 }
         let p = Self.lowerBound(sorted, med)
-        let nA = p, nB = n - p
+        let nA = p
+        let nB = n - p
         // A(i) = med − sorted[p − 1 − i] (ascending), B(j) = sorted[p + j] − med (ascending).
         func kth(_ k: Int) -> Double {
-            var lo = max(0, k - nB), hi = min(k, nA)
+            var lo = max(0, k - nB)
+            var hi = min(k, nA)
             while lo <= hi {
                 let i = (lo + hi) >> 1
                 let j = k - i

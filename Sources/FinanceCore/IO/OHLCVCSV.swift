@@ -8,7 +8,9 @@ public struct CSVIssue: Error, Sendable, Equatable, CustomStringConvertible {
         self.column = column
         self.detail = detail
     }
-    public var description: String { "line \(self.line)\(self.column.isEmpty ? "" : ", \(self.column)"): \(self.detail)" }
+    public var description: String {
+        "line \(self.line)\(self.column.isEmpty ? "" : ", \(self.column)"): \(self.detail)"
+    }
 }
 
 /// A CSV file that failed to parse, with every problem found (the first `maxIssues` of them kept).
@@ -43,10 +45,14 @@ public enum CSVReader {
 
     /// Parses `bytes`. `required` columns must be in the header and non-empty on every row; `optional` ones may be
     /// missing or empty (NaN). The timestamp column is `timestamp` (aliases `ts`, `time`, `date`).
-    public static func parse(_ bytes: [UInt8], required: [String], optional: [String] = [], progress: ((Int) -> Void)? = nil)
+    public static func parse(
+        _ bytes: [UInt8], required: [String], optional: [String] = [], progress: ((Int) -> Void)? = nil
+    )
         throws -> CSVColumns
     {
-        try bytes.withUnsafeBufferPointer { buf in try parse(buf, required: required, optional: optional, progress: progress) }
+        try bytes.withUnsafeBufferPointer { buf in
+            try parse(buf, required: required, optional: optional, progress: progress)
+        }
     }
 
     static func parse(
@@ -66,18 +72,34 @@ public enum CSVReader {
             return start..<end
         }
         guard let headerRange = nextLine() else {
-            throw CSVError(issues: [CSVIssue(line: 1, column: "", detail: "the file is empty; expected a header row")], total: 1)
+            throw CSVError(
+                issues: [CSVIssue(line: 1, column: "", detail: "the file is empty; expected a header row")], total: 1)
         }
         let header = String(decoding: UnsafeBufferPointer(rebasing: buf[headerRange]), as: UTF8.self)
             .split(separator: ",", omittingEmptySubsequences: false)
-            .map { String($0.drop { $0 == " " || $0 == "\"" }.reversed().drop { $0 == " " || $0 == "\"" }.reversed()).lowercased() }
+            .map {
+                String($0.drop { $0 == " " || $0 == "\"" }.reversed().drop { $0 == " " || $0 == "\"" }.reversed())
+                    .lowercased()
+            }
         let timeAliases = ["timestamp", "ts", "time", "date", "datetime"]
         guard let timeIndex = header.firstIndex(where: { timeAliases.contains($0) }) else {
-            throw CSVError(issues: [CSVIssue(line: 1, column: "timestamp", detail: "the header has no timestamp column (got \(header.joined(separator: ",")))")], total: 1)
+            throw CSVError(
+                issues: [
+                    CSVIssue(
+                        line: 1, column: "timestamp",
+                        detail: "the header has no timestamp column (got \(header.joined(separator: ",")))")
+                ], total: 1)
         }
         let missing = required.filter { !header.contains($0) }
         guard missing.isEmpty else {
-            throw CSVError(issues: [CSVIssue(line: 1, column: missing[0], detail: "the header lacks \(missing.joined(separator: ", ")) (got \(header.joined(separator: ",")))")], total: 1)
+            throw CSVError(
+                issues: [
+                    CSVIssue(
+                        line: 1, column: missing[0],
+                        detail:
+                            "the header lacks \(missing.joined(separator: ", ")) (got \(header.joined(separator: ",")))"
+                    )
+                ], total: 1)
         }
         // Column index → (name, slot, required).
         var slots: [(column: Int, name: String, required: Bool)] = []
@@ -122,7 +144,10 @@ public enum CSVReader {
                     if column == timeIndex {
                         ts = Timestamp.parse(utf8: cell)
                         if ts == nil {
-                            report(CSVIssue(line: lineNumber, column: header[column], detail: "not a valid time: '\(String(decoding: cell.prefix(40), as: UTF8.self))'"))
+                            report(
+                                CSVIssue(
+                                    line: lineNumber, column: header[column],
+                                    detail: "not a valid time: '\(String(decoding: cell.prefix(40), as: UTF8.self))'"))
                             ok = false
                         }
                     } else if column < slotOfColumn.count, slotOfColumn[column] >= 0 {
@@ -130,13 +155,18 @@ public enum CSVReader {
                         seen += 1
                         if cell.isEmpty {
                             if slots[slot].required {
-                                report(CSVIssue(line: lineNumber, column: header[column], detail: "a value is required"))
+                                report(
+                                    CSVIssue(line: lineNumber, column: header[column], detail: "a value is required"))
                                 ok = false
                             }
                         } else if let v = FastNumber.double(cell), v.isFinite {
                             rowValues[slot] = v
                         } else {
-                            report(CSVIssue(line: lineNumber, column: header[column], detail: "not a finite number: '\(String(decoding: cell.prefix(40), as: UTF8.self))'"))
+                            report(
+                                CSVIssue(
+                                    line: lineNumber, column: header[column],
+                                    detail: "not a finite number: '\(String(decoding: cell.prefix(40), as: UTF8.self))'"
+                                ))
                             ok = false
                         }
                     }

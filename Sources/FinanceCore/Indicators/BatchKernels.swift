@@ -146,9 +146,12 @@ enum BatchKernels {
         return x.withUnsafeBufferPointer { x in
             make3(x.count, lookback: first) { m, sg, h in
                 let cnt = x.count
-                let ks = 2.0 / Double(s + 1), ks1 = 1.0 - ks
-                let kf = 2.0 / Double(f + 1), kf1 = 1.0 - kf
-                let kg = 2.0 / Double(g + 1), kg1 = 1.0 - kg
+                let ks = 2.0 / Double(s + 1)
+                let ks1 = 1.0 - ks
+                let kf = 2.0 / Double(f + 1)
+                let kf1 = 1.0 - kf
+                let kg = 2.0 / Double(g + 1)
+                let kg1 = 1.0 - kg
                 var accS = 0.0
                 var accF = 0.0
                 var i = 0
@@ -505,7 +508,9 @@ enum BatchKernels {
                 c.withUnsafeBufferPointer { c in
                     make(c.count, lookback: n) { o in
                         let cnt = c.count
-                        @inline(__always) func put(_ i: Int, _ a: Double) { o[i] = c[i] == 0 ? 0.0 : (a / c[i]) * 100.0 }
+                        @inline(__always) func put(_ i: Int, _ a: Double) {
+                            o[i] = c[i] == 0 ? 0.0 : (a / c[i]) * 100.0
+                        }
                         if n == 1 {
                             for i in 1..<cnt { put(i, indTrueRange(h[i], l[i], c[i - 1])) }
                             return
@@ -682,7 +687,9 @@ enum BatchKernels {
     }
 
     /// Keltner channels from the batch EMA and ATR (same arithmetic as `KeltnerKernel`).
-    static func keltner(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int, _ atrN: Int, _ mult: Double) -> [[Double]] {
+    static func keltner(_ h: [Double], _ l: [Double], _ c: [Double], _ n: Int, _ atrN: Int, _ mult: Double)
+        -> [[Double]]
+    {
         let mid = ema(c, n)
         let a = atr(h, l, c, atrN)
         let first = Swift.max(n - 1, atrN)

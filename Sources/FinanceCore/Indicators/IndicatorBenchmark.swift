@@ -1,7 +1,8 @@
 /// Timing of the batch and streaming engines (for `financehub bench indicators`).
 public enum IndicatorBenchmark {
     /// The ten core indicators with the parameters `scripts/talib_bench.py` uses, in order.
-    public static let coreSpecs = "sma:20,ema:20,rsi:14,macd:12:26:9,bbands:20:2,stoch:14:3:3,willr:14,atr:14,obv,cci:20"
+    public static let coreSpecs =
+        "sma:20,ema:20,rsi:14,macd:12:26:9,bbands:20:2,stoch:14:3:3,willr:14,atr:14,obv,cci:20"
     /// The other indicators (catalog defaults unless the example gave parameters).
     public static let extraSpecs =
         "wma:20,dema:20,tema:20,adx:14,plus_di:14,minus_di:14,mfi:14,roc:10,mom:10,stochrsi:14:5:3,natr:14,"

@@ -27,7 +27,9 @@ public struct OHLCVSeries: Sendable {
             if let i = col.firstIndex(where: { !$0.isFinite }) { throw IndicatorError.nonFinite(field: name, index: i) }
         }
         if n > 1 {
-            for i in 1..<n where timestamps[i] <= timestamps[i - 1] { throw IndicatorError.timestampsNotIncreasing(index: i) }
+            for i in 1..<n where timestamps[i] <= timestamps[i - 1] {
+                throw IndicatorError.timestampsNotIncreasing(index: i)
+            }
         }
         self.timestamps = timestamps
         self.open = open
@@ -87,7 +89,9 @@ public enum IndicatorEngine {
         var out: [IndicatorColumn] = []
         for spec in specs {
             let cols = columns(spec, series)
-            for (name, values) in zip(spec.columnNames, cols) { out.append(IndicatorColumn(name: name, values: values)) }
+            for (name, values) in zip(spec.columnNames, cols) {
+                out.append(IndicatorColumn(name: name, values: values))
+            }
         }
         return out
     }
@@ -146,7 +150,8 @@ public enum IndicatorEngine {
                             s.volume.withUnsafeBufferPointer { v in
                                 flat.withUnsafeMutableBufferPointer { out in
                                     for i in 0..<n {
-                                        let bar = Bar(ts: ts[i], open: o[i], high: h[i], low: l[i], close: c[i], volume: v[i])
+                                        let bar = Bar(
+                                            ts: ts[i], open: o[i], high: h[i], low: l[i], close: c[i], volume: v[i])
                                         let r = k.step(bar, commit: true)
                                         out[i] = r[0]
                                         if outputs > 1 {

@@ -33,7 +33,10 @@ public enum IndicatorError: Error, Equatable, Sendable, CustomStringConvertible 
 /// Every indicator the engine knows.
 public enum IndicatorKind: String, CaseIterable, Sendable, Codable {
     case sma, ema, wma, dema, tema, rsi, macd, bbands, stoch, willr, atr, natr, obv, cci
-    case adx, plusDI = "plus_di", minusDI = "minus_di", mfi, roc, mom, stochrsi, aroon, sar
+    case adx
+    case plusDI = "plus_di"
+    case minusDI = "minus_di"
+    case mfi, roc, mom, stochrsi, aroon, sar
     case keltner, donchian, vwap, ichimoku
 }
 
@@ -81,97 +84,140 @@ public enum IndicatorCatalog {
         let o1 = "O(1)"
         switch kind {
         case .sma:
-            return .init(key: "sma", description: "Simple moving average of close", inputs: c,
+            return .init(
+                key: "sma", description: "Simple moving average of close", inputs: c,
                 parameters: [p("period", 30, min: 2)], outputs: ["sma"], lookback: "period-1", streamingCost: o1)
         case .ema:
-            return .init(key: "ema", description: "Exponential moving average of close, k=2/(period+1), seeded by the SMA of the first period closes",
-                inputs: c, parameters: [p("period", 30, min: 2)], outputs: ["ema"], lookback: "period-1", streamingCost: o1)
+            return .init(
+                key: "ema",
+                description:
+                    "Exponential moving average of close, k=2/(period+1), seeded by the SMA of the first period closes",
+                inputs: c, parameters: [p("period", 30, min: 2)], outputs: ["ema"], lookback: "period-1",
+                streamingCost: o1)
         case .wma:
-            return .init(key: "wma", description: "Linearly weighted moving average of close", inputs: c,
+            return .init(
+                key: "wma", description: "Linearly weighted moving average of close", inputs: c,
                 parameters: [p("period", 30, min: 2)], outputs: ["wma"], lookback: "period-1", streamingCost: o1)
         case .dema:
-            return .init(key: "dema", description: "Double EMA: 2*EMA - EMA(EMA)", inputs: c,
+            return .init(
+                key: "dema", description: "Double EMA: 2*EMA - EMA(EMA)", inputs: c,
                 parameters: [p("period", 30, min: 2)], outputs: ["dema"], lookback: "2*(period-1)", streamingCost: o1)
         case .tema:
-            return .init(key: "tema", description: "Triple EMA: 3*EMA - 3*EMA(EMA) + EMA(EMA(EMA))", inputs: c,
+            return .init(
+                key: "tema", description: "Triple EMA: 3*EMA - 3*EMA(EMA) + EMA(EMA(EMA))", inputs: c,
                 parameters: [p("period", 30, min: 2)], outputs: ["tema"], lookback: "3*(period-1)", streamingCost: o1)
         case .rsi:
-            return .init(key: "rsi", description: "Relative strength index (Wilder smoothing)", inputs: c,
+            return .init(
+                key: "rsi", description: "Relative strength index (Wilder smoothing)", inputs: c,
                 parameters: [p("period", 14, min: 2)], outputs: ["rsi"], lookback: "period", streamingCost: o1)
         case .macd:
-            return .init(key: "macd", description: "MACD line, signal (EMA of the line) and histogram", inputs: c,
+            return .init(
+                key: "macd", description: "MACD line, signal (EMA of the line) and histogram", inputs: c,
                 parameters: [p("fast", 12, min: 2), p("slow", 26, min: 2), p("signal", 9, min: 1)],
-                outputs: ["macd", "macd_signal", "macd_hist"], lookback: "max(fast,slow)-1 + signal-1", streamingCost: o1)
+                outputs: ["macd", "macd_signal", "macd_hist"], lookback: "max(fast,slow)-1 + signal-1",
+                streamingCost: o1)
         case .bbands:
-            return .init(key: "bbands", description: "Bollinger Bands: SMA ± devs × population standard deviation", inputs: c,
+            return .init(
+                key: "bbands", description: "Bollinger Bands: SMA ± devs × population standard deviation", inputs: c,
                 parameters: [p("period", 5, min: 2), p("devs", 2, min: 0, .number)],
                 outputs: ["bb_upper", "bb_middle", "bb_lower"], lookback: "period-1", streamingCost: o1)
         case .stoch:
-            return .init(key: "stoch", description: "Slow stochastic: %K = SMA(fast %K, slowk), %D = SMA(%K, slowd)",
+            return .init(
+                key: "stoch", description: "Slow stochastic: %K = SMA(fast %K, slowk), %D = SMA(%K, slowd)",
                 inputs: hlc, parameters: [p("fastk", 5, min: 1), p("slowk", 3, min: 1), p("slowd", 3, min: 1)],
-                outputs: ["stoch_slowk", "stoch_slowd"], lookback: "fastk-1 + slowk-1 + slowd-1", streamingCost: "O(1) amortised")
+                outputs: ["stoch_slowk", "stoch_slowd"], lookback: "fastk-1 + slowk-1 + slowd-1",
+                streamingCost: "O(1) amortised")
         case .willr:
-            return .init(key: "willr", description: "Williams %R (-100..0)", inputs: hlc,
-                parameters: [p("period", 14, min: 2)], outputs: ["willr"], lookback: "period-1", streamingCost: "O(1) amortised")
+            return .init(
+                key: "willr", description: "Williams %R (-100..0)", inputs: hlc,
+                parameters: [p("period", 14, min: 2)], outputs: ["willr"], lookback: "period-1",
+                streamingCost: "O(1) amortised")
         case .atr:
-            return .init(key: "atr", description: "Average true range (Wilder smoothing)", inputs: hlc,
+            return .init(
+                key: "atr", description: "Average true range (Wilder smoothing)", inputs: hlc,
                 parameters: [p("period", 14, min: 1)], outputs: ["atr"], lookback: "period", streamingCost: o1)
         case .natr:
-            return .init(key: "natr", description: "Normalized ATR: 100 × ATR / close", inputs: hlc,
+            return .init(
+                key: "natr", description: "Normalized ATR: 100 × ATR / close", inputs: hlc,
                 parameters: [p("period", 14, min: 1)], outputs: ["natr"], lookback: "period", streamingCost: o1)
         case .obv:
-            return .init(key: "obv", description: "On-balance volume (first value: the first volume)", inputs: ["close", "volume"],
+            return .init(
+                key: "obv", description: "On-balance volume (first value: the first volume)",
+                inputs: ["close", "volume"],
                 parameters: [], outputs: ["obv"], lookback: "0", streamingCost: o1)
         case .cci:
-            return .init(key: "cci", description: "Commodity channel index of the typical price, mean absolute deviation, 0.015",
-                inputs: hlc, parameters: [p("period", 14, min: 2)], outputs: ["cci"], lookback: "period-1", streamingCost: "O(period)")
+            return .init(
+                key: "cci", description: "Commodity channel index of the typical price, mean absolute deviation, 0.015",
+                inputs: hlc, parameters: [p("period", 14, min: 2)], outputs: ["cci"], lookback: "period-1",
+                streamingCost: "O(period)")
         case .adx:
-            return .init(key: "adx", description: "Average directional index (Wilder)", inputs: hlc,
+            return .init(
+                key: "adx", description: "Average directional index (Wilder)", inputs: hlc,
                 parameters: [p("period", 14, min: 2)], outputs: ["adx"], lookback: "2*period-1", streamingCost: o1)
         case .plusDI:
-            return .init(key: "plus_di", description: "Plus directional indicator (+DI)", inputs: hlc,
+            return .init(
+                key: "plus_di", description: "Plus directional indicator (+DI)", inputs: hlc,
                 parameters: [p("period", 14, min: 2)], outputs: ["plus_di"], lookback: "period", streamingCost: o1)
         case .minusDI:
-            return .init(key: "minus_di", description: "Minus directional indicator (-DI)", inputs: hlc,
+            return .init(
+                key: "minus_di", description: "Minus directional indicator (-DI)", inputs: hlc,
                 parameters: [p("period", 14, min: 2)], outputs: ["minus_di"], lookback: "period", streamingCost: o1)
         case .mfi:
-            return .init(key: "mfi", description: "Money flow index", inputs: hlc + ["volume"],
+            return .init(
+                key: "mfi", description: "Money flow index", inputs: hlc + ["volume"],
                 parameters: [p("period", 14, min: 2)], outputs: ["mfi"], lookback: "period", streamingCost: o1)
         case .roc:
-            return .init(key: "roc", description: "Rate of change: (close/close[period ago] - 1) × 100", inputs: c,
+            return .init(
+                key: "roc", description: "Rate of change: (close/close[period ago] - 1) × 100", inputs: c,
                 parameters: [p("period", 10, min: 1)], outputs: ["roc"], lookback: "period", streamingCost: o1)
         case .mom:
-            return .init(key: "mom", description: "Momentum: close - close[period ago]", inputs: c,
+            return .init(
+                key: "mom", description: "Momentum: close - close[period ago]", inputs: c,
                 parameters: [p("period", 10, min: 1)], outputs: ["mom"], lookback: "period", streamingCost: o1)
         case .stochrsi:
-            return .init(key: "stochrsi", description: "Fast stochastic of RSI(period): %K over fastk, %D = SMA(%K, fastd)",
+            return .init(
+                key: "stochrsi", description: "Fast stochastic of RSI(period): %K over fastk, %D = SMA(%K, fastd)",
                 inputs: c, parameters: [p("period", 14, min: 2), p("fastk", 5, min: 1), p("fastd", 3, min: 1)],
-                outputs: ["stochrsi_fastk", "stochrsi_fastd"], lookback: "period + fastk-1 + fastd-1", streamingCost: "O(1) amortised")
+                outputs: ["stochrsi_fastk", "stochrsi_fastd"], lookback: "period + fastk-1 + fastd-1",
+                streamingCost: "O(1) amortised")
         case .aroon:
-            return .init(key: "aroon", description: "Aroon down and up over period+1 bars", inputs: ["high", "low"],
+            return .init(
+                key: "aroon", description: "Aroon down and up over period+1 bars", inputs: ["high", "low"],
                 parameters: [p("period", 14, min: 2)], outputs: ["aroon_down", "aroon_up"], lookback: "period",
                 streamingCost: "O(1) amortised")
         case .sar:
-            return .init(key: "sar", description: "Parabolic SAR", inputs: ["high", "low"],
+            return .init(
+                key: "sar", description: "Parabolic SAR", inputs: ["high", "low"],
                 parameters: [p("acceleration", 0.02, min: 0, .number), p("maximum", 0.2, min: 0, .number)],
                 outputs: ["sar"], lookback: "1", streamingCost: o1)
         case .keltner:
-            return .init(key: "keltner", description: "Keltner channels: EMA(close, period) ± mult × ATR(atr_period)",
-                inputs: hlc, parameters: [p("period", 20, min: 2), p("atr_period", 10, min: 1), p("mult", 2, min: 0, .number)],
+            return .init(
+                key: "keltner", description: "Keltner channels: EMA(close, period) ± mult × ATR(atr_period)",
+                inputs: hlc,
+                parameters: [p("period", 20, min: 2), p("atr_period", 10, min: 1), p("mult", 2, min: 0, .number)],
                 outputs: ["keltner_upper", "keltner_middle", "keltner_lower"], lookback: "max(period-1, atr_period)",
                 streamingCost: o1)
         case .donchian:
-            return .init(key: "donchian", description: "Donchian channels: highest high, midpoint, lowest low", inputs: ["high", "low"],
-                parameters: [p("period", 20, min: 1)], outputs: ["donchian_upper", "donchian_middle", "donchian_lower"],
+            return .init(
+                key: "donchian", description: "Donchian channels: highest high, midpoint, lowest low",
+                inputs: ["high", "low"],
+                parameters: [p("period", 20, min: 1)],
+                outputs: ["donchian_upper", "donchian_middle", "donchian_lower"],
                 lookback: "period-1", streamingCost: "O(1) amortised")
         case .vwap:
-            return .init(key: "vwap", description: "VWAP of the typical price, reset at 00:00 UTC (missing while the day's volume is 0)",
-                inputs: ["timestamp"] + hlc + ["volume"], parameters: [], outputs: ["vwap"], lookback: "0", streamingCost: o1)
+            return .init(
+                key: "vwap",
+                description: "VWAP of the typical price, reset at 00:00 UTC (missing while the day's volume is 0)",
+                inputs: ["timestamp"] + hlc + ["volume"], parameters: [], outputs: ["vwap"], lookback: "0",
+                streamingCost: o1)
         case .ichimoku:
-            return .init(key: "ichimoku", description: "Ichimoku lines, written on the row where computed (no forward shift)",
-                inputs: ["high", "low"], parameters: [p("tenkan", 9, min: 1), p("kijun", 26, min: 1), p("senkou_b", 52, min: 1)],
+            return .init(
+                key: "ichimoku", description: "Ichimoku lines, written on the row where computed (no forward shift)",
+                inputs: ["high", "low"],
+                parameters: [p("tenkan", 9, min: 1), p("kijun", 26, min: 1), p("senkou_b", 52, min: 1)],
                 outputs: ["ichimoku_tenkan", "ichimoku_kijun", "ichimoku_span_a", "ichimoku_span_b"],
-                lookback: "tenkan-1, kijun-1, max(tenkan,kijun)-1, senkou_b-1 (per output)", streamingCost: "O(1) amortised")
+                lookback: "tenkan-1, kijun-1, max(tenkan,kijun)-1, senkou_b-1 (per output)",
+                streamingCost: "O(1) amortised")
         }
     }
 
@@ -214,17 +260,20 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
 
     static func check(_ v: Double, _ p: IndicatorParameterInfo, _ key: String, text: String) throws {
         guard v.isFinite else {
-            throw IndicatorError.invalidParameter(indicator: key, parameter: p.name, value: text, reason: "is not a finite number")
+            throw IndicatorError.invalidParameter(
+                indicator: key, parameter: p.name, value: text, reason: "is not a finite number")
         }
         if p.kind == .integer && (v.rounded() != v || abs(v) > 1e9) {
-            throw IndicatorError.invalidParameter(indicator: key, parameter: p.name, value: text, reason: "must be an integer")
+            throw IndicatorError.invalidParameter(
+                indicator: key, parameter: p.name, value: text, reason: "must be an integer")
         }
         if v < p.minimum {
             throw IndicatorError.invalidParameter(
                 indicator: key, parameter: p.name, value: text, reason: "must be ≥ \(IndicatorSpec.format(p.minimum))")
         }
         if p.kind == .integer && v > 100_000 {
-            throw IndicatorError.invalidParameter(indicator: key, parameter: p.name, value: text, reason: "must be ≤ 100000")
+            throw IndicatorError.invalidParameter(
+                indicator: key, parameter: p.name, value: text, reason: "must be ≤ 100000")
         }
     }
 
@@ -238,7 +287,8 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
         let info = IndicatorCatalog.info(kind)
         let raw = Array(parts.dropFirst())
         guard raw.count <= info.parameters.count else {
-            throw IndicatorError.wrongParameterCount(indicator: key, expectedAtMost: info.parameters.count, got: raw.count)
+            throw IndicatorError.wrongParameterCount(
+                indicator: key, expectedAtMost: info.parameters.count, got: raw.count)
         }
         var values: [Double] = []
         for (i, s) in raw.enumerated() {
@@ -250,7 +300,8 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
             }
             guard let v else {
                 throw IndicatorError.invalidParameter(
-                    indicator: key, parameter: p.name, value: s, reason: p.kind == .integer ? "must be an integer" : "must be a number")
+                    indicator: key, parameter: p.name, value: s,
+                    reason: p.kind == .integer ? "must be an integer" : "must be a number")
             }
             try check(v, p, key, text: s)
             values.append(v)

@@ -104,7 +104,9 @@ public final class IndicatorStream {
             return
         }
         let idx = st.bars
-        for (name, v) in [("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close), ("volume", bar.volume)]
+        for (name, v) in [
+            ("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close), ("volume", bar.volume),
+        ]
         where !v.isFinite {
             throw IndicatorError.nonFinite(field: name, index: idx)
         }

@@ -746,7 +746,10 @@ struct OBVKernel: IndicatorKernel {
 /// Sum of `n` contiguous values in four interleaved lanes (shared by batch and streaming CCI).
 @inline(__always) @usableFromInline
 func laneSum(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
-    var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+    var a0 = 0.0
+    var a1 = 0.0
+    var a2 = 0.0
+    var a3 = 0.0
     var j = 0
     while j + 4 <= n {
         a0 += p[j]
@@ -764,7 +767,10 @@ func laneSum(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
 
 @inline(__always) @usableFromInline
 func laneAbsDev(_ p: UnsafeMutablePointer<Double>, _ n: Int, _ m: Double) -> Double {
-    var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+    var a0 = 0.0
+    var a1 = 0.0
+    var a2 = 0.0
+    var a3 = 0.0
     var j = 0
     while j + 4 <= n {
         a0 += abs(p[j] - m)

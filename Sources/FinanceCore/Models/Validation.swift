@@ -21,7 +21,9 @@ public struct ValidationIssue: Hashable, Sendable, Error {
 public struct ValidationError: Error, Sendable, Equatable {
     public var issues: [ValidationIssue]
     public init(_ issues: [ValidationIssue]) { self.issues = issues }
-    public init(field: String, detail: String) { self.issues = [ValidationIssue(index: nil, field: field, detail: detail)] }
+    public init(field: String, detail: String) {
+        self.issues = [ValidationIssue(index: nil, field: field, detail: detail)]
+    }
 }
 
 /// The rules every ingested bar and tick must satisfy.
@@ -54,34 +56,40 @@ public enum Validation {
         }
         guard finite else { return }
         if bar.high < bar.low {
-            issues.append(ValidationIssue(index: index, field: "high", detail: "high (\(bar.high)) is below low (\(bar.low))"))
+            issues.append(
+                ValidationIssue(index: index, field: "high", detail: "high (\(bar.high)) is below low (\(bar.low))"))
         }
         if bar.high < bar.open || bar.high < bar.close {
             issues.append(
                 ValidationIssue(
-                    index: index, field: "high", detail: "high (\(bar.high)) is below open (\(bar.open)) or close (\(bar.close))"))
+                    index: index, field: "high",
+                    detail: "high (\(bar.high)) is below open (\(bar.open)) or close (\(bar.close))"))
         }
         if bar.low > bar.open || bar.low > bar.close {
             issues.append(
                 ValidationIssue(
-                    index: index, field: "low", detail: "low (\(bar.low)) is above open (\(bar.open)) or close (\(bar.close))"))
+                    index: index, field: "low",
+                    detail: "low (\(bar.low)) is above open (\(bar.open)) or close (\(bar.close))"))
         }
         if bar.volume < 0 {
             issues.append(ValidationIssue(index: index, field: "volume", detail: "volume (\(bar.volume)) is negative"))
         }
         if bar.low <= 0 {
             // Prices must be positive: a zero or negative price is a data error in every market we carry.
-            issues.append(ValidationIssue(index: index, field: "low", detail: "prices must be positive, low is \(bar.low)"))
+            issues.append(
+                ValidationIssue(index: index, field: "low", detail: "prices must be positive, low is \(bar.low)"))
         }
     }
 
     /// Appends the rule violations of `tick` (at `index`) to `issues`.
     public static func check(_ tick: Tick, index: Int?, into issues: inout [ValidationIssue]) {
         if !tick.price.isFinite || tick.price <= 0 {
-            issues.append(ValidationIssue(index: index, field: "price", detail: "price must be a finite positive number"))
+            issues.append(
+                ValidationIssue(index: index, field: "price", detail: "price must be a finite positive number"))
         }
         let optionals: [(String, Double?)] = [
-            ("size", tick.size), ("bid", tick.bid), ("ask", tick.ask), ("bidSize", tick.bidSize), ("askSize", tick.askSize),
+            ("size", tick.size), ("bid", tick.bid), ("ask", tick.ask), ("bidSize", tick.bidSize),
+            ("askSize", tick.askSize),
         ]
         for (name, value) in optionals {
             guard let value else { continue }

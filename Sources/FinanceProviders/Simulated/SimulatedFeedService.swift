@@ -1,6 +1,6 @@
 import FinanceCore
-import Foundation
 import FinanceStorage
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -12,7 +12,9 @@ public struct SimulatedFeedService: Service {
     public let ticksPerSecond: Double
     let logger: Logger
 
-    public init(ingestor: Ingestor, instruments: [SimulatedInstrument], seed: UInt64, ticksPerSecond: Double, logger: Logger) {
+    public init(
+        ingestor: Ingestor, instruments: [SimulatedInstrument], seed: UInt64, ticksPerSecond: Double, logger: Logger
+    ) {
         self.ingestor = ingestor
         self.instruments = instruments
         self.seed = seed
@@ -34,7 +36,8 @@ public struct SimulatedFeedService: Service {
 
     public func run() async throws {
         try await self.ensureAssets()
-        var market = SimulatedMarket(instruments: self.instruments, seed: self.seed, ticksPerSecond: self.ticksPerSecond)
+        var market = SimulatedMarket(
+            instruments: self.instruments, seed: self.seed, ticksPerSecond: self.ticksPerSecond)
         let period = Duration.nanoseconds(Int64(1e9 / max(self.ticksPerSecond, 0.001)))
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -51,7 +54,9 @@ public struct SimulatedFeedService: Service {
                 failures += 1
                 // A busy database (e.g. a long CLI import on the same file) delays ticks; keep going.
                 if failures == 1 || failures % 100 == 0 {
-                    self.logger.warning("simulated feed could not store ticks", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                    self.logger.warning(
+                        "simulated feed could not store ticks",
+                        metadata: ["error": "\(error)", "failures": "\(failures)"])
                 }
             }
         }

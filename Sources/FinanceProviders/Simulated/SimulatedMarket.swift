@@ -34,7 +34,8 @@ public struct SimulatedInstrument: Sendable, Equatable {
     /// Half the bid/ask spread in basis points.
     public var halfSpreadBps: Double
 
-    public init(asset: Asset, startPrice: Double, annualVolatility: Double, typicalSize: Double, halfSpreadBps: Double) {
+    public init(asset: Asset, startPrice: Double, annualVolatility: Double, typicalSize: Double, halfSpreadBps: Double)
+    {
         self.asset = asset
         self.startPrice = startPrice
         self.annualVolatility = annualVolatility
@@ -44,26 +45,38 @@ public struct SimulatedInstrument: Sendable, Equatable {
 
     /// The default watchlist: crypto BTC, ETH, SOL; equities AAPL, MSFT, NVDA; SPY; FX EURUSD.
     public static let defaultWatchlist: [SimulatedInstrument] = [
-        .init(asset: Asset(symbol: "BTC", name: "Bitcoin", assetClass: .crypto, currency: "USD"),
-              startPrice: 67_000, annualVolatility: 0.6, typicalSize: 0.05, halfSpreadBps: 0.5),
-        .init(asset: Asset(symbol: "ETH", name: "Ether", assetClass: .crypto, currency: "USD"),
-              startPrice: 3_500, annualVolatility: 0.7, typicalSize: 0.8, halfSpreadBps: 0.7),
-        .init(asset: Asset(symbol: "SOL", name: "Solana", assetClass: .crypto, currency: "USD"),
-              startPrice: 150, annualVolatility: 0.9, typicalSize: 20, halfSpreadBps: 1.5),
-        .init(asset: Asset(symbol: "AAPL", name: "Apple Inc.", assetClass: .equity, exchange: "NASDAQ", currency: "USD",
-                           sector: "Information Technology", industry: "Technology Hardware"),
-              startPrice: 190, annualVolatility: 0.25, typicalSize: 100, halfSpreadBps: 0.5),
-        .init(asset: Asset(symbol: "MSFT", name: "Microsoft Corporation", assetClass: .equity, exchange: "NASDAQ",
-                           currency: "USD", sector: "Information Technology", industry: "Software"),
-              startPrice: 420, annualVolatility: 0.22, typicalSize: 80, halfSpreadBps: 0.5),
-        .init(asset: Asset(symbol: "NVDA", name: "NVIDIA Corporation", assetClass: .equity, exchange: "NASDAQ",
-                           currency: "USD", sector: "Information Technology", industry: "Semiconductors"),
-              startPrice: 120, annualVolatility: 0.5, typicalSize: 200, halfSpreadBps: 0.6),
-        .init(asset: Asset(symbol: "SPY", name: "SPDR S&P 500 ETF Trust", assetClass: .etf, exchange: "NYSE Arca",
-                           currency: "USD"),
-              startPrice: 550, annualVolatility: 0.15, typicalSize: 300, halfSpreadBps: 0.2),
-        .init(asset: Asset(symbol: "EURUSD", name: "Euro / US Dollar", assetClass: .fx, currency: "USD"),
-              startPrice: 1.085, annualVolatility: 0.07, typicalSize: 100_000, halfSpreadBps: 0.4),
+        .init(
+            asset: Asset(symbol: "BTC", name: "Bitcoin", assetClass: .crypto, currency: "USD"),
+            startPrice: 67_000, annualVolatility: 0.6, typicalSize: 0.05, halfSpreadBps: 0.5),
+        .init(
+            asset: Asset(symbol: "ETH", name: "Ether", assetClass: .crypto, currency: "USD"),
+            startPrice: 3_500, annualVolatility: 0.7, typicalSize: 0.8, halfSpreadBps: 0.7),
+        .init(
+            asset: Asset(symbol: "SOL", name: "Solana", assetClass: .crypto, currency: "USD"),
+            startPrice: 150, annualVolatility: 0.9, typicalSize: 20, halfSpreadBps: 1.5),
+        .init(
+            asset: Asset(
+                symbol: "AAPL", name: "Apple Inc.", assetClass: .equity, exchange: "NASDAQ", currency: "USD",
+                sector: "Information Technology", industry: "Technology Hardware"),
+            startPrice: 190, annualVolatility: 0.25, typicalSize: 100, halfSpreadBps: 0.5),
+        .init(
+            asset: Asset(
+                symbol: "MSFT", name: "Microsoft Corporation", assetClass: .equity, exchange: "NASDAQ",
+                currency: "USD", sector: "Information Technology", industry: "Software"),
+            startPrice: 420, annualVolatility: 0.22, typicalSize: 80, halfSpreadBps: 0.5),
+        .init(
+            asset: Asset(
+                symbol: "NVDA", name: "NVIDIA Corporation", assetClass: .equity, exchange: "NASDAQ",
+                currency: "USD", sector: "Information Technology", industry: "Semiconductors"),
+            startPrice: 120, annualVolatility: 0.5, typicalSize: 200, halfSpreadBps: 0.6),
+        .init(
+            asset: Asset(
+                symbol: "SPY", name: "SPDR S&P 500 ETF Trust", assetClass: .etf, exchange: "NYSE Arca",
+                currency: "USD"),
+            startPrice: 550, annualVolatility: 0.15, typicalSize: 300, halfSpreadBps: 0.2),
+        .init(
+            asset: Asset(symbol: "EURUSD", name: "Euro / US Dollar", assetClass: .fx, currency: "USD"),
+            startPrice: 1.085, annualVolatility: 0.07, typicalSize: 100_000, halfSpreadBps: 0.4),
     ]
 }
 

@@ -24,7 +24,8 @@ struct AnalyticsController<Context: RequestContext> {
     func bars(symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int) async throws -> [Bar] {
         let start = from.map { $0 - Self.warmupBars * interval.nominalMilliseconds }
         return try await BarQueryService(store: self.store).bars(
-            symbol: symbol, interval: interval, from: start, to: to, limit: start == nil ? limit : BarQueryService.maxLimit,
+            symbol: symbol, interval: interval, from: start, to: to,
+            limit: start == nil ? limit : BarQueryService.maxLimit,
             now: HTTP.nowMilliseconds())
     }
 
@@ -35,26 +36,33 @@ struct AnalyticsController<Context: RequestContext> {
             let interval = query.interval(default: .day1)
             let from = query.time("from")
             let to = query.time("to")
-            let limit = query.integer("limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
+            let limit = query.integer(
+                "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
             var types: Set<PatternType>?
             var statuses: Set<PatternStatus>?
             if let raw = query.raw("types") {
                 types = PatternType.parseList(raw)
                 if types == nil {
                     let names = PatternType.allCases.map(\.rawValue).joined(separator: ", ")
-                    query.issues.append(ValidationIssue(index: nil, field: "types", detail: "unknown pattern type in '\(raw)': use \(names)"))
+                    query.issues.append(
+                        ValidationIssue(
+                            index: nil, field: "types", detail: "unknown pattern type in '\(raw)': use \(names)"))
                 }
             }
             if let raw = query.raw("status") {
                 statuses = PatternStatus.parseList(raw)
                 if statuses == nil {
-                    query.issues.append(ValidationIssue(index: nil, field: "status", detail: "status must list forming, completed, confirmed, failed"))
+                    query.issues.append(
+                        ValidationIssue(
+                            index: nil, field: "status",
+                            detail: "status must list forming, completed, confirmed, failed"))
                 }
             }
             try query.check()
             let bars = try await self.bars(symbol: symbol, interval: interval, from: from, to: to, limit: limit)
             let records = PatternDetector.filter(
-                PatternDetector(options: PatternOptions()).detect(bars: bars), from: from, to: to.map { $0 - 1 }, types: types,
+                PatternDetector(options: PatternOptions()).detect(bars: bars), from: from, to: to.map { $0 - 1 },
+                types: types,
                 statuses: statuses)
             return try HTTP.json(Patterns(symbol: symbol, interval: interval.name, patterns: records))
         }
@@ -64,13 +72,16 @@ struct AnalyticsController<Context: RequestContext> {
             let interval = query.interval(default: .minute1)
             let from = query.time("from")
             let to = query.time("to")
-            let limit = query.integer("limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
+            let limit = query.integer(
+                "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
             var types: Set<AnomalyType>?
             if let raw = query.raw("types") {
                 types = AnomalyType.parseList(raw)
                 if types == nil {
                     let names = AnomalyType.allCases.map(\.rawValue).joined(separator: ", ")
-                    query.issues.append(ValidationIssue(index: nil, field: "types", detail: "unknown anomaly type in '\(raw)': use \(names)"))
+                    query.issues.append(
+                        ValidationIssue(
+                            index: nil, field: "types", detail: "unknown anomaly type in '\(raw)': use \(names)"))
                 }
             }
             try query.check()

@@ -11,7 +11,6 @@ struct AssetsController<Context: RequestContext> {
         var assets: [Asset]
     }
 
-
     func register(on router: Router<Context>) {
         let group = router.group("/api/assets")
         group.get { _, _ in try HTTP.json(AssetList(assets: try await self.store.assets())) }
@@ -56,7 +55,9 @@ struct AssetsController<Context: RequestContext> {
             if let c = AssetClass(rawValue: raw) {
                 assetClass = c
             } else {
-                reader.fail("assetClass", "assetClass must be one of \(AssetClass.allCases.map(\.rawValue).joined(separator: ", "))")
+                reader.fail(
+                    "assetClass",
+                    "assetClass must be one of \(AssetClass.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
         let asset = Asset(

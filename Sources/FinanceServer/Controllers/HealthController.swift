@@ -23,10 +23,14 @@ struct HealthController<Context: RequestContext> {
                 try await self.store.ping()
                 let version = try await self.store.schemaVersion()
                 guard version.isCurrent else {
-                    throw Problem(status: .serviceUnavailable, detail: StorageError.schemaBehind(current: version.current, latest: version.latest).description)
+                    throw Problem(
+                        status: .serviceUnavailable,
+                        detail: StorageError.schemaBehind(current: version.current, latest: version.latest).description)
                 }
                 return try HTTP.json(
-                    Readiness(status: "ready", database: self.store.displayName, schemaVersion: version.current, latestSchemaVersion: version.latest))
+                    Readiness(
+                        status: "ready", database: self.store.displayName, schemaVersion: version.current,
+                        latestSchemaVersion: version.latest))
             } catch let problem as Problem {
                 throw problem
             } catch {

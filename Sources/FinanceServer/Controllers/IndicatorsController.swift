@@ -33,19 +33,23 @@ struct IndicatorsController<Context: RequestContext> {
                     query.issues.append(ValidationIssue(index: nil, field: "indicators", detail: "\(error)"))
                 }
             } else {
-                query.issues.append(ValidationIssue(index: nil, field: "indicators", detail: "indicators is required, e.g. rsi:14,macd:12:26:9"))
+                query.issues.append(
+                    ValidationIssue(
+                        index: nil, field: "indicators", detail: "indicators is required, e.g. rsi:14,macd:12:26:9"))
             }
             try query.check()
             let now = HTTP.nowMilliseconds()
             // Compute from the first stored bar so values at `from` equal a computation over the whole history.
             let bars = try await BarQueryService(store: self.store).bars(
-                symbol: symbol, interval: interval, from: BarQueryService.earliest, to: to, limit: Self.maxHistory, now: now)
+                symbol: symbol, interval: interval, from: BarQueryService.earliest, to: to, limit: Self.maxHistory,
+                now: now)
             let series = try OHLCVSeries(bars: bars)
             let columns = IndicatorEngine.compute(specs, on: series)
             let first = from.map { f in bars.firstIndex { $0.ts >= f } ?? bars.count } ?? 0
             var values: [String: [Double?]] = [:]
             for column in columns { values[column.name] = Array(column.optionalValues[first...]) }
-            return try HTTP.json(Values(symbol: symbol, interval: interval.name, ts: bars[first...].map(\.ts), values: values))
+            return try HTTP.json(
+                Values(symbol: symbol, interval: interval.name, ts: bars[first...].map(\.ts), values: values))
         }
     }
 }

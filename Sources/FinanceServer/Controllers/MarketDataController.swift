@@ -33,7 +33,6 @@ struct MarketDataController<Context: RequestContext> {
         var bars: [BarDTO]
     }
 
-
     func register(on router: Router<Context>) {
         router.post("/api/ticks") { request, _ in
             let ticks = try await self.readTicks(request)
@@ -45,7 +44,8 @@ struct MarketDataController<Context: RequestContext> {
             let interval = query.interval(default: .minute1)
             try query.check()
             let bars = try await self.readBars(request)
-            return try HTTP.json(try await self.ingestor.ingest(symbol: symbol, interval: interval, bars: bars), status: .created)
+            return try HTTP.json(
+                try await self.ingestor.ingest(symbol: symbol, interval: interval, bars: bars), status: .created)
         }
         router.get("/api/bars/{symbol}") { request, context in
             let symbol = try HTTP.symbol(context)
@@ -53,7 +53,8 @@ struct MarketDataController<Context: RequestContext> {
             let interval = query.interval(default: .minute1)
             let from = query.time("from")
             let to = query.time("to")
-            let limit = query.integer("limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
+            let limit = query.integer(
+                "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
             let source = BarSource(rawValue: query.choice("source", ["auto", "raw"], default: "auto")) ?? .auto
             try query.check()
             let bars = try await BarQueryService(store: self.store).bars(
@@ -63,13 +64,15 @@ struct MarketDataController<Context: RequestContext> {
         }
         router.get("/api/quotes/{symbol}") { _, context in
             let symbol = try HTTP.symbol(context)
-            return try HTTP.json(try await QuoteService(store: self.store).quote(symbol: symbol, now: HTTP.nowMilliseconds()))
+            return try HTTP.json(
+                try await QuoteService(store: self.store).quote(symbol: symbol, now: HTTP.nowMilliseconds()))
         }
     }
 
     /// Parses a tick batch, reporting every type problem; rule checks happen in the ingestor.
     func readTicks(_ request: Request) async throws -> [Tick] {
-        let objects = try JSONInput.objects(try await JSONInput.parse(request, limit: self.maxBodyBytes), maxItems: Validation.maxBatchItems)
+        let objects = try JSONInput.objects(
+            try await JSONInput.parse(request, limit: self.maxBodyBytes), maxItems: Validation.maxBatchItems)
         var issues: [ValidationIssue] = []
         var ticks: [Tick] = []
         ticks.reserveCapacity(objects.count)
@@ -104,7 +107,8 @@ struct MarketDataController<Context: RequestContext> {
 
     /// Parses a bar batch, reporting every type problem; rule checks happen in the ingestor.
     func readBars(_ request: Request) async throws -> [IncomingBar] {
-        let objects = try JSONInput.objects(try await JSONInput.parse(request, limit: self.maxBodyBytes), maxItems: Validation.maxBatchItems)
+        let objects = try JSONInput.objects(
+            try await JSONInput.parse(request, limit: self.maxBodyBytes), maxItems: Validation.maxBatchItems)
         var issues: [ValidationIssue] = []
         var bars: [IncomingBar] = []
         bars.reserveCapacity(objects.count)

@@ -42,7 +42,8 @@ final class AnomalyTests: XCTestCase {
 
     func flatBars(_ n: Int, price: Double = 100, volume: Double = 1000) -> [Bar] {
         (0..<n).map { i in
-            Bar(ts: 1_577_836_800_000 + Int64(i) * 86_400_000, open: price, high: price, low: price, close: price,
+            Bar(
+                ts: 1_577_836_800_000 + Int64(i) * 86_400_000, open: price, high: price, low: price, close: price,
                 volume: volume)
         }
     }
@@ -72,7 +73,8 @@ final class AnomalyTests: XCTestCase {
         }
         bars[20].volume = 5000
         let gapOpen = bars[24].close * 1.05
-        bars[25] = Bar(ts: bars[25].ts, open: gapOpen, high: gapOpen + 1, low: gapOpen - 0.2, close: gapOpen, volume: 1000)
+        bars[25] = Bar(
+            ts: bars[25].ts, open: gapOpen, high: gapOpen + 1, low: gapOpen - 0.2, close: gapOpen, volume: 1000)
         let res = AnomalyDetector().detect(bars: bars)
         let surge = res.filter { $0.type == .volumeSurge }
         XCTAssertEqual(surge.map(\.ts), [bars[20].ts])
@@ -94,7 +96,8 @@ final class AnomalyTests: XCTestCase {
             for m in 0..<60 {
                 let ts = 1_700_006_400_000 - 1_700_006_400_000 % day + Int64(d) * day + 34_200_000 + Int64(m) * 60_000
                 let v: Double = m == 0 ? 10_000 : 1000
-                bars.append(Bar(ts: ts, open: 100, high: 100.1, low: 99.9, close: 100 + 0.01 * Double(m % 2), volume: v))
+                bars.append(
+                    Bar(ts: ts, open: 100, high: 100.1, low: 99.9, close: 100 + 0.01 * Double(m % 2), volume: v))
             }
         }
         let surges = AnomalyDetector().detect(bars: bars).filter { $0.type == .volumeSurge }
@@ -118,7 +121,9 @@ final class AnomalyTests: XCTestCase {
         ]
         var s = AnomalyStream()
         for (k, q) in quotes.enumerated() {
-            _ = s.append(tick: Tick(symbol: "X", ts: 1_000 + Int64(k), price: 10, bid: q.0, ask: q.1, bidSize: q.2, askSize: q.3))
+            _ = s.append(
+                tick: Tick(symbol: "X", ts: 1_000 + Int64(k), price: 10, bid: q.0, ask: q.1, bidSize: q.2, askSize: q.3)
+            )
         }
         XCTAssertEqual(s.ofi, 50 + 280 + 50 - 170, accuracy: 1e-9)
         XCTAssertEqual(s.quoteEvents, 4)
@@ -173,8 +178,10 @@ final class AnomalyTests: XCTestCase {
     func testUnusualRunAndDivergence() {
         let g = AnomalyBenchmark.generateBars(seed: 11, bars: 3000, injections: 16)
         let res = AnomalyDetector().detect(bars: g.bars)
-        for kind in [AnomalyType.unusualRun, .priceVolumeDivergence, .volatilitySpike, .priceSpike, .gapUp, .gapDown,
-                     .volumeSurge] {
+        for kind in [
+            AnomalyType.unusualRun, .priceVolumeDivergence, .volatilitySpike, .priceSpike, .gapUp, .gapDown,
+            .volumeSurge,
+        ] {
             let truths = g.truth.filter { $0.type == kind }
             guard !truths.isEmpty else { continue }
             let hits = truths.filter { t in
@@ -185,7 +192,8 @@ final class AnomalyTests: XCTestCase {
     }
 
     func testTickCSVAndJSONShape() throws {
-        let csv = "timestamp,price,size,bid,ask,bidSize,askSize\n2024-01-02T14:30:00Z,10,100,9.99,10.01,500,400\n1704205801,10.01,,10.00,10.02,300,200\n"
+        let csv =
+            "timestamp,price,size,bid,ask,bidSize,askSize\n2024-01-02T14:30:00Z,10,100,9.99,10.01,500,400\n1704205801,10.01,,10.00,10.02,300,200\n"
         let ticks = AnomalyDetector.parseTickCSV(csv, symbol: "X")
         XCTAssertEqual(ticks.count, 2)
         XCTAssertEqual(ticks[1].ts, 1_704_205_801_000)
@@ -207,6 +215,9 @@ final class AnomalyTests: XCTestCase {
         XCTAssertNil(AnomalyType.parseList("gap_up,nope"))
         let all = AnomalyDetector().detect(bars: g.bars)
         let some = AnomalyDetector.filter(all, from: g.bars[200].ts, to: g.bars[400].ts, types: [.gapUp, .gapDown])
-        XCTAssertTrue(some.allSatisfy { ($0.type == .gapUp || $0.type == .gapDown) && $0.ts >= g.bars[200].ts && $0.ts <= g.bars[400].ts })
+        XCTAssertTrue(
+            some.allSatisfy {
+                ($0.type == .gapUp || $0.type == .gapDown) && $0.ts >= g.bars[200].ts && $0.ts <= g.bars[400].ts
+            })
     }
 }

@@ -7,7 +7,8 @@ import XCTest
 final class IndicatorAPITests: XCTestCase {
     func testParseIssueExample() throws {
         let specs = try IndicatorSpec.parse(
-            "sma:20,ema:20,rsi:14,macd:12:26:9,bbands:20:2,stoch:14:3:3,willr:14,atr:14,obv,cci:20,adx:14,mfi:14,roc:10,wma:20")
+            "sma:20,ema:20,rsi:14,macd:12:26:9,bbands:20:2,stoch:14:3:3,willr:14,atr:14,obv,cci:20,adx:14,mfi:14,roc:10,wma:20"
+        )
         XCTAssertEqual(
             specs.flatMap(\.columnNames),
             [
@@ -18,7 +19,8 @@ final class IndicatorAPITests: XCTestCase {
     }
 
     func testNamesWithDefaultsAndOtherOutputs() throws {
-        let specs = try IndicatorSpec.parse(" aroon , stochrsi,plus_di:10,minus_di,sar,bbands:20:1.5,macd,keltner,ichimoku,vwap")
+        let specs = try IndicatorSpec.parse(
+            " aroon , stochrsi,plus_di:10,minus_di,sar,bbands:20:1.5,macd,keltner,ichimoku,vwap")
         XCTAssertEqual(
             specs.flatMap(\.columnNames),
             [
@@ -49,7 +51,8 @@ final class IndicatorAPITests: XCTestCase {
         XCTAssertEqual(
             error("sma:0"), .invalidParameter(indicator: "sma", parameter: "period", value: "0", reason: "must be ≥ 2"))
         XCTAssertEqual(
-            error("rsi:-5"), .invalidParameter(indicator: "rsi", parameter: "period", value: "-5", reason: "must be ≥ 2"))
+            error("rsi:-5"),
+            .invalidParameter(indicator: "rsi", parameter: "period", value: "-5", reason: "must be ≥ 2"))
         XCTAssertEqual(
             error("ema:abc"),
             .invalidParameter(indicator: "ema", parameter: "period", value: "abc", reason: "must be an integer"))
@@ -66,7 +69,8 @@ final class IndicatorAPITests: XCTestCase {
         XCTAssertEqual(error(""), .emptySpec)
         XCTAssertEqual(error("sma:20,sma:20"), .duplicateColumn("sma_20"))
         XCTAssertEqual(
-            error("sma:"), .invalidParameter(indicator: "sma", parameter: "period", value: "", reason: "must be an integer"))
+            error("sma:"),
+            .invalidParameter(indicator: "sma", parameter: "period", value: "", reason: "must be an integer"))
         XCTAssertThrowsError(try IndicatorSpec(.macd, [12, 26, 9, 1]))
         // Every error has a readable message.
         XCTAssertTrue(IndicatorError.unknownIndicator("foo").description.contains("unknown indicator 'foo'"))
@@ -125,13 +129,17 @@ final class IndicatorAPITests: XCTestCase {
     func testNonFiniteAndUnorderedInputsThrow() {
         let ts: [Int64] = [1, 2, 3]
         let ok = [1.0, 2.0, 3.0]
-        XCTAssertThrowsError(try OHLCVSeries(timestamps: ts, open: ok, high: ok, low: ok, close: [1, .nan, 3], volume: ok)) {
+        XCTAssertThrowsError(
+            try OHLCVSeries(timestamps: ts, open: ok, high: ok, low: ok, close: [1, .nan, 3], volume: ok)
+        ) {
             XCTAssertEqual($0 as? IndicatorError, .nonFinite(field: "close", index: 1))
         }
         XCTAssertThrowsError(
             try OHLCVSeries(timestamps: ts, open: ok, high: [1, 2, .infinity], low: ok, close: ok, volume: ok)
         ) { XCTAssertEqual($0 as? IndicatorError, .nonFinite(field: "high", index: 2)) }
-        XCTAssertThrowsError(try OHLCVSeries(timestamps: [1, 3, 2], open: ok, high: ok, low: ok, close: ok, volume: ok)) {
+        XCTAssertThrowsError(
+            try OHLCVSeries(timestamps: [1, 3, 2], open: ok, high: ok, low: ok, close: ok, volume: ok)
+        ) {
             XCTAssertEqual($0 as? IndicatorError, .timestampsNotIncreasing(index: 2))
         }
         XCTAssertThrowsError(try OHLCVSeries(timestamps: ts, open: ok, high: ok, low: ok, close: [1, 2], volume: ok))

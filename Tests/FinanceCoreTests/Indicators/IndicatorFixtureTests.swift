@@ -7,7 +7,8 @@ import XCTest
 /// streaming (including live updates of the open bar) gives the same numbers as batch.
 final class IndicatorFixtureTests: XCTestCase {
     static let seriesNames = [
-        "rw_0p001", "rw_1", "rw_100", "rw_1e5", "rw_1e-15", "rw_1e5_calm", "flat", "rising", "zero_volume", "high_eq_low", "short",
+        "rw_0p001", "rw_1", "rw_100", "rw_1e5", "rw_1e-15", "rw_1e5_calm", "flat", "rising", "zero_volume",
+        "high_eq_low", "short",
     ]
 
     static func fixtureURL(_ file: String) throws -> URL {
@@ -109,7 +110,9 @@ final class IndicatorFixtureTests: XCTestCase {
                     let same = { (x: Double) in x == b || (x.isNaN && b.isNaN) }
                     if !same(v[c]) { XCTFail("\(name) \(column.name) row \(i): stream \(v[c]) batch \(b)") }
                     if !same(w[c]) { XCTFail("\(name) \(column.name) row \(i): live \(w[c]) batch \(b)") }
-                    if !same(lastLive[c]) { XCTFail("\(name) \(column.name) row \(i): open bar \(lastLive[c]) batch \(b)") }
+                    if !same(lastLive[c]) {
+                        XCTFail("\(name) \(column.name) row \(i): open bar \(lastLive[c]) batch \(b)")
+                    }
                 }
             }
             XCTAssertEqual(stream.barCount, series.count)
