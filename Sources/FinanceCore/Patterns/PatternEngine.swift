@@ -532,8 +532,11 @@ struct PatEngine: Sendable {
         let up = PatLine.fit([(h1.i, h1.v), (h3.i, h3.v)])
         let lo = PatLine.fit([(l2.i, l2.v), (l4.i, l4.v)])
         let w0 = up.at(h1.i) - lo.at(h1.i), w1 = up.at(l4.i) - lo.at(l4.i)
-        guard w0 > 0, w1 > 0, max(w0, w1) <= 0.5 * pole else { return nil }
-        let c = w1 / w0
+        // Widths of the first and last consolidation swings (the lines extrapolated back to the pole's top make a
+        // converging pennant look wider than it is).
+        let sw0 = h1.v - l2.v, sw1 = h3.v - l4.v
+        guard w0 > 0, w1 > 0, sw0 > 0, sw1 > 0, max(sw0, sw1) <= 0.6 * pole else { return nil }
+        let c = sw1 / sw0
         let cb = Double(consBars)
         let drift = (up.b + lo.b) / 2 * cb / pole
         let su = up.b * cb / pole, sl = lo.b * cb / pole
@@ -550,7 +553,7 @@ struct PatEngine: Sendable {
         return PatCand(
             type: type, dir: s > 0 ? .bullish : .bearish, start: l0.i, pts: w.map { ($0.i, $0.p) }, confirm: upR,
             fail: loR, confirmAbove: true, height: h1.p - l0.p,
-            conf: patConfidence([max(w0, w1) / (0.5 * pole), Double(poleBars) / (1.5 * cb)]), prio: 2)
+            conf: patConfidence([max(sw0, sw1) / (0.6 * pole), Double(poleBars) / (1.5 * cb)]), prio: 2)
     }
 
     /// Triangles, wedges and channels: lines fitted through the highs and the lows of 6–7 alternating pivots.
