@@ -355,11 +355,14 @@ public final class PostgresStore: MarketStore {
 
     // MARK: Bars
 
-    /// Writes every batch in one transaction. Per series (symbol, interval): the stored bars of the touched rollup
-    /// buckets are read first, the new bars are upserted in chunks (`unnest` of binary arrays), and the rollups of
-    /// the touched buckets are computed in Swift from the stored bars merged with the new ones — the same
-    /// arithmetic as `Bucketing.aggregate` — and upserted in one statement. A bulk import into an empty range
-    /// therefore reads nothing back.
+    /// Writes every batch in one transaction, holding the advisory lock of each series (symbol, interval) written.
+    /// Batches of one series merge in call order (later bars win). Per series:
+    /// - bulk (at least `bulkThreshold` bars): the stored bars of the touched rollup spans are read first; new
+    ///   times go in with a plain INSERT (`unnest` of binary arrays, 50,000 rows a statement), changed ones with
+    ///   an upsert, identical ones are skipped; the rollups of the touched buckets are computed in Swift from the
+    ///   merged bars (`Bucketing.aggregate`) and upserted. An import into an empty range reads nothing back.
+    /// - small: the bars are upserted and the server recomputes each touched rollup bucket from the stored bars.
+    /// Series without rollups (1d, 1w, 1M) are upserted.
     public func writeBars(_ batches: [BarBatch], progress: (@Sendable (Int) -> Void)?) async throws {
         let total = batches.reduce(0) { $0 + $1.bars.count }
         let writes = Self.seriesWrites(batches)
@@ -886,7 +889,12 @@ public final class PostgresStore: MarketStore {
                 try await self.exec(conn, "COMMIT")
                 return value
             } catch {
-                try? await self.exec(conn, "ROLLBACK")
+                do {
+                    try await self.exec(conn, "ROLLBACK")
+                } catch {
+                    // Never hand a connection that may still be inside the transaction back to the pool.
+                    try? await conn.close()
+                }
                 throw error
             }
         }

@@ -227,6 +227,41 @@ final class PostgresStoreTests: XCTestCase {
         }
     }
 
+    func testDeletesRacingWritesLeaveNoOrphans() async throws {
+        try await self.withStore { store in
+            let t0: Int64 = 1_704_153_600_000
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for k in 0..<24 {
+                    group.addTask {
+                        if k % 4 == 3 {
+                            do { try await store.deleteAsset("DW") } catch StorageError.notFound {}
+                        } else {
+                            let bars = (0..<30).map { i in
+                                Bar(ts: t0 + Int64(k * 30 + i) * 60_000, open: 1, high: 2, low: 0.5, close: 1.5, volume: 1)
+                            }
+                            try await store.writeBars(BarBatch(symbol: "DW", interval: .minute1, bars: bars))
+                            _ = try await store.writeTicks([Tick(symbol: "DW", ts: t0 + Int64(k) * 1000, price: 1, size: 1)])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let exists = try await store.assets().contains { $0.symbol == "DW" }
+            let stored = try await store.bars(symbol: "DW", series: .stored(.minute1), from: nil, to: nil, limit: 100_000, newestFirst: false)
+            let hours = try await store.bars(
+                symbol: "DW", series: .rollup(base: .minute1, interval: .hour1), from: nil, to: nil, limit: 100_000,
+                newestFirst: false)
+            let ticks = try await store.ticks(symbol: "DW", from: nil, to: nil, limit: 100_000)
+            if exists {
+                XCTAssertEqual(hours, Bucketing.aggregate(stored, into: .hour1), "rollups exact after racing writes and deletes")
+            } else {
+                XCTAssertEqual(stored, [], "no orphan bars")
+                XCTAssertEqual(hours, [], "no orphan rollups")
+                XCTAssertEqual(ticks, [], "no orphan ticks")
+            }
+        }
+    }
+
     func testClosedStoreThrowsBackend() async throws {
         let store = try await PostgresTestDatabase.freshStore()
         try await store.dropSchema()
