@@ -33,6 +33,9 @@ struct PatCand {
     var touches: Int? = nil
     var strength: Double? = nil
     var slope: Double? = nil
+    /// Triangles, wedges and channels: the largest line residual as a share of the pattern height (lower fits
+    /// better); used to choose between overlapping windows.
+    var misfit: Double = 0
 
     func oriented(_ s: Double) -> PatCand {
         guard s < 0 else { return self }
@@ -355,7 +358,16 @@ struct PatEngine: Sendable {
 
     static let settlePivots = 2
 
-    /// Shape ranking: lower priority number (more specific), then more turning points, then higher confidence.
+    /// Shape ranking. Triangles, wedges and channels (priority ≥ 3) compete on their fit alone (which of two
+    /// overlapping windows of turning points fits its lines better); otherwise the lower priority number (more
+    /// specific), then more turning points, then higher confidence.
+    static func better(_ a: PatFound, _ b: PatFound) -> Bool {
+        better(a.cand, a.npiv, b.cand, b.npiv)
+    }
+    static func better(_ a: PatCand, _ na: Int, _ b: PatCand, _ nb: Int) -> Bool {
+        if a.prio >= 3 && b.prio >= 3 && a.misfit != b.misfit { return a.misfit < b.misfit }
+        return better(a.prio, na, a.conf, b.prio, nb, b.conf)
+    }
     static func better(_ pa: Int, _ na: Int, _ ca: Double, _ pb: Int, _ nb: Int, _ cb: Double) -> Bool {
         if pa != pb { return pa < pb }
         if na != nb { return na > nb }
@@ -396,7 +408,7 @@ struct PatEngine: Sendable {
             }
         }
         // Among the new shapes keep the most specific, then the largest (most turning points), then the best fit.
-        found.sort { Self.better($0.cand.prio, $0.npiv, $0.cand.conf, $1.cand.prio, $1.npiv, $1.cand.conf) }
+        found.sort { Self.better($0, $1) }
         var kept: [PatFound] = []
         for f in found where !kept.contains(where: { Self.overlapHalf($0.cand.start, t, f.cand.start, t) }) {
             kept.append(f)
@@ -423,7 +435,7 @@ struct PatEngine: Sendable {
                     let second = p.cand.pts.count > 1 ? p.cand.pts[1].0 : p.cand.start
                     if f.cand.type == p.cand.type
                         || (f.cand.start <= second
-                            && Self.better(f.cand.prio, f.npiv, f.cand.conf, p.cand.prio, p.npiv, p.cand.conf))
+                            && Self.better(f.cand, f.npiv, p.cand, p.npiv))
                     {
                         superseded = true
                     } else {
@@ -455,6 +467,7 @@ struct PatEngine: Sendable {
 
     func headAndShoulders(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
         let (l0, h1, l2, h3, l4, h5) = (w[0], w[1], w[2], w[3], w[4], w[5])
+        guard Self.regularLegs(w) else { return nil }
         let neck = PatLine.fit([(l2.i, l2.v), (l4.i, l4.v)])
         let hh = h3.v - neck.at(h3.i)
         guard hh > 0 else { return nil }
@@ -486,6 +499,7 @@ struct PatEngine: Sendable {
 
     func doubleTop(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
         let (l0, h1, l2, h3) = (w[0], w[1], w[2], w[3])
+        guard Self.regularLegs(w) else { return nil }
         let depth = (h1.v + h3.v) / 2 - l2.v
         guard depth > 0 else { return nil }
         let diff = abs(h1.v - h3.v)
@@ -557,7 +571,24 @@ struct PatEngine: Sendable {
     }
 
     /// Triangles, wedges and channels: lines fitted through the highs and the lows of 6–7 alternating pivots.
+    static let legRatio = 3.0
+    static let legFloor = 3
+
+    /// Legs between consecutive turning points of comparable duration: the longest at most `legRatio` × the
+    /// shortest (counted as at least `legFloor` bars). The touches of a triangle, wedge or channel and the legs of
+    /// a head-and-shoulders or double top come at a roughly steady pace; a window that reaches back past a long
+    /// trend into unrelated turning points does not.
+    static func regularLegs(_ w: [PatPV]) -> Bool {
+        var mn = Int.max, mx = 0
+        for k in 1..<w.count {
+            let d = w[k].i - w[k - 1].i
+            mn = min(mn, d); mx = max(mx, d)
+        }
+        return Double(mx) <= legRatio * Double(max(mn, legFloor))
+    }
+
     func lineShape(_ w: [PatPV]) -> PatCand? {
+        guard Self.regularLegs(w) else { return nil }
         var hs: [(Int, Double)] = [], ls: [(Int, Double)] = []
         for q in w { if q.hi { hs.append((q.i, q.v)) } else { ls.append((q.i, q.v)) } }
         let up = PatLine.fit(hs), lo = PatLine.fit(ls)
@@ -598,7 +629,7 @@ struct PatEngine: Sendable {
         let shapeUse = prio == 4 ? abs(1 - c) / 0.33 : c / Self.converging
         var cand = PatCand(
             type: tp, dir: dir, start: x0, pts: w.map { ($0.i, $0.p) }, confirm: upR, fail: loR, confirmAbove: true,
-            height: height, conf: patConfidence([res / (resTol * h), shapeUse]), prio: prio)
+            height: height, conf: patConfidence([res / (resTol * h), shapeUse]), prio: prio, misfit: res / h)
         switch tp {
         case .symmetricalTriangle, .channelUp, .channelDown, .channelHorizontal:
             cand.neutral = true
