@@ -354,7 +354,11 @@ struct PatEngine: Sendable {
     static let topTol = 0.25
     static let triggerShare = 0.0
     static let flatSlope = 0.3
-    static let converging = 0.6
+    /// Width end/start at most this: converging (triangles, wedges); within [parallel, 1/parallel]: a channel. The
+    /// boundary is the geometric middle between a textbook wedge (the far end about half as wide) and a channel
+    /// (equal widths), so there is no gap in which neither is reported.
+    static let converging = 0.7
+    static let parallelLo = 0.7
 
     static let settlePivots = 2
 
@@ -612,7 +616,7 @@ struct PatEngine: Sendable {
             else if su < -flat && sl > flat { type = .symmetricalTriangle }
             else if su > flat && sl > su { type = .risingWedge; dir = .bearish }
             else if sl < -flat && su < sl { type = .fallingWedge; dir = .bullish }
-        } else if c >= 0.75 && c <= 1.33 {
+        } else if c >= Self.parallelLo && c <= 1 / Self.parallelLo {
             prio = 4
             let ms = (su + sl) / 2
             if ms > flat && su > 0 && sl > 0 { type = .channelUp; dir = .bullish }
@@ -711,6 +715,7 @@ struct PatEngine: Sendable {
         }
         guard touches.count >= o.minTouches else { return }
         touches.reverse()
+        guard Self.regularLegs(touches) else { return }
         let mean = touches.reduce(0) { $0 + $1.v } / Double(touches.count)
         var mad = 0.0
         for p in touches {
@@ -736,6 +741,7 @@ struct PatEngine: Sendable {
         let n = o.minTouches
         guard tr.count >= n else { return }
         let touches = Array(tr[0..<n].reversed())
+        guard Self.regularLegs(touches) else { return }
         let pts = touches.map { ($0.i, $0.v) }
         let line = PatLine.fit(pts)
         let res = line.maxResidual(pts)
