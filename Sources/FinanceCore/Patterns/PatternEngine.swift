@@ -312,7 +312,8 @@ struct PatEngine: Sendable {
         let id = makeID(cand, sc)
         guard formingByID[id] == nil else { return }
         pending.append(
-            PatPending(cand: cand, id: id, sc: sc, created: t, trigger: f.trigger ?? .flat(0), s: f.s,
+            PatPending(cand: cand, id: id, sc: sc, created: t,
+                       trigger: f.trigger.map { PatLine(a: $0.a - Self.triggerATR * atrAt[t], b: $0.b) } ?? .flat(0), s: f.s,
                        settle: f.trigger == nil, npiv: f.npiv))
         let r = record(cand, id: id, start: cand.start, t: t, status: .forming)
         formingByID[id] = r
@@ -353,6 +354,10 @@ struct PatEngine: Sendable {
     static let roundCut = 0.68
     static let topTol = 0.25
     static let triggerShare = 0.0
+    /// Head-and-shoulders and double tops complete on a close this many ATRs beyond the neckline/trough (the same
+    /// margin as the breakout that settles the other shapes): a close that only touches the level is a bounce, as
+    /// inside a range or channel.
+    static let triggerATR = 0.5
     static let flatSlope = 0.3
     /// Width end/start at most this: converging (triangles, wedges); within [parallel, 1/parallel]: a channel. The
     /// boundary is the geometric middle between a textbook wedge (the far end about half as wide) and a channel
