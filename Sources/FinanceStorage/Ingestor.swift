@@ -73,7 +73,8 @@ public struct Ingestor: Sendable {
         for item in bars {
             Validation.check(item.bar, index: item.index, into: &issues)
             var bar = item.bar
-            bar.ts = Validation.stamp(bar.ts, interval: interval)
+            // An out-of-range time is already reported; stamping it could overflow.
+            if Timestamp.isValid(bar.ts) { bar.ts = Validation.stamp(bar.ts, interval: interval) }
             stamped.append(bar)
         }
         guard issues.isEmpty else { throw ValidationError(issues) }

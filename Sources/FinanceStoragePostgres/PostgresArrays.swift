@@ -9,7 +9,9 @@ struct NullableFloat8Array: PostgresNonThrowingEncodable {
     static var psqlType: PostgresDataType { .float8Array }
     static var psqlFormat: PostgresFormat { .binary }
 
-    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+    ) {
         // Binary array layout: ndim, has-null flag, element type, then per dimension (length, lower bound), then
         // each element as a length (-1 for NULL) and its bytes.
         buffer.reserveCapacity(minimumWritableBytes: 20 + self.values.count * 12)
@@ -39,7 +41,9 @@ struct Float8Array: PostgresNonThrowingEncodable {
     static var psqlType: PostgresDataType { .float8Array }
     static var psqlFormat: PostgresFormat { .binary }
 
-    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+    ) {
         buffer.reserveCapacity(minimumWritableBytes: 20 + self.values.count * 12)
         buffer.writeInteger(self.values.isEmpty ? 0 : 1, as: Int32.self)
         buffer.writeInteger(0, as: Int32.self)
@@ -63,7 +67,9 @@ struct Int8Array: PostgresNonThrowingEncodable {
     static var psqlType: PostgresDataType { .int8Array }
     static var psqlFormat: PostgresFormat { .binary }
 
-    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+    ) {
         buffer.reserveCapacity(minimumWritableBytes: 20 + self.values.count * 12)
         buffer.writeInteger(self.values.isEmpty ? 0 : 1, as: Int32.self)
         buffer.writeInteger(0, as: Int32.self)

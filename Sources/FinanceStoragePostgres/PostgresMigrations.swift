@@ -70,7 +70,7 @@ enum PostgresMigrations {
                     PRIMARY KEY (symbol, ts, seq)
                 )
                 """,
-            ]),
+            ])
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -168,7 +168,8 @@ public final class PostgresStore: MarketStore {
             let lockKey = "financehub.migrate:" + (self.location.schema ?? "")
             try await self.exec(conn, "SELECT pg_advisory_xact_lock(hashtext(\(lockKey)))")
             if let schema = self.location.schema {
-                try await self.exec(conn, PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(Self.quoteIdentifier(schema))"))
+                try await self.exec(
+                    conn, PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(Self.quoteIdentifier(schema))"))
             }
             try await self.exec(
                 conn,
@@ -196,7 +197,9 @@ public final class PostgresStore: MarketStore {
                 try await self.exec(
                     conn,
                     "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))")
-                self.logger.info("applied migration \(migration.version): \(migration.name)", metadata: ["store": "\(self.displayName)"])
+                self.logger.info(
+                    "applied migration \(migration.version): \(migration.name)",
+                    metadata: ["store": "\(self.displayName)"])
                 count += 1
             }
             return count
@@ -235,7 +238,8 @@ public final class PostgresStore: MarketStore {
             throw StorageError.invalidConfiguration("dropSchema needs a URL with ?schema=")
         }
         try await self.withConnection("drop schema") { conn in
-            try await self.exec(conn, PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(Self.quoteIdentifier(schema)) CASCADE"))
+            try await self.exec(
+                conn, PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(Self.quoteIdentifier(schema)) CASCADE"))
         }
     }
 
@@ -563,7 +567,8 @@ public final class PostgresStore: MarketStore {
                 ORDER BY ts
             ) AS b
             """, logger: self.logger)
-        for try await (n, ts, o, h, l, c, v) in rows.decode((Int64, Int64, Double, Double, Double, Double, Double).self) {
+        for try await (n, ts, o, h, l, c, v) in rows.decode((Int64, Int64, Double, Double, Double, Double, Double).self)
+        {
             guard n >= 1 && n <= spans.count else { continue }
             out[spans[Int(n) - 1].id, default: []].append(Bar(ts: ts, open: o, high: h, low: l, close: c, volume: v))
         }
@@ -769,7 +774,8 @@ public final class PostgresStore: MarketStore {
                 let starts = group.map(\.minute)
                 buckets.append(
                     SeriesID(symbol: symbol, interval: .minute1),
-                    touched: BarSeries.rollups(of: .minute1).map { r in Set(starts.map { r.bucketStart($0) }).sorted() })
+                    touched: BarSeries.rollups(of: .minute1).map { r in Set(starts.map { r.bucketStart($0) }).sorted() }
+                )
             }
             try await self.refreshRollupsInServer(conn, buckets)
             return bars

@@ -53,14 +53,16 @@ public struct PostgresURL: Sendable, Equatable {
     public var displayName: String {
         let host = self.host.contains(":") && !self.isUnixSocket ? "[\(self.host)]" : self.host
         let hostPart = self.isUnixSocket ? Self.percentEncode(host) : host
-        var s = "postgres://\(Self.percentEncode(self.username))@\(hostPart):\(self.port)/\(Self.percentEncode(self.database))"
+        var s =
+            "postgres://\(Self.percentEncode(self.username))@\(hostPart):\(self.port)/\(Self.percentEncode(self.database))"
         if let schema = self.schema { s += "?schema=\(Self.percentEncode(schema))" }
         return s
     }
 
     public init(parsing text: String) throws {
         func bad(_ message: String) -> StorageError {
-            .invalidConfiguration("invalid PostgreSQL URL: \(message) (expected postgres://user:password@host:port/database)")
+            .invalidConfiguration(
+                "invalid PostgreSQL URL: \(message) (expected postgres://user:password@host:port/database)")
         }
         var rest = Substring(text).drop(while: \.isWhitespace)
         while rest.last?.isWhitespace == true { rest = rest.dropLast() }
@@ -107,7 +109,9 @@ public struct PostgresURL: Sendable, Equatable {
                 username = u
                 password = p
             } else {
-                guard let u = Self.percentDecode(userInfo) else { throw bad("the user name has an invalid percent-escape") }
+                guard let u = Self.percentDecode(userInfo) else {
+                    throw bad("the user name has an invalid percent-escape")
+                }
                 username = u
             }
         }
@@ -139,7 +143,9 @@ public struct PostgresURL: Sendable, Equatable {
             port = p
         }
 
-        guard let database = Self.percentDecode(path), !database.isEmpty else { throw bad("the database name is missing") }
+        guard let database = Self.percentDecode(path), !database.isEmpty else {
+            throw bad("the database name is missing")
+        }
         guard !database.contains("/") else { throw bad("the database name must not contain '/'") }
 
         var sslMode = SSLMode.prefer
@@ -148,7 +154,9 @@ public struct PostgresURL: Sendable, Equatable {
         var applicationName: String?
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let key = Self.percentDecode(parts[0]) else { throw bad("an option name has an invalid percent-escape") }
+            guard let key = Self.percentDecode(parts[0]) else {
+                throw bad("an option name has an invalid percent-escape")
+            }
             guard parts.count == 2, let value = Self.percentDecode(parts[1]) else {
                 throw bad("option '\(key)' needs a value")
             }
@@ -162,7 +170,9 @@ public struct PostgresURL: Sendable, Equatable {
                 guard !value.isEmpty, value.utf8.count <= 63 else { throw bad("schema must be 1 to 63 bytes") }
                 schema = value
             case "connect_timeout":
-                guard let seconds = Int(value), seconds > 0 else { throw bad("connect_timeout must be a positive number of seconds") }
+                guard let seconds = Int(value), seconds > 0 else {
+                    throw bad("connect_timeout must be a positive number of seconds")
+                }
                 connectTimeout = seconds
             case "application_name":
                 applicationName = value
@@ -183,7 +193,9 @@ public struct PostgresURL: Sendable, Equatable {
         var it = s.utf8.makeIterator()
         while let b = it.next() {
             if b == UInt8(ascii: "%") {
-                guard let h = it.next(), let l = it.next(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }
+                guard let h = it.next(), let l = it.next(), let hv = hexValue(h), let lv = hexValue(l) else {
+                    return nil
+                }
                 bytes.append(hv << 4 | lv)
             } else {
                 bytes.append(b)

@@ -12,6 +12,12 @@ final class ModelsTests: XCTestCase {
         XCTAssertEqual(Timestamp.parse("2024-01-02T03:04:05+01:00"), 1_704_153_600_000 + 7_445_000)
         XCTAssertNil(Timestamp.parse("2024-02-30"))
         XCTAssertNil(Timestamp.parse("yesterday"))
+        XCTAssertNil(Timestamp.parse("-9223372036854775808"))
+        XCTAssertNil(Timestamp.parse("99999999999999999"))
+        var issues: [ValidationIssue] = []
+        Validation.check(Tick(symbol: "A", ts: .min, price: 1), index: 0, into: &issues)
+        Validation.check(Bar(ts: .max, open: 1, high: 1, low: 1, close: 1, volume: 1), index: 1, into: &issues)
+        XCTAssertEqual(issues.map(\.pointer), ["/0/ts", "/1/ts"])
         XCTAssertEqual(Timestamp.iso8601(1_704_153_600_000 + 11_045_500), "2024-01-02T03:04:05.500Z")
     }
 

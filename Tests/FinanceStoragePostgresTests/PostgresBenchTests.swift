@@ -22,7 +22,8 @@ final class PostgresBenchTests: XCTestCase {
             let open = price
             price += Double((i * 7919) % 13) / 10 - 0.6
             bars.append(
-                Bar(ts: t0 + Int64(i) * 60_000, open: open, high: max(open, price) + 0.25, low: min(open, price) - 0.25,
+                Bar(
+                    ts: t0 + Int64(i) * 60_000, open: open, high: max(open, price) + 0.25, low: min(open, price) - 0.25,
                     close: price, volume: Double(100 + i % 50)))
         }
         let batch = BarBatch(symbol: "BENCH", interval: .minute1, bars: bars)
@@ -54,10 +55,14 @@ final class PostgresBenchTests: XCTestCase {
         }
         let oneTick = try await clock.measure {
             for k in 0..<live {
-                _ = try await store.writeTicks([Tick(symbol: "BENCH", ts: last + Int64(live + 1) * 60_000 + Int64(k) * 250, price: 3, size: 1)])
+                _ = try await store.writeTicks([
+                    Tick(symbol: "BENCH", ts: last + Int64(live + 1) * 60_000 + Int64(k) * 250, price: 3, size: 1)
+                ])
             }
         }
-        print("postgres bench: live writes: \(oneBar / live) per one-bar writeBars, \(oneTick / live) per one-tick writeTicks")
+        print(
+            "postgres bench: live writes: \(oneBar / live) per one-bar writeBars, \(oneTick / live) per one-tick writeTicks"
+        )
         bars.append(Bar(ts: last + Int64(live + 1) * 60_000, open: 3, high: 3, low: 3, close: 3, volume: Double(live)))
 
         let days = try await store.bars(

@@ -110,7 +110,8 @@ final class PostgresStoreTests: XCTestCase {
             try await store.writeBars(BarBatch(symbol: "BTC-USD", interval: .minute1, bars: bars))
             let asset = try await store.asset("BTC-USD")
             XCTAssertEqual(asset.assetClass, .unknown)
-            let stored = try await store.bars(symbol: "BTC-USD", series: .stored(.minute1), from: nil, to: nil, limit: 1000, newestFirst: false)
+            let stored = try await store.bars(
+                symbol: "BTC-USD", series: .stored(.minute1), from: nil, to: nil, limit: 1000, newestFirst: false)
             XCTAssertEqual(stored, bars)
             let hours = try await store.bars(
                 symbol: "BTC-USD", series: .rollup(base: .minute1, interval: .hour1), from: nil, to: nil, limit: 10,
@@ -150,11 +151,13 @@ final class PostgresStoreTests: XCTestCase {
                 first,
                 [
                     SymbolBar(symbol: "ETH", bar: Bar(ts: m, open: 12, high: 12, low: 10, close: 10, volume: 3)),
-                    SymbolBar(symbol: "ETH", bar: Bar(ts: m + 60_000, open: 20, high: 20, low: 20, close: 20, volume: 0)),
+                    SymbolBar(
+                        symbol: "ETH", bar: Bar(ts: m + 60_000, open: 20, high: 20, low: 20, close: 20, volume: 0)),
                 ])
             // A late tick with the same time as an earlier one arrives after it: it closes the minute.
             let second = try await store.writeTicks([Tick(symbol: "ETH", ts: m + 5_000, price: 8, size: 1)])
-            XCTAssertEqual(second, [SymbolBar(symbol: "ETH", bar: Bar(ts: m, open: 12, high: 12, low: 8, close: 8, volume: 4))])
+            XCTAssertEqual(
+                second, [SymbolBar(symbol: "ETH", bar: Bar(ts: m, open: 12, high: 12, low: 8, close: 8, volume: 4))])
             let latest = try await store.latestTick(symbol: "ETH")
             XCTAssertEqual(latest?.price, 20)
             let ticks = try await store.ticks(symbol: "ETH", from: m, to: m + 60_000, limit: 10)
@@ -176,9 +179,12 @@ final class PostgresStoreTests: XCTestCase {
         try await self.withStore { store in
             let m: Int64 = 1_700_000_040_000 - 1_700_000_040_000 % 60_000
             _ = try await store.writeTicks([Tick(symbol: "X", ts: m, price: 1), Tick(symbol: "Y", ts: m, price: 2)])
-            try await store.writeBars(BarBatch(symbol: "X", interval: .day1, bars: [Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 1)]))
+            try await store.writeBars(
+                BarBatch(
+                    symbol: "X", interval: .day1, bars: [Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 1)]))
             try await store.deleteAsset("X")
-            let bars = try await store.bars(symbol: "X", series: .stored(.minute1), from: nil, to: nil, limit: 10, newestFirst: false)
+            let bars = try await store.bars(
+                symbol: "X", series: .stored(.minute1), from: nil, to: nil, limit: 10, newestFirst: false)
             XCTAssertEqual(bars, [])
             let rollups = try await store.bars(
                 symbol: "X", series: .rollup(base: .minute1, interval: .hour1), from: nil, to: nil, limit: 10,
@@ -196,10 +202,14 @@ final class PostgresStoreTests: XCTestCase {
     func testFailedWriteIsAtomic() async throws {
         try await self.withStore { store in
             // Duplicate times inside a batch break the upsert: nothing of the call survives.
-            let good = BarBatch(symbol: "GOOD", interval: .minute1, bars: [Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 1)])
+            let good = BarBatch(
+                symbol: "GOOD", interval: .minute1, bars: [Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 1)])
             let bad = BarBatch(
                 symbol: "BAD", interval: .minute1,
-                bars: [Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 1), Bar(ts: 0, open: 2, high: 2, low: 2, close: 2, volume: 1)])
+                bars: [
+                    Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 1),
+                    Bar(ts: 0, open: 2, high: 2, low: 2, close: 2, volume: 1),
+                ])
             do {
                 try await store.writeBars([good, bad], progress: nil)
                 XCTFail("expected a failure")
@@ -208,7 +218,8 @@ final class PostgresStoreTests: XCTestCase {
             }
             let assets = try await store.assets()
             XCTAssertEqual(assets, [])
-            let bars = try await store.bars(symbol: "GOOD", series: .stored(.minute1), from: nil, to: nil, limit: 10, newestFirst: false)
+            let bars = try await store.bars(
+                symbol: "GOOD", series: .stored(.minute1), from: nil, to: nil, limit: 10, newestFirst: false)
             XCTAssertEqual(bars, [])
         }
     }
@@ -237,23 +248,29 @@ final class PostgresStoreTests: XCTestCase {
                             do { try await store.deleteAsset("DW") } catch StorageError.notFound {}
                         } else {
                             let bars = (0..<30).map { i in
-                                Bar(ts: t0 + Int64(k * 30 + i) * 60_000, open: 1, high: 2, low: 0.5, close: 1.5, volume: 1)
+                                Bar(
+                                    ts: t0 + Int64(k * 30 + i) * 60_000, open: 1, high: 2, low: 0.5, close: 1.5,
+                                    volume: 1)
                             }
                             try await store.writeBars(BarBatch(symbol: "DW", interval: .minute1, bars: bars))
-                            _ = try await store.writeTicks([Tick(symbol: "DW", ts: t0 + Int64(k) * 1000, price: 1, size: 1)])
+                            _ = try await store.writeTicks([
+                                Tick(symbol: "DW", ts: t0 + Int64(k) * 1000, price: 1, size: 1)
+                            ])
                         }
                     }
                 }
                 try await group.waitForAll()
             }
             let exists = try await store.assets().contains { $0.symbol == "DW" }
-            let stored = try await store.bars(symbol: "DW", series: .stored(.minute1), from: nil, to: nil, limit: 100_000, newestFirst: false)
+            let stored = try await store.bars(
+                symbol: "DW", series: .stored(.minute1), from: nil, to: nil, limit: 100_000, newestFirst: false)
             let hours = try await store.bars(
                 symbol: "DW", series: .rollup(base: .minute1, interval: .hour1), from: nil, to: nil, limit: 100_000,
                 newestFirst: false)
             let ticks = try await store.ticks(symbol: "DW", from: nil, to: nil, limit: 100_000)
             if exists {
-                XCTAssertEqual(hours, Bucketing.aggregate(stored, into: .hour1), "rollups exact after racing writes and deletes")
+                XCTAssertEqual(
+                    hours, Bucketing.aggregate(stored, into: .hour1), "rollups exact after racing writes and deletes")
             } else {
                 XCTAssertEqual(stored, [], "no orphan bars")
                 XCTAssertEqual(hours, [], "no orphan rollups")

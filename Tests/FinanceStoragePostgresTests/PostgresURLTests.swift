@@ -102,7 +102,8 @@ final class PostgresURLTests: XCTestCase {
     func testConnectFailureHidesPassword() async throws {
         // Nothing listens on port 1: the connection is refused quickly.
         do {
-            let store = try await PostgresStore.connect(url: "postgres://u:topsecret@127.0.0.1:1/db?sslmode=disable&connect_timeout=2")
+            let store = try await PostgresStore.connect(
+                url: "postgres://u:topsecret@127.0.0.1:1/db?sslmode=disable&connect_timeout=2")
             try? await store.close()
             XCTFail("connected to port 1")
         } catch let error as StorageError {

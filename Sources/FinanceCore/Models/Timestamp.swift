@@ -5,6 +5,13 @@ public enum Timestamp {
     /// The boundary between seconds and milliseconds for integer timestamps.
     public static let secondsLimit: Int64 = 100_000_000_000
 
+    /// The times accepted anywhere: 0001-01-01T00:00:00Z up to 9999-12-31T23:59:59.999Z.
+    public static let validRange: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
+    /// True when `ms` lies in `validRange`.
+    @inlinable
+    public static func isValid(_ ms: Int64) -> Bool { validRange.contains(ms) }
+
     /// Milliseconds for an integer timestamp by the time rule.
     public static func milliseconds(fromInteger value: Int64) -> Int64 {
         // Seconds below 1e11 multiply to below 1e14, far from overflow.
@@ -22,7 +29,7 @@ public enum Timestamp {
     /// Parses an integer or ISO-8601 text by the time rule; nil when it is neither.
     public static func parse(_ text: String) -> Int64? {
         var text = text
-        return text.withUTF8 { parse(utf8: $0) }
+        return text.withUTF8 { parse(utf8: $0) }.flatMap { isValid($0) ? $0 : nil }
     }
 
     /// Parses UTF-8 bytes holding an integer or ISO-8601 text by the time rule.

@@ -37,7 +37,7 @@ public enum Validation {
         // The common case first, without allocation: every rule holds.
         if bar.open.isFinite, bar.high.isFinite, bar.low.isFinite, bar.close.isFinite, bar.volume.isFinite,
             bar.high >= bar.low, bar.high >= bar.open, bar.high >= bar.close, bar.low <= bar.open, bar.low <= bar.close,
-            bar.volume >= 0, bar.low > 0
+            bar.volume >= 0, bar.low > 0, Timestamp.isValid(bar.ts)
         {
             return
         }
@@ -46,6 +46,9 @@ public enum Validation {
 
     @usableFromInline
     static func describeViolations(_ bar: Bar, index: Int?, into issues: inout [ValidationIssue]) {
+        if !Timestamp.isValid(bar.ts) {
+            issues.append(ValidationIssue(index: index, field: "ts", detail: "ts \(bar.ts) is outside years 0001–9999"))
+        }
         let fields: [(String, Double)] = [
             ("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close), ("volume", bar.volume),
         ]
@@ -83,6 +86,10 @@ public enum Validation {
 
     /// Appends the rule violations of `tick` (at `index`) to `issues`.
     public static func check(_ tick: Tick, index: Int?, into issues: inout [ValidationIssue]) {
+        if !Timestamp.isValid(tick.ts) {
+            issues.append(
+                ValidationIssue(index: index, field: "ts", detail: "ts \(tick.ts) is outside years 0001–9999"))
+        }
         if !tick.price.isFinite || tick.price <= 0 {
             issues.append(
                 ValidationIssue(index: index, field: "price", detail: "price must be a finite positive number"))

@@ -1,0 +1,49 @@
+import FinanceServer
+import FinanceStorage
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+
+/// Hostile and malformed bodies never produce a 5xx, and never write anything.
+final class HostileInputTests: XCTestCase {
+    func testNoServerErrorsOnMalformedInput() async throws {
+        let store = MemoryStore()
+        var bodies = [
+            "", "null", "{}", "[null]", "[[]]", "\"text\"", "[{\"symbol\":{}}]", "[{\"ts\":1e400}]",
+            "[{\"symbol\":\"A\",\"ts\":1,\"price\":1e309}]",
+            "[{\"symbol\":\"A\",\"ts\":99999999999999999999999,\"price\":1}]",
+            "[{\"symbol\":\"A\",\"ts\":\"2024-13-45\",\"price\":1}]", String(repeating: "[", count: 10_000),
+            "[{\"symbol\":\"\\u0000\",\"ts\":1,\"price\":1}]", "[{\"symbol\":\"A\",\"ts\":1,\"price\":NaN}]",
+            "[{\"symbol\":\"A\",\"ts\":-9223372036854775808,\"price\":1}]",
+        ]
+        var state: UInt64 = 99
+        for _ in 0..<40 {
+            var bytes: [UInt8] = []
+            for _ in 0..<64 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes.append(UInt8(truncatingIfNeeded: state >> 33))
+            }
+            bodies.append(String(decoding: bytes, as: UTF8.self))
+        }
+        let allBodies = bodies
+        try await makeApp(store: store).test(.router) { client in
+            for body in allBodies {
+                for uri in ["/api/ticks", "/api/bars/AAA?interval=1m", "/api/bars/AAA?interval=1d", "/api/assets"] {
+                    let r = try await client.send(.post, uri, json: body)
+                    XCTAssertLessThan(r.status.code, 500, "\(uri) \(body.prefix(60)): \(r.text)")
+                    XCTAssertGreaterThanOrEqual(r.status.code, 400, "\(uri) \(body.prefix(60)) was accepted")
+                }
+            }
+            for uri in [
+                "/api/bars/AAA?from=\u{7f}", "/api/bars/%FF", "/api/quotes/" + String(repeating: "A", count: 5000),
+                "/api/bars/AAA?limit=999999999999999999999", "/api/indicators/AAA?indicators=sma:1e99",
+            ] {
+                let r = try await client.send(.get, uri)
+                XCTAssertLessThan(r.status.code, 500, uri)
+            }
+        }
+        let assets = try await store.assets()
+        XCTAssertEqual(assets, [])
+    }
+}
