@@ -364,6 +364,7 @@ struct PatEngine: Sendable {
     /// (equal widths), so there is no gap in which neither is reported.
     static let converging = 0.7
     static let parallelLo = 0.7
+    static let slopeSplit = 0.35
 
     static let settlePivots = 2
 
@@ -616,11 +617,15 @@ struct PatEngine: Sendable {
         var dir = PatternDirection.neutral
         var prio = 3
         if c <= Self.converging {
-            if abs(su) <= flat && sl > flat { type = .ascendingTriangle; dir = .bullish }
-            else if abs(sl) <= flat && su < -flat { type = .descendingTriangle; dir = .bearish }
-            else if su < -flat && sl > flat { type = .symmetricalTriangle }
-            else if su > flat && sl > su { type = .risingWedge; dir = .bearish }
-            else if sl < -flat && su < sl { type = .fallingWedge; dir = .bullish }
+            // Classified by the ratio of the two slopes: a triangle's flat side moves at most `slopeSplit` × its
+            // sloped side (midway between a flat line and a symmetrical triangle's equal slopes, or a wedge whose
+            // slower line moves about 0.7 × the faster one).
+            let k = Self.slopeSplit
+            if sl > flat && su <= k * sl && su >= -k * sl { type = .ascendingTriangle; dir = .bullish }
+            else if su < -flat && sl >= k * su && sl <= -k * su { type = .descendingTriangle; dir = .bearish }
+            else if su < 0 && sl > 0 && max(sl, -su) > flat { type = .symmetricalTriangle }
+            else if su > 0 && sl > su && sl > flat { type = .risingWedge; dir = .bearish }
+            else if sl < 0 && su < sl && su < -flat { type = .fallingWedge; dir = .bullish }
         } else if c >= Self.parallelLo && c <= 1 / Self.parallelLo {
             prio = 4
             let ms = (su + sl) / 2
