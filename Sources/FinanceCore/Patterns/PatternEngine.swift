@@ -470,7 +470,9 @@ struct PatEngine: Sendable {
         for (fi, f) in kept.enumerated() where !blocked.contains(fi) {
             addPending(f, sc: sc, t: t, out: &out)
         }
-        levels(sc: sc, t: t, out: &out)
+        // Support, resistance and trend lines come from the first (coarsest default) scale only: finer turning
+        // points add touches that are noise.
+        if sc == 0 { levels(sc: sc, t: t, out: &out) }
     }
 
     // MARK: shape rules (written for one orientation; the mirror comes from s = −1)
