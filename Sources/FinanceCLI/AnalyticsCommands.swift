@@ -19,12 +19,7 @@ struct PatternsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let series = try OHLCVFile.read(self.input)
-        let bars = (0..<series.count).map { i in
-            Bar(
-                ts: series.timestamps[i], open: series.open[i], high: series.high[i], low: series.low[i],
-                close: series.close[i], volume: series.volume[i])
-        }
+        let bars = try OHLCVFile.bars(self.input)
         let records = PatternDetector(options: PatternOptions()).detect(bars: bars)
         if self.format == "json" {
             try Output.write(try JSONText.encode(records) + "\n", to: self.output)
@@ -67,32 +62,10 @@ struct AnomaliesCommand: AsyncParsableCommand {
         let header = String(decoding: bytes.prefix(while: { $0 != 10 }), as: UTF8.self).lowercased()
         let anomalies: [Anomaly]
         if header.contains("price") && !header.contains("open") {
-            let columns: CSVColumns
-            do {
-                columns = try CSVReader.parse(
-                    bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
-            } catch let error as CSVError {
-                throw CLIFailure("\(self.input): \(error.description)")
-            }
-            func value(_ name: String, _ i: Int) -> Double? {
-                guard let v = columns.numbers[name]?[i], !v.isNaN else { return nil }
-                return v
-            }
-            let price = columns.numbers["price"]!
-            let ticks = (0..<columns.count).map { i in
-                Tick(
-                    symbol: "", ts: columns.timestamps[i], price: price[i], size: value("size", i),
-                    bid: value("bid", i),
-                    ask: value("ask", i), bidSize: value("bidsize", i), askSize: value("asksize", i))
-            }
+            let ticks = try TickFile.read(bytes, path: self.input, symbol: "").ticks
             anomalies = detector.detect(ticks: ticks)
         } else {
-            let series = try OHLCVFile.read(self.input)
-            let bars = (0..<series.count).map { i in
-                Bar(
-                    ts: series.timestamps[i], open: series.open[i], high: series.high[i], low: series.low[i],
-                    close: series.close[i], volume: series.volume[i])
-            }
+            let bars = try OHLCVFile.bars(self.input, bytes: bytes)
             anomalies = detector.detect(bars: bars)
         }
         if self.format == "json" {

@@ -71,11 +71,14 @@ enum SelfProcess {
         return Bundle.main.executablePath ?? arg0
     }
 
-    /// Starts `financehub serve` on `database` and waits until it listens; returns the process and its port.
-    static func startServer(database: String) throws -> (Process, Int) {
+    /// Starts `financehub serve` (this executable unless `executable` is given) on `database` with a free port and
+    /// waits until it listens; returns the process and its port.
+    static func startServer(executable: String? = nil, database: String, feed: String = "simulated") throws -> (
+        Process, Int
+    ) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: self.executable)
-        p.arguments = ["serve", "--database", database, "--port", "0", "--feed", "simulated", "--tick-rate", "10"]
+        p.executableURL = URL(fileURLWithPath: executable ?? self.executable)
+        p.arguments = ["serve", "--database", database, "--port", "0", "--feed", feed, "--tick-rate", "10"]
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice

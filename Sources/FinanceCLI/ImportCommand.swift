@@ -141,31 +141,13 @@ struct ImportTicks: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let bytes = try InputFile.read(self.file)
-        let columns: CSVColumns
-        do {
-            columns = try CSVReader.parse(
-                bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
-        } catch let error as CSVError {
-            throw CLIFailure("\(self.file): \(error.description)\nnothing was written")
-        }
         let symbol = Symbol.normalize(self.symbol)!
-        func value(_ name: String, _ i: Int) -> Double? {
-            guard let v = columns.numbers[name]?[i], !v.isNaN else { return nil }
-            return v
-        }
-        let price = columns.numbers["price"]!
-        let ticks = (0..<columns.count).map { i in
-            Tick(
-                symbol: symbol, ts: columns.timestamps[i], price: price[i], size: value("size", i),
-                bid: value("bid", i),
-                ask: value("ask", i), bidSize: value("bidsize", i), askSize: value("asksize", i))
-        }
+        let (ticks, lines) = try TickFile.read(try InputFile.read(self.file), path: self.file, symbol: symbol)
         var issues: [ValidationIssue] = []
         for (i, t) in ticks.enumerated() { Validation.check(t, index: i, into: &issues) }
         if !issues.isEmpty {
             throw CLIFailure(
-                "\(self.file): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: columns.lines))\nnothing was written"
+                "\(self.file): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: lines))\nnothing was written"
             )
         }
         let store = try await self.db.open(logger: Logger(label: "financehub.import"))
@@ -177,5 +159,31 @@ struct ImportTicks: AsyncParsableCommand {
             throw CLIFailure("import failed, nothing was written: \(error)")
         }
         print("imported \(ticks.count) ticks of \(symbol) into \(store.displayName)")
+    }
+}
+
+/// Tick CSV files: `timestamp,price[,size,bid,ask,bidSize,askSize]`.
+enum TickFile {
+    /// The ticks of a file with the file line of each (for error messages).
+    static func read(_ bytes: [UInt8], path: String, symbol: String) throws -> (ticks: [Tick], lines: [Int]) {
+        let columns: CSVColumns
+        do {
+            columns = try CSVReader.parse(
+                bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
+        } catch let error as CSVError {
+            throw CLIFailure("\(path): \(error.description)\nnothing was written")
+        }
+        func value(_ name: String, _ i: Int) -> Double? {
+            guard let v = columns.numbers[name]?[i], !v.isNaN else { return nil }
+            return v
+        }
+        let price = columns.numbers["price"]!
+        let ticks = (0..<columns.count).map { i in
+            Tick(
+                symbol: symbol, ts: columns.timestamps[i], price: price[i], size: value("size", i),
+                bid: value("bid", i),
+                ask: value("ask", i), bidSize: value("bidsize", i), askSize: value("asksize", i))
+        }
+        return (ticks, columns.lines)
     }
 }

@@ -65,8 +65,18 @@ struct IndicatorsCommand: AsyncParsableCommand {
 
 /// Reading OHLCV CSV files into validated columns, with file-level error messages.
 enum OHLCVFile {
-    static func read(_ path: String) throws -> OHLCVSeries {
-        let bytes = try InputFile.read(path)
+    /// The file's rows as bars.
+    static func bars(_ path: String, bytes: [UInt8]? = nil) throws -> [Bar] {
+        let s = try self.read(path, bytes: bytes)
+        return (0..<s.count).map { i in
+            Bar(
+                ts: s.timestamps[i], open: s.open[i], high: s.high[i], low: s.low[i], close: s.close[i],
+                volume: s.volume[i])
+        }
+    }
+
+    static func read(_ path: String, bytes: [UInt8]? = nil) throws -> OHLCVSeries {
+        let bytes = try bytes ?? InputFile.read(path)
         do {
             let c = try CSVReader.parse(bytes, required: ["open", "high", "low", "close", "volume"])
             return try OHLCVSeries(

@@ -383,10 +383,12 @@ public final class PostgresStore: MarketStore {
             for w in writes {
                 let rollups = BarSeries.rollups(of: w.id.interval)
                 guard !rollups.isEmpty else { continue }
-                let t = rollups.map { Self.touchedBuckets(w.bars, $0) }
+                let t = rollups.map { RollupPlanning.touchedBuckets(w.bars, $0) }
                 if w.bars.count >= self.bulkThreshold {
                     touched[w.id] = t
-                    for (lo, hi) in Self.spans(t, rollups) { spans.append(SeriesSpan(id: w.id, lo: lo, hi: hi)) }
+                    for (lo, hi) in RollupPlanning.spans(t, rollups) {
+                        spans.append(SeriesSpan(id: w.id, lo: lo, hi: hi))
+                    }
                 } else {
                     serverBuckets.append(w.id, touched: t)
                 }
@@ -472,36 +474,6 @@ public final class PostgresStore: MarketStore {
 
     static func stableSorted(_ bars: [Bar]) -> [Bar] {
         bars.enumerated().sorted { ($0.element.ts, $0.offset) < ($1.element.ts, $1.offset) }.map(\.element)
-    }
-
-    /// The distinct bucket starts of `rollup` holding the (ascending) bars, ascending.
-    static func touchedBuckets(_ bars: [Bar], _ rollup: Interval) -> [Int64] {
-        var out: [Int64] = []
-        var end = Int64.min
-        for bar in bars where out.isEmpty || bar.ts >= end {
-            let start = rollup.bucketStart(bar.ts)
-            out.append(start)
-            end = rollup.nextBucketStart(after: start)
-        }
-        return out
-    }
-
-    /// The union of the touched buckets of every rollup, as disjoint ascending `[lo, hi)` ranges.
-    static func spans(_ touched: [[Int64]], _ rollups: [Interval]) -> [(Int64, Int64)] {
-        var ranges: [(Int64, Int64)] = []
-        for (k, rollup) in rollups.enumerated() {
-            for start in touched[k] { ranges.append((start, rollup.nextBucketStart(after: start))) }
-        }
-        ranges.sort { $0.0 < $1.0 }
-        var out: [(Int64, Int64)] = []
-        for r in ranges {
-            if let last = out.last, r.0 <= last.1 {
-                out[out.count - 1].1 = max(last.1, r.1)
-            } else {
-                out.append(r)
-            }
-        }
-        return out
     }
 
     /// The result of merging a batch over the stored bars of its spans.

@@ -52,8 +52,8 @@ final class BarWriter {
         var touched: [[Int64]] = []
         var existing: [Bar] = []
         if !rollups.isEmpty {
-            touched = rollups.map { Self.touchedBuckets(bars, $0) }
-            let spans = Self.spans(touched, rollups)
+            touched = rollups.map { RollupPlanning.touchedBuckets(bars, $0) }
+            let spans = RollupPlanning.spans(touched, rollups)
             self.selectRange.bind(1, symbol)
             self.selectRange.bind(2, interval.name)
             for (start, end) in spans {
@@ -139,36 +139,6 @@ final class BarWriter {
         out.reserveCapacity(bars.count)
         for i in order {
             if let last = out.last, last.ts == bars[i].ts { out[out.count - 1] = bars[i] } else { out.append(bars[i]) }
-        }
-        return out
-    }
-
-    /// The distinct bucket starts of `rollup` holding the (sorted) bars, ascending.
-    static func touchedBuckets(_ bars: [Bar], _ rollup: Interval) -> [Int64] {
-        var out: [Int64] = []
-        var end = Int64.min
-        for bar in bars where bar.ts >= end || out.isEmpty {
-            let start = rollup.bucketStart(bar.ts)
-            out.append(start)
-            end = rollup.nextBucketStart(after: start)
-        }
-        return out
-    }
-
-    /// The union of the touched buckets of every rollup as disjoint ascending [start, end) spans.
-    static func spans(_ touched: [[Int64]], _ rollups: [Interval]) -> [(Int64, Int64)] {
-        var ranges: [(Int64, Int64)] = []
-        for (k, rollup) in rollups.enumerated() {
-            for start in touched[k] { ranges.append((start, rollup.nextBucketStart(after: start))) }
-        }
-        ranges.sort { $0.0 < $1.0 }
-        var out: [(Int64, Int64)] = []
-        for range in ranges {
-            if let last = out.last, range.0 <= last.1 {
-                out[out.count - 1].1 = max(last.1, range.1)
-            } else {
-                out.append(range)
-            }
         }
         return out
     }

@@ -4,6 +4,8 @@ import FinanceStorageSQLite
 import Foundation
 import XCTest
 
+@testable import FinanceCLI
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -20,37 +22,13 @@ final class CrashTests: XCTestCase {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    static func startServer(_ binary: URL, database: String) throws -> (Process, Int) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["serve", "--database", database, "--port", "0", "--feed", "none"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let data = err.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-            if let range = text.range(of: "listening on http://127.0.0.1:"),
-                let port = text[range.upperBound...].prefix(while: \.isNumber).description as String?, let n = Int(port)
-            {
-                err.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
-                return (p, n)
-            }
-        }
-        p.terminate()
-        throw XCTSkip("server did not start: \(text)")
-    }
-
     func testKill9KeepsEveryAcknowledgedBatchWhole() async throws {
         guard let binary = Self.binary else { throw XCTSkip("financehub binary not built next to the tests") }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-crash-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("crash.sqlite").path
-        let (server, port) = try Self.startServer(binary, database: "sqlite:" + path)
+        let (server, port) = try SelfProcess.startServer(
+            executable: binary.path, database: "sqlite:" + path, feed: "none")
         let perBatch = 200
         let url = URL(string: "http://127.0.0.1:\(port)/api/bars/CRASH?interval=1m")!
         let session = URLSession(configuration: .ephemeral)
