@@ -41,7 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
             } ?? "none"
         let app = FinanceHubApp.build(store: store, settings: settings.server, logger: logger) { port in
             Console.info("FinanceHub listening on http://\(settings.server.host):\(port)")
-            Console.info("database: \(store.displayName)\(applied > 0 ? " (\(applied) migration\(applied == 1 ? "" : "s") applied)" : "")")
+            Console.info(
+                "database: \(store.displayName)\(applied > 0 ? " (\(applied) migration\(applied == 1 ? "" : "s") applied)" : "")"
+            )
             Console.info("feeds: \(feedText)")
         }
         try await app.runService()
