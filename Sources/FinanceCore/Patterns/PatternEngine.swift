@@ -250,8 +250,13 @@ struct PatEngine: Sendable {
                 if c.type == type && Double(ov) >= 0.5 * Double(len) { return true }
                 continue
             }
-            // One chart pattern per region: the first found keeps it.
-            if 2 * ov >= len || 2 * ov >= c.e - c.s { return true }
+            // One chart pattern per region: the first found keeps it, except that a head-and-shoulders, double
+            // top/bottom or cup (priority ≤ 1, a more specific shape) may still complete over a less specific
+            // shape (a triangle, wedge, channel or flag settles from fewer clues and often straddles the lead-in).
+            if 2 * ov >= len || 2 * ov >= c.e - c.s {
+                if prio <= 1 && prio < c.prio { continue }
+                return true
+            }
         }
         return false
     }
