@@ -568,6 +568,8 @@ struct PatEngine: Sendable {
         let sw0 = h1.v - l2.v, sw1 = h3.v - l4.v
         guard w0 > 0, w1 > 0, sw0 > 0, sw1 > 0, max(sw0, sw1) <= 0.6 * pole else { return nil }
         let c = sw1 / sw0
+        // A flag's swings stay within half the pole; a pennant may open wider (its first swing) before it narrows.
+        if c >= 0.6 && max(sw0, sw1) > 0.5 * pole { return nil }
         let cb = Double(consBars)
         let drift = (up.b + lo.b) / 2 * cb / pole
         let su = up.b * cb / pole, sl = lo.b * cb / pole
