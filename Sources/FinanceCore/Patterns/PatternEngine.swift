@@ -520,7 +520,9 @@ struct PatEngine: Sendable {
         let depth = (h1.v + h3.v) / 2 - l2.v
         guard depth > 0 else { return nil }
         let diff = abs(h1.v - h3.v)
-        guard diff <= Self.topTol * depth, l0.v <= l2.v - 0.3 * depth, h3.i - h1.i >= 4 else { return nil }
+        // The rise into the first top starts well below the trough (half the depth; a textbook double top starts
+        // about a full depth below it, a flag's consolidation only a quarter): otherwise it is a flag or a range.
+        guard diff <= Self.topTol * depth, l0.v <= l2.v - 0.5 * depth, h3.i - h1.i >= 4 else { return nil }
         // The trough must retrace a real part of the rise (a shallow dip after a steep pole is a flag).
         guard depth >= 0.4 * (h1.v - l0.v) else { return nil }
         let da = Double(l2.i - h1.i), db = Double(h3.i - l2.i)
