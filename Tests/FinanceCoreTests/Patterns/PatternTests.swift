@@ -125,7 +125,7 @@ final class PatternTests: XCTestCase {
         let recs = PatternDetector.latest(PatternDetector.detect(bars: bars)).filter {
             $0.status != .forming && !$0.type.isLine
         }
-        // docs/patterns.md states about 13 chart patterns per 1,000 bars on a daily random walk; allow a margin.
+        // docs/patterns.md states about 7 chart patterns per 1,000 bars on a daily random walk; allow a margin.
         XCTAssertLessThan(Double(recs.count) / 5.0, 20)
     }
 
