@@ -142,7 +142,9 @@ public struct PatternOptions: Sendable, Hashable {
     /// The zigzag scales scanned independently (threshold in ATR multiples, smoothing half-width). The second,
     /// finer scale finds the small late swings of pennants, wedges and triangles that the first one merges; a
     /// region keeps the first chart pattern completed in it (any scale). Levels and lines use the first scale.
-    public var scales: [PatternScale] = [PatternScale(threshold: 1.0, smoothing: 1), PatternScale(threshold: 0.8, smoothing: 1)]
+    public var scales: [PatternScale] = [
+        PatternScale(threshold: 1.0, smoothing: 1), PatternScale(threshold: 0.8, smoothing: 1),
+    ]
     /// Longest pattern, in bars, from first key point to completion.
     public var maxPatternBars: Int = 250
     /// Tolerance for level and line touches, in ATR multiples.
