@@ -8,6 +8,9 @@ import sys
 
 import numpy as np
 
+if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+    print(__doc__.strip(), file=sys.stderr)
+    sys.exit(0 if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help") else 64)
 out = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
 rng = np.random.RandomState(int(sys.argv[3]) if len(sys.argv) > 3 else 1)

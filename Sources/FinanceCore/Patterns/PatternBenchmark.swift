@@ -1,9 +1,9 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A small seeded generator (SplitMix64) so benchmarks are reproducible without Foundation.
@@ -25,7 +25,8 @@ public struct SeededRandom: Sendable {
     public mutating func int(_ a: Int, _ b: Int) -> Int { a + Int(next() % UInt64(b - a + 1)) }
     /// Standard normal (Box–Muller).
     public mutating func normal() -> Double {
-        let u1 = max(uniform(), 1e-300), u2 = uniform()
+        let u1 = max(uniform(), 1e-300)
+        let u2 = uniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }
@@ -80,7 +81,8 @@ public func accuracyFormat(_ x: Double, decimals: Int = 3) -> String {
     for _ in 0..<decimals { p *= 10 }
     let neg = x < 0
     let v = Int64((abs(x) * p).rounded())
-    let ip = v / Int64(p), fp = v % Int64(p)
+    let ip = v / Int64(p)
+    let fp = v % Int64(p)
     var f = String(fp)
     while f.count < decimals { f = "0" + f }
     return (neg && v != 0 ? "-" : "") + String(ip) + (decimals > 0 ? "." + f : "")
@@ -134,7 +136,9 @@ public enum PatternBenchmark {
 
     /// Template key points (x in [0, 1] over the pattern, y in price units of the pattern height), and the x
     /// range that is the ground-truth span.
-    public static func template(_ type: PatternType, _ r: inout SeededRandom) -> (pts: [(Double, Double)], s: Double, e: Double) {
+    public static func template(_ type: PatternType, _ r: inout SeededRandom) -> (
+        pts: [(Double, Double)], s: Double, e: Double
+    ) {
         func flip(_ p: [(Double, Double)]) -> [(Double, Double)] { p.map { ($0.0, 1 - $0.1) } }
         switch type {
         case .headAndShoulders:
@@ -151,13 +155,17 @@ public enum PatternBenchmark {
             return (flip(template(.ascendingTriangle, &r).pts), 0, 1)
         case .symmetricalTriangle:
             let up = r.uniform() < 0.5
-            return ([(0, 0), (0.22, 1), (0.44, 0.2), (0.64, 0.82), (0.8, 0.42), (0.92, 0.72), (1, up ? 1.05 : 0.1)], 0, 1)
+            return (
+                [(0, 0), (0.22, 1), (0.44, 0.2), (0.64, 0.82), (0.8, 0.42), (0.92, 0.72), (1, up ? 1.05 : 0.1)], 0, 1
+            )
         case .risingWedge:
             return ([(0, 0), (0.2, 0.8), (0.4, 0.45), (0.6, 1.15), (0.75, 0.85), (0.9, 1.35), (1, 0.7)], 0, 1)
         case .fallingWedge:
             return (flip(template(.risingWedge, &r).pts), 0, 1)
         case .channelUp:
-            return ([(0, 0), (0.15, 0.65), (0.3, 0.3), (0.45, 0.95), (0.6, 0.6), (0.75, 1.25), (0.9, 0.9), (1, 1.2)], 0, 1)
+            return (
+                [(0, 0), (0.15, 0.65), (0.3, 0.3), (0.45, 0.95), (0.6, 0.6), (0.75, 1.25), (0.9, 0.9), (1, 1.2)], 0, 1
+            )
         case .channelDown:
             return (flip(template(.channelUp, &r).pts), 0, 1)
         case .channelHorizontal:
@@ -225,7 +233,8 @@ public enum PatternBenchmark {
                 let hi = max(open, close) + abs(r.normal()) * wick
                 let lo = min(open, close) - abs(r.normal()) * wick
                 let vol = 1_000_000 * (0.3 * r.normal()).expSafe
-                bars.append(Bar(ts: t0 + Int64(bars.count) * day, open: open, high: hi, low: lo, close: close, volume: vol))
+                bars.append(
+                    Bar(ts: t0 + Int64(bars.count) * day, open: open, high: hi, low: lo, close: close, volume: vol))
             }
             func walk(_ k: Int, _ r: inout SeededRandom) {
                 for _ in 0..<k {
@@ -240,8 +249,12 @@ public enum PatternBenchmark {
                 var pts = tpl.pts
                 // Jitter the inner key points a little so no two instances are identical.
                 for k in 1..<(pts.count - 1) { pts[k].1 += r.uniform(-0.04, 0.04) }
-                var lo = Double.infinity, hi = -Double.infinity
-                for p in pts { lo = min(lo, p.1); hi = max(hi, p.1) }
+                var lo = Double.infinity
+                var hi = -Double.infinity
+                for p in pts {
+                    lo = min(lo, p.1)
+                    hi = max(hi, p.1)
+                }
                 let height = price * r.uniform(cfg.minHeight, cfg.maxHeight)
                 let scale = height / (hi - lo)
                 let base = price
@@ -261,7 +274,8 @@ public enum PatternBenchmark {
                 for k in 1..<d {
                     let x = Double(k) / Double(d - 1)
                     while seg < pts.count - 2 && x > pts[seg + 1].0 { seg += 1 }
-                    let (xa, ya) = pts[seg], (xb, yb) = pts[seg + 1]
+                    let (xa, ya) = pts[seg]
+                    let (xb, yb) = pts[seg + 1]
                     let y = xb > xa ? ya + (yb - ya) * (x - xa) / (xb - xa) : yb
                     let c = base + (y - y0) * scale + sigma * r.normal()
                     push(max(c, 0.01 * base), 0.5 * sigma, &r)
@@ -288,8 +302,13 @@ public enum PatternBenchmark {
         let clock = ContinuousClock()
         let t0 = clock.now
         let data = generate(cfg)
-        var tp: [PatternType: Int] = [:], det: [PatternType: Int] = [:], tru: [PatternType: Int] = [:]
-        var ignored = 0, noneBars = 0, noneDet = 0, allBars = 0
+        var tp: [PatternType: Int] = [:]
+        var det: [PatternType: Int] = [:]
+        var tru: [PatternType: Int] = [:]
+        var ignored = 0
+        var noneBars = 0
+        var noneDet = 0
+        var allBars = 0
         var confusions: [String: Int] = [:]
         var strictDet: [PatternType: Int] = [:]
         var opts = options
@@ -309,11 +328,14 @@ public enum PatternBenchmark {
             var used = Set<Int>()
             for t in s.truth { tru[t.type, default: 0] += 1 }
             for d in recs {
-                let a = Int((d.start - t0) / day), b = Int((d.end - t0) / day)
-                var matched = false, skip = false
+                let a = Int((d.start - t0) / day)
+                let b = Int((d.end - t0) / day)
+                var matched = false
+                var skip = false
                 for (k, t) in s.truth.enumerated() {
                     let ov = min(b, t.endIndex) - max(a, t.startIndex) + 1
-                    let tl = t.endIndex - t.startIndex + 1, dl = b - a + 1
+                    let tl = t.endIndex - t.startIndex + 1
+                    let dl = b - a + 1
                     if d.type == t.type && !used.contains(k) && 2 * ov >= tl && dl <= 2 * tl {
                         used.insert(k)
                         matched = true
@@ -338,7 +360,8 @@ public enum PatternBenchmark {
             }
         }
         let rows = PatternType.allCases.map { t -> AccuracyRow in
-            var r = AccuracyRow(type: t.rawValue, truths: tru[t] ?? 0, detections: det[t] ?? 0, truePositives: tp[t] ?? 0)
+            var r = AccuracyRow(
+                type: t.rawValue, truths: tru[t] ?? 0, detections: det[t] ?? 0, truePositives: tp[t] ?? 0)
             let all = (det[t] ?? 0) + (strictDet[t] ?? 0)
             r.strictPrecision = all == 0 ? 0 : Double(tp[t] ?? 0) / Double(all)
             return r
@@ -361,7 +384,8 @@ public enum PatternBenchmark {
     }
 
     /// A seeded random walk of `count` one-minute bars (σ per bar `sigma`), for speed tests.
-    public static func randomWalk(count: Int, seed: UInt64 = 1, sigma: Double = 0.001, stepMs: Int64 = 60_000) -> [Bar] {
+    public static func randomWalk(count: Int, seed: UInt64 = 1, sigma: Double = 0.001, stepMs: Int64 = 60_000) -> [Bar]
+    {
         var r = SeededRandom(seed: seed)
         var out: [Bar] = []
         out.reserveCapacity(count)
@@ -371,8 +395,10 @@ public enum PatternBenchmark {
             p *= (sigma * r.normal()).expSafe
             let hi = max(o, p) * (1 + abs(r.normal()) * sigma * 0.5)
             let lo = min(o, p) * (1 - abs(r.normal()) * sigma * 0.5)
-            out.append(Bar(ts: 1_700_000_040_000 + Int64(k) * stepMs, open: o, high: hi, low: lo, close: p,
-                           volume: 1000 * (0.3 * r.normal()).expSafe))
+            out.append(
+                Bar(
+                    ts: 1_700_000_040_000 + Int64(k) * stepMs, open: o, high: hi, low: lo, close: p,
+                    volume: 1000 * (0.3 * r.normal()).expSafe))
         }
         return out
     }

@@ -2,19 +2,33 @@
 public enum PatternChart {
     /// An SVG document: candles for `bars`, each detection's key points joined by a line, its breakout level
     /// (dashed) and target (dotted) from the record's `end`, and a label `<type> (<status>)`.
-    public static func svg(bars: [Bar], detections: [PatternDetection], width: Int = 960, height: Int = 420,
-                           title: String = "") -> String {
+    public static func svg(
+        bars: [Bar], detections: [PatternDetection], width: Int = 960, height: Int = 420,
+        title: String = ""
+    ) -> String {
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" "
         out += "viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\" font-size=\"11\">\n"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
         guard let first = bars.first, let last = bars.last else { return out + "</svg>\n" }
-        let pad = 40.0, top = 28.0
-        let w = Double(width) - 2 * pad, h = Double(height) - top - pad
-        var lo = Double.infinity, hi = -Double.infinity
-        for b in bars { lo = min(lo, b.low); hi = max(hi, b.high) }
+        let pad = 40.0
+        let top = 28.0
+        let w = Double(width) - 2 * pad
+        let h = Double(height) - top - pad
+        var lo = Double.infinity
+        var hi = -Double.infinity
+        for b in bars {
+            lo = min(lo, b.low)
+            hi = max(hi, b.high)
+        }
         for d in detections {
-            for p in d.points { lo = min(lo, p.price); hi = max(hi, p.price) }
-            if d.target.isFinite { lo = min(lo, d.target); hi = max(hi, d.target) }
+            for p in d.points {
+                lo = min(lo, p.price)
+                hi = max(hi, p.price)
+            }
+            if d.target.isFinite {
+                lo = min(lo, d.target)
+                hi = max(hi, d.target)
+            }
         }
         if hi <= lo { hi = lo + 1 }
         let span = Double(max(1, last.ts - first.ts))
@@ -31,9 +45,12 @@ public enum PatternChart {
             let cx = x(b.ts)
             let up = b.close >= b.open
             let color = up ? "#2a9d5c" : "#c0392b"
-            out += "<line x1=\"\(f(cx))\" y1=\"\(f(y(b.high)))\" x2=\"\(f(cx))\" y2=\"\(f(y(b.low)))\" stroke=\"\(color)\"/>"
-            let yt = y(max(b.open, b.close)), yb = y(min(b.open, b.close))
-            out += "<rect x=\"\(f(cx - bw / 2))\" y=\"\(f(yt))\" width=\"\(f(bw))\" height=\"\(f(max(0.5, yb - yt)))\" fill=\"\(color)\"/>\n"
+            out +=
+                "<line x1=\"\(f(cx))\" y1=\"\(f(y(b.high)))\" x2=\"\(f(cx))\" y2=\"\(f(y(b.low)))\" stroke=\"\(color)\"/>"
+            let yt = y(max(b.open, b.close))
+            let yb = y(min(b.open, b.close))
+            out +=
+                "<rect x=\"\(f(cx - bw / 2))\" y=\"\(f(yt))\" width=\"\(f(bw))\" height=\"\(f(max(0.5, yb - yt)))\" fill=\"\(color)\"/>\n"
         }
         let palette = ["#1f77b4", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
         for (k, d) in detections.enumerated() {
@@ -43,9 +60,11 @@ public enum PatternChart {
             for p in d.points {
                 out += "<circle cx=\"\(f(x(p.ts)))\" cy=\"\(f(y(p.price)))\" r=\"3\" fill=\"\(c)\"/>"
             }
-            let xe = x(d.end), x2 = min(Double(width) - pad, xe + 12 * step)
+            let xe = x(d.end)
+            let x2 = min(Double(width) - pad, xe + 12 * step)
             if d.breakout.isFinite {
-                out += "<line x1=\"\(f(x(d.start)))\" y1=\"\(f(y(d.breakout)))\" x2=\"\(f(x2))\" y2=\"\(f(y(d.breakout)))\" "
+                out +=
+                    "<line x1=\"\(f(x(d.start)))\" y1=\"\(f(y(d.breakout)))\" x2=\"\(f(x2))\" y2=\"\(f(y(d.breakout)))\" "
                 out += "stroke=\"\(c)\" stroke-dasharray=\"6,3\"/>"
             }
             if d.target.isFinite {
@@ -54,7 +73,8 @@ public enum PatternChart {
             }
             let lx = x(d.points.first?.ts ?? d.start)
             let ly = max(top + 10, y(d.points.map(\.price).max() ?? hi) - 8 - Double(k % 3) * 12)
-            out += "\n<text x=\"\(f(lx))\" y=\"\(f(ly))\" fill=\"\(c)\">\(escape(d.type.rawValue)) (\(d.status.rawValue), \(accuracyFormat(d.confidence, decimals: 2)))</text>\n"
+            out +=
+                "\n<text x=\"\(f(lx))\" y=\"\(f(ly))\" fill=\"\(c)\">\(escape(d.type.rawValue)) (\(d.status.rawValue), \(accuracyFormat(d.confidence, decimals: 2)))</text>\n"
         }
         out += "</svg>\n"
         return out
@@ -63,7 +83,9 @@ public enum PatternChart {
     /// The charts shown in docs/patterns.md: one generated series per listed type (seeded, default noise), with
     /// the latest record of each detection overlapping the embedded pattern. Returns (file name, SVG).
     public static func documentationCharts(
-        types: [PatternType] = [.headAndShoulders, .doubleBottom, .ascendingTriangle, .channelUp, .support, .cupAndHandle],
+        types: [PatternType] = [
+            .headAndShoulders, .doubleBottom, .ascendingTriangle, .channelUp, .support, .cupAndHandle,
+        ],
         seed: UInt64 = 1
     ) -> [(file: String, svg: String)] {
         let data = PatternBenchmark.generate(PatternBenchConfig(seed: seed, series: 400))
@@ -76,8 +98,10 @@ public enum PatternChart {
                     $0.status != .forming && $0.end >= t.start && $0.start <= t.end
                 }
                 guard recs.contains(where: { $0.type == type }) else { continue }
-                let title = "generated series (seed \(seed)), truth: \(type.rawValue) bars \(t.startIndex)-\(t.endIndex)"
-                out.append((file: "pattern_\(type.rawValue).svg", svg: svg(bars: s.bars, detections: recs, title: title)))
+                let title =
+                    "generated series (seed \(seed)), truth: \(type.rawValue) bars \(t.startIndex)-\(t.endIndex)"
+                out.append(
+                    (file: "pattern_\(type.rawValue).svg", svg: svg(bars: s.bars, detections: recs, title: title)))
                 break
             }
         }

@@ -1,9 +1,9 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A pivot seen in an orientation: s = +1 is the real chart, s = −1 the chart upside down (so one rule covers
@@ -156,7 +156,9 @@ struct PatEngine: Sendable {
             let keep = 6 * o.maxPatternBars + 100
             bars.trim(keep: keep)
             atrAt.trim(keep: keep)
-            for sc in zz.indices where zz[sc].pivots.count > 256 { zz[sc].pivots.removeFirst(zz[sc].pivots.count - 128) }
+            for sc in zz.indices where zz[sc].pivots.count > 256 {
+                zz[sc].pivots.removeFirst(zz[sc].pivots.count - 128)
+            }
         }
         if claims.count > 64 {
             let horizon = t - 3 * o.maxPatternBars
@@ -167,8 +169,10 @@ struct PatEngine: Sendable {
 
     // MARK: records
 
-    func record(_ c: PatCand, id: String, start: Int, t: Int, status: PatternStatus, dir: PatternDirection? = nil,
-                breakout: Double? = nil, below: Bool = false) -> PatternDetection {
+    func record(
+        _ c: PatCand, id: String, start: Int, t: Int, status: PatternStatus, dir: PatternDirection? = nil,
+        breakout: Double? = nil, below: Bool = false
+    ) -> PatternDetection {
         let bo: Double
         let tg: Double
         if let b = breakout {
@@ -196,23 +200,40 @@ struct PatEngine: Sendable {
         var k = 0
         while k < actives.count {
             let ac = actives[k]
-            if ac.created >= t { k += 1; continue }
+            if ac.created >= t {
+                k += 1
+                continue
+            }
             let cd = ac.cand
             var status: PatternStatus? = nil
             var dir: PatternDirection? = nil
             var bo = 0.0
             var below = false
             if cd.neutral {
-                let up = cd.confirm.at(t), lo = cd.fail.at(t)
-                if c > up { status = .confirmed; dir = .bullish; bo = up }
-                else if c < lo { status = .confirmed; dir = .bearish; bo = lo; below = true }
+                let up = cd.confirm.at(t)
+                let lo = cd.fail.at(t)
+                if c > up {
+                    status = .confirmed
+                    dir = .bullish
+                    bo = up
+                } else if c < lo {
+                    status = .confirmed
+                    dir = .bearish
+                    bo = lo
+                    below = true
+                }
             } else {
-                let cl = cd.confirm.at(t), fl = cd.fail.at(t)
+                let cl = cd.confirm.at(t)
+                let fl = cd.fail.at(t)
                 if cd.confirmAbove ? c > cl : c < cl {
-                    status = .confirmed; bo = cl; below = !cd.confirmAbove
+                    status = .confirmed
+                    bo = cl
+                    below = !cd.confirmAbove
                     if ac.lineKind != 0 { dir = cd.confirmAbove ? .bullish : .bearish }
                 } else if cd.confirmAbove ? c < fl : c > fl {
-                    status = .failed; bo = cl; below = !cd.confirmAbove
+                    status = .failed
+                    bo = cl
+                    below = !cd.confirmAbove
                 }
             }
             if status == nil && ac.lineKind != 0 && t - ac.start > 4 * o.maxPatternBars {
@@ -224,7 +245,9 @@ struct PatEngine: Sendable {
                     actives.remove(at: k)
                     continue
                 }
-                status = .failed; bo = cd.confirm.at(t); below = !cd.confirmAbove
+                status = .failed
+                bo = cd.confirm.at(t)
+                below = !cd.confirmAbove
             }
             if let st = status {
                 var cand = cd
@@ -270,7 +293,10 @@ struct PatEngine: Sendable {
         var k = 0
         while k < pending.count {
             let p = pending[k]
-            if p.created >= t { k += 1; continue }
+            if p.created >= t {
+                k += 1
+                continue
+            }
             let oc = p.s * c
             let failed = p.cand.confirmAbove ? c < p.cand.fail.at(t) : c > p.cand.fail.at(t)
             if p.settle {
@@ -311,15 +337,20 @@ struct PatEngine: Sendable {
         let cand = f.cand
         guard t - cand.start <= o.maxPatternBars, !claimed(cand.type, cand.start, t, cand.prio) else { return }
         // Significance: the key points must span at least `minRangeATR` ATRs.
-        var lo = Double.infinity, hi = -Double.infinity
-        for p in cand.pts { lo = min(lo, p.1); hi = max(hi, p.1) }
+        var lo = Double.infinity
+        var hi = -Double.infinity
+        for p in cand.pts {
+            lo = min(lo, p.1)
+            hi = max(hi, p.1)
+        }
         guard hi - lo >= o.minRangeATR * atrAt[t] else { return }
         let id = makeID(cand, sc)
         guard formingByID[id] == nil else { return }
         pending.append(
-            PatPending(cand: cand, id: id, sc: sc, created: t,
-                       trigger: f.trigger.map { PatLine(a: $0.a - Self.triggerATR * atrAt[t], b: $0.b) } ?? .flat(0), s: f.s,
-                       settle: f.trigger == nil, npiv: f.npiv))
+            PatPending(
+                cand: cand, id: id, sc: sc, created: t,
+                trigger: f.trigger.map { PatLine(a: $0.a - Self.triggerATR * atrAt[t], b: $0.b) } ?? .flat(0), s: f.s,
+                settle: f.trigger == nil, npiv: f.npiv))
         let r = record(cand, id: id, start: cand.start, t: t, status: .forming)
         formingByID[id] = r
         if o.includeForming { emit(r, &out) }
@@ -437,7 +468,10 @@ struct PatEngine: Sendable {
             var k = 0
             while k < pending.count {
                 let p = pending[k]
-                guard p.sc == sc else { k += 1; continue }
+                guard p.sc == sc else {
+                    k += 1
+                    continue
+                }
                 if !p.settle {
                     pending.remove(at: k)
                     formingByID[p.id] = nil
@@ -496,7 +530,8 @@ struct PatEngine: Sendable {
         let neckDiff = abs(l2.v - l4.v)
         guard neckDiff <= 0.4 * hh else { return nil }
         guard l0.v <= max(l2.v, l4.v) + 0.1 * hh else { return nil }
-        let d1 = Double(h3.i - h1.i), d2 = Double(h5.i - h3.i)
+        let d1 = Double(h3.i - h1.i)
+        let d2 = Double(h5.i - h3.i)
         guard d1 > 0, d2 > 0, d1 / d2 <= 3, d2 / d1 <= 3 else { return nil }
         // A rounded head is a cup, not a head: the share of closes in the head's upper half must stay below the cut.
         let headShare = 1 - lowShare(l2.i, l4.i, neck.at(h3.i) + hh / 2, s)
@@ -525,7 +560,8 @@ struct PatEngine: Sendable {
         guard diff <= Self.topTol * depth, l0.v <= l2.v - 0.5 * depth, h3.i - h1.i >= 4 else { return nil }
         // The trough must retrace a real part of the rise (a shallow dip after a steep pole is a flag).
         guard depth >= 0.4 * (h1.v - l0.v) else { return nil }
-        let da = Double(l2.i - h1.i), db = Double(h3.i - l2.i)
+        let da = Double(l2.i - h1.i)
+        let db = Double(h3.i - l2.i)
         guard da > 0, db > 0, da / db <= 3, db / da <= 3 else { return nil }
         let share = lowShare(h1.i, h3.i, l2.v + depth / 2, s)
         guard share < Self.roundCut else { return nil }
@@ -533,7 +569,8 @@ struct PatEngine: Sendable {
         let cand = PatCand(
             type: s > 0 ? .doubleTop : .doubleBottom, dir: s > 0 ? .bearish : .bullish, start: l0.i,
             pts: w.map { ($0.i, $0.p) }, confirm: .flat(l2.p), fail: .flat(top), confirmAbove: false,
-            height: top - l2.p, conf: patConfidence([diff / (Self.topTol * depth), max(0, share - 0.5) / 0.18]), prio: 1)
+            height: top - l2.p, conf: patConfidence([diff / (Self.topTol * depth), max(0, share - 0.5) / 0.18]), prio: 1
+        )
         return (cand, .flat(l2.v + Self.triggerShare * depth))
     }
 
@@ -544,7 +581,8 @@ struct PatEngine: Sendable {
         let rimDiff = abs(h0.v - h2.v)
         let handle = h2.v - l3.v
         guard rimDiff <= 0.25 * depth, handle <= 0.55 * depth else { return nil }
-        let cupBars = h2.i - h0.i, handleBars = l3.i - h2.i
+        let cupBars = h2.i - h0.i
+        let handleBars = l3.i - h2.i
         guard cupBars >= 10, handleBars * 2 <= cupBars else { return nil }
         let share = lowShare(h0.i, h2.i, l1.v + depth / 2, 1)
         guard share >= Self.roundCut else { return nil }
@@ -559,22 +597,26 @@ struct PatEngine: Sendable {
     func flag(_ w: [PatPV], _ s: Double) -> PatCand? {
         let (l0, h1, l2, h3, l4) = (w[0], w[1], w[2], w[3], w[4])
         let pole = h1.v - l0.v
-        let poleBars = h1.i - l0.i, consBars = l4.i - h1.i
+        let poleBars = h1.i - l0.i
+        let consBars = l4.i - h1.i
         guard pole > 0, poleBars >= 1, consBars >= 3, Double(poleBars) <= 1.5 * Double(consBars) else { return nil }
         guard h3.v <= h1.v + 0.15 * pole, min(l2.v, l4.v) >= h1.v - 0.65 * pole else { return nil }
         let up = PatLine.fit([(h1.i, h1.v), (h3.i, h3.v)])
         let lo = PatLine.fit([(l2.i, l2.v), (l4.i, l4.v)])
-        let w0 = up.at(h1.i) - lo.at(h1.i), w1 = up.at(l4.i) - lo.at(l4.i)
+        let w0 = up.at(h1.i) - lo.at(h1.i)
+        let w1 = up.at(l4.i) - lo.at(l4.i)
         // Widths of the first and last consolidation swings (the lines extrapolated back to the pole's top make a
         // converging pennant look wider than it is).
-        let sw0 = h1.v - l2.v, sw1 = h3.v - l4.v
+        let sw0 = h1.v - l2.v
+        let sw1 = h3.v - l4.v
         guard w0 > 0, w1 > 0, sw0 > 0, sw1 > 0, max(sw0, sw1) <= 0.6 * pole else { return nil }
         let c = sw1 / sw0
         // A flag's swings stay within half the pole; a pennant may open wider (its first swing) before it narrows.
         if c >= 0.6 && max(sw0, sw1) > 0.5 * pole { return nil }
         let cb = Double(consBars)
         let drift = (up.b + lo.b) / 2 * cb / pole
-        let su = up.b * cb / pole, sl = lo.b * cb / pole
+        let su = up.b * cb / pole
+        let sl = lo.b * cb / pole
         var type: PatternType
         if c >= 0.6 && c <= 1.67 && drift <= 0.1 && drift >= -0.6 {
             type = s > 0 ? .bullFlag : .bearFlag
@@ -600,28 +642,35 @@ struct PatEngine: Sendable {
     /// a head-and-shoulders or double top come at a roughly steady pace; a window that reaches back past a long
     /// trend into unrelated turning points does not.
     static func regularLegs(_ w: [PatPV]) -> Bool {
-        var mn = Int.max, mx = 0
+        var mn = Int.max
+        var mx = 0
         for k in 1..<w.count {
             let d = w[k].i - w[k - 1].i
-            mn = min(mn, d); mx = max(mx, d)
+            mn = min(mn, d)
+            mx = max(mx, d)
         }
         return Double(mx) <= legRatio * Double(max(mn, legFloor))
     }
 
     func lineShape(_ w: [PatPV]) -> PatCand? {
         guard Self.regularLegs(w) else { return nil }
-        var hs: [(Int, Double)] = [], ls: [(Int, Double)] = []
+        var hs: [(Int, Double)] = []
+        var ls: [(Int, Double)] = []
         for q in w { if q.hi { hs.append((q.i, q.v)) } else { ls.append((q.i, q.v)) } }
-        let up = PatLine.fit(hs), lo = PatLine.fit(ls)
-        let x0 = w[0].i, x1 = w[w.count - 1].i
-        let w0 = up.at(x0) - lo.at(x0), w1 = up.at(x1) - lo.at(x1)
+        let up = PatLine.fit(hs)
+        let lo = PatLine.fit(ls)
+        let x0 = w[0].i
+        let x1 = w[w.count - 1].i
+        let w0 = up.at(x0) - lo.at(x0)
+        let w1 = up.at(x1) - lo.at(x1)
         guard w0 > 0, w1 > 0 else { return nil }
         let h = max(w0, w1)
         let res = max(up.maxResidual(hs), lo.maxResidual(ls))
         let resTol = w.count == 5 ? 0.15 : 0.25  // with 5 pivots one line is exact: hold the other tighter
         guard res <= resTol * h else { return nil }
         let len = Double(x1 - x0)
-        let su = up.b * len / h, sl = lo.b * len / h
+        let su = up.b * len / h
+        let sl = lo.b * len / h
         let c = w1 / w0
         let flat = Self.flatSlope
         var type: PatternType? = nil
@@ -632,24 +681,42 @@ struct PatEngine: Sendable {
             // sloped side (midway between a flat line and a symmetrical triangle's equal slopes, or a wedge whose
             // slower line moves about 0.7 × the faster one).
             let k = Self.slopeSplit
-            if sl > flat && su <= k * sl && su >= -k * sl { type = .ascendingTriangle; dir = .bullish }
-            else if su < -flat && sl >= k * su && sl <= -k * su { type = .descendingTriangle; dir = .bearish }
-            else if su < 0 && sl > 0 && max(sl, -su) > flat { type = .symmetricalTriangle }
-            else if su > 0 && sl > su && sl > flat { type = .risingWedge; dir = .bearish }
-            else if sl < 0 && su < sl && su < -flat { type = .fallingWedge; dir = .bullish }
+            if sl > flat && su <= k * sl && su >= -k * sl {
+                type = .ascendingTriangle
+                dir = .bullish
+            } else if su < -flat && sl >= k * su && sl <= -k * su {
+                type = .descendingTriangle
+                dir = .bearish
+            } else if su < 0 && sl > 0 && max(sl, -su) > flat {
+                type = .symmetricalTriangle
+            } else if su > 0 && sl > su && sl > flat {
+                type = .risingWedge
+                dir = .bearish
+            } else if sl < 0 && su < sl && su < -flat {
+                type = .fallingWedge
+                dir = .bullish
+            }
         } else if c >= Self.parallelLo && c <= 1 / Self.parallelLo {
             prio = 4
             let ms = (su + sl) / 2
-            if ms > flat && su > 0 && sl > 0 { type = .channelUp; dir = .bullish }
-            else if ms < -flat && su < 0 && sl < 0 { type = .channelDown; dir = .bearish }
-            else if abs(su) <= flat && abs(sl) <= flat { type = .channelHorizontal }
+            if ms > flat && su > 0 && sl > 0 {
+                type = .channelUp
+                dir = .bullish
+            } else if ms < -flat && su < 0 && sl < 0 {
+                type = .channelDown
+                dir = .bearish
+            } else if abs(su) <= flat && abs(sl) <= flat {
+                type = .channelHorizontal
+            }
         }
         guard let tp = type else { return nil }
         // Wedges and channels need 3 touches on both lines; a triangle may have 3 + 2.
         if w.count < 6 && (prio == 4 || tp == .risingWedge || tp == .fallingWedge) { return nil }
-        var hr: [(Int, Double)] = [], lr: [(Int, Double)] = []
+        var hr: [(Int, Double)] = []
+        var lr: [(Int, Double)] = []
         for q in w { if q.hi { hr.append((q.i, q.p)) } else { lr.append((q.i, q.p)) } }
-        let upR = PatLine.fit(hr), loR = PatLine.fit(lr)
+        let upR = PatLine.fit(hr)
+        let loR = PatLine.fit(lr)
         let height = max(upR.at(x0) - loR.at(x0), upR.at(x1) - loR.at(x1))
         let shapeUse = prio == 4 ? abs(1 - c) / 0.33 : c / Self.converging
         var cand = PatCand(
@@ -659,7 +726,9 @@ struct PatEngine: Sendable {
         case .symmetricalTriangle, .channelUp, .channelDown, .channelHorizontal:
             cand.neutral = true
         case .descendingTriangle, .risingWedge:
-            cand.confirm = loR; cand.fail = upR; cand.confirmAbove = false
+            cand.confirm = loR
+            cand.fail = upR
+            cand.confirmAbove = false
         default: break
         }
         if prio == 4 {
@@ -712,7 +781,8 @@ struct PatEngine: Sendable {
     /// touched inside a tight range is not a level).
     func swingsClear(_ touches: [PatPV], base: PatLine, s: Double, t: Int) -> Bool {
         let need = o.minSwingATR * atrAt[t]
-        for k in 1..<touches.count where swingHeight(from: touches[k - 1].i, to: touches[k].i, base: base, s: s) < need {
+        for k in 1..<touches.count where swingHeight(from: touches[k - 1].i, to: touches[k].i, base: base, s: s) < need
+        {
             return false
         }
         return true
@@ -727,7 +797,8 @@ struct PatEngine: Sendable {
         return m
     }
 
-    mutating func horizontalLevel(_ tr: [PatPV], s: Double, tol: Double, sc: Int, t: Int, out: inout [PatternDetection]) {
+    mutating func horizontalLevel(_ tr: [PatPV], s: Double, tol: Double, sc: Int, t: Int, out: inout [PatternDetection])
+    {
         guard let q = tr.first else { return }
         var touches: [PatPV] = [q]
         for p in tr.dropFirst() {
@@ -779,8 +850,10 @@ struct PatEngine: Sendable {
         addLine(cand, kind: 2, s: s, center: line, tol: tol, touches: touches, sc: sc, t: t, out: &out)
     }
 
-    mutating func addLine(_ c: PatCand, kind: Int, s: Double, center: PatLine, tol: Double, touches: [PatPV], sc: Int,
-                          t: Int, out: inout [PatternDetection]) {
+    mutating func addLine(
+        _ c: PatCand, kind: Int, s: Double, center: PatLine, tol: Double, touches: [PatPV], sc: Int,
+        t: Int, out: inout [PatternDetection]
+    ) {
         let last = touches[touches.count - 1].i
         guard last - c.start <= o.maxPatternBars, !claimed(c.type, c.start, last, 5) else { return }
         claims.append(PatClaim(type: c.type, s: c.start, e: last, prio: 5))
@@ -793,4 +866,3 @@ struct PatEngine: Sendable {
                 center: center, tol: tol, touchPV: touches, lastTouch: last))
     }
 }
-

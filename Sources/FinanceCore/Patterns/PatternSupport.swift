@@ -43,10 +43,16 @@ struct PatLine: Sendable, Hashable {
         let n = Double(pts.count)
         guard pts.count >= 2 else { return .flat(pts.first?.1 ?? 0) }
         let x0 = Double(pts[0].0)
-        var sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
+        var sx = 0.0
+        var sy = 0.0
+        var sxx = 0.0
+        var sxy = 0.0
         for (i, v) in pts {
             let x = Double(i) - x0
-            sx += x; sy += v; sxx += x * x; sxy += x * v
+            sx += x
+            sy += v
+            sxx += x * x
+            sxy += x * v
         }
         let den = n * sxx - sx * sx
         let b = den == 0 ? 0 : (n * sxy - sx * sy) / den
@@ -84,32 +90,48 @@ struct PatZigZag: Sendable {
     mutating func update(j: Int, s: Double, thr: Double) -> (j: Int, v: Double, hi: Bool)? {
         switch dir {
         case 0:
-            if s > maxV { maxV = s; maxJ = j }
-            if s < minV { minV = s; minJ = j }
+            if s > maxV {
+                maxV = s
+                maxJ = j
+            }
+            if s < minV {
+                minV = s
+                minJ = j
+            }
             if maxV - s >= thr && maxJ < j {
                 let r = (maxJ, maxV, true)
-                dir = -1; minV = s; minJ = j
+                dir = -1
+                minV = s
+                minJ = j
                 return r
             }
             if s - minV >= thr && minJ < j {
                 let r = (minJ, minV, false)
-                dir = 1; maxV = s; maxJ = j
+                dir = 1
+                maxV = s
+                maxJ = j
                 return r
             }
         case 1:
             if s > maxV {
-                maxV = s; maxJ = j
+                maxV = s
+                maxJ = j
             } else if maxV - s >= thr {
                 let r = (maxJ, maxV, true)
-                dir = -1; minV = s; minJ = j
+                dir = -1
+                minV = s
+                minJ = j
                 return r
             }
         default:
             if s < minV {
-                minV = s; minJ = j
+                minV = s
+                minJ = j
             } else if s - minV >= thr {
                 let r = (minJ, minV, false)
-                dir = 1; maxV = s; maxJ = j
+                dir = 1
+                maxV = s
+                maxJ = j
                 return r
             }
         }

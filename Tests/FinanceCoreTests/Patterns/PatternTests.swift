@@ -17,14 +17,19 @@ final class PatternTests: XCTestCase {
         let lead = 10
         for k in 1...lead { closes.append(100 + (firstUp ? 3.5 : -3.5) * (1 - Double(k) / Double(lead))) }
         let start = closes.count - 1
-        var lo = Double.infinity, hi = -Double.infinity
-        for p in tpl.pts { lo = min(lo, p.1); hi = max(hi, p.1) }
+        var lo = Double.infinity
+        var hi = -Double.infinity
+        for p in tpl.pts {
+            lo = min(lo, p.1)
+            hi = max(hi, p.1)
+        }
         let scale = 10 / (hi - lo)
         var seg = 0
         for k in 1..<d {
             let x = Double(k) / Double(d - 1)
             while seg < tpl.pts.count - 2 && x > tpl.pts[seg + 1].0 { seg += 1 }
-            let (xa, ya) = tpl.pts[seg], (xb, yb) = tpl.pts[seg + 1]
+            let (xa, ya) = tpl.pts[seg]
+            let (xb, yb) = tpl.pts[seg + 1]
             let y = ya + (yb - ya) * (x - xa) / (xb - xa)
             closes.append(100 + (y - tpl.pts[0].1) * scale + noise * 10 * r.normal())
         }
@@ -35,7 +40,8 @@ final class PatternTests: XCTestCase {
         for (i, c) in closes.enumerated() {
             let o = i == 0 ? c : closes[i - 1]
             bars.append(
-                Bar(ts: Self.t0 + Int64(i) * Self.day, open: o, high: max(o, c) + 0.05, low: min(o, c) - 0.05, close: c,
+                Bar(
+                    ts: Self.t0 + Int64(i) * Self.day, open: o, high: max(o, c) + 0.05, low: min(o, c) - 0.05, close: c,
                     volume: 1000))
         }
         let s = start + Int((tpl.s * Double(d - 1)).rounded())
@@ -50,12 +56,15 @@ final class PatternTests: XCTestCase {
         let recs = PatternDetector.latest(PatternDetector.detect(bars: bars)).filter { $0.status != .forming }
         let hit = recs.first { d in
             guard d.type == type else { return false }
-            let a = index(d.start), b = index(d.end)
+            let a = index(d.start)
+            let b = index(d.end)
             let ov = min(b, span.upperBound) - max(a, span.lowerBound) + 1
             return 2 * ov >= span.count && (b - a + 1) <= 2 * span.count
         }
-        XCTAssertNotNil(hit, "\(type) not found in \(recs.map { "\($0.type.rawValue)[\(index($0.start))-\(index($0.end))]" }) truth \(span)",
-                        file: file, line: line)
+        XCTAssertNotNil(
+            hit,
+            "\(type) not found in \(recs.map { "\($0.type.rawValue)[\(index($0.start))-\(index($0.end))]" }) truth \(span)",
+            file: file, line: line)
         if let h = hit {
             XCTAssertTrue((0...1).contains(h.confidence), file: file, line: line)
             XCTAssertFalse(h.points.isEmpty, file: file, line: line)
@@ -140,8 +149,10 @@ final class PatternTests: XCTestCase {
             let shift = (bars.last?.ts ?? 0) + Self.day - s.bars[0].ts
             let scale = (bars.last?.close ?? s.bars[0].close) / s.bars[0].close
             for b in s.bars {
-                bars.append(Bar(ts: b.ts + shift, open: b.open * scale, high: b.high * scale, low: b.low * scale,
-                                close: b.close * scale, volume: b.volume))
+                bars.append(
+                    Bar(
+                        ts: b.ts + shift, open: b.open * scale, high: b.high * scale, low: b.low * scale,
+                        close: b.close * scale, volume: b.volume))
             }
         }
         let full = PatternDetector.detect(bars: bars).filter { $0.status != .forming }
@@ -156,7 +167,9 @@ final class PatternTests: XCTestCase {
     func testStreamingMatchesBatchAndNeverLooksAhead() {
         let bars = PatternBenchmark.generate(PatternBenchConfig(seed: 2, series: 21)).flatMap(\.bars)
             .enumerated().map { i, b in
-                Bar(ts: Self.t0 + Int64(i) * Self.day, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume)
+                Bar(
+                    ts: Self.t0 + Int64(i) * Self.day, open: b.open, high: b.high, low: b.low, close: b.close,
+                    volume: b.volume)
             }
         var stream = PatternStream()
         var finals: [PatternDetection] = []
@@ -188,7 +201,8 @@ final class PatternTests: XCTestCase {
             breakout: 1, target: 0.5, confidence: 0.7, status: .completed)
         let obj = try JSONSerialization.jsonObject(with: JSONEncoder().encode(d)) as! [String: Any]
         XCTAssertEqual(
-            Set(obj.keys), ["id", "type", "direction", "start", "end", "points", "breakout", "target", "confidence", "status"])
+            Set(obj.keys),
+            ["id", "type", "direction", "start", "end", "points", "breakout", "target", "confidence", "status"])
         XCTAssertEqual(obj["type"] as? String, "double_top")
         XCTAssertEqual(Set(PatternType.allCases.map(\.rawValue)).count, 20)
     }
@@ -220,9 +234,11 @@ final class PatternTests: XCTestCase {
 
     func testBoundedMemoryDoesNotChangeResults() {
         let bars = PatternBenchmark.randomWalk(count: 12_000, seed: 8, sigma: 0.01, stepMs: Self.day)
-        var trimmed = PatternStream(), full = PatternStream()
+        var trimmed = PatternStream()
+        var full = PatternStream()
         full.engine.trimming = false
-        var a: [PatternDetection] = [], b: [PatternDetection] = []
+        var a: [PatternDetection] = []
+        var b: [PatternDetection] = []
         for x in bars {
             a += trimmed.append(x)
             b += full.append(x)
