@@ -12,15 +12,8 @@ struct NullableFloat8Array: PostgresNonThrowingEncodable {
     func encode<JSONEncoder: PostgresJSONEncoder>(
         into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
     ) {
-        // Binary array layout: ndim, has-null flag, element type, then per dimension (length, lower bound), then
-        // each element as a length (-1 for NULL) and its bytes.
-        buffer.reserveCapacity(minimumWritableBytes: 20 + self.values.count * 12)
-        buffer.writeInteger(self.values.isEmpty ? 0 : 1, as: Int32.self)
-        buffer.writeInteger(self.values.contains(nil) ? 1 : 0, as: Int32.self)
-        buffer.writeInteger(PostgresDataType.float8.rawValue)
-        guard !self.values.isEmpty else { return }
-        buffer.writeInteger(Int32(self.values.count))
-        buffer.writeInteger(1, as: Int32.self)
+        guard buffer.writeArrayHeader(count: self.values.count, element: .float8, hasNulls: self.values.contains(nil))
+        else { return }
         for value in self.values {
             if let value {
                 buffer.writeInteger(8, as: Int32.self)
@@ -44,13 +37,7 @@ struct Float8Array: PostgresNonThrowingEncodable {
     func encode<JSONEncoder: PostgresJSONEncoder>(
         into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
     ) {
-        buffer.reserveCapacity(minimumWritableBytes: 20 + self.values.count * 12)
-        buffer.writeInteger(self.values.isEmpty ? 0 : 1, as: Int32.self)
-        buffer.writeInteger(0, as: Int32.self)
-        buffer.writeInteger(PostgresDataType.float8.rawValue)
-        guard !self.values.isEmpty else { return }
-        buffer.writeInteger(Int32(self.values.count))
-        buffer.writeInteger(1, as: Int32.self)
+        guard buffer.writeArrayHeader(count: self.values.count, element: .float8, hasNulls: false) else { return }
         for value in self.values {
             buffer.writeInteger(8, as: Int32.self)
             buffer.writeInteger(value.bitPattern)
@@ -70,16 +57,25 @@ struct Int8Array: PostgresNonThrowingEncodable {
     func encode<JSONEncoder: PostgresJSONEncoder>(
         into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
     ) {
-        buffer.reserveCapacity(minimumWritableBytes: 20 + self.values.count * 12)
-        buffer.writeInteger(self.values.isEmpty ? 0 : 1, as: Int32.self)
-        buffer.writeInteger(0, as: Int32.self)
-        buffer.writeInteger(PostgresDataType.int8.rawValue)
-        guard !self.values.isEmpty else { return }
-        buffer.writeInteger(Int32(self.values.count))
-        buffer.writeInteger(1, as: Int32.self)
+        guard buffer.writeArrayHeader(count: self.values.count, element: .int8, hasNulls: false) else { return }
         for value in self.values {
             buffer.writeInteger(8, as: Int32.self)
             buffer.writeInteger(value)
         }
+    }
+}
+
+extension ByteBuffer {
+    /// Writes a one-dimensional binary array header (ndim, has-null flag, element type, then length and lower bound)
+    /// with room reserved for `count` 8-byte elements; returns false for an empty array, which has no dimension.
+    fileprivate mutating func writeArrayHeader(count: Int, element: PostgresDataType, hasNulls: Bool) -> Bool {
+        self.reserveCapacity(minimumWritableBytes: 20 + count * 12)
+        self.writeInteger(count == 0 ? 0 : 1, as: Int32.self)
+        self.writeInteger(hasNulls ? 1 : 0, as: Int32.self)
+        self.writeInteger(element.rawValue)
+        guard count > 0 else { return false }
+        self.writeInteger(Int32(count))
+        self.writeInteger(1, as: Int32.self)
+        return true
     }
 }
