@@ -29,6 +29,22 @@ struct AnalyticsController<Context: RequestContext> {
             now: HTTP.nowMilliseconds())
     }
 
+    /// A comma-separated list parameter parsed by `parse` (nil when absent); an unparsable one is recorded as a
+    /// problem naming `name` and listing `allowed`.
+    static func list<T>(_ query: inout HTTP.Query, _ name: String, allowed: [String], _ parse: (String) -> Set<T>?)
+        -> Set<T>?
+    {
+        guard let raw = query.raw(name) else { return nil }
+        guard let parsed = parse(raw) else {
+            query.issues.append(
+                ValidationIssue(
+                    index: nil, field: name, detail: "unknown value in '\(raw)': use \(allowed.joined(separator: ", "))"
+                ))
+            return nil
+        }
+        return parsed
+    }
+
     func register(on router: Router<Context>) {
         router.get("/api/patterns/{symbol}") { request, context in
             let symbol = try HTTP.symbol(context)
@@ -38,26 +54,9 @@ struct AnalyticsController<Context: RequestContext> {
             let to = query.time("to")
             let limit = query.integer(
                 "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
-            var types: Set<PatternType>?
-            var statuses: Set<PatternStatus>?
-            if let raw = query.raw("types") {
-                types = PatternType.parseList(raw)
-                if types == nil {
-                    let names = PatternType.allCases.map(\.rawValue).joined(separator: ", ")
-                    query.issues.append(
-                        ValidationIssue(
-                            index: nil, field: "types", detail: "unknown pattern type in '\(raw)': use \(names)"))
-                }
-            }
-            if let raw = query.raw("status") {
-                statuses = PatternStatus.parseList(raw)
-                if statuses == nil {
-                    query.issues.append(
-                        ValidationIssue(
-                            index: nil, field: "status",
-                            detail: "status must list forming, completed, confirmed, failed"))
-                }
-            }
+            let types = Self.list(&query, "types", allowed: PatternType.allCases.map(\.rawValue), PatternType.parseList)
+            let statuses = Self.list(
+                &query, "status", allowed: PatternStatus.allCases.map(\.rawValue), PatternStatus.parseList)
             try query.check()
             let bars = try await self.bars(symbol: symbol, interval: interval, from: from, to: to, limit: limit)
             let records = PatternDetector.filter(
@@ -74,16 +73,7 @@ struct AnalyticsController<Context: RequestContext> {
             let to = query.time("to")
             let limit = query.integer(
                 "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
-            var types: Set<AnomalyType>?
-            if let raw = query.raw("types") {
-                types = AnomalyType.parseList(raw)
-                if types == nil {
-                    let names = AnomalyType.allCases.map(\.rawValue).joined(separator: ", ")
-                    query.issues.append(
-                        ValidationIssue(
-                            index: nil, field: "types", detail: "unknown anomaly type in '\(raw)': use \(names)"))
-                }
-            }
+            let types = Self.list(&query, "types", allowed: AnomalyType.allCases.map(\.rawValue), AnomalyType.parseList)
             try query.check()
             var options = AnomalyOptions()
             let asset = try await self.store.asset(symbol)
