@@ -34,8 +34,8 @@ sqlite_anchor() {
 }
 for run in $(seq 1 "$runs"); do
     echo "== run $run"
-    anchor=$(for _ in 1 2 3; do sqlite_anchor; done | sort -n | tail -1)
-    ours=$($bin bench import --rows 1000000 --runs 3 2>/dev/null | awk '{print $2}')
+    anchor=$(for _ in 1 2 3 4 5; do sqlite_anchor; done | sort -n | tail -1)
+    ours=$($bin bench import --rows 1000000 --runs 5 2>/dev/null | awk '{print $2}')
     python3 -c "print(f'sqlite import: ours {$ours} rows/s, sqlite3 .import {$anchor} rows/s, ratio {$ours/$anchor:.2f}')"
     if [ -n "${FINANCEHUB_BENCH_POSTGRES_URL:-}" ]; then
         url=$FINANCEHUB_BENCH_POSTGRES_URL
