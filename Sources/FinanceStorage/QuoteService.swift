@@ -27,6 +27,9 @@ public struct QuoteService: Sendable {
         }
         let dayStart = Interval.day1.bucketStart(quote.ts)
         let latest = max(now, quote.ts + 1)
+        // Day statistics need bars that divide a day; a symbol with only weekly or monthly bars has none.
+        let stored = try await self.store.storedIntervals(symbol: symbol)
+        guard stored.contains(where: { $0.divides(.day1) }) else { return quote }
         if let day = try await self.bars.bars(
             symbol: symbol, interval: .day1, from: dayStart, to: dayStart + 86_400_000, limit: 1, now: latest
         ).first {

@@ -30,6 +30,19 @@ final class QuoteTests: XCTestCase {
         XCTAssertNil(quote.bid)
     }
 
+    func testQuoteFromWeeklyBarsHasNoDayStatistics() async throws {
+        let store = MemoryStore()
+        let week = Timestamp.parse("2024-05-06")!
+        try await store.writeBars(
+            BarBatch(
+                symbol: "W", interval: .week1, bars: [Bar(ts: week, open: 1, high: 2, low: 0.5, close: 1.5, volume: 9)])
+        )
+        let quote = try await QuoteService(store: store).quote(symbol: "W", now: week + 86_400_000)
+        XCTAssertEqual(quote.price, 1.5)
+        XCTAssertNil(quote.open)
+        XCTAssertNil(quote.change)
+    }
+
     func testQuoteOfAnAssetWithoutDataIs404() async throws {
         let store = MemoryStore()
         try await store.createAsset(Asset(symbol: "EMPTY", assetClass: .equity))
