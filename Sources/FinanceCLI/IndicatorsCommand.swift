@@ -67,12 +67,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
 enum OHLCVFile {
     /// The file's rows as bars.
     static func bars(_ path: String, bytes: [UInt8]? = nil) throws -> [Bar] {
-        let s = try self.read(path, bytes: bytes)
-        return (0..<s.count).map { i in
-            Bar(
-                ts: s.timestamps[i], open: s.open[i], high: s.high[i], low: s.low[i], close: s.close[i],
-                volume: s.volume[i])
-        }
+        try self.read(path, bytes: bytes).bars
     }
 
     static func read(_ path: String, bytes: [UInt8]? = nil) throws -> OHLCVSeries {

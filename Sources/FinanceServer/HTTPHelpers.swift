@@ -1,4 +1,5 @@
 import FinanceCore
+import FinanceStorage
 import Foundation
 import Hummingbird
 
@@ -65,6 +66,18 @@ enum HTTP {
                 return value
             }
             return interval
+        }
+
+        /// The bar window every bars-based query takes: `interval` (default `defaultInterval`), `from`, `to` and
+        /// `limit` (default 5,000, at most 100,000).
+        mutating func barWindow(defaultInterval: Interval) -> (interval: Interval, from: Int64?, to: Int64?, limit: Int)
+        {
+            let interval = self.interval(default: defaultInterval)
+            let from = self.time("from")
+            let to = self.time("to")
+            let limit = self.integer(
+                "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
+            return (interval, from, to, limit)
         }
 
         mutating func integer(_ name: String, default value: Int, range: ClosedRange<Int>) -> Int {

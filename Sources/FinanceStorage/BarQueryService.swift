@@ -38,6 +38,16 @@ public struct BarQueryService: Sendable {
     ) async throws -> [Bar] {
         _ = try await self.store.asset(symbol)
         let stored = try await self.store.storedIntervals(symbol: symbol)
+        return try await self.bars(
+            symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source, now: now,
+            stored: stored)
+    }
+
+    /// The same query for a symbol known to exist whose stored intervals (`stored`) the caller has already read.
+    func bars(
+        symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int, source: BarSource, now: Int64,
+        stored: [Interval]
+    ) async throws -> [Bar] {
         guard !stored.isEmpty else { return [] }
         guard let series = Self.plan(interval: interval, stored: stored, source: source) else {
             let names = stored.map(\.name).joined(separator: ", ")

@@ -13,10 +13,11 @@ public struct QuoteService: Sendable {
     /// The quote of `symbol`; throws `StorageError.notFound` when it has no data.
     public func quote(symbol: String, now: Int64) async throws -> Quote {
         _ = try await self.store.asset(symbol)
+        let stored = try await self.store.storedIntervals(symbol: symbol)
         var quote: Quote
         if let tick = try await self.store.latestTick(symbol: symbol) {
             quote = Quote(symbol: symbol, price: tick.price, ts: tick.ts, bid: tick.bid, ask: tick.ask)
-        } else if let finest = try await self.store.storedIntervals(symbol: symbol).first,
+        } else if let finest = stored.first,
             let last = try await self.store.bars(
                 symbol: symbol, series: .stored(finest), from: nil, to: nil, limit: 1, newestFirst: true
             ).first
@@ -28,10 +29,11 @@ public struct QuoteService: Sendable {
         let dayStart = Interval.day1.bucketStart(quote.ts)
         let latest = max(now, quote.ts + 1)
         // Day statistics need bars that divide a day; a symbol with only weekly or monthly bars has none.
-        let stored = try await self.store.storedIntervals(symbol: symbol)
         guard stored.contains(where: { $0.divides(.day1) }) else { return quote }
         if let day = try await self.bars.bars(
-            symbol: symbol, interval: .day1, from: dayStart, to: dayStart + 86_400_000, limit: 1, now: latest
+            symbol: symbol, interval: .day1, from: dayStart, to: dayStart + 86_400_000, limit: 1, source: .auto,
+            now: latest,
+            stored: stored
         ).first {
             quote.open = day.open
             quote.high = day.high
@@ -39,7 +41,8 @@ public struct QuoteService: Sendable {
             quote.volume = day.volume
         }
         if let previous = try await self.bars.bars(
-            symbol: symbol, interval: .day1, from: nil, to: dayStart, limit: 1, now: latest
+            symbol: symbol, interval: .day1, from: nil, to: dayStart, limit: 1, source: .auto, now: latest,
+            stored: stored
         ).last, previous.close != 0 {
             quote.change = quote.price - previous.close
             quote.changePercent = (quote.price - previous.close) / previous.close * 100

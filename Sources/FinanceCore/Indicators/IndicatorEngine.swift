@@ -46,6 +46,9 @@ public struct OHLCVSeries: Sendable {
             close: bars.map(\.close), volume: bars.map(\.volume))
     }
 
+    /// The rows as bars, oldest first.
+    public var bars: [Bar] { (0..<self.count).map(self.bar) }
+
     @inline(__always) func bar(_ i: Int) -> Bar {
         Bar(ts: timestamps[i], open: open[i], high: high[i], low: low[i], close: close[i], volume: volume[i])
     }

@@ -49,11 +49,7 @@ struct AnalyticsController<Context: RequestContext> {
         router.get("/api/patterns/{symbol}") { request, context in
             let symbol = try HTTP.symbol(context)
             var query = HTTP.Query(request)
-            let interval = query.interval(default: .day1)
-            let from = query.time("from")
-            let to = query.time("to")
-            let limit = query.integer(
-                "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
+            let (interval, from, to, limit) = query.barWindow(defaultInterval: .day1)
             let types = Self.list(&query, "types", allowed: PatternType.allCases.map(\.rawValue), PatternType.parseList)
             let statuses = Self.list(
                 &query, "status", allowed: PatternStatus.allCases.map(\.rawValue), PatternStatus.parseList)
@@ -68,11 +64,7 @@ struct AnalyticsController<Context: RequestContext> {
         router.get("/api/anomalies/{symbol}") { request, context in
             let symbol = try HTTP.symbol(context)
             var query = HTTP.Query(request)
-            let interval = query.interval(default: .minute1)
-            let from = query.time("from")
-            let to = query.time("to")
-            let limit = query.integer(
-                "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
+            let (interval, from, to, limit) = query.barWindow(defaultInterval: .minute1)
             let types = Self.list(&query, "types", allowed: AnomalyType.allCases.map(\.rawValue), AnomalyType.parseList)
             try query.check()
             var options = AnomalyOptions()

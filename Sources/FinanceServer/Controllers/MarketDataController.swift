@@ -50,11 +50,7 @@ struct MarketDataController<Context: RequestContext> {
         router.get("/api/bars/{symbol}") { request, context in
             let symbol = try HTTP.symbol(context)
             var query = HTTP.Query(request)
-            let interval = query.interval(default: .minute1)
-            let from = query.time("from")
-            let to = query.time("to")
-            let limit = query.integer(
-                "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
+            let (interval, from, to, limit) = query.barWindow(defaultInterval: .minute1)
             let source = BarSource(rawValue: query.choice("source", ["auto", "raw"], default: "auto")) ?? .auto
             try query.check()
             let bars = try await BarQueryService(store: self.store).bars(
