@@ -99,12 +99,19 @@ struct BenchPatterns: AsyncParsableCommand {
     @Option(help: "Labeled series to generate.") var series = 2000
     @Option(help: "Per-bar noise as a fraction of the pattern's height.") var noise = 0.10
     @Flag(help: "Also time a scan of 525,600 one-minute bars and of 10 years of daily bars.") var speed = false
+    @Flag(help: "Also print how the shape rules classify the true key points of each pattern (oracle segmentation).")
+    var oracle = false
 
     func run() async throws {
         Console.info(
             "generating \(self.series) labeled series (seed \(self.seed), noise \(self.noise)) and scanning them...")
         let result = PatternBenchmark.run(PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
         print(result.lines.joined(separator: "\n"))
+        if self.oracle {
+            let rows = PatternBenchmark.oracle(
+                PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
+            print(rows.map(\.line).joined(separator: "\n"))
+        }
         if self.speed {
             let minute = PatternBenchmark.randomWalk(count: 525_600)
             let daily = PatternBenchmark.randomWalk(count: 2_520, sigma: 0.015, stepMs: 86_400_000)

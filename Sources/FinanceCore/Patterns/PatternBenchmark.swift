@@ -38,6 +38,8 @@ public struct PatternTruth: Sendable, Hashable, Codable {
     public var endIndex: Int
     public var start: Int64
     public var end: Int64
+    /// Bar indices of the template's key points (turning points, then the end of the breakout move).
+    public var keyIndices: [Int] = []
 }
 
 /// One generated series with its ground truth (empty for a pattern-free random walk).
@@ -283,7 +285,10 @@ public enum PatternBenchmark {
                 price = bars.last!.close
                 let s = startIdx - 1 + Int((tpl.s * Double(d - 1)).rounded())
                 let e = startIdx - 1 + Int((tpl.e * Double(d - 1)).rounded())
-                truth.append(PatternTruth(type: type, startIndex: s, endIndex: e, start: bars[s].ts, end: bars[e].ts))
+                truth.append(
+                    PatternTruth(
+                        type: type, startIndex: s, endIndex: e, start: bars[s].ts, end: bars[e].ts,
+                        keyIndices: pts.map { startIdx - 1 + Int(($0.0 * Double(d - 1)).rounded()) }))
             }
             walk(r.int(30, 60), &r)
             out.append(LabeledSeries(bars: bars, truth: truth))

@@ -169,3 +169,42 @@ struct PatTail<T: Sendable>: Sendable {
         base += drop
     }
 }
+
+/// Least-squares continuous piecewise-linear fit of `y(i)` over [knots.first, knots.last] with breakpoints at
+/// `knots` (strictly increasing bar indices): the fitted values at the knots. The hat-function basis makes the
+/// normal equations tridiagonal (Thomas algorithm, O(knots)); building them is O(bars).
+func patKnotFit(_ knots: [Int], _ y: (Int) -> Double) -> [Double] {
+    let m = knots.count
+    guard m >= 2 else { return knots.map(y) }
+    var d = [Double](repeating: 0, count: m)
+    var e = [Double](repeating: 0, count: m)
+    var r = [Double](repeating: 0, count: m)
+    for k in 0..<(m - 1) {
+        let a = knots[k]
+        let len = Double(knots[k + 1] - a)
+        guard len > 0 else { return knots.map(y) }
+        for i in a...(k == m - 2 ? knots[k + 1] : knots[k + 1] - 1) {
+            let u = Double(i - a) / len
+            let v = y(i)
+            d[k] += (1 - u) * (1 - u)
+            e[k] += u * (1 - u)
+            d[k + 1] += u * u
+            r[k] += (1 - u) * v
+            r[k + 1] += u * v
+        }
+    }
+    var c = [Double](repeating: 0, count: m)
+    var z = [Double](repeating: 0, count: m)
+    var den = d[0]
+    c[0] = e[0] / den
+    z[0] = r[0] / den
+    for k in 1..<m {
+        den = d[k] - e[k - 1] * c[k - 1]
+        guard abs(den) > 1e-12 else { return knots.map(y) }
+        c[k] = e[k] / den
+        z[k] = (r[k] - e[k - 1] * z[k - 1]) / den
+    }
+    var x = z
+    for k in stride(from: m - 2, through: 0, by: -1) { x[k] = z[k] - c[k] * x[k + 1] }
+    return x
+}

@@ -1,0 +1,56 @@
+import XCTest
+
+@testable import FinanceCore
+
+final class PatternOracleTests: XCTestCase {
+    func testKnotFitRecoversAPiecewiseLinearPath() {
+        let knots = [3, 10, 14, 30, 31, 45]
+        let values = [100.0, 108, 96, 120, 119, 90]
+        func path(_ i: Int) -> Double {
+            var k = 0
+            while k < knots.count - 2 && i > knots[k + 1] { k += 1 }
+            let u = Double(i - knots[k]) / Double(knots[k + 1] - knots[k])
+            return values[k] + (values[k + 1] - values[k]) * u
+        }
+        let fit = patKnotFit(knots, path)
+        for (a, b) in zip(fit, values) { XCTAssertEqual(a, b, accuracy: 1e-9) }
+        // With noise the fit averages it: the error at each knot is far below the per-point noise.
+        var r = SeededRandom(seed: 9)
+        let noisy = (0...45).map { path($0) + (($0 >= 3) ? 2 * r.normal() : 0) }
+        let fitN = patKnotFit(knots) { noisy[$0] }
+        let rms = (zip(fitN, values).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(values.count)).squareRoot()
+        XCTAssertLessThan(rms, 2.0)
+        XCTAssertEqual(patKnotFit([5]) { Double($0) }, [5])
+    }
+
+    func testTruthCarriesTheTemplateKeyPoints() {
+        for s in PatternBenchmark.generate(PatternBenchConfig(seed: 2, series: 21)) {
+            guard let t = s.truth.first else { continue }
+            // Chart patterns span their whole template; a level or line spans its first to its last touch.
+            if t.type.isLine {
+                XCTAssertLessThan(t.keyIndices.first!, t.startIndex)
+            } else {
+                XCTAssertEqual(t.keyIndices.first, t.startIndex)
+                XCTAssertEqual(t.keyIndices.last, t.endIndex)
+            }
+            XCTAssertTrue(zip(t.keyIndices, t.keyIndices.dropFirst()).allSatisfy { $0 <= $1 }, "\(t.type)")
+            XCTAssertLessThan(t.keyIndices.last!, s.bars.count)
+        }
+    }
+
+    func testRulesClassifyNoiseFreeKeyPoints() {
+        var cfg = PatternBenchConfig(seed: 1, series: 420)
+        cfg.noise = 0
+        let rows = PatternBenchmark.oracle(cfg)
+        XCTAssertEqual(rows.count, PatternType.allCases.filter { !$0.isLine }.count)
+        for row in rows {
+            XCTAssertGreaterThan(row.truths, 0, row.type)
+            XCTAssertGreaterThanOrEqual(row.accuracy, 0.95, "\(row.type) \(row.wrong)")
+        }
+        // Noise costs accuracy even with the true key points: the ceiling the turning-point finder works under.
+        let noisy = PatternBenchmark.oracle(PatternBenchConfig(seed: 1, series: 420, noise: 0.3))
+        XCTAssertLessThan(noisy.map(\.correct).reduce(0, +), rows.map(\.correct).reduce(0, +))
+        XCTAssertTrue(noisy.contains { !$0.wrong.isEmpty })
+        XCTAssertTrue(rows[0].line.hasPrefix("head_and_shoulders oracle_accuracy "))
+    }
+}
