@@ -11,16 +11,36 @@ struct PatternsCommand: AsyncParsableCommand {
     @Option(help: "OHLCV CSV file, or - for stdin.") var input: String
     @Option(help: "table (default) or json (a bare JSON array of records).") var format: String = "table"
     @Option(help: "Write the result here instead of stdout.") var output: String?
+    @Option(help: "Only these pattern types, comma-separated (e.g. head_and_shoulders,double_top).") var types: String?
+    @Option(help: "Also draw the bars and the latest final record of each pattern as an SVG chart into this file.")
+    var chart: String?
+    @Option(help: "First bar of the chart (ms since the epoch or ISO 8601); default: the first bar.")
+    var chartFrom: String?
+    @Option(help: "Last bar of the chart (ms since the epoch or ISO 8601); default: the last bar.") var chartTo: String?
 
     func validate() throws {
         guard ["table", "json"].contains(self.format) else {
             throw ArgumentParser.ValidationError("--format must be table or json")
         }
+        if let types = self.types, PatternType.parseList(types) == nil {
+            throw ArgumentParser.ValidationError(
+                "--types: unknown pattern type in '\(types)' (known: \(PatternType.allCases.map(\.rawValue).joined(separator: ",")))"
+            )
+        }
+        for (name, value) in [("--chart-from", self.chartFrom), ("--chart-to", self.chartTo)] {
+            if let value, Timestamp.parse(value) == nil {
+                throw ArgumentParser.ValidationError(
+                    "\(name): '\(value)' is not a time (ms since the epoch or ISO 8601)")
+            }
+        }
     }
 
     func run() async throws {
         let bars = try OHLCVFile.bars(self.input)
-        let records = PatternDetector(options: PatternOptions()).detect(bars: bars)
+        var options = PatternOptions()
+        if let types = self.types.flatMap(PatternType.parseList) { options.types = types }
+        let records = PatternDetector(options: options).detect(bars: bars)
+        if let chart = self.chart { try self.drawChart(bars: bars, records: records, to: chart) }
         if self.format == "json" {
             try Output.write(try JSONText.encode(records) + "\n", to: self.output)
             return
@@ -32,6 +52,22 @@ struct PatternsCommand: AsyncParsableCommand {
             out += "\(Timestamp.iso8601(r.end)),\(r.breakout),\(r.target),\(r.confidence)\n"
         }
         try Output.write(out, to: self.output)
+    }
+
+    /// The chart window's bars with the latest final record of every pattern lying inside it.
+    func drawChart(bars: [Bar], records: [PatternDetection], to path: String) throws {
+        let from = self.chartFrom.flatMap(Timestamp.parse) ?? Int64.min
+        let to = self.chartTo.flatMap(Timestamp.parse) ?? Int64.max
+        let window = bars.filter { $0.ts >= from && $0.ts <= to }
+        let shown = PatternDetector.latest(records).filter { $0.status != .forming && $0.start >= from && $0.end <= to }
+        let name = URL(fileURLWithPath: self.input).lastPathComponent
+        let title =
+            window.isEmpty
+            ? name
+            : "\(name) \(Timestamp.iso8601(window[0].ts).prefix(10)) to \(Timestamp.iso8601(window[window.count - 1].ts).prefix(10))"
+        try PatternChart.svg(bars: window, detections: shown, title: title).write(
+            toFile: path, atomically: true, encoding: .utf8)
+        Console.info("chart: \(window.count) bars, \(shown.count) patterns -> \(path)")
     }
 }
 
@@ -111,6 +147,12 @@ struct BenchPatterns: AsyncParsableCommand {
             let rows = PatternBenchmark.oracle(
                 PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
             print(rows.map(\.line).joined(separator: "\n"))
+            let separation = PatternBenchmark.separation(
+                PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
+            print(separation.map(\.line).joined(separator: "\n"))
+            let turning = PatternBenchmark.turningPoints(
+                PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
+            print(turning.map(\.line).joined(separator: "\n"))
         }
         if self.speed {
             let minute = PatternBenchmark.randomWalk(count: 525_600)

@@ -116,6 +116,53 @@ final class AnalyticsTests: XCTestCase {
         XCTAssertEqual(bad, 64)
     }
 
+    func testPatternsCommandFiltersTypesAndDrawsAChart() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chart-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var csv = "timestamp,open,high,low,close,volume\n"
+        for b in Self.bars() { csv += "\(b.ts),\(b.open),\(b.high),\(b.low),\(b.close),\(b.volume)\n" }
+        let input = dir.appendingPathComponent("in.csv").path
+        try csv.write(toFile: input, atomically: true, encoding: .utf8)
+        let all = dir.appendingPathComponent("all.json").path
+        let only = dir.appendingPathComponent("only.json").path
+        let svg = dir.appendingPathComponent("chart.svg").path
+        let bars = Self.bars()
+        let from = bars[bars.count / 4].ts
+        let code = await FinanceHubCommand.run(arguments: [
+            "patterns", "--input", input, "--format", "json", "--output", all,
+        ])
+        XCTAssertEqual(code, 0)
+        let records =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: all))) as? [[String: Any]]
+            ?? []
+        let type = try XCTUnwrap(records.first?["type"] as? String)
+        let code2 = await FinanceHubCommand.run(arguments: [
+            "patterns", "--input", input, "--format", "json", "--output", only, "--types", type, "--chart", svg,
+            "--chart-from", String(from), "--chart-to", Timestamp.iso8601(bars[bars.count - 1].ts),
+        ])
+        XCTAssertEqual(code2, 0)
+        let filtered =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: only))) as? [[String: Any]]
+            ?? []
+        XCTAssertFalse(filtered.isEmpty)
+        XCTAssertTrue(filtered.allSatisfy { $0["type"] as? String == type })
+        XCTAssertEqual(filtered.count, records.filter { $0["type"] as? String == type }.count)
+        let chart = try String(contentsOfFile: svg, encoding: .utf8)
+        XCTAssertTrue(chart.hasPrefix("<svg"))
+        XCTAssertTrue(chart.contains("in.csv \(Timestamp.iso8601(from).prefix(10))"))
+        let badType = await FinanceHubCommand.run(arguments: ["patterns", "--input", input, "--types", "triangle"])
+        XCTAssertEqual(badType, 64)
+        let badTime = await FinanceHubCommand.run(arguments: [
+            "patterns", "--input", input, "--chart", svg, "--chart-from", "yesterday",
+        ])
+        XCTAssertEqual(badTime, 64)
+        let unwritable = await FinanceHubCommand.run(arguments: [
+            "patterns", "--input", input, "--chart", dir.appendingPathComponent("no/such/dir.svg").path,
+        ])
+        XCTAssertEqual(unwritable, 1)
+    }
+
     func testBenchCommandsRunOnSmallInputs() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -127,7 +174,7 @@ final class AnalyticsTests: XCTestCase {
             "bench", "indicators", "--input", input, "--repetitions", "1",
         ])
         XCTAssertEqual(ind, 0)
-        let pat = await FinanceHubCommand.run(arguments: ["bench", "patterns", "--series", "10"])
+        let pat = await FinanceHubCommand.run(arguments: ["bench", "patterns", "--series", "10", "--oracle"])
         XCTAssertEqual(pat, 0)
         let rollup = await FinanceHubCommand.run(
             arguments: [

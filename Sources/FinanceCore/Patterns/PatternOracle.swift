@@ -75,3 +75,128 @@ extension PatternBenchmark {
         }
     }
 }
+
+/// How far apart two pattern types lie on the statistic that tells them apart, measured on their true key points.
+public struct SeparationRow: Sendable, Hashable, Codable {
+    public var pair: String
+    /// Mean and standard deviation of the statistic for each type.
+    public var means: [Double]
+    public var deviations: [Double]
+    /// (mean difference) / (pooled standard deviation).
+    public var dPrime: Double
+    /// The best accuracy any single threshold on the statistic reaches on these samples (both types together).
+    public var bestThresholdAccuracy: Double
+    /// `<a>/<b> d_prime <d> best_threshold_accuracy <a>`.
+    public var line: String {
+        "\(pair) d_prime \(accuracyFormat(dPrime, decimals: 2)) best_threshold_accuracy \(accuracyFormat(bestThresholdAccuracy))"
+    }
+}
+
+extension PatternBenchmark {
+    /// Wedge against channel and pennant against flag: the relative change of the width between the two lines
+    /// ((end − start) / mean width), from a two-line least-squares fit over every bar at the true key points (a
+    /// flag's or pennant's consolidation only, without the pole). The best single threshold on it bounds the
+    /// accuracy of any rule that separates these types by convergence, before any turning point is missed.
+    public static func separation(_ cfg: PatternBenchConfig = PatternBenchConfig()) -> [SeparationRow] {
+        let pairs: [(PatternType, PatternType)] = [
+            (.channelUp, .risingWedge), (.channelDown, .fallingWedge), (.bullFlag, .bullPennant),
+            (.bearFlag, .bearPennant),
+        ]
+        var values: [PatternType: [Double]] = [:]
+        for s in generate(cfg) {
+            guard let t = s.truth.first, pairs.contains(where: { $0.0 == t.type || $0.1 == t.type }) else { continue }
+            var knots = Array(t.keyIndices.dropLast())
+            if t.type.isFlagFamily { knots.removeFirst() }  // the consolidation: H1 L2 H3 L4
+            let firstPeak = s.bars[knots[1]].close < s.bars[knots[0]].close
+            let w = knots.enumerated().map { k, i in PatPV(i: i, v: 0, p: 0, hi: (k % 2 == 0) == firstPeak) }
+            guard let f = patTwoLineFit(w, { s.bars[$0].close }) else { continue }
+            let a = knots[0]
+            let b = knots[knots.count - 1]
+            let w0 = f.upper.at(a) - f.lower.at(a)
+            let w1 = f.upper.at(b) - f.lower.at(b)
+            guard w0 + w1 > 0 else { continue }
+            values[t.type, default: []].append((w1 - w0) / ((w1 + w0) / 2))
+        }
+        return pairs.map { p, q in
+            let x = values[p] ?? []
+            let y = values[q] ?? []
+            func mean(_ v: [Double]) -> Double { v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count) }
+            func sd(_ v: [Double]) -> Double {
+                let m = mean(v)
+                return v.count < 2 ? 0 : (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
+            }
+            let pooled = ((sd(x) * sd(x) + sd(y) * sd(y)) / 2).squareRoot()
+            // Best threshold: the first type lies above it (it converges less), the second below.
+            var best = 0
+            for cut in x + y {
+                let right = x.filter { $0 >= cut }.count + y.filter { $0 < cut }.count
+                best = max(best, right)
+            }
+            let n = x.count + y.count
+            return SeparationRow(
+                pair: "\(p.rawValue)/\(q.rawValue)", means: [mean(x), mean(y)], deviations: [sd(x), sd(y)],
+                dPrime: pooled > 0 ? (mean(x) - mean(y)) / pooled : 0,
+                bestThresholdAccuracy: n == 0 ? 0 : Double(best) / Double(n))
+        }
+    }
+}
+
+extension PatternType {
+    var isFlagFamily: Bool { [.bullFlag, .bearFlag, .bullPennant, .bearPennant].contains(self) }
+}
+
+/// How often the turning-point finder produces a pattern's true key points.
+public struct TurningPointRow: Sendable, Hashable, Codable {
+    public var type: String
+    public var truths: Int
+    /// Truths whose key points (the first excluded) all appear, in order and with nothing in between, among one
+    /// scale's turning points, each within max(2, length / 20) bars.
+    public var exact: Int
+    /// Share of all key points (the first excluded) with a turning point of some scale that close.
+    public var keyPointRecall: Double
+    /// `<type> exact_turning_points <share> keypoint_recall <r>`.
+    public var line: String {
+        "\(type) exact_turning_points \(accuracyFormat(truths == 0 ? 0 : Double(exact) / Double(truths))) keypoint_recall \(accuracyFormat(keyPointRecall))"
+    }
+}
+
+extension PatternBenchmark {
+    /// Turning-point quality per chart-pattern type (a cup's key points: rims, bottom, handle low).
+    public static func turningPoints(_ cfg: PatternBenchConfig = PatternBenchConfig()) -> [TurningPointRow] {
+        var rows: [PatternType: (n: Int, exact: Int, hit: Int, keys: Int)] = [:]
+        for s in generate(cfg) {
+            guard let t = s.truth.first, !t.type.isLine else { continue }
+            var stream = PatternStream()
+            for b in s.bars { _ = stream.append(b) }
+            var keys = Array(t.keyIndices.dropLast())
+            if t.type == .cupAndHandle && keys.count == 14 { keys = [keys[0], keys[6], keys[12], keys[13]] }
+            let tol = max(2, (t.endIndex - t.startIndex + 1) / 20)
+            let index = Dictionary(uniqueKeysWithValues: s.bars.enumerated().map { ($1.ts, $0) })
+            var exact = false
+            var best = 0
+            for sc in 0..<stream.engine.zz.count {
+                let pivots = stream.turningPoints(scale: sc).compactMap { index[$0.ts] }
+                best = max(best, keys.dropFirst().filter { k in pivots.contains { abs($0 - k) <= tol } }.count)
+                if let j = pivots.firstIndex(where: { abs($0 - keys[1]) <= tol }),
+                    keys.dropFirst().enumerated().allSatisfy({ m, k in
+                        j + m < pivots.count && abs(pivots[j + m] - k) <= tol
+                    })
+                {
+                    exact = true
+                }
+            }
+            var r = rows[t.type] ?? (0, 0, 0, 0)
+            r.n += 1
+            r.exact += exact ? 1 : 0
+            r.hit += best
+            r.keys += keys.count - 1
+            rows[t.type] = r
+        }
+        return PatternType.allCases.filter { !$0.isLine }.map { type in
+            let r = rows[type] ?? (0, 0, 0, 0)
+            return TurningPointRow(
+                type: type.rawValue, truths: r.n, exact: r.exact,
+                keyPointRecall: r.keys == 0 ? 0 : Double(r.hit) / Double(r.keys))
+        }
+    }
+}

@@ -208,3 +208,55 @@ func patKnotFit(_ knots: [Int], _ y: (Int) -> Double) -> [Double] {
     for k in stride(from: m - 2, through: 0, by: -1) { x[k] = z[k] - c[k] * x[k + 1] }
     return x
 }
+
+/// Least-squares fit of two lines (upper through the peaks, lower through the troughs) to every close between the
+/// first and the last turning point of `w`: the path is modelled as straight legs between turning points lying
+/// exactly on their line, so the four line parameters come from all bars, not from a few turning-point values.
+/// Nil when the turning points are not increasing or a line has too few points to be determined.
+func patTwoLineFit(_ w: [PatPV], _ y: (Int) -> Double) -> (upper: PatLine, lower: PatLine)? {
+    guard w.count >= 4 else { return nil }
+    let x0 = Double(w[0].i)
+    func coef(_ q: PatPV) -> [Double] {
+        let x = Double(q.i) - x0
+        return q.hi ? [1, x, 0, 0] : [0, 0, 1, x]
+    }
+    var m = [[Double]](repeating: [Double](repeating: 0, count: 4), count: 4)
+    var r = [Double](repeating: 0, count: 4)
+    for k in 0..<(w.count - 1) {
+        let a = w[k].i
+        let b = w[k + 1].i
+        guard b > a else { return nil }
+        let ca = coef(w[k])
+        let cb = coef(w[k + 1])
+        let len = Double(b - a)
+        for i in a...(k == w.count - 2 ? b : b - 1) {
+            let u = Double(i - a) / len
+            var row = [0.0, 0, 0, 0]
+            for p in 0..<4 { row[p] = (1 - u) * ca[p] + u * cb[p] }
+            let v = y(i)
+            for p in 0..<4 {
+                r[p] += row[p] * v
+                for q in 0..<4 { m[p][q] += row[p] * row[q] }
+            }
+        }
+    }
+    for c in 0..<4 {
+        var piv = c
+        for rr in (c + 1)..<4 where abs(m[rr][c]) > abs(m[piv][c]) { piv = rr }
+        guard abs(m[piv][c]) > 1e-12 else { return nil }
+        m.swapAt(c, piv)
+        r.swapAt(c, piv)
+        for rr in (c + 1)..<4 {
+            let f = m[rr][c] / m[c][c]
+            for q in c..<4 { m[rr][q] -= f * m[c][q] }
+            r[rr] -= f * r[c]
+        }
+    }
+    var x = [0.0, 0, 0, 0]
+    for c in stride(from: 3, through: 0, by: -1) {
+        var s = r[c]
+        for q in (c + 1)..<4 { s -= m[c][q] * x[q] }
+        x[c] = s / m[c][c]
+    }
+    return (PatLine(a: x[0] - x[1] * x0, b: x[1]), PatLine(a: x[2] - x[3] * x0, b: x[3]))
+}

@@ -53,4 +53,56 @@ final class PatternOracleTests: XCTestCase {
         XCTAssertTrue(noisy.contains { !$0.wrong.isEmpty })
         XCTAssertTrue(rows[0].line.hasPrefix("head_and_shoulders oracle_accuracy "))
     }
+
+    func testTwoLineFitRecoversConvergingLines() throws {
+        // Peaks on 120 − 0.2·i, troughs on 100 + 0.1·i, straight legs between them (a symmetrical triangle).
+        let idx = [0, 8, 15, 24, 31, 40]
+        let w = idx.enumerated().map { k, i in
+            PatPV(i: i, v: 0, p: 0, hi: k % 2 == 1)
+        }
+        func line(_ q: PatPV) -> Double { q.hi ? 120 - 0.2 * Double(q.i) : 100 + 0.1 * Double(q.i) }
+        func path(_ i: Int) -> Double {
+            var k = 0
+            while k < idx.count - 2 && i > idx[k + 1] { k += 1 }
+            let u = Double(i - idx[k]) / Double(idx[k + 1] - idx[k])
+            return line(w[k]) + (line(w[k + 1]) - line(w[k])) * u
+        }
+        let f = try XCTUnwrap(patTwoLineFit(w, path))
+        XCTAssertEqual(f.upper.b, -0.2, accuracy: 1e-9)
+        XCTAssertEqual(f.upper.at(10), 118, accuracy: 1e-9)
+        XCTAssertEqual(f.lower.b, 0.1, accuracy: 1e-9)
+        XCTAssertEqual(f.lower.at(0), 100, accuracy: 1e-9)
+        XCTAssertNil(patTwoLineFit(Array(w.prefix(3)), path))
+        XCTAssertNil(patTwoLineFit([w[0], w[1], w[1], w[2]], path))
+    }
+
+    func testConvergenceSeparatesCleanShapesAndNoiseBlursIt() {
+        let clean = PatternBenchmark.separation(PatternBenchConfig(seed: 1, series: 840, noise: 0))
+        let noisy = PatternBenchmark.separation(PatternBenchConfig(seed: 1, series: 840, noise: 0.2))
+        XCTAssertEqual(clean.count, 4)
+        for (c, n) in zip(clean, noisy) {
+            XCTAssertGreaterThan(c.dPrime, 3, c.pair)
+            XCTAssertEqual(c.bestThresholdAccuracy, 1, accuracy: 1e-9, c.pair)
+            XCTAssertLessThan(n.dPrime, c.dPrime, n.pair)
+            XCTAssertLessThan(n.bestThresholdAccuracy, 0.95, n.pair)
+            XCTAssertTrue(c.line.hasPrefix(c.pair + " d_prime "))
+        }
+    }
+
+    func testTurningPointQualityIsMeasured() {
+        var clean = PatternBenchConfig(seed: 1, series: 420)
+        clean.noise = 0.02
+        let rows = PatternBenchmark.turningPoints(clean)
+        let noisy = PatternBenchmark.turningPoints(PatternBenchConfig(seed: 1, series: 420, noise: 0.3))
+        XCTAssertEqual(rows.count, 17)
+        // Nearly clean shapes: the zigzag finds the key points of head-and-shoulders, double tops and channels.
+        for t in ["head_and_shoulders", "double_top", "channel_horizontal"] {
+            let r = rows.first { $0.type == t }!
+            XCTAssertGreaterThanOrEqual(Double(r.exact), 0.8 * Double(r.truths), t)
+            XCTAssertGreaterThan(r.keyPointRecall, 0.9, t)
+        }
+        XCTAssertLessThan(
+            noisy.map(\.keyPointRecall).reduce(0, +), rows.map(\.keyPointRecall).reduce(0, +))
+        XCTAssertTrue(rows[0].line.hasPrefix("head_and_shoulders exact_turning_points "))
+    }
 }
