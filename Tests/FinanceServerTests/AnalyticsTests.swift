@@ -68,14 +68,20 @@ final class AnalyticsTests: XCTestCase {
         }
     }
 
-    func testPatternsAndAnomaliesCommands() async throws {
+    /// A new temporary folder holding `in.csv` with `bars()`; the caller removes the folder.
+    static func barsFile() throws -> (dir: URL, input: String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("an-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
         var csv = "timestamp,open,high,low,close,volume\n"
         for b in Self.bars() { csv += "\(b.ts),\(b.open),\(b.high),\(b.low),\(b.close),\(b.volume)\n" }
         let input = dir.appendingPathComponent("in.csv").path
         try csv.write(toFile: input, atomically: true, encoding: .utf8)
+        return (dir, input)
+    }
+
+    func testPatternsAndAnomaliesCommands() async throws {
+        let (dir, input) = try Self.barsFile()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("p.json").path
         let code = await FinanceHubCommand.run(arguments: [
             "patterns", "--input", input, "--format", "json", "--output", out,
@@ -117,13 +123,8 @@ final class AnalyticsTests: XCTestCase {
     }
 
     func testPatternsCommandFiltersTypesAndDrawsAChart() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chart-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let (dir, input) = try Self.barsFile()
         defer { try? FileManager.default.removeItem(at: dir) }
-        var csv = "timestamp,open,high,low,close,volume\n"
-        for b in Self.bars() { csv += "\(b.ts),\(b.open),\(b.high),\(b.low),\(b.close),\(b.volume)\n" }
-        let input = dir.appendingPathComponent("in.csv").path
-        try csv.write(toFile: input, atomically: true, encoding: .utf8)
         let all = dir.appendingPathComponent("all.json").path
         let only = dir.appendingPathComponent("only.json").path
         let svg = dir.appendingPathComponent("chart.svg").path
