@@ -17,12 +17,18 @@ public enum MarketEvent: Sendable, Equatable {
     }
 }
 
-/// The in-process publish/subscribe bus that streaming, analytics and alerts read from. Each subscriber
-/// gets its own bounded buffer: a slow subscriber loses its oldest events, never grows memory.
-public final class MarketBus: Sendable {
+/// The market bus: ticks and bars accepted by the `Ingestor`.
+public typealias MarketBus = EventBus<MarketEvent>
+
+/// The analytics bus: pattern and anomaly signals published by live analytics (read by alerts).
+public typealias AnalyticsBus = EventBus<AnalyticsEvent>
+
+/// An in-process publish/subscribe bus. Each subscriber gets its own bounded buffer: a slow subscriber loses
+/// its oldest events, never grows memory.
+public final class EventBus<Event: Sendable>: Sendable {
     private struct Subscribers {
         var next = 0
-        var continuations: [Int: AsyncStream<MarketEvent>.Continuation] = [:]
+        var continuations: [Int: AsyncStream<Event>.Continuation] = [:]
     }
 
     private let subscribers = Mutex(Subscribers())
@@ -34,9 +40,9 @@ public final class MarketBus: Sendable {
     }
 
     /// A stream of every event published from now on; finishing iteration unsubscribes.
-    public func subscribe() -> AsyncStream<MarketEvent> {
+    public func subscribe() -> AsyncStream<Event> {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: MarketEvent.self, bufferingPolicy: .bufferingNewest(self.bufferSize))
+            of: Event.self, bufferingPolicy: .bufferingNewest(self.bufferSize))
         let id = self.subscribers.withLock { s in
             s.next += 1
             s.continuations[s.next] = continuation
@@ -52,7 +58,7 @@ public final class MarketBus: Sendable {
     public var subscriberCount: Int { self.subscribers.withLock { $0.continuations.count } }
 
     /// Publishes events to every subscriber.
-    public func publish(_ events: [MarketEvent]) {
+    public func publish(_ events: [Event]) {
         guard !events.isEmpty else { return }
         let targets = self.subscribers.withLock { Array($0.continuations.values) }
         for continuation in targets {
