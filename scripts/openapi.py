@@ -55,6 +55,10 @@ schemas = {
         "breakout": NUM, "target": NUM, "confidence": NUM, "status": {"type": "string", "enum": ["forming", "completed", "confirmed", "failed"]}}},
     "Anomaly": {"type": "object", "properties": {"type": {"type": "string"}, "ts": {"type": "integer"}, "severity": NUM,
         "values": {"type": "object", "additionalProperties": NUM}, "threshold": NUM}},
+    "Signal": {"type": "object", "required": ["kind", "symbol", "interval"],
+        "description": "A live signal: a final pattern record (completed, confirmed or failed) or an anomaly of a closed bar",
+        "properties": {"kind": {"type": "string", "enum": ["pattern", "anomaly"]}, "symbol": {"type": "string"},
+            "interval": INTERVAL, "pattern": ref("Pattern"), "anomaly": ref("Anomaly")}},
     "IngestSummary": {"type": "object", "properties": {"accepted": {"type": "integer"}, "symbols": {"type": "array", "items": {"type": "string"}}}},
 }
 
@@ -123,6 +127,13 @@ paths = {
             param("types", "query", "Comma-separated anomaly types", None, False)],
         "responses": {**ok("Anomalies", {"type": "object", "properties": {"symbol": {"type": "string"}, "interval": INTERVAL,
             "anomalies": {"type": "array", "items": ref("Anomaly")}}}), **E404, **E422}}},
+    "/api/signals": {"get": {"summary": "The latest live signals of the streaming detectors, newest last",
+        "description": "Pattern records that reached completed, confirmed or failed and anomalies, detected live on the market bus at the intervals of `analytics.intervals` (the last 1,000 are kept in memory; empty when live analytics is off). See docs/api.md.",
+        "parameters": [param("symbol", "query", "Only this symbol (case-insensitive)", None, False),
+            param("interval", "query", "Only this interval", INTERVAL, False),
+            param("kind", "query", "Only patterns or only anomalies", {"type": "string", "enum": ["pattern", "anomaly"]}, False),
+            param("limit", "query", "At most this many (the newest; default 100, max 1000)", {"type": "integer", "minimum": 1, "maximum": 1000}, False)],
+        "responses": {**ok("Signals, oldest first", {"type": "object", "properties": {"signals": {"type": "array", "items": ref("Signal")}}}), **E422}}},
     "/api/quotes/{symbol}": {"get": {"summary": "Latest price with UTC-day statistics", "parameters": [SYMBOL],
         "responses": {**ok("Quote", ref("Quote")), **E404, **E422}}},
 }

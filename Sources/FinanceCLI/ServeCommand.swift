@@ -39,12 +39,18 @@ struct ServeCommand: AsyncParsableCommand {
             settings.server.simulatedFeed.map { f in
                 "simulated (\(f.instruments.map(\.asset.symbol).joined(separator: ", ")); \(f.ticksPerSecond) ticks/s per symbol; seed \(f.seed))"
             } ?? "none"
+        let analytics = settings.server.analytics
+        let analyticsText =
+            analytics.intervals.isEmpty
+            ? "off"
+            : "\(analytics.intervals.map(\.name).joined(separator: ", ")) (warm-up \(analytics.warmupBars) bars)"
         let app = FinanceHubApp.build(store: store, settings: settings.server, logger: logger) { port in
             Console.info("FinanceHub listening on http://\(settings.server.host):\(port)")
             Console.info(
                 "database: \(store.displayName)\(applied > 0 ? " (\(applied) migration\(applied == 1 ? "" : "s") applied)" : "")"
             )
             Console.info("feeds: \(feedText)")
+            Console.info("live analytics: \(analyticsText)")
         }
         try await app.runService()
     }

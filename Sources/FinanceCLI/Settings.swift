@@ -1,6 +1,8 @@
 import Configuration
+import FinanceCore
 import FinanceProviders
 import FinanceServer
+import FinanceStorage
 import Foundation
 import Logging
 import SystemPackage
@@ -15,7 +17,7 @@ struct AppSettings {
     /// Keys this build understands (for reporting typos in config files).
     static let keys: [String] = [
         "http.host", "http.port", "http.maxBodyBytes", "database.url", "feed.mode", "feed.seed", "feed.ticksPerSecond",
-        "feed.symbols", "log.level",
+        "feed.symbols", "log.level", "analytics.intervals", "analytics.warmupBars",
     ]
 
     /// Loads settings; throws `CLIFailure` listing every invalid value at once.
@@ -110,6 +112,15 @@ struct AppSettings {
         case "none": s.server.simulatedFeed = nil
         case let other: problems.append("feed.mode: '\(other)' is not one of simulated, none")
         }
+        if let text = string("analytics.intervals") {
+            if let intervals = LiveAnalyticsSettings.parseIntervals(text) {
+                s.server.analytics.intervals = intervals
+            } else {
+                let names = Interval.all.map(\.name).joined(separator: ",")
+                problems.append("analytics.intervals: '\(text)' is not a list of \(names), or none")
+            }
+        }
+        if let bars = int("analytics.warmupBars", 0...BarQueryService.maxLimit) { s.server.analytics.warmupBars = bars }
         if let level = string("log.level") {
             if let l = Logger.Level(rawValue: level) {
                 s.logLevel = l

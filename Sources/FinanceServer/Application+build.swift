@@ -8,7 +8,9 @@ import ServiceLifecycle
 /// The one application builder behind `financehub serve` and the tests.
 public enum FinanceHubApp {
     /// Builds the router with every route and middleware.
-    public static func router(ingestor: Ingestor, settings: ServerSettings) -> Router<BasicRequestContext> {
+    public static func router(
+        ingestor: Ingestor, settings: ServerSettings, signals: RecentSignals = RecentSignals()
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MetricsMiddleware())
@@ -20,20 +22,31 @@ public enum FinanceHubApp {
         MarketDataController(ingestor: ingestor, maxBodyBytes: settings.maxBodyBytes).register(on: router)
         IndicatorsController(store: ingestor.store).register(on: router)
         AnalyticsController(store: ingestor.store).register(on: router)
+        SignalsController(signals: signals).register(on: router)
         return router
     }
 
-    /// Builds the application: the HTTP server plus background services (the simulated feed when configured).
-    /// The store must be migrated before this is called.
+    /// Builds the application: the HTTP server plus background services (live analytics and the simulated feed
+    /// when configured). Live signals are published on `analyticsBus`. The store must be migrated before this is
+    /// called.
     public static func build(
         store: any MarketStore, settings: ServerSettings, logger: Logger, bus: MarketBus = MarketBus(),
+        analyticsBus: AnalyticsBus = AnalyticsBus(),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Observability.bootstrap()
         let instrumented = InstrumentedStore(store)
         let ingestor = Ingestor(store: instrumented, bus: bus)
-        // Services shut down in reverse order: the store closes last.
+        let signals = RecentSignals()
+        // Services shut down in reverse order: the server drains, the feed stops, live analytics stops, and the
+        // store closes last.
         var services: [any Service] = [StoreCloser(store: store, bus: bus)]
+        if !settings.analytics.intervals.isEmpty {
+            services.append(
+                LiveAnalyticsService(
+                    bus: bus, store: instrumented, output: analyticsBus, recent: signals,
+                    settings: settings.analytics, logger: logger))
+        }
         if let feed = settings.simulatedFeed {
             services.append(
                 SimulatedFeedService(
@@ -42,7 +55,7 @@ public enum FinanceHubApp {
                     logger: logger))
         }
         return Application(
-            router: router(ingestor: ingestor, settings: settings),
+            router: router(ingestor: ingestor, settings: settings, signals: signals),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },

@@ -1,5 +1,6 @@
 import FinanceCore
 import FinanceProviders
+import Foundation
 
 /// Everything the HTTP server needs to know from configuration.
 public struct ServerSettings: Sendable {
@@ -9,15 +10,45 @@ public struct ServerSettings: Sendable {
     public var maxBodyBytes: Int
     /// The simulated feed, or nil when `--feed none`.
     public var simulatedFeed: SimulatedFeedSettings?
+    /// Live pattern and anomaly detection on the market bus.
+    public var analytics: LiveAnalyticsSettings
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,
-        simulatedFeed: SimulatedFeedSettings? = SimulatedFeedSettings()
+        simulatedFeed: SimulatedFeedSettings? = SimulatedFeedSettings(),
+        analytics: LiveAnalyticsSettings = LiveAnalyticsSettings()
     ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.simulatedFeed = simulatedFeed
+        self.analytics = analytics
+    }
+}
+
+/// Settings of live analytics (`analytics.*`).
+public struct LiveAnalyticsSettings: Sendable, Equatable {
+    /// The intervals analyzed, finest first; empty turns live analytics off.
+    public var intervals: [Interval]
+    /// Closed bars read from the store to warm up a series the first time it is seen.
+    public var warmupBars: Int
+
+    public init(intervals: [Interval] = [.minute1, .hour1, .day1], warmupBars: Int = 300) {
+        self.intervals = Array(Set(intervals)).sorted()
+        self.warmupBars = max(0, warmupBars)
+    }
+
+    /// Parses `analytics.intervals`: a comma-separated list of interval names, or `none`; nil if a name is unknown.
+    public static func parseIntervals(_ text: String) -> [Interval]? {
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if names == ["none"] { return [] }
+        guard !names.isEmpty else { return nil }
+        var out: [Interval] = []
+        for name in names {
+            guard let interval = Interval(name) else { return nil }
+            out.append(interval)
+        }
+        return Array(Set(out)).sorted()
     }
 }
 

@@ -7,9 +7,11 @@ import HummingbirdTesting
 import Logging
 import XCTest
 
-/// Builds the real application on a given store (memory by default) with the feed off.
+/// Builds the real application on a given store (memory by default) with the feed off; live signals go to
+/// `analyticsBus`.
 func makeApp(
-    store: any MarketStore = MemoryStore(), maxBodyBytes: Int = 10 * 1024 * 1024, feed: SimulatedFeedSettings? = nil
+    store: any MarketStore = MemoryStore(), maxBodyBytes: Int = 10 * 1024 * 1024, feed: SimulatedFeedSettings? = nil,
+    analytics: LiveAnalyticsSettings = LiveAnalyticsSettings(), analyticsBus: AnalyticsBus = AnalyticsBus()
 )
     -> some ApplicationProtocol
 {
@@ -17,8 +19,9 @@ func makeApp(
     logger.logLevel = .warning
     return FinanceHubApp.build(
         store: store,
-        settings: ServerSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, simulatedFeed: feed),
-        logger: logger)
+        settings: ServerSettings(
+            host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, simulatedFeed: feed, analytics: analytics),
+        logger: logger, analyticsBus: analyticsBus)
 }
 
 extension TestClientProtocol {

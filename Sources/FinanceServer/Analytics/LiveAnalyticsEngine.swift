@@ -1,0 +1,186 @@
+import FinanceCore
+import FinanceStorage
+import Logging
+
+/// The state of live analytics, owned by the one task of `LiveAnalyticsService`: a `LiveSeriesAnalyzer` per
+/// (symbol, interval) and an order-flow `AnomalyStream` per symbol, warmed up from the store when first seen.
+struct LiveAnalyticsEngine {
+    struct SeriesKey: Hashable {
+        var symbol: String
+        var interval: Interval
+    }
+
+    /// What handling one market event did, for the service's metrics.
+    struct Outcome {
+        var events: [AnalyticsEvent] = []
+        var stale = 0
+        var invalid = 0
+        var historyFailures = 0
+    }
+
+    let store: any MarketStore
+    let settings: LiveAnalyticsSettings
+    let logger: Logger
+    private(set) var analyzers: [SeriesKey: LiveSeriesAnalyzer] = [:]
+    /// The newest source bar seen per (symbol, source interval): older updates are stale, jumps are gap-filled.
+    private var lastSource: [SeriesKey: Int64] = [:]
+    private var tickStreams: [String: AnomalyStream] = [:]
+    private var barOptions: [String: AnomalyOptions] = [:]
+
+    init(store: any MarketStore, settings: LiveAnalyticsSettings, logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Analyzers plus tick streams held (for the series gauge).
+    var seriesCount: Int { self.analyzers.count + self.tickStreams.count }
+
+    /// Feeds one market event to the detectors it concerns and returns the signals it produced.
+    mutating func handle(_ event: MarketEvent) async -> Outcome {
+        var outcome = Outcome()
+        // The bus carries validated data, but nothing here may trap on a value that slipped through.
+        var issues: [ValidationIssue] = []
+        switch event {
+        case .tick(let tick): Validation.check(tick, index: nil, into: &issues)
+        case .bar(_, _, let bar): Validation.check(bar, index: nil, into: &issues)
+        }
+        guard issues.isEmpty else {
+            outcome.invalid = 1
+            return outcome
+        }
+        switch event {
+        case .tick(let tick):
+            // Order flow is measured per minute, so it runs when 1-minute analytics is on.
+            guard self.settings.intervals.contains(.minute1) else { return outcome }
+            var stream: AnomalyStream
+            if let existing = self.tickStreams[tick.symbol] {
+                stream = existing
+            } else {
+                stream = await self.makeTickStream(before: tick, outcome: &outcome)
+            }
+            outcome.events = stream.append(tick: tick).map {
+                .anomaly(symbol: tick.symbol, interval: .minute1, anomaly: $0)
+            }
+            self.tickStreams[tick.symbol] = stream
+        case .bar(let symbol, let source, let bar):
+            await self.handle(symbol: symbol, source: source, bar: bar, outcome: &outcome)
+        }
+        return outcome
+    }
+
+    /// A bar at `source` feeds the analyzer of `source` and, for 1-minute bars, those of the coarser intervals.
+    /// An analyzer keeps the source it was created with (a symbol fed both 1m and 1d bars derives its 1d
+    /// series from whichever came first).
+    private mutating func handle(symbol: String, source: Interval, bar: Bar, outcome: inout Outcome) async {
+        let targets = self.settings.intervals.filter { target in
+            (target == source || (source == .minute1 && source < target))
+                && (self.analyzers[SeriesKey(symbol: symbol, interval: target)]?.closer.source ?? source) == source
+        }
+        guard !targets.isEmpty else { return }
+        let sourceKey = SeriesKey(symbol: symbol, interval: source)
+        let last = self.lastSource[sourceKey]
+        if let last, bar.ts < last {
+            outcome.stale += 1
+            return
+        }
+        for target in targets where self.analyzers[SeriesKey(symbol: symbol, interval: target)] == nil {
+            let analyzer = await self.makeAnalyzer(
+                symbol: symbol, source: source, target: target, first: bar, outcome: &outcome)
+            self.analyzers[SeriesKey(symbol: symbol, interval: target)] = analyzer
+        }
+        var updates = [bar]
+        if let last, source.bucketStart(bar.ts) > source.nextBucketStart(after: source.bucketStart(last)) {
+            // Source bars were skipped (a batch publishes only its newest bar, a slow reader loses events):
+            // replay them from the store, from the last one seen (its final version) on.
+            let skipped = await self.history(outcome: &outcome) { store, limit in
+                try await store.bars(
+                    symbol: symbol, series: .stored(source), from: last, to: bar.ts, limit: limit, newestFirst: true)
+            }
+            updates = skipped.reversed() + updates
+        }
+        for target in targets {
+            let key = SeriesKey(symbol: symbol, interval: target)
+            guard var analyzer = self.analyzers.removeValue(forKey: key) else { continue }
+            for update in updates { outcome.events += analyzer.update(update) }
+            self.analyzers[key] = analyzer
+        }
+        self.lastSource[sourceKey] = bar.ts
+    }
+
+    /// A new analyzer warmed up with the last `warmupBars` closed bars before the bucket of `first` (1h and 1d
+    /// from the rollups) and, for a derived interval, the source bars of that bucket before `first`.
+    private mutating func makeAnalyzer(
+        symbol: String, source: Interval, target: Interval, first: Bar, outcome: inout Outcome
+    ) async -> LiveSeriesAnalyzer {
+        let options = await self.anomalyOptions(symbol)
+        var analyzer = LiveSeriesAnalyzer(symbol: symbol, source: source, target: target, anomalyOptions: options)
+        let bucket = target.bucketStart(first.ts)
+        let history = await self.history(outcome: &outcome) { store, limit in
+            try await BarQueryService(store: store).bars(
+                symbol: symbol, interval: target, from: nil, to: bucket, limit: limit, now: bucket)
+        }
+        analyzer.warmUp(bars: history)
+        if source != target && bucket < first.ts {
+            let partial = await self.history(outcome: &outcome) { store, _ in
+                try await store.bars(
+                    symbol: symbol, series: .stored(source), from: bucket, to: first.ts,
+                    limit: source.maxCount(in: target), newestFirst: false)
+            }
+            for bar in partial { _ = analyzer.update(bar) }
+        }
+        self.logger.debug(
+            "live analytics series started",
+            metadata: [
+                "symbol": "\(symbol)", "interval": "\(target.name)", "source": "\(source.name)",
+                "warmup_bars": "\(history.count)",
+            ])
+        return analyzer
+    }
+
+    /// An order-flow stream warmed up with the stored ticks of the `flowWindow` minutes before `tick`. Bar
+    /// anomalies come from the bar analyzers, so this stream reports order-flow imbalance only.
+    private mutating func makeTickStream(before tick: Tick, outcome: inout Outcome) async -> AnomalyStream {
+        var options = AnomalyOptions()
+        options.types = [.orderFlowImbalance]
+        // Its bar detectors are unused: keep their same-time-of-day table at one day (memory).
+        options.sameTimeOfDayDays = 1
+        var stream = AnomalyStream(options: options)
+        let start = Interval.minute1.bucketStart(tick.ts)
+        let from = start - Int64(options.flowWindow) * options.flowInterval
+        let history = await self.history(outcome: &outcome) { store, _ in
+            try await store.ticks(symbol: tick.symbol, from: from, to: tick.ts, limit: 100_000)
+        }
+        // Closed minutes build the baseline without signals; the open minute's ticks continue it.
+        for t in history where t.ts < start { _ = stream.append(tick: t) }
+        _ = stream.finish()
+        for t in history where t.ts >= start { _ = stream.append(tick: t) }
+        return stream
+    }
+
+    /// Gaps are off for 24/7 markets, as in `GET /api/anomalies`.
+    private mutating func anomalyOptions(_ symbol: String) async -> AnomalyOptions {
+        if let known = self.barOptions[symbol] { return known }
+        var options = AnomalyOptions()
+        options.continuousMarket = (try? await self.store.asset(symbol))?.assetClass == .crypto
+        self.barOptions[symbol] = options
+        return options
+    }
+
+    /// Runs a store read of at most `warmupBars` items (none when it is 0); a failure is logged and counted,
+    /// and the series continues without that history.
+    private func history<T>(
+        outcome: inout Outcome, _ read: (any MarketStore, Int) async throws -> [T]
+    ) async -> [T] {
+        guard self.settings.warmupBars > 0 else { return [] }
+        do {
+            return try await read(self.store, self.settings.warmupBars)
+        } catch {
+            // Shutting down: the read was cancelled, not failed.
+            guard !Task.isCancelled else { return [] }
+            outcome.historyFailures += 1
+            self.logger.warning("live analytics could not read history", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import FinanceCLI
+import FinanceCore
+import FinanceServer
+import FinanceStorage
+import Foundation
+import Logging
+import XCTest
+
+@testable import FinanceCLI
+
+final class LiveAnalyticsServiceTests: XCTestCase {
+    /// Quiet 1-minute bars with a tenfold volume at `surgeAt`.
+    static func minutes(_ count: Int, surgeAt: Int) -> [Bar] {
+        (0..<count).map { i in
+            let p = 50 + Double(i % 5) * 0.1
+            return Bar(
+                ts: t0 + Int64(i) * 60_000, open: p, high: p + 0.2, low: p - 0.2, close: p + 0.05,
+                volume: i == surgeAt ? 1_000 : 100)
+        }
+    }
+
+    /// Runs the service alone on `bus` until the returned task is cancelled.
+    static func start(
+        _ store: any MarketStore, bus: MarketBus, output: AnalyticsBus, recent: RecentSignals
+    ) -> Task<Void, any Error> {
+        let service = LiveAnalyticsService(
+            bus: bus, store: store, output: output, recent: recent, settings: LiveAnalyticsSettings(),
+            logger: Logger(label: "test"))
+        return Task { try await service.run() }
+    }
+
+    func testOddEventsAreSkippedAndTheServiceKeepsWorking() async throws {
+        let (bus, output, recent) = (MarketBus(), AnalyticsBus(), RecentSignals(capacity: 5))
+        let stream = output.subscribe()
+        let task = Self.start(MemoryStore(), bus: bus, output: output, recent: recent)
+        let good = Self.minutes(30, surgeAt: 25)
+        var odd = good[0]
+        odd.close = .nan
+        bus.publish([
+            .bar(symbol: "ODD", interval: .minute1, bar: Bar(ts: .max, open: 1, high: 1, low: 1, close: 1, volume: 1)),
+            .bar(symbol: "ODD", interval: .minute1, bar: odd),
+            .tick(Tick(symbol: "ODD", ts: .min, price: .nan, size: -1)),
+            .tick(Tick(symbol: "", ts: t0, price: 1, size: .infinity)),
+            .bar(symbol: "ODD", interval: .minute5, bar: good[0]),
+        ])
+        // The symbol is unknown to the store, so warm-up fails and the series starts cold.
+        bus.publish(good.map { .bar(symbol: "ODD", interval: .minute1, bar: $0) })
+        bus.publish([.bar(symbol: "ODD", interval: .minute1, bar: good[3])])  // stale
+        let events = await collect(stream) { !volumeSurges($0, symbol: "ODD").isEmpty }
+        XCTAssertEqual(volumeSurges(events, symbol: "ODD").map(\.ts), [good[25].ts])
+        XCTAssertLessThanOrEqual(recent.all.count, 5)
+        task.cancel()
+        try await task.value
+        // The analytics bus ends with the service.
+        XCTAssertEqual(output.subscriberCount, 0)
+    }
+
+    func testRecentSignalsKeepTheNewestInOrder() {
+        let recent = RecentSignals(capacity: 5)
+        let events = (0..<7).map { i in
+            AnalyticsEvent.anomaly(
+                symbol: i % 2 == 0 ? "A" : "B", interval: i < 5 ? .minute1 : .hour1,
+                anomaly: Anomaly(type: .priceSpike, ts: Int64(i), severity: 5, values: [:], threshold: 3.5))
+        }
+        recent.append(Array(events[..<3]))
+        recent.append(Array(events[3...]))
+        XCTAssertEqual(recent.all, Array(events[2...]))
+        XCTAssertEqual(recent.signals(symbol: "A", limit: 10), [events[2], events[4], events[6]])
+        XCTAssertEqual(recent.signals(symbol: "A", limit: 2), [events[4], events[6]])
+        XCTAssertEqual(recent.signals(interval: .hour1, limit: 10), [events[5], events[6]])
+        XCTAssertEqual(recent.signals(kind: .pattern, limit: 10), [])
+    }
+
+    func testSkippedBarsAreReplayedFromTheStore() async throws {
+        let store = MemoryStore()
+        let bars = Self.minutes(22, surgeAt: 15)
+        try await store.writeBars(BarBatch(symbol: "GAP", interval: .minute1, bars: bars))
+        let (bus, output, recent) = (MarketBus(), AnalyticsBus(), RecentSignals())
+        let stream = output.subscribe()
+        let task = Self.start(store, bus: bus, output: output, recent: recent)
+        // Bars 10-19 are stored but never published (as after a batch that publishes only its newest bar).
+        let published = Array(bars[..<10]) + Array(bars[20...])
+        for bar in published { bus.publish([.bar(symbol: "GAP", interval: .minute1, bar: bar)]) }
+        let events = await collect(stream) { !volumeSurges($0, symbol: "GAP").isEmpty }
+        XCTAssertEqual(volumeSurges(events, symbol: "GAP").map(\.ts), [bars[15].ts])
+        task.cancel()
+        try await task.value
+    }
+
+    func testAnalyticsSettings() async throws {
+        let defaults = try await AppSettings.load(configFile: nil, overrides: [:], environment: [:])
+        XCTAssertEqual(defaults.server.analytics, LiveAnalyticsSettings(intervals: [.minute1, .hour1, .day1]))
+        XCTAssertEqual(defaults.server.analytics.warmupBars, 300)
+        let s = try await AppSettings.load(
+            configFile: nil, overrides: [:],
+            environment: ["FINANCEHUB_ANALYTICS_INTERVALS": "1h, 1m,1h", "FINANCEHUB_ANALYTICS_WARMUP_BARS": "50"])
+        XCTAssertEqual(s.server.analytics.intervals, [.minute1, .hour1])
+        XCTAssertEqual(s.server.analytics.warmupBars, 50)
+        let off = try await AppSettings.load(
+            configFile: nil, overrides: ["analytics.intervals": "none"], environment: [:])
+        XCTAssertEqual(off.server.analytics.intervals, [])
+        do {
+            _ = try await AppSettings.load(
+                configFile: nil, overrides: [:],
+                environment: ["FINANCEHUB_ANALYTICS_INTERVALS": "1m,2h", "FINANCEHUB_ANALYTICS_WARMUP_BARS": "-1"])
+            XCTFail("invalid analytics settings must fail")
+        } catch let failure as CLIFailure {
+            XCTAssertTrue(failure.message.contains("analytics.intervals"), failure.message)
+            XCTAssertTrue(failure.message.contains("analytics.warmupBars"), failure.message)
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import FinanceCore
+import FinanceServer
+import FinanceStorage
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+
+/// Collects events from `stream` until `done` holds for those seen, or `timeout` passes (then returns what came).
+/// Use one collection per subscription: a timeout cancels the iteration, which ends the stream.
+func collect(
+    _ stream: AsyncStream<AnalyticsEvent>, timeout: Duration = .seconds(30),
+    until done: @escaping @Sendable ([AnalyticsEvent]) -> Bool
+) async -> [AnalyticsEvent] {
+    await withTaskGroup(of: [AnalyticsEvent]?.self) { group in
+        group.addTask {
+            var seen: [AnalyticsEvent] = []
+            for await event in stream {
+                seen.append(event)
+                if done(seen) { break }
+            }
+            return seen
+        }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        if let seen = first { return seen }
+        // The timeout came first: the cancelled collector returns what it saw.
+        while let next = await group.next() {
+            if let seen = next { return seen }
+        }
+        return []
+    }
+}
+
+/// The volume surge of `symbol` at 1m in `events`, if any.
+func volumeSurges(_ events: [AnalyticsEvent], symbol: String) -> [Anomaly] {
+    events.compactMap { event in
+        guard case .anomaly(symbol, .minute1, let a) = event, a.type == .volumeSurge else { return nil }
+        return a
+    }
+}
+
+/// One bar as the JSON `POST /api/bars` takes.
+func barJSON(_ b: Bar) -> String {
+    "[{\"ts\":\(b.ts),\"open\":\(b.open),\"high\":\(b.high),\"low\":\(b.low),\"close\":\(b.close),\"volume\":\(b.volume)}]"
+}
+
+final class LiveAnalyticsTests: XCTestCase {
+    /// The first generated benchmark series whose batch detection has a final head-and-shoulders or double
+    /// top/bottom (daily bars).
+    static func seriesWithPattern() -> [Bar] {
+        let wanted: Set<PatternType> = [.headAndShoulders, .doubleTop, .inverseHeadAndShoulders, .doubleBottom]
+        for series in PatternBenchmark.generate(PatternBenchConfig(seed: 1, series: 21)) {
+            let records = PatternDetector.detect(bars: Array(series.bars.dropLast()))
+            if records.contains(where: { wanted.contains($0.type) && $0.status != .forming }) { return series.bars }
+        }
+        return []
+    }
+
+    func testBarsPostedOneAtATimeRaiseTheBatchPatternsAndAnomaliesLive() async throws {
+        let bars = Self.seriesWithPattern()
+        XCTAssertGreaterThan(bars.count, 50)
+        let closed = Array(bars.dropLast())
+        let patterns = PatternDetector.detect(bars: closed).filter { $0.status != .forming }
+        let anomalies = AnomalyDetector().detect(bars: closed)
+        XCTAssertTrue(patterns.contains { [.completed, .confirmed].contains($0.status) })
+        let analyticsBus = AnalyticsBus()
+        let stream = analyticsBus.subscribe()
+        try await makeApp(analyticsBus: analyticsBus).test(.router) { client in
+            for bar in bars {
+                let r = try await client.send(.post, "/api/bars/gen?interval=1d", json: barJSON(bar))
+                XCTAssertEqual(r.status, .created, r.text)
+            }
+            let total = patterns.count + anomalies.count
+            let events = await collect(stream) { $0.count >= total }
+            let expectedPatterns = patterns.map { AnalyticsEvent.pattern(symbol: "GEN", interval: .day1, pattern: $0) }
+            let expectedAnomalies = anomalies.map {
+                AnalyticsEvent.anomaly(symbol: "GEN", interval: .day1, anomaly: $0)
+            }
+            XCTAssertEqual(events.filter { $0.kind == .pattern }, expectedPatterns)
+            XCTAssertEqual(events.filter { $0.kind == .anomaly }, expectedAnomalies)
+            let r = try await client.send(.get, "/api/signals?symbol=Gen&interval=1d&kind=pattern&limit=1000")
+            XCTAssertEqual(r.status, .ok, r.text)
+            let signals = r.object["signals"] as? [[String: Any]] ?? []
+            XCTAssertEqual(signals.count, patterns.count)
+            XCTAssertEqual(signals.last?["kind"] as? String, "pattern")
+            XCTAssertEqual(signals.last?["symbol"] as? String, "GEN")
+            XCTAssertEqual(signals.last?["interval"] as? String, "1d")
+            XCTAssertNil(signals.last?["anomaly"])
+            let last = signals.last?["pattern"] as? [String: Any]
+            XCTAssertEqual(last?["id"] as? String, patterns.last?.id)
+            XCTAssertEqual(last?["status"] as? String, patterns.last?.status.rawValue)
+            XCTAssertEqual(last?["end"] as? Int64, patterns.last?.end)
+            let final = signals.compactMap { ($0["pattern"] as? [String: Any])?["status"] as? String }
+            XCTAssertTrue(final.contains("completed") || final.contains("confirmed"), "\(final)")
+            XCTAssertFalse(final.contains("forming"))
+            let newest = try await client.send(.get, "/api/signals?limit=2")
+            let two = newest.object["signals"] as? [[String: Any]] ?? []
+            XCTAssertEqual(two.count, min(2, total))
+            let minutes = try await client.send(.get, "/api/signals?interval=1m")
+            XCTAssertEqual((minutes.object["signals"] as? [[String: Any]])?.count, 0)
+            let metrics = try await client.send(.get, "/metrics")
+            XCTAssertTrue(metrics.text.contains("financehub_live_patterns_total"), metrics.text)
+        }
+    }
+
+    func testTicksBuildingAVolumeSurgeRaiseAVolumeSurge() async throws {
+        let analyticsBus = AnalyticsBus()
+        let stream = analyticsBus.subscribe()
+        let surge = t0 + 30 * 60_000
+        try await makeApp(analyticsBus: analyticsBus).test(.router) { client in
+            // 30 quiet minutes of 4 ticks of size 10, a minute of size 500 ticks, and one tick that closes it.
+            for minute in 0...31 {
+                let count = minute == 31 ? 1 : 4
+                let ticks = (0..<count).map { k -> String in
+                    let ts = t0 + Int64(minute) * 60_000 + Int64(k) * 10_000
+                    let price = 100 + Double((minute * 4 + k) % 5) * 0.1
+                    let size = minute == 30 ? 500 : 10
+                    return "{\"symbol\":\"SURGE\",\"ts\":\(ts),\"price\":\(price),\"size\":\(size)}"
+                }
+                let r = try await client.send(.post, "/api/ticks", json: "[" + ticks.joined(separator: ",") + "]")
+                XCTAssertEqual(r.status, .created, r.text)
+            }
+            let events = await collect(stream) { !volumeSurges($0, symbol: "SURGE").isEmpty }
+            let found = volumeSurges(events, symbol: "SURGE")
+            XCTAssertEqual(found.map(\.ts), [surge], "\(events)")
+            XCTAssertEqual(found.first?.values["volume"], 2000)
+            XCTAssertEqual(found.first?.values["baseline"], 40)
+            let r = try await client.send(.get, "/api/signals?symbol=SURGE&kind=anomaly")
+            let listed = (r.object["signals"] as? [[String: Any]] ?? []).compactMap {
+                ($0["anomaly"] as? [String: Any])?["type"] as? String
+            }
+            // The tick stream reports order flow only, so the surge is not reported twice.
+            XCTAssertEqual(listed.filter { $0 == "volume_surge" }.count, 1, "\(listed)")
+        }
+    }
+
+    func testWarmUpGivesTheFirstLiveBarItsHistory() async throws {
+        let store = MemoryStore()
+        let history = (0..<300).map { i in
+            let p = 100 + Double(i % 9) * 0.2
+            return Bar(
+                ts: t0 + Int64(i) * 60_000, open: p, high: p + 0.3, low: p - 0.3, close: p + 0.1,
+                volume: 100 + Double(i % 13))
+        }
+        try await store.writeBars(BarBatch(symbol: "WARM", interval: .minute1, bars: history))
+        let analyticsBus = AnalyticsBus()
+        let stream = analyticsBus.subscribe()
+        let live = Bar(ts: t0 + 300 * 60_000, open: 101, high: 101.4, low: 100.8, close: 101.2, volume: 5_000)
+        let next = Bar(ts: t0 + 301 * 60_000, open: 101.2, high: 101.5, low: 101, close: 101.3, volume: 100)
+        try await makeApp(store: store, analyticsBus: analyticsBus).test(.router) { client in
+            for bar in [live, next] {
+                let r = try await client.send(.post, "/api/bars/WARM?interval=1m", json: barJSON(bar))
+                XCTAssertEqual(r.status, .created, r.text)
+            }
+            // Without the 300 stored bars the first live bar has no previous bar and no volume baseline.
+            let events = await collect(stream) { !volumeSurges($0, symbol: "WARM").isEmpty }
+            let surge = volumeSurges(events, symbol: "WARM").first
+            XCTAssertEqual(surge?.ts, live.ts, "\(events)")
+            let baseline = history.suffix(20).map(\.volume).reduce(0, +) / 20
+            XCTAssertEqual(surge?.values["baseline"] ?? 0, baseline, accuracy: 1e-9)
+        }
+    }
+
+    func testSignalsQueryValidation() async throws {
+        try await makeApp().test(.router) { client in
+            let bad = try await client.send(.get, "/api/signals?symbol=no%20way!&interval=7m&kind=both&limit=0")
+            XCTAssertEqual(bad.status, .unprocessableContent, bad.text)
+            XCTAssertEqual(bad.headers[.contentType], "application/problem+json")
+            let fields = Set((bad.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            XCTAssertEqual(fields, ["symbol", "interval", "kind", "limit"])
+            let tooMany = try await client.send(.get, "/api/signals?limit=1001")
+            XCTAssertEqual(tooMany.status, .unprocessableContent)
+            let field = (tooMany.object["errors"] as? [[String: Any]])?.first?["field"] as? String
+            XCTAssertEqual(field, "limit")
+            let empty = try await client.send(.get, "/api/signals?symbol=btc&interval=1h&kind=anomaly&limit=1000")
+            XCTAssertEqual(empty.status, .ok, empty.text)
+            XCTAssertEqual((empty.object["signals"] as? [[String: Any]])?.count, 0)
+        }
+    }
+}
