@@ -388,6 +388,7 @@ struct PatEngine: Sendable {
     }
 
     static let roundCut = 0.68
+    static let headProminence = 0.2
     static let topTol = 0.25
     static let triggerShare = 0.0
     /// Head-and-shoulders and double tops complete on a close this many ATRs beyond the neckline/trough (the same
@@ -523,7 +524,9 @@ struct PatEngine: Sendable {
         let hh = h3.v - neck.at(h3.i)
         guard hh > 0 else { return nil }
         let prom = h3.v - max(h1.v, h5.v)
-        guard prom >= 0.1 * hh else { return nil }
+        // The head stands clearly above both shoulders (a textbook head: half the head-to-neckline height); three
+        // nearly equal tops are a range or a horizontal channel.
+        guard prom >= Self.headProminence * hh else { return nil }
         let shoulderDiff = abs(h1.v - h5.v)
         guard shoulderDiff <= 0.4 * hh else { return nil }
         guard min(h1.v - neck.at(h1.i), h5.v - neck.at(h5.i)) >= 0.2 * hh else { return nil }
