@@ -389,6 +389,7 @@ struct PatEngine: Sendable {
 
     static let roundCut = 0.68
     static let headProminence = 0.2
+    static let troughATR = 1.5
     static let topTol = 0.25
     static let triggerShare = 0.0
     /// Head-and-shoulders and double tops complete on a close this many ATRs beyond the neckline/trough (the same
@@ -563,6 +564,9 @@ struct PatEngine: Sendable {
         guard diff <= Self.topTol * depth, l0.v <= l2.v - 0.5 * depth, h3.i - h1.i >= 4 else { return nil }
         // The trough must retrace a real part of the rise (a shallow dip after a steep pole is a flag).
         guard depth >= 0.4 * (h1.v - l0.v) else { return nil }
+        // Significance: the trough lies well below the tops compared with a bar's range (a dip of about one ATR is
+        // noise between two probes of the same level).
+        guard depth >= Self.troughATR * atrAt[h3.i] else { return nil }
         let da = Double(l2.i - h1.i)
         let db = Double(h3.i - l2.i)
         guard da > 0, db > 0, da / db <= 3, db / da <= 3 else { return nil }
