@@ -336,6 +336,9 @@ struct PatEngine: Sendable {
     mutating func addPending(_ f: PatFound, sc: Int, t: Int, out: inout [PatternDetection]) {
         let cand = f.cand
         guard t - cand.start <= o.maxPatternBars, !claimed(cand.type, cand.start, t, cand.prio) else { return }
+        // Shapes that use most of their tolerances are not reported for the types where that separates true from
+        // false detections (`PatternOptions.minConfidence`).
+        guard cand.conf >= o.minConfidence[cand.type] ?? 0 else { return }
         // Significance: the key points must span at least `minRangeATR` ATRs.
         var lo = Double.infinity
         var hi = -Double.infinity

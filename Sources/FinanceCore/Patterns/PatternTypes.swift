@@ -158,6 +158,16 @@ public struct PatternOptions: Sendable, Hashable {
     public var minSwingATR: Double = 3.0
     /// Minimum touches for support, resistance and trend lines.
     public var minTouches: Int = 3
+    /// Shapes whose confidence is below this (per type; absent = 0) are not reported. The defaults keep the types
+    /// where, on the labeled benchmark, confidence separates true from false detections at several noise levels
+    /// (docs/patterns.md, "Minimum confidence"); set an entry to 0 to see every shape of that type.
+    public var minConfidence: [PatternType: Double] = Self.defaultMinConfidence
+
+    /// The default `minConfidence`.
+    public static let defaultMinConfidence: [PatternType: Double] = [
+        .headAndShoulders: 0.7, .inverseHeadAndShoulders: 0.7, .symmetricalTriangle: 0.4,
+        .ascendingTriangle: 0.3, .descendingTriangle: 0.3,
+    ]
 
     public init() {}
 }

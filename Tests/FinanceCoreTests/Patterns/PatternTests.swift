@@ -76,6 +76,26 @@ final class PatternTests: XCTestCase {
         assertDetected(.inverseHeadAndShoulders)
     }
 
+    func testMinimumConfidenceHidesWeakShapes() {
+        let (bars, _) = series(.headAndShoulders)
+        func found(_ options: PatternOptions) -> [PatternDetection] {
+            PatternDetector(options: options).detect(bars: bars).filter {
+                $0.type == .headAndShoulders && $0.status != .forming
+            }
+        }
+        let shown = found(PatternOptions())
+        XCTAssertFalse(shown.isEmpty)
+        XCTAssertTrue(shown.allSatisfy { $0.confidence >= 0.7 })
+        var strict = PatternOptions()
+        strict.minConfidence[.headAndShoulders] = 1.01
+        XCTAssertTrue(found(strict).isEmpty)
+        // With no thresholds, weaker shapes of the types that have one appear too.
+        var open = PatternOptions()
+        open.minConfidence = [:]
+        XCTAssertGreaterThanOrEqual(found(open).count, shown.count)
+        XCTAssertNil(PatternOptions.defaultMinConfidence[.cupAndHandle])
+    }
+
     func testDoubleTopAndBottom() {
         assertDetected(.doubleTop)
         assertDetected(.doubleBottom)
