@@ -86,6 +86,8 @@ struct PatZigZag: Sendable {
     var minV = Double.infinity
     var minJ = 0
     var pivots: [PatPivot] = []
+    /// Reversals seen (the first one only ends the search for the first extreme).
+    var reversals = 0
 
     mutating func update(j: Int, s: Double, thr: Double) -> (j: Int, v: Double, hi: Bool)? {
         switch dir {
