@@ -82,7 +82,8 @@ public struct PatternStream: Sendable {
         engine.o.includeForming ? engine.formingByID.values.sorted { ($0.end, $0.id) < ($1.end, $1.id) } : []
     }
 
-    /// The confirmed zigzag turning points of scale `scale` (index into `options.scales`), as real highs/lows.
+    /// The confirmed zigzag turning points of scale `scale` (index into `options.scales`; `options.scales.count`
+    /// is the level scale), as real highs/lows.
     public func turningPoints(scale: Int = 0) -> [PatternPoint] {
         guard scale < engine.zz.count else { return [] }
         return engine.zz[scale].pivots.filter { $0.i >= engine.bars.base }.map {

@@ -102,7 +102,10 @@ struct PatEngine: Sendable {
     var bars = PatTail<Bar>()
     var atr: PatATR
     var atrAt = PatTail<Double>()
+    /// One zigzag per chart scale (`o.scales`), then the level scale (`o.levelScale`) last.
     var zz: [PatZigZag]
+    /// The settings of each zigzag in `zz`.
+    let zigzags: [PatternScale]
     var actives: [PatActive] = []
     var claims: [PatClaim] = []
     var formingByID: [String: PatternDetection] = [:]
@@ -113,7 +116,8 @@ struct PatEngine: Sendable {
     init(options: PatternOptions) {
         self.o = options
         self.atr = PatATR(period: options.atrPeriod)
-        self.zz = Array(repeating: PatZigZag(), count: options.scales.count)
+        self.zigzags = options.scales + [options.levelScale]
+        self.zz = Array(repeating: PatZigZag(), count: options.scales.count + 1)
     }
 
     // MARK: step
@@ -131,13 +135,13 @@ struct PatEngine: Sendable {
         if !pending.isEmpty { checkPending(t: t, out: &out) }
         guard atr.ready else { return out }
         for sc in 0..<zz.count {
-            let m = o.scales[sc].smoothing
+            let m = zigzags[sc].smoothing
             guard t >= 2 * m else { continue }
             let j = t - m
             var sum = 0.0
             for k in (j - m)...(j + m) { sum += bars[k].close }
             let sj = sum / Double(2 * m + 1)
-            guard let r = zz[sc].update(j: j, s: sj, thr: o.scales[sc].threshold * a) else { continue }
+            guard let r = zz[sc].update(j: j, s: sj, thr: zigzags[sc].threshold * a) else { continue }
             // The first extreme of a series has no move into it that was seen (it may just be where the data
             // starts), so it is not a turning point.
             zz[sc].reversals += 1
@@ -435,6 +439,12 @@ struct PatEngine: Sendable {
     }
 
     mutating func onPivot(sc: Int, t: Int, out: inout [PatternDetection]) {
+        // Support, resistance and trend lines have their own, smoother zigzag: the chart scales' finer turning
+        // points add touches that are noise.
+        guard sc < o.scales.count else {
+            levels(sc: sc, t: t, out: &out)
+            return
+        }
         let last = zz[sc].pivots.last!
         var found: [PatFound] = []
         for s in [1.0, -1.0] {
@@ -518,9 +528,6 @@ struct PatEngine: Sendable {
         for (fi, f) in kept.enumerated() where !blocked.contains(fi) {
             addPending(f, sc: sc, t: t, out: &out)
         }
-        // Support, resistance and trend lines come from the first (coarsest default) scale only: finer turning
-        // points add touches that are noise.
-        if sc == 0 { levels(sc: sc, t: t, out: &out) }
     }
 
     // MARK: shape rules (written for one orientation; the mirror comes from s = −1)

@@ -174,7 +174,7 @@ extension PatternBenchmark {
             let index = Dictionary(uniqueKeysWithValues: s.bars.enumerated().map { ($1.ts, $0) })
             var exact = false
             var best = 0
-            for sc in 0..<stream.engine.zz.count {
+            for sc in stream.engine.o.scales.indices {
                 let pivots = stream.turningPoints(scale: sc).compactMap { index[$0.ts] }
                 best = max(best, keys.dropFirst().filter { k in pivots.contains { abs($0 - k) <= tol } }.count)
                 if let j = pivots.firstIndex(where: { abs($0 - keys[1]) <= tol }),

@@ -141,10 +141,13 @@ public struct PatternOptions: Sendable, Hashable {
     public var atrPeriod: Int = 14
     /// The zigzag scales scanned independently (threshold in ATR multiples, smoothing half-width). The second,
     /// finer scale finds the small late swings of pennants, wedges and triangles that the first one merges; a
-    /// region keeps the first chart pattern completed in it (any scale). Levels and lines use the first scale.
+    /// region keeps the first chart pattern completed in it (any scale). Levels and lines use `levelScale`.
     public var scales: [PatternScale] = [
         PatternScale(threshold: 1.0, smoothing: 1), PatternScale(threshold: 0.8, smoothing: 1),
     ]
+    /// The zigzag of support, resistance and trend lines (their touches): smoother than the chart scales, whose
+    /// finer turning points add touches that are noise.
+    public var levelScale = PatternScale(threshold: 1.0, smoothing: 2)
     /// Longest pattern, in bars, from first key point to completion.
     public var maxPatternBars: Int = 250
     /// Tolerance for level and line touches, in ATR multiples.
