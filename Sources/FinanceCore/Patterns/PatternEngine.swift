@@ -142,10 +142,6 @@ struct PatEngine: Sendable {
             for k in (j - m)...(j + m) { sum += bars[k].close }
             let sj = sum / Double(2 * m + 1)
             guard let r = zz[sc].update(j: j, s: sj, thr: zigzags[sc].threshold * a) else { continue }
-            // The first extreme of a series has no move into it that was seen (it may just be where the data
-            // starts), so it is not a turning point.
-            zz[sc].reversals += 1
-            if zz[sc].reversals == 1 { continue }
             // Map the smoothed extreme back to the real high/low within ±m bars (after the previous pivot).
             let lo = max((zz[sc].pivots.last?.i ?? -1) + 1, r.j - m)
             let hiIdx = min(t, r.j + m)

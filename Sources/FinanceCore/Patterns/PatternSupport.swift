@@ -86,9 +86,10 @@ struct PatZigZag: Sendable {
     var minV = Double.infinity
     var minJ = 0
     var pivots: [PatPivot] = []
-    /// Reversals seen (the first one only ends the search for the first extreme).
-    var reversals = 0
 
+    /// Feeds smoothed value `s` at bar `j`; returns the extreme a reversal of `thr` confirmed. The first reversal
+    /// only sets the direction: the first extreme has no move into it that was seen (it may just be where the data
+    /// starts), so it is not a turning point.
     mutating func update(j: Int, s: Double, thr: Double) -> (j: Int, v: Double, hi: Bool)? {
         switch dir {
         case 0:
@@ -101,18 +102,16 @@ struct PatZigZag: Sendable {
                 minJ = j
             }
             if maxV - s >= thr && maxJ < j {
-                let r = (maxJ, maxV, true)
                 dir = -1
                 minV = s
                 minJ = j
-                return r
+                return nil
             }
             if s - minV >= thr && minJ < j {
-                let r = (minJ, minV, false)
                 dir = 1
                 maxV = s
                 maxJ = j
-                return r
+                return nil
             }
         case 1:
             if s > maxV {
@@ -172,6 +171,20 @@ struct PatTail<T: Sendable>: Sendable {
     }
 }
 
+/// Visits every bar of the legs between consecutive `knots` (bar indices): `body(leg, bar, u)` with u the bar's
+/// position from 0 at the leg's first knot towards 1 at its last; each knot is visited once (the last leg includes
+/// its end). The hat functions of a piecewise-linear path through the knots are 1 − u and u on each leg. False,
+/// visiting nothing, when the knots are not strictly increasing.
+func patLegs(_ knots: [Int], _ body: (_ leg: Int, _ bar: Int, _ u: Double) -> Void) -> Bool {
+    for k in 1..<max(1, knots.count) where knots[k] <= knots[k - 1] { return false }
+    for k in 0..<max(0, knots.count - 1) {
+        let a = knots[k]
+        let len = Double(knots[k + 1] - a)
+        for i in a...(k == knots.count - 2 ? knots[k + 1] : knots[k + 1] - 1) { body(k, i, Double(i - a) / len) }
+    }
+    return true
+}
+
 /// Least-squares continuous piecewise-linear fit of `y(i)` over [knots.first, knots.last] with breakpoints at
 /// `knots` (strictly increasing bar indices): the fitted values at the knots. The hat-function basis makes the
 /// normal equations tridiagonal (Thomas algorithm, O(knots)); building them is O(bars).
@@ -181,20 +194,15 @@ func patKnotFit(_ knots: [Int], _ y: (Int) -> Double) -> [Double] {
     var d = [Double](repeating: 0, count: m)
     var e = [Double](repeating: 0, count: m)
     var r = [Double](repeating: 0, count: m)
-    for k in 0..<(m - 1) {
-        let a = knots[k]
-        let len = Double(knots[k + 1] - a)
-        guard len > 0 else { return knots.map(y) }
-        for i in a...(k == m - 2 ? knots[k + 1] : knots[k + 1] - 1) {
-            let u = Double(i - a) / len
-            let v = y(i)
-            d[k] += (1 - u) * (1 - u)
-            e[k] += u * (1 - u)
-            d[k + 1] += u * u
-            r[k] += (1 - u) * v
-            r[k + 1] += u * v
-        }
+    let increasing = patLegs(knots) { k, i, u in
+        let v = y(i)
+        d[k] += (1 - u) * (1 - u)
+        e[k] += u * (1 - u)
+        d[k + 1] += u * u
+        r[k] += (1 - u) * v
+        r[k + 1] += u * v
     }
+    guard increasing else { return knots.map(y) }
     var c = [Double](repeating: 0, count: m)
     var z = [Double](repeating: 0, count: m)
     var den = d[0]
@@ -224,24 +232,17 @@ func patTwoLineFit(_ w: [PatPV], _ y: (Int) -> Double) -> (upper: PatLine, lower
     }
     var m = [[Double]](repeating: [Double](repeating: 0, count: 4), count: 4)
     var r = [Double](repeating: 0, count: 4)
-    for k in 0..<(w.count - 1) {
-        let a = w[k].i
-        let b = w[k + 1].i
-        guard b > a else { return nil }
-        let ca = coef(w[k])
-        let cb = coef(w[k + 1])
-        let len = Double(b - a)
-        for i in a...(k == w.count - 2 ? b : b - 1) {
-            let u = Double(i - a) / len
-            var row = [0.0, 0, 0, 0]
-            for p in 0..<4 { row[p] = (1 - u) * ca[p] + u * cb[p] }
-            let v = y(i)
-            for p in 0..<4 {
-                r[p] += row[p] * v
-                for q in 0..<4 { m[p][q] += row[p] * row[q] }
-            }
+    let coefs = w.map(coef)
+    let increasing = patLegs(w.map(\.i)) { k, i, u in
+        var row = [0.0, 0, 0, 0]
+        for p in 0..<4 { row[p] = (1 - u) * coefs[k][p] + u * coefs[k + 1][p] }
+        let v = y(i)
+        for p in 0..<4 {
+            r[p] += row[p] * v
+            for q in 0..<4 { m[p][q] += row[p] * row[q] }
         }
     }
+    guard increasing else { return nil }
     for c in 0..<4 {
         var piv = c
         for rr in (c + 1)..<4 where abs(m[rr][c]) > abs(m[piv][c]) { piv = rr }
