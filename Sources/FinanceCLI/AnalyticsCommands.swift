@@ -141,18 +141,13 @@ struct BenchPatterns: AsyncParsableCommand {
     func run() async throws {
         Console.info(
             "generating \(self.series) labeled series (seed \(self.seed), noise \(self.noise)) and scanning them...")
-        let result = PatternBenchmark.run(PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
-        print(result.lines.joined(separator: "\n"))
+        let config = PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise)
+        print(PatternBenchmark.run(config).lines.joined(separator: "\n"))
         if self.oracle {
-            let rows = PatternBenchmark.oracle(
-                PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
-            print(rows.map(\.line).joined(separator: "\n"))
-            let separation = PatternBenchmark.separation(
-                PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
-            print(separation.map(\.line).joined(separator: "\n"))
-            let turning = PatternBenchmark.turningPoints(
-                PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise))
-            print(turning.map(\.line).joined(separator: "\n"))
+            let lines =
+                PatternBenchmark.oracle(config).map(\.line) + PatternBenchmark.separation(config).map(\.line)
+                + PatternBenchmark.turningPoints(config).map(\.line)
+            print(lines.joined(separator: "\n"))
         }
         if self.speed {
             let minute = PatternBenchmark.randomWalk(count: 525_600)

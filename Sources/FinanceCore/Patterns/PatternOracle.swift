@@ -42,14 +42,19 @@ extension PatternBenchmark {
         }
     }
 
+    /// The positions in a template's key points (breakout end excluded) that are turning points: all of them, or
+    /// for a cup (13 points along the bowl, then the handle) its rims, its bottom and the handle low.
+    static func turningPointPositions(_ type: PatternType, among points: [Int]) -> [Int] {
+        type == .cupAndHandle && points.count == 14 ? [0, 6, 12, 13] : Array(points.indices)
+    }
+
     /// The type the engine's shape rule assigns to the truth's key points (the breakout end excluded), or nil.
     static func classify(_ t: PatternTruth, bars: [Bar], engine: PatEngine) -> PatternType? {
         var knots: [Int] = []
         for i in t.keyIndices.dropLast() where knots.last.map({ i > $0 }) ?? true { knots.append(i) }
         guard knots.count >= 4 else { return nil }
         let fit = patKnotFit(knots) { bars[$0].close }
-        // A cup's template has 13 points along the bowl; its turning points are the rims, the bottom and the handle.
-        let keys: [Int] = t.type == .cupAndHandle && knots.count == 14 ? [0, 6, 12, 13] : Array(knots.indices)
+        let keys = turningPointPositions(t.type, among: knots)
         let firstPeak = fit[keys[1]] < fit[keys[0]]
         var w: [PatPV] = []
         for (k, j) in keys.enumerated() {
@@ -168,8 +173,8 @@ extension PatternBenchmark {
             guard let t = s.truth.first, !t.type.isLine else { continue }
             var stream = PatternStream()
             for b in s.bars { _ = stream.append(b) }
-            var keys = Array(t.keyIndices.dropLast())
-            if t.type == .cupAndHandle && keys.count == 14 { keys = [keys[0], keys[6], keys[12], keys[13]] }
+            let points = Array(t.keyIndices.dropLast())
+            let keys = turningPointPositions(t.type, among: points).map { points[$0] }
             let tol = max(2, (t.endIndex - t.startIndex + 1) / 20)
             let index = Dictionary(uniqueKeysWithValues: s.bars.enumerated().map { ($1.ts, $0) })
             var exact = false
