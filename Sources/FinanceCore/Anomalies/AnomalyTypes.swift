@@ -1,5 +1,5 @@
 /// Anomaly kinds, with the JSON names used by the CLI and the HTTP API.
-public enum AnomalyType: String, Codable, Sendable, CaseIterable, Hashable {
+public enum AnomalyType: String, Codable, Sendable, CaseIterable, Hashable, CommaSeparatedNames {
     case priceSpike = "price_spike"
     case volumeSurge = "volume_surge"
     case gapUp = "gap_up"
@@ -11,15 +11,6 @@ public enum AnomalyType: String, Codable, Sendable, CaseIterable, Hashable {
     /// A large return (|r| ≥ 3 σ) on low relative volume (≤ 0.5): price moving without participation.
     case priceVolumeDivergence = "price_volume_divergence"
 
-    /// Parses a comma-separated list of type names (`types=` query); nil if any name is unknown.
-    public static func parseList(_ text: String) -> Set<AnomalyType>? {
-        var out = Set<AnomalyType>()
-        for part in text.split(separator: ",") {
-            guard let t = AnomalyType(rawValue: String(part)) else { return nil }
-            out.insert(t)
-        }
-        return out
-    }
 }
 
 /// One detected anomaly. JSON fields: `type, ts, severity, values, threshold`.

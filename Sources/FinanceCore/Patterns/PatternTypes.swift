@@ -1,5 +1,5 @@
 /// Chart-pattern kinds, with the JSON names used by the CLI and the HTTP API.
-public enum PatternType: String, Codable, Sendable, CaseIterable, Hashable {
+public enum PatternType: String, Codable, Sendable, CaseIterable, Hashable, CommaSeparatedNames {
     case headAndShoulders = "head_and_shoulders"
     case inverseHeadAndShoulders = "inverse_head_and_shoulders"
     case doubleTop = "double_top"
@@ -21,16 +21,6 @@ public enum PatternType: String, Codable, Sendable, CaseIterable, Hashable {
     case channelHorizontal = "channel_horizontal"
     case cupAndHandle = "cup_and_handle"
 
-    /// Parses a comma-separated list of type names (`types=` query); nil if any name is unknown.
-    public static func parseList(_ text: String) -> Set<PatternType>? {
-        var out = Set<PatternType>()
-        for part in text.split(separator: ",") {
-            guard let t = PatternType(rawValue: String(part)) else { return nil }
-            out.insert(t)
-        }
-        return out
-    }
-
     /// Support, resistance and trend lines: single lines built from touches rather than closed shapes.
     public var isLine: Bool { self == .support || self == .resistance || self == .trendLine }
 }
@@ -42,7 +32,7 @@ public enum PatternDirection: String, Codable, Sendable, Hashable {
 
 /// The life cycle of a detection. Records with `completed`, `confirmed` or `failed` are final snapshots;
 /// only `forming` records may change or disappear.
-public enum PatternStatus: String, Codable, Sendable, Hashable, CaseIterable {
+public enum PatternStatus: String, Codable, Sendable, Hashable, CaseIterable, CommaSeparatedNames {
     /// The shape is partly there (the last turning point is not yet confirmed).
     case forming
     /// The shape is complete; no breakout yet.
@@ -51,16 +41,6 @@ public enum PatternStatus: String, Codable, Sendable, Hashable, CaseIterable {
     case confirmed
     /// The pattern was invalidated (a close beyond the opposite boundary) or no breakout came in time.
     case failed
-
-    /// Parses a comma-separated list of statuses (`status=` query); nil if any name is unknown.
-    public static func parseList(_ text: String) -> Set<PatternStatus>? {
-        var out = Set<PatternStatus>()
-        for part in text.split(separator: ",") {
-            guard let t = PatternStatus(rawValue: String(part)) else { return nil }
-            out.insert(t)
-        }
-        return out
-    }
 
     var rank: Int {
         switch self {
