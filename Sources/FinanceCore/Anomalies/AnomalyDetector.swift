@@ -169,7 +169,7 @@ public struct AnomalyStream: Sendable {
             robust = anomRobustZ(r, median: med, mad: mad, meanAbsDev: { w.meanAbsDev(med) }, cap: o.robustCap)
             if abs(robust) > o.robustThreshold && want(.priceSpike) {
                 let sd = returns.std
-                let z = sd > 0 ? (r - returns.mean) / sd : 0
+                let z = returns.zscore(r)
                 out.append(
                     Anomaly(
                         type: .priceSpike, ts: bar.ts, severity: abs(robust),
@@ -400,8 +400,7 @@ public struct AnomalyStream: Sendable {
             let depth = depthSum / Double(max(1, samples))
             let norm = depth > 0 ? ofi / depth : 0
             if ofiHist.count >= o.flowMinHistory {
-                let sd = ofiHist.std
-                let z = sd > 0 ? (norm - ofiHist.mean) / sd : 0
+                let z = ofiHist.zscore(norm)
                 if abs(z) >= o.flowThreshold && want(.orderFlowImbalance) {
                     out.append(
                         Anomaly(
@@ -416,8 +415,7 @@ public struct AnomalyStream: Sendable {
         } else if tradeSize > 0 {
             let imb = tradeSigned / tradeSize
             if tradeHist.count >= o.flowMinHistory {
-                let sd = tradeHist.std
-                let z = sd > 0 ? (imb - tradeHist.mean) / sd : 0
+                let z = tradeHist.zscore(imb)
                 if abs(z) >= o.flowThreshold && want(.orderFlowImbalance) {
                     out.append(
                         Anomaly(

@@ -66,6 +66,12 @@ struct AnomWindow: Sendable {
         return v > 0 ? v.squareRoot() : 0
     }
 
+    /// (x − mean) / std of the window, 0 when the window does not vary.
+    func zscore(_ x: Double) -> Double {
+        let sd = std
+        return sd > 0 ? (x - mean) / sd : 0
+    }
+
     var median: Double {
         let n = sorted.count
         guard n > 0 else { return 0 }
