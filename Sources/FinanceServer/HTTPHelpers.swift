@@ -27,10 +27,13 @@ enum HTTP {
         let raw = context.parameters.get(name) ?? ""
         let decoded = raw.removingPercentEncoding ?? raw
         guard let symbol = Symbol.normalize(decoded) else {
-            throw ValidationError(field: "symbol", detail: "invalid symbol '\(decoded.prefix(64))': \(Symbol.rule)")
+            throw ValidationError(field: "symbol", detail: Self.invalidSymbol(decoded))
         }
         return symbol
     }
+
+    /// The problem detail of a symbol that breaks the symbol rule.
+    static func invalidSymbol(_ raw: String) -> String { "invalid symbol '\(raw.prefix(64))': \(Symbol.rule)" }
 
     /// Query parameter readers that collect every problem.
     struct Query {
@@ -44,6 +47,16 @@ enum HTTP {
         }
 
         func raw(_ name: String) -> String? { self.parameters[name] }
+
+        /// The canonical symbol of an optional query parameter (nil when absent or invalid; invalid is a problem).
+        mutating func symbol(_ name: String = "symbol") -> String? {
+            guard let raw = self.parameters[name] else { return nil }
+            guard let symbol = Symbol.normalize(raw) else {
+                self.issues.append(ValidationIssue(index: nil, field: name, detail: HTTP.invalidSymbol(raw)))
+                return nil
+            }
+            return symbol
+        }
 
         mutating func time(_ name: String) -> Int64? {
             guard let raw = self.parameters[name] else { return nil }
