@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         let analyticsText =
             analytics.intervals.isEmpty
             ? "off"
-            : "\(analytics.intervals.map(\.name).joined(separator: ", ")) (warm-up \(analytics.warmupBars) bars)"
+            : "\(analytics.intervals.map(\.name).joined(separator: ", ")) (warm-up \(analytics.warmupBars) bars, up to \(analytics.maxSymbols) symbols)"
         let app = FinanceHubApp.build(store: store, settings: settings.server, logger: logger) { port in
             Console.info("FinanceHub listening on http://\(settings.server.host):\(port)")
             Console.info(

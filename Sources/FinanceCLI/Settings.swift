@@ -18,6 +18,7 @@ struct AppSettings {
     static let keys: [String] = [
         "http.host", "http.port", "http.maxBodyBytes", "database.url", "feed.mode", "feed.seed", "feed.ticksPerSecond",
         "feed.symbols", "log.level", "analytics.intervals", "analytics.warmupBars",
+        "analytics.maxSymbols",
     ]
 
     /// Loads settings; throws `CLIFailure` listing every invalid value at once.
@@ -121,6 +122,7 @@ struct AppSettings {
             }
         }
         if let bars = int("analytics.warmupBars", 0...BarQueryService.maxLimit) { s.server.analytics.warmupBars = bars }
+        if let count = int("analytics.maxSymbols", 1...1_000_000) { s.server.analytics.maxSymbols = count }
         if let level = string("log.level") {
             if let l = Logger.Level(rawValue: level) {
                 s.logLevel = l

@@ -32,10 +32,14 @@ public struct LiveAnalyticsSettings: Sendable, Equatable {
     public var intervals: [Interval]
     /// Closed bars read from the store to warm up a series the first time it is seen.
     public var warmupBars: Int
+    /// Most symbols whose detectors are held in memory; beyond it the least recently updated symbol is dropped
+    /// (it is warmed up from the store again when it returns).
+    public var maxSymbols: Int
 
-    public init(intervals: [Interval] = [.minute1, .hour1, .day1], warmupBars: Int = 300) {
+    public init(intervals: [Interval] = [.minute1, .hour1, .day1], warmupBars: Int = 300, maxSymbols: Int = 1000) {
         self.intervals = Array(Set(intervals)).sorted()
         self.warmupBars = max(0, warmupBars)
+        self.maxSymbols = max(1, maxSymbols)
     }
 
     /// Parses `analytics.intervals`: a comma-separated list of interval names, or `none`; nil if a name is unknown.

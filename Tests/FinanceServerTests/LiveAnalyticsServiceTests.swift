@@ -7,6 +7,7 @@ import Logging
 import XCTest
 
 @testable import FinanceCLI
+@testable import FinanceServer
 
 final class LiveAnalyticsServiceTests: XCTestCase {
     /// Quiet 1-minute bars with a tenfold volume at `surgeAt`.
@@ -87,26 +88,71 @@ final class LiveAnalyticsServiceTests: XCTestCase {
         try await task.value
     }
 
+    func testTheLeastRecentlyUpdatedSymbolIsDroppedBeyondMaxSymbols() async throws {
+        let store = MemoryStore()
+        let bars = Self.minutes(30, surgeAt: 25)
+        try await store.writeBars(BarBatch(symbol: "A", interval: .minute1, bars: bars))
+        var engine = LiveAnalyticsEngine(
+            store: store, settings: LiveAnalyticsSettings(intervals: [.minute1], maxSymbols: 2),
+            logger: Logger(label: "test"))
+        func feed(_ symbol: String, _ bars: ArraySlice<Bar>) async -> LiveAnalyticsEngine.Outcome {
+            var total = LiveAnalyticsEngine.Outcome()
+            for bar in bars {
+                let outcome = await engine.handle(.bar(symbol: symbol, interval: .minute1, bar: bar))
+                total.events += outcome.events
+                total.evicted += outcome.evicted
+            }
+            return total
+        }
+        var evicted = await feed("A", bars[..<20]).evicted
+        evicted += await feed("B", bars[..<2]).evicted
+        XCTAssertEqual(evicted, 0)
+        XCTAssertEqual(engine.symbols, ["A", "B"])
+        // A third symbol drops A, the least recently updated; B and C are kept.
+        evicted = await feed("C", bars[..<2]).evicted
+        XCTAssertEqual(evicted, 1)
+        XCTAssertEqual(engine.symbols, ["B", "C"])
+        XCTAssertFalse(engine.analyzers.keys.contains { $0.symbol == "A" })
+        // A returns: it drops B (C was updated after it) and is warmed up from its 20 stored minutes, so the surge
+        // at minute 25 is found exactly as without the eviction.
+        let back = await feed("A", bars[20...])
+        XCTAssertEqual(back.evicted, 1)
+        XCTAssertEqual(engine.symbols, ["A", "C"])
+        XCTAssertEqual(volumeSurges(back.events, symbol: "A").map(\.ts), [bars[25].ts])
+        // Ticks count as updates of their symbol too.
+        _ = await engine.handle(.tick(Tick(symbol: "D", ts: t0, price: 50, size: 1)))
+        XCTAssertEqual(engine.symbols, ["A", "D"])
+    }
+
     func testAnalyticsSettings() async throws {
         let defaults = try await AppSettings.load(configFile: nil, overrides: [:], environment: [:])
         XCTAssertEqual(defaults.server.analytics, LiveAnalyticsSettings(intervals: [.minute1, .hour1, .day1]))
         XCTAssertEqual(defaults.server.analytics.warmupBars, 300)
+        XCTAssertEqual(defaults.server.analytics.maxSymbols, 1000)
         let s = try await AppSettings.load(
             configFile: nil, overrides: [:],
-            environment: ["FINANCEHUB_ANALYTICS_INTERVALS": "1h, 1m,1h", "FINANCEHUB_ANALYTICS_WARMUP_BARS": "50"])
+            environment: [
+                "FINANCEHUB_ANALYTICS_INTERVALS": "1h, 1m,1h", "FINANCEHUB_ANALYTICS_WARMUP_BARS": "50",
+                "FINANCEHUB_ANALYTICS_MAX_SYMBOLS": "20",
+            ])
         XCTAssertEqual(s.server.analytics.intervals, [.minute1, .hour1])
         XCTAssertEqual(s.server.analytics.warmupBars, 50)
+        XCTAssertEqual(s.server.analytics.maxSymbols, 20)
         let off = try await AppSettings.load(
             configFile: nil, overrides: ["analytics.intervals": "none"], environment: [:])
         XCTAssertEqual(off.server.analytics.intervals, [])
         do {
             _ = try await AppSettings.load(
                 configFile: nil, overrides: [:],
-                environment: ["FINANCEHUB_ANALYTICS_INTERVALS": "1m,2h", "FINANCEHUB_ANALYTICS_WARMUP_BARS": "-1"])
+                environment: [
+                    "FINANCEHUB_ANALYTICS_INTERVALS": "1m,2h", "FINANCEHUB_ANALYTICS_WARMUP_BARS": "-1",
+                    "FINANCEHUB_ANALYTICS_MAX_SYMBOLS": "0",
+                ])
             XCTFail("invalid analytics settings must fail")
         } catch let failure as CLIFailure {
             XCTAssertTrue(failure.message.contains("analytics.intervals"), failure.message)
             XCTAssertTrue(failure.message.contains("analytics.warmupBars"), failure.message)
+            XCTAssertTrue(failure.message.contains("analytics.maxSymbols"), failure.message)
         }
     }
 }

@@ -4,6 +4,8 @@ import Logging
 
 /// The state of live analytics, owned by the one task of `LiveAnalyticsService`: a `LiveSeriesAnalyzer` per
 /// (symbol, interval) and an order-flow `AnomalyStream` per symbol, warmed up from the store when first seen.
+/// At most `settings.maxSymbols` symbols are held: a new one beyond that drops the least recently updated symbol,
+/// which starts again from a warm-up if it returns.
 struct LiveAnalyticsEngine {
     struct SeriesKey: Hashable {
         var symbol: String
@@ -16,6 +18,8 @@ struct LiveAnalyticsEngine {
         var stale = 0
         var invalid = 0
         var historyFailures = 0
+        /// Symbols dropped to stay within `maxSymbols`.
+        var evicted = 0
     }
 
     let store: any MarketStore
@@ -26,6 +30,9 @@ struct LiveAnalyticsEngine {
     private var lastSource: [SeriesKey: Int64] = [:]
     private var tickStreams: [String: AnomalyStream] = [:]
     private var barOptions: [String: AnomalyOptions] = [:]
+    /// When each held symbol was last updated (a counter of the updates handled), for eviction.
+    private var lastUsed: [String: UInt64] = [:]
+    private var updates: UInt64 = 0
 
     init(store: any MarketStore, settings: LiveAnalyticsSettings, logger: Logger) {
         self.store = store
@@ -35,6 +42,28 @@ struct LiveAnalyticsEngine {
 
     /// Analyzers plus tick streams held (for the series gauge).
     var seriesCount: Int { self.analyzers.count + self.tickStreams.count }
+
+    /// The symbols whose detectors are held.
+    var symbols: Set<String> { Set(self.lastUsed.keys) }
+
+    /// Marks `symbol` as just updated; a symbol not held yet first makes room by dropping the least recently
+    /// updated one when `maxSymbols` are held.
+    private mutating func use(_ symbol: String, outcome: inout Outcome) {
+        self.updates += 1
+        if self.lastUsed[symbol] == nil && self.lastUsed.count >= self.settings.maxSymbols,
+            let oldest = self.lastUsed.min(by: { $0.value < $1.value })?.key
+        {
+            self.lastUsed[oldest] = nil
+            self.tickStreams[oldest] = nil
+            self.barOptions[oldest] = nil
+            self.analyzers = self.analyzers.filter { $0.key.symbol != oldest }
+            self.lastSource = self.lastSource.filter { $0.key.symbol != oldest }
+            outcome.evicted += 1
+            self.logger.debug(
+                "live analytics dropped the least recently updated symbol", metadata: ["symbol": "\(oldest)"])
+        }
+        self.lastUsed[symbol] = self.updates
+    }
 
     /// Feeds one market event to the detectors it concerns and returns the signals it produced.
     mutating func handle(_ event: MarketEvent) async -> Outcome {
@@ -53,6 +82,7 @@ struct LiveAnalyticsEngine {
         case .tick(let tick):
             // Order flow is measured per minute, so it runs when 1-minute analytics is on.
             guard self.settings.intervals.contains(.minute1) else { return outcome }
+            self.use(tick.symbol, outcome: &outcome)
             var stream: AnomalyStream
             if let existing = self.tickStreams[tick.symbol] {
                 stream = existing
@@ -78,6 +108,7 @@ struct LiveAnalyticsEngine {
                 && (self.analyzers[SeriesKey(symbol: symbol, interval: target)]?.closer.source ?? source) == source
         }
         guard !targets.isEmpty else { return }
+        self.use(symbol, outcome: &outcome)
         let sourceKey = SeriesKey(symbol: symbol, interval: source)
         let last = self.lastSource[sourceKey]
         if let last, bar.ts < last {

@@ -79,11 +79,13 @@ struct LiveAnalyticsMetrics {
     let invalid = Counter(label: "financehub_live_invalid_events_total")
     let historyFailures = Counter(label: "financehub_live_history_failures_total")
     let series = Gauge(label: "financehub_live_series")
+    let evicted = Counter(label: "financehub_live_symbols_evicted_total")
 
     func record(_ outcome: LiveAnalyticsEngine.Outcome) {
         if outcome.stale > 0 { self.stale.increment(by: outcome.stale) }
         if outcome.invalid > 0 { self.invalid.increment(by: outcome.invalid) }
         if outcome.historyFailures > 0 { self.historyFailures.increment(by: outcome.historyFailures) }
+        if outcome.evicted > 0 { self.evicted.increment(by: outcome.evicted) }
         for signal in outcome.events {
             switch signal {
             case .pattern(_, _, let p):
