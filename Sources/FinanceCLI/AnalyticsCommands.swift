@@ -138,6 +138,13 @@ struct BenchPatterns: AsyncParsableCommand {
     @Flag(help: "Also print how the shape rules classify the true key points of each pattern (oracle segmentation).")
     var oracle = false
 
+    func validate() throws {
+        try BenchLimits.atLeastOne(self.series, "--series")
+        guard self.noise.isFinite, self.noise >= 0 else {
+            throw ArgumentParser.ValidationError("--noise must be a number ≥ 0 (a fraction of the pattern height)")
+        }
+    }
+
     func run() async throws {
         Console.info(
             "generating \(self.series) labeled series (seed \(self.seed), noise \(self.noise)) and scanning them...")

@@ -134,6 +134,11 @@ struct BenchImport: AsyncParsableCommand {
     @Option(help: "sqlite:DIR-for-fresh-files (default a temp folder) or a postgres:// URL.") var database: String?
     @Flag(help: "Do not start a server on the same database.") var noServer = false
 
+    func validate() throws {
+        try BenchLimits.atLeastOne(self.rows, "--rows")
+        try BenchLimits.atLeastOne(self.runs, "--runs")
+    }
+
     func run() async throws {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-bench-\(getpid())")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
@@ -178,6 +183,8 @@ struct BenchRollup: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Repetitions; the best is reported.") var runs = 5
 
+    func validate() throws { try BenchLimits.atLeastOne(self.runs, "--runs") }
+
     func run() async throws {
         let store = try await self.db.open(logger: Logger(label: "financehub.bench"))
         let symbol = "BENCHYEAR"
@@ -221,5 +228,12 @@ struct BenchRollup: AsyncParsableCommand {
                 format:
                     "rollup_1d %.3f ms\nraw_1d %.3f ms\nspeedup %.1fx (identical: %d daily bars from %d minute bars, best of %d)",
                 bestRollup * 1000, bestRaw * 1000, bestRaw / bestRollup, rollup.count, count, self.runs))
+    }
+}
+
+/// Usage checks shared by the bench commands (a usage error exits 64).
+enum BenchLimits {
+    static func atLeastOne(_ value: Int, _ name: String) throws {
+        guard value >= 1 else { throw ArgumentParser.ValidationError("\(name) must be at least 1") }
     }
 }

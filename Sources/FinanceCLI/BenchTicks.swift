@@ -16,6 +16,12 @@ struct BenchTicks: AsyncParsableCommand {
     @Option(help: "Requests in total.") var requests = 200
     @Option(help: "Concurrent clients.") var clients = 4
 
+    func validate() throws {
+        try BenchLimits.atLeastOne(self.batch, "--batch")
+        try BenchLimits.atLeastOne(self.requests, "--requests")
+        try BenchLimits.atLeastOne(self.clients, "--clients")
+    }
+
     func run() async throws {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-ticks-\(getpid())")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)

@@ -83,6 +83,18 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(badSymbol, 64)
         let unknown = await FinanceHubCommand.run(arguments: ["frobnicate"])
         XCTAssertEqual(unknown, 64)
+        // Bench sizes and counts must be at least 1, the noise a finite fraction ≥ 0 (checked before any work).
+        for arguments in [
+            ["bench", "patterns", "--series", "0"], ["bench", "patterns", "--noise", "nan"],
+            ["bench", "patterns", "--noise=-0.1"], ["bench", "import", "--runs", "0"],
+            ["bench", "import", "--rows", "0"],
+            ["bench", "rollup", "--runs", "0"], ["bench", "ticks", "--requests", "0"],
+            ["bench", "ticks", "--clients", "0"],
+            ["bench", "ticks", "--batch", "0"],
+        ] {
+            let code = await FinanceHubCommand.run(arguments: arguments)
+            XCTAssertEqual(code, 64, "\(arguments)")
+        }
         let help = await FinanceHubCommand.run(arguments: ["--help"])
         XCTAssertEqual(help, 0)
     }
