@@ -10,7 +10,6 @@ public enum AnomalyType: String, Codable, Sendable, CaseIterable, Hashable, Comm
     case unusualRun = "unusual_run"
     /// A large return (|r| ≥ 3 σ) on low relative volume (≤ 0.5): price moving without participation.
     case priceVolumeDivergence = "price_volume_divergence"
-
 }
 
 /// One detected anomaly. JSON fields: `type, ts, severity, values, threshold`.
