@@ -135,7 +135,12 @@ struct BenchPatterns: AsyncParsableCommand {
     @Option(help: "Labeled series to generate.") var series = 2000
     @Option(help: "Per-bar noise as a fraction of the pattern's height.") var noise = 0.10
     @Flag(help: "Also time a scan of 525,600 one-minute bars and of 10 years of daily bars.") var speed = false
-    @Flag(help: "Also print how the shape rules classify the true key points of each pattern (oracle segmentation).")
+    @Flag(
+        help: """
+            Also print the diagnostics: how the shape rules classify the true key points (oracle segmentation), \
+            wedge/channel and flag/pennant separation, turning-point quality, and the F1 a perfect conflict \
+            resolution could reach.
+            """)
     var oracle = false
 
     func validate() throws {
@@ -154,6 +159,7 @@ struct BenchPatterns: AsyncParsableCommand {
             let lines =
                 PatternBenchmark.oracle(config).map(\.line) + PatternBenchmark.separation(config).map(\.line)
                 + PatternBenchmark.turningPoints(config).map(\.line)
+                + PatternBenchmark.resolutionCeiling(config).map(\.line)
             print(lines.joined(separator: "\n"))
         }
         if self.speed {

@@ -339,9 +339,8 @@ public enum PatternBenchmark {
                 var skip = false
                 for (k, t) in s.truth.enumerated() {
                     let ov = min(b, t.endIndex) - max(a, t.startIndex) + 1
-                    let tl = t.endIndex - t.startIndex + 1
                     let dl = b - a + 1
-                    if d.type == t.type && !used.contains(k) && 2 * ov >= tl && dl <= 2 * tl {
+                    if d.type == t.type && !used.contains(k) && spanMatches(a, b, t) {
                         used.insert(k)
                         matched = true
                         break
@@ -376,6 +375,14 @@ public enum PatternBenchmark {
         return PatternBenchReport(
             rows: rows, falsePositivesPer1000Bars: noneBars == 0 ? 0 : 1000 * Double(noneDet) / Double(noneBars),
             ignored: ignored, bars: allBars, seconds: secs, confusions: confusions)
+    }
+
+    /// The scoring rule's span test: the bars [a, b] overlap the truth by at least half its length and are at
+    /// most twice as long.
+    static func spanMatches(_ a: Int, _ b: Int, _ t: PatternTruth) -> Bool {
+        let ov = min(b, t.endIndex) - max(a, t.startIndex) + 1
+        let tl = t.endIndex - t.startIndex + 1
+        return 2 * ov >= tl && b - a + 1 <= 2 * tl
     }
 
     /// Seconds to run the batch detector over `bars` once (use a release build).

@@ -89,6 +89,22 @@ struct PatFound {
     var s: Double
 }
 
+/// A chart-pattern shape seen by the engine, as bar indices (for `PatternBenchmark.resolutionCeiling`).
+struct PatTraceShape: Sendable, Hashable {
+    var type: PatternType
+    var start: Int
+    /// The bar at which it was found or completed.
+    var end: Int
+}
+
+/// What conflict resolution chose from (diagnostics only; nil in normal use).
+struct PatTrace: Sendable {
+    /// Every reportable shape the rules matched at a turning point, before conflicts are resolved.
+    var candidates: [PatTraceShape] = []
+    /// Every shape that reached completion, before the one-pattern-per-region claim check.
+    var completable: [PatTraceShape] = []
+}
+
 struct PatClaim {
     var type: PatternType
     var s: Int
@@ -112,6 +128,8 @@ struct PatEngine: Sendable {
     var pending: [PatPending] = []
     /// Drop history no live pattern can reach (off only in tests, to check it changes nothing).
     var trimming = true
+    /// Set to record every candidate and completable shape (`PatternBenchmark.resolutionCeiling`).
+    var trace: PatTrace? = nil
 
     init(options: PatternOptions) {
         self.o = options
@@ -337,12 +355,12 @@ struct PatEngine: Sendable {
         }
     }
 
-    mutating func addPending(_ f: PatFound, sc: Int, t: Int, out: inout [PatternDetection]) {
-        let cand = f.cand
-        guard t - cand.start <= o.maxPatternBars, !claimed(cand.type, cand.start, t, cand.prio) else { return }
+    /// A matched shape that may be reported at bar t: short enough, confident enough for its type and significant.
+    func reportable(_ cand: PatCand, t: Int) -> Bool {
+        guard t - cand.start <= o.maxPatternBars else { return false }
         // Shapes that use most of their tolerances are not reported for the types where that separates true from
         // false detections (`PatternOptions.minConfidence`).
-        guard cand.conf >= o.minConfidence[cand.type] ?? 0 else { return }
+        guard cand.conf >= o.minConfidence[cand.type] ?? 0 else { return false }
         // Significance: the key points must span at least `minRangeATR` ATRs.
         var lo = Double.infinity
         var hi = -Double.infinity
@@ -350,7 +368,12 @@ struct PatEngine: Sendable {
             lo = min(lo, p.1)
             hi = max(hi, p.1)
         }
-        guard hi - lo >= o.minRangeATR * atrAt[t] else { return }
+        return hi - lo >= o.minRangeATR * atrAt[t]
+    }
+
+    mutating func addPending(_ f: PatFound, sc: Int, t: Int, out: inout [PatternDetection]) {
+        let cand = f.cand
+        guard reportable(cand, t: t), !claimed(cand.type, cand.start, t, cand.prio) else { return }
         let id = makeID(cand, sc)
         guard formingByID[id] == nil else { return }
         pending.append(
@@ -364,6 +387,9 @@ struct PatEngine: Sendable {
     }
 
     mutating func accept(_ cand: PatCand, sc: Int, t: Int, out: inout [PatternDetection]) {
+        if trace != nil && t - cand.start <= o.maxPatternBars {
+            trace?.completable.append(PatTraceShape(type: cand.type, start: cand.start, end: t))
+        }
         guard t - cand.start <= o.maxPatternBars, !claimed(cand.type, cand.start, t, cand.prio) else { return }
         claims.append(PatClaim(type: cand.type, s: cand.start, e: t, prio: cand.prio))
         let id = makeID(cand, sc)
@@ -469,6 +495,11 @@ struct PatEngine: Sendable {
             }
         }
         // Among the new shapes keep the most specific, then the largest (most turning points), then the best fit.
+        if trace != nil {
+            for f in found where reportable(f.cand, t: t) {
+                trace?.candidates.append(PatTraceShape(type: f.cand.type, start: f.cand.start, end: t))
+            }
+        }
         found.sort { Self.better($0, $1) }
         var kept: [PatFound] = []
         for f in found where !kept.contains(where: { Self.overlapHalf($0.cand.start, t, f.cand.start, t) }) {

@@ -205,3 +205,70 @@ extension PatternBenchmark {
         }
     }
 }
+
+/// What a perfect conflict resolution could reach with today's turning points and shape rules.
+public struct ResolutionCeilingRow: Sendable, Hashable, Codable {
+    public var type: String
+    public var truths: Int
+    /// Truths for which the rules matched a reportable shape of the right type and span at some turning point.
+    public var withCandidate: Int
+    /// Truths for which such a shape also reached completion (before the one-pattern-per-region check).
+    public var withCompleted: Int
+    /// Final records of this type that overlap no truth at all (random-walk stretches and pattern-free series):
+    /// false detections that no choice among overlapping shapes removes.
+    public var outsideDetections: Int
+
+    public var candidateRecall: Double { truths == 0 ? 0 : Double(withCandidate) / Double(truths) }
+    public var completedRecall: Double { truths == 0 ? 0 : Double(withCompleted) / Double(truths) }
+    /// F1 if every truth with a candidate were found and every other shape overlapping a truth were dropped.
+    public var ceilingF1: Double { Self.f1(withCandidate, outsideDetections, truths) }
+    /// The same, choosing only among shapes that completed.
+    public var completedCeilingF1: Double { Self.f1(withCompleted, outsideDetections, truths) }
+
+    static func f1(_ tp: Int, _ fp: Int, _ truths: Int) -> Double {
+        AccuracyRow(type: "", truths: truths, detections: tp + fp, truePositives: tp).f1
+    }
+
+    /// `<type> candidate_recall <r> completed_recall <r> ceiling_f1 <f> completed_ceiling_f1 <f>`.
+    public var line: String {
+        "\(type) candidate_recall \(accuracyFormat(candidateRecall)) completed_recall \(accuracyFormat(completedRecall)) ceiling_f1 \(accuracyFormat(ceilingF1)) completed_ceiling_f1 \(accuracyFormat(completedCeilingF1))"
+    }
+}
+
+extension PatternBenchmark {
+    /// The F1 that conflict resolution alone could reach: the engine runs with a trace of every reportable shape
+    /// its rules match and every shape that completes, and a truth counts as reachable when one of them has the
+    /// right type and span (its span taken to the bar it was found or completed at or, if later, to the truth's
+    /// end, where its breakout record would end). False detections outside every truth stay as they are.
+    public static func resolutionCeiling(_ cfg: PatternBenchConfig = PatternBenchConfig()) -> [ResolutionCeilingRow] {
+        var opts = PatternOptions()
+        opts.includeForming = false
+        var rows: [PatternType: ResolutionCeilingRow] = [:]
+        for type in PatternType.allCases where !type.isLine {
+            rows[type] = ResolutionCeilingRow(
+                type: type.rawValue, truths: 0, withCandidate: 0, withCompleted: 0, outsideDetections: 0)
+        }
+        for s in generate(cfg) {
+            var engine = PatEngine(options: opts)
+            engine.trace = PatTrace()
+            var records: [PatternDetection] = []
+            for b in s.bars { records += engine.step(b) }
+            let index = Dictionary(uniqueKeysWithValues: s.bars.enumerated().map { ($1.ts, $0) })
+            for d in PatternDetector.latest(records) where d.status != .forming && !d.type.isLine {
+                let a = index[d.start] ?? 0
+                let b = index[d.end] ?? 0
+                if !s.truth.contains(where: { min(b, $0.endIndex) >= max(a, $0.startIndex) }) {
+                    rows[d.type]?.outsideDetections += 1
+                }
+            }
+            guard let t = s.truth.first, !t.type.isLine, let trace = engine.trace else { continue }
+            func right(_ x: PatTraceShape) -> Bool {
+                x.type == t.type && (spanMatches(x.start, x.end, t) || spanMatches(x.start, max(x.end, t.endIndex), t))
+            }
+            rows[t.type]?.truths += 1
+            if trace.candidates.contains(where: right) { rows[t.type]?.withCandidate += 1 }
+            if trace.completable.contains(where: right) { rows[t.type]?.withCompleted += 1 }
+        }
+        return PatternType.allCases.compactMap { rows[$0] }
+    }
+}

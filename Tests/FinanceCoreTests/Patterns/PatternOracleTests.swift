@@ -106,3 +106,52 @@ final class PatternOracleTests: XCTestCase {
         XCTAssertTrue(rows[0].line.hasPrefix("head_and_shoulders exact_turning_points "))
     }
 }
+
+final class PatternResolutionCeilingTests: XCTestCase {
+    func testTheTraceHoldsTheShapesConflictResolutionChoseFrom() throws {
+        // A noise-free head-and-shoulders: the rules match it and it completes, so both trace lists hold it with
+        // the truth's span; a plain run reports it, and without a trace the engine records nothing.
+        var cfg = PatternBenchConfig(seed: 1, series: 1)
+        cfg.noise = 0
+        let s = try XCTUnwrap(PatternBenchmark.generate(cfg).first)
+        let t = try XCTUnwrap(s.truth.first)
+        XCTAssertEqual(t.type, .headAndShoulders)
+        var engine = PatEngine(options: PatternOptions())
+        engine.trace = PatTrace()
+        var plain = PatEngine(options: PatternOptions())
+        for b in s.bars {
+            _ = engine.step(b)
+            _ = plain.step(b)
+        }
+        XCTAssertNil(plain.trace)
+        let trace = try XCTUnwrap(engine.trace)
+        func right(_ x: PatTraceShape) -> Bool {
+            x.type == t.type && PatternBenchmark.spanMatches(x.start, max(x.end, t.endIndex), t)
+        }
+        XCTAssertTrue(trace.candidates.contains(where: right), "\(trace.candidates)")
+        XCTAssertTrue(trace.completable.contains(where: right), "\(trace.completable)")
+        // Every completed shape was a candidate first (same type and start), found no later than it completed.
+        for c in trace.completable {
+            XCTAssertTrue(
+                trace.candidates.contains { $0.type == c.type && $0.start == c.start && $0.end <= c.end }, "\(c)")
+        }
+    }
+
+    func testTheCeilingBoundsWhatTheDetectorReaches() {
+        let cfg = PatternBenchConfig(seed: 1, series: 420)
+        let rows = PatternBenchmark.resolutionCeiling(cfg)
+        let run = PatternBenchmark.run(cfg)
+        XCTAssertEqual(rows.map(\.type), PatternType.allCases.filter { !$0.isLine }.map(\.rawValue))
+        for row in rows {
+            XCTAssertEqual(row.truths, run.rows.first { $0.type == row.type }?.truths, row.type)
+            XCTAssertLessThanOrEqual(row.withCompleted, row.withCandidate, row.type)
+            XCTAssertLessThanOrEqual(row.withCandidate, row.truths, row.type)
+            XCTAssertGreaterThanOrEqual(row.ceilingF1, row.completedCeilingF1, row.type)
+        }
+        // The detector's true positives are shapes that completed, so the completed ceiling is above what it reaches.
+        let tp = run.rows.filter { !PatternType(rawValue: $0.type)!.isLine }.map(\.truePositives).reduce(0, +)
+        XCTAssertGreaterThanOrEqual(rows.map(\.withCompleted).reduce(0, +), tp)
+        XCTAssertTrue(rows[0].line.hasPrefix("head_and_shoulders candidate_recall "))
+        XCTAssertTrue(rows[0].line.contains(" completed_ceiling_f1 "))
+    }
+}
