@@ -494,12 +494,12 @@ struct PatEngine: Sendable {
                 break
             }
         }
-        // Among the new shapes keep the most specific, then the largest (most turning points), then the best fit.
         if trace != nil {
             for f in found where reportable(f.cand, t: t) {
                 trace?.candidates.append(PatTraceShape(type: f.cand.type, start: f.cand.start, end: t))
             }
         }
+        // Among the new shapes keep the most specific, then the largest (most turning points), then the best fit.
         found.sort { Self.better($0, $1) }
         var kept: [PatFound] = []
         for f in found where !kept.contains(where: { Self.overlapHalf($0.cand.start, t, f.cand.start, t) }) {
