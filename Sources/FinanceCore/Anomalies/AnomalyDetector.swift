@@ -158,7 +158,8 @@ public struct AnomalyStream: Sendable {
             pushVolume(bar)
             return out
         }
-        let r = log(bar.close / p.close)
+        // A difference of logs: the ratio of two valid prices can overflow (1e160 / 1e−160).
+        let r = log(bar.close) - log(p.close)
 
         // Price spike: robust z of r against the previous `returnWindow` returns (and the classic z for reference).
         var robust = 0.0

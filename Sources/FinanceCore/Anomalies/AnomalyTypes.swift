@@ -23,11 +23,13 @@ public struct Anomaly: Codable, Sendable, Hashable {
     public var values: [String: Double]
     public var threshold: Double
 
+    /// Numbers beyond the largest finite double (a return or gap between prices 1e−160 and 1e160) are clamped to
+    /// it and a NaN value is left out, so every record encodes as JSON.
     public init(type: AnomalyType, ts: Int64, severity: Double, values: [String: Double], threshold: Double) {
         self.type = type
         self.ts = ts
-        self.severity = severity
-        self.values = values
+        self.severity = severity.jsonFinite ?? 0
+        self.values = values.compactMapValues(\.jsonFinite)
         self.threshold = threshold
     }
 }

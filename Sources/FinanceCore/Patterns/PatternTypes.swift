@@ -101,13 +101,14 @@ public struct PatternDetection: Codable, Sendable, Hashable {
         self.start = start
         self.end = end
         self.points = points
-        self.breakout = breakout
-        self.target = target
+        // Clamped to the largest finite double (a target beyond it, from prices near it), so records encode as JSON.
+        self.breakout = breakout.jsonFinite ?? 0
+        self.target = target.jsonFinite ?? breakout.jsonFinite ?? 0
         self.confidence = confidence
         self.status = status
         self.touches = touches
-        self.strength = strength
-        self.slope = slope
+        self.strength = strength.flatMap(\.jsonFinite)
+        self.slope = slope.flatMap(\.jsonFinite)
     }
 }
 

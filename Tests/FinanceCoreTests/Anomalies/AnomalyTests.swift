@@ -205,6 +205,37 @@ final class AnomalyTests: XCTestCase {
         XCTAssertEqual(obj["type"] as? String, "gap_up")
     }
 
+    func testExtremePriceJumpsStayFiniteAndEncode() throws {
+        // Valid prices 1e−160 then 1e160: their ratio overflows a double, the difference of their logs does not.
+        var bars: [Bar] = []
+        for i in 0..<60 {
+            let p = i < 30 ? 1e-160 * (1 + 0.01 * Double(i % 3)) : 1e160 * (1 + 0.01 * Double(i % 3))
+            bars.append(Bar(ts: Int64(i) * 86_400_000, open: p, high: p * 1.01, low: p * 0.99, close: p, volume: 100))
+        }
+        let found = AnomalyDetector().detect(bars: bars)
+        let spike = try XCTUnwrap(found.first { $0.type == .priceSpike && $0.ts == bars[30].ts })
+        XCTAssertEqual(spike.values["return"]!, log(1e160) - log(1.02e-160), accuracy: 1e-9)
+        let gap = try XCTUnwrap(found.first { $0.type == .gapUp })
+        XCTAssertEqual(gap.values["gap_percent"], Double.greatestFiniteMagnitude)
+        for a in found {
+            XCTAssertTrue(a.severity.isFinite)
+            XCTAssertTrue(a.values.values.allSatisfy(\.isFinite), "\(a)")
+        }
+        XCTAssertNoThrow(try JSONEncoder().encode(found))
+        // The same holds for every record built by hand: infinities are clamped, NaN values left out.
+        let a = Anomaly(
+            type: .volumeSurge, ts: 0, severity: .infinity, values: ["x": -.infinity, "y": .nan, "z": 2], threshold: 3)
+        XCTAssertEqual(a.severity, .greatestFiniteMagnitude)
+        XCTAssertEqual(a.values, ["x": -.greatestFiniteMagnitude, "z": 2])
+        let p = PatternDetection(
+            id: "x", type: .support, direction: .bullish, start: 0, end: 1, points: [], breakout: 1e308,
+            target: .infinity, confidence: 1, status: .completed, strength: .nan, slope: -.infinity)
+        XCTAssertEqual(p.target, .greatestFiniteMagnitude)
+        XCTAssertNil(p.strength)
+        XCTAssertEqual(p.slope, -.greatestFiniteMagnitude)
+        XCTAssertNoThrow(try JSONEncoder().encode(p))
+    }
+
     func testBadBarsAreIgnoredAndFiltersParse() {
         let g = AnomalyBenchmark.generateBars(seed: 21, bars: 600, injections: 6)
         var dirty = g.bars
