@@ -23,15 +23,17 @@ struct PatternsCommand: AsyncParsableCommand {
             throw ArgumentParser.ValidationError("--format must be table or json")
         }
         if let types = self.types, PatternType.parseList(types) == nil {
-            throw ArgumentParser.ValidationError(
-                "--types: unknown pattern type in '\(types)' (known: \(PatternType.allCases.map(\.rawValue).joined(separator: ",")))"
-            )
+            throw ArgumentParser.ValidationError("--types \(PatternType.listProblem(types))")
         }
         for (name, value) in [("--chart-from", self.chartFrom), ("--chart-to", self.chartTo)] {
             if let value, Timestamp.parse(value) == nil {
                 throw ArgumentParser.ValidationError(
                     "\(name): '\(value)' is not a time (ms since the epoch or ISO 8601)")
             }
+        }
+        if let a = self.chartFrom.flatMap(Timestamp.parse), let b = self.chartTo.flatMap(Timestamp.parse), a > b {
+            throw ArgumentParser.ValidationError(
+                "--chart-from (\(self.chartFrom!)) is after --chart-to (\(self.chartTo!))")
         }
     }
 
@@ -40,18 +42,19 @@ struct PatternsCommand: AsyncParsableCommand {
         var options = PatternOptions()
         if let types = self.types.flatMap(PatternType.parseList) { options.types = types }
         let records = PatternDetector(options: options).detect(bars: bars)
-        if let chart = self.chart { try self.drawChart(bars: bars, records: records, to: chart) }
         if self.format == "json" {
             try Output.write(try JSONText.encode(records) + "\n", to: self.output)
-            return
+        } else {
+            var out = "id,type,status,direction,start,end,breakout,target,confidence\n"
+            for r in records {
+                out +=
+                    "\(r.id),\(r.type.rawValue),\(r.status.rawValue),\(r.direction.rawValue),\(Timestamp.iso8601(r.start)),"
+                out += "\(Timestamp.iso8601(r.end)),\(r.breakout),\(r.target),\(r.confidence)\n"
+            }
+            try Output.write(out, to: self.output)
         }
-        var out = "id,type,status,direction,start,end,breakout,target,confidence\n"
-        for r in records {
-            out +=
-                "\(r.id),\(r.type.rawValue),\(r.status.rawValue),\(r.direction.rawValue),\(Timestamp.iso8601(r.start)),"
-            out += "\(Timestamp.iso8601(r.end)),\(r.breakout),\(r.target),\(r.confidence)\n"
-        }
-        try Output.write(out, to: self.output)
+        // After the result, so a chart that cannot be written does not lose it.
+        if let chart = self.chart { try self.drawChart(bars: bars, records: records, to: chart) }
     }
 
     /// The chart window's bars with the latest final record of every pattern lying inside it.
@@ -65,8 +68,12 @@ struct PatternsCommand: AsyncParsableCommand {
             window.isEmpty
             ? name
             : "\(name) \(Timestamp.iso8601(window[0].ts).prefix(10)) to \(Timestamp.iso8601(window[window.count - 1].ts).prefix(10))"
-        try PatternChart.svg(bars: window, detections: shown, title: title).write(
-            toFile: path, atomically: true, encoding: .utf8)
+        do {
+            try PatternChart.svg(bars: window, detections: shown, title: title).write(
+                toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw CLIFailure("cannot write the chart to \(path): \(error.localizedDescription)")
+        }
         Console.info("chart: \(window.count) bars, \(shown.count) patterns -> \(path)")
     }
 }
@@ -95,10 +102,9 @@ struct AnomaliesCommand: AsyncParsableCommand {
         options.continuousMarket = self.continuous
         let detector = AnomalyDetector(options: options)
         let bytes = try InputFile.read(self.input)
-        let header = String(decoding: bytes.prefix(while: { $0 != 10 }), as: UTF8.self).lowercased()
         let anomalies: [Anomaly]
-        if header.contains("price") && !header.contains("open") {
-            let ticks = try TickFile.read(bytes, path: self.input, symbol: "").ticks
+        if TickFile.isTickHeader(bytes) {
+            let ticks = try TickFile.validated(bytes, path: self.input, symbol: "", ordered: true)
             anomalies = detector.detect(ticks: ticks)
         } else {
             let bars = try OHLCVFile.bars(self.input, bytes: bytes)

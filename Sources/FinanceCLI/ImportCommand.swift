@@ -142,13 +142,12 @@ struct ImportTicks: AsyncParsableCommand {
 
     func run() async throws {
         let symbol = Symbol.normalize(self.symbol)!
-        let (ticks, lines) = try TickFile.read(try InputFile.read(self.file), path: self.file, symbol: symbol)
-        var issues: [ValidationIssue] = []
-        for (i, t) in ticks.enumerated() { Validation.check(t, index: i, into: &issues) }
-        if !issues.isEmpty {
-            throw CLIFailure(
-                "\(self.file): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: lines))\nnothing was written"
-            )
+        let ticks: [Tick]
+        do {
+            ticks = try TickFile.validated(
+                try InputFile.read(self.file), path: self.file, symbol: symbol, ordered: false)
+        } catch let failure as CLIFailure {
+            throw CLIFailure(failure.message + "\nnothing was written")
         }
         let store = try await self.db.open(logger: Logger(label: "financehub.import"))
         do {
@@ -164,6 +163,35 @@ struct ImportTicks: AsyncParsableCommand {
 
 /// Tick CSV files: `timestamp,price[,size,bid,ask,bidSize,askSize]`.
 enum TickFile {
+    /// True when a CSV header (its first line) is a tick file's: a `price` column and no `open` column.
+    static func isTickHeader(_ bytes: [UInt8]) -> Bool {
+        let header = String(decoding: bytes.prefix(while: { $0 != 10 }), as: UTF8.self).lowercased()
+        let names = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return names.contains("price") && !names.contains("open")
+    }
+
+    /// The ticks of a file, checked by the rules of ingested ticks (`Validation`); with `ordered`, timestamps must
+    /// also never decrease. Problems are reported with their file lines.
+    static func validated(_ bytes: [UInt8], path: String, symbol: String, ordered: Bool) throws -> [Tick] {
+        let (ticks, lines) = try self.read(bytes, path: path, symbol: symbol)
+        var issues: [ValidationIssue] = []
+        for (i, t) in ticks.enumerated() {
+            Validation.check(t, index: i, into: &issues)
+            if ordered && i > 0 && t.ts < ticks[i - 1].ts {
+                issues.append(
+                    ValidationIssue(
+                        index: i, field: "timestamp",
+                        detail:
+                            "is before the previous row's (\(Timestamp.iso8601(ticks[i - 1].ts))): sort the file by time"
+                    ))
+            }
+        }
+        if !issues.isEmpty {
+            throw CLIFailure("\(path): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: lines))")
+        }
+        return ticks
+    }
+
     /// The ticks of a file with the file line of each (for error messages).
     static func read(_ bytes: [UInt8], path: String, symbol: String) throws -> (ticks: [Tick], lines: [Int]) {
         let columns: CSVColumns
@@ -171,7 +199,7 @@ enum TickFile {
             columns = try CSVReader.parse(
                 bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
         } catch let error as CSVError {
-            throw CLIFailure("\(path): \(error.description)\nnothing was written")
+            throw CLIFailure("\(path): \(error.description)")
         }
         func value(_ name: String, _ i: Int) -> Double? {
             guard let v = columns.numbers[name]?[i], !v.isNaN else { return nil }

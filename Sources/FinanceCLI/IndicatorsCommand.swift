@@ -70,15 +70,24 @@ enum OHLCVFile {
         try self.read(path, bytes: bytes).bars
     }
 
+    /// The file as a series; rows that break the rules of imported bars (`Validation`) are reported with their
+    /// line numbers.
     static func read(_ path: String, bytes: [UInt8]? = nil) throws -> OHLCVSeries {
         let bytes = try bytes ?? InputFile.read(path)
         do {
             let c = try CSVReader.parse(bytes, required: ["open", "high", "low", "close", "volume"])
+            var issues: [ValidationIssue] = []
+            for item in BarFile.bars(c) { Validation.check(item.bar, index: item.index, into: &issues) }
+            if !issues.isEmpty {
+                throw CLIFailure("\(path): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: c.lines))")
+            }
             return try OHLCVSeries(
                 timestamps: c.timestamps, open: c.numbers["open"]!, high: c.numbers["high"]!, low: c.numbers["low"]!,
                 close: c.numbers["close"]!, volume: c.numbers["volume"]!)
         } catch let error as CSVError {
             throw CLIFailure("\(path): \(error.description)")
+        } catch let failure as CLIFailure {
+            throw failure
         } catch {
             throw CLIFailure("\(path): \(error)")
         }

@@ -60,12 +60,69 @@ final class AnalyticsTests: XCTestCase {
             XCTAssertEqual(fields, ["types", "status"])
             let badAnomaly = try await client.send(.get, "/api/anomalies/WALK?types=meteor")
             XCTAssertEqual(badAnomaly.status, .unprocessableContent)
+            // A list that names nothing is an error, not an empty filter.
+            for query in ["/api/patterns/WALK?types=", "/api/patterns/WALK?status=,,", "/api/anomalies/WALK?types=,"] {
+                let empty = try await client.send(.get, query)
+                XCTAssertEqual(empty.status, .unprocessableContent, query)
+                XCTAssertTrue(empty.text.contains("names nothing"), empty.text)
+            }
+            let spaced = try await client.send(.get, "/api/patterns/WALK?limit=400&types=support,%20resistance")
+            XCTAssertEqual(spaced.status, .ok, spaced.text)
             let filtered = try await client.send(
                 .get, "/api/patterns/WALK?limit=400&types=support,resistance&status=completed,confirmed")
             for record in filtered.object["patterns"] as? [[String: Any]] ?? [] {
                 XCTAssertTrue(["support", "resistance"].contains(record["type"] as? String ?? ""))
             }
         }
+    }
+
+    func testAWideRangeIsReadWholeInPages() async throws {
+        // 130,000 minute bars (more than one store page of 100,000), with a price spike near the start and one near
+        // the end: a query over the whole range reports both, as the batch detector over every bar does.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wide-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteStore(path: dir.appendingPathComponent("w.sqlite").path)
+        try await store.migrate()
+        let t0: Int64 = 1_700_000_040_000 / 60_000 * 60_000
+        var price = 100.0
+        let bars = (0..<130_000).map { i -> Bar in
+            let open = price
+            price *= 1 + 0.0005 * sin(Double(i) * 0.7) * cos(Double(i) * 0.13)
+            if i == 1_000 || i == 125_000 { price *= 1.2 }
+            return Bar(
+                ts: t0 + Int64(i) * 60_000, open: open, high: max(open, price) * 1.0001,
+                low: min(open, price) * 0.9999, close: price, volume: 1_000 + Double(i % 7))
+        }
+        try await store.createAsset(Asset(symbol: "BIG", assetClass: .crypto))
+        for start in stride(from: 0, to: bars.count, by: 10_000) {
+            try await store.writeBars(
+                BarBatch(symbol: "BIG", interval: .minute1, bars: Array(bars[start..<min(bars.count, start + 10_000)])))
+        }
+        var options = AnomalyOptions()
+        options.continuousMarket = true
+        options.types = [.priceSpike]
+        let expected = AnomalyDetector(options: options).detect(bars: bars).map(\.ts)
+        XCTAssertTrue(expected.contains(bars[125_000].ts))
+        try await makeApp(store: store).test(.router) { client in
+            let to = bars[bars.count - 1].ts + 60_000
+            let a = try await client.send(
+                .get, "/api/anomalies/BIG?interval=1m&from=\(t0)&to=\(to)&types=price_spike")
+            XCTAssertEqual(a.status, .ok, a.text)
+            let got = (a.object["anomalies"] as? [[String: Any]] ?? []).compactMap {
+                ($0["ts"] as? NSNumber)?.int64Value
+            }
+            XCTAssertEqual(got, expected)
+            let p = try await client.send(.get, "/api/patterns/BIG?interval=1m&from=\(t0)&to=\(to)")
+            XCTAssertEqual(p.status, .ok)
+            let ends = (p.object["patterns"] as? [[String: Any]] ?? []).compactMap {
+                ($0["end"] as? NSNumber)?.int64Value
+            }
+            let batch = PatternDetector.filter(
+                PatternDetector().detect(bars: bars), from: t0, to: to - 1)
+            XCTAssertEqual(ends, batch.map(\.end))
+            XCTAssertTrue(ends.contains { $0 > bars[100_500].ts }, "records after the first page")
+        }
+        try await store.close()
     }
 
     /// A new temporary folder holding `in.csv` with `bars()`; the caller removes the folder.
@@ -158,10 +215,68 @@ final class AnalyticsTests: XCTestCase {
             "patterns", "--input", input, "--chart", svg, "--chart-from", "yesterday",
         ])
         XCTAssertEqual(badTime, 64)
+        // An unwritable chart fails the command, after the result was written.
+        let kept = dir.appendingPathComponent("kept.json").path
         let unwritable = await FinanceHubCommand.run(arguments: [
-            "patterns", "--input", input, "--chart", dir.appendingPathComponent("no/such/dir.svg").path,
+            "patterns", "--input", input, "--format", "json", "--output", kept, "--chart",
+            dir.appendingPathComponent("no/such/dir.svg").path,
         ])
         XCTAssertEqual(unwritable, 1)
+        XCTAssertEqual(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: kept))) as? [Any])?.count,
+            records.count)
+        for usage in [
+            ["--types", ""], ["--types", " , "],
+            ["--chart", svg, "--chart-from", "2015-01-01", "--chart-to", "2012-01-01"],
+        ] {
+            let code = await FinanceHubCommand.run(arguments: ["patterns", "--input", input] + usage)
+            XCTAssertEqual(code, 64, "\(usage)")
+        }
+    }
+
+    func testCommandsRejectRowsThatImportRejects() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rows-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func file(_ name: String, _ text: String) throws -> String {
+            let path = dir.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        var good = "timestamp,open,high,low,close,volume\n"
+        for i in 0..<60 { good += "\(1_700_000_000_000 + Int64(i) * 86_400_000),10,11,9,10.5,100\n" }
+        let bad = [
+            "negative": good.replacingOccurrences(of: ",10,11,9,10.5,", with: ",-10,-9,-11,-10.5,"),
+            "high below low": good.replacingOccurrences(of: ",10,11,9,10.5,", with: ",10,9,11,10.5,"),
+            "negative volume": good.replacingOccurrences(of: ",100\n", with: ",-100\n"),
+            "year": good + "900000000000000000,10,11,9,10.5,100\n",
+        ]
+        for (name, text) in bad {
+            let path = try file(name.replacingOccurrences(of: " ", with: "_") + ".csv", text)
+            for command in ["patterns", "anomalies", "indicators"] {
+                var args = [command, "--input", path, "--format", "json"]
+                if command == "indicators" { args += ["--indicators", "sma:5"] }
+                let code = await FinanceHubCommand.run(arguments: args)
+                XCTAssertEqual(code, 1, "\(command) \(name)")
+            }
+        }
+        let header = "timestamp,price,size,bid,ask,bidSize,askSize\n"
+        var rows: [String] = []
+        for i in 0..<50 { rows.append("\(1_700_000_000_000 + Int64(i) * 1000),100,1,99.9,100.1,10,10") }
+        let ordered = try file("ticks.csv", header + rows.joined(separator: "\n") + "\n")
+        let reversed = try file("reversed.csv", header + rows.reversed().joined(separator: "\n") + "\n")
+        let negative = try file("neg.csv", header + "1700000000000,-5,1,,,,\n")
+        let crossed = try file("crossed.csv", header + "1700000000000,100,1,101,100,1,1\n")
+        // A tick file is recognised by its column names, not by a substring of the header.
+        let interest = try file("interest.csv", "timestamp,price,size,openInterest\n1700000000000,100,1,5\n")
+        let okOrdered = await FinanceHubCommand.run(arguments: ["anomalies", "--input", ordered, "--format", "json"])
+        XCTAssertEqual(okOrdered, 0)
+        let okInterest = await FinanceHubCommand.run(arguments: ["anomalies", "--input", interest, "--format", "json"])
+        XCTAssertEqual(okInterest, 0)
+        for path in [reversed, negative, crossed] {
+            let code = await FinanceHubCommand.run(arguments: ["anomalies", "--input", path, "--format", "json"])
+            XCTAssertEqual(code, 1, path)
+        }
     }
 
     func testBenchCommandsRunOnSmallInputs() async throws {

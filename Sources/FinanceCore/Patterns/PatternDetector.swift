@@ -18,12 +18,7 @@ public struct PatternDetector: Sendable {
     /// `forming` records current at the last bar.
     public func detect(bars: [Bar]) -> [PatternDetection] {
         var stream = PatternStream(options: options)
-        var out: [PatternDetection] = []
-        for b in bars {
-            for r in stream.append(b) where r.status != .forming { out.append(r) }
-        }
-        out.append(contentsOf: stream.forming)
-        return out
+        return stream.appendFinal(bars) + stream.forming
     }
 
     /// Convenience for `PatternDetector(options:).detect(bars:)`.
@@ -75,6 +70,16 @@ public struct PatternStream: Sendable {
             bar.high >= bar.low, engine.bars.last.map({ bar.ts > $0.ts }) ?? true
         else { return [] }
         return engine.step(bar)
+    }
+
+    /// Processes `bars` and returns only the final records they produced: batch detection in pieces (e.g. pages of
+    /// a store query), with `forming` added after the last piece.
+    public mutating func appendFinal(_ bars: some Sequence<Bar>) -> [PatternDetection] {
+        var out: [PatternDetection] = []
+        for b in bars {
+            for r in self.append(b) where r.status != .forming { out.append(r) }
+        }
+        return out
     }
 
     /// Forming records current after the last bar.

@@ -20,26 +20,34 @@ struct AnalyticsController<Context: RequestContext> {
         var anomalies: [Anomaly]
     }
 
-    /// The bars a detector runs on: from `warmupBars` intervals before `from` (or the latest `limit`) up to `to`.
-    func bars(symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int) async throws -> [Bar] {
-        let start = from.map { $0 - Self.warmupBars * interval.nominalMilliseconds }
-        return try await BarQueryService(store: self.store).bars(
-            symbol: symbol, interval: interval, from: start, to: to,
-            limit: start == nil ? limit : BarQueryService.maxLimit,
-            now: HTTP.nowMilliseconds())
+    /// Runs `body` on the bars a detector reads, in time order: from `warmupBars` intervals before `from` up to
+    /// `to`, in pages of `BarQueryService.maxLimit` bars so that a range of any length is read whole in bounded
+    /// memory; without `from`, the latest `limit` bars before `to`.
+    func forEachPage(
+        symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int, _ body: ([Bar]) -> Void
+    ) async throws {
+        let service = BarQueryService(store: self.store)
+        let now = HTTP.nowMilliseconds()
+        guard let from else {
+            body(try await service.bars(symbol: symbol, interval: interval, from: nil, to: to, limit: limit, now: now))
+            return
+        }
+        var cursor = from - Self.warmupBars * interval.nominalMilliseconds
+        while true {
+            let page = try await service.bars(
+                symbol: symbol, interval: interval, from: cursor, to: to, limit: BarQueryService.maxLimit, now: now)
+            body(page)
+            guard page.count == BarQueryService.maxLimit, let last = page.last else { return }
+            cursor = last.ts + 1
+        }
     }
 
-    /// A comma-separated list parameter parsed by `parse` (nil when absent); an unparsable one is recorded as a
-    /// problem naming `name` and listing `allowed`.
-    static func list<T>(_ query: inout HTTP.Query, _ name: String, allowed: [String], _ parse: (String) -> Set<T>?)
-        -> Set<T>?
-    {
+    /// A comma-separated list parameter of `T` names (nil when absent); an empty or unknown one is recorded as a
+    /// problem naming `name`.
+    static func list<T: CommaSeparatedNames>(_ query: inout HTTP.Query, _ name: String, of _: T.Type) -> Set<T>? {
         guard let raw = query.raw(name) else { return nil }
-        guard let parsed = parse(raw) else {
-            query.issues.append(
-                ValidationIssue(
-                    index: nil, field: name, detail: "unknown value in '\(raw)': use \(allowed.joined(separator: ", "))"
-                ))
+        guard let parsed = T.parseList(raw) else {
+            query.issues.append(ValidationIssue(index: nil, field: name, detail: T.listProblem(raw)))
             return nil
         }
         return parsed
@@ -50,30 +58,34 @@ struct AnalyticsController<Context: RequestContext> {
             let symbol = try HTTP.symbol(context)
             var query = HTTP.Query(request)
             let (interval, from, to, limit) = query.barWindow(defaultInterval: .day1)
-            let types = Self.list(&query, "types", allowed: PatternType.allCases.map(\.rawValue), PatternType.parseList)
-            let statuses = Self.list(
-                &query, "status", allowed: PatternStatus.allCases.map(\.rawValue), PatternStatus.parseList)
+            let types = Self.list(&query, "types", of: PatternType.self)
+            let statuses = Self.list(&query, "status", of: PatternStatus.self)
             try query.check()
-            let bars = try await self.bars(symbol: symbol, interval: interval, from: from, to: to, limit: limit)
+            var stream = PatternStream(options: PatternOptions())
+            var all: [PatternDetection] = []
+            try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) {
+                all += stream.appendFinal($0)
+            }
             let records = PatternDetector.filter(
-                PatternDetector(options: PatternOptions()).detect(bars: bars), from: from, to: to.map { $0 - 1 },
-                types: types,
-                statuses: statuses)
+                all + stream.forming, from: from, to: to.map { $0 - 1 }, types: types, statuses: statuses)
             return try HTTP.json(Patterns(symbol: symbol, interval: interval.name, patterns: records))
         }
         router.get("/api/anomalies/{symbol}") { request, context in
             let symbol = try HTTP.symbol(context)
             var query = HTTP.Query(request)
             let (interval, from, to, limit) = query.barWindow(defaultInterval: .minute1)
-            let types = Self.list(&query, "types", allowed: AnomalyType.allCases.map(\.rawValue), AnomalyType.parseList)
+            let types = Self.list(&query, "types", of: AnomalyType.self)
             try query.check()
             var options = AnomalyOptions()
             let asset = try await self.store.asset(symbol)
             // 24/7 markets have no sessions, so no gaps.
             options.continuousMarket = asset.assetClass == .crypto
-            let bars = try await self.bars(symbol: symbol, interval: interval, from: from, to: to, limit: limit)
-            let found = AnomalyDetector.filter(
-                AnomalyDetector(options: options).detect(bars: bars), from: from, to: to.map { $0 - 1 }, types: types)
+            var stream = AnomalyStream(options: options)
+            var all: [Anomaly] = []
+            try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) {
+                for b in $0 { all += stream.append(b) }
+            }
+            let found = AnomalyDetector.filter(all, from: from, to: to.map { $0 - 1 }, types: types)
             return try HTTP.json(Anomalies(symbol: symbol, interval: interval.name, anomalies: found))
         }
     }

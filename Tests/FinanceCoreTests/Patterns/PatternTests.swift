@@ -246,6 +246,13 @@ final class PatternTests: XCTestCase {
         XCTAssertEqual(PatternType.parseList("double_top,support"), [.doubleTop, .support])
         XCTAssertNil(PatternType.parseList("double_top,triple_top"))
         XCTAssertEqual(PatternStatus.parseList("confirmed"), [.confirmed])
+        XCTAssertEqual(PatternType.parseList(" double_top , support,"), [.doubleTop, .support])
+        for empty in ["", ",", " , ,"] {
+            XCTAssertNil(PatternType.parseList(empty), empty)
+            XCTAssertTrue(
+                PatternType.listProblem(empty).hasPrefix("names nothing: use one or more of head_and_shoulders"))
+        }
+        XCTAssertTrue(PatternStatus.listProblem("done").hasPrefix("unknown value in 'done': use forming, completed"))
         let recs = PatternDetector.detect(bars: bars)
         let f = PatternDetector.filter(recs, from: bars[50].ts, types: [.doubleTop], statuses: [.confirmed])
         XCTAssertTrue(f.allSatisfy { $0.type == .doubleTop && $0.status == .confirmed && $0.end >= bars[50].ts })
