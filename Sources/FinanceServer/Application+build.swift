@@ -12,8 +12,9 @@ public enum FinanceHubApp {
         ingestor: Ingestor, settings: ServerSettings, signals: RecentSignals = RecentSignals()
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
+        // Metrics outermost, so they count the status the client gets (a 422 or 404 problem, not a thrown error).
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ProblemMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
         HealthController(store: ingestor.store).register(on: router)
         MetricsController().register(on: router)

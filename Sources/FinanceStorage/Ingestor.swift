@@ -35,6 +35,11 @@ public struct Ingestor: Sendable {
         self.bus = bus
     }
 
+    /// Counts a write batch refused before it reached the ingestor (unreadable, mistyped or too large).
+    public func countRejected() {
+        self.rejectedCounter.increment()
+    }
+
     /// Validates and normalizes ticks; throws `ValidationError` listing every problem, or returns ticks
     /// with canonical symbols.
     public static func validate(ticks: [Tick], maxItems: Int? = Validation.maxBatchItems) throws(ValidationError)
@@ -74,7 +79,18 @@ public struct Ingestor: Sendable {
             Validation.check(item.bar, index: item.index, into: &issues)
             var bar = item.bar
             // An out-of-range time is already reported; stamping it could overflow.
-            if Timestamp.isValid(bar.ts) { bar.ts = Validation.stamp(bar.ts, interval: interval) }
+            if Timestamp.isValid(bar.ts) {
+                if let ts = Validation.stamp(bar.ts, interval: interval) {
+                    bar.ts = ts
+                } else {
+                    issues.append(
+                        ValidationIssue(
+                            index: item.index, field: "ts",
+                            detail:
+                                "\(Timestamp.iso8601(bar.ts)) is not the start of a \(interval.name) bar (bars are stamped with the start of their interval)"
+                        ))
+                }
+            }
             stamped.append(bar)
         }
         guard issues.isEmpty else { throw ValidationError(issues) }

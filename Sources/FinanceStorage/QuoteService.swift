@@ -15,14 +15,19 @@ public struct QuoteService: Sendable {
         _ = try await self.store.asset(symbol)
         let stored = try await self.store.storedIntervals(symbol: symbol)
         var quote: Quote
-        if let tick = try await self.store.latestTick(symbol: symbol) {
-            quote = Quote(symbol: symbol, price: tick.price, ts: tick.ts, bid: tick.bid, ask: tick.ask)
-        } else if let finest = stored.first,
-            let last = try await self.store.bars(
+        let tick = try await self.store.latestTick(symbol: symbol)
+        var bar: Bar? = nil
+        if let finest = stored.first {
+            bar = try await self.store.bars(
                 symbol: symbol, series: .stored(finest), from: nil, to: nil, limit: 1, newestFirst: true
             ).first
-        {
-            quote = Quote(symbol: symbol, price: last.close, ts: last.ts)
+        }
+        // The newer of the latest tick and the latest bar (ticks build minute bars, so a tick is never older than
+        // the bar it built; a bar imported after the ticks can be newer than all of them).
+        if let tick, bar.map({ tick.ts >= $0.ts }) ?? true {
+            quote = Quote(symbol: symbol, price: tick.price, ts: tick.ts, bid: tick.bid, ask: tick.ask)
+        } else if let bar {
+            quote = Quote(symbol: symbol, price: bar.close, ts: bar.ts)
         } else {
             throw StorageError.notFound("price data for \(symbol)")
         }

@@ -70,6 +70,37 @@ final class AssetsAndDocsTests: XCTestCase {
         }
     }
 
+    func testMetricsCountTheStatusClientsGetAndEveryRejectedBatch() async throws {
+        try await makeApp().test(.router) { client in
+            func rejected() async throws -> Double {
+                let text = try await client.send(.get, "/metrics").text
+                let line = text.split(separator: "\n").first { $0.hasPrefix("financehub_rejected_batches_total") }
+                return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            let before = try await rejected()
+            // Refused by the ingestor's rules, by a type error, by malformed JSON, and by a bad query.
+            let refused = [
+                ("/api/ticks", "[{\"symbol\":\"X1\",\"ts\":1,\"price\":-1}]"),
+                ("/api/ticks", "[{\"symbol\":\"X1\",\"ts\":true,\"price\":1}]"),
+                ("/api/ticks", "{\"symbol\":"),
+                ("/api/bars/X1?interval=1m", "[{\"ts\":0,\"open\":1,\"high\":0.5,\"low\":1,\"close\":1,\"volume\":1}]"),
+                ("/api/bars/X1?interval=7q", "[]"),
+            ]
+            for (path, body) in refused {
+                let r = try await client.send(.post, path, json: body)
+                XCTAssertTrue((400..<500).contains(r.status.code), "\(path) \(r.status)")
+            }
+            let missing = try await client.send(.get, "/api/bars/NOPE")
+            XCTAssertEqual(missing.status, .notFound)
+            let after = try await rejected()
+            XCTAssertEqual(after - before, Double(refused.count))
+            let text = try await client.send(.get, "/metrics").text
+            XCTAssertTrue(text.contains("http_response_status_code=\"422\""), text)
+            XCTAssertTrue(text.contains("http_response_status_code=\"404\""), text)
+            XCTAssertTrue(text.contains("http_response_status_code=\"400\""), text)
+        }
+    }
+
     func testOpenAPIDescribesEveryRoute() async throws {
         let router = FinanceHubApp.router(
             ingestor: Ingestor(store: MemoryStore(), bus: MarketBus()), settings: ServerSettings(simulatedFeed: nil))

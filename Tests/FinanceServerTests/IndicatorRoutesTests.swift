@@ -8,6 +8,7 @@ import HummingbirdTesting
 import XCTest
 
 @testable import FinanceCLI
+@testable import FinanceServer
 
 final class IndicatorRoutesTests: XCTestCase {
     /// 60 daily bars with a gentle oscillation.
@@ -47,6 +48,28 @@ final class IndicatorRoutesTests: XCTestCase {
             let sma = (early.object["values"] as? [String: [Any]])?["sma_20"] ?? []
             XCTAssertTrue(sma.first is NSNull)
             XCTAssertEqual(sma.count, 60)
+        }
+    }
+
+    func testAHistoryLongerThanTheReadLimitServesItsLatestBars() async throws {
+        // 60 bars, of which the controller may read 25: a query for the last 10 gets the values computed over the
+        // latest 25 bars before `to` (not the oldest 25, which would leave nothing at `from`).
+        let store = MemoryStore()
+        let bars = Self.dailyBars()
+        try await store.writeBars(BarBatch(symbol: "SPY", interval: .day1, bars: bars))
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        IndicatorsController(store: store, maxHistory: 25).register(on: router)
+        try await Application(router: router).test(.router) { client in
+            let from = bars[50].ts
+            let r = try await client.send(.get, "/api/indicators/SPY?indicators=sma:5&interval=1d&from=\(from)")
+            XCTAssertEqual(r.status, .ok, r.text)
+            XCTAssertEqual(r.object["ts"] as? [Int64], bars[50...].map(\.ts))
+            let latest = IndicatorEngine.compute(
+                try IndicatorSpec.parse("sma:5"), on: try OHLCVSeries(bars: Array(bars[35...])))[0]
+            let got = (r.object["values"] as? [String: [Any]])?["sma_5"]?.compactMap { $0 as? Double } ?? []
+            XCTAssertEqual(got.count, 10)
+            for (a, b) in zip(got, latest.values[15...]) { XCTAssertEqual(a, b, accuracy: 1e-12) }
         }
     }
 

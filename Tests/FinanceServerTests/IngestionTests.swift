@@ -83,6 +83,64 @@ final class IngestionTests: XCTestCase {
         }
     }
 
+    func testValuesThatWouldOverflowAndUnalignedBarsAreRejected() async throws {
+        let store = MemoryStore()
+        try await makeApp(store: store).test(.router) { client in
+            func fields(_ r: TestResponse) -> [String] {
+                (r.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["pointer"] as? String }
+            }
+            // Finite values whose sums or ratios overflow a double once stored (rollup volumes, a quote's change).
+            let huge = try await client.send(
+                .post, "/api/bars/BIG?interval=1m",
+                json:
+                    "[{\"ts\":\"2024-06-03T10:00:00Z\",\"open\":1,\"high\":1,\"low\":1,\"close\":1,\"volume\":1.7e308}]"
+            )
+            XCTAssertEqual(huge.status, .unprocessableContent)
+            XCTAssertEqual(fields(huge), ["/0/volume"])
+            let tiny = try await client.send(
+                .post, "/api/bars/CHG?interval=1d",
+                json:
+                    "[{\"ts\":\"2024-06-03\",\"open\":1e-300,\"high\":1e-300,\"low\":1e-300,\"close\":1e-300,\"volume\":1}]"
+            )
+            XCTAssertEqual(fields(tiny), ["/0/low"])
+            let high = try await client.send(
+                .post, "/api/bars/CHG?interval=1d",
+                json: "[{\"ts\":\"2024-06-03\",\"open\":1,\"high\":1e31,\"low\":1,\"close\":1,\"volume\":1}]")
+            XCTAssertEqual(fields(high), ["/0/high"])
+            let size = try await client.send(
+                .post, "/api/ticks", json: "[{\"symbol\":\"TKV\",\"ts\":1717408800000,\"price\":1,\"size\":1.7e308}]")
+            XCTAssertEqual(fields(size), ["/0/size"])
+            let price = try await client.send(
+                .post, "/api/ticks", json: "[{\"symbol\":\"TKV\",\"ts\":1717408800000,\"price\":2e30}]")
+            XCTAssertEqual(fields(price), ["/0/price"])
+            // The limits themselves are accepted.
+            let edge = try await client.send(
+                .post, "/api/bars/EDGE?interval=1d",
+                json:
+                    "[{\"ts\":\"2024-06-03\",\"open\":1e-30,\"high\":1e30,\"low\":1e-30,\"close\":1e30,\"volume\":1e30}]"
+            )
+            XCTAssertEqual(edge.status, .created, edge.text)
+            let quote = try await client.send(.get, "/api/quotes/EDGE")
+            XCTAssertEqual(quote.status, .ok, quote.text)
+            // An intraday bar must start its interval; two bars 30 s apart would share a minute.
+            let unaligned = try await client.send(
+                .post, "/api/bars/OFFG?interval=1m",
+                json: "[{\"ts\":\"2024-06-03T10:00:30Z\",\"open\":1,\"high\":1,\"low\":1,\"close\":1,\"volume\":1}]")
+            XCTAssertEqual(fields(unaligned), ["/0/ts"])
+            XCTAssertTrue(unaligned.text.contains("is not the start of a 1m bar"), unaligned.text)
+            // Weekly bars are stamped with their Monday, monthly bars with the 1st.
+            let weekly = try await client.send(
+                .post, "/api/bars/WK?interval=1w",
+                json: "[{\"ts\":\"2024-06-05\",\"open\":1,\"high\":1,\"low\":1,\"close\":1,\"volume\":1}]")
+            XCTAssertEqual(weekly.status, .created)
+            let week = try await client.send(.get, "/api/bars/WK?interval=1w&from=2024-05-01")
+            XCTAssertEqual(
+                (week.object["bars"] as? [[String: Any]])?.first?["ts"] as? Int64, Timestamp.parse("2024-06-03"))
+        }
+        let assets = try await store.assets()
+        XCTAssertEqual(Set(assets.map(\.symbol)), ["EDGE", "WK"], "rejected batches write nothing")
+    }
+
     func testMalformedJSONIs400() async throws {
         try await makeApp().test(.router) { client in
             let r = try await client.send(.post, "/api/ticks", json: "[{\"symbol\": ")

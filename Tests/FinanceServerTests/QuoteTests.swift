@@ -30,6 +30,25 @@ final class QuoteTests: XCTestCase {
         XCTAssertNil(quote.bid)
     }
 
+    func testQuoteTakesTheNewerOfTheLatestTickAndTheLatestBar() async throws {
+        let store = MemoryStore()
+        let june = Timestamp.parse("2024-06-03T14:30:00Z")!
+        _ = try await store.writeTicks([Tick(symbol: "ACME", ts: june, price: 12.5, bid: 12.4, ask: 12.6)])
+        var quote = try await QuoteService(store: store).quote(symbol: "ACME", now: june + 60_000)
+        XCTAssertEqual(quote.price, 12.5)
+        XCTAssertEqual(quote.bid, 12.4)
+        // A bar imported later for a later time: the quote follows it.
+        let january = Timestamp.parse("2025-01-02T10:00:00Z")!
+        try await store.writeBars(
+            BarBatch(
+                symbol: "ACME", interval: .minute1,
+                bars: [Bar(ts: january, open: 49, high: 51, low: 48, close: 50, volume: 3)]))
+        quote = try await QuoteService(store: store).quote(symbol: "ACME", now: january + 60_000)
+        XCTAssertEqual(quote.price, 50)
+        XCTAssertEqual(quote.ts, january)
+        XCTAssertNil(quote.bid)
+    }
+
     func testQuoteFromWeeklyBarsHasNoDayStatistics() async throws {
         let store = MemoryStore()
         let week = Timestamp.parse("2024-05-06")!

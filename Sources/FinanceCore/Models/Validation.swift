@@ -30,6 +30,11 @@ public struct ValidationError: Error, Sendable, Equatable {
 public enum Validation {
     /// The most items one batch may hold.
     public static let maxBatchItems = 10_000
+    /// The largest price, volume or size accepted, and the smallest positive price: far beyond any market, and
+    /// narrow enough that every sum, ratio and product built from stored values (rollup volumes, a quote's change
+    /// in %, indicators) stays a finite double.
+    public static let maxValue = 1e30
+    public static let minPrice = 1e-30
 
     /// Appends the rule violations of `bar` (at `index`) to `issues`.
     @inlinable
@@ -37,7 +42,8 @@ public enum Validation {
         // The common case first, without allocation: every rule holds.
         if bar.open.isFinite, bar.high.isFinite, bar.low.isFinite, bar.close.isFinite, bar.volume.isFinite,
             bar.high >= bar.low, bar.high >= bar.open, bar.high >= bar.close, bar.low <= bar.open, bar.low <= bar.close,
-            bar.volume >= 0, bar.low > 0, Timestamp.isValid(bar.ts)
+            bar.volume >= 0, bar.low >= minPrice, bar.high <= maxValue, bar.volume <= maxValue,
+            Timestamp.isValid(bar.ts)
         {
             return
         }
@@ -81,6 +87,20 @@ public enum Validation {
             // Prices must be positive: a zero or negative price is a data error in every market we carry.
             issues.append(
                 ValidationIssue(index: index, field: "low", detail: "prices must be positive, low is \(bar.low)"))
+        } else if bar.low < minPrice {
+            issues.append(
+                ValidationIssue(
+                    index: index, field: "low", detail: "low (\(bar.low)) is below the smallest price, 1e-30"))
+        }
+        if bar.high > maxValue {
+            issues.append(
+                ValidationIssue(
+                    index: index, field: "high", detail: "high (\(bar.high)) is above the largest price, 1e30"))
+        }
+        if bar.volume > maxValue {
+            issues.append(
+                ValidationIssue(
+                    index: index, field: "volume", detail: "volume (\(bar.volume)) is above the largest volume, 1e30"))
         }
     }
 
@@ -90,9 +110,10 @@ public enum Validation {
             issues.append(
                 ValidationIssue(index: index, field: "ts", detail: "ts \(tick.ts) is outside years 0001–9999"))
         }
-        if !tick.price.isFinite || tick.price <= 0 {
+        if !tick.price.isFinite || tick.price < minPrice || tick.price > maxValue {
             issues.append(
-                ValidationIssue(index: index, field: "price", detail: "price must be a finite positive number"))
+                ValidationIssue(
+                    index: index, field: "price", detail: "price must be a finite number from 1e-30 to 1e30"))
         }
         let optionals: [(String, Double?)] = [
             ("size", tick.size), ("bid", tick.bid), ("ask", tick.ask), ("bidSize", tick.bidSize),
@@ -100,8 +121,10 @@ public enum Validation {
         ]
         for (name, value) in optionals {
             guard let value else { continue }
-            if !value.isFinite || value < 0 {
-                issues.append(ValidationIssue(index: index, field: name, detail: "\(name) must be a finite number ≥ 0"))
+            if !value.isFinite || value < 0 || value > maxValue {
+                issues.append(
+                    ValidationIssue(index: index, field: name, detail: "\(name) must be a finite number from 0 to 1e30")
+                )
             }
         }
         if let bid = tick.bid, let ask = tick.ask, bid.isFinite, ask.isFinite, bid > ask {
@@ -109,9 +132,12 @@ public enum Validation {
         }
     }
 
-    /// Stamps `ts` as a bar of `interval` would be: 00:00 UTC of its date for daily or longer bars.
-    public static func stamp(_ ts: Int64, interval: Interval) -> Int64 {
-        interval.isDailyOrLonger ? Interval.day1.bucketStart(ts) : ts
+    /// Stamps `ts` as a bar of `interval` is stored: the start of its UTC day, week (Monday) or month for daily or
+    /// longer bars (exchanges stamp those with a local time); nil for an intraday time that is not the start of an
+    /// `interval` bucket (two such bars could share a bucket and answer differently by query).
+    public static func stamp(_ ts: Int64, interval: Interval) -> Int64? {
+        if interval.isDailyOrLonger { return interval.bucketStart(ts) }
+        return interval.bucketStart(ts) == ts ? ts : nil
     }
 
     /// Sorts bars by time and reports items that share a time with different values; identical

@@ -5,8 +5,8 @@ import Hummingbird
 /// `GET /api/indicators` (the catalog) and `GET /api/indicators/{symbol}` (values on stored bars).
 struct IndicatorsController<Context: RequestContext> {
     let store: any MarketStore
-    /// The most bars of history an indicator request reads (warm-up included).
-    static var maxHistory: Int { 1_000_000 }
+    /// The most bars of history an indicator request reads (warm-up included): the latest ones before `to`.
+    var maxHistory = 1_000_000
 
     struct Catalog: Encodable {
         var indicators: [IndicatorInfo]
@@ -39,10 +39,10 @@ struct IndicatorsController<Context: RequestContext> {
             }
             try query.check()
             let now = HTTP.nowMilliseconds()
-            // Compute from the first stored bar so values at `from` equal a computation over the whole history.
+            // Compute over the whole history before `to` (its latest `maxHistory` bars when it is longer), so values at
+            // `from` equal a computation over all of it.
             let bars = try await BarQueryService(store: self.store).bars(
-                symbol: symbol, interval: interval, from: BarQueryService.earliest, to: to, limit: Self.maxHistory,
-                now: now)
+                symbol: symbol, interval: interval, from: nil, to: to, limit: self.maxHistory, now: now)
             let series = try OHLCVSeries(bars: bars)
             let columns = IndicatorEngine.compute(specs, on: series)
             let first = from.map { f in bars.firstIndex { $0.ts >= f } ?? bars.count } ?? 0

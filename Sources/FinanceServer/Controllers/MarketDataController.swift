@@ -35,15 +35,17 @@ struct MarketDataController<Context: RequestContext> {
 
     func register(on router: Router<Context>) {
         router.post("/api/ticks") { request, _ in
-            let ticks = try await self.readTicks(request)
+            let ticks = try await self.counted { try await self.readTicks(request) }
             return try HTTP.json(try await self.ingestor.ingest(ticks: ticks), status: .created)
         }
         router.post("/api/bars/{symbol}") { request, context in
-            let symbol = try HTTP.symbol(context)
-            var query = HTTP.Query(request)
-            let interval = query.interval(default: .minute1)
-            try query.check()
-            let bars = try await self.readBars(request)
+            let (symbol, interval, bars) = try await self.counted {
+                let symbol = try HTTP.symbol(context)
+                var query = HTTP.Query(request)
+                let interval = query.interval(default: .minute1)
+                try query.check()
+                return (symbol, interval, try await self.readBars(request))
+            }
             return try HTTP.json(
                 try await self.ingestor.ingest(symbol: symbol, interval: interval, bars: bars), status: .created)
         }
@@ -62,6 +64,15 @@ struct MarketDataController<Context: RequestContext> {
             let symbol = try HTTP.symbol(context)
             return try HTTP.json(
                 try await QuoteService(store: self.store).quote(symbol: symbol, now: HTTP.nowMilliseconds()))
+        }
+    }
+
+    /// Runs `read`, counting a batch it refuses in `financehub_rejected_batches_total` (the ingestor counts the
+    /// batches its own rules refuse).
+    func counted<T>(_ read: () async throws -> T) async throws -> T {
+        do { return try await read() } catch {
+            self.ingestor.countRejected()
+            throw error
         }
     }
 
