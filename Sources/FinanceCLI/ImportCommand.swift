@@ -117,7 +117,8 @@ enum BarFile {
     static func describe(_ error: FinanceCore.ValidationError, lines: [Int]) -> String {
         let shown = error.issues.prefix(CSVReader.maxIssues).map { issue in
             let line = issue.index.map { "line \(lines[$0])" } ?? "file"
-            return "\(line), \(issue.field): \(issue.detail)"
+            // The file's column is `timestamp` where the API's field is `ts`.
+            return "\(line), \(issue.field == "ts" ? "timestamp" : issue.field): \(issue.detail)"
         }
         let more = error.issues.count > shown.count ? "\n  ... and \(error.issues.count - shown.count) more" : ""
         return "\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s") in the file:\n  "

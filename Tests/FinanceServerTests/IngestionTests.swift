@@ -180,6 +180,9 @@ final class IngestionTests: XCTestCase {
             let d = try await client.send(.post, "/api/bars/MSFT", json: dup)
             XCTAssertEqual(d.status, .unprocessableContent)
             XCTAssertEqual((d.object["errors"] as? [[String: Any]])?.first?["pointer"] as? String, "/1/ts")
+            XCTAssertEqual(
+                (d.object["errors"] as? [[String: Any]])?.first?["detail"] as? String,
+                "2024-01-01T00:00:00.000Z again, with values that differ from the earlier item at that time")
         }
     }
 

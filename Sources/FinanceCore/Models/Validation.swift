@@ -159,12 +159,12 @@ public enum Validation {
         for i in order {
             if previous >= 0, bars[previous].ts == bars[i].ts {
                 if bars[previous] != bars[i] {
-                    let original = indices?[i] ?? i
-                    let first = indices?[previous] ?? previous
                     issues.append(
                         ValidationIssue(
-                            index: original, field: "ts",
-                            detail: "duplicate time \(bars[i].ts) with different values (first at index \(first))"))
+                            index: indices?[i] ?? i, field: "ts",
+                            detail:
+                                "\(Timestamp.iso8601(bars[i].ts)) again, with values that differ from the earlier item at that time"
+                        ))
                 }
                 continue
             }
