@@ -27,8 +27,30 @@ public enum JSONValue: Decodable, Sendable, Equatable {
             self = .string(s)
         } else if let a = try? c.decode([JSONValue].self) {
             self = .array(a)
+        } else if let o = try? c.decode([String: JSONValue].self) {
+            self = .object(o)
+        } else if Self.isNumberBeyondDouble(c) {
+            // A well-formed number beyond the range of a double (1e400): a value the field check reports (422
+            // naming the field), not malformed JSON.
+            self = .number(.infinity)
         } else {
             self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    /// True when the value is a number token that a double cannot hold: decoding it as a number fails with the
+    /// decoder's own "not representable" error (corrupt data on Darwin), where any other token fails as a type
+    /// mismatch.
+    static func isNumberBeyondDouble(_ c: any SingleValueDecodingContainer) -> Bool {
+        do {
+            _ = try c.decode(Double.self)
+            return false
+        } catch DecodingError.dataCorrupted {
+            return true
+        } catch is DecodingError {
+            return false
+        } catch {
+            return true
         }
     }
 
@@ -121,7 +143,7 @@ struct FieldReader {
         switch self.object[field] {
         case .integer(let i): return Double(i)
         case .number(let d):
-            if !d.isFinite { self.fail(field, "\(field) must be a finite number") }
+            if !d.isFinite { self.fail(field, "\(field) must be a finite number (within ±1.8e308)") }
             return d
         case nil, .null?:
             if required { self.fail(field, "\(field) is required") }

@@ -113,6 +113,23 @@ final class IngestionTests: XCTestCase {
             let price = try await client.send(
                 .post, "/api/ticks", json: "[{\"symbol\":\"TKV\",\"ts\":1717408800000,\"price\":2e30}]")
             XCTAssertEqual(fields(price), ["/0/price"])
+            // A well-formed number beyond the range of a double is a 422 naming its field, not malformed JSON.
+            let beyond = try await client.send(
+                .post, "/api/ticks", json: "[{\"symbol\":\"TKV\",\"ts\":1717408800000,\"price\":1e400,\"size\":-1e999}]"
+            )
+            XCTAssertEqual(beyond.status, .unprocessableContent, beyond.text)
+            XCTAssertEqual(fields(beyond), ["/0/price", "/0/size"])
+            // An item with a wrong field still gets its rule problems listed.
+            let both = try await client.send(
+                .post, "/api/ticks",
+                json: "[{\"symbol\":\"TKV\",\"ts\":1717408800000,\"price\":1,\"bid\":2,\"ask\":1,\"extra\":1}]")
+            XCTAssertEqual(Set(fields(both)), ["/0/extra", "/0/bid"])
+            let bar = try await client.send(
+                .post, "/api/bars/BIG?interval=1m",
+                json:
+                    "[{\"ts\":\"2024-06-03T10:00:00Z\",\"open\":1,\"high\":0.5,\"low\":1,\"close\":1,\"volume\":1,\"x\":1}]"
+            )
+            XCTAssertEqual(Set(fields(bar)), ["/0/x", "/0/high"])
             // The limits themselves are accepted.
             let edge = try await client.send(
                 .post, "/api/bars/EDGE?interval=1d",

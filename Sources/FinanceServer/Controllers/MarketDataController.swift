@@ -83,6 +83,8 @@ struct MarketDataController<Context: RequestContext> {
         var issues: [ValidationIssue] = []
         var ticks: [Tick] = []
         ticks.reserveCapacity(objects.count)
+        // Items whose symbol, time and price were read (with the fields that were read), for the rule checks.
+        var readable: [(index: Int, tick: Tick)] = []
         for (i, object) in objects.enumerated() {
             var r = FieldReader(object, index: i)
             r.rejectUnknown(InputFields.tick)
@@ -95,16 +97,17 @@ struct MarketDataController<Context: RequestContext> {
                 bidSize: r.number("bidSize", required: false), askSize: r.number("askSize", required: false))
             issues += r.issues
             if r.issues.isEmpty { ticks.append(tick) }
+            if symbol != nil, ts != nil, price != nil { readable.append((i, tick)) }
         }
         if !issues.isEmpty {
-            // Report the rule problems of the well-typed items too, so the client sees everything at once.
-            do { _ = try Ingestor.validate(ticks: ticks) } catch {
-                let typed = Set(issues.compactMap(\.index))
-                let offsets = objects.indices.filter { !typed.contains($0) }
-                issues += error.issues.map { issue in
+            // Report the rule problems of every readable item too (an item with an unknown field can also have its
+            // bid above its ask), so the client sees everything at once; a problem already reported is not repeated.
+            do { _ = try Ingestor.validate(ticks: readable.map(\.tick)) } catch {
+                let seen = Set(issues.map { "\($0.index ?? -1)/\($0.field)" })
+                for issue in error.issues {
                     var moved = issue
-                    moved.index = issue.index.map { offsets[$0] }
-                    return moved
+                    moved.index = issue.index.map { readable[$0].index }
+                    if !seen.contains("\(moved.index ?? -1)/\(moved.field)") { issues.append(moved) }
                 }
             }
             throw ValidationError(issues.sorted { ($0.index ?? -1) < ($1.index ?? -1) })
@@ -128,10 +131,13 @@ struct MarketDataController<Context: RequestContext> {
             let low = r.number("low", required: true)
             let close = r.number("close", required: true)
             let volume = r.number("volume", required: true)
-            if r.issues.isEmpty, let ts, let open, let high, let low, let close, let volume {
+            if let ts, let open, let high, let low, let close, let volume {
+                // Checked even when another field is wrong (an unknown one), so every problem is listed at once.
                 let bar = Bar(ts: ts, open: open, high: high, low: low, close: close, volume: volume)
-                Validation.check(bar, index: i, into: &issues)
-                bars.append(IncomingBar(index: i, bar: bar))
+                var rules: [ValidationIssue] = []
+                Validation.check(bar, index: i, into: &rules)
+                issues += rules.filter { rule in !r.issues.contains { $0.field == rule.field } }
+                if r.issues.isEmpty { bars.append(IncomingBar(index: i, bar: bar)) }
             }
             issues += r.issues
         }
