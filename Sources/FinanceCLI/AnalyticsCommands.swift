@@ -104,7 +104,7 @@ struct AnomaliesCommand: AsyncParsableCommand {
         let bytes = try InputFile.read(self.input)
         let anomalies: [Anomaly]
         if TickFile.isTickHeader(bytes) {
-            let ticks = try TickFile.validated(bytes, path: self.input, symbol: "", ordered: true)
+            let ticks = try TickFile.read(bytes, path: self.input, symbol: "", ordered: true)
             anomalies = detector.detect(ticks: ticks)
         } else {
             let bars = try OHLCVFile.bars(self.input, bytes: bytes)

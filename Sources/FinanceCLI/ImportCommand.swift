@@ -60,15 +60,25 @@ struct ImportBars: AsyncParsableCommand {
         let interval = Interval(self.interval)!
         let start = ContinuousClock.now
         let bytes = try InputFile.read(self.file)
-        let columns: CSVColumns
+        // Validated (stamped, sorted, de-duplicated) while the file is checked, so every problem is listed at once.
+        var validated: BarBatch? = nil
         do {
-            columns = try CSVReader.parse(bytes, required: ["open", "high", "low", "close", "volume"]) { n in
-                Console.info("parsed \(n) rows")
-            }
-        } catch let error as CSVError {
-            throw CLIFailure("\(self.file): \(error.description)\nnothing was written")
+            _ = try CheckedCSV.read(
+                bytes, path: self.file, required: ["open", "high", "low", "close", "volume"],
+                progress: { Console.info("parsed \($0) rows") },
+                check: { columns in
+                    do throws(FinanceCore.ValidationError) {
+                        validated = try Ingestor.validate(
+                            symbol: self.symbol, interval: interval, bars: BarFile.bars(columns), maxItems: nil)
+                        return []
+                    } catch {
+                        return error.issues
+                    }
+                })
+        } catch let failure as CLIFailure {
+            throw CLIFailure(failure.message + "\nnothing was written")
         }
-        let batch = try BarFile.batch(columns: columns, symbol: self.symbol, interval: interval, file: self.file)
+        let batch = validated!
         let store = try await self.db.open(logger: Logger(label: "financehub.import"))
         let progress = Progress(label: "writing", total: batch.bars.count)
         do {
@@ -104,26 +114,6 @@ enum BarFile {
         }
         return out
     }
-
-    static func batch(columns: CSVColumns, symbol: String, interval: Interval, file: String) throws -> BarBatch {
-        do {
-            return try Ingestor.validate(symbol: symbol, interval: interval, bars: self.bars(columns), maxItems: nil)
-        } catch {
-            throw CLIFailure("\(file): \(self.describe(error, lines: columns.lines))\nnothing was written")
-        }
-    }
-
-    /// Validation problems with file line numbers instead of item indices.
-    static func describe(_ error: FinanceCore.ValidationError, lines: [Int]) -> String {
-        let shown = error.issues.prefix(CSVReader.maxIssues).map { issue in
-            let line = issue.index.map { "line \(lines[$0])" } ?? "file"
-            // The file's column is `timestamp` where the API's field is `ts`.
-            return "\(line), \(issue.field == "ts" ? "timestamp" : issue.field): \(issue.detail)"
-        }
-        let more = error.issues.count > shown.count ? "\n  ... and \(error.issues.count - shown.count) more" : ""
-        return "\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s") in the file:\n  "
-            + shown.joined(separator: "\n  ") + more
-    }
 }
 
 struct ImportTicks: AsyncParsableCommand {
@@ -145,8 +135,7 @@ struct ImportTicks: AsyncParsableCommand {
         let symbol = Symbol.normalize(self.symbol)!
         let ticks: [Tick]
         do {
-            ticks = try TickFile.validated(
-                try InputFile.read(self.file), path: self.file, symbol: symbol, ordered: false)
+            ticks = try TickFile.read(try InputFile.read(self.file), path: self.file, symbol: symbol, ordered: false)
         } catch let failure as CLIFailure {
             throw CLIFailure(failure.message + "\nnothing was written")
         }
@@ -172,47 +161,42 @@ enum TickFile {
     }
 
     /// The ticks of a file, checked by the rules of ingested ticks (`Validation`); with `ordered`, timestamps must
-    /// also never decrease. Problems are reported with their file lines.
-    static func validated(_ bytes: [UInt8], path: String, symbol: String, ordered: Bool) throws -> [Tick] {
-        let (ticks, lines) = try self.read(bytes, path: path, symbol: symbol)
-        var issues: [ValidationIssue] = []
-        for (i, t) in ticks.enumerated() {
-            Validation.check(t, index: i, into: &issues)
-            if ordered && i > 0 && t.ts < ticks[i - 1].ts {
-                issues.append(
-                    ValidationIssue(
-                        index: i, field: "timestamp",
-                        detail:
-                            "is before the previous row's (\(Timestamp.iso8601(ticks[i - 1].ts))): sort the file by time"
-                    ))
+    /// also never decrease. Every problem, of parsing or of the rules, is reported with its file line.
+    static func read(_ bytes: [UInt8], path: String, symbol: String, ordered: Bool) throws -> [Tick] {
+        var ticks: [Tick] = []
+        _ = try CheckedCSV.read(
+            bytes, path: path, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"]
+        ) { columns in
+            ticks = self.ticks(columns, symbol: symbol)
+            var issues: [ValidationIssue] = []
+            for (i, t) in ticks.enumerated() {
+                Validation.check(t, index: i, into: &issues)
+                if ordered && i > 0 && t.ts < ticks[i - 1].ts {
+                    issues.append(
+                        ValidationIssue(
+                            index: i, field: "ts",
+                            detail:
+                                "is before the previous row's (\(Timestamp.iso8601(ticks[i - 1].ts))): sort the file by time"
+                        ))
+                }
             }
-        }
-        if !issues.isEmpty {
-            throw CLIFailure("\(path): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: lines))")
+            return issues
         }
         return ticks
     }
 
-    /// The ticks of a file with the file line of each (for error messages).
-    static func read(_ bytes: [UInt8], path: String, symbol: String) throws -> (ticks: [Tick], lines: [Int]) {
-        let columns: CSVColumns
-        do {
-            columns = try CSVReader.parse(
-                bytes, required: ["price"], optional: ["size", "bid", "ask", "bidsize", "asksize"])
-        } catch let error as CSVError {
-            throw CLIFailure("\(path): \(error.description)")
-        }
+    /// The ticks of parsed tick columns.
+    static func ticks(_ columns: CSVColumns, symbol: String) -> [Tick] {
         func value(_ name: String, _ i: Int) -> Double? {
             guard let v = columns.numbers[name]?[i], !v.isNaN else { return nil }
             return v
         }
         let price = columns.numbers["price"]!
-        let ticks = (0..<columns.count).map { i in
+        return (0..<columns.count).map { i in
             Tick(
                 symbol: symbol, ts: columns.timestamps[i], price: price[i], size: value("size", i),
                 bid: value("bid", i),
                 ask: value("ask", i), bidSize: value("bidsize", i), askSize: value("asksize", i))
         }
-        return (ticks, columns.lines)
     }
 }

@@ -75,17 +75,14 @@ enum OHLCVFile {
     static func read(_ path: String, bytes: [UInt8]? = nil) throws -> OHLCVSeries {
         let bytes = try bytes ?? InputFile.read(path)
         do {
-            let c = try CSVReader.parse(bytes, required: ["open", "high", "low", "close", "volume"])
-            var issues: [ValidationIssue] = []
-            for item in BarFile.bars(c) { Validation.check(item.bar, index: item.index, into: &issues) }
-            if !issues.isEmpty {
-                throw CLIFailure("\(path): \(BarFile.describe(FinanceCore.ValidationError(issues), lines: c.lines))")
+            let c = try CheckedCSV.read(bytes, path: path, required: ["open", "high", "low", "close", "volume"]) {
+                var issues: [ValidationIssue] = []
+                for item in BarFile.bars($0) { Validation.check(item.bar, index: item.index, into: &issues) }
+                return issues
             }
             return try OHLCVSeries(
                 timestamps: c.timestamps, open: c.numbers["open"]!, high: c.numbers["high"]!, low: c.numbers["low"]!,
                 close: c.numbers["close"]!, volume: c.numbers["volume"]!)
-        } catch let error as CSVError {
-            throw CLIFailure("\(path): \(error.description)")
         } catch let failure as CLIFailure {
             throw failure
         } catch {

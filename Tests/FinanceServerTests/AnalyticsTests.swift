@@ -279,6 +279,49 @@ final class AnalyticsTests: XCTestCase {
         }
     }
 
+    func testParseAndRuleProblemsAreListedTogetherByLine() throws {
+        // Line 2 does not parse and line 3 parses but breaks a rule: one run reports both, in line order, with the
+        // file's column names.
+        func message(_ text: String, _ check: (CSVColumns) -> [ValidationIssue]) -> String {
+            do {
+                _ = try CheckedCSV.read(
+                    Array(text.utf8), path: "f.csv", required: ["open", "high", "low", "close", "volume"],
+                    check: check)
+                return ""
+            } catch let failure as CLIFailure {
+                return failure.message
+            } catch {
+                return "\(error)"
+            }
+        }
+        func rules(_ columns: CSVColumns) -> [ValidationIssue] {
+            var issues: [ValidationIssue] = []
+            for item in BarFile.bars(columns) { Validation.check(item.bar, index: item.index, into: &issues) }
+            return issues
+        }
+        let header = "timestamp,open,high,low,close,volume\n"
+        let both = message(header + "1700000000000,x,11,9,10,1\n1700086400000,10,11,9,10,-1\n", rules)
+        XCTAssertEqual(
+            both,
+            "f.csv: 2 problems in the file:\n  line 2, open: not a finite number: 'x'\n  line 3, volume: volume (-1.0) is negative"
+        )
+        // Duplicate times name the time and the file's column.
+        let dup = message(header + "1700000000000,10,11,9,10,1\n1700000000000,10,12,9,10,1\n") { columns in
+            do throws(FinanceCore.ValidationError) {
+                _ = try Ingestor.validate(symbol: "X", interval: .day1, bars: BarFile.bars(columns), maxItems: nil)
+                return []
+            } catch {
+                return error.issues
+            }
+        }
+        XCTAssertTrue(dup.contains("line 3, timestamp: 2023-11-14T00:00:00.000Z again"), dup)
+        XCTAssertTrue(message(header + "1700000000000,10,11,9,10,1\n") { _ in [] }.isEmpty)
+        let file = message(header + "1700000000000,10,11,9,10,1\n") { _ in
+            [ValidationIssue(index: nil, field: "", detail: "too many")]
+        }
+        XCTAssertEqual(file, "f.csv: 1 problem in the file:\n  file: too many")
+    }
+
     func testBenchCommandsRunOnSmallInputs() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -17,6 +17,10 @@ public struct CSVIssue: Error, Sendable, Equatable, CustomStringConvertible {
 public struct CSVError: Error, Sendable, CustomStringConvertible {
     public var issues: [CSVIssue]
     public var total: Int
+    public init(issues: [CSVIssue], total: Int) {
+        self.issues = issues
+        self.total = total
+    }
     public var description: String {
         let shown = self.issues.map(\.description).joined(separator: "\n  ")
         return "\(self.total) problem\(self.total == 1 ? "" : "s") in the file:\n  \(shown)"
@@ -50,6 +54,18 @@ public enum CSVReader {
     )
         throws -> CSVColumns
     {
+        let (columns, problems) = try self.parseRows(
+            bytes, required: required, optional: optional, progress: progress)
+        if let problems { throw problems }
+        return columns
+    }
+
+    /// Parses `bytes` like `parse`, but returns the rows that parsed together with the problems of the others
+    /// (nil when there are none), so a caller can check the good rows and report every problem at once. A file
+    /// without a usable header still throws.
+    public static func parseRows(
+        _ bytes: [UInt8], required: [String], optional: [String] = [], progress: ((Int) -> Void)? = nil
+    ) throws -> (columns: CSVColumns, problems: CSVError?) {
         try bytes.withUnsafeBufferPointer { buf in
             try parse(buf, required: required, optional: optional, progress: progress)
         }
@@ -57,7 +73,7 @@ public enum CSVReader {
 
     static func parse(
         _ buf: UnsafeBufferPointer<UInt8>, required: [String], optional: [String], progress: ((Int) -> Void)?
-    ) throws -> CSVColumns {
+    ) throws -> (columns: CSVColumns, problems: CSVError?) {
         var pos = 0
         let n = buf.count
         // Skip a UTF-8 byte-order mark.
@@ -186,9 +202,11 @@ public enum CSVReader {
             lines.append(lineNumber)
             if let progress, timestamps.count % 250_000 == 0 { progress(timestamps.count) }
         }
-        if total > 0 { throw CSVError(issues: issues, total: total) }
         var numbers: [String: [Double]] = [:]
         for (k, s) in slots.enumerated() { numbers[s.name] = values[k] }
-        return CSVColumns(header: header, timestamps: timestamps, numbers: numbers, lines: lines)
+        return (
+            CSVColumns(header: header, timestamps: timestamps, numbers: numbers, lines: lines),
+            total > 0 ? CSVError(issues: issues, total: total) : nil
+        )
     }
 }

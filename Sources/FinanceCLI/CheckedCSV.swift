@@ -1,0 +1,36 @@
+import FinanceCore
+
+/// Reading a CSV file for a command: the problems of rows that do not parse and the rule problems of the rows that
+/// do are reported together, in line order, so one run lists everything there is to fix.
+enum CheckedCSV {
+    /// The file's parsed rows, once `check` (the rules, on the rows that parsed) finds nothing and every row parsed.
+    /// `check` returns problems with row indices into the columns it is given; the failure names file lines.
+    static func read(
+        _ bytes: [UInt8], path: String, required: [String], optional: [String] = [],
+        progress: ((Int) -> Void)? = nil, check: (CSVColumns) -> [ValidationIssue]
+    ) throws -> CSVColumns {
+        let parsed: (columns: CSVColumns, problems: CSVError?)
+        do {
+            parsed = try CSVReader.parseRows(bytes, required: required, optional: optional, progress: progress)
+        } catch let error as CSVError {
+            throw CLIFailure("\(path): \(error.description)")
+        }
+        let rules = check(parsed.columns)
+        guard parsed.problems != nil || !rules.isEmpty else { return parsed.columns }
+        var found: [(line: Int, text: String)] = (parsed.problems?.issues ?? []).map { ($0.line, $0.description) }
+        for issue in rules {
+            // The file's column is `timestamp` where the API's field is `ts`.
+            let column = issue.field == "ts" ? "timestamp" : issue.field
+            let line = issue.index.map { parsed.columns.lines[$0] } ?? 0
+            found.append(
+                (line, "\(line == 0 ? "file" : "line \(line)")\(column.isEmpty ? "" : ", \(column)"): \(issue.detail)"))
+        }
+        let total = (parsed.problems?.total ?? 0) + rules.count
+        let shown = found.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
+            .prefix(CSVReader.maxIssues).map(\.element.text)
+        let more = total > shown.count ? "\n  ... and \(total - shown.count) more" : ""
+        throw CLIFailure(
+            "\(path): \(total) problem\(total == 1 ? "" : "s") in the file:\n  " + shown.joined(separator: "\n  ")
+                + more)
+    }
+}
