@@ -6,6 +6,7 @@ import FinanceStorage
 import Foundation
 import Logging
 import SystemPackage
+import Yams
 
 /// Every setting of `financehub serve`, resolved from defaults → config file → environment (`FINANCEHUB_*`) →
 /// command line. Keys are documented in docs/configuration.md.
@@ -20,6 +21,41 @@ struct AppSettings {
         "feed.symbols", "log.level", "analytics.intervals", "analytics.warmupBars",
         "analytics.maxSymbols",
     ]
+
+    /// A config parser's error without the file's text: its first line (position and problem). The parser quotes
+    /// the offending line after it, and that line may hold a password; credentials in a URL are masked as well.
+    static func describeFileError(_ error: any Error) -> String {
+        var first = "\(error)".split(separator: "\n").first.map(String.init) ?? "unreadable"
+        if first.hasSuffix(":") { first.removeLast() }
+        return first.replacing(/:\/\/([^\/\s:@]*):[^@\s]*@/) { "://\($0.1)@" }
+    }
+
+    /// The keys of a config file (nested objects and dotted names both spell `http.port`) that no setting has.
+    static func unknownKeys(inFile path: String) throws -> [String] {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let root: Any?
+        do {
+            if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+                root = try Yams.load(yaml: text)
+            } else {
+                root = text.isEmpty ? nil : try JSONSerialization.jsonObject(with: Data(text.utf8))
+            }
+        } catch {
+            throw CLIFailure("cannot read config file \(path): \(Self.describeFileError(error))")
+        }
+        var found: [String] = []
+        func walk(_ value: Any?, _ prefix: String) {
+            if let object = value as? [String: Any] {
+                for (k, v) in object { walk(v, prefix.isEmpty ? k : prefix + "." + k) }
+            } else if let object = value as? [AnyHashable: Any] {
+                for (k, v) in object { walk(v, prefix.isEmpty ? "\(k)" : prefix + ".\(k)") }
+            } else if !prefix.isEmpty && !Self.keys.contains(prefix) {
+                found.append(prefix)
+            }
+        }
+        walk(root, "")
+        return found.sorted()
+    }
 
     /// Loads settings; throws `CLIFailure` listing every invalid value at once.
     static func load(
@@ -40,6 +76,13 @@ struct AppSettings {
             guard FileManager.default.fileExists(atPath: configFile) else {
                 throw CLIFailure("config file not found: \(configFile)")
             }
+            // A misspelled key would otherwise be ignored silently and its default used.
+            let unknown = try Self.unknownKeys(inFile: configFile)
+            if !unknown.isEmpty {
+                throw CLIFailure(
+                    "config file \(configFile): unknown key\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) (known: \(Self.keys.joined(separator: ", ")))"
+                )
+            }
             do {
                 if configFile.hasSuffix(".yaml") || configFile.hasSuffix(".yml") {
                     providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(configFile)))
@@ -47,7 +90,7 @@ struct AppSettings {
                     providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configFile)))
                 }
             } catch {
-                throw CLIFailure("cannot read config file \(configFile): \(error)")
+                throw CLIFailure("cannot read config file \(configFile): \(Self.describeFileError(error))")
             }
         }
         let config = ConfigReader(providers: providers)
@@ -99,6 +142,8 @@ struct AppSettings {
         if let rate = double("feed.ticksPerSecond", 0.01...1000) { feed.ticksPerSecond = rate }
         if let symbols = string("feed.symbols") {
             let wanted = symbols.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+                .filter { !$0.isEmpty }
+            if wanted.isEmpty { problems.append("feed.symbols: names no symbol (use feed.mode none for no feed)") }
             let known = Set(SimulatedInstrument.defaultWatchlist.map(\.asset.symbol))
             let unknown = wanted.filter { !known.contains($0) }
             if !unknown.isEmpty {

@@ -86,7 +86,16 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case .notFound: return Problem(status: .notFound, detail: storage.description)
             case .conflict: return Problem(status: .conflict, detail: storage.description)
             case .schemaBehind, .schemaAhead: return Problem(status: .serviceUnavailable, detail: storage.description)
-            case .invalidConfiguration, .backend: return Self.internalError(error, logger: logger)
+            case .invalidConfiguration: return Self.internalError(error, logger: logger)
+            case .backend:
+                // The database failed (down, locked, read-only, out of space): a retryable 503, as /ready says;
+                // the cause is logged under a correlation id, never returned.
+                let id = UUID().uuidString.lowercased()
+                logger.error("database unavailable", metadata: ["correlation_id": "\(id)", "error": "\(error)"])
+                return Problem(
+                    status: .serviceUnavailable,
+                    detail: "the database is unavailable; retry later (quote the correlation id when reporting it)",
+                    correlationId: id)
             }
         case let http as HTTPError:
             return Problem(status: http.status, detail: http.body ?? http.status.reasonPhrase)

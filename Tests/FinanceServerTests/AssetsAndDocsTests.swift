@@ -70,6 +70,17 @@ final class AssetsAndDocsTests: XCTestCase {
         }
     }
 
+    func testADatabaseFailureIsARetryable503WithoutItsCause() {
+        let problem = ProblemMiddleware<BasicRequestContext>.problem(
+            for: StorageError.backend("database is locked at /secret/path"), logger: .init(label: "t"))
+        XCTAssertEqual(problem.status, 503)
+        XCTAssertNotNil(problem.correlationId)
+        XCTAssertFalse(problem.detail.contains("locked"), problem.detail)
+        let config = ProblemMiddleware<BasicRequestContext>.problem(
+            for: StorageError.invalidConfiguration("x"), logger: .init(label: "t"))
+        XCTAssertEqual(config.status, 500)
+    }
+
     func testMetricsCountTheStatusClientsGetAndEveryRejectedBatch() async throws {
         try await makeApp().test(.router) { client in
             func rejected() async throws -> Double {

@@ -172,4 +172,42 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(failure.message.contains("log.level"))
         }
     }
+
+    func testConfigFilesRejectTyposEmptyFeedsAndNeverEchoSecrets() async throws {
+        func failure(_ file: String?, _ environment: [String: String] = [:]) async -> String {
+            do {
+                _ = try await AppSettings.load(configFile: file, overrides: [:], environment: environment)
+                return ""
+            } catch let failure as CLIFailure {
+                return failure.message
+            } catch {
+                return "\(error)"
+            }
+        }
+        // A misspelled key is an error, not a silently used default; dotted names count as nested ones.
+        let typo = await failure(
+            self.write("t.yaml", "http:\n  prot: 8788\nanalytics.maxSymbol: 3\nlog:\n  level: info\n"))
+        XCTAssertTrue(typo.contains("unknown keys analytics.maxSymbol, http.prot"), typo)
+        let typoJSON = await failure(self.write("t.json", "{\"feed\": {\"sed\": 1}}"))
+        XCTAssertTrue(typoJSON.contains("unknown key feed.sed"), typoJSON)
+        // A file that does not parse: the position and the problem, never the line (it may hold a password).
+        let secret = await failure(
+            self.write("s.yaml", "database:\n  url: postgres://fh:TopSecret99@127.0.0.1:5432/db: x\n"))
+        XCTAssertTrue(secret.hasPrefix("cannot read config file"), secret)
+        XCTAssertTrue(secret.contains("2:51"), secret)
+        XCTAssertFalse(secret.contains("TopSecret99"), secret)
+        struct ParseError: Error, CustomStringConvertible { var description: String }
+        XCTAssertEqual(
+            AppSettings.describeFileError(ParseError(description: "3:1: bad postgres://u:pw@h/db:\n  url: x")),
+            "3:1: bad postgres://u@h/db")
+        // An empty symbol list would run a feed that generates nothing.
+        for empty in ["", ",", " , "] {
+            let message = await failure(nil, ["FINANCEHUB_FEED_SYMBOLS": empty])
+            XCTAssertTrue(message.contains("feed.symbols: names no symbol"), "'\(empty)': \(message)")
+        }
+        let fine = try await AppSettings.load(
+            configFile: self.write("ok.yaml", "http:\n  port: 9001\nfeed.symbols: btc\n"), overrides: [:],
+            environment: [:])
+        XCTAssertEqual(fine.server.port, 9001)
+    }
 }

@@ -39,16 +39,30 @@ public struct SimulatedFeedService: Service {
         var market = SimulatedMarket(
             instruments: self.instruments, seed: self.seed, ticksPerSecond: self.ticksPerSecond)
         let period = Duration.nanoseconds(Int64(1e9 / max(self.ticksPerSecond, 0.001)))
+        let clock = ContinuousClock()
+        var pace = FeedPace(period: period, start: clock.now)
+        var lastTs = Int64.min
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: period) }
+                let deadline = pace.next
+                try await cancelWhenGracefulShutdown { try await Task.sleep(until: deadline, clock: clock) }
             } catch {
                 return
             }
+            // Every step due since the last ingest goes into one batch, so the rate holds when storing a batch
+            // takes longer than a period.
+            let due = pace.due(at: clock.now)
             let now = Int64(Date.now.timeIntervalSince1970 * 1000)
+            let stepMs = max(1, Int64((1000 / max(self.ticksPerSecond, 0.001)).rounded()))
+            var ticks: [Tick] = []
+            for k in 0..<due {
+                let ts = max(now - Int64(due - 1 - k) * stepMs, lastTs + 1)
+                lastTs = ts
+                ticks += market.step(ts: ts)
+            }
             do {
-                try await self.ingestor.ingest(ticks: market.step(ts: now))
+                try await self.ingestor.ingest(ticks: ticks)
                 failures = 0
             } catch {
                 failures += 1
@@ -60,5 +74,31 @@ public struct SimulatedFeedService: Service {
                 }
             }
         }
+    }
+}
+
+/// Deadline pacing of the simulated feed: steps fall due every `period` from `start`, whatever each ingest takes.
+struct FeedPace {
+    let period: Duration
+    /// When the next step falls due.
+    private(set) var next: ContinuousClock.Instant
+    /// The most steps one batch catches up; beyond it (the process was stalled) the missed steps are skipped.
+    static let maxCatchUp = 1_000
+
+    init(period: Duration, start: ContinuousClock.Instant) {
+        self.period = period
+        self.next = start + period
+    }
+
+    /// The number of steps due at `now` (at least 1: the caller slept until `next`), and advances `next` past them.
+    mutating func due(at now: ContinuousClock.Instant) -> Int {
+        var count = 1
+        self.next += self.period
+        while self.next <= now && count < Self.maxCatchUp {
+            count += 1
+            self.next += self.period
+        }
+        if self.next <= now { self.next = now + self.period }
+        return count
     }
 }
