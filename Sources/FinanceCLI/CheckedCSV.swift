@@ -17,20 +17,17 @@ enum CheckedCSV {
         }
         let rules = check(parsed.columns)
         guard parsed.problems != nil || !rules.isEmpty else { return parsed.columns }
-        var found: [(line: Int, text: String)] = (parsed.problems?.issues ?? []).map { ($0.line, $0.description) }
+        var found = parsed.problems?.issues ?? []
         for issue in rules {
             // The file's column is `timestamp` where the API's field is `ts`.
-            let column = issue.field == "ts" ? "timestamp" : issue.field
-            let line = issue.index.map { parsed.columns.lines[$0] } ?? 0
             found.append(
-                (line, "\(line == 0 ? "file" : "line \(line)")\(column.isEmpty ? "" : ", \(column)"): \(issue.detail)"))
+                CSVIssue(
+                    line: issue.index.map { parsed.columns.lines[$0] } ?? 0,
+                    column: issue.field == "ts" ? "timestamp" : issue.field, detail: issue.detail))
         }
-        let total = (parsed.problems?.total ?? 0) + rules.count
         let shown = found.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
-            .prefix(CSVReader.maxIssues).map(\.element.text)
-        let more = total > shown.count ? "\n  ... and \(total - shown.count) more" : ""
-        throw CLIFailure(
-            "\(path): \(total) problem\(total == 1 ? "" : "s") in the file:\n  " + shown.joined(separator: "\n  ")
-                + more)
+            .prefix(CSVReader.maxIssues).map(\.element)
+        let all = CSVError(issues: Array(shown), total: (parsed.problems?.total ?? 0) + rules.count)
+        throw CLIFailure("\(path): \(all.description)")
     }
 }

@@ -30,12 +30,15 @@ struct AppSettings {
         return first.replacing(/:\/\/([^\/\s:@]*):[^@\s]*@/) { "://\($0.1)@" }
     }
 
+    /// Config files ending in .yaml or .yml are YAML, others JSON.
+    static func isYAML(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }
+
     /// The keys of a config file (nested objects and dotted names both spell `http.port`) that no setting has.
     static func unknownKeys(inFile path: String) throws -> [String] {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let root: Any?
         do {
-            if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+            if Self.isYAML(path) {
                 root = try Yams.load(yaml: text)
             } else {
                 root = text.isEmpty ? nil : try JSONSerialization.jsonObject(with: Data(text.utf8))
@@ -84,7 +87,7 @@ struct AppSettings {
                 )
             }
             do {
-                if configFile.hasSuffix(".yaml") || configFile.hasSuffix(".yml") {
+                if Self.isYAML(configFile) {
                     providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(configFile)))
                 } else {
                     providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configFile)))

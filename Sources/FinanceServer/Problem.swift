@@ -88,14 +88,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case .schemaBehind, .schemaAhead: return Problem(status: .serviceUnavailable, detail: storage.description)
             case .invalidConfiguration: return Self.internalError(error, logger: logger)
             case .backend:
-                // The database failed (down, locked, read-only, out of space): a retryable 503, as /ready says;
-                // the cause is logged under a correlation id, never returned.
-                let id = UUID().uuidString.lowercased()
-                logger.error("database unavailable", metadata: ["correlation_id": "\(id)", "error": "\(error)"])
-                return Problem(
-                    status: .serviceUnavailable,
-                    detail: "the database is unavailable; retry later (quote the correlation id when reporting it)",
-                    correlationId: id)
+                // The database failed (down, locked, read-only, out of space): a retryable 503, as /ready says.
+                return Self.logged(
+                    error, logger: logger, message: "database unavailable", status: .serviceUnavailable,
+                    detail: "the database is unavailable; retry later (quote the correlation id when reporting it)")
             }
         case let http as HTTPError:
             return Problem(status: http.status, detail: http.body ?? http.status.reasonPhrase)
@@ -110,10 +106,17 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private static func internalError(_ error: any Error, logger: Logger) -> Problem {
+        Self.logged(
+            error, logger: logger, message: "request failed", status: .internalServerError,
+            detail: "internal error; quote the correlation id when reporting it")
+    }
+
+    /// A problem whose cause is logged under a new correlation id and never returned.
+    private static func logged(
+        _ error: any Error, logger: Logger, message: Logger.Message, status: HTTPResponse.Status, detail: String
+    ) -> Problem {
         let id = UUID().uuidString.lowercased()
-        logger.error("request failed", metadata: ["correlation_id": "\(id)", "error": "\(error)"])
-        return Problem(
-            status: .internalServerError, detail: "internal error; quote the correlation id when reporting it",
-            correlationId: id)
+        logger.error(message, metadata: ["correlation_id": "\(id)", "error": "\(error)"])
+        return Problem(status: status, detail: detail, correlationId: id)
     }
 }

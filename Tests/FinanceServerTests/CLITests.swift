@@ -173,25 +173,27 @@ final class CLITests: XCTestCase {
         }
     }
 
-    func testConfigFilesRejectTyposEmptyFeedsAndNeverEchoSecrets() async throws {
-        func failure(_ file: String?, _ environment: [String: String] = [:]) async -> String {
-            do {
-                _ = try await AppSettings.load(configFile: file, overrides: [:], environment: environment)
-                return ""
-            } catch let failure as CLIFailure {
-                return failure.message
-            } catch {
-                return "\(error)"
-            }
+    /// The message settings fail with ("" when they load).
+    private func loadFailure(_ file: String?, _ environment: [String: String] = [:]) async -> String {
+        do {
+            _ = try await AppSettings.load(configFile: file, overrides: [:], environment: environment)
+            return ""
+        } catch let failure as CLIFailure {
+            return failure.message
+        } catch {
+            return "\(error)"
         }
+    }
+
+    func testConfigFilesRejectTyposEmptyFeedsAndNeverEchoSecrets() async throws {
         // A misspelled key is an error, not a silently used default; dotted names count as nested ones.
-        let typo = await failure(
+        let typo = await self.loadFailure(
             self.write("t.yaml", "http:\n  prot: 8788\nanalytics.maxSymbol: 3\nlog:\n  level: info\n"))
         XCTAssertTrue(typo.contains("unknown keys analytics.maxSymbol, http.prot"), typo)
-        let typoJSON = await failure(self.write("t.json", "{\"feed\": {\"sed\": 1}}"))
+        let typoJSON = await self.loadFailure(self.write("t.json", "{\"feed\": {\"sed\": 1}}"))
         XCTAssertTrue(typoJSON.contains("unknown key feed.sed"), typoJSON)
         // A file that does not parse: the position and the problem, never the line (it may hold a password).
-        let secret = await failure(
+        let secret = await self.loadFailure(
             self.write("s.yaml", "database:\n  url: postgres://fh:TopSecret99@127.0.0.1:5432/db: x\n"))
         XCTAssertTrue(secret.hasPrefix("cannot read config file"), secret)
         XCTAssertTrue(secret.contains("2:51"), secret)
@@ -202,7 +204,7 @@ final class CLITests: XCTestCase {
             "3:1: bad postgres://u@h/db")
         // An empty symbol list would run a feed that generates nothing.
         for empty in ["", ",", " , "] {
-            let message = await failure(nil, ["FINANCEHUB_FEED_SYMBOLS": empty])
+            let message = await self.loadFailure(nil, ["FINANCEHUB_FEED_SYMBOLS": empty])
             XCTAssertTrue(message.contains("feed.symbols: names no symbol"), "'\(empty)': \(message)")
         }
         let fine = try await AppSettings.load(

@@ -1,4 +1,4 @@
-/// A problem on one line of a CSV file.
+/// A problem on one line of a CSV file (line 0: the file as a whole).
 public struct CSVIssue: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var column: String
@@ -9,7 +9,7 @@ public struct CSVIssue: Error, Sendable, Equatable, CustomStringConvertible {
         self.detail = detail
     }
     public var description: String {
-        "line \(self.line)\(self.column.isEmpty ? "" : ", \(self.column)"): \(self.detail)"
+        "\(self.line == 0 ? "file" : "line \(self.line)")\(self.column.isEmpty ? "" : ", \(self.column)"): \(self.detail)"
     }
 }
 

@@ -387,10 +387,9 @@ struct PatEngine: Sendable {
     }
 
     mutating func accept(_ cand: PatCand, sc: Int, t: Int, out: inout [PatternDetection]) {
-        if trace != nil && t - cand.start <= o.maxPatternBars {
-            trace?.completable.append(PatTraceShape(type: cand.type, start: cand.start, end: t))
-        }
-        guard t - cand.start <= o.maxPatternBars, !claimed(cand.type, cand.start, t, cand.prio) else { return }
+        guard t - cand.start <= o.maxPatternBars else { return }
+        trace?.completable.append(PatTraceShape(type: cand.type, start: cand.start, end: t))
+        guard !claimed(cand.type, cand.start, t, cand.prio) else { return }
         claims.append(PatClaim(type: cand.type, s: cand.start, e: t, prio: cand.prio))
         let id = makeID(cand, sc)
         let r = record(cand, id: id, start: cand.start, t: t, status: .completed)

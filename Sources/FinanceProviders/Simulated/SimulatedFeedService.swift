@@ -39,6 +39,8 @@ public struct SimulatedFeedService: Service {
         var market = SimulatedMarket(
             instruments: self.instruments, seed: self.seed, ticksPerSecond: self.ticksPerSecond)
         let period = Duration.nanoseconds(Int64(1e9 / max(self.ticksPerSecond, 0.001)))
+        // The time between steps in a catch-up batch, in whole ms (ticks of one symbol never share a time).
+        let stepMs = max(1, Int64((1000 / max(self.ticksPerSecond, 0.001)).rounded()))
         let clock = ContinuousClock()
         var pace = FeedPace(period: period, start: clock.now)
         var lastTs = Int64.min
@@ -54,7 +56,6 @@ public struct SimulatedFeedService: Service {
             // takes longer than a period.
             let due = pace.due(at: clock.now)
             let now = Int64(Date.now.timeIntervalSince1970 * 1000)
-            let stepMs = max(1, Int64((1000 / max(self.ticksPerSecond, 0.001)).rounded()))
             var ticks: [Tick] = []
             for k in 0..<due {
                 let ts = max(now - Int64(due - 1 - k) * stepMs, lastTs + 1)
