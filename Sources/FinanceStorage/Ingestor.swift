@@ -127,7 +127,9 @@ public struct Ingestor: Sendable {
         // Publish only the newest bar of each batch: a bulk import must not flood live subscribers.
         self.bus.publish(
             batches.compactMap { b in
-                b.bars.last.map { MarketEvent.bar(symbol: b.symbol, interval: b.interval, bar: $0) }
+                b.bars.last.map {
+                    MarketEvent.bar(symbol: b.symbol, interval: b.interval, bar: $0, batchStart: b.bars.first?.ts)
+                }
             })
         return IngestSummary(accepted: count, symbols: Array(Set(batches.map(\.symbol))).sorted())
     }

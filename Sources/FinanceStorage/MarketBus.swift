@@ -5,14 +5,15 @@ import Synchronization
 public enum MarketEvent: Sendable, Equatable {
     /// A tick accepted into the store.
     case tick(Tick)
-    /// A bar written or rebuilt (a live 1-minute bar from ticks, or an ingested bar).
-    case bar(symbol: String, interval: Interval, bar: Bar)
+    /// A bar written or rebuilt (a live 1-minute bar from ticks, or an ingested bar). A batch of bars publishes
+    /// only its newest bar, with `batchStart`, the time of the batch's oldest bar (nil: the bar came alone).
+    case bar(symbol: String, interval: Interval, bar: Bar, batchStart: Int64? = nil)
 
     /// The symbol the event is about.
     public var symbol: String {
         switch self {
         case .tick(let t): return t.symbol
-        case .bar(let symbol, _, _): return symbol
+        case .bar(let symbol, _, _, _): return symbol
         }
     }
 }

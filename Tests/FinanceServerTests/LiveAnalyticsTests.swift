@@ -166,6 +166,41 @@ final class LiveAnalyticsTests: XCTestCase {
         }
     }
 
+    /// A series seen for the first time (after a restart, or after its symbol was dropped) whose first event
+    /// ends a batch: the batch's own bars raise their signals, only the bars before it are warm-up.
+    func testTheFirstBatchAfterARestartRaisesItsOwnSignals() async throws {
+        let store = MemoryStore()
+        func bar(_ i: Int, volume: Double? = nil) -> Bar {
+            let p = 100 + Double(i % 9) * 0.2
+            return Bar(
+                ts: t0 + Int64(i) * 60_000, open: p, high: p + 0.3, low: p - 0.3, close: p + 0.1,
+                volume: volume ?? 100 + Double(i % 13))
+        }
+        // Stored before the "restart": no analyzer has seen them.
+        let history = (0..<300).map { bar($0) }
+        try await store.writeBars(BarBatch(symbol: "BATCH", interval: .minute1, bars: history))
+        let batch = (300..<340).map { bar($0, volume: $0 == 320 ? 6_000 : nil) }
+        let closing = bar(340)
+        let analyticsBus = AnalyticsBus()
+        let stream = analyticsBus.subscribe()
+        try await makeApp(store: store, analyticsBus: analyticsBus).test(.router) { client in
+            let items = batch.map { barJSON($0).dropFirst().dropLast() }.joined(separator: ",")
+            let r = try await client.send(.post, "/api/bars/BATCH?interval=1m", json: "[\(items)]")
+            XCTAssertEqual(r.status, .created, r.text)
+            let next = try await client.send(.post, "/api/bars/BATCH?interval=1m", json: barJSON(closing))
+            XCTAssertEqual(next.status, .created, next.text)
+            let events = await collect(stream, timeout: .seconds(10)) { !volumeSurges($0, symbol: "BATCH").isEmpty }
+            XCTAssertEqual(volumeSurges(events, symbol: "BATCH").map(\.ts), [batch[20].ts], "\(events)")
+            // The live signals of the batch's minutes are those of the batch detectors over the stored series.
+            let expected = AnomalyDetector().detect(bars: history + batch).filter { $0.ts >= batch[0].ts }
+            let live = events.compactMap { event -> Anomaly? in
+                guard case .anomaly("BATCH", .minute1, let a) = event else { return nil }
+                return a
+            }
+            XCTAssertEqual(live.filter { $0.ts < batch[20].ts }, expected.filter { $0.ts < batch[20].ts })
+        }
+    }
+
     func testSignalsQueryValidation() async throws {
         try await makeApp().test(.router) { client in
             let bad = try await client.send(.get, "/api/signals?symbol=no%20way!&interval=7m&kind=both&limit=0")

@@ -72,7 +72,7 @@ struct LiveAnalyticsEngine {
         var issues: [ValidationIssue] = []
         switch event {
         case .tick(let tick): Validation.check(tick, index: nil, into: &issues)
-        case .bar(_, _, let bar): Validation.check(bar, index: nil, into: &issues)
+        case .bar(_, _, let bar, _): Validation.check(bar, index: nil, into: &issues)
         }
         guard issues.isEmpty else {
             outcome.invalid = 1
@@ -93,16 +93,18 @@ struct LiveAnalyticsEngine {
                 .anomaly(symbol: tick.symbol, interval: .minute1, anomaly: $0)
             }
             self.tickStreams[tick.symbol] = stream
-        case .bar(let symbol, let source, let bar):
-            await self.handle(symbol: symbol, source: source, bar: bar, outcome: &outcome)
+        case .bar(let symbol, let source, let bar, let batchStart):
+            await self.handle(symbol: symbol, source: source, bar: bar, batchStart: batchStart, outcome: &outcome)
         }
         return outcome
     }
 
     /// A bar at `source` feeds the analyzer of `source` and, for 1-minute bars, those of the coarser intervals.
     /// An analyzer keeps the source it was created with (a symbol fed both 1m and 1d bars derives its 1d
-    /// series from whichever came first).
-    private mutating func handle(symbol: String, source: Interval, bar: Bar, outcome: inout Outcome) async {
+    /// series from whichever came first). `batchStart` is the time of the oldest bar of the batch `bar` ended.
+    private mutating func handle(
+        symbol: String, source: Interval, bar: Bar, batchStart: Int64?, outcome: inout Outcome
+    ) async {
         let targets = self.settings.intervals.filter { target in
             (target == source || (source == .minute1 && source < target))
                 && (self.analyzers[SeriesKey(symbol: symbol, interval: target)]?.closer.source ?? source) == source
@@ -115,20 +117,29 @@ struct LiveAnalyticsEngine {
             outcome.stale += 1
             return
         }
-        for target in targets where self.analyzers[SeriesKey(symbol: symbol, interval: target)] == nil {
-            let analyzer = await self.makeAnalyzer(
-                symbol: symbol, source: source, target: target, first: bar, outcome: &outcome)
-            self.analyzers[SeriesKey(symbol: symbol, interval: target)] = analyzer
+        // Bars this event stands for but did not carry are replayed from the store, at most `warmupBars` of them
+        // (the newest): after the last one seen (its final version included), or, for a series seen for the
+        // first time, the rest of its batch. A batch publishes only its newest bar, and a slow reader loses events.
+        var replayFrom: Int64?
+        if let last, source.bucketStart(bar.ts) > source.nextBucketStart(after: source.bucketStart(last)) {
+            replayFrom = last
+        } else if last == nil, let batchStart, batchStart < bar.ts {
+            replayFrom = batchStart
         }
         var updates = [bar]
-        if let last, source.bucketStart(bar.ts) > source.nextBucketStart(after: source.bucketStart(last)) {
-            // Source bars were skipped (a batch publishes only its newest bar, a slow reader loses events):
-            // replay them from the store, from the last one seen (its final version) on.
+        if let replayFrom {
             let skipped = await self.history(outcome: &outcome) { store, limit in
                 try await store.bars(
-                    symbol: symbol, series: .stored(source), from: last, to: bar.ts, limit: limit, newestFirst: true)
+                    symbol: symbol, series: .stored(source), from: replayFrom, to: bar.ts, limit: limit,
+                    newestFirst: true)
             }
             updates = skipped.reversed() + updates
+        }
+        // A new analyzer warms up silently on the bars before the first one it is fed.
+        for target in targets where self.analyzers[SeriesKey(symbol: symbol, interval: target)] == nil {
+            let analyzer = await self.makeAnalyzer(
+                symbol: symbol, source: source, target: target, first: updates[0].ts, outcome: &outcome)
+            self.analyzers[SeriesKey(symbol: symbol, interval: target)] = analyzer
         }
         for target in targets {
             let key = SeriesKey(symbol: symbol, interval: target)
@@ -142,20 +153,20 @@ struct LiveAnalyticsEngine {
     /// A new analyzer warmed up with the last `warmupBars` closed bars before the bucket of `first` (1h and 1d
     /// from the rollups) and, for a derived interval, the source bars of that bucket before `first`.
     private mutating func makeAnalyzer(
-        symbol: String, source: Interval, target: Interval, first: Bar, outcome: inout Outcome
+        symbol: String, source: Interval, target: Interval, first: Int64, outcome: inout Outcome
     ) async -> LiveSeriesAnalyzer {
         let options = await self.anomalyOptions(symbol)
         var analyzer = LiveSeriesAnalyzer(symbol: symbol, source: source, target: target, anomalyOptions: options)
-        let bucket = target.bucketStart(first.ts)
+        let bucket = target.bucketStart(first)
         let history = await self.history(outcome: &outcome) { store, limit in
             try await BarQueryService(store: store).bars(
                 symbol: symbol, interval: target, from: nil, to: bucket, limit: limit, now: bucket)
         }
         analyzer.warmUp(bars: history)
-        if source != target && bucket < first.ts {
+        if source != target && bucket < first {
             let partial = await self.history(outcome: &outcome) { store, _ in
                 try await store.bars(
-                    symbol: symbol, series: .stored(source), from: bucket, to: first.ts,
+                    symbol: symbol, series: .stored(source), from: bucket, to: first,
                     limit: source.maxCount(in: target), newestFirst: false)
             }
             for bar in partial { _ = analyzer.update(bar) }
