@@ -40,8 +40,8 @@ struct DatabaseOptions: ParsableArguments {
     )
     var database: String?
 
-    /// Opens the store. SQLite files (and their folder) are created and migrated; on PostgreSQL the schema must
-    /// be current unless `migrating` (then the caller migrates).
+    /// Opens the store. SQLite files (and their folder) are created and migrated, and must be writable; on
+    /// PostgreSQL the schema must be current unless `migrating` (then the caller migrates).
     func open(_ value: String? = nil, migrating: Bool = false, logger: Logger) async throws -> any MarketStore {
         let text =
             value ?? self.database ?? ProcessInfo.processInfo.environment["FINANCEHUB_DATABASE_URL"]
@@ -58,7 +58,13 @@ public enum StoreFactory {
         switch location {
         case .sqlite(let path):
             let store = try SQLiteStore(path: path)
-            _ = try await store.migrate()
+            do {
+                try await store.checkWritable()
+                _ = try await store.migrate()
+            } catch {
+                try? await store.close()
+                throw error
+            }
             return store
         case .postgres(let url):
             let store = try await PostgresStore.connect(url: url, logger: logger)

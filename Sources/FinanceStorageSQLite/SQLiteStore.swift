@@ -2,6 +2,7 @@ import FinanceCore
 import FinanceStorage
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The embedded time-series store: one SQLite file in WAL mode (readers run concurrently with the writer,
 /// other processes may write the same file), `synchronous=NORMAL` (acknowledged writes survive a killed
@@ -131,6 +132,25 @@ public final class SQLiteStore: MarketStore {
 
     public func ping() async throws {
         _ = try await self.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Throws `StorageError.invalidConfiguration` when SQLite could open the file for reading only (its
+    /// permissions, its folder's, an immutable file or a read-only mount): reads would work and every write
+    /// fail, so a server must not start "ready" on it.
+    public func checkWritable() async throws {
+        let readOnly: Bool
+        do {
+            readOnly = try await self.pool.writeWithoutTransaction { db in
+                sqlite3_db_readonly(db.sqliteConnection, "main") == 1
+            }
+        } catch {
+            throw Self.storageError(error)
+        }
+        if readOnly {
+            throw StorageError.invalidConfiguration(
+                "the SQLite file \(self.path) can only be read: FinanceHub writes it (check the file's and its folder's permissions and the mount)"
+            )
+        }
     }
 
     public func close() async throws {

@@ -136,6 +136,44 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(bad, 1)
     }
 
+    /// Runs `chattr` on `path` (as root, file permissions do not stop writes; an immutable file does).
+    @discardableResult
+    func chattr(_ flag: String, _ path: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        process.arguments = [flag, path]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    func testAnSQLiteFileThatCanOnlyBeReadIsRefusedAtStart() async throws {
+        let path = self.dir.appendingPathComponent("ro.sqlite").path
+        let created = await FinanceHubCommand.run(arguments: ["migrate", "--database", "sqlite:" + path])
+        XCTAssertEqual(created, 0)
+        guard self.chattr("+i", path) else { throw XCTSkip("chattr +i is not available here") }
+        defer { self.chattr("-i", path) }
+        // Before: the server started "ready" and answered every write with a 503.
+        let store = try SQLiteStore(path: path)
+        do {
+            try await store.checkWritable()
+            XCTFail("an immutable file was taken as writable")
+        } catch let error as StorageError {
+            XCTAssertTrue(error.description.contains("can only be read"), error.description)
+        }
+        _ = try await store.bars(symbol: "X", series: .stored(.day1), from: nil, to: nil, limit: 1, newestFirst: false)
+        try await store.close()
+        let csv = self.write("x.csv", "timestamp,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n")
+        for arguments in [
+            ["migrate", "--database", "sqlite:" + path],
+            ["import", "bars", "--symbol", "x", "--interval", "1d", "--database", "sqlite:" + path, csv],
+        ] {
+            let code = await FinanceHubCommand.run(arguments: arguments)
+            XCTAssertEqual(code, 1, "\(arguments)")
+        }
+    }
+
     func testDatabaseLocations() throws {
         XCTAssertEqual(try DatabaseLocation(parsing: "sqlite:./data/x.sqlite"), .sqlite(path: "./data/x.sqlite"))
         XCTAssertEqual(try DatabaseLocation(parsing: "/tmp/x.sqlite"), .sqlite(path: "/tmp/x.sqlite"))
