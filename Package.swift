@@ -91,7 +91,10 @@ let package = Package(
             dependencies: ["FinanceCore", "FinanceStorage", "FinanceStorageTesting", "FinanceStorageSQLite"]),
         .testTarget(
             name: "FinanceStoragePostgresTests",
-            dependencies: ["FinanceCore", "FinanceStorage", "FinanceStorageTesting", "FinanceStoragePostgres"]),
+            dependencies: [
+                "FinanceCore", "FinanceStorage", "FinanceStorageTesting", "FinanceStoragePostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "FinanceServerTests",
             dependencies: [

@@ -64,7 +64,15 @@ public final class PostgresStore: MarketStore {
             throw Self.mapError(error, "connect to \(location.displayName)")
         }
         let client = PostgresClient(configuration: Self.configuration(location), backgroundLogger: logger)
-        let runTask = Task { await client.run() }
+        // The pool leases connections only once `run()` is going (a lease before it logs a warning): wait until
+        // its task has started, then give it a turn to get there.
+        let (started, starting) = AsyncStream<Void>.makeStream()
+        let runTask = Task {
+            starting.finish()
+            await client.run()
+        }
+        for await _ in started {}
+        await Task.yield()
         let store = PostgresStore(
             location: location, client: client, runTask: runTask, logger: logger, bulkThreshold: bulkThreshold)
         do {

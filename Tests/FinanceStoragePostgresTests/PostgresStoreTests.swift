@@ -2,6 +2,8 @@ import FinanceCore
 import FinanceStorage
 import FinanceStoragePostgres
 import Foundation
+import Logging
+import Synchronization
 import XCTest
 
 final class PostgresStoreTests: XCTestCase {
@@ -277,6 +279,38 @@ final class PostgresStoreTests: XCTestCase {
                 XCTAssertEqual(ticks, [], "no orphan ticks")
             }
         }
+    }
+
+    /// Records the messages of warning level and above.
+    final class WarningRecorder: Sendable {
+        let messages = Mutex<[String]>([])
+
+        struct Handler: LogHandler {
+            let recorder: WarningRecorder
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .warning
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { self.metadata[key] }
+                set { self.metadata[key] = newValue }
+            }
+            func log(event: LogEvent) {
+                self.recorder.messages.withLock { $0.append(event.message.description) }
+            }
+        }
+
+        var logger: Logger { Logger(label: "test") { _ in Handler(recorder: self) } }
+    }
+
+    func testConnectingWaitsForThePoolToRunWithoutWarnings() async throws {
+        let base = try PostgresTestDatabase.requireURL()
+        let recorder = WarningRecorder()
+        for _ in 0..<5 {
+            let store = try await PostgresStore.connect(url: base, logger: recorder.logger)
+            _ = try await store.schemaVersion()
+            try await store.close()
+        }
+        // Before: a lease right after starting `run()` logged "PostgresClient.run() hasn't been called yet".
+        XCTAssertEqual(recorder.messages.withLock { $0 }, [])
     }
 
     func testClosedStoreThrowsBackend() async throws {
