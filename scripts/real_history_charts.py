@@ -33,7 +33,7 @@ print("| type | completed | confirmed | failed |\n|---|---:|---:|---:|")
 for t in types:
     print(f"| {t} | {counts[(t, 'completed')]} | {counts[(t, 'confirmed')]} | {counts[(t, 'failed')]} |")
 print()
-for t in ["head_and_shoulders", "double_top", "double_bottom", "symmetrical_triangle", "bull_flag", "channel_up"]:
+for t in ["head_and_shoulders", "descending_triangle", "falling_wedge", "bull_pennant", "bull_flag", "channel_up"]:
     cands = [r for r in final if r["type"] == t]
     if not cands:
         continue
@@ -41,6 +41,7 @@ for t in ["head_and_shoulders", "double_top", "double_bottom", "symmetrical_tria
     i0 = max(0, stamps.index(best["start"]) - 40) if best["start"] in stamps else 0
     i1 = min(len(stamps) - 1, stamps.index(best["end"]) + 40) if best["end"] in stamps else len(stamps) - 1
     svg = os.path.join(root, "docs", "images", f"real_{name}_{t}.svg")
-    subprocess.run([binary, "patterns", "--input", csv_path, "--types", t, "--chart", svg, "--chart-from",
-                    str(stamps[i0]), "--chart-to", str(stamps[i1]), "--output", os.devnull], check=True)
+    with tempfile.NamedTemporaryFile(suffix=".csv") as table:
+        subprocess.run([binary, "patterns", "--input", csv_path, "--types", t, "--chart", svg, "--chart-from",
+                        str(stamps[i0]), "--chart-to", str(stamps[i1]), "--output", table.name], check=True)
     print(f"![{name} {t}](images/{os.path.basename(svg)})")

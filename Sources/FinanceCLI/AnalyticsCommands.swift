@@ -17,6 +17,8 @@ struct PatternsCommand: AsyncParsableCommand {
     @Option(help: "First bar of the chart (ms since the epoch or ISO 8601); default: the first bar.")
     var chartFrom: String?
     @Option(help: "Last bar of the chart (ms since the epoch or ISO 8601); default: the last bar.") var chartTo: String?
+    @Flag(help: "Report every shape the rules accept, without the learned screen (docs/patterns.md).")
+    var noScreen = false
 
     func validate() throws {
         guard ["table", "json"].contains(self.format) else {
@@ -41,6 +43,7 @@ struct PatternsCommand: AsyncParsableCommand {
         let bars = try OHLCVFile.bars(self.input)
         var options = PatternOptions()
         if let types = self.types.flatMap(PatternType.parseList) { options.types = types }
+        if self.noScreen { options.screen = nil }
         let records = PatternDetector(options: options).detect(bars: bars)
         if self.format == "json" {
             try Output.write(try JSONText.encode(records) + "\n", to: self.output)
@@ -148,6 +151,15 @@ struct BenchPatterns: AsyncParsableCommand {
             resolution could reach.
             """)
     var oracle = false
+    @Flag(help: "Score the detector without its learned screen (every shape the rules accept).")
+    var noScreen = false
+    @Flag(
+        help: """
+            Train the learned screen instead (seeds 11–14, noise 0–30 %, --series series each) and print its Swift \
+            source (Sources/FinanceCore/Patterns/PatternScreenTrained.swift) to stdout; the per-type fit goes to \
+            stderr.
+            """)
+    var trainScreen = false
 
     func validate() throws {
         try BenchLimits.atLeastOne(self.series, "--series")
@@ -157,10 +169,20 @@ struct BenchPatterns: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if self.trainScreen {
+            var training = PatternScreenTrainingConfig()
+            training.series = self.series
+            let (screen, fits) = PatternBenchmark.trainScreen(training) { Console.info($0) }
+            for fit in fits { Console.info(fit.line) }
+            print(PatternBenchmark.screenSource(screen, training), terminator: "")
+            return
+        }
         Console.info(
             "generating \(self.series) labeled series (seed \(self.seed), noise \(self.noise)) and scanning them...")
         let config = PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise)
-        print(PatternBenchmark.run(config).lines.joined(separator: "\n"))
+        var options = PatternOptions()
+        if self.noScreen { options.screen = nil }
+        print(PatternBenchmark.run(config, options: options).lines.joined(separator: "\n"))
         if self.oracle {
             let lines =
                 PatternBenchmark.oracle(config).map(\.line) + PatternBenchmark.separation(config).map(\.line)

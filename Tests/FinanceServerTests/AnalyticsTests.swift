@@ -44,6 +44,16 @@ final class AnalyticsTests: XCTestCase {
             let expected = PatternDetector(options: PatternOptions()).detect(bars: bars)
             XCTAssertEqual(patterns.count, expected.count)
             XCTAssertEqual(p.object["interval"] as? String, "1d")
+            // screen=false reports every shape the rules accept, as the detector without its learned screen.
+            var open = PatternOptions()
+            open.screen = nil
+            let unscreened = PatternDetector(options: open).detect(bars: bars)
+            XCTAssertNotEqual(unscreened.count, expected.count)
+            let all = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400&screen=false")
+            XCTAssertEqual((all.object["patterns"] as? [[String: Any]])?.count, unscreened.count, all.text)
+            let badScreen = try await client.send(.get, "/api/patterns/walk?screen=no")
+            XCTAssertEqual(badScreen.status, .unprocessableContent)
+            XCTAssertTrue(badScreen.text.contains("screen must be one of true, false"), badScreen.text)
             let a = try await client.send(.get, "/api/anomalies/WALK?interval=1d&limit=400")
             XCTAssertEqual(a.status, .ok, a.text)
             let anomalies = a.object["anomalies"] as? [[String: Any]] ?? []
@@ -206,6 +216,17 @@ final class AnalyticsTests: XCTestCase {
         XCTAssertFalse(filtered.isEmpty)
         XCTAssertTrue(filtered.allSatisfy { $0["type"] as? String == type })
         XCTAssertEqual(filtered.count, records.filter { $0["type"] as? String == type }.count)
+        // --no-screen: every shape the rules accept (the detector without its learned screen).
+        let unscreenedPath = dir.appendingPathComponent("unscreened.json").path
+        let code3 = await FinanceHubCommand.run(arguments: [
+            "patterns", "--input", input, "--format", "json", "--output", unscreenedPath, "--no-screen",
+        ])
+        XCTAssertEqual(code3, 0)
+        var open = PatternOptions()
+        open.screen = nil
+        XCTAssertEqual(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: unscreenedPath))) as? [Any])?
+                .count, PatternDetector(options: open).detect(bars: bars).count)
         let chart = try String(contentsOfFile: svg, encoding: .utf8)
         XCTAssertTrue(chart.hasPrefix("<svg"))
         XCTAssertTrue(chart.contains("in.csv \(Timestamp.iso8601(from).prefix(10))"))

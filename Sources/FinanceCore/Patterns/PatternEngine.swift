@@ -130,6 +130,9 @@ struct PatEngine: Sendable {
     var trimming = true
     /// Set to record every candidate and completable shape (`PatternBenchmark.resolutionCeiling`).
     var trace: PatTrace? = nil
+    /// Set to record the screen's features of every shape that reaches it, by record id
+    /// (`PatternBenchmark.trainScreen`).
+    var screenLog: [String: [Double]]? = nil
 
     init(options: PatternOptions) {
         self.o = options
@@ -390,8 +393,9 @@ struct PatEngine: Sendable {
         guard t - cand.start <= o.maxPatternBars else { return }
         trace?.completable.append(PatTraceShape(type: cand.type, start: cand.start, end: t))
         guard !claimed(cand.type, cand.start, t, cand.prio) else { return }
-        claims.append(PatClaim(type: cand.type, s: cand.start, e: t, prio: cand.prio))
         let id = makeID(cand, sc)
+        guard screened(cand, id: id, sc: sc, t: t) else { return }
+        claims.append(PatClaim(type: cand.type, s: cand.start, e: t, prio: cand.prio))
         let r = record(cand, id: id, start: cand.start, t: t, status: .completed)
         emit(r, &out)
         let span = t - cand.start
@@ -903,9 +907,10 @@ struct PatEngine: Sendable {
     ) {
         let last = touches[touches.count - 1].i
         guard last - c.start <= o.maxPatternBars, !claimed(c.type, c.start, last, 5) else { return }
-        claims.append(PatClaim(type: c.type, s: c.start, e: last, prio: 5))
         let cand = c.oriented(s)
         let id = "\(c.type.rawValue):\(bars[c.start].ts):\(bars[last].ts):\(sc)"
+        guard screened(cand, id: id, sc: sc, t: t) else { return }
+        claims.append(PatClaim(type: c.type, s: c.start, e: last, prio: 5))
         emit(record(cand, id: id, start: c.start, t: t, status: .completed), &out)
         actives.append(
             PatActive(

@@ -146,6 +146,9 @@ public struct PatternOptions: Sendable, Hashable {
     /// where, on the labeled benchmark, confidence separates true from false detections at several noise levels
     /// (docs/patterns.md, "Minimum confidence"); set an entry to 0 to see every shape of that type.
     public var minConfidence: [PatternType: Double] = Self.defaultMinConfidence
+    /// The learned screen of finished shapes (`PatternScreen`; docs/patterns.md, "Learned screen"): a shape it
+    /// rejects is not reported and does not claim its region. nil reports every shape the rules accept.
+    public var screen: PatternScreen? = .trained
 
     /// The default `minConfidence`.
     public static let defaultMinConfidence: [PatternType: Double] = [

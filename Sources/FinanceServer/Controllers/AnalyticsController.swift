@@ -60,8 +60,11 @@ struct AnalyticsController<Context: RequestContext> {
             let (interval, from, to, limit) = query.barWindow(defaultInterval: .day1)
             let types = Self.list(&query, "types", of: PatternType.self)
             let statuses = Self.list(&query, "status", of: PatternStatus.self)
+            let screen = query.choice("screen", ["true", "false"], default: "true")
             try query.check()
-            var stream = PatternStream(options: PatternOptions())
+            var options = PatternOptions()
+            if screen == "false" { options.screen = nil }
+            var stream = PatternStream(options: options)
             var all: [PatternDetection] = []
             try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) {
                 all += stream.appendFinal($0)

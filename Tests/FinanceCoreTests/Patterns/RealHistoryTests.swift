@@ -23,7 +23,15 @@ final class RealHistoryTests: XCTestCase {
         let records = PatternDetector().detect(bars: bars)
         let final = PatternDetector.latest(records).filter { $0.status != .forming }
         XCTAssertGreaterThanOrEqual(Set(final.map(\.type)).count, 12)
-        XCTAssertGreaterThanOrEqual(final.count, 50)
+        XCTAssertGreaterThanOrEqual(final.count, 35)
+        // The learned screen holds back the shapes that look like the benchmark's false detections (mostly short
+        // and shallow ones); without it every shape the rules accept is reported.
+        var open = PatternOptions()
+        open.screen = nil
+        let unscreened = PatternDetector.latest(PatternDetector(options: open).detect(bars: bars)).filter {
+            $0.status != .forming
+        }
+        XCTAssertGreaterThan(unscreened.count, final.count)
         // The head-and-shoulders top of spring–summer 2015, confirmed before the August 2015 drop.
         let may2015: Int64 = 1_430_438_400_000
         let sep2015: Int64 = 1_441_065_600_000
