@@ -106,8 +106,9 @@ public enum IndicatorEngine {
 
     /// The output arrays of one spec.
     static func columns(_ spec: IndicatorSpec, _ s: OHLCVSeries) -> [[Double]] {
+        // Integer parameters only: decimals (sar's, bbands' devs, keltner's mult) are read as doubles.
         let d = spec.parameters
-        let i0 = Int(d[indSafe: 0])
+        let i0 = spec.int(0)
         switch spec.kind {
         case .sma: return [BatchKernels.sma(s.close, i0)]
         case .ema: return [BatchKernels.ema(s.close, i0)]
@@ -115,9 +116,9 @@ public enum IndicatorEngine {
         case .dema: return [BatchKernels.multiEMA(s.close, i0, depth: 2)]
         case .tema: return [BatchKernels.multiEMA(s.close, i0, depth: 3)]
         case .rsi: return [BatchKernels.rsi(s.close, i0)]
-        case .macd: return BatchKernels.macd(s.close, i0, Int(d[1]), Int(d[2]))
+        case .macd: return BatchKernels.macd(s.close, i0, spec.int(1), spec.int(2))
         case .bbands: return BatchKernels.bbands(s.close, i0, d[1])
-        case .stoch: return BatchKernels.stoch(s.high, s.low, s.close, i0, Int(d[1]), Int(d[2]))
+        case .stoch: return BatchKernels.stoch(s.high, s.low, s.close, i0, spec.int(1), spec.int(2))
         case .willr: return [BatchKernels.willr(s.high, s.low, s.close, i0)]
         case .atr: return [BatchKernels.atr(s.high, s.low, s.close, i0)]
         case .natr: return [BatchKernels.natr(s.high, s.low, s.close, i0)]
@@ -129,13 +130,13 @@ public enum IndicatorEngine {
         case .mfi: return [BatchKernels.mfi(s.high, s.low, s.close, s.volume, i0)]
         case .roc: return [BatchKernels.change(s.close, i0, ratio: true)]
         case .mom: return [BatchKernels.change(s.close, i0, ratio: false)]
-        case .stochrsi: return BatchKernels.stochrsi(s.close, i0, Int(d[1]), Int(d[2]))
+        case .stochrsi: return BatchKernels.stochrsi(s.close, i0, spec.int(1), spec.int(2))
         case .aroon: return BatchKernels.aroon(s.high, s.low, i0)
         case .sar: return [BatchKernels.sar(s.high, s.low, d[0], d[1])]
-        case .keltner: return BatchKernels.keltner(s.high, s.low, s.close, i0, Int(d[1]), d[2])
+        case .keltner: return BatchKernels.keltner(s.high, s.low, s.close, i0, spec.int(1), d[2])
         case .donchian: return BatchKernels.donchian(s.high, s.low, i0)
         case .vwap: return run(VWAPKernel(), s, 1)
-        case .ichimoku: return BatchKernels.ichimoku(s.high, s.low, i0, Int(d[1]), Int(d[2]))
+        case .ichimoku: return BatchKernels.ichimoku(s.high, s.low, i0, spec.int(1), spec.int(2))
         }
     }
 
@@ -171,10 +172,6 @@ public enum IndicatorEngine {
         if outputs == 1 { return [flat] }
         return (0..<outputs).map { Array(flat[($0 * n)..<(($0 + 1) * n)]) }
     }
-}
-
-extension Array where Element == Double {
-    subscript(indSafe i: Int) -> Double { i < count ? self[i] : 0 }
 }
 
 /// Formatting of indicator values for CSV / JSON output.

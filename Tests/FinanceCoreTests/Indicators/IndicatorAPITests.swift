@@ -231,4 +231,45 @@ final class IndicatorAPITests: XCTestCase {
         XCTAssertTrue(IndicatorBenchmark.report(r).hasSuffix("ns/bar"))
         XCTAssertGreaterThan(IndicatorBenchmark.runStreaming(series: s, repetitions: 1), 0)
     }
+
+    func testParametersHaveUpperBounds() throws {
+        func reason(_ s: String) -> String? {
+            do {
+                _ = try IndicatorSpec.parse(s)
+                return nil
+            } catch IndicatorError.invalidParameter(_, _, _, let reason) {
+                return reason
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertEqual(reason("sar:1e19:1e19"), "must be ≤ 1")
+        XCTAssertEqual(reason("sar:1e300:0.2"), "must be ≤ 1")
+        XCTAssertEqual(reason("sar:0.02:1.5"), "must be ≤ 1")
+        XCTAssertEqual(reason("bbands:20:1e308"), "must be ≤ 100")
+        XCTAssertEqual(reason("keltner:20:10:1e300"), "must be ≤ 100")
+        XCTAssertEqual(reason("sma:100001"), "must be ≤ 100000")
+        XCTAssertNil(reason("sar:1:1,bbands:20:100,keltner:20:10:100,sma:100000"))
+        XCTAssertThrowsError(try IndicatorSpec(.sar, [1e19, 1e19]))
+        for info in IndicatorCatalog.all {
+            for p in info.parameters {
+                XCTAssertLessThanOrEqual(p.minimum, p.defaultValue, "\(info.key) \(p.name)")
+                XCTAssertLessThanOrEqual(p.defaultValue, p.maximum, "\(info.key) \(p.name)")
+            }
+        }
+        let json = String(decoding: try JSONEncoder().encode(IndicatorCatalog.info(forKey: "sar")), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"max\":1"), json)
+    }
+
+    func testTheLargestParametersComputeWithoutTrapping() throws {
+        let s = try Self.series(300)
+        let specs = try IndicatorSpec.parse("sar:1:1,bbands:20:100,keltner:20:10:100,sar:0:0")
+        for col in IndicatorEngine.compute(specs, on: s) {
+            XCTAssertEqual(col.values.count, 300)
+            XCTAssertTrue(col.values.allSatisfy { $0.isNaN || $0.isFinite }, col.name)
+        }
+        let stream = IndicatorStream(specs)
+        for bar in s.bars { try stream.push(bar, isClosed: true) }
+        XCTAssertEqual(stream.barCount, 300)
+    }
 }

@@ -1,0 +1,91 @@
+import FinanceCLI
+import FinanceCore
+import FinanceServer
+import FinanceStorage
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+
+@testable import FinanceCLI
+@testable import FinanceServer
+
+/// Hostile indicator requests: unbounded parameters, huge work, huge output, non-finite values.
+final class IndicatorLimitsTests: XCTestCase {
+    /// `count` daily bars of a gentle oscillation.
+    static func bars(_ count: Int, interval: Int64 = 86_400_000) -> [Bar] {
+        (0..<count).map { i in
+            let c = 100 + 5 * sin(Double(i) / 4) + Double(i % 50) * 0.1
+            return Bar(
+                ts: 1_704_067_200_000 + Int64(i) * interval, open: c - 0.5, high: c + 1, low: c - 1, close: c,
+                volume: 1000 + Double(i % 17))
+        }
+    }
+
+    static func fields(_ r: TestResponse) -> [String] {
+        (r.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+    }
+
+    static func store(_ count: Int, interval: Interval = .day1) async throws -> MemoryStore {
+        let store = MemoryStore()
+        try await store.writeBars(
+            BarBatch(symbol: "SPY", interval: interval, bars: Self.bars(count, interval: interval.nominalMilliseconds)))
+        return store
+    }
+
+    func testUnboundedDecimalParametersAre422NotACrash() async throws {
+        let store = try await Self.store(60)
+        try await makeApp(store: store).test(.router) { client in
+            for specs in [
+                "sar:1e19:1e19", "sar:1e300:0.2", "sar:0.02:1e19", "sar:2:0.2", "bbands:20:1e308", "bbands:20:101",
+                "keltner:20:10:1e300",
+            ] {
+                let r = try await client.send(.get, "/api/indicators/SPY?indicators=\(specs)")
+                XCTAssertEqual(r.status, .unprocessableContent, "\(specs): \(r.text)")
+                XCTAssertEqual(Self.fields(r), ["indicators"], specs)
+                XCTAssertEqual(r.headers[.contentType], "application/problem+json")
+            }
+            // The bounds themselves are accepted, and every value is a finite number or null.
+            let ok = try await client.send(
+                .get, "/api/indicators/SPY?indicators=sar:1:1,bbands:20:100,keltner:20:10:100")
+            XCTAssertEqual(ok.status, .ok, ok.text)
+            XCTAssertEqual((ok.object["values"] as? [String: [Any]])?["sar_1_1"]?.count, 60)
+        }
+    }
+
+    func testTheCatalogShowsEveryParameterRange() async throws {
+        try await makeApp().test(.router) { client in
+            let r = try await client.send(.get, "/api/indicators")
+            let infos = r.object["indicators"] as? [[String: Any]] ?? []
+            XCTAssertEqual(infos.count, IndicatorKind.allCases.count)
+            for info in infos {
+                for p in info["parameters"] as? [[String: Any]] ?? [] {
+                    let min = p["min"] as? Double
+                    let max = p["max"] as? Double
+                    XCTAssertNotNil(max, "\(info["key"]!) \(p["name"]!)")
+                    XCTAssertLessThanOrEqual(min ?? 0, max ?? -1)
+                }
+            }
+            let sar = infos.first { $0["key"] as? String == "sar" }
+            XCTAssertEqual((sar?["parameters"] as? [[String: Any]])?.map { $0["max"] as? Double }, [1, 1])
+        }
+    }
+
+    func testCLIRejectsUnboundedParametersAsAUsageError() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ind-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var csv = "timestamp,open,high,low,close,volume\n"
+        for b in Self.bars(30) { csv += "\(b.ts),\(b.open),\(b.high),\(b.low),\(b.close),\(b.volume)\n" }
+        let input = dir.appendingPathComponent("ok.csv").path
+        try csv.write(toFile: input, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out.csv").path
+        for specs in ["sar:1e19", "sar:1e300:0.2", "bbands:20:1e308", "keltner:20:10:1e300"] {
+            let code = await FinanceHubCommand.run(arguments: [
+                "indicators", "--input", input, "--indicators", specs, "--output", out,
+            ])
+            XCTAssertEqual(code, 64, specs)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+}
