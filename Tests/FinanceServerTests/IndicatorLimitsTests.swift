@@ -38,7 +38,7 @@ final class IndicatorLimitsTests: XCTestCase {
         try await makeApp(store: store).test(.router) { client in
             for specs in [
                 "sar:1e19:1e19", "sar:1e300:0.2", "sar:0.02:1e19", "sar:2:0.2", "bbands:20:1e308", "bbands:20:101",
-                "keltner:20:10:1e300",
+                "keltner:20:10:1e300", "cci:1001",
             ] {
                 let r = try await client.send(.get, "/api/indicators/SPY?indicators=\(specs)")
                 XCTAssertEqual(r.status, .unprocessableContent, "\(specs): \(r.text)")
@@ -47,7 +47,7 @@ final class IndicatorLimitsTests: XCTestCase {
             }
             // The bounds themselves are accepted, and every value is a finite number or null.
             let ok = try await client.send(
-                .get, "/api/indicators/SPY?indicators=sar:1:1,bbands:20:100,keltner:20:10:100")
+                .get, "/api/indicators/SPY?indicators=sar:1:1,bbands:20:100,keltner:20:10:100,cci:1000")
             XCTAssertEqual(ok.status, .ok, ok.text)
             XCTAssertEqual((ok.object["values"] as? [String: [Any]])?["sar_1_1"]?.count, 60)
         }
@@ -68,6 +68,30 @@ final class IndicatorLimitsTests: XCTestCase {
             }
             let sar = infos.first { $0["key"] as? String == "sar" }
             XCTAssertEqual((sar?["parameters"] as? [[String: Any]])?.map { $0["max"] as? Double }, [1, 1])
+            let cci = infos.first { $0["key"] as? String == "cci" }
+            XCTAssertEqual((cci?["parameters"] as? [[String: Any]])?.first?["max"] as? Double, 1000)
+        }
+    }
+
+    func testTheWorkOfARequestIsBounded() async throws {
+        // 50 CCIs of periods 951...1000 over 4,200 bars: about 205 million window steps, over the budget of 200
+        // million, so a 422 naming `indicators` instead of seconds of CPU; the same over 400 bars is computed.
+        let many = (951...1000).map { "cci:\($0)" }.joined(separator: ",")
+        let big = try await Self.store(4_200, interval: .minute1)
+        try await makeApp(store: big).test(.router) { client in
+            let r = try await client.send(.get, "/api/indicators/SPY?interval=1m&indicators=\(many)")
+            XCTAssertEqual(r.status, .unprocessableContent, r.text)
+            XCTAssertEqual(Self.fields(r), ["indicators"])
+            XCTAssertTrue(r.text.contains("more than the 200000000 one request may use"), r.text)
+        }
+        let small = try await Self.store(1_200, interval: .minute1)
+        try await makeApp(store: small).test(.router) { client in
+            let r = try await client.send(.get, "/api/indicators/SPY?interval=1m&indicators=\(many)")
+            XCTAssertEqual(r.status, .ok, r.text)
+            let values = r.object["values"] as? [String: [Any]] ?? [:]
+            XCTAssertEqual(values.count, 50)
+            XCTAssertNotNil(values["cci_1000"]?.last as? Double)
+            XCTAssertEqual(values["cci_1000"]?.count, 1_200)
         }
     }
 
@@ -80,7 +104,7 @@ final class IndicatorLimitsTests: XCTestCase {
         let input = dir.appendingPathComponent("ok.csv").path
         try csv.write(toFile: input, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out.csv").path
-        for specs in ["sar:1e19", "sar:1e300:0.2", "bbands:20:1e308", "keltner:20:10:1e300"] {
+        for specs in ["sar:1e19", "sar:1e300:0.2", "bbands:20:1e308", "keltner:20:10:1e300", "cci:1001"] {
             let code = await FinanceHubCommand.run(arguments: [
                 "indicators", "--input", input, "--indicators", specs, "--output", out,
             ])

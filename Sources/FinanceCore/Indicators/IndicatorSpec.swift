@@ -75,8 +75,10 @@ public struct IndicatorInfo: Codable, Sendable, Hashable {
 }
 
 public enum IndicatorCatalog {
-    /// The largest integer parameter (a period, a smoothing length) of every indicator.
+    /// The largest integer parameter (a period, a smoothing length) of every indicator but CCI.
     public static let maxPeriod = 100_000
+    /// The largest CCI period: its mean absolute deviation is recomputed over the whole window on every bar.
+    public static let maxCCIPeriod = 1_000
 
     /// An integer parameter (`max` defaults to `maxPeriod`).
     static func p(_ name: String, _ def: Double, min: Double, max: Double = Double(maxPeriod))
@@ -160,8 +162,8 @@ public enum IndicatorCatalog {
         case .cci:
             return .init(
                 key: "cci", description: "Commodity channel index of the typical price, mean absolute deviation, 0.015",
-                inputs: hlc, parameters: [p("period", 14, min: 2)], outputs: ["cci"], lookback: "period-1",
-                streamingCost: "O(period)")
+                inputs: hlc, parameters: [p("period", 14, min: 2, max: Double(maxCCIPeriod))], outputs: ["cci"],
+                lookback: "period-1", streamingCost: "O(period)")
         case .adx:
             return .init(
                 key: "adx", description: "Average directional index (Wilder)", inputs: hlc,
@@ -358,6 +360,11 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
     /// Integer parameter `i` (0 for a decimal one). Never traps: `init` bounds every parameter, and a value that is
     /// not an integer (the decimals of `sar`) converts to 0 instead of trapping.
     @inline(__always) func int(_ i: Int) -> Int { i < parameters.count ? Int(exactly: parameters[i]) ?? 0 : 0 }
+
+    /// The work of this spec per bar, in window steps: the period for CCI (its mean absolute deviation around the
+    /// window's current mean takes a pass over the window on every bar), one per output column for the others (their
+    /// updates are O(1) or amortised O(1)). `bars × Σ costPerBar` bounds the time a computation takes.
+    public var costPerBar: Int { kind == .cci ? int(0) : info.outputs.count }
 
     /// The first valid row of each output (0-based).
     public var lookbacks: [Int] {

@@ -1,12 +1,16 @@
 import FinanceCore
 import FinanceStorage
 import Hummingbird
+import NIOPosix
 
 /// `GET /api/indicators` (the catalog) and `GET /api/indicators/{symbol}` (values on stored bars).
 struct IndicatorsController<Context: RequestContext> {
     let store: any MarketStore
     /// The most bars of history an indicator request reads (warm-up included): the latest ones before `to`.
     var maxHistory = 1_000_000
+    /// The most work one request may ask for: bars read × the specs' `IndicatorSpec.costPerBar`, in window steps
+    /// (about a second of one core). More is a 422 naming `indicators`, not seconds of CPU.
+    var maxWork = 200_000_000
 
     struct Catalog: Encodable {
         var indicators: [IndicatorInfo]
@@ -43,13 +47,26 @@ struct IndicatorsController<Context: RequestContext> {
             // `from` equal a computation over all of it.
             let bars = try await BarQueryService(store: self.store).bars(
                 symbol: symbol, interval: interval, from: nil, to: to, limit: self.maxHistory, now: now)
-            let series = try OHLCVSeries(bars: bars)
-            let columns = IndicatorEngine.compute(specs, on: series)
-            let first = from.map { f in bars.firstIndex { $0.ts >= f } ?? bars.count } ?? 0
-            var values: [String: [Double?]] = [:]
-            for column in columns { values[column.name] = Array(column.optionalValues[first...]) }
-            return try HTTP.json(
-                Values(symbol: symbol, interval: interval.name, ts: bars[first...].map(\.ts), values: values))
+            let work = bars.count * specs.reduce(0) { $0 + $1.costPerBar }
+            guard work <= self.maxWork else {
+                throw ValidationError(
+                    field: "indicators",
+                    detail: "these indicators over \(bars.count) bars take \(work) window steps, more than the "
+                        + "\(self.maxWork) one request may use: ask for fewer indicators or shorter CCI periods, or use "
+                        + "a coarser interval")
+            }
+            // Computed on a thread pool of its own: a long computation does not hold up the tasks serving other
+            // requests.
+            let requested = specs
+            return try await NIOThreadPool.singleton.runIfActive {
+                let series = try OHLCVSeries(bars: bars)
+                let columns = IndicatorEngine.compute(requested, on: series)
+                let first = from.map { f in bars.firstIndex { $0.ts >= f } ?? bars.count } ?? 0
+                var values: [String: [Double?]] = [:]
+                for column in columns { values[column.name] = Array(column.optionalValues[first...]) }
+                return try HTTP.json(
+                    Values(symbol: symbol, interval: interval.name, ts: bars[first...].map(\.ts), values: values))
+            }
         }
     }
 }

@@ -249,7 +249,8 @@ final class IndicatorAPITests: XCTestCase {
         XCTAssertEqual(reason("bbands:20:1e308"), "must be ≤ 100")
         XCTAssertEqual(reason("keltner:20:10:1e300"), "must be ≤ 100")
         XCTAssertEqual(reason("sma:100001"), "must be ≤ 100000")
-        XCTAssertNil(reason("sar:1:1,bbands:20:100,keltner:20:10:100,sma:100000"))
+        XCTAssertEqual(reason("cci:1001"), "must be ≤ 1000")
+        XCTAssertNil(reason("sar:1:1,bbands:20:100,keltner:20:10:100,sma:100000,cci:1000"))
         XCTAssertThrowsError(try IndicatorSpec(.sar, [1e19, 1e19]))
         for info in IndicatorCatalog.all {
             for p in info.parameters {
@@ -257,8 +258,9 @@ final class IndicatorAPITests: XCTestCase {
                 XCTAssertLessThanOrEqual(p.defaultValue, p.maximum, "\(info.key) \(p.name)")
             }
         }
-        let json = String(decoding: try JSONEncoder().encode(IndicatorCatalog.info(forKey: "sar")), as: UTF8.self)
-        XCTAssertTrue(json.contains("\"max\":1"), json)
+        let json = String(decoding: try JSONEncoder().encode(IndicatorCatalog.info(forKey: "cci")), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"max\":1000"), json)
+        XCTAssertEqual(try IndicatorSpec.parse("cci:1000,sma:20,macd").map(\.costPerBar), [1000, 1, 3])
     }
 
     func testTheLargestParametersComputeWithoutTrapping() throws {
