@@ -73,6 +73,21 @@ final class IndicatorLimitsTests: XCTestCase {
         }
     }
 
+    func testAtMost50SpecsPerRequest() async throws {
+        let store = try await Self.store(30)
+        try await makeApp(store: store).test(.router) { client in
+            let fifty = (2...51).map { "sma:\($0)" }.joined(separator: ",")
+            let ok = try await client.send(.get, "/api/indicators/SPY?indicators=\(fifty)")
+            XCTAssertEqual(ok.status, .ok)
+            XCTAssertEqual((ok.object["values"] as? [String: [Any]])?.count, 50)
+            let many = (2...201).map { "sma:\($0)" }.joined(separator: ",")
+            let r = try await client.send(.get, "/api/indicators/SPY?indicators=\(many)")
+            XCTAssertEqual(r.status, .unprocessableContent)
+            XCTAssertEqual(Self.fields(r), ["indicators"])
+            XCTAssertTrue(r.text.contains("at most 50"), r.text)
+        }
+    }
+
     func testTheWorkOfARequestIsBounded() async throws {
         // 50 CCIs of periods 951...1000 over 4,200 bars: about 205 million window steps, over the budget of 200
         // million, so a 422 naming `indicators` instead of seconds of CPU; the same over 400 bars is computed.
@@ -92,6 +107,38 @@ final class IndicatorLimitsTests: XCTestCase {
             XCTAssertEqual(values.count, 50)
             XCTAssertNotNil(values["cci_1000"]?.last as? Double)
             XCTAssertEqual(values["cci_1000"]?.count, 1_200)
+        }
+    }
+
+    func testLimitSelectsTheLatestRowsOrTheFirstFromFrom() async throws {
+        let bars = Self.bars(60)
+        let store = MemoryStore()
+        try await store.writeBars(BarBatch(symbol: "SPY", interval: .day1, bars: bars))
+        let whole = IndicatorEngine.compute(try IndicatorSpec.parse("rsi:14"), on: try OHLCVSeries(bars: bars))[0]
+        try await makeApp(store: store).test(.router) { client in
+            let latest = try await client.send(.get, "/api/indicators/SPY?indicators=rsi:14&limit=5")
+            XCTAssertEqual(latest.status, .ok, latest.text)
+            XCTAssertEqual(latest.object["ts"] as? [Int64], bars[55...].map(\.ts))
+            let got = (latest.object["values"] as? [String: [Any]])?["rsi_14"]?.compactMap { $0 as? Double } ?? []
+            XCTAssertEqual(got.count, 5)
+            // JSONSerialization's parsing of a double may differ in the last bit.
+            for (a, b) in zip(got, whole.values[55...]) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+            let first = try await client.send(
+                .get, "/api/indicators/SPY?indicators=rsi:14&limit=3&from=\(bars[20].ts)")
+            XCTAssertEqual(first.object["ts"] as? [Int64], bars[20..<23].map(\.ts))
+            for bad in ["limit=0", "limit=100001", "limit=x"] {
+                let r = try await client.send(.get, "/api/indicators/SPY?indicators=rsi:14&\(bad)")
+                XCTAssertEqual(r.status, .unprocessableContent, bad)
+                XCTAssertEqual(Self.fields(r), ["limit"], bad)
+            }
+            // At most 1,000,000 values per response: 100,000 rows of 11 columns is too many, of 10 is not.
+            let eleven = (2...12).map { "sma:\($0)" }.joined(separator: ",")
+            let tooMany = try await client.send(.get, "/api/indicators/SPY?indicators=\(eleven)&limit=100000")
+            XCTAssertEqual(tooMany.status, .unprocessableContent)
+            XCTAssertEqual(Self.fields(tooMany), ["limit"])
+            let ten = (2...11).map { "sma:\($0)" }.joined(separator: ",")
+            let fits = try await client.send(.get, "/api/indicators/SPY?indicators=\(ten)&limit=100000")
+            XCTAssertEqual(fits.status, .ok, fits.text)
         }
     }
 

@@ -66,6 +66,9 @@ public struct IndicatorColumn: Sendable {
     }
 
     public var optionalValues: [Double?] { values.map { $0.isNaN ? nil : $0 } }
+
+    /// `optionalValues` of the rows in `rows` only.
+    public func optionalValues(_ rows: Range<Int>) -> [Double?] { values[rows].map { $0.isNaN ? nil : $0 } }
 }
 
 /// JSON form: `{"name": "sma_20", "values": [null, …, 101.25]}` (missing values are `null`).
