@@ -55,6 +55,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
             out += "{\"timestamp\":\(series.timestamps[i])"
             for c in columns {
                 let v = c.values[i]
+                // A missing value is null; ±infinity is clamped (`IndicatorFormat.csv`), as the API does.
                 out += ",\"\(c.name)\":" + (v.isNaN ? "null" : IndicatorFormat.csv(v))
             }
             out += "}"

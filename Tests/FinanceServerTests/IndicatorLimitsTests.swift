@@ -159,4 +159,24 @@ final class IndicatorLimitsTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
+
+    func testOutputNeverCarriesInfinityOrNaN() throws {
+        let series = try OHLCVSeries(bars: Self.bars(3))
+        let column = IndicatorColumn(name: "x", values: [.infinity, -.infinity, .nan])
+        let json = IndicatorsCommand.json(series, [column])
+        let rows = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        XCTAssertEqual(rows.count, 3)
+        XCTAssertEqual(rows[0]["x"] as? Double, .greatestFiniteMagnitude)
+        XCTAssertEqual(rows[1]["x"] as? Double, -.greatestFiniteMagnitude)
+        XCTAssertTrue(rows[2]["x"] is NSNull)
+        let csv = IndicatorsCommand.csv(series, [column])
+        XCTAssertFalse(csv.contains("inf"), csv)
+        XCTAssertFalse(csv.contains("nan"), csv)
+        XCTAssertEqual(csv.split(separator: "\n")[1], "\(series.timestamps[0]),1.7976931348623157e+308")
+        // The API encodes the same column the same way (clamped, null for missing), never failing.
+        let encoded = try HTTP.encoder.encode(column)
+        XCTAssertEqual(
+            String(decoding: encoded, as: UTF8.self),
+            #"{"name":"x","values":[1.7976931348623157e+308,-1.7976931348623157e+308,null]}"#)
+    }
 }

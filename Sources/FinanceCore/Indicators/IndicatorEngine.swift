@@ -55,7 +55,8 @@ public struct OHLCVSeries: Sendable {
 }
 
 /// One output column. Warm-up (and otherwise undefined) rows are `Double.nan` in `values`;
-/// `optionalValues` gives the same column with `nil` for them.
+/// `optionalValues` gives the same column as output carries it: `nil` for them, and ±infinity clamped to the largest
+/// finite double (bounded parameters over bars within the value limits never produce one; JSON cannot carry it).
 public struct IndicatorColumn: Sendable {
     public let name: String
     public let values: [Double]
@@ -65,13 +66,13 @@ public struct IndicatorColumn: Sendable {
         self.values = values
     }
 
-    public var optionalValues: [Double?] { values.map { $0.isNaN ? nil : $0 } }
+    public var optionalValues: [Double?] { values.map(\.jsonFinite) }
 
     /// `optionalValues` of the rows in `rows` only.
-    public func optionalValues(_ rows: Range<Int>) -> [Double?] { values[rows].map { $0.isNaN ? nil : $0 } }
+    public func optionalValues(_ rows: Range<Int>) -> [Double?] { values[rows].map(\.jsonFinite) }
 }
 
-/// JSON form: `{"name": "sma_20", "values": [null, …, 101.25]}` (missing values are `null`).
+/// JSON form: `{"name": "sma_20", "values": [null, …, 101.25]}` (missing values are `null`, ±infinity is clamped).
 extension IndicatorColumn: Codable {
     enum CodingKeys: String, CodingKey { case name, values }
 
@@ -180,7 +181,8 @@ public enum IndicatorEngine {
 /// Formatting of indicator values for CSV / JSON output.
 public enum IndicatorFormat {
     /// Shortest round-trip text of `x` (Swift's `Double.description`: `100.0`, `1e-05`, `0.1234`), or `""`
-    /// for a missing value. Every non-empty result parses back to the same Double with `Double(_:)`,
+    /// for a missing value; ±infinity is clamped to the largest finite double (`1.7976931348623157e+308`), as in
+    /// JSON. Every non-empty result is a finite number that parses back to the same Double with `Double(_:)`,
     /// Python's `float()` and JSON parsers.
-    public static func csv(_ x: Double) -> String { x.isNaN ? "" : x.description }
+    public static func csv(_ x: Double) -> String { x.jsonFinite?.description ?? "" }
 }

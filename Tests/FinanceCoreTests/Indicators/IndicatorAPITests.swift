@@ -274,4 +274,16 @@ final class IndicatorAPITests: XCTestCase {
         for bar in s.bars { try stream.push(bar, isClosed: true) }
         XCTAssertEqual(stream.barCount, 300)
     }
+
+    func testNonFiniteValuesAreClampedForOutput() throws {
+        let col = IndicatorColumn(name: "x", values: [.infinity, -.infinity, .nan, 1.5])
+        XCTAssertEqual(col.optionalValues, [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, nil, 1.5])
+        XCTAssertEqual(col.optionalValues(1..<3), [-.greatestFiniteMagnitude, nil])
+        let json = String(decoding: try JSONEncoder().encode(col), as: UTF8.self)
+        XCTAssertEqual(
+            json, #"{"name":"x","values":[1.7976931348623157e+308,-1.7976931348623157e+308,null,1.5]}"#)
+        XCTAssertEqual(IndicatorFormat.csv(.infinity), "1.7976931348623157e+308")
+        XCTAssertEqual(IndicatorFormat.csv(-.infinity), "-1.7976931348623157e+308")
+        XCTAssertEqual(IndicatorFormat.csv(.nan), "")
+    }
 }
