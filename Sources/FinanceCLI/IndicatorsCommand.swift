@@ -92,16 +92,67 @@ enum OHLCVFile {
     }
 }
 
-/// Results go to stdout, or to a file.
+/// Results go to stdout, or to a file. A write that fails is a `CLIFailure` (exit 1), never a trap and never a
+/// success.
 enum Output {
+    /// Writes `text` to the file at `path` (see `file`), or to stdout without one.
     static func write(_ text: String, to path: String?) throws {
         if let path {
-            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                throw CLIFailure("cannot write \(path): \(error.localizedDescription)")
-            }
+            try self.file(text, to: path)
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            do { try FileHandle.standardOutput.write(contentsOf: Data(text.utf8)) } catch {
+                throw CLIFailure("cannot write the output: \(Self.reason(error))")
+            }
         }
+    }
+
+    /// Writes `text` and a newline to stdout.
+    static func line(_ text: String) throws { try self.write(text + "\n", to: nil) }
+
+    /// Writes `text` to the file at `path`. A regular file, or a new one, is replaced atomically (a reader never
+    /// sees half of it); anything else the path names (a symbolic link, a FIFO, a device) is opened and written
+    /// through, never replaced. `what` names the file in the failure (default: the path).
+    static func file(_ text: String, to path: String, what: String? = nil) throws {
+        let data = Data(text.utf8)
+        do {
+            var info = stat()
+            if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+                try self.writeThrough(data, to: path)
+            } else {
+                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            }
+        } catch {
+            throw CLIFailure("cannot write \(what ?? path): \(Self.reason(error))")
+        }
+    }
+
+    /// Opens `path` for writing (following links, creating a missing file, truncating a regular one) and writes.
+    static func writeThrough(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw POSIXFailure(code: errno) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+        do {
+            try handle.write(contentsOf: data)
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw POSIXFailure(code: errno) }
+    }
+
+    /// A system error's text, e.g. "Is a directory" or "No space left on device".
+    static func reason(_ error: any Error) -> String {
+        if let failure = error as? POSIXFailure { return String(cString: strerror(failure.code)) }
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedDescription
+    }
+
+    struct POSIXFailure: Error {
+        var code: Int32
     }
 }
 
@@ -120,8 +171,8 @@ struct BenchIndicators: AsyncParsableCommand {
         Console.info(
             "loaded \(series.count) bars from \(self.input); timing each indicator, best of \(self.repetitions)...")
         let results = IndicatorBenchmark.run(series: series, repetitions: self.repetitions)
-        print(IndicatorBenchmark.report(results))
+        try Output.line(IndicatorBenchmark.report(results))
         let streaming = IndicatorBenchmark.runStreaming(series: series, repetitions: self.repetitions)
-        print(String(format: "stream10 %.1f ns/update", streaming))
+        try Output.line(String(format: "stream10 %.1f ns/update", streaming))
     }
 }
