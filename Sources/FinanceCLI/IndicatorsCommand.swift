@@ -71,14 +71,22 @@ enum OHLCVFile {
         try self.read(path, bytes: bytes).bars
     }
 
-    /// The file as a series; rows that break the rules of imported bars (`Validation`) are reported with their
-    /// line numbers.
+    /// The file as a series; rows that break the rules of imported bars (`Validation`), and rows whose time is not
+    /// after the previous row's, are reported with their line numbers, all at once.
     static func read(_ path: String, bytes: [UInt8]? = nil) throws -> OHLCVSeries {
         let bytes = try bytes ?? InputFile.read(path)
         do {
             let c = try CheckedCSV.read(bytes, path: path, required: ["open", "high", "low", "close", "volume"]) {
                 var issues: [ValidationIssue] = []
                 for item in BarFile.bars($0) { Validation.check(item.bar, index: item.index, into: &issues) }
+                let ts = $0.timestamps
+                for i in ts.indices.dropFirst() where ts[i] <= ts[i - 1] {
+                    issues.append(
+                        ValidationIssue(
+                            index: i, field: "ts",
+                            detail: "is not after the previous row's (\(Timestamp.iso8601(ts[i - 1]))): sort the file "
+                                + "by time and keep one row per time"))
+                }
                 return issues
             }
             return try OHLCVSeries(

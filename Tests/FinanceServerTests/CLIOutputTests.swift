@@ -98,4 +98,24 @@ final class CLIOutputTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: chartLink), chartTarget)
         XCTAssertTrue(try String(contentsOfFile: chartTarget, encoding: .utf8).hasPrefix("<svg"))
     }
+
+    func testRowsOutOfTimeOrderNameTheirFileLines() async throws {
+        // Line 1 is the header, line 3 is blank; line 6 goes back in time and line 8 repeats line 7's time.
+        let rows = [
+            "timestamp,open,high,low,close,volume", "2024-01-01,10,11,9,10,1", "", "2024-01-02,10,11,9,10,1",
+            "2024-01-03,10,11,9,10,1", "2024-01-02T12:00:00Z,10,11,9,10,1", "2024-01-05,10,11,9,10,1",
+            "2024-01-05,10,11,9,10,1",
+        ]
+        let file = self.path("order.csv")
+        try (rows.joined(separator: "\n") + "\n").write(toFile: file, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try OHLCVFile.read(file)) { error in
+            let message = (error as? CLIFailure)?.message ?? "\(error)"
+            XCTAssertTrue(message.contains("2 problems"), message)
+            XCTAssertTrue(message.contains("line 6, timestamp:"), message)
+            XCTAssertTrue(message.contains("line 8, timestamp:"), message)
+            XCTAssertFalse(message.contains("at row"), message)
+        }
+        let code = await FinanceHubCommand.run(arguments: ["indicators", "--input", file, "--indicators", "sma:2"])
+        XCTAssertEqual(code, 1)
+    }
 }
