@@ -18,6 +18,8 @@ SYMBOL = param("symbol", "path", "Symbol, case-insensitive: 1–32 characters fr
 TIME = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
 INTERVAL = {"type": "string", "enum": ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "1M"]}
 NUM = {"type": "number"}
+TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+    "description": "at most 200 characters, no control characters"}
 E422 = {"422": problem("Invalid input: `errors` lists every problem with index, field and JSON pointer")}
 E404 = {"404": problem("Unknown symbol")}
 
@@ -28,9 +30,9 @@ schemas = {
             "errors": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": ["integer", "null"]},
                 "field": {"type": "string"}, "pointer": {"type": "string"}, "detail": {"type": "string"}}}}}},
     "Asset": {"type": "object", "required": ["symbol", "assetClass"], "properties": {
-        "symbol": {"type": "string"}, "name": {"type": "string"},
+        "symbol": {"type": "string"}, "name": TEXT,
         "assetClass": {"type": "string", "enum": ["equity", "etf", "crypto", "fx", "index", "unknown"]},
-        "exchange": {"type": "string"}, "currency": {"type": "string"}, "sector": {"type": "string"}, "industry": {"type": "string"}}},
+        "exchange": TEXT, "currency": TEXT, "sector": TEXT, "industry": TEXT}},
     "Tick": {"type": "object", "required": ["symbol", "ts", "price"], "additionalProperties": False, "properties": {
         "symbol": {"type": "string"}, "ts": TIME, "price": NUM, "size": NUM, "bid": NUM, "ask": NUM, "bidSize": NUM, "askSize": NUM}},
     "BarInput": {"type": "object", "required": ["ts", "open", "high", "low", "close", "volume"], "additionalProperties": False,
