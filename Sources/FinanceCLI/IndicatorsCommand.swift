@@ -174,8 +174,11 @@ struct BenchIndicators: AsyncParsableCommand {
     @Option(help: "OHLCV CSV file (e.g. 1,000,000 bars from scripts/make_ohlcv.py).") var input: String
     @Option(help: "Repetitions; the best is reported.") var repetitions = 5
 
+    func validate() throws { try BenchLimits.atLeastOne(self.repetitions, "--repetitions") }
+
     func run() async throws {
         let series = try OHLCVFile.read(self.input)
+        guard series.count > 0 else { throw CLIFailure("\(self.input): no bars to time") }
         Console.info(
             "loaded \(series.count) bars from \(self.input); timing each indicator, best of \(self.repetitions)...")
         let results = IndicatorBenchmark.run(series: series, repetitions: self.repetitions)

@@ -118,4 +118,16 @@ final class CLIOutputTests: XCTestCase {
         let code = await FinanceHubCommand.run(arguments: ["indicators", "--input", file, "--indicators", "sma:2"])
         XCTAssertEqual(code, 1)
     }
+
+    func testBenchIndicatorsChecksItsInputAndRepetitions() async throws {
+        let header = self.path("header.csv")
+        try "timestamp,open,high,low,close,volume\n".write(toFile: header, atomically: false, encoding: .utf8)
+        let empty = await FinanceHubCommand.run(arguments: ["bench", "indicators", "--input", header])
+        XCTAssertEqual(empty, 1)
+        let input = self.okCSV()
+        let zero = await FinanceHubCommand.run(arguments: [
+            "bench", "indicators", "--input", input, "--repetitions", "0",
+        ])
+        XCTAssertEqual(zero, 64)
+    }
 }

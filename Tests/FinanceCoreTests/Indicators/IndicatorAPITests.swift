@@ -286,4 +286,14 @@ final class IndicatorAPITests: XCTestCase {
         XCTAssertEqual(IndicatorFormat.csv(-.infinity), "-1.7976931348623157e+308")
         XCTAssertEqual(IndicatorFormat.csv(.nan), "")
     }
+
+    func testStreamingBenchmarkTimesEverySeriesLength() throws {
+        // Series of 1,088 to 2,047 bars used to report the 1,000,000 s placeholder (976562500000 ns/update).
+        for n in [1, 40, 65, 100, 1_088, 1_500, 2_047, 2_048, 3_000] {
+            let ns = IndicatorBenchmark.runStreaming(series: try Self.series(n), repetitions: 1)
+            XCTAssertGreaterThan(ns, 0, "\(n)")
+            XCTAssertLessThan(ns, 1e7, "\(n)")
+        }
+        XCTAssertEqual(IndicatorBenchmark.runStreaming(series: try Self.series(0), repetitions: 1), 0)
+    }
 }
