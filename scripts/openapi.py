@@ -14,7 +14,7 @@ def param(name, where, desc, schema=None, required=None):
     p["required"] = where == "path" if required is None else required
     return p
 
-SYMBOL = param("symbol", "path", "Symbol, case-insensitive: 1–32 characters from A–Z 0–9 . - _ ^ =")
+SYMBOL = param("symbol", "path", "Symbol, case-insensitive: 1–32 characters from A–Z 0–9 . - _ ^ =, not only dots")
 TIME = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
 INTERVAL = {"type": "string", "enum": ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "1M"]}
 NUM = {"type": "number"}

@@ -83,6 +83,11 @@ final class AssetsAndDocsTests: XCTestCase {
             let put = try await client.send(.put, "/api/assets/T1", json: #"{"sector":"x\u0000"}"#)
             XCTAssertEqual(put.status, .unprocessableContent)
             XCTAssertEqual(fields(put), ["sector"])
+            for dots in [".", "..", "..."] {
+                let r = try await client.send(.post, "/api/assets", json: #"{"symbol":"\#(dots)"}"#)
+                XCTAssertEqual(r.status, .unprocessableContent, dots)
+                XCTAssertEqual(fields(r), ["symbol"])
+            }
             let names = (try await store.assets()).map(\.symbol)
             XCTAssertEqual(names, ["T1"])
         }
