@@ -142,6 +142,25 @@ final class IndicatorLimitsTests: XCTestCase {
         }
     }
 
+    func testFromAfterToIs422NamingFrom() async throws {
+        let store = try await Self.store(10)
+        try await makeApp(store: store).test(.router) { client in
+            for uri in [
+                "/api/indicators/SPY?indicators=sma:2&from=2024-02-01&to=2024-01-01",
+                "/api/bars/SPY?interval=1d&from=2024-02-01&to=2024-01-01",
+                "/api/patterns/SPY?from=2024-02-01&to=2024-01-01",
+                "/api/anomalies/SPY?interval=1d&from=2024-02-01&to=2024-01-01",
+            ] {
+                let r = try await client.send(.get, uri)
+                XCTAssertEqual(r.status, .unprocessableContent, uri)
+                XCTAssertEqual(Self.fields(r), ["from"], uri)
+            }
+            // An empty range (from == to) is not an error.
+            let empty = try await client.send(.get, "/api/bars/SPY?interval=1d&from=2024-01-01&to=2024-01-01")
+            XCTAssertEqual(empty.status, .ok)
+        }
+    }
+
     func testCLIRejectsUnboundedParametersAsAUsageError() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ind-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
