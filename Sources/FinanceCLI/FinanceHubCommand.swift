@@ -31,10 +31,8 @@ public struct FinanceHubCommand: AsyncParsableCommand {
             let code = FinanceHubCommand.exitCode(for: error)
             if code == .success {
                 // --help and --version print to stdout.
-                do { try Output.line(FinanceHubCommand.fullMessage(for: error)) } catch let failure as CLIFailure {
-                    Console.error(failure.message)
-                    return 1
-                } catch {
+                do { try Output.line(FinanceHubCommand.fullMessage(for: error)) } catch {
+                    Console.error((error as? CLIFailure)?.message ?? "\(error)")
                     return 1
                 }
                 return 0
