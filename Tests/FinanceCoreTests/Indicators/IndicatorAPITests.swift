@@ -279,7 +279,9 @@ final class IndicatorAPITests: XCTestCase {
         let col = IndicatorColumn(name: "x", values: [.infinity, -.infinity, .nan, 1.5])
         XCTAssertEqual(col.optionalValues, [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, nil, 1.5])
         XCTAssertEqual(col.optionalValues(1..<3), [-.greatestFiniteMagnitude, nil])
-        let json = String(decoding: try JSONEncoder().encode(col), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(col), as: UTF8.self)
         XCTAssertEqual(
             json, #"{"name":"x","values":[1.7976931348623157e+308,-1.7976931348623157e+308,null,1.5]}"#)
         XCTAssertEqual(IndicatorFormat.csv(.infinity), "1.7976931348623157e+308")
