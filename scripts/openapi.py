@@ -14,10 +14,12 @@ def param(name, where, desc, schema=None, required=None):
     p["required"] = where == "path" if required is None else required
     return p
 
-SYMBOL = param("symbol", "path", "Symbol, case-insensitive: 1–32 characters from A–Z 0–9 . - _ ^ =")
+SYMBOL = param("symbol", "path", "Symbol, case-insensitive: 1–32 characters from A–Z 0–9 . - _ ^ =, not only dots")
 TIME = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
 INTERVAL = {"type": "string", "enum": ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "1M"]}
 NUM = {"type": "number"}
+TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+    "description": "at most 200 characters, no control characters"}
 E422 = {"422": problem("Invalid input: `errors` lists every problem with index, field and JSON pointer")}
 E404 = {"404": problem("Unknown symbol")}
 
@@ -28,9 +30,9 @@ schemas = {
             "errors": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": ["integer", "null"]},
                 "field": {"type": "string"}, "pointer": {"type": "string"}, "detail": {"type": "string"}}}}}},
     "Asset": {"type": "object", "required": ["symbol", "assetClass"], "properties": {
-        "symbol": {"type": "string"}, "name": {"type": "string"},
+        "symbol": {"type": "string"}, "name": TEXT,
         "assetClass": {"type": "string", "enum": ["equity", "etf", "crypto", "fx", "index", "unknown"]},
-        "exchange": {"type": "string"}, "currency": {"type": "string"}, "sector": {"type": "string"}, "industry": {"type": "string"}}},
+        "exchange": TEXT, "currency": TEXT, "sector": TEXT, "industry": TEXT}},
     "Tick": {"type": "object", "required": ["symbol", "ts", "price"], "additionalProperties": False, "properties": {
         "symbol": {"type": "string"}, "ts": TIME, "price": NUM, "size": NUM, "bid": NUM, "ask": NUM, "bidSize": NUM, "askSize": NUM}},
     "BarInput": {"type": "object", "required": ["ts", "open", "high", "low", "close", "volume"], "additionalProperties": False,
@@ -44,7 +46,9 @@ schemas = {
     "IndicatorInfo": {"type": "object", "properties": {"key": {"type": "string"}, "description": {"type": "string"},
         "inputs": {"type": "array", "items": {"type": "string"}},
         "parameters": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"},
-            "kind": {"type": "string", "enum": ["integer", "number"]}, "default": NUM, "min": NUM}}},
+            "kind": {"type": "string", "enum": ["integer", "number"]}, "default": NUM,
+            "min": {"type": "number", "description": "smallest accepted value (inclusive)"},
+            "max": {"type": "number", "description": "largest accepted value (inclusive)"}}}},
         "outputs": {"type": "array", "items": {"type": "string"}}, "lookback": {"type": "string"}, "streamingCost": {"type": "string"}}},
     "IndicatorValues": {"type": "object", "properties": {"symbol": {"type": "string"}, "interval": INTERVAL,
         "ts": {"type": "array", "items": {"type": "integer"}},
@@ -96,7 +100,7 @@ paths = {
         "get": {"summary": "Bars at any interval, time-bucketed from the finest stored interval that divides it",
             "description": "Reads the 1h/1d rollup (continuous aggregate) when one serves; `source=raw` recomputes from stored bars.",
             "parameters": [SYMBOL, param("interval", "query", "Bucket interval (default 1m)", INTERVAL, False),
-                param("from", "query", "Inclusive bucket start (ISO-8601 or epoch)", TIME, False),
+                param("from", "query", "Inclusive bucket start (ISO-8601 or epoch); 422 when after `to`", TIME, False),
                 param("to", "query", "Exclusive bucket start bound (default now)", TIME, False),
                 param("limit", "query", "At most this many bars (default 5000, max 100000)", {"type": "integer", "minimum": 1, "maximum": 100000}, False),
                 param("source", "query", "auto (rollup when possible) or raw", {"type": "string", "enum": ["auto", "raw"]}, False)],
@@ -104,16 +108,17 @@ paths = {
     "/api/indicators": {"get": {"summary": "Every indicator with its parameters, defaults, outputs and lookback",
         "responses": ok("Catalog", {"type": "object", "properties": {"indicators": {"type": "array", "items": ref("IndicatorInfo")}}})}},
     "/api/indicators/{symbol}": {"get": {"summary": "Indicator values on stored bars",
-        "description": "Computed from the first stored bar, so values at `from` equal a computation over the whole history. Column names as the CLI: sma_20, macd_signal_12_26_9, bb_upper_20_2, ...; null during warm-up.",
-        "parameters": [SYMBOL, param("indicators", "query", "Specs, e.g. rsi:14,macd:12:26:9,bbands:20:2", None, True),
+        "description": "Computed over the whole history before `to` (its latest 1,000,000 bars when it is longer), so values at `from` equal a computation over all of it. Rows as GET /api/bars: with `from`, the first `limit` from it; without, the latest `limit` before `to`. Column names as the CLI: sma_20, macd_signal_12_26_9, bb_upper_20_2, ...; null during warm-up. Bounded: at most 50 specs, `limit` × columns at most 1,000,000 values, bars read × the specs' cost per bar (a CCI's period, one per output column for the others) at most 200,000,000 (422 naming the parameter otherwise).",
+        "parameters": [SYMBOL, param("indicators", "query", "Specs, e.g. rsi:14,macd:12:26:9,bbands:20:2 (at most 50; parameter ranges in GET /api/indicators)", None, True),
             param("interval", "query", "Bar interval (default 1d)", INTERVAL, False),
-            param("from", "query", "Inclusive start (ISO-8601 or epoch)", TIME, False),
-            param("to", "query", "Exclusive end (default now)", TIME, False)],
+            param("from", "query", "Inclusive start (ISO-8601 or epoch); 422 when after `to`", TIME, False),
+            param("to", "query", "Exclusive end (default now)", TIME, False),
+            param("limit", "query", "At most this many rows (default 5000, max 100000; limit × columns at most 1000000)", {"type": "integer", "minimum": 1, "maximum": 100000}, False)],
         "responses": {**ok("Values", ref("IndicatorValues")), **E404, **E422}}},
     "/api/patterns/{symbol}": {"get": {"summary": "Chart patterns detected on stored bars (append-only records)",
         "description": "Records whose end lies in [from, to). See docs/patterns.md for types, statuses and accuracy.",
         "parameters": [SYMBOL, param("interval", "query", "Bar interval (default 1d)", INTERVAL, False),
-            param("from", "query", "Inclusive start", TIME, False), param("to", "query", "Exclusive end", TIME, False),
+            param("from", "query", "Inclusive start; 422 when after `to`", TIME, False), param("to", "query", "Exclusive end", TIME, False),
             param("limit", "query", "Bars scanned without from (default 5000)", {"type": "integer"}, False),
             param("types", "query", "Comma-separated pattern types, e.g. double_top,head_and_shoulders (422 for an unknown name or an empty list)", None, False),
             param("status", "query", "Comma-separated statuses: forming, completed, confirmed, failed (422 for an unknown name or an empty list)", None, False),
@@ -123,7 +128,7 @@ paths = {
     "/api/anomalies/{symbol}": {"get": {"summary": "Anomalies detected on stored bars",
         "description": "Price spikes, volume surges, gaps (off for crypto), volatility spikes, unusual runs, price-volume divergence. See docs/anomalies.md.",
         "parameters": [SYMBOL, param("interval", "query", "Bar interval (default 1m)", INTERVAL, False),
-            param("from", "query", "Inclusive start", TIME, False), param("to", "query", "Exclusive end", TIME, False),
+            param("from", "query", "Inclusive start; 422 when after `to`", TIME, False), param("to", "query", "Exclusive end", TIME, False),
             param("limit", "query", "Bars scanned without from (default 5000)", {"type": "integer"}, False),
             param("types", "query", "Comma-separated anomaly types (422 for an unknown name or an empty list)", None, False)],
         "responses": {**ok("Anomalies", {"type": "object", "properties": {"symbol": {"type": "string"}, "interval": INTERVAL,

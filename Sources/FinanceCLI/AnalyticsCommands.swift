@@ -71,12 +71,8 @@ struct PatternsCommand: AsyncParsableCommand {
             window.isEmpty
             ? name
             : "\(name) \(Timestamp.iso8601(window[0].ts).prefix(10)) to \(Timestamp.iso8601(window[window.count - 1].ts).prefix(10))"
-        do {
-            try PatternChart.svg(bars: window, detections: shown, title: title).write(
-                toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw CLIFailure("cannot write the chart to \(path): \(error.localizedDescription)")
-        }
+        try Output.file(
+            PatternChart.svg(bars: window, detections: shown, title: title), to: path, what: "the chart to \(path)")
         Console.info("chart: \(window.count) bars, \(shown.count) patterns -> \(path)")
     }
 }
@@ -174,7 +170,7 @@ struct BenchPatterns: AsyncParsableCommand {
             training.series = self.series
             let (screen, fits) = PatternBenchmark.trainScreen(training) { Console.info($0) }
             for fit in fits { Console.info(fit.line) }
-            print(PatternBenchmark.screenSource(screen, training), terminator: "")
+            try Output.write(PatternBenchmark.screenSource(screen, training), to: nil)
             return
         }
         Console.info(
@@ -182,20 +178,20 @@ struct BenchPatterns: AsyncParsableCommand {
         let config = PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise)
         var options = PatternOptions()
         if self.noScreen { options.screen = nil }
-        print(PatternBenchmark.run(config, options: options).lines.joined(separator: "\n"))
+        try Output.line(PatternBenchmark.run(config, options: options).lines.joined(separator: "\n"))
         if self.oracle {
             let lines =
                 PatternBenchmark.oracle(config).map(\.line) + PatternBenchmark.separation(config).map(\.line)
                 + PatternBenchmark.turningPoints(config).map(\.line)
                 + PatternBenchmark.resolutionCeiling(config).map(\.line)
-            print(lines.joined(separator: "\n"))
+            try Output.line(lines.joined(separator: "\n"))
         }
         if self.speed {
             let minute = PatternBenchmark.randomWalk(count: 525_600)
             let daily = PatternBenchmark.randomWalk(count: 2_520, sigma: 0.015, stepMs: 86_400_000)
             let m = (0..<5).map { _ in PatternBenchmark.scanSpeed(bars: minute) }.min()!
             let d = (0..<5).map { _ in PatternBenchmark.scanSpeed(bars: daily) }.min()!
-            print(String(format: "scan_525600_minute_bars %.3f s\nscan_10y_daily_bars %.3f ms", m, d * 1000))
+            try Output.line(String(format: "scan_525600_minute_bars %.3f s\nscan_10y_daily_bars %.3f ms", m, d * 1000))
         }
     }
 }
@@ -209,7 +205,7 @@ struct BenchAnomalies: AsyncParsableCommand {
 
     func run() async throws {
         let result = AnomalyBenchmark.run(AnomalyBenchConfig(seed: self.seed))
-        print(result.lines.joined(separator: "\n"))
-        print(String(format: "stream_all_detectors %.1f ns/tick", AnomalyBenchmark.streamingNsPerTick()))
+        try Output.line(result.lines.joined(separator: "\n"))
+        try Output.line(String(format: "stream_all_detectors %.1f ns/tick", AnomalyBenchmark.streamingNsPerTick()))
     }
 }

@@ -168,7 +168,7 @@ struct BenchImport: AsyncParsableCommand {
             Console.info(String(format: "run %d: %.2f s, %.0f rows/s", run, seconds, rate))
         }
         let kind = self.database?.hasPrefix("postgres") == true ? "postgres" : "sqlite"
-        print(
+        try Output.line(
             String(
                 format: "import_%@ %.0f rows/s (best of %d, %d rows%@)", kind, best, self.runs, self.rows,
                 self.noServer ? "" : ", server open"))
@@ -223,7 +223,7 @@ struct BenchRollup: AsyncParsableCommand {
                 zip(rollup, raw).first { $0.0 != $0.1 }.map { "first difference: rollup \($0.0) raw \($0.1)" } ?? ""
             throw CLIFailure("rollup (\(rollup.count) bars) and raw (\(raw.count) bars) differ; \(first)")
         }
-        print(
+        try Output.line(
             String(
                 format:
                     "rollup_1d %.3f ms\nraw_1d %.3f ms\nspeedup %.1fx (identical: %d daily bars from %d minute bars, best of %d)",

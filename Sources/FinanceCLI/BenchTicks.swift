@@ -66,7 +66,7 @@ struct BenchTicks: AsyncParsableCommand {
         server.terminate()
         server.waitUntilExit()
         let total = self.batch * self.requests
-        print(
+        try Output.line(
             String(
                 format: "post_ticks %.0f ticks/s (%d ticks in %d requests of %d, %d clients, %.2f s)",
                 Double(total) / seconds,

@@ -31,7 +31,10 @@ public struct FinanceHubCommand: AsyncParsableCommand {
             let code = FinanceHubCommand.exitCode(for: error)
             if code == .success {
                 // --help and --version print to stdout.
-                print(FinanceHubCommand.fullMessage(for: error))
+                do { try Output.line(FinanceHubCommand.fullMessage(for: error)) } catch {
+                    Console.error((error as? CLIFailure)?.message ?? "\(error)")
+                    return 1
+                }
                 return 0
             }
             // ArgumentParser's message already starts with "Error:" and carries the usage.
@@ -47,13 +50,14 @@ struct CLIFailure: Error {
     init(_ message: String) { self.message = message }
 }
 
-/// stderr output: progress, warnings, errors.
+/// stderr output: progress, warnings, errors. A stderr that cannot be written loses the message (there is nowhere
+/// left to report it), never traps.
 enum Console {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(("error: " + message + "\n").utf8))
     }
 
     static func info(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
     }
 }

@@ -92,7 +92,8 @@ struct ImportBars: AsyncParsableCommand {
         Console.info(
             "imported \(batch.bars.count) rows in \(String(format: "%.2f", seconds)) s (\(Int(Double(batch.bars.count) / max(seconds, 1e-9))) rows/s)"
         )
-        print("imported \(batch.bars.count) bars of \(batch.symbol) at \(interval.name) into \(store.displayName)")
+        try Output.line(
+            "imported \(batch.bars.count) bars of \(batch.symbol) at \(interval.name) into \(store.displayName)")
     }
 }
 
@@ -147,7 +148,7 @@ struct ImportTicks: AsyncParsableCommand {
             try? await store.close()
             throw CLIFailure("import failed, nothing was written: \(error)")
         }
-        print("imported \(ticks.count) ticks of \(symbol) into \(store.displayName)")
+        try Output.line("imported \(ticks.count) ticks of \(symbol) into \(store.displayName)")
     }
 }
 

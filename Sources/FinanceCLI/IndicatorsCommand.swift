@@ -55,6 +55,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
             out += "{\"timestamp\":\(series.timestamps[i])"
             for c in columns {
                 let v = c.values[i]
+                // A missing value is null; ±infinity is clamped (`IndicatorFormat.csv`), as the API does.
                 out += ",\"\(c.name)\":" + (v.isNaN ? "null" : IndicatorFormat.csv(v))
             }
             out += "}"
@@ -70,14 +71,22 @@ enum OHLCVFile {
         try self.read(path, bytes: bytes).bars
     }
 
-    /// The file as a series; rows that break the rules of imported bars (`Validation`) are reported with their
-    /// line numbers.
+    /// The file as a series; rows that break the rules of imported bars (`Validation`), and rows whose time is not
+    /// after the previous row's, are reported with their line numbers, all at once.
     static func read(_ path: String, bytes: [UInt8]? = nil) throws -> OHLCVSeries {
         let bytes = try bytes ?? InputFile.read(path)
         do {
             let c = try CheckedCSV.read(bytes, path: path, required: ["open", "high", "low", "close", "volume"]) {
                 var issues: [ValidationIssue] = []
                 for item in BarFile.bars($0) { Validation.check(item.bar, index: item.index, into: &issues) }
+                let ts = $0.timestamps
+                for i in ts.indices.dropFirst() where ts[i] <= ts[i - 1] {
+                    issues.append(
+                        ValidationIssue(
+                            index: i, field: "ts",
+                            detail: "is not after the previous row's (\(Timestamp.iso8601(ts[i - 1]))): sort the file "
+                                + "by time and keep one row per time"))
+                }
                 return issues
             }
             return try OHLCVSeries(
@@ -91,16 +100,67 @@ enum OHLCVFile {
     }
 }
 
-/// Results go to stdout, or to a file.
+/// Results go to stdout, or to a file. A write that fails is a `CLIFailure` (exit 1), never a trap and never a
+/// success.
 enum Output {
+    /// Writes `text` to the file at `path` (see `file`), or to stdout without one.
     static func write(_ text: String, to path: String?) throws {
         if let path {
-            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                throw CLIFailure("cannot write \(path): \(error.localizedDescription)")
-            }
+            try self.file(text, to: path)
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            do { try FileHandle.standardOutput.write(contentsOf: Data(text.utf8)) } catch {
+                throw CLIFailure("cannot write the output: \(Self.reason(error))")
+            }
         }
+    }
+
+    /// Writes `text` and a newline to stdout.
+    static func line(_ text: String) throws { try self.write(text + "\n", to: nil) }
+
+    /// Writes `text` to the file at `path`. A regular file, or a new one, is replaced atomically (a reader never
+    /// sees half of it); anything else the path names (a symbolic link, a FIFO, a device) is opened and written
+    /// through, never replaced. `what` names the file in the failure (default: the path).
+    static func file(_ text: String, to path: String, what: String? = nil) throws {
+        let data = Data(text.utf8)
+        do {
+            var info = stat()
+            if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+                try self.writeThrough(data, to: path)
+            } else {
+                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            }
+        } catch {
+            throw CLIFailure("cannot write \(what ?? path): \(Self.reason(error))")
+        }
+    }
+
+    /// Opens `path` for writing (following links, creating a missing file, truncating a regular one) and writes.
+    static func writeThrough(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw POSIXFailure(code: errno) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+        do {
+            try handle.write(contentsOf: data)
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw POSIXFailure(code: errno) }
+    }
+
+    /// A system error's text, e.g. "Is a directory" or "No space left on device".
+    static func reason(_ error: any Error) -> String {
+        if let failure = error as? POSIXFailure { return String(cString: strerror(failure.code)) }
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedDescription
+    }
+
+    struct POSIXFailure: Error {
+        var code: Int32
     }
 }
 
@@ -114,13 +174,16 @@ struct BenchIndicators: AsyncParsableCommand {
     @Option(help: "OHLCV CSV file (e.g. 1,000,000 bars from scripts/make_ohlcv.py).") var input: String
     @Option(help: "Repetitions; the best is reported.") var repetitions = 5
 
+    func validate() throws { try BenchLimits.atLeastOne(self.repetitions, "--repetitions") }
+
     func run() async throws {
         let series = try OHLCVFile.read(self.input)
+        guard series.count > 0 else { throw CLIFailure("\(self.input): no bars to time") }
         Console.info(
             "loaded \(series.count) bars from \(self.input); timing each indicator, best of \(self.repetitions)...")
         let results = IndicatorBenchmark.run(series: series, repetitions: self.repetitions)
-        print(IndicatorBenchmark.report(results))
+        try Output.line(IndicatorBenchmark.report(results))
         let streaming = IndicatorBenchmark.runStreaming(series: series, repetitions: self.repetitions)
-        print(String(format: "stream10 %.1f ns/update", streaming))
+        try Output.line(String(format: "stream10 %.1f ns/update", streaming))
     }
 }

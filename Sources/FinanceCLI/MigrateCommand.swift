@@ -21,7 +21,7 @@ struct MigrateCommand: AsyncParsableCommand {
             try? await store.close()
             throw CLIFailure("migration failed: \(error)")
         }
-        print(
+        try Output.line(
             "\(store.displayName): \(applied) migration\(applied == 1 ? "" : "s") applied; schema version \(version.current)"
         )
     }

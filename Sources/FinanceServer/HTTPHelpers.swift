@@ -82,12 +82,18 @@ enum HTTP {
         }
 
         /// The bar window every bars-based query takes: `interval` (default `defaultInterval`), `from`, `to` and
-        /// `limit` (default 5,000, at most 100,000).
+        /// `limit` (default 5,000, at most 100,000). A `from` after `to` is a problem naming `from`.
         mutating func barWindow(defaultInterval: Interval) -> (interval: Interval, from: Int64?, to: Int64?, limit: Int)
         {
             let interval = self.interval(default: defaultInterval)
             let from = self.time("from")
             let to = self.time("to")
+            if let from, let to, from > to {
+                self.issues.append(
+                    ValidationIssue(
+                        index: nil, field: "from",
+                        detail: "from (\(Timestamp.iso8601(from))) is after to (\(Timestamp.iso8601(to)))"))
+            }
             let limit = self.integer(
                 "limit", default: BarQueryService.defaultLimit, range: 1...BarQueryService.maxLimit)
             return (interval, from, to, limit)

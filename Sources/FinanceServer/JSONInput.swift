@@ -188,6 +188,30 @@ struct FieldReader {
         }
     }
 
+    /// The longest descriptive text (an asset's name, exchange, currency, sector, industry), in characters
+    /// (Unicode scalars).
+    static var maxTextLength: Int { 200 }
+
+    /// An optional descriptive text: at most `maxTextLength` characters and no control character (U+0000–U+001F,
+    /// U+007F–U+009F: a NUL cuts the stored text short, a line break or an escape garbles logs and listings).
+    mutating func text(_ field: String) -> String? {
+        guard let s = self.string(field, required: false) else { return nil }
+        let count = s.unicodeScalars.count
+        if count > Self.maxTextLength {
+            self.fail(field, "\(field) must be at most \(Self.maxTextLength) characters, got \(count)")
+            return nil
+        }
+        if let c = s.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            let code = String(c.value, radix: 16, uppercase: true)
+            self.fail(
+                field,
+                "\(field) must not contain control characters (U+\(String(repeating: "0", count: max(0, 4 - code.count)))\(code))"
+            )
+            return nil
+        }
+        return s
+    }
+
     /// Flags fields that are not in `known`.
     mutating func rejectUnknown(_ known: Set<String>) {
         for key in self.object.keys.sorted() where !known.contains(key) {

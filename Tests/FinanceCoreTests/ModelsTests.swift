@@ -25,6 +25,9 @@ final class ModelsTests: XCTestCase {
         XCTAssertEqual(Symbol.normalize("brk.b"), "BRK.B")
         XCTAssertEqual(Symbol.normalize("^gspc"), "^GSPC")
         XCTAssertNil(Symbol.normalize(""))
+        // Only dots: a path segment `.` or `..` that clients normalise away.
+        for dots in [".", "..", "..."] { XCTAssertNil(Symbol.normalize(dots), dots) }
+        XCTAssertEqual(Symbol.normalize(".a"), ".A")
         XCTAssertNil(Symbol.normalize("A B"))
         XCTAssertNil(Symbol.normalize(String(repeating: "A", count: 33)))
     }

@@ -1,6 +1,7 @@
 import FinanceCore
 import FinanceServer
 import FinanceStorage
+import FinanceStorageSQLite
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -49,6 +50,46 @@ final class AssetsAndDocsTests: XCTestCase {
             XCTAssertEqual(awaited6, .notFound)
             let awaited7 = try await client.send(.post, "/api/assets", json: "[1]").status
             XCTAssertEqual(awaited7, .unprocessableContent)
+        }
+    }
+
+    func testAssetTextFieldsRefuseControlCharactersAndOverlongText() async throws {
+        // A real SQLite file: it would keep only the text before a NUL.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("assets-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteStore(path: dir.appendingPathComponent("a.sqlite").path)
+        _ = try await store.migrate()
+        try await makeApp(store: store).test(.router) { client in
+            func fields(_ r: TestResponse) -> [String] {
+                (r.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+            }
+            let nul = try await client.send(.post, "/api/assets", json: #"{"symbol":"nul1","name":"a\u0000b"}"#)
+            XCTAssertEqual(nul.status, .unprocessableContent, nul.text)
+            XCTAssertEqual(fields(nul), ["name"])
+            for field in ["name", "exchange", "currency", "sector", "industry"] {
+                for bad in [
+                    #"a\u0000b"#, #"a\nb"#, #"a\tb"#, #"\u007f"#, #"\u0085"#, String(repeating: "x", count: 201),
+                ] {
+                    let r = try await client.send(.post, "/api/assets", json: #"{"symbol":"T1","\#(field)":"\#(bad)"}"#)
+                    XCTAssertEqual(r.status, .unprocessableContent, "\(field) \(bad.prefix(10))")
+                    XCTAssertEqual(fields(r), [field])
+                }
+            }
+            let long = String(repeating: "é", count: 200)
+            let ok = try await client.send(.post, "/api/assets", json: #"{"symbol":"T1","name":"\#(long)"}"#)
+            XCTAssertEqual(ok.status, .created, ok.text)
+            let back = try await client.send(.get, "/api/assets/T1")
+            XCTAssertEqual(back.object["name"] as? String, long)
+            let put = try await client.send(.put, "/api/assets/T1", json: #"{"sector":"x\u0000"}"#)
+            XCTAssertEqual(put.status, .unprocessableContent)
+            XCTAssertEqual(fields(put), ["sector"])
+            for dots in [".", "..", "..."] {
+                let r = try await client.send(.post, "/api/assets", json: #"{"symbol":"\#(dots)"}"#)
+                XCTAssertEqual(r.status, .unprocessableContent, dots)
+                XCTAssertEqual(fields(r), ["symbol"])
+            }
+            let names = (try await store.assets()).map(\.symbol)
+            XCTAssertEqual(names, ["T1"])
         }
     }
 

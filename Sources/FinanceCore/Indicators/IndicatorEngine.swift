@@ -55,7 +55,8 @@ public struct OHLCVSeries: Sendable {
 }
 
 /// One output column. Warm-up (and otherwise undefined) rows are `Double.nan` in `values`;
-/// `optionalValues` gives the same column with `nil` for them.
+/// `optionalValues` gives the same column as output carries it: `nil` for them, and ±infinity clamped to the largest
+/// finite double (bounded parameters over bars within the value limits never produce one; JSON cannot carry it).
 public struct IndicatorColumn: Sendable {
     public let name: String
     public let values: [Double]
@@ -65,10 +66,13 @@ public struct IndicatorColumn: Sendable {
         self.values = values
     }
 
-    public var optionalValues: [Double?] { values.map { $0.isNaN ? nil : $0 } }
+    public var optionalValues: [Double?] { values.map(\.jsonFinite) }
+
+    /// `optionalValues` of the rows in `rows` only.
+    public func optionalValues(_ rows: Range<Int>) -> [Double?] { values[rows].map(\.jsonFinite) }
 }
 
-/// JSON form: `{"name": "sma_20", "values": [null, …, 101.25]}` (missing values are `null`).
+/// JSON form: `{"name": "sma_20", "values": [null, …, 101.25]}` (missing values are `null`, ±infinity is clamped).
 extension IndicatorColumn: Codable {
     enum CodingKeys: String, CodingKey { case name, values }
 
@@ -106,8 +110,9 @@ public enum IndicatorEngine {
 
     /// The output arrays of one spec.
     static func columns(_ spec: IndicatorSpec, _ s: OHLCVSeries) -> [[Double]] {
+        // Integer parameters only: decimals (sar's, bbands' devs, keltner's mult) are read as doubles.
         let d = spec.parameters
-        let i0 = Int(d[indSafe: 0])
+        let i0 = spec.int(0)
         switch spec.kind {
         case .sma: return [BatchKernels.sma(s.close, i0)]
         case .ema: return [BatchKernels.ema(s.close, i0)]
@@ -115,9 +120,9 @@ public enum IndicatorEngine {
         case .dema: return [BatchKernels.multiEMA(s.close, i0, depth: 2)]
         case .tema: return [BatchKernels.multiEMA(s.close, i0, depth: 3)]
         case .rsi: return [BatchKernels.rsi(s.close, i0)]
-        case .macd: return BatchKernels.macd(s.close, i0, Int(d[1]), Int(d[2]))
+        case .macd: return BatchKernels.macd(s.close, i0, spec.int(1), spec.int(2))
         case .bbands: return BatchKernels.bbands(s.close, i0, d[1])
-        case .stoch: return BatchKernels.stoch(s.high, s.low, s.close, i0, Int(d[1]), Int(d[2]))
+        case .stoch: return BatchKernels.stoch(s.high, s.low, s.close, i0, spec.int(1), spec.int(2))
         case .willr: return [BatchKernels.willr(s.high, s.low, s.close, i0)]
         case .atr: return [BatchKernels.atr(s.high, s.low, s.close, i0)]
         case .natr: return [BatchKernels.natr(s.high, s.low, s.close, i0)]
@@ -129,13 +134,13 @@ public enum IndicatorEngine {
         case .mfi: return [BatchKernels.mfi(s.high, s.low, s.close, s.volume, i0)]
         case .roc: return [BatchKernels.change(s.close, i0, ratio: true)]
         case .mom: return [BatchKernels.change(s.close, i0, ratio: false)]
-        case .stochrsi: return BatchKernels.stochrsi(s.close, i0, Int(d[1]), Int(d[2]))
+        case .stochrsi: return BatchKernels.stochrsi(s.close, i0, spec.int(1), spec.int(2))
         case .aroon: return BatchKernels.aroon(s.high, s.low, i0)
         case .sar: return [BatchKernels.sar(s.high, s.low, d[0], d[1])]
-        case .keltner: return BatchKernels.keltner(s.high, s.low, s.close, i0, Int(d[1]), d[2])
+        case .keltner: return BatchKernels.keltner(s.high, s.low, s.close, i0, spec.int(1), d[2])
         case .donchian: return BatchKernels.donchian(s.high, s.low, i0)
         case .vwap: return run(VWAPKernel(), s, 1)
-        case .ichimoku: return BatchKernels.ichimoku(s.high, s.low, i0, Int(d[1]), Int(d[2]))
+        case .ichimoku: return BatchKernels.ichimoku(s.high, s.low, i0, spec.int(1), spec.int(2))
         }
     }
 
@@ -173,14 +178,11 @@ public enum IndicatorEngine {
     }
 }
 
-extension Array where Element == Double {
-    subscript(indSafe i: Int) -> Double { i < count ? self[i] : 0 }
-}
-
 /// Formatting of indicator values for CSV / JSON output.
 public enum IndicatorFormat {
     /// Shortest round-trip text of `x` (Swift's `Double.description`: `100.0`, `1e-05`, `0.1234`), or `""`
-    /// for a missing value. Every non-empty result parses back to the same Double with `Double(_:)`,
+    /// for a missing value; ±infinity is clamped to the largest finite double (`1.7976931348623157e+308`), as in
+    /// JSON. Every non-empty result is a finite number that parses back to the same Double with `Double(_:)`,
     /// Python's `float()` and JSON parsers.
-    public static func csv(_ x: Double) -> String { x.isNaN ? "" : x.description }
+    public static func csv(_ x: Double) -> String { x.jsonFinite?.description ?? "" }
 }

@@ -48,11 +48,14 @@ public struct IndicatorParameterInfo: Codable, Sendable, Hashable {
     public var defaultValue: Double
     /// The smallest accepted value (inclusive).
     public var minimum: Double
+    /// The largest accepted value (inclusive).
+    public var maximum: Double
 
     enum CodingKeys: String, CodingKey {
         case name, kind
         case defaultValue = "default"
         case minimum = "min"
+        case maximum = "max"
     }
 }
 
@@ -72,10 +75,21 @@ public struct IndicatorInfo: Codable, Sendable, Hashable {
 }
 
 public enum IndicatorCatalog {
-    static func p(_ name: String, _ def: Double, min: Double, _ kind: IndicatorParameterInfo.Kind = .integer)
+    /// The largest integer parameter (a period, a smoothing length) of every indicator but CCI.
+    public static let maxPeriod = 100_000
+    /// The largest CCI period: its mean absolute deviation is recomputed over the whole window on every bar.
+    public static let maxCCIPeriod = 1_000
+
+    /// An integer parameter (`max` defaults to `maxPeriod`).
+    static func p(_ name: String, _ def: Double, min: Double, max: Double = Double(maxPeriod))
         -> IndicatorParameterInfo
     {
-        IndicatorParameterInfo(name: name, kind: kind, defaultValue: def, minimum: min)
+        IndicatorParameterInfo(name: name, kind: .integer, defaultValue: def, minimum: min, maximum: max)
+    }
+
+    /// A decimal parameter: a multiplier or a factor, bounded so that every output stays finite.
+    static func number(_ name: String, _ def: Double, min: Double, max: Double) -> IndicatorParameterInfo {
+        IndicatorParameterInfo(name: name, kind: .number, defaultValue: def, minimum: min, maximum: max)
     }
 
     static func info(_ kind: IndicatorKind) -> IndicatorInfo {
@@ -119,7 +133,7 @@ public enum IndicatorCatalog {
         case .bbands:
             return .init(
                 key: "bbands", description: "Bollinger Bands: SMA ± devs × population standard deviation", inputs: c,
-                parameters: [p("period", 5, min: 2), p("devs", 2, min: 0, .number)],
+                parameters: [p("period", 5, min: 2), number("devs", 2, min: 0, max: 100)],
                 outputs: ["bb_upper", "bb_middle", "bb_lower"], lookback: "period-1", streamingCost: o1)
         case .stoch:
             return .init(
@@ -148,8 +162,8 @@ public enum IndicatorCatalog {
         case .cci:
             return .init(
                 key: "cci", description: "Commodity channel index of the typical price, mean absolute deviation, 0.015",
-                inputs: hlc, parameters: [p("period", 14, min: 2)], outputs: ["cci"], lookback: "period-1",
-                streamingCost: "O(period)")
+                inputs: hlc, parameters: [p("period", 14, min: 2, max: Double(maxCCIPeriod))], outputs: ["cci"],
+                lookback: "period-1", streamingCost: "O(period)")
         case .adx:
             return .init(
                 key: "adx", description: "Average directional index (Wilder)", inputs: hlc,
@@ -188,13 +202,15 @@ public enum IndicatorCatalog {
         case .sar:
             return .init(
                 key: "sar", description: "Parabolic SAR", inputs: ["high", "low"],
-                parameters: [p("acceleration", 0.02, min: 0, .number), p("maximum", 0.2, min: 0, .number)],
+                parameters: [number("acceleration", 0.02, min: 0, max: 1), number("maximum", 0.2, min: 0, max: 1)],
                 outputs: ["sar"], lookback: "1", streamingCost: o1)
         case .keltner:
             return .init(
                 key: "keltner", description: "Keltner channels: EMA(close, period) ± mult × ATR(atr_period)",
                 inputs: hlc,
-                parameters: [p("period", 20, min: 2), p("atr_period", 10, min: 1), p("mult", 2, min: 0, .number)],
+                parameters: [
+                    p("period", 20, min: 2), p("atr_period", 10, min: 1), number("mult", 2, min: 0, max: 100),
+                ],
                 outputs: ["keltner_upper", "keltner_middle", "keltner_lower"], lookback: "max(period-1, atr_period)",
                 streamingCost: o1)
         case .donchian:
@@ -271,9 +287,9 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
             throw IndicatorError.invalidParameter(
                 indicator: key, parameter: p.name, value: text, reason: "must be ≥ \(IndicatorSpec.format(p.minimum))")
         }
-        if p.kind == .integer && v > 100_000 {
+        if v > p.maximum {
             throw IndicatorError.invalidParameter(
-                indicator: key, parameter: p.name, value: text, reason: "must be ≤ 100000")
+                indicator: key, parameter: p.name, value: text, reason: "must be ≤ \(IndicatorSpec.format(p.maximum))")
         }
     }
 
@@ -341,7 +357,14 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
         return info.outputs.map { suffix.isEmpty ? $0 : "\($0)_\(suffix)" }
     }
 
-    @inline(__always) func int(_ i: Int) -> Int { Int(parameters[i]) }
+    /// Integer parameter `i` (0 for a decimal one). Never traps: `init` bounds every parameter, and a value that is
+    /// not an integer (the decimals of `sar`) converts to 0 instead of trapping.
+    @inline(__always) func int(_ i: Int) -> Int { i < parameters.count ? Int(exactly: parameters[i]) ?? 0 : 0 }
+
+    /// The work of this spec per bar, in window steps: the period for CCI (its mean absolute deviation around the
+    /// window's current mean takes a pass over the window on every bar), one per output column for the others (their
+    /// updates are O(1) or amortised O(1)). `bars × Σ costPerBar` bounds the time a computation takes.
+    public var costPerBar: Int { kind == .cci ? int(0) : info.outputs.count }
 
     /// The first valid row of each output (0-based).
     public var lookbacks: [Int] {

@@ -144,7 +144,7 @@ struct StreamNode {
     init(_ spec: IndicatorSpec) {
         width = spec.info.outputs.count
         let d = spec.parameters
-        let i0 = d.isEmpty ? 0 : Int(d[0])
+        let i0 = spec.int(0)
         switch spec.kind {
         case .sma: step = Self.make(SMAKernel(i0))
         case .ema: step = Self.make(EMAKernel(i0))
@@ -152,9 +152,9 @@ struct StreamNode {
         case .dema: step = Self.make(DEMAKernel(i0))
         case .tema: step = Self.make(TEMAKernel(i0))
         case .rsi: step = Self.make(RSIKernel(i0))
-        case .macd: step = Self.make(MACDKernel(fast: i0, slow: Int(d[1]), signal: Int(d[2])))
+        case .macd: step = Self.make(MACDKernel(fast: i0, slow: spec.int(1), signal: spec.int(2)))
         case .bbands: step = Self.make(BBandsKernel(i0, dev: d[1]))
-        case .stoch: step = Self.make(StochKernel(fastK: i0, slowK: Int(d[1]), slowD: Int(d[2])))
+        case .stoch: step = Self.make(StochKernel(fastK: i0, slowK: spec.int(1), slowD: spec.int(2)))
         case .willr: step = Self.make(WillRKernel(i0))
         case .atr: step = Self.make(ATRKernel(i0))
         case .natr: step = Self.make(ATRKernel(i0, normalized: true))
@@ -166,13 +166,13 @@ struct StreamNode {
         case .mfi: step = Self.make(MFIKernel(i0))
         case .roc: step = Self.make(ChangeKernel(i0, ratio: true))
         case .mom: step = Self.make(ChangeKernel(i0, ratio: false))
-        case .stochrsi: step = Self.make(StochRSIKernel(i0, fastK: Int(d[1]), fastD: Int(d[2])))
+        case .stochrsi: step = Self.make(StochRSIKernel(i0, fastK: spec.int(1), fastD: spec.int(2)))
         case .aroon: step = Self.make(AroonKernel(i0))
         case .sar: step = Self.make(SARKernel(acceleration: d[0], maximum: d[1]))
-        case .keltner: step = Self.make(KeltnerKernel(i0, atr: Int(d[1]), mult: d[2]))
+        case .keltner: step = Self.make(KeltnerKernel(i0, atr: spec.int(1), mult: d[2]))
         case .donchian: step = Self.make(DonchianKernel(i0))
         case .vwap: step = Self.make(VWAPKernel())
-        case .ichimoku: step = Self.make(IchimokuKernel(i0, Int(d[1]), Int(d[2])))
+        case .ichimoku: step = Self.make(IchimokuKernel(i0, spec.int(1), spec.int(2)))
         }
     }
 }

@@ -1,5 +1,5 @@
 /// Symbol rules: case-insensitive on input, canonical upper case on output, 1–32 characters from
-/// `A–Z 0–9 . - _ ^ =` after upper-casing.
+/// `A–Z 0–9 . - _ ^ =` after upper-casing, not only dots.
 public enum Symbol {
     /// The longest symbol accepted.
     public static let maxLength = 32
@@ -18,10 +18,13 @@ public enum Symbol {
             default: return nil
             }
         }
-        guard !out.isEmpty, out.count <= maxLength else { return nil }
+        // Only dots (`.`, `..`) would be a path segment that URL normalisation removes: unreachable by clients.
+        guard !out.isEmpty, out.count <= maxLength, out.contains(where: { $0 != UInt8(ascii: ".") }) else {
+            return nil
+        }
         return String(decoding: out, as: UTF8.self)
     }
 
     /// The human explanation of the rules, for error details.
-    public static let rule = "a symbol is 1–32 characters from A–Z 0–9 . - _ ^ = (case-insensitive)"
+    public static let rule = "a symbol is 1–32 characters from A–Z 0–9 . - _ ^ = (case-insensitive), not only dots"
 }

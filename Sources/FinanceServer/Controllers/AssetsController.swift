@@ -61,9 +61,8 @@ struct AssetsController<Context: RequestContext> {
             }
         }
         let asset = Asset(
-            symbol: symbol, name: reader.string("name", required: false), assetClass: assetClass,
-            exchange: reader.string("exchange", required: false), currency: reader.string("currency", required: false),
-            sector: reader.string("sector", required: false), industry: reader.string("industry", required: false))
+            symbol: symbol, name: reader.text("name"), assetClass: assetClass, exchange: reader.text("exchange"),
+            currency: reader.text("currency"), sector: reader.text("sector"), industry: reader.text("industry"))
         if !reader.issues.isEmpty { throw ValidationError(reader.issues) }
         return asset
     }

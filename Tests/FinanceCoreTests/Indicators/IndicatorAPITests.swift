@@ -231,4 +231,71 @@ final class IndicatorAPITests: XCTestCase {
         XCTAssertTrue(IndicatorBenchmark.report(r).hasSuffix("ns/bar"))
         XCTAssertGreaterThan(IndicatorBenchmark.runStreaming(series: s, repetitions: 1), 0)
     }
+
+    func testParametersHaveUpperBounds() throws {
+        func reason(_ s: String) -> String? {
+            do {
+                _ = try IndicatorSpec.parse(s)
+                return nil
+            } catch IndicatorError.invalidParameter(_, _, _, let reason) {
+                return reason
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertEqual(reason("sar:1e19:1e19"), "must be ≤ 1")
+        XCTAssertEqual(reason("sar:1e300:0.2"), "must be ≤ 1")
+        XCTAssertEqual(reason("sar:0.02:1.5"), "must be ≤ 1")
+        XCTAssertEqual(reason("bbands:20:1e308"), "must be ≤ 100")
+        XCTAssertEqual(reason("keltner:20:10:1e300"), "must be ≤ 100")
+        XCTAssertEqual(reason("sma:100001"), "must be ≤ 100000")
+        XCTAssertEqual(reason("cci:1001"), "must be ≤ 1000")
+        XCTAssertNil(reason("sar:1:1,bbands:20:100,keltner:20:10:100,sma:100000,cci:1000"))
+        XCTAssertThrowsError(try IndicatorSpec(.sar, [1e19, 1e19]))
+        for info in IndicatorCatalog.all {
+            for p in info.parameters {
+                XCTAssertLessThanOrEqual(p.minimum, p.defaultValue, "\(info.key) \(p.name)")
+                XCTAssertLessThanOrEqual(p.defaultValue, p.maximum, "\(info.key) \(p.name)")
+            }
+        }
+        let json = String(decoding: try JSONEncoder().encode(IndicatorCatalog.info(forKey: "cci")), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"max\":1000"), json)
+        XCTAssertEqual(try IndicatorSpec.parse("cci:1000,sma:20,macd").map(\.costPerBar), [1000, 1, 3])
+    }
+
+    func testTheLargestParametersComputeWithoutTrapping() throws {
+        let s = try Self.series(300)
+        let specs = try IndicatorSpec.parse("sar:1:1,bbands:20:100,keltner:20:10:100,sar:0:0")
+        for col in IndicatorEngine.compute(specs, on: s) {
+            XCTAssertEqual(col.values.count, 300)
+            XCTAssertTrue(col.values.allSatisfy { $0.isNaN || $0.isFinite }, col.name)
+        }
+        let stream = IndicatorStream(specs)
+        for bar in s.bars { try stream.push(bar, isClosed: true) }
+        XCTAssertEqual(stream.barCount, 300)
+    }
+
+    func testNonFiniteValuesAreClampedForOutput() throws {
+        let col = IndicatorColumn(name: "x", values: [.infinity, -.infinity, .nan, 1.5])
+        XCTAssertEqual(col.optionalValues, [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, nil, 1.5])
+        XCTAssertEqual(col.optionalValues(1..<3), [-.greatestFiniteMagnitude, nil])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(col), as: UTF8.self)
+        XCTAssertEqual(
+            json, #"{"name":"x","values":[1.7976931348623157e+308,-1.7976931348623157e+308,null,1.5]}"#)
+        XCTAssertEqual(IndicatorFormat.csv(.infinity), "1.7976931348623157e+308")
+        XCTAssertEqual(IndicatorFormat.csv(-.infinity), "-1.7976931348623157e+308")
+        XCTAssertEqual(IndicatorFormat.csv(.nan), "")
+    }
+
+    func testStreamingBenchmarkTimesEverySeriesLength() throws {
+        // Series of 1,088 to 2,047 bars used to report the 1,000,000 s placeholder (976562500000 ns/update).
+        for n in [1, 40, 65, 100, 1_088, 1_500, 2_047, 2_048, 3_000] {
+            let ns = IndicatorBenchmark.runStreaming(series: try Self.series(n), repetitions: 1)
+            XCTAssertGreaterThan(ns, 0, "\(n)")
+            XCTAssertLessThan(ns, 1e7, "\(n)")
+        }
+        XCTAssertEqual(IndicatorBenchmark.runStreaming(series: try Self.series(0), repetitions: 1), 0)
+    }
 }
