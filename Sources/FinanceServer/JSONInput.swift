@@ -13,7 +13,22 @@ public enum JSONValue: Decodable, Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Decodes each value once: an object or an array by its container, a scalar by trying the scalar types. (A
+    /// cascade of `try?` over the container types decoded a failing object again at every level of nesting, so a
+    /// 120-byte body with a bad string 20 objects deep took a minute.)
     public init(from decoder: any Decoder) throws {
+        if let keyed = try? decoder.container(keyedBy: JSONKey.self) {
+            var object: [String: JSONValue] = [:]
+            for key in keyed.allKeys { object[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key) }
+            self = .object(object)
+            return
+        }
+        if var unkeyed = try? decoder.unkeyedContainer() {
+            var array: [JSONValue] = []
+            while !unkeyed.isAtEnd { array.append(try unkeyed.decode(JSONValue.self)) }
+            self = .array(array)
+            return
+        }
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
@@ -23,19 +38,23 @@ public enum JSONValue: Decodable, Sendable, Equatable {
             self = .integer(i)
         } else if let d = try? c.decode(Double.self) {
             self = .number(d)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else if let o = try? c.decode([String: JSONValue].self) {
-            self = .object(o)
         } else if Self.isNumberBeyondDouble(c) {
             // A well-formed number beyond the range of a double (1e400): a value the field check reports (422
             // naming the field), not malformed JSON.
             self = .number(.infinity)
         } else {
-            self = .object(try c.decode([String: JSONValue].self))
+            // The one scalar left: a string, or the reason it is not one (an invalid escape such as a lone
+            // surrogate).
+            self = .string(try c.decode(String.self))
         }
+    }
+
+    /// Any object key.
+    struct JSONKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     /// True when the value is a number token that a double cannot hold: decoding it as a number fails with the

@@ -46,4 +46,31 @@ final class HostileInputTests: XCTestCase {
         let assets = try await store.assets()
         XCTAssertEqual(assets, [])
     }
+
+    /// A bad string deep inside nested objects is reported once: before, every level decoded its object again,
+    /// so the work doubled per level (20 levels, 120 bytes: about a minute of CPU per request).
+    func testABadStringDeepInsideNestedObjectsIsAQuick400() async throws {
+        let depth = 26
+        let body = String(repeating: "{\"a\":", count: depth) + "\"\\ud800\"" + String(repeating: "}", count: depth)
+        let nestedArray = "[" + String(repeating: "[", count: 400) + String(repeating: "]", count: 401)
+        try await makeApp().test(.router) { client in
+            let clock = ContinuousClock()
+            let start = clock.now
+            for uri in ["/api/ticks", "/api/bars/AAA?interval=1d", "/api/assets"] {
+                let r = try await client.send(.post, uri, json: body)
+                XCTAssertEqual(r.status, .badRequest, r.text)
+                XCTAssertFalse(r.text.contains("Dictionary"), r.text)
+            }
+            let arrays = try await client.send(.post, "/api/ticks", json: nestedArray)
+            XCTAssertEqual(arrays.status, .unprocessableContent, arrays.text)
+            // 2^26 decodes took hours; one pass takes milliseconds. A generous bound for a loaded machine.
+            XCTAssertLessThan(clock.now - start, .seconds(20))
+            // Nesting that is fine still parses as before.
+            let ok = try await client.send(
+                .post, "/api/ticks",
+                json: "[{\"symbol\":\"NEST\",\"ts\":1,\"price\":1,\"extra\":{\"a\":[1,{\"b\":null}]}}]")
+            XCTAssertEqual(ok.status, .unprocessableContent, ok.text)
+            XCTAssertTrue(ok.text.contains("extra"), ok.text)
+        }
+    }
 }
