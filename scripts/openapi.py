@@ -97,7 +97,7 @@ paths = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "array", "maxItems": 10000, "items": ref("BarInput")}}}},
             "responses": {**ok("Stored", ref("IngestSummary"), "201"), "400": problem("Unparseable JSON"),
                 "413": problem("Body larger than http.maxBodyBytes"), **E422}},
-        "get": {"summary": "Bars at any interval, time-bucketed from the finest stored interval that divides it",
+        "get": {"summary": "Bars at any interval, time-bucketed from the stored intervals that divide it (per bucket the coarsest with data)",
             "description": "Reads the 1h/1d rollup (continuous aggregate) when one serves; `source=raw` recomputes from stored bars.",
             "parameters": [SYMBOL, param("interval", "query", "Bucket interval (default 1m)", INTERVAL, False),
                 param("from", "query", "Inclusive bucket start (ISO-8601 or epoch); 422 when after `to`", TIME, False),

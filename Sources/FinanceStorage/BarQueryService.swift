@@ -8,8 +8,10 @@ public enum BarSource: String, Sendable {
     case raw
 }
 
-/// Answers bar queries at any interval by time-bucketing the finest stored interval that divides it,
-/// reading a rollup (continuous aggregate) when one serves.
+/// Answers bar queries at any interval by time-bucketing the stored intervals that divide it, reading a rollup
+/// (continuous aggregate) when one serves. When several stored intervals divide it (daily bars imported for past
+/// years, minute bars from live ticks), each bucket comes from the coarsest of them that has data in it: a stored
+/// bar of the interval itself is never hidden by a partial one built from finer bars.
 public struct BarQueryService: Sendable {
     public let store: any MarketStore
     /// The default and largest `limit`.
@@ -22,12 +24,17 @@ public struct BarQueryService: Sendable {
         self.store = store
     }
 
-    /// The series a query for `interval` reads, given the intervals stored.
-    public static func plan(interval: Interval, stored: [Interval], source: BarSource) -> BarSeries? {
-        guard let base = stored.sorted().first(where: { $0.divides(interval) }) else { return nil }
+    /// The series a query for `interval` reads from the stored interval `base` (which divides it).
+    static func series(interval: Interval, base: Interval, source: BarSource) -> BarSeries {
         guard source == .auto, base != interval else { return .stored(base) }
         let rollup = BarSeries.rollups(of: base).filter { $0.divides(interval) }.max()
         return rollup.map { .rollup(base: base, interval: $0) } ?? .stored(base)
+    }
+
+    /// The series a query for `interval` reads from the finest stored interval that divides it.
+    public static func plan(interval: Interval, stored: [Interval], source: BarSource) -> BarSeries? {
+        guard let base = stored.sorted().first(where: { $0.divides(interval) }) else { return nil }
+        return series(interval: interval, base: base, source: source)
     }
 
     /// Bars of `symbol` at `interval` whose bucket starts lie in [from, to), ascending. Without `from`,
@@ -49,11 +56,35 @@ public struct BarQueryService: Sendable {
         stored: [Interval]
     ) async throws -> [Bar] {
         guard !stored.isEmpty else { return [] }
-        guard let series = Self.plan(interval: interval, stored: stored, source: source) else {
+        let bases = stored.filter { $0.divides(interval) }.sorted()
+        guard let finest = bases.first else {
             let names = stored.map(\.name).joined(separator: ", ")
             throw ValidationError(
                 field: "interval", detail: "no stored interval of \(symbol) (\(names)) divides \(interval.name)")
         }
+        guard bases.count > 1 else {
+            return try await self.bars(
+                symbol: symbol, interval: interval, base: finest, from: from, to: to, limit: limit, source: source,
+                now: now)
+        }
+        // Each source's first (with `from`) or latest `limit` buckets hold the union's: merge them, coarsest first.
+        var merged: [Int64: Bar] = [:]
+        for base in bases.reversed() {
+            let part = try await self.bars(
+                symbol: symbol, interval: interval, base: base, from: from, to: to, limit: limit, source: source,
+                now: now)
+            for bar in part where merged[bar.ts] == nil { merged[bar.ts] = bar }
+        }
+        let all = merged.values.sorted { $0.ts < $1.ts }
+        return from == nil ? Array(all.suffix(limit)) : Array(all.prefix(limit))
+    }
+
+    /// The buckets built from one stored interval, `base`.
+    private func bars(
+        symbol: String, interval: Interval, base: Interval, from: Int64?, to: Int64?, limit: Int, source: BarSource,
+        now: Int64
+    ) async throws -> [Bar] {
+        let series = Self.series(interval: interval, base: base, source: source)
         let rowInterval: Interval
         switch series {
         case .stored(let i): rowInterval = i

@@ -16,11 +16,20 @@ public struct QuoteService: Sendable {
         let stored = try await self.store.storedIntervals(symbol: symbol)
         var quote: Quote
         let tick = try await self.store.latestTick(symbol: symbol)
+        // The latest bar of every stored interval; the one that ends last is the newest (a tie goes to the finer).
         var bar: Bar? = nil
-        if let finest = stored.first {
-            bar = try await self.store.bars(
-                symbol: symbol, series: .stored(finest), from: nil, to: nil, limit: 1, newestFirst: true
-            ).first
+        var barEnd = Int64.min
+        for interval in stored {
+            guard
+                let latest = try await self.store.bars(
+                    symbol: symbol, series: .stored(interval), from: nil, to: nil, limit: 1, newestFirst: true
+                ).first
+            else { continue }
+            let end = interval.nextBucketStart(after: latest.ts)
+            if end > barEnd {
+                bar = latest
+                barEnd = end
+            }
         }
         // The newer of the latest tick and the latest bar (ticks build minute bars, so a tick is never older than
         // the bar it built; a bar imported after the ticks can be newer than all of them).
