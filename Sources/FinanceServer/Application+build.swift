@@ -12,7 +12,9 @@ public enum FinanceHubApp {
         ingestor: Ingestor, settings: ServerSettings, signals: RecentSignals = RecentSignals()
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        // Metrics outermost, so they count the status the client gets (a 422 or 404 problem, not a thrown error).
+        // Outermost: a request body left unread is read to its end.
+        router.add(middleware: HTTPExchangeMiddleware())
+        // Metrics next, so they count the status the client gets (a 422 or 404 problem, not a thrown error).
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
