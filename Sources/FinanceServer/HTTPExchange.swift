@@ -3,11 +3,13 @@ import NIOCore
 
 /// Keeps every HTTP/1 exchange whole on the wire, whatever the routes do. The outermost middleware.
 ///
-/// A request body the route left unread (an early 404, 413 or 422) is read and discarded once the response has
-/// been written. Hummingbird 2.28 does this itself for a keep-alive request, but after a request with
-/// `Connection: close` it half-closes and stops reading: a client that sends its whole body before reading the
-/// response (urllib, most scripts) then waits forever on a full socket buffer. Read to its end, the body
-/// arrives, the client reads the response, and the connection closes.
+/// - A request body the route left unread (an early 404, 413 or 422) is read and discarded once the response has
+///   been written. Hummingbird 2.28 does this itself for a keep-alive request, but after a request with
+///   `Connection: close` it half-closes and stops reading: a client that sends its whole body before reading the
+///   response (urllib, most scripts) then waits forever on a full socket buffer. Read to its end, the body
+///   arrives, the client reads the response, and the connection closes.
+/// - A `HEAD` request's body is read before the response, which has no body (the router's `HEAD` endpoints drop the
+///   body of the `GET` response, and with it a drain that would follow it).
 struct HTTPExchangeMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
@@ -21,6 +23,10 @@ struct HTTPExchangeMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             await body.drain()
             throw error
+        }
+        if request.method == .head {
+            await body.drain()
+            return response.createHeadResponse()
         }
         if body.isFinished { return response }
         let original = response.body
@@ -77,4 +83,48 @@ final class RequestBodyTap: AsyncSequence, @unchecked Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(tap: self) }
+}
+
+/// `405 Method Not Allowed` for a path that has routes, but none for the request's method (the router alone answers
+/// 404), with an `Allow` header. Added after every route, so it only wraps the router's not-found responder.
+struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Answers a `GET` of any routed path with a response whose `Allow` header lists the path's methods.
+    let paths: RouterResponder<Context>
+
+    /// Matches the paths of `router`'s routes (call it once every route is registered).
+    init(routes: [Router<Context>.RouteDescription]) {
+        var methods: [String: (path: RouterPath, methods: Set<String>)] = [:]
+        for route in routes {
+            methods[route.path.description, default: (route.path, [])].methods.insert(route.method.rawValue)
+            if route.method == .get { methods[route.path.description]!.methods.insert("HEAD") }
+        }
+        let probe = Router(context: Context.self)
+        for (path, allowed) in methods.values {
+            let allow = allowed.sorted().joined(separator: ", ")
+            probe.get(path) { _, _ in Response(status: .ok, headers: [.allow: allow]) }
+        }
+        self.paths = probe.buildResponder()
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            var head = request.head
+            head.method = .get
+            let probe = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
+            guard let found = try? await self.paths.respond(to: probe, context: context),
+                let allow = found.headers[.allow]
+            else { throw error }
+            var response = Problem(
+                status: .methodNotAllowed,
+                detail:
+                    "\(request.method.rawValue.prefix(32)) is not allowed on \(request.uri.path.prefix(100)): use \(allow)"
+            ).response()
+            response.headers[.allow] = allow
+            return response
+        }
+    }
 }

@@ -128,6 +128,7 @@ final class HTTPExchangeTests: XCTestCase {
                 ("/api/bars/AAA?interval=1m", 16_000_000, true, "413"),  // refused after reading the limit
                 ("/api/bars/AAA?interval=zz", 8_000_000, false, "422"),  // body never read
                 ("/nowhere", 8_000_000, false, "404"),
+                ("/health", 8_000_000, false, "405"),
             ] {
                 let result = await Self.sendFirst(port: port, path: path, size: size, chunked: chunked)
                 XCTAssertTrue(result.sent, "\(path) chunked \(chunked): the server stopped reading the body")
@@ -155,6 +156,67 @@ final class HTTPExchangeTests: XCTestCase {
             XCTAssertTrue(result.1.hasPrefix("HTTP/1.1 413 "), String(result.1.prefix(200)))
             XCTAssertTrue(result.1.contains("\r\n\r\n{\"status\":\"ok\"}"), String(result.1.suffix(300)))
             XCTAssertTrue(result.2)
+        }
+    }
+
+    func testHeadAnswersWithoutABodyOnTheWire() async throws {
+        try await makeApp().test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            // Pipelined: a body after a HEAD response would be read as the start of the next response.
+            let text = await onThread { () -> String in
+                guard let connection = try? RawConnection(port: port) else { return "" }
+                let requests =
+                    "HEAD /health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "HEAD /ready HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "HEAD /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "HEAD /api/ticks HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                guard connection.send(requests) else { return "" }
+                return connection.receiveAll().text
+            }
+            let responses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { "HTTP/1.1 " + $0 }
+            XCTAssertEqual(responses.count, 5, text)
+            guard responses.count == 5 else { return }
+            for (response, status) in zip(responses, ["200", "200", "404", "405", "200"]) {
+                XCTAssertTrue(response.hasPrefix("HTTP/1.1 \(status) "), response)
+            }
+            for response in responses.prefix(4) {
+                XCTAssertTrue(response.hasSuffix("\r\n\r\n"), "a HEAD response has a body: \(response)")
+            }
+            XCTAssertTrue(responses[0].lowercased().contains("content-length: 15\r\n"), responses[0])
+            XCTAssertTrue(responses[3].lowercased().contains("allow: post\r\n"), responses[3])
+            XCTAssertTrue(responses[4].hasSuffix("{\"status\":\"ok\"}"), responses[4])
+        }
+    }
+
+    func testAWrongMethodOnARoutedPathIs405WithAllow() async throws {
+        try await makeApp().test(.router) { client in
+            for (method, uri, allow) in [
+                (HTTPRequest.Method.post, "/health", "GET, HEAD"), (.delete, "/ready", "GET, HEAD"),
+                (.patch, "/api/assets/AAA", "DELETE, GET, HEAD, PUT"), (.put, "/api/assets", "GET, HEAD, POST"),
+                (.get, "/api/ticks", "POST"), (.delete, "/api/bars/AAA", "GET, HEAD, POST"),
+            ] {
+                let r = try await client.send(method, uri)
+                XCTAssertEqual(r.status, .methodNotAllowed, "\(method) \(uri): \(r.text)")
+                XCTAssertEqual(r.headers[.allow], allow, "\(method) \(uri)")
+                XCTAssertEqual(r.headers[.contentType], "application/problem+json", "\(method) \(uri)")
+                XCTAssertEqual(r.object["status"] as? Int, 405)
+                XCTAssertEqual(
+                    r.object["detail"] as? String, "\(method.rawValue) is not allowed on \(uri): use \(allow)")
+            }
+            for uri in ["/nowhere", "/api/assets/AAA/extra", "/healthz"] {
+                let r = try await client.send(.post, uri)
+                XCTAssertEqual(r.status, .notFound, uri)
+                XCTAssertNil(r.headers[.allow], uri)
+            }
+            for uri in ["/health", "/ready"] {
+                let get = try await client.send(.get, uri)
+                let head = try await client.send(.head, uri)
+                XCTAssertEqual(head.status, .ok, uri)
+                XCTAssertEqual(head.body.readableBytes, 0, uri)
+                XCTAssertEqual(head.headers[.contentType], "application/json", uri)
+                XCTAssertEqual(head.headers[.contentLength], String(get.body.readableBytes), uri)
+            }
         }
     }
 }
