@@ -312,7 +312,8 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
             let v: Double?
             switch p.kind {
             case .integer: v = Int(s).map(Double.init)
-            case .number: v = Double(s)
+            // Decimal text only, as in the API's JSON: never hexadecimal, `inf` or `nan`.
+            case .number: v = FastNumber.double(s)
             }
             guard let v else {
                 throw IndicatorError.invalidParameter(
