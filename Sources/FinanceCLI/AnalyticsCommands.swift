@@ -30,7 +30,7 @@ struct PatternsCommand: AsyncParsableCommand {
         for (name, value) in [("--chart-from", self.chartFrom), ("--chart-to", self.chartTo)] {
             if let value, Timestamp.parse(value) == nil {
                 throw ArgumentParser.ValidationError(
-                    "\(name): '\(value)' is not a time (ms since the epoch or ISO 8601)")
+                    "\(name): '\(Echo.text(value))' is not a time (ms since the epoch or ISO 8601)")
             }
         }
         if let a = self.chartFrom.flatMap(Timestamp.parse), let b = self.chartTo.flatMap(Timestamp.parse), a > b {

@@ -3,7 +3,7 @@ import XCTest
 @testable import FinanceCore
 
 /// Number text in CSV cells, timestamps and indicator parameters: decimal of any length, never hexadecimal, `inf` or
-/// `nan` (the API's JSON takes none of them).
+/// `nan` (the API's JSON takes none of them); old Mac line endings; messages that quote input cut short.
 final class NumberTextTests: XCTestCase {
     /// `1.` then 125 zeros then `1`: 128 characters.
     static let longOne = "1." + String(repeating: "0", count: 125) + "1"
@@ -68,6 +68,39 @@ final class NumberTextTests: XCTestCase {
             XCTAssertThrowsError(try IndicatorSpec.parse(text), text) { error in
                 XCTAssertEqual("\(error)", "indicator 'bbands': parameter devs = '\(value)' must be a number", text)
             }
+        }
+    }
+
+    func testOldMacLineEndingsAndQuotedHeaders() throws {
+        let text = "\"timestamp\",\"price\"\r1704067200000,5\r1704067260000,6\r\r1704067320000,7"
+        let columns = try CSVReader.parse(Array(text.utf8), required: ["price"])
+        XCTAssertEqual(columns.numbers["price"], [5, 6, 7])
+        XCTAssertEqual(columns.lines, [2, 3, 5])
+        XCTAssertEqual(CSVReader.header(Array(text.utf8)), ["timestamp", "price"])
+        XCTAssertEqual(CSVReader.header(Array("\u{FEFF} Timestamp ,\"Open\"\r\n1,2\n".utf8)), ["timestamp", "open"])
+        XCTAssertEqual(CSVReader.header([]), [])
+    }
+
+    func testMessagesQuoteInputCutShort() throws {
+        // A header of 100,000 columns: the message quotes its first 100 characters.
+        let header = "timestamp," + Array(repeating: "x", count: 100_000).joined(separator: ",")
+        XCTAssertThrowsError(try CSVReader.parse(Array((header + "\n").utf8), required: ["price"])) { error in
+            let detail = (error as? CSVError)?.issues.first?.detail ?? ""
+            XCTAssertEqual(detail, "the header lacks price (got \(header.prefix(100))…)")
+        }
+        let cell = String(repeating: "7x", count: 1000)
+        XCTAssertThrowsError(try CSVReader.parse(Array("timestamp,price\n1,\(cell)\n".utf8), required: ["price"])) {
+            XCTAssertEqual(
+                ($0 as? CSVError)?.issues.first?.detail, "not a finite number: '\(cell.prefix(40))…'")
+        }
+        XCTAssertEqual(Echo.text("abc"), "abc")
+        XCTAssertEqual(Echo.text(String(repeating: "é", count: 64)), String(repeating: "é", count: 64))
+        XCTAssertEqual(Echo.text(String(repeating: "é", count: 65)), String(repeating: "é", count: 64) + "…")
+        let long = String(repeating: "q", count: 60_000)
+        XCTAssertEqual(PatternType.listProblem(long).count, PatternType.listProblem("q").count + 63 + 1)
+        XCTAssertThrowsError(try IndicatorSpec.parse(long)) {
+            XCTAssertTrue(
+                "\($0)".hasPrefix("unknown indicator '\(long.prefix(64))…' (known: "), "\($0)".prefix(200) + "")
         }
     }
 }

@@ -77,6 +77,33 @@ final class CLIUsageTests: XCTestCase {
         }
     }
 
+    func testAnomaliesReadsAQuotedTickHeader() throws {
+        let ticks = self.write("t.csv", "\"timestamp\",\"price\"\n1704067200000,5\n1704067201000,5.5\n")
+        // Before: taken for an OHLCV file, "header lacks open, high, low, close, volume".
+        let (code, out, err) = try self.run(["anomalies", "--input", ticks])
+        XCTAssertEqual(code, 0, err)
+        XCTAssertEqual(out, "ts,type,severity,threshold,values\n")
+        XCTAssertTrue(TickFile.isTickHeader(Array("\"Timestamp\", \"PRICE\"\r1,2\r".utf8)))
+        XCTAssertFalse(TickFile.isTickHeader(Array("\"timestamp\",\"open\",\"price\"\n".utf8)))
+    }
+
+    func testOldMacLineEndingsParseAndABadHeaderIsQuotedCutShort() throws {
+        let mac = self.ohlcv("mac.csv", newline: "\r")
+        let unix = self.ohlcv("unix.csv")
+        let fromMac = try self.run(["indicators", "--input", mac, "--indicators", "sma:3"])
+        let fromUnix = try self.run(["indicators", "--input", unix, "--indicators", "sma:3"])
+        XCTAssertEqual(fromMac.code, 0, fromMac.err)
+        XCTAssertEqual(fromMac.out, fromUnix.out)
+        // A header of 300,000 columns: the message quotes 100 characters of it.
+        let wide = self.write("wide.csv", "timestamp," + String(repeating: "open,", count: 300_000) + "x\n1,2\n")
+        let (code, out, err) = try self.run(["patterns", "--input", wide])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertLessThan(err.count, 400, String(err.prefix(400)))
+        XCTAssertTrue(err.contains("the header lacks high, low, close, volume (got timestamp,open,open,"), err)
+        XCTAssertTrue(err.contains("…)"), err)
+    }
+
     func testLongDecimalsAreNumbersAndHexIsNot() throws {
         // Open and close with 130 more zeros: 140 characters or so each.
         let long = self.ohlcv("long.csv") { "\($0)" + String(repeating: "0", count: 130) }
