@@ -24,6 +24,8 @@ struct PatternsCommand: AsyncParsableCommand {
         guard ["table", "json"].contains(self.format) else {
             throw ArgumentParser.ValidationError("--format must be table or json")
         }
+        try Output.checkPath(self.output, "--output")
+        try Output.checkPath(self.chart, "--chart")
         if let types = self.types, PatternType.parseList(types) == nil {
             throw ArgumentParser.ValidationError("--types \(PatternType.listProblem(types))")
         }
@@ -94,6 +96,7 @@ struct AnomaliesCommand: AsyncParsableCommand {
         guard ["table", "json"].contains(self.format) else {
             throw ArgumentParser.ValidationError("--format must be table or json")
         }
+        try Output.checkPath(self.output, "--output")
     }
 
     func run() async throws {

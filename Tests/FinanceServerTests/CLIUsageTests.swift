@@ -77,6 +77,47 @@ final class CLIUsageTests: XCTestCase {
         }
     }
 
+    func testAGroupWithoutItsSubcommandIsAUsageErrorOnStderr() async throws {
+        for (arguments, names) in [
+            ([], "serve, migrate, import"), (["import"], "bars, ticks"), (["bench"], "import, rollup, ticks"),
+        ] {
+            let (code, out, err) = try self.run(arguments)
+            XCTAssertEqual(code, 64, "\(arguments)")
+            XCTAssertEqual(out, "", "\(arguments)")
+            XCTAssertTrue(err.hasPrefix("Error: missing subcommand: use one of \(names)"), "\(arguments): \(err)")
+            XCTAssertTrue(err.contains("USAGE: financehub"), "\(arguments): \(err)")
+            let inProcess = await FinanceHubCommand.run(arguments: arguments)
+            XCTAssertEqual(inProcess, 64, "\(arguments)")
+        }
+        // Asked for, help is the result: stdout and 0.
+        let help = try self.run(["import", "--help"])
+        XCTAssertEqual(help.code, 0)
+        XCTAssertTrue(help.out.contains("USAGE: financehub import"), help.out)
+        XCTAssertEqual(help.err, "")
+    }
+
+    func testEmptyOrUnsupportedLocationsAndPathsAreUsageErrors() throws {
+        let input = self.ohlcv("ok.csv")
+        for (arguments, message) in [
+            (["migrate", "--database", ""], "--database is empty: use sqlite:PATH or postgres://"),
+            (["migrate", "--database", "mysql://x"], "--database 'mysql://x': unsupported database location"),
+            (["serve", "--database", "mysql://x"], "--database 'mysql://x': unsupported database location"),
+            (["import", "bars", "--symbol", "x", "--database", "", input], "--database is empty"),
+            (["bench", "ticks", "--database", ""], "--database is empty"),
+            (["bench", "import", "--database", "mysql://x"], "--database 'mysql://x'"),
+            (["indicators", "--input", input, "--indicators", "sma:3", "--output", ""], "--output needs a file path"),
+            (["patterns", "--input", input, "--output", ""], "--output needs a file path"),
+            (["patterns", "--input", input, "--chart", ""], "--chart needs a file path"),
+            (["anomalies", "--input", input, "--output", ""], "--output needs a file path"),
+        ] {
+            let (code, out, err) = try self.run(arguments)
+            XCTAssertEqual(code, 64, "\(arguments): \(err)")
+            XCTAssertEqual(out, "", "\(arguments)")
+            XCTAssertTrue(err.hasPrefix("Error: " + message), "\(arguments): \(err)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: self.dir.appendingPathComponent("data").path))
+    }
+
     func testAnomaliesReadsAQuotedTickHeader() throws {
         let ticks = self.write("t.csv", "\"timestamp\",\"price\"\n1704067200000,5\n1704067201000,5.5\n")
         // Before: taken for an OHLCV file, "header lacks open, high, low, close, volume".
