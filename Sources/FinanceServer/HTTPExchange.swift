@@ -1,3 +1,4 @@
+import FinanceCore
 import Hummingbird
 import NIOCore
 
@@ -121,7 +122,7 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             var response = Problem(
                 status: .methodNotAllowed,
                 detail:
-                    "\(request.method.rawValue.prefix(32)) is not allowed on \(request.uri.path.prefix(100)): use \(allow)"
+                    "\(Echo.text(request.method.rawValue)) is not allowed on \(Echo.text(request.uri.path, limit: 100)): use \(allow)"
             ).response()
             response.headers[.allow] = allow
             return response

@@ -204,6 +204,13 @@ final class HTTPExchangeTests: XCTestCase {
                 XCTAssertEqual(
                     r.object["detail"] as? String, "\(method.rawValue) is not allowed on \(uri): use \(allow)")
             }
+            // The path is quoted cut short.
+            let long = "/api/assets/" + String(repeating: "A", count: 300)
+            let cut = try await client.send(.patch, long)
+            XCTAssertEqual(cut.status, .methodNotAllowed)
+            XCTAssertEqual(
+                cut.object["detail"] as? String,
+                "PATCH is not allowed on \(long.prefix(100))…: use DELETE, GET, HEAD, PUT")
             for uri in ["/nowhere", "/api/assets/AAA/extra", "/healthz"] {
                 let r = try await client.send(.post, uri)
                 XCTAssertEqual(r.status, .notFound, uri)
