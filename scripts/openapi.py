@@ -67,9 +67,12 @@ schemas = {
 }
 
 paths = {
-    "/health": {"get": {"summary": "The process is up", "responses": ok("Up", {"type": "object"})}},
+    "/health": {"get": {"summary": "The process is up", "responses": ok("Up", {"type": "object"})},
+        "head": {"summary": "As GET, without the body (load balancer checks)", "responses": {"200": {"description": "Up"}}}},
     "/ready": {"get": {"summary": "The store answers and its schema is current",
-        "responses": {**ok("Ready", {"type": "object"}), "503": problem("Not ready")}}},
+        "responses": {**ok("Ready", {"type": "object"}), "503": problem("Not ready")}},
+        "head": {"summary": "As GET, without the body (load balancer checks)",
+            "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}}}},
     "/metrics": {"get": {"summary": "Prometheus metrics (text format)", "responses": {"200": {"description": "Metrics",
         "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
     "/openapi.json": {"get": {"summary": "This document", "responses": ok("OpenAPI 3.1", {"type": "object"})}},
@@ -151,7 +154,7 @@ if os.path.exists(extra):
     schemas.update(more.get("schemas", {}))
 
 doc = {"openapi": "3.1.0", "info": {"title": "FinanceHub API", "version": "0.1.0",
-        "description": "Self-hosted market-data hub: ingestion, time-series queries, analytics. Errors are application/problem+json (RFC 9457). Times in responses are integer milliseconds since the epoch."},
+        "description": "Self-hosted market-data hub: ingestion, time-series queries, analytics. Errors are application/problem+json (RFC 9457). Times in responses are integer milliseconds since the epoch. Every GET route also answers HEAD (no body); a path that exists with another method is 405 with an Allow header."},
        "paths": paths, "components": {"schemas": schemas}}
 out = os.path.join(os.path.dirname(__file__), "..", "Sources", "FinanceServer", "Resources", "openapi.json")
 with open(out, "w") as f:

@@ -24,13 +24,15 @@ struct PatternsCommand: AsyncParsableCommand {
         guard ["table", "json"].contains(self.format) else {
             throw ArgumentParser.ValidationError("--format must be table or json")
         }
+        try Output.checkPath(self.output, "--output")
+        try Output.checkPath(self.chart, "--chart")
         if let types = self.types, PatternType.parseList(types) == nil {
             throw ArgumentParser.ValidationError("--types \(PatternType.listProblem(types))")
         }
         for (name, value) in [("--chart-from", self.chartFrom), ("--chart-to", self.chartTo)] {
             if let value, Timestamp.parse(value) == nil {
                 throw ArgumentParser.ValidationError(
-                    "\(name): '\(value)' is not a time (ms since the epoch or ISO 8601)")
+                    "\(name): '\(Echo.text(value))' is not a time (ms since the epoch or ISO 8601)")
             }
         }
         if let a = self.chartFrom.flatMap(Timestamp.parse), let b = self.chartTo.flatMap(Timestamp.parse), a > b {
@@ -94,6 +96,7 @@ struct AnomaliesCommand: AsyncParsableCommand {
         guard ["table", "json"].contains(self.format) else {
             throw ArgumentParser.ValidationError("--format must be table or json")
         }
+        try Output.checkPath(self.output, "--output")
     }
 
     func run() async throws {

@@ -137,6 +137,7 @@ struct BenchImport: AsyncParsableCommand {
     func validate() throws {
         try BenchLimits.atLeastOne(self.rows, "--rows")
         try BenchLimits.atLeastOne(self.runs, "--runs")
+        if let database = self.database { try DatabaseOptions.check(database, option: "--database") }
     }
 
     func run() async throws {

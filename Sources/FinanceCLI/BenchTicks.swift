@@ -20,6 +20,7 @@ struct BenchTicks: AsyncParsableCommand {
         try BenchLimits.atLeastOne(self.batch, "--batch")
         try BenchLimits.atLeastOne(self.requests, "--requests")
         try BenchLimits.atLeastOne(self.clients, "--clients")
+        if let database = self.database { try DatabaseOptions.check(database, option: "--database") }
     }
 
     func run() async throws {

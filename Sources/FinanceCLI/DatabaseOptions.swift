@@ -1,4 +1,5 @@
 import ArgumentParser
+import FinanceCore
 import FinanceStorage
 import FinanceStoragePostgres
 import FinanceStorageSQLite
@@ -39,6 +40,22 @@ struct DatabaseOptions: ParsableArguments {
             "sqlite:PATH or postgres://user:pass@host:port/db (default: sqlite:./data/financehub.sqlite, or database.url from config/env)"
     )
     var database: String?
+
+    /// An empty or unsupported `--database` is a usage error (exit 64), found before any work.
+    func validate() throws {
+        if let database = self.database { try Self.check(database, option: "--database") }
+    }
+
+    /// Throws a usage error naming `option` when `text` is not a database location.
+    static func check(_ text: String, option: String) throws {
+        guard !text.isEmpty else {
+            throw ArgumentParser.ValidationError(
+                "\(option) is empty: use sqlite:PATH or postgres://user:pass@host:port/db (or omit it)")
+        }
+        do { _ = try DatabaseLocation(parsing: text) } catch {
+            throw ArgumentParser.ValidationError("\(option) '\(Echo.text(text))': \(error)")
+        }
+    }
 
     /// Opens the store. SQLite files (and their folder) are created and migrated, and must be writable; on
     /// PostgreSQL the schema must be current unless `migrating` (then the caller migrates).

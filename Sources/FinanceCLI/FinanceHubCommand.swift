@@ -18,6 +18,15 @@ public struct FinanceHubCommand: AsyncParsableCommand {
     public static func run(arguments: [String]) async -> Int32 {
         do {
             var command = try FinanceHubCommand.parseAsRoot(arguments)
+            let group = type(of: command).configuration
+            if !group.subcommands.isEmpty {
+                // A group (financehub, import, bench) without its subcommand: a usage error, with the group's help.
+                let names = group.subcommands.map { $0.configuration.commandName ?? "" }.joined(separator: ", ")
+                Console.info(
+                    "Error: missing subcommand: use one of \(names)\n\n"
+                        + FinanceHubCommand.helpMessage(for: type(of: command)))
+                return 64
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -48,11 +48,12 @@ struct ImportBars: AsyncParsableCommand {
 
     func validate() throws {
         guard Symbol.normalize(self.symbol) != nil else {
-            throw ArgumentParser.ValidationError("invalid --symbol '\(self.symbol)': \(Symbol.rule)")
+            throw ArgumentParser.ValidationError("invalid --symbol '\(Echo.text(self.symbol))': \(Symbol.rule)")
         }
         guard Interval(self.interval) != nil else {
             throw ArgumentParser.ValidationError(
-                "unknown --interval '\(self.interval)': use one of \(Interval.all.map(\.name).joined(separator: ", "))")
+                "unknown --interval '\(Echo.text(self.interval))': use one of \(Interval.all.map(\.name).joined(separator: ", "))"
+            )
         }
     }
 
@@ -128,7 +129,7 @@ struct ImportTicks: AsyncParsableCommand {
 
     func validate() throws {
         guard Symbol.normalize(self.symbol) != nil else {
-            throw ArgumentParser.ValidationError("invalid --symbol '\(self.symbol)': \(Symbol.rule)")
+            throw ArgumentParser.ValidationError("invalid --symbol '\(Echo.text(self.symbol))': \(Symbol.rule)")
         }
     }
 
@@ -155,9 +156,9 @@ struct ImportTicks: AsyncParsableCommand {
 /// Tick CSV files: `timestamp,price[,size,bid,ask,bidSize,askSize]`.
 enum TickFile {
     /// True when a CSV header (its first line) is a tick file's: a `price` column and no `open` column.
+    /// The names are read as the CSV reader reads them (quoted or not).
     static func isTickHeader(_ bytes: [UInt8]) -> Bool {
-        let header = String(decoding: bytes.prefix(while: { $0 != 10 }), as: UTF8.self).lowercased()
-        let names = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let names = CSVReader.header(bytes)
         return names.contains("price") && !names.contains("open")
     }
 

@@ -20,6 +20,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
         guard ["csv", "json"].contains(self.format) else {
             throw ArgumentParser.ValidationError("--format must be csv or json")
         }
+        try Output.checkPath(self.output, "--output")
         do { _ = try IndicatorSpec.parse(self.indicators) } catch {
             throw ArgumentParser.ValidationError("--indicators: \(error)")
         }
@@ -103,6 +104,14 @@ enum OHLCVFile {
 /// Results go to stdout, or to a file. A write that fails is a `CLIFailure` (exit 1), never a trap and never a
 /// success.
 enum Output {
+    /// An empty file path given to `option` is a usage error (exit 64); absent is fine.
+    static func checkPath(_ path: String?, _ option: String) throws {
+        if path == "" {
+            let hint = option == "--output" ? " (omit it to write to stdout)" : ""
+            throw ArgumentParser.ValidationError("\(option) needs a file path\(hint)")
+        }
+    }
+
     /// Writes `text` to the file at `path` (see `file`), or to stdout without one.
     static func write(_ text: String, to path: String?) throws {
         if let path {

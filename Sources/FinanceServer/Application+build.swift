@@ -11,8 +11,11 @@ public enum FinanceHubApp {
     public static func router(
         ingestor: Ingestor, settings: ServerSettings, signals: RecentSignals = RecentSignals()
     ) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
-        // Metrics outermost, so they count the status the client gets (a 422 or 404 problem, not a thrown error).
+        // HEAD answers like GET without the body (load balancers probe /health and /ready with it).
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        // Outermost: a request body left unread is read to its end, and HEAD never gets a body.
+        router.add(middleware: HTTPExchangeMiddleware())
+        // Metrics next, so they count the status the client gets (a 422 or 404 problem, not a thrown error).
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
@@ -24,6 +27,8 @@ public enum FinanceHubApp {
         IndicatorsController(store: ingestor.store).register(on: router)
         AnalyticsController(store: ingestor.store).register(on: router)
         SignalsController(signals: signals).register(on: router)
+        // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
     }
 

@@ -33,7 +33,7 @@ enum HTTP {
     }
 
     /// The problem detail of a symbol that breaks the symbol rule.
-    static func invalidSymbol(_ raw: String) -> String { "invalid symbol '\(raw.prefix(64))': \(Symbol.rule)" }
+    static func invalidSymbol(_ raw: String) -> String { "invalid symbol '\(Echo.text(raw))': \(Symbol.rule)" }
 
     /// Query parameter readers that collect every problem.
     struct Query {
@@ -75,7 +75,8 @@ enum HTTP {
             guard let interval = Interval(raw) else {
                 let names = Interval.all.map(\.name).joined(separator: ", ")
                 self.issues.append(
-                    ValidationIssue(index: nil, field: name, detail: "unknown interval '\(raw)': use one of \(names)"))
+                    ValidationIssue(
+                        index: nil, field: name, detail: "unknown interval '\(Echo.text(raw))': use one of \(names)"))
                 return value
             }
             return interval

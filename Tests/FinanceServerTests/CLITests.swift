@@ -132,8 +132,9 @@ final class CLITests: XCTestCase {
         let second = await FinanceHubCommand.run(arguments: ["migrate", "--database", db])
         XCTAssertEqual(first, 0)
         XCTAssertEqual(second, 0)
+        // An unsupported location is a usage error, found before anything runs.
         let bad = await FinanceHubCommand.run(arguments: ["migrate", "--database", "mysql://x"])
-        XCTAssertEqual(bad, 1)
+        XCTAssertEqual(bad, 64)
     }
 
     /// Runs `chattr` on `path` (as root, file permissions do not stop writes; an immutable file does).

@@ -73,4 +73,26 @@ final class HostileInputTests: XCTestCase {
             XCTAssertTrue(ok.text.contains("extra"), ok.text)
         }
     }
+
+    func testProblemsQuoteBadValuesCutShort() async throws {
+        let huge = String(repeating: "q", count: 60_000)
+        try await makeApp().test(.router) { client in
+            for (uri, fields) in [
+                ("/api/patterns/AAA?types=\(huge)&status=\(huge)", ["types", "status"]),
+                ("/api/anomalies/AAA?types=\(huge)", ["types"]), ("/api/bars/AAA?interval=\(huge)", ["interval"]),
+                ("/api/indicators/AAA?indicators=\(huge)", ["indicators"]),
+                ("/api/indicators/AAA?indicators=sma:\(huge)", ["indicators"]),
+            ] {
+                let r = try await client.send(.get, uri)
+                XCTAssertEqual(r.status, .unprocessableContent, String(uri.prefix(40)))
+                // Before: each value was quoted whole, 60 KB in `detail` and again in `errors`.
+                XCTAssertLessThan(r.body.readableBytes, 1500, String(uri.prefix(40)))
+                let errors = r.object["errors"] as? [[String: Any]] ?? []
+                XCTAssertEqual(errors.compactMap { $0["field"] as? String }, fields)
+                for detail in errors.compactMap({ $0["detail"] as? String }) {
+                    XCTAssertTrue(detail.contains("'" + String(repeating: "q", count: 64) + "…'"), detail)
+                }
+            }
+        }
+    }
 }

@@ -71,39 +71,65 @@ public enum CSVReader {
         }
     }
 
-    static func parse(
-        _ buf: UnsafeBufferPointer<UInt8>, required: [String], optional: [String], progress: ((Int) -> Void)?
-    ) throws -> (columns: CSVColumns, problems: CSVError?) {
-        var pos = 0
+    /// The column names of a CSV file's header (its first line), as `parse` reads them: unquoted, trimmed and
+    /// lower-cased; empty for an empty file.
+    public static func header(_ bytes: [UInt8]) -> [String] {
+        bytes.withUnsafeBufferPointer { buf in
+            var pos = self.start(buf)
+            guard let range = self.nextLine(buf, &pos) else { return [] }
+            return self.names(UnsafeBufferPointer(rebasing: buf[range]))
+        }
+    }
+
+    /// Where the text starts: after a UTF-8 byte-order mark, if any.
+    static func start(_ buf: UnsafeBufferPointer<UInt8>) -> Int {
+        buf.count >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0
+    }
+
+    /// The line starting at `pos` without its ending, moving `pos` past it (nil at the end). A line ends with
+    /// `\n`, `\r\n` or a lone `\r` (classic Mac OS files).
+    static func nextLine(_ buf: UnsafeBufferPointer<UInt8>, _ pos: inout Int) -> Range<Int>? {
         let n = buf.count
-        // Skip a UTF-8 byte-order mark.
-        if n >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { pos = 3 }
-        func nextLine() -> Range<Int>? {
-            guard pos < n else { return nil }
-            let start = pos
-            while pos < n, buf[pos] != 10 { pos += 1 }
-            var end = pos
-            if pos < n { pos += 1 }
-            if end > start, buf[end - 1] == 13 { end -= 1 }
-            return start..<end
+        guard pos < n else { return nil }
+        let start = pos
+        while pos < n, buf[pos] != 10, buf[pos] != 13 { pos += 1 }
+        let end = pos
+        if pos < n {
+            pos += buf[pos] == 13 && pos + 1 < n && buf[pos + 1] == 10 ? 2 : 1
         }
-        guard let headerRange = nextLine() else {
-            throw CSVError(
-                issues: [CSVIssue(line: 1, column: "", detail: "the file is empty; expected a header row")], total: 1)
-        }
-        let header = String(decoding: UnsafeBufferPointer(rebasing: buf[headerRange]), as: UTF8.self)
+        return start..<end
+    }
+
+    /// Header names: split on commas, spaces and double quotes trimmed, lower-cased.
+    static func names(_ line: UnsafeBufferPointer<UInt8>) -> [String] {
+        String(decoding: line, as: UTF8.self)
             .split(separator: ",", omittingEmptySubsequences: false)
             .map {
                 String($0.drop { $0 == " " || $0 == "\"" }.reversed().drop { $0 == " " || $0 == "\"" }.reversed())
                     .lowercased()
             }
+    }
+
+    static func parse(
+        _ buf: UnsafeBufferPointer<UInt8>, required: [String], optional: [String], progress: ((Int) -> Void)?
+    ) throws -> (columns: CSVColumns, problems: CSVError?) {
+        var pos = self.start(buf)
+        let n = buf.count
+        func nextLine() -> Range<Int>? { self.nextLine(buf, &pos) }
+        guard let headerRange = nextLine() else {
+            throw CSVError(
+                issues: [CSVIssue(line: 1, column: "", detail: "the file is empty; expected a header row")], total: 1)
+        }
+        let header = self.names(UnsafeBufferPointer(rebasing: buf[headerRange]))
         let timeAliases = ["timestamp", "ts", "time", "date", "datetime"]
         guard let timeIndex = header.firstIndex(where: { timeAliases.contains($0) }) else {
             throw CSVError(
                 issues: [
                     CSVIssue(
                         line: 1, column: "timestamp",
-                        detail: "the header has no timestamp column (got \(header.joined(separator: ",")))")
+                        detail:
+                            "the header has no timestamp column (got \(Echo.text(header.joined(separator: ","), limit: 100)))"
+                    )
                 ], total: 1)
         }
         let missing = required.filter { !header.contains($0) }
@@ -113,7 +139,7 @@ public enum CSVReader {
                     CSVIssue(
                         line: 1, column: missing[0],
                         detail:
-                            "the header lacks \(missing.joined(separator: ", ")) (got \(header.joined(separator: ",")))"
+                            "the header lacks \(missing.joined(separator: ", ")) (got \(Echo.text(header.joined(separator: ","), limit: 100)))"
                     )
                 ], total: 1)
         }
@@ -163,7 +189,7 @@ public enum CSVReader {
                             report(
                                 CSVIssue(
                                     line: lineNumber, column: header[column],
-                                    detail: "not a valid time: '\(String(decoding: cell.prefix(40), as: UTF8.self))'"))
+                                    detail: "not a valid time: '\(Echo.bytes(cell, limit: 40))'"))
                             ok = false
                         }
                     } else if column < slotOfColumn.count, slotOfColumn[column] >= 0 {
@@ -181,7 +207,7 @@ public enum CSVReader {
                             report(
                                 CSVIssue(
                                     line: lineNumber, column: header[column],
-                                    detail: "not a finite number: '\(String(decoding: cell.prefix(40), as: UTF8.self))'"
+                                    detail: "not a finite number: '\(Echo.bytes(cell, limit: 40))'"
                                 ))
                             ok = false
                         }

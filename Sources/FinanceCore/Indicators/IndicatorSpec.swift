@@ -17,11 +17,12 @@ public enum IndicatorError: Error, Equatable, Sendable, CustomStringConvertible 
         switch self {
         case .emptySpec: return "empty indicator spec"
         case .unknownIndicator(let k):
-            return "unknown indicator '\(k)' (known: \(IndicatorCatalog.all.map(\.key).joined(separator: ", ")))"
+            return
+                "unknown indicator '\(Echo.text(k))' (known: \(IndicatorCatalog.all.map(\.key).joined(separator: ", ")))"
         case .wrongParameterCount(let k, let max, let got):
             return "indicator '\(k)' takes at most \(max) parameter\(max == 1 ? "" : "s"), got \(got)"
         case .invalidParameter(let k, let p, let v, let reason):
-            return "indicator '\(k)': parameter \(p) = '\(v)' \(reason)"
+            return "indicator '\(k)': parameter \(p) = '\(Echo.text(v))' \(reason)"
         case .duplicateColumn(let c): return "indicator column '\(c)' requested twice"
         case .lengthMismatch(let detail): return "OHLCV columns differ in length: \(detail)"
         case .nonFinite(let f, let i): return "\(f) at row \(i) is not a finite number"
@@ -312,7 +313,8 @@ public struct IndicatorSpec: Hashable, Sendable, CustomStringConvertible {
             let v: Double?
             switch p.kind {
             case .integer: v = Int(s).map(Double.init)
-            case .number: v = Double(s)
+            // Decimal text only, as in the API's JSON: never hexadecimal, `inf` or `nan`.
+            case .number: v = FastNumber.double(s)
             }
             guard let v else {
                 throw IndicatorError.invalidParameter(

@@ -21,7 +21,7 @@ extension CommaSeparatedNames {
         guard text.split(separator: ",").contains(where: { !$0.trimmingSpaces.isEmpty }) else {
             return "names nothing: use one or more of \(names), comma-separated"
         }
-        return "unknown value in '\(text)': use \(names)"
+        return "unknown value in '\(Echo.text(text))': use \(names)"
     }
 }
 

@@ -50,8 +50,8 @@ public enum Timestamp {
             return milliseconds(fromInteger: s[0] == UInt8(ascii: "-") ? -v : v)
         }
         if let iso = parseISO(s) { return iso }
-        // A decimal number such as epoch seconds with a fraction.
-        if let d = Double(String(decoding: s, as: UTF8.self)) { return milliseconds(fromNumber: d) }
+        // A decimal number such as epoch seconds with a fraction (never hexadecimal, `inf` or `nan`).
+        if let d = FastNumber.double(s) { return milliseconds(fromNumber: d) }
         return nil
     }
 

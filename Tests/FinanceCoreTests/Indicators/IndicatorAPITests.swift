@@ -64,7 +64,10 @@ final class IndicatorAPITests: XCTestCase {
             .invalidParameter(indicator: "bbands", parameter: "devs", value: "x", reason: "must be a number"))
         XCTAssertEqual(
             error("bbands:20:nan"),
-            .invalidParameter(indicator: "bbands", parameter: "devs", value: "nan", reason: "is not a finite number"))
+            .invalidParameter(indicator: "bbands", parameter: "devs", value: "nan", reason: "must be a number"))
+        XCTAssertEqual(
+            error("bbands:20:1e999"),
+            .invalidParameter(indicator: "bbands", parameter: "devs", value: "1e999", reason: "is not a finite number"))
         XCTAssertEqual(error("sma:20,,ema"), .emptySpec)
         XCTAssertEqual(error(""), .emptySpec)
         XCTAssertEqual(error("sma:20,sma:20"), .duplicateColumn("sma_20"))
