@@ -6,20 +6,7 @@ import XCTest
 @testable import FinanceCLI
 
 /// Where the CLI writes (stdout, `--output` through links), the lines it names, and `bench indicators` checks.
-final class CLIOutputTests: XCTestCase {
-    var dir: URL!
-
-    override func setUp() {
-        self.dir = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-out-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: self.dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: self.dir)
-    }
-
-    func path(_ name: String) -> String { self.dir.appendingPathComponent(name).path }
-
+final class CLIOutputTests: TemporaryFolderTestCase {
     /// A valid OHLCV file of `count` daily bars.
     func okCSV(_ count: Int = 30, name: String = "ok.csv") -> String {
         var csv = "timestamp,open,high,low,close,volume\n"

@@ -7,24 +7,7 @@ import XCTest
 
 @testable import FinanceCLI
 
-final class CLITests: XCTestCase {
-    var dir: URL!
-
-    override func setUp() {
-        self.dir = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-cli-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: self.dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: self.dir)
-    }
-
-    func write(_ name: String, _ text: String) -> String {
-        let path = self.dir.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        return path
-    }
-
+final class CLITests: TemporaryFolderTestCase {
     func testImportBarsIntoANewSQLiteFileInANewFolder() async throws {
         let db = self.dir.appendingPathComponent("nested/deeper/hub.sqlite").path
         let csv = self.write(

@@ -7,24 +7,7 @@ import XCTest
 
 /// Exit codes and streams of the real binary: usage errors exit 64 with the message on stderr, stdout carries only
 /// results; CSV input as the reader takes it (quoted headers, old Mac line endings, long decimals, no hex).
-final class CLIUsageTests: XCTestCase {
-    var dir: URL!
-
-    override func setUp() {
-        self.dir = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-use-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: self.dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: self.dir)
-    }
-
-    func write(_ name: String, _ text: String) -> String {
-        let path = self.dir.appendingPathComponent(name).path
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
-        return path
-    }
-
+final class CLIUsageTests: TemporaryFolderTestCase {
     /// A valid OHLCV file of `count` daily bars, its lines ending with `newline`.
     func ohlcv(_ name: String, count: Int = 30, newline: String = "\n", number: (Double) -> String = { "\($0)" })
         -> String

@@ -52,3 +52,30 @@ func barsJSON(count: Int, start: Int64, price: Double = 100) -> String {
     }
     return "[" + items.joined(separator: ",") + "]"
 }
+
+/// A test case with a fresh temporary folder per test (`dir`), removed afterwards.
+class TemporaryFolderTestCase: XCTestCase {
+    var dir: URL!
+
+    override func setUp() {
+        super.setUp()
+        self.dir = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: self.dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: self.dir)
+        super.tearDown()
+    }
+
+    /// The path of `name` in the folder.
+    func path(_ name: String) -> String { self.dir.appendingPathComponent(name).path }
+
+    /// Writes `text` to `name` in the folder and returns its path.
+    @discardableResult
+    func write(_ name: String, _ text: String) -> String {
+        let path = self.path(name)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
+        return path
+    }
+}
