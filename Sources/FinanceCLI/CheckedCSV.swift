@@ -30,4 +30,21 @@ enum CheckedCSV {
         let all = CSVError(issues: Array(shown), total: (parsed.problems?.total ?? 0) + rules.count)
         throw CLIFailure("\(path): \(all.description)")
     }
+
+    /// Problems of the rows whose time goes back from the previous row's or, with `strictly`, does not move forward
+    /// (indices into `timestamps`, the field `ts`, as `read`'s `check` returns them).
+    static func timeOrderIssues(_ timestamps: [Int64], strictly: Bool) -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        for i in timestamps.indices.dropFirst()
+        where strictly ? timestamps[i] <= timestamps[i - 1] : timestamps[i] < timestamps[i - 1] {
+            let previous = Timestamp.iso8601(timestamps[i - 1])
+            issues.append(
+                ValidationIssue(
+                    index: i, field: "ts",
+                    detail: strictly
+                        ? "is not after the previous row's (\(previous)): sort the file by time and keep one row per time"
+                        : "is before the previous row's (\(previous)): sort the file by time"))
+        }
+        return issues
+    }
 }

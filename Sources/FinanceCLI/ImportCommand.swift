@@ -171,17 +171,8 @@ enum TickFile {
         ) { columns in
             ticks = self.ticks(columns, symbol: symbol)
             var issues: [ValidationIssue] = []
-            for (i, t) in ticks.enumerated() {
-                Validation.check(t, index: i, into: &issues)
-                if ordered && i > 0 && t.ts < ticks[i - 1].ts {
-                    issues.append(
-                        ValidationIssue(
-                            index: i, field: "ts",
-                            detail:
-                                "is before the previous row's (\(Timestamp.iso8601(ticks[i - 1].ts))): sort the file by time"
-                        ))
-                }
-            }
+            for (i, t) in ticks.enumerated() { Validation.check(t, index: i, into: &issues) }
+            if ordered { issues += CheckedCSV.timeOrderIssues(columns.timestamps, strictly: false) }
             return issues
         }
         return ticks

@@ -80,15 +80,7 @@ enum OHLCVFile {
             let c = try CheckedCSV.read(bytes, path: path, required: ["open", "high", "low", "close", "volume"]) {
                 var issues: [ValidationIssue] = []
                 for item in BarFile.bars($0) { Validation.check(item.bar, index: item.index, into: &issues) }
-                let ts = $0.timestamps
-                for i in ts.indices.dropFirst() where ts[i] <= ts[i - 1] {
-                    issues.append(
-                        ValidationIssue(
-                            index: i, field: "ts",
-                            detail: "is not after the previous row's (\(Timestamp.iso8601(ts[i - 1]))): sort the file "
-                                + "by time and keep one row per time"))
-                }
-                return issues
+                return issues + CheckedCSV.timeOrderIssues($0.timestamps, strictly: true)
             }
             return try OHLCVSeries(
                 timestamps: c.timestamps, open: c.numbers["open"]!, high: c.numbers["high"]!, low: c.numbers["low"]!,

@@ -335,24 +335,12 @@ public enum PatternBenchmark {
             for d in recs {
                 let a = Int((d.start - t0) / day)
                 let b = Int((d.end - t0) / day)
-                var matched = false
-                var skip = false
-                for (k, t) in s.truth.enumerated() {
-                    let ov = min(b, t.endIndex) - max(a, t.startIndex) + 1
-                    let dl = b - a + 1
-                    if d.type == t.type && !used.contains(k) && spanMatches(a, b, t) {
-                        used.insert(k)
-                        matched = true
-                        break
-                    }
-                    // Components: a level/line inside another pattern, or a chart pattern inside a level/line truth
-                    // (three touches with two swings between them always form one), are not counted.
-                    if d.type != t.type && 2 * ov >= dl && (d.type.isLine || t.type.isLine) { skip = true }
-                }
-                if matched {
+                let verdict = judge(d.type, a, b, s.truth, used: used)
+                if let k = verdict.match {
+                    used.insert(k)
                     tp[d.type, default: 0] += 1
                     det[d.type, default: 0] += 1
-                } else if skip {
+                } else if verdict.component {
                     ignored += 1
                     strictDet[d.type, default: 0] += 1
                 } else {
@@ -375,6 +363,22 @@ public enum PatternBenchmark {
         return PatternBenchReport(
             rows: rows, falsePositivesPer1000Bars: noneBars == 0 ? 0 : 1000 * Double(noneDet) / Double(noneBars),
             ignored: ignored, bars: allBars, seconds: secs, confusions: confusions)
+    }
+
+    /// The scoring rule on a record of `type` spanning bars [a, b]: the first truth outside `used` it detects
+    /// correctly (the type matches and `spanMatches`), else whether it is a component, which is not counted: a
+    /// level/line lying mostly inside a truth of another type, or a chart pattern lying mostly inside a level/line
+    /// truth (three touches with two swings between them always form one).
+    static func judge(_ type: PatternType, _ a: Int, _ b: Int, _ truths: [PatternTruth], used: Set<Int> = [])
+        -> (match: Int?, component: Bool)
+    {
+        var component = false
+        for (k, t) in truths.enumerated() {
+            if type == t.type && !used.contains(k) && spanMatches(a, b, t) { return (k, false) }
+            let overlap = min(b, t.endIndex) - max(a, t.startIndex) + 1
+            if type != t.type && 2 * overlap >= b - a + 1 && (type.isLine || t.type.isLine) { component = true }
+        }
+        return (nil, component)
     }
 
     /// The scoring rule's span test: the bars [a, b] overlap the truth by at least half its length and are at

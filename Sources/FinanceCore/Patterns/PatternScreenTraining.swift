@@ -123,17 +123,11 @@ extension PatternBenchmark {
                     for d in PatternDetector.latest(records) where d.status != .forming {
                         guard let features = engine.screenLog?[d.id], let a = index[d.start], let b = index[d.end]
                         else { continue }
-                        var label = false
-                        var component = false
-                        for t in s.truth {
-                            let overlap = min(b, t.endIndex) - max(a, t.startIndex) + 1
-                            if d.type == t.type && spanMatches(a, b, t) { label = true }
-                            if d.type != t.type && 2 * overlap >= b - a + 1 && (t.type.isLine || d.type.isLine) {
-                                component = true
-                            }
-                        }
-                        if !component {
-                            samples.append(PatScreenSample(type: d.type, group: g, label: label, features: features))
+                        let verdict = judge(d.type, a, b, s.truth)
+                        if verdict.match != nil || !verdict.component {
+                            samples.append(
+                                PatScreenSample(
+                                    type: d.type, group: g, label: verdict.match != nil, features: features))
                         }
                     }
                 }
