@@ -19,10 +19,15 @@ struct PatternsCommand: AsyncParsableCommand {
     @Option(help: "Last bar of the chart (ms since the epoch or ISO 8601); default: the last bar.") var chartTo: String?
     @Flag(help: "Report every shape the rules accept, without the learned screen (docs/patterns.md).")
     var noScreen = false
+    @Option(help: "How chart patterns are found: rules (default; turning points and shape rules) or templates.")
+    var method: String = "rules"
 
     func validate() throws {
         guard ["table", "json"].contains(self.format) else {
             throw ArgumentParser.ValidationError("--format must be table or json")
+        }
+        guard PatternMethod(rawValue: self.method) != nil else {
+            throw ArgumentParser.ValidationError("--method must be templates or rules")
         }
         try Output.checkPath(self.output, "--output")
         try Output.checkPath(self.chart, "--chart")
@@ -46,6 +51,7 @@ struct PatternsCommand: AsyncParsableCommand {
         var options = PatternOptions()
         if let types = self.types.flatMap(PatternType.parseList) { options.types = types }
         if self.noScreen { options.screen = nil }
+        options.method = PatternMethod(rawValue: self.method)!
         let records = PatternDetector(options: options).detect(bars: bars)
         if self.format == "json" {
             try Output.write(try JSONText.encode(records) + "\n", to: self.output)
@@ -159,8 +165,19 @@ struct BenchPatterns: AsyncParsableCommand {
             stderr.
             """)
     var trainScreen = false
+    @Option(help: "How chart patterns are found: rules (default; turning points and shape rules) or templates.")
+    var method: String = "rules"
+    @Flag(
+        help: """
+            Print the template model's training rows instead (CSV label,features for every window of the generated \
+            series; scripts/train_pattern_templates.py).
+            """)
+    var templateFeatures = false
 
     func validate() throws {
+        guard PatternMethod(rawValue: self.method) != nil else {
+            throw ArgumentParser.ValidationError("--method must be templates or rules")
+        }
         try BenchLimits.atLeastOne(self.series, "--series")
         guard self.noise.isFinite, self.noise >= 0 else {
             throw ArgumentParser.ValidationError("--noise must be a number ≥ 0 (a fraction of the pattern height)")
@@ -179,7 +196,12 @@ struct BenchPatterns: AsyncParsableCommand {
         Console.info(
             "generating \(self.series) labeled series (seed \(self.seed), noise \(self.noise)) and scanning them...")
         let config = PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise)
+        if self.templateFeatures {
+            try Output.write(PatternBenchmark.templateFeatures(config), to: nil)
+            return
+        }
         var options = PatternOptions()
+        options.method = PatternMethod(rawValue: self.method)!
         if self.noScreen { options.screen = nil }
         try Output.line(PatternBenchmark.run(config, options: options).lines.joined(separator: "\n"))
         if self.oracle {
@@ -192,8 +214,8 @@ struct BenchPatterns: AsyncParsableCommand {
         if self.speed {
             let minute = PatternBenchmark.randomWalk(count: 525_600)
             let daily = PatternBenchmark.randomWalk(count: 2_520, sigma: 0.015, stepMs: 86_400_000)
-            let m = (0..<5).map { _ in PatternBenchmark.scanSpeed(bars: minute) }.min()!
-            let d = (0..<5).map { _ in PatternBenchmark.scanSpeed(bars: daily) }.min()!
+            let m = (0..<5).map { _ in PatternBenchmark.scanSpeed(bars: minute, options: options) }.min()!
+            let d = (0..<5).map { _ in PatternBenchmark.scanSpeed(bars: daily, options: options) }.min()!
             try Output.line(String(format: "scan_525600_minute_bars %.3f s\nscan_10y_daily_bars %.3f ms", m, d * 1000))
         }
     }

@@ -54,6 +54,17 @@ final class AnalyticsTests: XCTestCase {
             let badScreen = try await client.send(.get, "/api/patterns/walk?screen=no")
             XCTAssertEqual(badScreen.status, .unprocessableContent)
             XCTAssertTrue(badScreen.text.contains("screen must be one of true, false"), badScreen.text)
+            // method=templates: chart patterns by template matching, as the detector with that method.
+            var templates = PatternOptions()
+            templates.method = .templates
+            let matched = PatternDetector(options: templates).detect(bars: bars)
+            let byTemplates = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400&method=templates")
+            let got = byTemplates.object["patterns"] as? [[String: Any]] ?? []
+            XCTAssertEqual(got.count, matched.count, byTemplates.text)
+            XCTAssertEqual(got.compactMap { $0["id"] as? String }, matched.map(\.id))
+            let badMethod = try await client.send(.get, "/api/patterns/walk?method=neural")
+            XCTAssertEqual(badMethod.status, .unprocessableContent)
+            XCTAssertTrue(badMethod.text.contains("method must be one of rules, templates"), badMethod.text)
             let a = try await client.send(.get, "/api/anomalies/WALK?interval=1d&limit=400")
             XCTAssertEqual(a.status, .ok, a.text)
             let anomalies = a.object["anomalies"] as? [[String: Any]] ?? []
@@ -227,6 +238,19 @@ final class AnalyticsTests: XCTestCase {
         XCTAssertEqual(
             (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: unscreenedPath))) as? [Any])?
                 .count, PatternDetector(options: open).detect(bars: bars).count)
+        // --method templates: chart patterns by template matching.
+        let templatesPath = dir.appendingPathComponent("templates.json").path
+        let code4 = await FinanceHubCommand.run(arguments: [
+            "patterns", "--input", input, "--format", "json", "--output", templatesPath, "--method", "templates",
+        ])
+        XCTAssertEqual(code4, 0)
+        var templates = PatternOptions()
+        templates.method = .templates
+        XCTAssertEqual(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: templatesPath))) as? [Any])?
+                .count, PatternDetector(options: templates).detect(bars: bars).count)
+        let badMethod = await FinanceHubCommand.run(arguments: ["patterns", "--input", input, "--method", "neural"])
+        XCTAssertEqual(badMethod, 64)
         let chart = try String(contentsOfFile: svg, encoding: .utf8)
         XCTAssertTrue(chart.hasPrefix("<svg"))
         XCTAssertTrue(chart.contains("in.csv \(Timestamp.iso8601(from).prefix(10))"))
@@ -356,6 +380,14 @@ final class AnalyticsTests: XCTestCase {
         XCTAssertEqual(ind, 0)
         let pat = await FinanceHubCommand.run(arguments: ["bench", "patterns", "--series", "10", "--oracle"])
         XCTAssertEqual(pat, 0)
+        let tpl = await FinanceHubCommand.run(arguments: [
+            "bench", "patterns", "--series", "10", "--method", "templates",
+        ])
+        XCTAssertEqual(tpl, 0)
+        let rows = await FinanceHubCommand.run(arguments: [
+            "bench", "patterns", "--series", "10", "--template-features",
+        ])
+        XCTAssertEqual(rows, 0)
         let rollup = await FinanceHubCommand.run(
             arguments: [
                 "bench", "rollup", "--runs", "1", "--database", "sqlite:" + dir.appendingPathComponent("r.sqlite").path,

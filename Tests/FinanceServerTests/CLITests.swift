@@ -69,7 +69,8 @@ final class CLITests: TemporaryFolderTestCase {
         // Bench sizes and counts must be at least 1, the noise a finite fraction ≥ 0 (checked before any work).
         for arguments in [
             ["bench", "patterns", "--series", "0"], ["bench", "patterns", "--noise", "nan"],
-            ["bench", "patterns", "--noise=-0.1"], ["bench", "import", "--runs", "0"],
+            ["bench", "patterns", "--noise=-0.1"], ["bench", "patterns", "--method", "neural"],
+            ["bench", "import", "--runs", "0"],
             ["bench", "import", "--rows", "0"],
             ["bench", "rollup", "--runs", "0"], ["bench", "ticks", "--requests", "0"],
             ["bench", "ticks", "--clients", "0"],

@@ -133,9 +133,15 @@ struct PatEngine: Sendable {
     /// Set to record the screen's features of every shape that reaches it, by record id
     /// (`PatternBenchmark.trainScreen`).
     var screenLog: [String: [Double]]? = nil
+    /// The template scan of chart patterns (`PatternMethod.templates`).
+    var templates: PatTemplateScan?
 
     init(options: PatternOptions) {
         self.o = options
+        if options.method == .templates {
+            templates = PatTemplateScan(
+                model: .trained, threshold: options.templateThreshold, lag: max(0, options.templateLag))
+        }
         self.atr = PatATR(period: options.atrPeriod)
         self.zigzags = options.scales + [options.levelScale]
         self.zz = Array(repeating: PatZigZag(), count: options.scales.count + 1)
@@ -154,8 +160,12 @@ struct PatEngine: Sendable {
         if !actives.isEmpty { checkActives(t: t, out: &out) }
 
         if !pending.isEmpty { checkPending(t: t, out: &out) }
+        if templates != nil {
+            for c in templates!.step(t: t, close: bar.close) { emit(templateRecord(c, t: t), &out) }
+        }
         guard atr.ready else { return out }
-        for sc in 0..<zz.count {
+        // With template matching the chart scales' turning points are not needed.
+        for sc in (templates == nil ? 0 : o.scales.count)..<zz.count {
             let m = zigzags[sc].smoothing
             guard t >= 2 * m else { continue }
             let j = t - m
@@ -214,6 +224,28 @@ struct PatEngine: Sendable {
             id: id, type: c.type, direction: dir ?? c.dir, start: bars[start].ts, end: bars[t].ts,
             points: c.pts.map { PatternPoint(ts: bars[$0.0].ts, price: $0.1) }, breakout: bo, target: tg,
             confidence: c.conf, status: status, touches: c.touches, strength: c.strength, slope: c.slope)
+    }
+
+    /// The record of a window the template scan reported at bar t: confirmed, since the template includes the
+    /// breakout leg.
+    func templateRecord(_ c: PatTemplateCandidate, t: Int) -> PatternDetection {
+        let tpl = PatTemplate.bank[c.template]
+        let d = c.endIndex - c.startIndex + 1
+        let g = PatTemplateScan.geometry[patTemplateLengths.firstIndex(of: d)!][c.template]
+        let price = c.knotLog.map { exp($0) }
+        let at = g.knotAge.map { c.endIndex - $0 }
+        let mirrored = c.type != tpl.type
+        var dir = tpl.direction
+        if mirrored { dir = dir == .bullish ? .bearish : .bullish }
+        let breakout = price[tpl.breakout]
+        let height = abs(price[tpl.h1] - price[tpl.h2])
+        let slope = tpl.slopeKnots.map { (price[$0.1] - price[$0.0]) / Double(max(1, at[$0.1] - at[$0.0])) }
+        return PatternDetection(
+            id: "\(c.type.rawValue):\(bars[c.startIndex].ts):\(bars[c.endIndex].ts):t\(c.template)", type: c.type,
+            direction: dir, start: bars[c.startIndex].ts, end: bars[t].ts,
+            points: tpl.keys.map { PatternPoint(ts: bars[at[$0]].ts, price: price[$0]) }, breakout: breakout,
+            target: dir == .bearish ? breakout - height : breakout + height, confidence: c.probability,
+            status: .confirmed, touches: tpl.slopeKnots == nil ? nil : tpl.knots.count - 2, slope: slope)
     }
 
     mutating func emit(_ d: PatternDetection, _ out: inout [PatternDetection]) {

@@ -22,7 +22,7 @@ extension PatternBenchmark {
         var wrong: [PatternType: [String: Int]] = [:]
         for s in generate(cfg) {
             guard let t = s.truth.first, !t.type.isLine, t.keyIndices.count >= 4 else { continue }
-            var engine = PatEngine(options: PatternOptions())
+            var engine = PatEngine(options: .rules)
             engine.trimming = false
             for b in s.bars { _ = engine.step(b) }
             let answer = classify(t, bars: s.bars, engine: engine)?.rawValue ?? "none"
@@ -241,7 +241,7 @@ extension PatternBenchmark {
     /// right type and span (its span taken to the bar it was found or completed at or, if later, to the truth's
     /// end, where its breakout record would end). False detections outside every truth stay as they are.
     public static func resolutionCeiling(_ cfg: PatternBenchConfig = PatternBenchConfig()) -> [ResolutionCeilingRow] {
-        var opts = PatternOptions()
+        var opts = PatternOptions.rules
         opts.includeForming = false
         var rows: [PatternType: ResolutionCeilingRow] = [:]
         for type in PatternType.allCases where !type.isLine {

@@ -105,7 +105,7 @@ extension PatternBenchmark {
     static func screenSamples(_ cfg: PatternScreenTrainingConfig, progress: ((String) -> Void)?) -> (
         [PatScreenSample], [[PatternType: Int]]
     ) {
-        var options = PatternOptions()
+        var options = PatternOptions.rules
         options.includeForming = false
         options.screen = nil
         var samples: [PatScreenSample] = []

@@ -149,6 +149,13 @@ public struct PatternOptions: Sendable, Hashable {
     /// The learned screen of finished shapes (`PatternScreen`; docs/patterns.md, "Learned screen"): a shape it
     /// rejects is not reported and does not claim its region. nil reports every shape the rules accept.
     public var screen: PatternScreen? = .trained
+    /// How chart patterns are found (levels and lines always come from turning points).
+    public var method: PatternMethod = .rules
+    /// Template matching: the least model probability a window needs to be reported.
+    public var templateThreshold: Double = 0.7
+    /// Template matching: a window is decided this many bars after its last bar (when no overlapping window seen
+    /// by then is more probable), so its record ends that much later.
+    public var templateLag: Int = 6
 
     /// The default `minConfidence`.
     public static let defaultMinConfidence: [PatternType: Double] = [
@@ -157,6 +164,13 @@ public struct PatternOptions: Sendable, Hashable {
     ]
 
     public init() {}
+
+    /// The defaults with `method = .rules` (the rules' diagnostics and the screen's training use it).
+    public static var rules: PatternOptions {
+        var o = PatternOptions()
+        o.method = .rules
+        return o
+    }
 }
 
 /// One zigzag scale: a reversal of `threshold` × ATR on the centred moving average of 2·`smoothing`+1 closes

@@ -61,9 +61,11 @@ struct AnalyticsController<Context: RequestContext> {
             let types = Self.list(&query, "types", of: PatternType.self)
             let statuses = Self.list(&query, "status", of: PatternStatus.self)
             let screen = query.choice("screen", ["true", "false"], default: "true")
+            let method = query.choice("method", PatternMethod.allCases.map(\.rawValue), default: "rules")
             try query.check()
             var options = PatternOptions()
             if screen == "false" { options.screen = nil }
+            options.method = PatternMethod(rawValue: method) ?? .rules
             var stream = PatternStream(options: options)
             var all: [PatternDetection] = []
             try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) {

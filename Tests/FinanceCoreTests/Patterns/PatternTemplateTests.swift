@@ -1,0 +1,137 @@
+import XCTest
+
+@testable import FinanceCore
+
+final class PatternTemplateTests: XCTestCase {
+    static var templates: PatternOptions {
+        var o = PatternOptions()
+        o.method = .templates
+        return o
+    }
+
+    func chartMean(_ report: PatternBenchReport) -> Double {
+        let rows = report.rows.filter { !PatternType(rawValue: $0.type)!.isLine }
+        return rows.reduce(0) { $0 + $1.f1 } / Double(rows.count)
+    }
+
+    /// Seed 1 is not among the model's training seeds (11–14).
+    func testTemplatesFindHeldOutChartPatternsFarBetterThanTheRules() {
+        let config = PatternBenchConfig(seed: 1, series: 420)
+        let templates = PatternBenchmark.run(config, options: Self.templates)
+        let rules = PatternBenchmark.run(config, options: .rules)
+        XCTAssertGreaterThan(self.chartMean(templates), 0.75)
+        XCTAssertGreaterThan(self.chartMean(templates), self.chartMean(rules) + 0.15)
+        XCTAssertLessThanOrEqual(templates.falsePositivesPer1000Bars, rules.falsePositivesPer1000Bars)
+        // Levels and lines come from the same turning points either way.
+        for type in ["support", "resistance", "trend_line"] {
+            XCTAssertEqual(
+                templates.rows.first { $0.type == type }?.f1, rules.rows.first { $0.type == type }?.f1, type)
+        }
+    }
+
+    func testTemplateRecordsUseOnlyPastBarsAndNeverChange() {
+        let data = PatternBenchmark.generate(PatternBenchConfig(seed: 5, series: 42))
+        var checked = 0
+        for series in data {
+            let full = PatternDetector(options: Self.templates).detect(bars: series.bars)
+            for cut in stride(from: 30, to: series.bars.count, by: 17) {
+                let prefix = Array(series.bars[...cut])
+                let early = PatternDetector(options: Self.templates).detect(bars: prefix).filter {
+                    $0.status != .forming
+                }
+                XCTAssertEqual(early, full.filter { $0.end <= prefix.last!.ts && $0.status != .forming })
+                checked += early.count
+            }
+        }
+        XCTAssertGreaterThan(checked, 20)
+    }
+
+    func testAGeneratedHeadAndShouldersIsReportedWithItsKeyPointsLevelsAndTarget() throws {
+        let data = PatternBenchmark.generate(PatternBenchConfig(seed: 7, series: 21))
+        let series = try XCTUnwrap(data.first { $0.truth.first?.type == .headAndShoulders })
+        let truth = series.truth[0]
+        let records = PatternDetector(options: Self.templates).detect(bars: series.bars)
+        let r = try XCTUnwrap(records.first { $0.type == .headAndShoulders })
+        XCTAssertEqual(r.status, .confirmed)
+        XCTAssertEqual(r.direction, .bearish)
+        XCTAssertTrue(PatternBenchmark.spanMatches(index(r.start, series), index(r.end, series), truth))
+        XCTAssertEqual(r.points.count, 7)
+        XCTAssertEqual(r.points.map(\.ts), r.points.map(\.ts).sorted())
+        XCTAssertEqual(r.points.first?.ts, r.start)
+        let head = r.points[3].price
+        XCTAssertGreaterThan(head, r.points[1].price)
+        XCTAssertGreaterThan(head, r.points[5].price)
+        XCTAssertEqual(r.breakout, r.points[4].price)
+        XCTAssertEqual(r.target, r.breakout - (head - r.breakout), accuracy: 1e-9)
+        XCTAssertGreaterThanOrEqual(r.confidence, PatternOptions().templateThreshold)
+        XCTAssertLessThanOrEqual(r.confidence, 1)
+        // Reported `templateLag` bars after the window's last bar.
+        XCTAssertEqual(r.end, r.points.last!.ts + Int64(PatternOptions().templateLag) * 86_400_000)
+        XCTAssertTrue(r.id.hasPrefix("head_and_shoulders:\(r.start):"))
+    }
+
+    func index(_ ts: Int64, _ series: LabeledSeries) -> Int {
+        Int((ts - series.bars[0].ts) / 86_400_000)
+    }
+
+    func testEveryTemplateGeometryReproducesItsShapeOverEveryLength() {
+        for d in patTemplateLengths {
+            for (k, tpl) in PatTemplate.bank.enumerated() {
+                let g = PatTemplateScan.geometry[patTemplateLengths.firstIndex(of: d)!][k]
+                var covered = 0
+                var previousEnd = 0
+                for run in g.runs {
+                    XCTAssertEqual(run.m0, previousEnd, "\(tpl.type) \(d)")
+                    previousEnd = run.m1
+                    for m in run.m0..<run.m1 {
+                        let x = Double(d - 1 - m) / Double(d - 1)
+                        let j = max(0, (tpl.knots.lastIndex { $0.0 <= x } ?? 0))
+                        let (xa, ya) = tpl.knots[min(j, tpl.knots.count - 2)]
+                        let (xb, yb) = tpl.knots[min(j, tpl.knots.count - 2) + 1]
+                        let expected = ya + (yb - ya) * (x - xa) / (xb - xa)
+                        XCTAssertEqual(run.a + run.b * Double(m), expected, accuracy: 1e-9, "\(tpl.type) \(d) \(m)")
+                        covered += 1
+                    }
+                }
+                XCTAssertEqual(covered, d)
+                XCTAssertGreaterThan(g.spread, 0)
+                XCTAssertEqual(g.knotAge.first, d - 1)
+                XCTAssertEqual(g.knotAge.last, 0)
+            }
+        }
+        XCTAssertEqual(patTemplateLengths.first, 20)
+        XCTAssertEqual(patTemplateLengths.last, 124)
+    }
+
+    func testTheModelEvaluatesItsTreesAndTheCommittedOneLoads() {
+        let model = PatTemplateModel(text: "baseline 0.5\n0:1.5:1:2 L:1 L:-1\nL:0.25")
+        XCTAssertEqual(model.roots.count, 2)
+        XCTAssertEqual(model.probability([1]), 1 / (1 + exp(-1.75)), accuracy: 1e-12)
+        XCTAssertEqual(model.probability([2]), 1 / (1 + exp(0.25)), accuracy: 1e-12)
+        let trained = PatTemplateModel.trained
+        XCTAssertEqual(trained.roots.count, 150)
+        XCTAssertTrue(trained.value.allSatisfy(\.isFinite))
+        XCTAssertTrue(trained.feature.allSatisfy { $0 < 8 })
+        XCTAssertEqual(PatTemplateModel(text: "").probability([0]), 0.5)
+    }
+
+    func testFeatureRowsAreLabeledByTheBenchmarkRule() {
+        let csv = PatternBenchmark.templateFeatures(PatternBenchConfig(seed: 3, series: 21))
+        let lines = csv.split(separator: "\n")
+        XCTAssertEqual(lines.first, "label,noise,gain,gap,rho,length,height_ratio,type,second")
+        let rows = lines.dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        XCTAssertGreaterThan(rows.count, 1000)
+        XCTAssertTrue(rows.allSatisfy { $0.count == 9 && $0.allSatisfy(\.isFinite) })
+        let positives = rows.filter { $0[0] == 1 }.count
+        XCTAssertGreaterThan(positives, 20)
+        XCTAssertLessThan(positives, rows.count / 4)
+        XCTAssertTrue(rows.allSatisfy { $0[1] < PatTemplateScan.maxNoise && $0[2] > PatTemplateScan.minGain })
+    }
+
+    func testFlatAndShortSeriesGiveNoTemplateRecords() {
+        let flat = (0..<200).map { Bar(ts: Int64($0) * 60_000, open: 10, high: 10, low: 10, close: 10, volume: 1) }
+        XCTAssertTrue(PatternDetector(options: Self.templates).detect(bars: flat).isEmpty)
+        let short = Array(PatternBenchmark.randomWalk(count: 19))
+        XCTAssertTrue(PatternDetector(options: Self.templates).detect(bars: short).isEmpty)
+    }
+}
