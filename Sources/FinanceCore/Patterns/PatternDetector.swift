@@ -66,15 +66,30 @@ public struct PatternStream: Sendable {
     /// Processes one bar and returns the records it produced. Bars not newer than the previous one, or with a
     /// non-finite or non-positive price, are ignored (nothing is returned for them).
     public mutating func append(_ bar: Bar) -> [PatternDetection] {
-        guard bar.open.isFinite, bar.high.isFinite, bar.low.isFinite, bar.close.isFinite, bar.close > 0,
-            bar.high >= bar.low, engine.bars.last.map({ bar.ts > $0.ts }) ?? true
-        else { return [] }
+        guard Self.accepts(bar, after: engine.bars.last?.ts) else { return [] }
         return engine.step(bar)
     }
 
+    /// Whether `append` processes `bar` after a bar at `last`.
+    static func accepts(_ bar: Bar, after last: Int64?) -> Bool {
+        bar.open.isFinite && bar.high.isFinite && bar.low.isFinite && bar.close.isFinite && bar.close > 0
+            && bar.high >= bar.low && (last.map { bar.ts > $0 } ?? true)
+    }
+
     /// Processes `bars` and returns only the final records they produced: batch detection in pieces (e.g. pages of
-    /// a store query), with `forming` added after the last piece.
+    /// a store query), with `forming` added after the last piece. Template matching scans a long piece on all
+    /// cores first (same result).
     public mutating func appendFinal(_ bars: some Sequence<Bar>) -> [PatternDetection] {
+        let bars = Array(bars)
+        if engine.templates != nil && bars.count >= 4096 {
+            var last = engine.bars.last?.ts
+            var closes: [Double] = []
+            for b in bars where Self.accepts(b, after: last) {
+                closes.append(b.close)
+                last = b.ts
+            }
+            engine.templates!.prepare(closes: closes, firstT: engine.bars.count)
+        }
         var out: [PatternDetection] = []
         for b in bars {
             for r in self.append(b) where r.status != .forming { out.append(r) }

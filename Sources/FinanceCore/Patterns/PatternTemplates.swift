@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Darwin)
     import Darwin
 #elseif canImport(Glibc)
@@ -10,7 +12,7 @@
 public enum PatternMethod: String, Sendable, Hashable, CaseIterable, Codable {
     /// Turning points and shape rules (the default; docs/patterns.md, "Method").
     case rules
-    /// Template matching (docs/patterns.md, "Template matching"): every window of 20–124 bars ending at a bar is
+    /// Template matching (docs/patterns.md, "Template matching"): every window of 20–122 bars ending at a bar is
     /// fitted by least squares to each template of the bank, and a learned model of the fit's statistics decides.
     case templates
 }
@@ -139,17 +141,23 @@ struct PatTemplateGeometry: Sendable {
     }
 }
 
-/// The window lengths scanned: 20 bars, then 7 % longer each, up to 124.
+/// The window lengths scanned: 20 bars, then 10 % longer each, up to 122 (20 lengths).
 let patTemplateLengths: [Int] = {
     var out: [Int] = []
     var x = 20.0
     while x <= 125 {
         let d = Int(x.rounded())
         if out.last != d { out.append(d) }
-        x *= 1.07
+        x *= 1.10
     }
     return out
 }()
+
+/// A buffer shared by the workers of `PatTemplateScan.prepare`, which read it or write disjoint elements.
+struct PatShared<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
 
 /// One window's fit and the statistics the learned model reads.
 struct PatTemplateCandidate: Sendable {
@@ -163,11 +171,85 @@ struct PatTemplateCandidate: Sendable {
     var probability = 0.0
 }
 
+/// Every window length's template geometry as flat arrays, built once and never freed: the scan's inner loop reads
+/// only these, through pointers.
+struct PatTemplateTable: @unchecked Sendable {
+    /// Runs (by ascending age) of g = length index × templates + template: `runStart[g]..<runStart[g + 1]`; on run r
+    /// the template value is a[r] + b[r]·m for the ages m below m1[r] and not below the previous run's end.
+    let runStart: UnsafePointer<Int>
+    let m1: UnsafePointer<Int>
+    let a: UnsafePointer<Double>
+    let b: UnsafePointer<Double>
+    let mean: UnsafePointer<Double>
+    let inverseSpread: UnsafePointer<Double>
+    let range: UnsafePointer<Double>
+    /// `PatternType.allCases` index of each template's type and of its mirror (−1: none).
+    let positive: UnsafePointer<Int>
+    let negative: UnsafePointer<Int>
+    /// The fit's covariance as a sum over the runs' ends: cov = Σ c0·Q0[age] + c1·Q1[age], with Q0 and Q1 the
+    /// prefix sums of z and m·z below that age (the template mean folded in); `offset` is 5 × age (the scan's
+    /// interleaved sums). One entry per run, indexed like the runs.
+    let offset: UnsafePointer<Int>
+    let c0: UnsafePointer<Double>
+    let c1: UnsafePointer<Double>
+
+    init(_ geometry: [[PatTemplateGeometry]]) {
+        var runStart = [0]
+        var m1: [Int] = []
+        var a: [Double] = []
+        var b: [Double] = []
+        var mean: [Double] = []
+        var spread: [Double] = []
+        var range: [Double] = []
+        var offset: [Int] = []
+        var c0: [Double] = []
+        var c1: [Double] = []
+        for row in geometry {
+            for g in row {
+                for (j, r) in g.runs.enumerated() {
+                    m1.append(r.m1)
+                    a.append(r.a)
+                    b.append(r.b)
+                    // Σ_{m0 ≤ m < m1} z (a + b m) = a (Q0[m1] − Q0[m0]) + b (Q1[m1] − Q1[m0]), Q[0] = 0; the mean's
+                    // −mean·Q0[d] joins the last run's end.
+                    let next = j + 1 < g.runs.count ? g.runs[j + 1] : nil
+                    offset.append(5 * r.m1)
+                    c0.append(r.a - (next?.a ?? g.mean))
+                    c1.append(r.b - (next?.b ?? 0))
+                }
+                runStart.append(m1.count)
+                mean.append(g.mean)
+                spread.append(g.spread)
+                range.append(g.range)
+            }
+        }
+        func frozen<T>(_ x: [T]) -> UnsafePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, x.count))
+            p.initialize(from: x, count: x.count)
+            return UnsafePointer(p)
+        }
+        self.runStart = frozen(runStart)
+        self.m1 = frozen(m1)
+        self.a = frozen(a)
+        self.b = frozen(b)
+        self.mean = frozen(mean)
+        self.inverseSpread = frozen(spread.map { 1 / $0 })
+        self.range = frozen(range)
+        self.offset = frozen(offset)
+        self.c0 = frozen(c0)
+        self.c1 = frozen(c1)
+        positive = frozen(PatTemplate.bank.map { PatternType.allCases.firstIndex(of: $0.type)! })
+        negative = frozen(
+            PatTemplate.bank.map { t in t.mirror.map { PatternType.allCases.firstIndex(of: $0)! } ?? -1 })
+    }
+}
+
 /// The streaming template scan (`PatternMethod.templates`).
 struct PatTemplateScan: Sendable {
     static let geometry: [[PatTemplateGeometry]] = patTemplateLengths.map { d in
         PatTemplate.bank.map { PatTemplateGeometry($0, d: d) }
     }
+    static let table = PatTemplateTable(geometry)
     static let maxLength = patTemplateLengths.last!
     /// Loose limits on the best fit before the model is asked: noise at most 30 % of the height, and a fit better
     /// than a straight line (log RSS ratio above 0.15).
@@ -179,142 +261,226 @@ struct PatTemplateScan: Sendable {
     let lag: Int
     /// Log closes of the last `maxLength` + 1 bars, newest last.
     var logs: [Double] = []
-    var q0: [Double]
-    var q1: [Double]
-    var q2: [Double]
-    var dq1: [Double]
-    var dq2: [Double]
+    /// Prefix sums over bar age m (0 = newest) of z = y − y_t, m·z, z², and of the one-bar changes and their
+    /// squares, interleaved per age.
+    var q: [Double]
     var pending: [PatTemplateCandidate] = []
     /// Reported windows (start bar, report bar).
     var claims: [(Int, Int)] = []
-    /// Set to collect every candidate's features (training).
+    /// Set to collect every candidate's features (training); then every window within the loose limits gets the
+    /// model's probability.
     var collected: [PatTemplateCandidate]? = nil
+    var features = [Double](repeating: 0, count: 8)
+    /// Windows scanned ahead by `prepare`, per bar from `readyBase`.
+    var ready: [[PatTemplateCandidate]] = []
+    var readyBase = 0
 
     init(model: PatTemplateModel, threshold: Double, lag: Int) {
         self.model = model
         self.threshold = threshold
         self.lag = lag
-        let n = Self.maxLength + 1
-        q0 = Array(repeating: 0, count: n)
-        q1 = q0
-        q2 = q0
-        dq1 = q0
-        dq2 = q0
+        q = Array(repeating: 0, count: 5 * (Self.maxLength + 1))
     }
 
     /// Processes bar `t` (its close `close`): scans the windows ending at t and returns the windows decided at t.
     mutating func step(t: Int, close: Double) -> [PatTemplateCandidate] {
         logs.append(log(close))
-        if logs.count > 2 * (Self.maxLength + 1) { logs.removeFirst(logs.count - Self.maxLength - 1) }
-        let avail = logs.count
-        if avail >= patTemplateLengths[0] { scan(t: t, avail: avail) }
+        if logs.count > 4 * (Self.maxLength + 1) { logs.removeFirst(logs.count - Self.maxLength - 1) }
+        if t >= readyBase && t < readyBase + ready.count {
+            pending += ready[t - readyBase]
+            if t == readyBase + ready.count - 1 { ready = [] }
+        } else if logs.count >= patTemplateLengths[0] {
+            scan(t: t)
+        }
         return decide(t: t)
     }
 
-    mutating func scan(t: Int, avail: Int) {
-        let last = logs.count - 1
-        let yt = logs[last]
-        let n = min(avail, Self.maxLength)
-        // Prefix sums over bar age m (0 = newest) of z = y − y_t, m·z, z², and of the one-bar changes.
-        for m in 0..<n {
-            let z = logs[last - m] - yt
-            q0[m + 1] = q0[m] + z
-            q1[m + 1] = q1[m] + Double(m) * z
-            q2[m + 1] = q2[m] + z * z
-            let dz = m + 1 <= last ? logs[last - m] - logs[last - m - 1] : 0
-            dq1[m + 1] = dq1[m] + dz
-            dq2[m + 1] = dq2[m] + dz * dz
-        }
-        let bank = PatTemplate.bank
-        for (li, d) in patTemplateLengths.enumerated() {
-            guard d <= n else { break }
-            // Longer windows are scanned every max(1, d/20) bars.
-            let stride = max(1, d / 20)
-            guard t % stride == 0 else { continue }
-            let dd = Double(d)
-            let sz = q0[d]
-            let vy = q2[d] - sz * sz / dd
-            guard vy > 0 else { continue }
-            // Straight line: t = m (any linear template fits the same).
-            let mbar = (dd - 1) / 2
-            let covLine = q1[d] - mbar * sz
-            let vLine = dd * (dd * dd - 1) / 12
-            let rssLine = max(vy - covLine * covLine / vLine, 1e-300)
-            var best = -1
-            var bestRSS = Double.infinity
-            var bestB = 0.0
-            var second = Double.infinity
-            var secondType: PatternType? = nil
-            var bestType = PatternType.support
-            let geos = Self.geometry[li]
-            for (k, g) in geos.enumerated() {
-                var szt = 0.0
-                for r in g.runs {
-                    szt += r.a * (q0[r.m1] - q0[r.m0]) + r.b * (q1[r.m1] - q1[r.m0])
+    /// Scans the windows ending at each of the coming bars (their closes, bar indices from `firstT`) on all cores,
+    /// for `step` to take instead of scanning bar by bar; the result is the same. Only for long batches.
+    mutating func prepare(closes: [Double], firstT: Int) {
+        let workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        guard collected == nil, workers > 1, closes.count >= 4096 else { return }
+        let history = logs.count
+        let all = logs + closes.map { log($0) }
+        let chunks = min(4 * workers, closes.count / 1024)
+        let model = self.model
+        let threshold = self.threshold
+        var results = [[[PatTemplateCandidate]]](repeating: [], count: chunks)
+        results.withUnsafeMutableBufferPointer { slots in
+            all.withUnsafeBufferPointer { logs in
+                // Each chunk reads the shared logs and writes only its own slot.
+                let out = PatShared(slots)
+                let y = PatShared(logs)
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    var q = [Double](repeating: 0, count: 5 * (Self.maxLength + 1))
+                    var f = [Double](repeating: 0, count: 8)
+                    var mine: [[PatTemplateCandidate]] = []
+                    q.withUnsafeMutableBufferPointer { q in
+                        for k in (closes.count * c / chunks)..<(closes.count * (c + 1) / chunks) {
+                            var added: [PatTemplateCandidate] = []
+                            let count = history + k + 1
+                            if count >= patTemplateLengths[0] {
+                                Self.scanBar(
+                                    y: UnsafeBufferPointer(
+                                        rebasing: y.value[max(0, count - Self.maxLength - 1)..<count]),
+                                    t: firstT + k, q: q, features: &f, model: model, threshold: threshold,
+                                    collecting: false, into: &added)
+                            }
+                            mine.append(added)
+                        }
+                    }
+                    out.value[c] = mine
                 }
-                let cov = szt - g.mean * sz
-                let b = cov / g.spread
-                let tpl = bank[k]
-                let type: PatternType
-                if b > 0 {
-                    type = tpl.type
-                } else if let mt = tpl.mirror, b < 0 {
-                    type = mt
-                } else {
+            }
+        }
+        ready = results.flatMap { $0 }
+        readyBase = firstT
+    }
+
+    mutating func scan(t: Int) {
+        // Local copies (moved out of self) so the scan touches no property of self.
+        var buffer = self.q
+        self.q = []
+        var added: [PatTemplateCandidate] = []
+        var f = self.features
+        let collecting = self.collected != nil
+        let logs = self.logs
+        let model = self.model
+        let threshold = self.threshold
+        logs.withUnsafeBufferPointer { y in
+            buffer.withUnsafeMutableBufferPointer { q in
+                Self.scanBar(
+                    y: y, t: t, q: q, features: &f, model: model, threshold: threshold, collecting: collecting,
+                    into: &added)
+            }
+        }
+        self.q = buffer
+        self.features = f
+        for c in added {
+            if collecting { self.collected?.append(c) }
+            if c.probability >= threshold { self.pending.append(c) }
+        }
+    }
+
+    /// The windows ending at bar t whose model probability reaches `threshold` (all within the loose limits when
+    /// `collecting`), appended to `added`. `y` holds the log closes up to bar t (the last), `q` is scratch of
+    /// 5 × (maxLength + 1) values.
+    static func scanBar(
+        y: UnsafeBufferPointer<Double>, t: Int, q: UnsafeMutableBufferPointer<Double>, features f: inout [Double],
+        model: PatTemplateModel, threshold: Double, collecting: Bool, into added: inout [PatTemplateCandidate]
+    ) {
+        let n = min(y.count, Self.maxLength)
+        let tab = Self.table
+        let nT = PatTemplate.bank.count
+        let last = y.count - 1
+        let yt = y[last]
+        for m in 0..<n {
+            let z = y[last - m] - yt
+            let dz = m + 1 <= last ? y[last - m] - y[last - m - 1] : 0
+            let o = 5 * m
+            q[o + 5] = q[o] + z
+            q[o + 6] = q[o + 1] + Double(m) * z
+            q[o + 7] = q[o + 2] + z * z
+            q[o + 8] = q[o + 3] + dz
+            q[o + 9] = q[o + 4] + dz * dz
+        }
+        do {
+            for (li, d) in patTemplateLengths.enumerated() {
+                guard d <= n else { break }
+                // Longer windows are scanned every max(1, d/20) bars.
+                guard t % max(1, d / 20) == 0 else { continue }
+                let dd = Double(d)
+                let sz = q[5 * d]
+                let vy = q[5 * d + 2] - sz * sz / dd
+                guard vy > 0 else { continue }
+                // Straight line: t = m (any linear template fits the same).
+                let covLine = q[5 * d + 1] - (dd - 1) / 2 * sz
+                let rssLine = max(vy - covLine * covLine / (dd * (dd * dd - 1) / 12), 1e-300)
+                var best = -1
+                var bestRSS = Double.infinity
+                var bestB = 0.0
+                var bestType = -1
+                var second = Double.infinity
+                var secondType = -1
+                for k in 0..<nT {
+                    let g = li &* nT &+ k
+                    var cov = 0.0
+                    var j = tab.runStart[g]
+                    let je = tab.runStart[g &+ 1]
+                    while j < je {
+                        let o = tab.offset[j]
+                        cov += tab.c0[j] * q[o] + tab.c1[j] * q[o &+ 1]
+                        j &+= 1
+                    }
+                    let type = cov > 0 ? tab.positive[k] : cov < 0 ? tab.negative[k] : -1
+                    guard type >= 0 else { continue }
+                    let rss = max(vy - cov * cov * tab.inverseSpread[g], 0)
+                    if rss < bestRSS {
+                        if best >= 0 && bestType != type {
+                            second = bestRSS
+                            secondType = bestType
+                        }
+                        bestRSS = rss
+                        best = k
+                        bestB = cov * tab.inverseSpread[g]
+                        bestType = type
+                    } else if rss < second && type != bestType {
+                        second = rss
+                        secondType = type
+                    }
+                }
+                guard best >= 0 else { continue }
+                let g = li * nT + best
+                let height = abs(bestB) * tab.range[g]
+                let noise = (bestRSS / (dd - 2)).squareRoot() / max(height, 1e-300)
+                let gain = log(rssLine / max(bestRSS, 1e-300))
+                guard noise < Self.maxNoise && gain > Self.minGain else { continue }
+                let nd = dd - 1
+                let dm = q[5 * (d - 1) + 3] / nd
+                let dstd = max(q[5 * (d - 1) + 4] / nd - dm * dm, 0).squareRoot()
+                let gap = second.isFinite ? log(max(second, 1e-300) / max(bestRSS, 1e-300)) : 10
+                let heightRatio = log(max(height, 1e-300) / max(dstd, 1e-12))
+                if !collecting
+                    && !model.cascade(
+                        noise: noise, gain: gain, gap: min(gap, 10), length: dd,
+                        heightRatio: heightRatio, type: bestType)
+                {
                     continue
                 }
-                let rss = max(vy - b * cov, 0)
-                if rss < bestRSS {
-                    if best >= 0 && bestType != type {
-                        second = bestRSS
-                        secondType = bestType
-                    }
-                    bestRSS = rss
-                    best = k
-                    bestB = b
-                    bestType = type
-                } else if rss < second && type != bestType {
-                    second = rss
-                    secondType = type
+                // Lag-1 autocorrelation of the residuals.
+                let zbar = sz / dd
+                let mean = tab.mean[g]
+                var num = 0.0
+                var den = 0.0
+                var prev = 0.0
+                var r = tab.runStart[g]
+                for m in 0..<d {
+                    while tab.m1[r] <= m { r += 1 }
+                    let e =
+                        (y[last - m] - yt) - zbar - bestB * (tab.a[r] + tab.b[r] * Double(m) - mean)
+                    if m > 0 { num += e * prev }
+                    den += e * e
+                    prev = e
+                }
+                f[0] = noise
+                f[1] = gain
+                f[2] = min(gap, 10)
+                f[3] = den > 0 ? num / den : 0
+                f[4] = dd
+                f[5] = heightRatio
+                f[6] = Double(bestType)
+                f[7] = Double(secondType)
+                let p = model.probability(f)
+                if p >= threshold || collecting {
+                    let geo = Self.geometry[li][best]
+                    added.append(
+                        PatTemplateCandidate(
+                            template: best, type: PatternType.allCases[bestType],
+                            startIndex: t - d + 1, endIndex: t, features: f,
+                            knotLog: geo.knotValue.map { yt + zbar + bestB * ($0 - geo.mean) },
+                            probability: p))
                 }
             }
-            guard best >= 0 else { continue }
-            let g = geos[best]
-            let height = abs(bestB) * g.range
-            let noise = (bestRSS / (dd - 2)).squareRoot() / max(height, 1e-300)
-            let gain = log(rssLine / max(bestRSS, 1e-300))
-            guard noise < Self.maxNoise && gain > Self.minGain else { continue }
-            // Lag-1 autocorrelation of the residuals.
-            let zbar = sz / dd
-            var num = 0.0
-            var den = 0.0
-            var prev = 0.0
-            var run = 0
-            var tv = 0.0
-            for m in 0..<d {
-                while g.runs[run].m1 <= m { run += 1 }
-                tv = g.runs[run].a + g.runs[run].b * Double(m)
-                let e = (logs[last - m] - yt) - zbar - bestB * (tv - g.mean)
-                if m > 0 { num += e * prev }
-                den += e * e
-                prev = e
-            }
-            let rho = den > 0 ? num / den : 0
-            let nd = dd - 1
-            let dm = dq1[d - 1] / nd
-            let dstd = max(dq2[d - 1] / nd - dm * dm, 0).squareRoot()
-            let gapRatio = second.isFinite ? log(max(second, 1e-300) / max(bestRSS, 1e-300)) : 10
-            let features = [
-                noise, gain, min(gapRatio, 10), rho, dd, log(max(height, 1e-300) / max(dstd, 1e-12)),
-                Double(PatternType.allCases.firstIndex(of: bestType)!),
-                Double(secondType.map { PatternType.allCases.firstIndex(of: $0)! } ?? -1),
-            ]
-            var c = PatTemplateCandidate(
-                template: best, type: bestType, startIndex: t - d + 1, endIndex: t, features: features,
-                knotLog: g.knotValue.map { yt + zbar + bestB * ($0 - g.mean) })
-            c.probability = model.probability(features)
-            if collected != nil { collected?.append(c) }
-            if c.probability >= threshold { pending.append(c) }
         }
     }
 
@@ -357,58 +523,79 @@ struct PatTemplateScan: Sendable {
     }
 }
 
-/// Gradient-boosted trees over a window's fit statistics (`PatternTemplateModelText`, trained by
-/// `scripts/train_pattern_templates.py`): the probability that the window is a pattern of the fitted type.
+/// Gradient-boosted trees over a window's fit statistics (`patternTemplateModelText`, trained by
+/// `scripts/train_pattern_templates.py`): the probability that the window is a pattern of the fitted type. A
+/// logistic cascade in front of the trees turns away the windows the trees would score low.
 struct PatTemplateModel: Sendable {
-    var baseline: Double
-    /// Nodes of all trees: feature (−1 for a leaf), threshold or leaf value, left and right child (absolute).
-    var feature: [Int32]
-    var value: [Double]
-    var left: [Int32]
-    var right: [Int32]
-    var roots: [Int32]
+    struct Node: Sendable {
+        /// Feature index, or −1 for a leaf.
+        var feature: Int32
+        /// Left and right child (absolute node index).
+        var left: Int32
+        var right: Int32
+        /// Split threshold (x ≤ value goes left) or leaf value.
+        var value: Double
+    }
 
-    /// Parses the text format: first line `baseline <b>`, then one line per tree of space-separated nodes
-    /// `f:threshold:left:right` or `L:value` (children relative to the tree).
+    /// Trees over noise, gain, gap, rho, length, height ratio, type, second type.
+    var baseline: Double = 0
+    var nodes: [Node] = []
+    var roots: [Int] = []
+    /// Cascade: threshold, bias, weights of noise, gain, gap, log length, height ratio, noise², gain², noise·gain,
+    /// min(gap, 3), then one weight per pattern type. Empty: every window goes to the trees.
+    var cascadeWeights: [Double] = []
+
+    /// Parses the text format: `baseline <b>`, optionally `cascade <threshold> <bias> <weights…>`, then one line per
+    /// tree of space-separated nodes `f:threshold:left:right` or `L:value` (children relative to the tree).
     init(text: String) {
-        baseline = 0
-        feature = []
-        value = []
-        left = []
-        right = []
-        roots = []
         for line in text.split(separator: "\n") {
             if line.hasPrefix("baseline ") {
                 baseline = Double(line.dropFirst(9)) ?? 0
                 continue
             }
-            let base = Int32(feature.count)
-            roots.append(base)
+            if line.hasPrefix("cascade ") {
+                cascadeWeights = line.dropFirst(8).split(separator: " ").map { Double($0) ?? 0 }
+                continue
+            }
+            let base = Int32(nodes.count)
+            roots.append(nodes.count)
             for node in line.split(separator: " ") {
                 let p = node.split(separator: ":")
                 if p[0] == "L" {
-                    feature.append(-1)
-                    value.append(Double(p[1]) ?? 0)
-                    left.append(-1)
-                    right.append(-1)
+                    nodes.append(Node(feature: -1, left: -1, right: -1, value: Double(p[1]) ?? 0))
                 } else {
-                    feature.append(Int32(p[0]) ?? 0)
-                    value.append(Double(p[1]) ?? 0)
-                    left.append(base + (Int32(p[2]) ?? 0))
-                    right.append(base + (Int32(p[3]) ?? 0))
+                    nodes.append(
+                        Node(
+                            feature: Int32(p[0]) ?? 0, left: base + (Int32(p[2]) ?? 0),
+                            right: base + (Int32(p[3]) ?? 0), value: Double(p[1]) ?? 0))
                 }
             }
         }
     }
 
+    /// The cascade's verdict: true when the window goes on to the trees.
+    func cascade(noise: Double, gain: Double, gap: Double, length: Double, heightRatio: Double, type: Int) -> Bool {
+        let w = cascadeWeights
+        guard w.count == 11 + PatternType.allCases.count else { return true }
+        var z = w[1] + w[11 + type]
+        z += w[2] * noise + w[3] * gain + w[4] * gap + w[5] * log(length) + w[6] * heightRatio
+        z += w[7] * noise * noise + w[8] * gain * gain + w[9] * noise * gain + w[10] * min(gap, 3)
+        return z >= w[0]
+    }
+
     func probability(_ x: [Double]) -> Double {
         var s = baseline
-        for r in roots {
-            var n = Int(r)
-            while feature[n] >= 0 {
-                n = Int(x[Int(feature[n])] <= value[n] ? left[n] : right[n])
+        nodes.withUnsafeBufferPointer { nodes in
+            x.withUnsafeBufferPointer { x in
+                for r in roots {
+                    var n = r
+                    while nodes[n].feature >= 0 {
+                        let node = nodes[n]
+                        n = Int(x[Int(node.feature)] <= node.value ? node.left : node.right)
+                    }
+                    s += nodes[n].value
+                }
             }
-            s += value[n]
         }
         return 1 / (1 + exp(-s))
     }

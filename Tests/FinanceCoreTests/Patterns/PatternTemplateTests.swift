@@ -100,7 +100,8 @@ final class PatternTemplateTests: XCTestCase {
             }
         }
         XCTAssertEqual(patTemplateLengths.first, 20)
-        XCTAssertEqual(patTemplateLengths.last, 124)
+        XCTAssertEqual(patTemplateLengths.last, 122)
+        XCTAssertEqual(patTemplateLengths.count, 20)
     }
 
     func testTheModelEvaluatesItsTreesAndTheCommittedOneLoads() {
@@ -110,8 +111,9 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertEqual(model.probability([2]), 1 / (1 + exp(0.25)), accuracy: 1e-12)
         let trained = PatTemplateModel.trained
         XCTAssertEqual(trained.roots.count, 150)
-        XCTAssertTrue(trained.value.allSatisfy(\.isFinite))
-        XCTAssertTrue(trained.feature.allSatisfy { $0 < 8 })
+        XCTAssertTrue(trained.nodes.allSatisfy { $0.value.isFinite })
+        XCTAssertTrue(trained.nodes.allSatisfy { $0.feature < 8 })
+        XCTAssertEqual(trained.cascadeWeights.count, 31)
         XCTAssertEqual(PatTemplateModel(text: "").probability([0]), 0.5)
     }
 
@@ -126,6 +128,30 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertGreaterThan(positives, 20)
         XCTAssertLessThan(positives, rows.count / 4)
         XCTAssertTrue(rows.allSatisfy { $0[1] < PatTemplateScan.maxNoise && $0[2] > PatTemplateScan.minGain })
+    }
+
+    /// A long batch is scanned ahead on all cores (`PatTemplateScan.prepare`); bar by bar gives the same records.
+    func testALongBatchScannedOnAllCoresGivesTheRecordsOfTheBarByBarScan() {
+        var bars: [Bar] = []
+        for series in PatternBenchmark.generate(PatternBenchConfig(seed: 9, series: 42)) {
+            let shift = (bars.last?.ts ?? 0) + 86_400_000 - series.bars[0].ts
+            let scale = (bars.last?.close ?? series.bars[0].close) / series.bars[0].close
+            bars += series.bars.map {
+                Bar(
+                    ts: $0.ts + shift, open: $0.open * scale, high: $0.high * scale, low: $0.low * scale,
+                    close: $0.close * scale, volume: $0.volume)
+            }
+        }
+        XCTAssertGreaterThan(bars.count, 8_000)
+        // A bar the stream skips (not after the previous one) must be skipped by the look-ahead scan too.
+        bars.insert(bars[5_000], at: 5_001)
+        var batch = PatternStream(options: Self.templates)
+        let ahead = batch.appendFinal(bars[..<6_000]) + batch.appendFinal(bars[6_000...])
+        var single = PatternStream(options: Self.templates)
+        var byBar: [PatternDetection] = []
+        for b in bars { byBar += single.append(b).filter { $0.status != .forming } }
+        XCTAssertEqual(ahead, byBar)
+        XCTAssertGreaterThan(ahead.filter { !$0.type.isLine }.count, 20)
     }
 
     func testFlatAndShortSeriesGiveNoTemplateRecords() {
