@@ -140,7 +140,7 @@ struct PatEngine: Sendable {
         self.o = options
         if options.method == .templates {
             templates = PatTemplateScan(
-                model: .trained, threshold: options.templateThreshold, lag: max(0, options.templateLag))
+                model: .trained, threshold: options.templateThreshold, lag: min(max(0, options.templateLag), 1000))
         }
         self.atr = PatATR(period: options.atrPeriod)
         self.zigzags = options.scales + [options.levelScale]
@@ -188,7 +188,8 @@ struct PatEngine: Sendable {
         }
         // Bounded memory: keep the bars, ATRs and turning points any live pattern can still reach.
         if trimming {
-            let keep = 6 * o.maxPatternBars + 100
+            // Template records read their window's bars up to `templateLag` bars after it ends.
+            let keep = max(6 * o.maxPatternBars + 100, PatTemplateScan.maxLength + (templates?.lag ?? 0) + 100)
             bars.trim(keep: keep)
             atrAt.trim(keep: keep)
             for sc in zz.indices where zz[sc].pivots.count > 256 {

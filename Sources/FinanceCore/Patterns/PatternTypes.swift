@@ -154,7 +154,7 @@ public struct PatternOptions: Sendable, Hashable {
     /// Template matching: the least model probability a window needs to be reported.
     public var templateThreshold: Double = 0.7
     /// Template matching: a window is decided this many bars after its last bar (when no overlapping window seen
-    /// by then is more probable), so its record ends that much later.
+    /// by then is more probable), so its record ends that much later (0–1000).
     public var templateLag: Int = 6
 
     /// The default `minConfidence`.

@@ -154,6 +154,31 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertGreaterThan(ahead.filter { !$0.type.isLine }.count, 20)
     }
 
+    /// History is kept long enough for a record decided long after its window, whatever the other limits.
+    func testALongLagWithShortPatternLimitsStillReportsTheWindow() throws {
+        let data = PatternBenchmark.generate(PatternBenchConfig(seed: 7, series: 21))
+        let series = try XCTUnwrap(data.first { $0.truth.first?.type == .headAndShoulders })
+        var options = Self.templates
+        options.maxPatternBars = 5
+        options.templateLag = 400
+        let late = PatternDetector(options: options).detect(bars: series.bars + Self.walk(after: series.bars, 800))
+        let r = try XCTUnwrap(late.first { $0.type == .headAndShoulders })
+        XCTAssertEqual(r.end, r.points.last!.ts + 400 * 86_400_000)
+        options.templateLag = Int.max
+        XCTAssertNoThrow(PatternDetector(options: options).detect(bars: series.bars))
+    }
+
+    static func walk(after bars: [Bar], _ count: Int) -> [Bar] {
+        let last = bars[bars.count - 1]
+        return PatternBenchmark.randomWalk(count: count, seed: 3, sigma: 0.015, stepMs: 86_400_000).enumerated().map {
+            let scale = last.close / 100
+            return Bar(
+                ts: last.ts + Int64($0.offset + 1) * 86_400_000, open: $0.element.open * scale,
+                high: $0.element.high * scale, low: $0.element.low * scale, close: $0.element.close * scale,
+                volume: $0.element.volume)
+        }
+    }
+
     func testFlatAndShortSeriesGiveNoTemplateRecords() {
         let flat = (0..<200).map { Bar(ts: Int64($0) * 60_000, open: 10, high: 10, low: 10, close: 10, volume: 1) }
         XCTAssertTrue(PatternDetector(options: Self.templates).detect(bars: flat).isEmpty)
