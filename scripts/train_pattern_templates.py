@@ -22,8 +22,8 @@ from sklearn.preprocessing import StandardScaler
 TRAINING = [(11, 0.10), (12, 0.10), (13, 0.10), (14, 0.05), (14, 0.15)]
 ITERATIONS = 150
 LEAVES = 15
-CASCADE_LIKELY = 0.6
-CASCADE_KEEP = 0.999
+CASCADE_LIKELY = 0.65
+CASCADE_KEEP = 0.998
 
 
 def rows(binary, seed, noise):

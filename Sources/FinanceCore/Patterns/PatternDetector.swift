@@ -84,11 +84,13 @@ public struct PatternStream: Sendable {
         if engine.templates != nil && bars.count >= 4096 {
             var last = engine.bars.last?.ts
             var closes: [Double] = []
+            var phases: [Int] = []
             for b in bars where Self.accepts(b, after: last) {
                 closes.append(b.close)
+                phases.append(PatTemplateScan.phase(ts: b.ts, previous: last))
                 last = b.ts
             }
-            engine.templates!.prepare(closes: closes, firstT: engine.bars.count)
+            engine.templates!.prepare(closes: closes, phases: phases, firstT: engine.bars.count)
         }
         var out: [PatternDetection] = []
         for b in bars {

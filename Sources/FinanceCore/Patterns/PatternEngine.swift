@@ -161,7 +161,8 @@ struct PatEngine: Sendable {
 
         if !pending.isEmpty { checkPending(t: t, out: &out) }
         if templates != nil {
-            for c in templates!.step(t: t, close: bar.close) { emit(templateRecord(c, t: t), &out) }
+            let phase = PatTemplateScan.phase(ts: bar.ts, previous: t > 0 ? bars[t - 1].ts : nil)
+            for c in templates!.step(t: t, close: bar.close, phase: phase) { emit(templateRecord(c, t: t), &out) }
         }
         guard atr.ready else { return out }
         // With template matching the chart scales' turning points are not needed.

@@ -282,22 +282,32 @@ struct PatTemplateScan: Sendable {
         q = Array(repeating: 0, count: 5 * (Self.maxLength + 1))
     }
 
-    /// Processes bar `t` (its close `close`): scans the windows ending at t and returns the windows decided at t.
-    mutating func step(t: Int, close: Double) -> [PatTemplateCandidate] {
+    /// The scan phase of a bar at `ts` after one at `previous`: its index counted in its own bar spacing,
+    /// ts / (ts − previous). It depends on the bar and the one before it only, so the windows scanned (and the
+    /// records) do not depend on where reading started.
+    static func phase(ts: Int64, previous: Int64?) -> Int {
+        guard let previous, ts > previous else { return 0 }
+        return Int(ts / (ts - previous))
+    }
+
+    /// Processes bar `t` (its close `close`, its scan phase `phase`): scans the windows ending at t and returns the
+    /// windows decided at t.
+    mutating func step(t: Int, close: Double, phase: Int) -> [PatTemplateCandidate] {
         logs.append(log(close))
         if logs.count > 4 * (Self.maxLength + 1) { logs.removeFirst(logs.count - Self.maxLength - 1) }
         if t >= readyBase && t < readyBase + ready.count {
             pending += ready[t - readyBase]
             if t == readyBase + ready.count - 1 { ready = [] }
         } else if logs.count >= patTemplateLengths[0] {
-            scan(t: t)
+            scan(t: t, phase: phase)
         }
         return decide(t: t)
     }
 
-    /// Scans the windows ending at each of the coming bars (their closes, bar indices from `firstT`) on all cores,
-    /// for `step` to take instead of scanning bar by bar; the result is the same. Only for long batches.
-    mutating func prepare(closes: [Double], firstT: Int) {
+    /// Scans the windows ending at each of the coming bars (their closes and scan phases, bar indices from
+    /// `firstT`) on all cores, for `step` to take instead of scanning bar by bar; the result is the same. Only for
+    /// long batches.
+    mutating func prepare(closes: [Double], phases: [Int], firstT: Int) {
         let workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         guard collected == nil, workers > 1, closes.count >= 4096 else { return }
         let history = logs.count
@@ -323,7 +333,8 @@ struct PatTemplateScan: Sendable {
                                 Self.scanBar(
                                     y: UnsafeBufferPointer(
                                         rebasing: y.value[max(0, count - Self.maxLength - 1)..<count]),
-                                    t: firstT + k, q: q, features: &f, model: model, threshold: threshold,
+                                    t: firstT + k, phase: phases[k], q: q, features: &f, model: model,
+                                    threshold: threshold,
                                     collecting: false, into: &added)
                             }
                             mine.append(added)
@@ -337,7 +348,7 @@ struct PatTemplateScan: Sendable {
         readyBase = firstT
     }
 
-    mutating func scan(t: Int) {
+    mutating func scan(t: Int, phase: Int) {
         // Local copies (moved out of self) so the scan touches no property of self.
         var buffer = self.q
         self.q = []
@@ -350,7 +361,8 @@ struct PatTemplateScan: Sendable {
         logs.withUnsafeBufferPointer { y in
             buffer.withUnsafeMutableBufferPointer { q in
                 Self.scanBar(
-                    y: y, t: t, q: q, features: &f, model: model, threshold: threshold, collecting: collecting,
+                    y: y, t: t, phase: phase, q: q, features: &f, model: model, threshold: threshold,
+                    collecting: collecting,
                     into: &added)
             }
         }
@@ -366,7 +378,8 @@ struct PatTemplateScan: Sendable {
     /// `collecting`), appended to `added`. `y` holds the log closes up to bar t (the last), `q` is scratch of
     /// 5 × (maxLength + 1) values.
     static func scanBar(
-        y: UnsafeBufferPointer<Double>, t: Int, q: UnsafeMutableBufferPointer<Double>, features f: inout [Double],
+        y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
+        features f: inout [Double],
         model: PatTemplateModel, threshold: Double, collecting: Bool, into added: inout [PatTemplateCandidate]
     ) {
         let n = min(y.count, Self.maxLength)
@@ -388,7 +401,7 @@ struct PatTemplateScan: Sendable {
             for (li, d) in patTemplateLengths.enumerated() {
                 guard d <= n else { break }
                 // Longer windows are scanned every max(1, d/20) bars.
-                guard t % max(1, d / 20) == 0 else { continue }
+                guard phase % max(1, d / 20) == 0 else { continue }
                 let dd = Double(d)
                 let sz = q[5 * d]
                 let vy = q[5 * d + 2] - sz * sz / dd
@@ -612,7 +625,11 @@ extension PatternBenchmark {
         for s in generate(cfg) {
             var scan = PatTemplateScan(model: PatTemplateModel(text: ""), threshold: 2, lag: 0)
             scan.collected = []
-            for (t, b) in s.bars.enumerated() { _ = scan.step(t: t, close: b.close) }
+            for (t, b) in s.bars.enumerated() {
+                _ = scan.step(
+                    t: t, close: b.close,
+                    phase: PatTemplateScan.phase(ts: b.ts, previous: t > 0 ? s.bars[t - 1].ts : nil))
+            }
             for c in scan.collected ?? [] {
                 let label = judge(c.type, c.startIndex, c.endIndex, s.truth).match == nil ? 0 : 1
                 out += "\(label)," + c.features.map { "\($0)" }.joined(separator: ",") + "\n"

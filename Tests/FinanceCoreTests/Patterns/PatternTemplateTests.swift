@@ -130,10 +130,10 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertTrue(rows.allSatisfy { $0[1] < PatTemplateScan.maxNoise && $0[2] > PatTemplateScan.minGain })
     }
 
-    /// A long batch is scanned ahead on all cores (`PatTemplateScan.prepare`); bar by bar gives the same records.
-    func testALongBatchScannedOnAllCoresGivesTheRecordsOfTheBarByBarScan() {
+    /// Benchmark series joined end to end into one daily series.
+    static func joined(seed: UInt64, series: Int) -> [Bar] {
         var bars: [Bar] = []
-        for series in PatternBenchmark.generate(PatternBenchConfig(seed: 9, series: 42)) {
+        for series in PatternBenchmark.generate(PatternBenchConfig(seed: seed, series: series)) {
             let shift = (bars.last?.ts ?? 0) + 86_400_000 - series.bars[0].ts
             let scale = (bars.last?.close ?? series.bars[0].close) / series.bars[0].close
             bars += series.bars.map {
@@ -142,6 +142,32 @@ final class PatternTemplateTests: XCTestCase {
                     close: $0.close * scale, volume: $0.volume)
             }
         }
+        return bars
+    }
+
+    /// Template records do not depend on the bar reading starts at (an API query's window), once the windows
+    /// before them are read. (Levels and lines differ in their last digits, through the ATR: docs/api.md.)
+    func testTemplateRecordsDoNotDependOnWhereReadingStarts() {
+        let bars = Self.joined(seed: 4, series: 30)
+        let settled = bars[1_000].ts
+        func records(_ bars: ArraySlice<Bar>) -> (charts: [PatternDetection], lines: [String]) {
+            let all = PatternDetector(options: Self.templates).detect(bars: Array(bars)).filter { $0.start >= settled }
+            return (
+                all.filter { !$0.type.isLine }, all.filter(\.type.isLine).map { "\($0.id) \($0.status) \($0.end)" }
+            )
+        }
+        let full = records(bars[...])
+        XCTAssertGreaterThan(full.charts.count, 10)
+        for drop in [1, 2, 3, 5, 7] {
+            let later = records(bars[drop...])
+            XCTAssertEqual(later.charts, full.charts, "reading from bar \(drop)")
+            XCTAssertEqual(later.lines, full.lines, "reading from bar \(drop)")
+        }
+    }
+
+    /// A long batch is scanned ahead on all cores (`PatTemplateScan.prepare`); bar by bar gives the same records.
+    func testALongBatchScannedOnAllCoresGivesTheRecordsOfTheBarByBarScan() {
+        var bars = Self.joined(seed: 9, series: 42)
         XCTAssertGreaterThan(bars.count, 8_000)
         // A bar the stream skips (not after the previous one) must be skipped by the look-ahead scan too.
         bars.insert(bars[5_000], at: 5_001)
