@@ -1,6 +1,7 @@
 import FinanceCore
 import FinanceStorage
 import Hummingbird
+import NIOPosix
 
 /// `GET /api/patterns/{symbol}` and `GET /api/anomalies/{symbol}`: chart patterns and anomalies on stored bars.
 struct AnalyticsController<Context: RequestContext> {
@@ -24,19 +25,20 @@ struct AnalyticsController<Context: RequestContext> {
     /// `to`, in pages of `BarQueryService.maxLimit` bars so that a range of any length is read whole in bounded
     /// memory; without `from`, the latest `limit` bars before `to`.
     func forEachPage(
-        symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int, _ body: ([Bar]) -> Void
+        symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int, _ body: ([Bar]) async throws -> Void
     ) async throws {
         let service = BarQueryService(store: self.store)
         let now = HTTP.nowMilliseconds()
         guard let from else {
-            body(try await service.bars(symbol: symbol, interval: interval, from: nil, to: to, limit: limit, now: now))
+            try await body(
+                try await service.bars(symbol: symbol, interval: interval, from: nil, to: to, limit: limit, now: now))
             return
         }
         var cursor = from - Self.warmupBars * interval.nominalMilliseconds
         while true {
             let page = try await service.bars(
                 symbol: symbol, interval: interval, from: cursor, to: to, limit: BarQueryService.maxLimit, now: now)
-            body(page)
+            try await body(page)
             guard page.count == BarQueryService.maxLimit, let last = page.last else { return }
             cursor = last.ts + 1
         }
@@ -68,8 +70,15 @@ struct AnalyticsController<Context: RequestContext> {
             options.method = PatternMethod(rawValue: method) ?? .rules
             var stream = PatternStream(options: options)
             var all: [PatternDetection] = []
-            try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) {
-                all += stream.appendFinal($0)
+            try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) { page in
+                // Scanned on a thread pool of its own: a long scan does not hold up the tasks serving other requests.
+                let (next, found) = try await NIOThreadPool.singleton.runIfActive { [stream] in
+                    var scanned = stream
+                    let found = scanned.appendFinal(page)
+                    return (scanned, found)
+                }
+                stream = next
+                all += found
             }
             let records = PatternDetector.filter(
                 all + stream.forming, from: from, to: to.map { $0 - 1 }, types: types, statuses: statuses)
