@@ -64,17 +64,23 @@ public struct PatternStream: Sendable {
     }
 
     /// Processes one bar and returns the records it produced. Bars not newer than the previous one, or with a
-    /// non-finite or non-positive price, are ignored (nothing is returned for them).
+    /// non-finite, non-positive or astronomically large (above 1e100) price, are ignored (nothing is returned for
+    /// them).
     public mutating func append(_ bar: Bar) -> [PatternDetection] {
         guard Self.accepts(bar, after: engine.bars.last?.ts) else { return [] }
         return engine.step(bar)
     }
 
-    /// Whether `append` processes `bar` after a bar at `last`.
+    /// Whether `append` processes `bar` after a bar at `last`. Prices above `maxPrice` are refused too: sums of a
+    /// few of them (averages, ATR) would overflow.
     static func accepts(_ bar: Bar, after last: Int64?) -> Bool {
         bar.open.isFinite && bar.high.isFinite && bar.low.isFinite && bar.close.isFinite && bar.close > 0
-            && bar.high >= bar.low && (last.map { bar.ts > $0 } ?? true)
+            && bar.high >= bar.low && max(bar.open, bar.high, bar.close) <= maxPrice
+            && (last.map { bar.ts > $0 } ?? true)
     }
+
+    /// The largest price the detector reads (the CSV reader and the API accept at most 1e30).
+    static let maxPrice = 1e100
 
     /// Processes `bars` and returns only the final records they produced: batch detection in pieces (e.g. pages of
     /// a store query), with `forming` added after the last piece. Template matching scans a long piece on all

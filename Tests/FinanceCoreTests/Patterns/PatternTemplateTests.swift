@@ -205,6 +205,30 @@ final class PatternTemplateTests: XCTestCase {
         }
     }
 
+    /// Prices near the largest double would overflow the detectors' sums: such bars are ignored, under both
+    /// methods, and the rest is read as usual.
+    func testPricesNearTheLargestDoubleAreIgnoredWithoutATrap() {
+        // Closes up to 1.67e308 and highs capped at the largest double: the support/resistance zigzag trapped here.
+        let bars = Self.joined(seed: 2, series: 400)
+        let k = 1.67e308 / bars.map(\.close).max()!
+        let huge = bars.map {
+            Bar(
+                ts: $0.ts, open: $0.open * k, high: min($0.high * k, .greatestFiniteMagnitude), low: $0.low * k,
+                close: $0.close * k, volume: 1)
+        }
+        for options in [Self.templates, PatternOptions.rules] {
+            XCTAssertEqual(PatternDetector(options: options).detect(bars: huge), [])
+            let mixed = Array(bars[..<5_000]) + huge[5_000...]
+            XCTAssertEqual(
+                PatternDetector(options: options).detect(bars: mixed).filter { $0.status != .forming },
+                PatternDetector(options: options).detect(bars: Array(bars[..<5_000])).filter {
+                    $0.status != .forming
+                })
+        }
+        XCTAssertFalse(PatternStream.accepts(huge[0], after: nil))
+        XCTAssertTrue(PatternStream.accepts(bars[0], after: nil))
+    }
+
     func testFlatAndShortSeriesGiveNoTemplateRecords() {
         let flat = (0..<200).map { Bar(ts: Int64($0) * 60_000, open: 10, high: 10, low: 10, close: 10, volume: 1) }
         XCTAssertTrue(PatternDetector(options: Self.templates).detect(bars: flat).isEmpty)
