@@ -144,51 +144,39 @@ public enum PatternBenchmark {
         func flip(_ p: [(Double, Double)]) -> [(Double, Double)] { p.map { ($0.0, 1 - $0.1) } }
         switch type {
         case .headAndShoulders:
-            return ([(0, 0), (0.15, 0.62), (0.3, 0.25), (0.5, 1), (0.7, 0.25), (0.85, 0.62), (1, 0)], 0, 1)
+            return (PatShapes.headAndShoulders, 0, 1)
         case .inverseHeadAndShoulders:
             return (flip(template(.headAndShoulders, &r).pts), 0, 1)
         case .doubleTop:
-            return ([(0, 0), (0.25, 1), (0.5, 0.45), (0.75, 1), (1, 0.05)], 0, 1)
+            return (PatShapes.doubleTop, 0, 1)
         case .doubleBottom:
             return (flip(template(.doubleTop, &r).pts), 0, 1)
         case .ascendingTriangle:
-            return ([(0, 0), (0.22, 1), (0.44, 0.35), (0.64, 1), (0.8, 0.62), (0.92, 1), (1, 1.25)], 0, 1)
+            return (PatShapes.ascendingTriangle, 0, 1)
         case .descendingTriangle:
             return (flip(template(.ascendingTriangle, &r).pts), 0, 1)
         case .symmetricalTriangle:
-            let up = r.uniform() < 0.5
-            return (
-                [(0, 0), (0.22, 1), (0.44, 0.2), (0.64, 0.82), (0.8, 0.42), (0.92, 0.72), (1, up ? 1.05 : 0.1)], 0, 1
-            )
+            return (PatShapes.symmetricalTriangle(r.uniform() < 0.5), 0, 1)
         case .risingWedge:
-            return ([(0, 0), (0.2, 0.8), (0.4, 0.45), (0.6, 1.15), (0.75, 0.85), (0.9, 1.35), (1, 0.7)], 0, 1)
+            return (PatShapes.risingWedge, 0, 1)
         case .fallingWedge:
             return (flip(template(.risingWedge, &r).pts), 0, 1)
         case .channelUp:
-            return (
-                [(0, 0), (0.15, 0.65), (0.3, 0.3), (0.45, 0.95), (0.6, 0.6), (0.75, 1.25), (0.9, 0.9), (1, 1.2)], 0, 1
-            )
+            return (PatShapes.channelUp, 0, 1)
         case .channelDown:
             return (flip(template(.channelUp, &r).pts), 0, 1)
         case .channelHorizontal:
-            return ([(0, 0), (0.15, 1), (0.3, 0), (0.45, 1), (0.6, 0), (0.75, 1), (0.9, 0), (1, 0.5)], 0, 1)
+            return (PatShapes.channelHorizontal, 0, 1)
         case .bullFlag:
-            return ([(0, 0), (0.35, 1), (0.5, 0.66), (0.65, 0.93), (0.8, 0.6), (1, 1.2)], 0, 1)
+            return (PatShapes.bullFlag, 0, 1)
         case .bearFlag:
             return (flip(template(.bullFlag, &r).pts), 0, 1)
         case .bullPennant:
-            return ([(0, 0), (0.35, 1), (0.5, 0.55), (0.65, 0.88), (0.8, 0.72), (1, 1.2)], 0, 1)
+            return (PatShapes.bullPennant, 0, 1)
         case .bearPennant:
             return (flip(template(.bullPennant, &r).pts), 0, 1)
         case .cupAndHandle:
-            var p: [(Double, Double)] = []
-            for k in 0...12 {
-                let u = Double(k) / 12
-                let z = 2 * u - 1
-                p.append((0.75 * u, z * z * z * z))
-            }
-            p += [(0.87, 0.72), (1, 1.15)]
-            return (p, 0, 1)
+            return (PatShapes.cupAndHandle, 0, 1)
         case .support, .resistance:
             let n = r.int(3, 4)
             let highs = [0.9, 0.5, 1.0, 0.6].shuffledDeterministic(&r)

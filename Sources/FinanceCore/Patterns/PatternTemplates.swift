@@ -17,6 +17,41 @@ public enum PatternMethod: String, Sendable, Hashable, CaseIterable, Codable {
     case templates
 }
 
+/// The textbook chart-pattern shapes as knots (x in [0, 1] over the pattern, y in units of its height), through the
+/// breakout leg: drawn by the labeled benchmark (`PatternBenchmark.template`, which mirrors them for the opposite
+/// types) and matched by the template scan (`PatTemplate.bank`).
+enum PatShapes {
+    static let headAndShoulders: [(Double, Double)] = [
+        (0, 0), (0.15, 0.62), (0.3, 0.25), (0.5, 1), (0.7, 0.25), (0.85, 0.62), (1, 0),
+    ]
+    static let doubleTop: [(Double, Double)] = [(0, 0), (0.25, 1), (0.5, 0.45), (0.75, 1), (1, 0.05)]
+    static let ascendingTriangle: [(Double, Double)] = [
+        (0, 0), (0.22, 1), (0.44, 0.35), (0.64, 1), (0.8, 0.62), (0.92, 1), (1, 1.25),
+    ]
+    /// With an upward or a downward breakout.
+    static func symmetricalTriangle(_ up: Bool) -> [(Double, Double)] {
+        [(0, 0), (0.22, 1), (0.44, 0.2), (0.64, 0.82), (0.8, 0.42), (0.92, 0.72), (1, up ? 1.05 : 0.1)]
+    }
+    static let risingWedge: [(Double, Double)] = [
+        (0, 0), (0.2, 0.8), (0.4, 0.45), (0.6, 1.15), (0.75, 0.85), (0.9, 1.35), (1, 0.7),
+    ]
+    static let channelUp: [(Double, Double)] = [
+        (0, 0), (0.15, 0.65), (0.3, 0.3), (0.45, 0.95), (0.6, 0.6), (0.75, 1.25), (0.9, 0.9), (1, 1.2),
+    ]
+    static let channelHorizontal: [(Double, Double)] = [
+        (0, 0), (0.15, 1), (0.3, 0), (0.45, 1), (0.6, 0), (0.75, 1), (0.9, 0), (1, 0.5),
+    ]
+    static let bullFlag: [(Double, Double)] = [(0, 0), (0.35, 1), (0.5, 0.66), (0.65, 0.93), (0.8, 0.6), (1, 1.2)]
+    static let bullPennant: [(Double, Double)] = [(0, 0), (0.35, 1), (0.5, 0.55), (0.65, 0.88), (0.8, 0.72), (1, 1.2)]
+    /// A quartic bowl over three quarters of the pattern, then the handle and the breakout.
+    static let cupAndHandle: [(Double, Double)] =
+        (0...12).map { k in
+            let u = Double(k) / 12
+            let z = 2 * u - 1
+            return (0.75 * u, z * z * z * z)
+        } + [(0.87, 0.72), (1, 1.15)]
+}
+
 /// One template of the bank: the textbook shape as knots (x in [0, 1] over the pattern, y in units of its
 /// height), from the first key point through the breakout leg.
 struct PatTemplate: Sendable {
@@ -37,66 +72,53 @@ struct PatTemplate: Sendable {
     /// Lines and channels: the two knots whose prices give the slope.
     var slopeKnots: (Int, Int)? = nil
 
-    /// The bank. The shapes are the ones the labeled benchmark draws (`PatternBenchmark.template`).
-    static let bank: [PatTemplate] = {
-        let hs: [(Double, Double)] = [(0, 0), (0.15, 0.62), (0.3, 0.25), (0.5, 1), (0.7, 0.25), (0.85, 0.62), (1, 0)]
-        let dt: [(Double, Double)] = [(0, 0), (0.25, 1), (0.5, 0.45), (0.75, 1), (1, 0.05)]
-        let asc: [(Double, Double)] = [
-            (0, 0), (0.22, 1), (0.44, 0.35), (0.64, 1), (0.8, 0.62), (0.92, 1), (1, 1.25),
-        ]
-        let sym: [(Double, Double)] = [(0, 0), (0.22, 1), (0.44, 0.2), (0.64, 0.82), (0.8, 0.42), (0.92, 0.72)]
-        let wedge: [(Double, Double)] = [
-            (0, 0), (0.2, 0.8), (0.4, 0.45), (0.6, 1.15), (0.75, 0.85), (0.9, 1.35), (1, 0.7),
-        ]
-        let channel: [(Double, Double)] = [
-            (0, 0), (0.15, 0.65), (0.3, 0.3), (0.45, 0.95), (0.6, 0.6), (0.75, 1.25), (0.9, 0.9), (1, 1.2),
-        ]
-        let flat: [(Double, Double)] = [
-            (0, 0), (0.15, 1), (0.3, 0), (0.45, 1), (0.6, 0), (0.75, 1), (0.9, 0), (1, 0.5),
-        ]
-        let flag: [(Double, Double)] = [(0, 0), (0.35, 1), (0.5, 0.66), (0.65, 0.93), (0.8, 0.6), (1, 1.2)]
-        let pennant: [(Double, Double)] = [(0, 0), (0.35, 1), (0.5, 0.55), (0.65, 0.88), (0.8, 0.72), (1, 1.2)]
-        var cup: [(Double, Double)] = (0...12).map { k in
-            let z = 2 * Double(k) / 12 - 1
-            return (0.75 * Double(k) / 12, z * z * z * z)
-        }
-        cup += [(0.87, 0.72), (1, 1.15)]
-        return [
-            PatTemplate(
-                type: .headAndShoulders, mirror: .inverseHeadAndShoulders, knots: hs, keys: Array(0..<7), breakout: 4,
-                h1: 3, h2: 4, direction: .bearish),
-            PatTemplate(
-                type: .doubleTop, mirror: .doubleBottom, knots: dt, keys: Array(0..<5), breakout: 2, h1: 1, h2: 2,
-                direction: .bearish),
-            PatTemplate(
-                type: .ascendingTriangle, mirror: .descendingTriangle, knots: asc, keys: Array(0..<7), breakout: 5,
-                h1: 1, h2: 2, direction: .bullish),
-            PatTemplate(
-                type: .symmetricalTriangle, mirror: nil, knots: sym + [(1, 1.05)], keys: Array(0..<7), breakout: 5,
-                h1: 1, h2: 2, direction: .bullish),
-            PatTemplate(
-                type: .symmetricalTriangle, mirror: nil, knots: sym + [(1, 0.1)], keys: Array(0..<7), breakout: 4,
-                h1: 1, h2: 2, direction: .bearish),
-            PatTemplate(
-                type: .risingWedge, mirror: .fallingWedge, knots: wedge, keys: Array(0..<7), breakout: 4, h1: 1, h2: 0,
-                direction: .bearish, slopeKnots: (1, 5)),
-            PatTemplate(
-                type: .channelUp, mirror: .channelDown, knots: channel, keys: Array(0..<8), breakout: 5, h1: 5, h2: 6,
-                direction: .bullish, slopeKnots: (1, 5)),
-            PatTemplate(
-                type: .channelHorizontal, mirror: nil, knots: flat, keys: Array(0..<8), breakout: 5, h1: 5, h2: 6,
-                direction: .neutral, slopeKnots: (1, 5)),
-            PatTemplate(
-                type: .bullFlag, mirror: .bearFlag, knots: flag, keys: Array(0..<6), breakout: 3, h1: 1, h2: 0,
-                direction: .bullish),
-            PatTemplate(
-                type: .bullPennant, mirror: .bearPennant, knots: pennant, keys: Array(0..<6), breakout: 3, h1: 1, h2: 0,
-                direction: .bullish),
-            PatTemplate(
-                type: .cupAndHandle, mirror: nil, knots: cup, keys: [0, 6, 12, 13, 14], breakout: 12, h1: 12, h2: 6,
-                direction: .bullish),
-        ]
-    }()
+    /// The bank: the shapes the labeled benchmark draws (`PatShapes`, `PatternBenchmark.template`).
+    static let bank: [PatTemplate] = [
+        PatTemplate(
+            type: .headAndShoulders, mirror: .inverseHeadAndShoulders, knots: PatShapes.headAndShoulders,
+            keys: Array(0..<7), breakout: 4,
+            h1: 3, h2: 4, direction: .bearish),
+        PatTemplate(
+            type: .doubleTop, mirror: .doubleBottom, knots: PatShapes.doubleTop, keys: Array(0..<5), breakout: 2, h1: 1,
+            h2: 2,
+            direction: .bearish),
+        PatTemplate(
+            type: .ascendingTriangle, mirror: .descendingTriangle, knots: PatShapes.ascendingTriangle,
+            keys: Array(0..<7), breakout: 5,
+            h1: 1, h2: 2, direction: .bullish),
+        PatTemplate(
+            type: .symmetricalTriangle, mirror: nil, knots: PatShapes.symmetricalTriangle(true), keys: Array(0..<7),
+            breakout: 5,
+            h1: 1, h2: 2, direction: .bullish),
+        PatTemplate(
+            type: .symmetricalTriangle, mirror: nil, knots: PatShapes.symmetricalTriangle(false), keys: Array(0..<7),
+            breakout: 4,
+            h1: 1, h2: 2, direction: .bearish),
+        PatTemplate(
+            type: .risingWedge, mirror: .fallingWedge, knots: PatShapes.risingWedge, keys: Array(0..<7), breakout: 4,
+            h1: 1, h2: 0,
+            direction: .bearish, slopeKnots: (1, 5)),
+        PatTemplate(
+            type: .channelUp, mirror: .channelDown, knots: PatShapes.channelUp, keys: Array(0..<8), breakout: 5, h1: 5,
+            h2: 6,
+            direction: .bullish, slopeKnots: (1, 5)),
+        PatTemplate(
+            type: .channelHorizontal, mirror: nil, knots: PatShapes.channelHorizontal, keys: Array(0..<8), breakout: 5,
+            h1: 5, h2: 6,
+            direction: .neutral, slopeKnots: (1, 5)),
+        PatTemplate(
+            type: .bullFlag, mirror: .bearFlag, knots: PatShapes.bullFlag, keys: Array(0..<6), breakout: 3, h1: 1,
+            h2: 0,
+            direction: .bullish),
+        PatTemplate(
+            type: .bullPennant, mirror: .bearPennant, knots: PatShapes.bullPennant, keys: Array(0..<6), breakout: 3,
+            h1: 1, h2: 0,
+            direction: .bullish),
+        PatTemplate(
+            type: .cupAndHandle, mirror: nil, knots: PatShapes.cupAndHandle, keys: [0, 6, 12, 13, 14], breakout: 12,
+            h1: 12, h2: 6,
+            direction: .bullish),
+    ]
 }
 
 /// A template laid over `d` bars: the least-squares pieces in bar-age space (age m = 0 is the window's last bar).
@@ -174,53 +196,48 @@ struct PatTemplateCandidate: Sendable {
 /// Every window length's template geometry as flat arrays, built once and never freed: the scan's inner loop reads
 /// only these, through pointers.
 struct PatTemplateTable: @unchecked Sendable {
-    /// Runs (by ascending age) of g = length index × templates + template: `runStart[g]..<runStart[g + 1]`; on run r
-    /// the template value is a[r] + b[r]·m for the ages m below m1[r] and not below the previous run's end.
-    let runStart: UnsafePointer<Int>
-    let m1: UnsafePointer<Int>
-    let a: UnsafePointer<Double>
-    let b: UnsafePointer<Double>
-    let mean: UnsafePointer<Double>
-    let inverseSpread: UnsafePointer<Double>
-    let range: UnsafePointer<Double>
+    /// A run of a laid template, by ascending age: the template value is a + b·m for the ages m below `end` and not
+    /// below the previous run's end. The fit's covariance is a sum over the runs' ends, cov = Σ c0·Q0[end] +
+    /// c1·Q1[end], with Q0 and Q1 the prefix sums of z and m·z below that age (the template mean folded in).
+    struct Run {
+        var end: Int
+        var a: Double
+        var b: Double
+        var c0: Double
+        var c1: Double
+    }
+
+    /// A template laid over a window length: its runs `first..<past` and its constants.
+    struct Fit {
+        var first: Int
+        var past: Int
+        var mean: Double
+        var inverseSpread: Double
+        var range: Double
+    }
+
+    /// Runs of every fit, fit after fit.
+    let runs: UnsafePointer<Run>
+    /// Fits by g = length index × templates + template.
+    let fits: UnsafePointer<Fit>
     /// `PatternType.allCases` index of each template's type and of its mirror (−1: none).
     let positive: UnsafePointer<Int>
     let negative: UnsafePointer<Int>
-    /// The fit's covariance as a sum over the runs' ends: cov = Σ c0·Q0[age] + c1·Q1[age], with Q0 and Q1 the
-    /// prefix sums of z and m·z below that age (the template mean folded in); `offset` is 5 × age (the scan's
-    /// interleaved sums). One entry per run, indexed like the runs.
-    let offset: UnsafePointer<Int>
-    let c0: UnsafePointer<Double>
-    let c1: UnsafePointer<Double>
 
     init(_ geometry: [[PatTemplateGeometry]]) {
-        var runStart = [0]
-        var m1: [Int] = []
-        var a: [Double] = []
-        var b: [Double] = []
-        var mean: [Double] = []
-        var spread: [Double] = []
-        var range: [Double] = []
-        var offset: [Int] = []
-        var c0: [Double] = []
-        var c1: [Double] = []
+        var runs: [Run] = []
+        var fits: [Fit] = []
         for row in geometry {
             for g in row {
+                let first = runs.count
                 for (j, r) in g.runs.enumerated() {
-                    m1.append(r.m1)
-                    a.append(r.a)
-                    b.append(r.b)
                     // Σ_{m0 ≤ m < m1} z (a + b m) = a (Q0[m1] − Q0[m0]) + b (Q1[m1] − Q1[m0]), Q[0] = 0; the mean's
                     // −mean·Q0[d] joins the last run's end.
                     let next = j + 1 < g.runs.count ? g.runs[j + 1] : nil
-                    offset.append(5 * r.m1)
-                    c0.append(r.a - (next?.a ?? g.mean))
-                    c1.append(r.b - (next?.b ?? 0))
+                    runs.append(Run(end: r.m1, a: r.a, b: r.b, c0: r.a - (next?.a ?? g.mean), c1: r.b - (next?.b ?? 0)))
                 }
-                runStart.append(m1.count)
-                mean.append(g.mean)
-                spread.append(g.spread)
-                range.append(g.range)
+                fits.append(
+                    Fit(first: first, past: runs.count, mean: g.mean, inverseSpread: 1 / g.spread, range: g.range))
             }
         }
         func frozen<T>(_ x: [T]) -> UnsafePointer<T> {
@@ -228,16 +245,8 @@ struct PatTemplateTable: @unchecked Sendable {
             p.initialize(from: x, count: x.count)
             return UnsafePointer(p)
         }
-        self.runStart = frozen(runStart)
-        self.m1 = frozen(m1)
-        self.a = frozen(a)
-        self.b = frozen(b)
-        self.mean = frozen(mean)
-        self.inverseSpread = frozen(spread.map { 1 / $0 })
-        self.range = frozen(range)
-        self.offset = frozen(offset)
-        self.c0 = frozen(c0)
-        self.c1 = frozen(c1)
+        self.runs = frozen(runs)
+        self.fits = frozen(fits)
         positive = frozen(PatTemplate.bank.map { PatternType.allCases.firstIndex(of: $0.type)! })
         negative = frozen(
             PatTemplate.bank.map { t in t.mirror.map { PatternType.allCases.firstIndex(of: $0)! } ?? -1 })
@@ -397,102 +406,99 @@ struct PatTemplateScan: Sendable {
             q[o + 8] = q[o + 3] + dz
             q[o + 9] = q[o + 4] + dz * dz
         }
-        do {
-            for (li, d) in patTemplateLengths.enumerated() {
-                guard d <= n else { break }
-                // Longer windows are scanned every max(1, d/20) bars.
-                guard phase % max(1, d / 20) == 0 else { continue }
-                let dd = Double(d)
-                let sz = q[5 * d]
-                let vy = q[5 * d + 2] - sz * sz / dd
-                guard vy > 0 else { continue }
-                // Straight line: t = m (any linear template fits the same).
-                let covLine = q[5 * d + 1] - (dd - 1) / 2 * sz
-                let rssLine = max(vy - covLine * covLine / (dd * (dd * dd - 1) / 12), 1e-300)
-                var best = -1
-                var bestRSS = Double.infinity
-                var bestB = 0.0
-                var bestType = -1
-                var second = Double.infinity
-                var secondType = -1
-                for k in 0..<nT {
-                    let g = li &* nT &+ k
-                    var cov = 0.0
-                    var j = tab.runStart[g]
-                    let je = tab.runStart[g &+ 1]
-                    while j < je {
-                        let o = tab.offset[j]
-                        cov += tab.c0[j] * q[o] + tab.c1[j] * q[o &+ 1]
-                        j &+= 1
+        for (li, d) in patTemplateLengths.enumerated() {
+            guard d <= n else { break }
+            // Longer windows are scanned every max(1, d/20) bars.
+            guard phase % max(1, d / 20) == 0 else { continue }
+            let dd = Double(d)
+            let sz = q[5 * d]
+            let vy = q[5 * d + 2] - sz * sz / dd
+            guard vy > 0 else { continue }
+            // Straight line: t = m (any linear template fits the same).
+            let covLine = q[5 * d + 1] - (dd - 1) / 2 * sz
+            let rssLine = max(vy - covLine * covLine / (dd * (dd * dd - 1) / 12), 1e-300)
+            var best = -1
+            var bestRSS = Double.infinity
+            var bestB = 0.0
+            var bestType = -1
+            var second = Double.infinity
+            var secondType = -1
+            for k in 0..<nT {
+                let fit = tab.fits[li &* nT &+ k]
+                var cov = 0.0
+                var j = fit.first
+                while j < fit.past {
+                    let run = tab.runs[j]
+                    let o = 5 &* run.end
+                    cov += run.c0 * q[o] + run.c1 * q[o &+ 1]
+                    j &+= 1
+                }
+                let type = cov > 0 ? tab.positive[k] : cov < 0 ? tab.negative[k] : -1
+                guard type >= 0 else { continue }
+                let rss = max(vy - cov * cov * fit.inverseSpread, 0)
+                if rss < bestRSS {
+                    if best >= 0 && bestType != type {
+                        second = bestRSS
+                        secondType = bestType
                     }
-                    let type = cov > 0 ? tab.positive[k] : cov < 0 ? tab.negative[k] : -1
-                    guard type >= 0 else { continue }
-                    let rss = max(vy - cov * cov * tab.inverseSpread[g], 0)
-                    if rss < bestRSS {
-                        if best >= 0 && bestType != type {
-                            second = bestRSS
-                            secondType = bestType
-                        }
-                        bestRSS = rss
-                        best = k
-                        bestB = cov * tab.inverseSpread[g]
-                        bestType = type
-                    } else if rss < second && type != bestType {
-                        second = rss
-                        secondType = type
-                    }
+                    bestRSS = rss
+                    best = k
+                    bestB = cov * fit.inverseSpread
+                    bestType = type
+                } else if rss < second && type != bestType {
+                    second = rss
+                    secondType = type
                 }
-                guard best >= 0 else { continue }
-                let g = li * nT + best
-                let height = abs(bestB) * tab.range[g]
-                let noise = (bestRSS / (dd - 2)).squareRoot() / max(height, 1e-300)
-                let gain = log(rssLine / max(bestRSS, 1e-300))
-                guard noise < Self.maxNoise && gain > Self.minGain else { continue }
-                let nd = dd - 1
-                let dm = q[5 * (d - 1) + 3] / nd
-                let dstd = max(q[5 * (d - 1) + 4] / nd - dm * dm, 0).squareRoot()
-                let gap = second.isFinite ? log(max(second, 1e-300) / max(bestRSS, 1e-300)) : 10
-                let heightRatio = log(max(height, 1e-300) / max(dstd, 1e-12))
-                if !collecting
-                    && !model.cascade(
-                        noise: noise, gain: gain, gap: min(gap, 10), length: dd,
-                        heightRatio: heightRatio, type: bestType)
-                {
-                    continue
-                }
-                // Lag-1 autocorrelation of the residuals.
-                let zbar = sz / dd
-                let mean = tab.mean[g]
-                var num = 0.0
-                var den = 0.0
-                var prev = 0.0
-                var r = tab.runStart[g]
-                for m in 0..<d {
-                    while tab.m1[r] <= m { r += 1 }
-                    let e =
-                        (y[last - m] - yt) - zbar - bestB * (tab.a[r] + tab.b[r] * Double(m) - mean)
-                    if m > 0 { num += e * prev }
-                    den += e * e
-                    prev = e
-                }
-                f[0] = noise
-                f[1] = gain
-                f[2] = min(gap, 10)
-                f[3] = den > 0 ? num / den : 0
-                f[4] = dd
-                f[5] = heightRatio
-                f[6] = Double(bestType)
-                f[7] = Double(secondType)
-                let p = model.probability(f)
-                if p >= threshold || collecting {
-                    let geo = Self.geometry[li][best]
-                    added.append(
-                        PatTemplateCandidate(
-                            template: best, type: PatternType.allCases[bestType],
-                            startIndex: t - d + 1, endIndex: t, features: f,
-                            knotLog: geo.knotValue.map { yt + zbar + bestB * ($0 - geo.mean) },
-                            probability: p))
-                }
+            }
+            guard best >= 0 else { continue }
+            let fit = tab.fits[li * nT + best]
+            let height = abs(bestB) * fit.range
+            let noise = (bestRSS / (dd - 2)).squareRoot() / max(height, 1e-300)
+            let gain = log(rssLine / max(bestRSS, 1e-300))
+            guard noise < Self.maxNoise && gain > Self.minGain else { continue }
+            let nd = dd - 1
+            let dm = q[5 * (d - 1) + 3] / nd
+            let dstd = max(q[5 * (d - 1) + 4] / nd - dm * dm, 0).squareRoot()
+            let gap = second.isFinite ? log(max(second, 1e-300) / max(bestRSS, 1e-300)) : 10
+            let heightRatio = log(max(height, 1e-300) / max(dstd, 1e-12))
+            if !collecting
+                && !model.cascade(
+                    noise: noise, gain: gain, gap: min(gap, 10), length: dd,
+                    heightRatio: heightRatio, type: bestType)
+            {
+                continue
+            }
+            // Lag-1 autocorrelation of the residuals.
+            let zbar = sz / dd
+            var num = 0.0
+            var den = 0.0
+            var prev = 0.0
+            var r = fit.first
+            for m in 0..<d {
+                while tab.runs[r].end <= m { r += 1 }
+                let e =
+                    (y[last - m] - yt) - zbar - bestB * (tab.runs[r].a + tab.runs[r].b * Double(m) - fit.mean)
+                if m > 0 { num += e * prev }
+                den += e * e
+                prev = e
+            }
+            f[0] = noise
+            f[1] = gain
+            f[2] = min(gap, 10)
+            f[3] = den > 0 ? num / den : 0
+            f[4] = dd
+            f[5] = heightRatio
+            f[6] = Double(bestType)
+            f[7] = Double(secondType)
+            let p = model.probability(f)
+            if p >= threshold || collecting {
+                let geo = Self.geometry[li][best]
+                added.append(
+                    PatTemplateCandidate(
+                        template: best, type: PatternType.allCases[bestType],
+                        startIndex: t - d + 1, endIndex: t, features: f,
+                        knotLog: geo.knotValue.map { yt + zbar + bestB * ($0 - geo.mean) },
+                        probability: p))
             }
         }
     }
