@@ -173,6 +173,12 @@ struct BenchPatterns: AsyncParsableCommand {
             series; scripts/train_pattern_templates.py).
             """)
     var templateFeatures = false
+    @Flag(
+        help: """
+            Print the line model's training rows instead (CSV label,component,features for every support, \
+            resistance and trend-line window; scripts/train_pattern_templates.py --lines).
+            """)
+    var lineFeatures = false
 
     func validate() throws {
         guard PatternMethod(rawValue: self.method) != nil else {
@@ -198,6 +204,10 @@ struct BenchPatterns: AsyncParsableCommand {
         let config = PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise)
         if self.templateFeatures {
             try Output.write(PatternBenchmark.templateFeatures(config), to: nil)
+            return
+        }
+        if self.lineFeatures {
+            try Output.write(PatternBenchmark.lineFeatures(config), to: nil)
             return
         }
         var options = PatternOptions()

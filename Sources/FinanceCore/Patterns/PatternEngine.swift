@@ -162,7 +162,13 @@ struct PatEngine: Sendable {
         if !pending.isEmpty { checkPending(t: t, out: &out) }
         if templates != nil {
             let phase = PatTemplateScan.phase(ts: bar.ts, previous: t > 0 ? bars[t - 1].ts : nil)
-            for c in templates!.step(t: t, close: bar.close, phase: phase) { emit(templateRecord(c, t: t), &out) }
+            for c in templates!.step(t: t, close: bar.close, phase: phase) {
+                if c.line >= 0 {
+                    templateLine(c, t: t, out: &out)
+                } else {
+                    emit(templateRecord(c, t: t), &out)
+                }
+            }
         }
         guard atr.ready else { return out }
         // With template matching the chart scales' turning points are not needed.
@@ -248,6 +254,36 @@ struct PatEngine: Sendable {
             points: tpl.keys.map { PatternPoint(ts: bars[at[$0]].ts, price: price[$0]) }, breakout: breakout,
             target: dir == .bearish ? breakout - height : breakout + height, confidence: c.probability,
             status: .confirmed, touches: tpl.slopeKnots == nil ? nil : tpl.knots.count - 2, slope: slope)
+    }
+
+    /// A support, resistance or trend line the template scan reported at bar t: `completed`, then watched for its
+    /// break like the rules' lines (later touches from the level scale's turning points join it).
+    mutating func templateLine(_ c: PatTemplateCandidate, t: Int, out: inout [PatternDetection]) {
+        let g = patLineGeometry[c.line]
+        // Orientation: +1 when the touches are troughs (the swings above them).
+        let s: Double = c.features[3] > 0 ? 1 : -1
+        // The touches' fitted prices, then the level (their mean) or the line through them.
+        let fitted = g.touches.map { j in (c.windowStart + Int(g.x[j].rounded()), s * exp(c.knotLog[j])) }
+        let center: PatLine =
+            c.type == .trendLine ? .fit(fitted) : .flat(fitted.reduce(0) { $0 + $1.1 } / Double(fitted.count))
+        let touches = fitted.map { PatPV(i: $0.0, v: center.at($0.0), p: center.at($0.0), hi: false) }
+        let first = touches[0].i
+        let last = touches[touches.count - 1].i
+        let pts = touches.map { ($0.i, $0.v) }
+        let tol = max((c.type == .trendLine ? o.trendLineTolerance : o.lineTolerance) * atrAt[t], 0)
+        let cand = PatCand(
+            type: c.type, dir: s > 0 ? .bullish : .bearish, start: first, pts: pts,
+            confirm: PatLine(a: center.a - tol, b: center.b), fail: .flat(.infinity), confirmAbove: false,
+            height: swingHeight(from: first, to: t, base: center, s: s), conf: c.probability, prio: 5,
+            touches: touches.count, strength: Double(touches.count) * c.probability, slope: center.b
+        ).oriented(s)
+        let id = "\(c.type.rawValue):\(bars[first].ts):\(bars[last].ts):l\(g.n)"
+        emit(record(cand, id: id, start: first, t: t, status: .completed), &out)
+        actives.append(
+            PatActive(
+                cand: cand, id: id, start: first, created: t, expiry: last + o.maxPatternBars,
+                lineKind: c.type == .trendLine ? 2 : 1, s: s, center: center, tol: tol, touchPV: touches,
+                lastTouch: last))
     }
 
     mutating func emit(_ d: PatternDetection, _ out: inout [PatternDetection]) {
@@ -853,6 +889,9 @@ struct PatEngine: Sendable {
             tr.append(PatPV(i: p.i, v: s * p.v, p: s * p.p, hi: false))
             if tr.count >= 8 { break }
         }
+        // With template matching the levels and lines come from the template scan; the turning points only add
+        // touches to them.
+        guard templates == nil else { return }
         if !absorbed[0] { horizontalLevel(tr, s: s, tol: tol, sc: sc, t: t, out: &out) }
         if !absorbed[1] { trendLine(tr, s: s, tol: o.trendLineTolerance * atrAt[t], sc: sc, t: t, out: &out) }
     }

@@ -191,6 +191,9 @@ struct PatTemplateCandidate: Sendable {
     /// Fitted log price at each knot.
     var knotLog: [Double]
     var probability = 0.0
+    /// A support, resistance or trend-line window: its `patLineGeometry` index (−1: a chart pattern) and first bar.
+    var line = -1
+    var windowStart = 0
 }
 
 /// Every window length's template geometry as flat arrays, built once and never freed: the scan's inner loop reads
@@ -268,6 +271,10 @@ struct PatTemplateScan: Sendable {
     let model: PatTemplateModel
     let threshold: Double
     let lag: Int
+    /// The line model (`PatTemplateModel.lines`) and its thresholds for support/resistance and for trend lines.
+    let lineModel: PatTemplateModel
+    let levelThreshold: Double
+    let trendThreshold: Double
     /// Log closes of the last `maxLength` + 1 bars, newest last.
     var logs: [Double] = []
     /// Prefix sums over bar age m (0 = newest) of z = y − y_t, m·z, z², and of the one-bar changes and their
@@ -276,6 +283,9 @@ struct PatTemplateScan: Sendable {
     var pending: [PatTemplateCandidate] = []
     /// Reported windows (start bar, report bar).
     var claims: [(Int, Int)] = []
+    /// The same for support, resistance and trend lines (in this order), each type decided on its own.
+    var pendingLines: [[PatTemplateCandidate]] = [[], [], []]
+    var lineClaims: [[(Int, Int)]] = [[], [], []]
     /// Set to collect every candidate's features (training); then every window within the loose limits gets the
     /// model's probability.
     var collected: [PatTemplateCandidate]? = nil
@@ -284,10 +294,16 @@ struct PatTemplateScan: Sendable {
     var ready: [[PatTemplateCandidate]] = []
     var readyBase = 0
 
-    init(model: PatTemplateModel, threshold: Double, lag: Int) {
+    init(
+        model: PatTemplateModel, threshold: Double, lag: Int, lineModel: PatTemplateModel = .lines,
+        levelThreshold: Double = 0.9, trendThreshold: Double = 0.6
+    ) {
         self.model = model
         self.threshold = threshold
         self.lag = lag
+        self.lineModel = lineModel
+        self.levelThreshold = levelThreshold
+        self.trendThreshold = trendThreshold
         q = Array(repeating: 0, count: 5 * (Self.maxLength + 1))
     }
 
@@ -305,12 +321,25 @@ struct PatTemplateScan: Sendable {
         logs.append(log(close))
         if logs.count > 4 * (Self.maxLength + 1) { logs.removeFirst(logs.count - Self.maxLength - 1) }
         if t >= readyBase && t < readyBase + ready.count {
-            pending += ready[t - readyBase]
+            for c in ready[t - readyBase] { keep(c) }
             if t == readyBase + ready.count - 1 { ready = [] }
         } else if logs.count >= patTemplateLengths[0] {
             scan(t: t, phase: phase)
         }
-        return decide(t: t)
+        var out = Self.decide(t: t, lag: lag, pending: &pending, claims: &claims)
+        for k in 0..<3 { out += Self.decide(t: t, lag: 0, pending: &pendingLines[k], claims: &lineClaims[k]) }
+        return out
+    }
+
+    /// Queues a scanned window whose probability reaches its type's threshold.
+    mutating func keep(_ c: PatTemplateCandidate) {
+        if c.line < 0 {
+            if c.probability >= threshold { pending.append(c) }
+        } else if c.type == .trendLine {
+            if c.probability >= trendThreshold { pendingLines[2].append(c) }
+        } else if c.probability >= levelThreshold {
+            pendingLines[c.type == .support ? 0 : 1].append(c)
+        }
     }
 
     /// Scans the windows ending at each of the coming bars (their closes and scan phases, bar indices from
@@ -324,6 +353,7 @@ struct PatTemplateScan: Sendable {
         let chunks = min(4 * workers, closes.count / 1024)
         let model = self.model
         let threshold = self.threshold
+        let lines = (self.lineModel, self.levelThreshold, self.trendThreshold)
         var results = [[[PatTemplateCandidate]]](repeating: [], count: chunks)
         results.withUnsafeMutableBufferPointer { slots in
             all.withUnsafeBufferPointer { logs in
@@ -343,7 +373,7 @@ struct PatTemplateScan: Sendable {
                                     y: UnsafeBufferPointer(
                                         rebasing: y.value[max(0, count - Self.maxLength - 1)..<count]),
                                     t: firstT + k, phase: phases[k], q: q, features: &f, model: model,
-                                    threshold: threshold,
+                                    threshold: threshold, lines: lines,
                                     collecting: false, into: &added)
                             }
                             mine.append(added)
@@ -367,10 +397,11 @@ struct PatTemplateScan: Sendable {
         let logs = self.logs
         let model = self.model
         let threshold = self.threshold
+        let lines = (self.lineModel, self.levelThreshold, self.trendThreshold)
         logs.withUnsafeBufferPointer { y in
             buffer.withUnsafeMutableBufferPointer { q in
                 Self.scanBar(
-                    y: y, t: t, phase: phase, q: q, features: &f, model: model, threshold: threshold,
+                    y: y, t: t, phase: phase, q: q, features: &f, model: model, threshold: threshold, lines: lines,
                     collecting: collecting,
                     into: &added)
             }
@@ -379,7 +410,7 @@ struct PatTemplateScan: Sendable {
         self.features = f
         for c in added {
             if collecting { self.collected?.append(c) }
-            if c.probability >= threshold { self.pending.append(c) }
+            keep(c)
         }
     }
 
@@ -389,7 +420,9 @@ struct PatTemplateScan: Sendable {
     static func scanBar(
         y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
         features f: inout [Double],
-        model: PatTemplateModel, threshold: Double, collecting: Bool, into added: inout [PatTemplateCandidate]
+        model: PatTemplateModel, threshold: Double,
+        lines: (model: PatTemplateModel, level: Double, trend: Double), collecting: Bool,
+        into added: inout [PatTemplateCandidate]
     ) {
         let n = min(y.count, Self.maxLength)
         let tab = Self.table
@@ -406,6 +439,9 @@ struct PatTemplateScan: Sendable {
             q[o + 8] = q[o + 3] + dz
             q[o + 9] = q[o + 4] + dz * dz
         }
+        scanLines(
+            y: y, t: t, phase: phase, q: q, model: lines.model, levelThreshold: lines.level,
+            trendThreshold: lines.trend, collecting: collecting, into: &added)
         for (li, d) in patTemplateLengths.enumerated() {
             guard d <= n else { break }
             // Longer windows are scanned every max(1, d/20) bars.
@@ -505,7 +541,9 @@ struct PatTemplateScan: Sendable {
 
     /// Reports a window `lag` bars after its end when no overlapping window seen so far is more probable and no
     /// reported window holds its region.
-    mutating func decide(t: Int) -> [PatTemplateCandidate] {
+    static func decide(t: Int, lag: Int, pending: inout [PatTemplateCandidate], claims: inout [(Int, Int)])
+        -> [PatTemplateCandidate]
+    {
         guard !pending.isEmpty else { return [] }
         var out: [PatTemplateCandidate] = []
         let due = pending.indices.filter { pending[$0].endIndex == t - lag }.sorted {
@@ -602,6 +640,17 @@ struct PatTemplateModel: Sendable {
         return z >= w[0]
     }
 
+    /// The line model's cascade: a logistic score over the statistics and their squares, all but `skipping` (not
+    /// yet computed): `cascade <threshold> <bias> <weights of x> <weights of x²>`. True when the window goes on to
+    /// the trees.
+    func cascade(lines x: [Double], skipping: Int) -> Bool {
+        let w = cascadeWeights
+        guard w.count == 2 + 2 * x.count else { return true }
+        var z = w[1]
+        for i in 0..<x.count where i != skipping { z += x[i] * (w[2 + i] + x[i] * w[2 + x.count + i]) }
+        return z >= w[0]
+    }
+
     func probability(_ x: [Double]) -> Double {
         var s = baseline
         nodes.withUnsafeBufferPointer { nodes in
@@ -620,6 +669,8 @@ struct PatTemplateModel: Sendable {
     }
 
     static let trained = PatTemplateModel(text: patternTemplateModelText)
+    /// The support, resistance and trend-line model (`patternLineModelText`).
+    static let lines = PatTemplateModel(text: patternLineModelText)
 }
 
 extension PatternBenchmark {
@@ -636,9 +687,33 @@ extension PatternBenchmark {
                     t: t, close: b.close,
                     phase: PatTemplateScan.phase(ts: b.ts, previous: t > 0 ? s.bars[t - 1].ts : nil))
             }
-            for c in scan.collected ?? [] {
+            for c in scan.collected ?? [] where c.line < 0 {
                 let label = judge(c.type, c.startIndex, c.endIndex, s.truth).match == nil ? 0 : 1
                 out += "\(label)," + c.features.map { "\($0)" }.joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// The line model's training rows: every support, resistance and trend-line window within the scan's loose
+    /// limits, as CSV `label,component,<features>` (component 1 when the window lies mostly inside a truth of
+    /// another type, which the scoring rule does not count).
+    public static func lineFeatures(_ cfg: PatternBenchConfig) -> String {
+        var out =
+            "label,component,length,touches,type,side,slope,noise,dw,dwy,margin,margin_mean,start,end,touch_dev,"
+            + "free_margin,level_gain,line_gain,free_gain,height_ratio,swing_slope,swing_dev,swing_spread\n"
+        for s in generate(cfg) {
+            var scan = PatTemplateScan(model: PatTemplateModel(text: ""), threshold: 2, lag: 0)
+            scan.collected = []
+            for (t, b) in s.bars.enumerated() {
+                _ = scan.step(
+                    t: t, close: b.close,
+                    phase: PatTemplateScan.phase(ts: b.ts, previous: t > 0 ? s.bars[t - 1].ts : nil))
+            }
+            for c in scan.collected ?? [] where c.line >= 0 {
+                let verdict = judge(c.type, c.startIndex, c.endIndex, s.truth)
+                out += "\(verdict.match == nil ? 0 : 1),\(verdict.component ? 1 : 0),"
+                out += c.features.map { "\($0)" }.joined(separator: ",") + "\n"
             }
         }
         return out

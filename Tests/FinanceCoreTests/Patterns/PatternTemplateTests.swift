@@ -22,11 +22,105 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertGreaterThan(self.chartMean(templates), 0.75)
         XCTAssertGreaterThan(self.chartMean(templates), self.chartMean(rules) + 0.15)
         XCTAssertLessThanOrEqual(templates.falsePositivesPer1000Bars, rules.falsePositivesPer1000Bars)
-        // Levels and lines come from the same turning points either way.
-        for type in ["support", "resistance", "trend_line"] {
-            XCTAssertEqual(
-                templates.rows.first { $0.type == type }?.f1, rules.rows.first { $0.type == type }?.f1, type)
+        // Levels and lines by their own template scan.
+        func lineMean(_ report: PatternBenchReport) -> Double {
+            let rows = report.rows.filter { PatternType(rawValue: $0.type)!.isLine }
+            XCTAssertEqual(rows.count, 3)
+            return rows.reduce(0) { $0 + $1.f1 } / Double(rows.count)
         }
+        XCTAssertGreaterThan(lineMean(templates), 0.65)
+        XCTAssertGreaterThan(lineMean(templates), lineMean(rules) + 0.1)
+    }
+
+    /// Every line window's fits: a curve through its knots with the touches on one sloped line is fitted exactly
+    /// by the touch-line and free fits, and not by the level fit; its rows are split into segments once each.
+    func testEveryLineGeometryFitsTouchLineCurvesExactly() {
+        XCTAssertEqual(patLineGeometry.count, 2 * patTemplateLengths.count)
+        for g in patLineGeometry {
+            let k = g.x.count
+            XCTAssertEqual(k, 2 * g.n + 1)
+            XCTAssertEqual(g.segments.map(\.i0).first, 0)
+            XCTAssertEqual(g.segments.last?.i1, g.rows)
+            XCTAssertTrue(zip(g.segments.dropLast(), g.segments.dropFirst()).allSatisfy { $0.i1 == $1.i0 })
+            XCTAssertEqual(g.rows, min(g.d, g.lastTouch + PatLineGeometry.lag + 1))
+            // Knot values: touches on 0.3 + 0.8u, swings above it, the ends anywhere.
+            var knots = (0..<k).map { j -> Double in
+                let u = g.x[j] / Double(g.d - 1)
+                return 0.3 + 0.8 * u + (g.touches.contains(j) ? 0 : 0.2 + 0.05 * Double(j))
+            }
+            knots[0] = -0.4
+            var z = [Double](repeating: 0, count: g.rows)
+            var basis = [[Double]](repeating: [Double](repeating: 0, count: k), count: g.rows)
+            for s in g.segments {
+                for i in s.i0..<s.i1 {
+                    let b = (Double(i) - g.x[s.j]) / (g.x[s.j + 1] - g.x[s.j])
+                    basis[i][s.j] = 1 - b
+                    basis[i][s.j + 1] = b
+                    z[i] = knots[s.j] * (1 - b) + knots[s.j + 1] * b
+                }
+            }
+            let zv = (0..<k).map { j in (0..<g.rows).reduce(0.0) { $0 + basis[$1][j] * z[$1] } }
+            let syy = z.reduce(0) { $0 + $1 * $1 }
+            func fitted(_ m: [Double]) -> (values: [Double], rss: Double) {
+                let v = (0..<k).map { i in (0..<k).reduce(0.0) { $0 + m[i * k + $1] * zv[$1] } }
+                return (v, syy - zip(zv, v).reduce(0) { $0 + $1.0 * $1.1 })
+            }
+            let line = fitted(g.touchLine)
+            let free = fitted(g.free)
+            for j in 0..<k {
+                XCTAssertEqual(line.values[j], knots[j], accuracy: 1e-9, "d \(g.d) n \(g.n) knot \(j)")
+                XCTAssertEqual(free.values[j], knots[j], accuracy: 1e-9)
+            }
+            XCTAssertEqual(line.rss, 0, accuracy: 1e-9)
+            XCTAssertGreaterThan(fitted(g.level).rss, 1e-3)
+        }
+    }
+
+    /// Seed 7's levels and lines (held out from training) come back with their touches, level and slope.
+    func testGeneratedLevelsAndLinesAreReportedWithTheirTouches() throws {
+        let data = PatternBenchmark.generate(PatternBenchConfig(seed: 7, series: 105))
+        var found: [PatternType: Int] = [:]
+        for series in data {
+            guard let truth = series.truth.first, truth.type.isLine else { continue }
+            let records = PatternDetector(options: Self.templates).detect(bars: series.bars)
+            guard
+                let r = records.first(where: {
+                    $0.type == truth.type
+                        && PatternBenchmark.spanMatches(index($0.start, series), index($0.end, series), truth)
+                })
+            else { continue }
+            found[truth.type, default: 0] += 1
+            XCTAssertEqual(r.status, .completed)
+            XCTAssertTrue(r.touches == 3 || r.touches == 4)
+            XCTAssertEqual(r.points.count, r.touches)
+            XCTAssertEqual(r.points.first?.ts, r.start)
+            XCTAssertGreaterThan(r.confidence, 0.6)
+            // The truth's touches lie within a few bars of the reported ones.
+            let truthTouches = truth.keyIndices.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+            if truthTouches.count == r.points.count {
+                for (p, i) in zip(r.points, truthTouches) { XCTAssertLessThan(abs(index(p.ts, series) - i), 8) }
+            }
+            if truth.type == .trendLine {
+                XCTAssertNotEqual(r.slope ?? 0, 0)
+                let p = r.points
+                let step = (p[1].price - p[0].price) / Double(p[1].ts - p[0].ts)
+                for q in p {
+                    XCTAssertEqual(q.price, p[0].price + step * Double(q.ts - p[0].ts), accuracy: 1e-9 * q.price)
+                }
+            } else {
+                XCTAssertEqual(r.slope, 0)
+                let prices = r.points.map(\.price)
+                XCTAssertEqual(prices.max()! / prices.min()!, 1, accuracy: 1e-9)
+                XCTAssertEqual(r.direction, truth.type == .support ? .bullish : .bearish)
+            }
+            // A later break of the level or line is a new record with the same id.
+            if let broken = records.first(where: { $0.id == r.id && $0.end > r.end }) {
+                XCTAssertEqual(broken.status, .confirmed)
+            }
+        }
+        XCTAssertGreaterThanOrEqual(found[.support] ?? 0, 1)
+        XCTAssertGreaterThanOrEqual(found[.resistance] ?? 0, 1)
+        XCTAssertGreaterThanOrEqual(found[.trendLine] ?? 0, 1)
     }
 
     func testTemplateRecordsUseOnlyPastBarsAndNeverChange() {
@@ -115,6 +209,33 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertTrue(trained.nodes.allSatisfy { $0.feature < 8 })
         XCTAssertEqual(trained.cascadeWeights.count, 31)
         XCTAssertEqual(PatTemplateModel(text: "").probability([0]), 0.5)
+        let lines = PatTemplateModel.lines
+        XCTAssertEqual(lines.roots.count, 150)
+        XCTAssertTrue(lines.nodes.allSatisfy { $0.value.isFinite && $0.feature < 21 })
+        XCTAssertEqual(lines.cascadeWeights.count, 2 + 2 * PatTemplateScan.lineFeatureCount)
+        // The line cascade: bias + Σ x·(w + x·w²), skipping one statistic.
+        let cascade = PatTemplateModel(text: "cascade 1 0.5 1 9 2 0 0 1")
+        XCTAssertTrue(cascade.cascade(lines: [0.4, 5, 0.1], skipping: 1))
+        XCTAssertFalse(cascade.cascade(lines: [0.4, 5, -0.5], skipping: 1))
+        XCTAssertTrue(PatTemplateModel(text: "").cascade(lines: [0], skipping: 0))
+    }
+
+    func testLineFeatureRowsAreLabeledByTheBenchmarkRule() {
+        let csv = PatternBenchmark.lineFeatures(PatternBenchConfig(seed: 3, series: 42))
+        let lines = csv.split(separator: "\n")
+        XCTAssertTrue(lines.first!.hasPrefix("label,component,length,touches,type,side,slope,noise,dw,"))
+        let rows = lines.dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        XCTAssertGreaterThan(rows.count, 1000)
+        XCTAssertTrue(rows.allSatisfy { $0.count == 2 + PatTemplateScan.lineFeatureCount && $0.allSatisfy(\.isFinite) })
+        for type in 0..<3 { XCTAssertGreaterThan(rows.filter { $0[0] == 1 && $0[4] == Double(type) }.count, 5) }
+        XCTAssertGreaterThan(rows.filter { $0[1] == 1 }.count, 100)
+        XCTAssertTrue(rows.allSatisfy { $0[0] == 0 || $0[1] == 0 })
+        // Within the loose limits: noise, margin, gain over a straight line.
+        XCTAssertTrue(
+            rows.allSatisfy {
+                $0[7] < PatTemplateScan.lineMaxNoise && $0[10] > PatTemplateScan.lineMinMargin
+                    && $0[17] > PatTemplateScan.lineMinGain
+            })
     }
 
     func testFeatureRowsAreLabeledByTheBenchmarkRule() {

@@ -1,0 +1,401 @@
+#if canImport(Darwin)
+    import Darwin
+#elseif canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// A support, resistance or trend-line window of the template scan (`PatternMethod.templates`): n touches at
+/// x = 0.1 + 0.8k/(n − 1) of a d-bar window with a swing after each touch but the last, fitted by least squares as a
+/// piecewise-linear curve through knots, the touches constrained to one level or one sloped line and the swings
+/// free. The window is read from its first bar up to `lag` bars after its last touch, so a decision uses no later
+/// bar.
+struct PatLineGeometry: Sendable {
+    /// Bars read after the last touch.
+    static let lag = 6
+    let d: Int
+    let n: Int
+    /// Knot positions as row numbers (row 0: the window's first bar), K = 2n + 1 knots: start, touch, swing, touch,
+    /// …, touch, end.
+    let x: [Double]
+    /// Rows read: the first `rows` bars of the window (through the last touch + `lag`, at most d).
+    let rows: Int
+    /// Rows of the first and last touch.
+    let firstTouch: Int
+    let lastTouch: Int
+    /// Knot indices of the touches and of the swings.
+    let touches: [Int]
+    let swings: [Int]
+    /// Rows i in [i0, i1) between knots j and j + 1.
+    let segments: [(i0: Int, i1: Int, j: Int)]
+    /// Projections (K × K, row-major) onto the fits: knot values = M·Z with Z_j = Σ_i z_i φ_j(i).
+    let touchLine: [Double]
+    let level: [Double]
+    let free: [Double]
+    /// Parameters of the touch-line fit (the line's two, and one per free knot).
+    let touchLineParameters: Int
+
+    init(d: Int, n: Int) {
+        self.d = d
+        self.n = n
+        let span = Double(d - 1)
+        var xs: [Double] = [0]
+        for k in 0..<n {
+            let u = 0.1 + 0.8 * Double(k) / Double(n - 1)
+            xs.append(u)
+            if k < n - 1 { xs.append(u + 0.4 / Double(n - 1)) }
+        }
+        xs.append(1)
+        x = xs.map { $0 * span }
+        firstTouch = Int((0.1 * span).rounded())
+        lastTouch = Int((0.9 * span).rounded())
+        rows = min(d - 1, lastTouch + Self.lag) + 1
+        touches = Array(stride(from: 1, to: 2 * n, by: 2))
+        swings = Array(stride(from: 2, to: 2 * n - 1, by: 2))
+        let k = xs.count
+        var segs: [(Int, Int, Int)] = []
+        for j in 0..<(k - 1) {
+            let i0 = Int((x[j] - 1e-9).rounded(.up))
+            let i1 = j == k - 2 ? rows : min(rows, Int((x[j + 1] - 1e-9).rounded(.up)))
+            if i1 > i0 { segs.append((i0, i1, j)) }
+        }
+        segments = segs
+        // The basis φ (rows × K) and its Gram matrix.
+        var g = [Double](repeating: 0, count: k * k)
+        for (i0, i1, j) in segs {
+            let w = x[j + 1] - x[j]
+            for i in i0..<i1 {
+                let b = (Double(i) - x[j]) / w
+                let a = 1 - b
+                g[j * k + j] += a * a
+                g[j * k + j + 1] += a * b
+                g[(j + 1) * k + j] += a * b
+                g[(j + 1) * k + j + 1] += b * b
+            }
+        }
+        let ts = touches
+        let others = (0..<k).filter { !ts.contains($0) }
+        func constraints(_ lead: [[Double]]) -> [[Double]] {
+            // Columns: the lead columns, then one per knot not a touch.
+            lead + others.map { j in (0..<k).map { $0 == j ? 1.0 : 0.0 } }
+        }
+        let levelColumn = (0..<k).map { ts.contains($0) ? 1.0 : 0.0 }
+        let slopeColumn = (0..<k).map { ts.contains($0) ? xs[$0] : 0.0 }
+        touchLine = Self.projection(constraints([levelColumn, slopeColumn]), g: g, k: k)
+        level = Self.projection(constraints([levelColumn]), g: g, k: k)
+        free = Self.projection((0..<k).map { j in (0..<k).map { $0 == j ? 1.0 : 0.0 } }, g: g, k: k)
+        touchLineParameters = 2 + others.count
+    }
+
+    /// M = C (Cᵀ G C)⁻¹ Cᵀ for the constraint columns C (each of length k), row-major k × k.
+    static func projection(_ columns: [[Double]], g: [Double], k: Int) -> [Double] {
+        let p = columns.count
+        // A = Cᵀ G C (p × p), then solve A X = Cᵀ by Gauss–Jordan elimination with partial pivoting.
+        var a = [Double](repeating: 0, count: p * p)
+        for r in 0..<p {
+            for c in 0..<p {
+                var s = 0.0
+                for i in 0..<k {
+                    for j in 0..<k { s += columns[r][i] * g[i * k + j] * columns[c][j] }
+                }
+                a[r * p + c] = s
+            }
+        }
+        var rhs = (0..<p).map { columns[$0] }
+        for col in 0..<p {
+            var pivot = col
+            for r in col..<p where abs(a[r * p + col]) > abs(a[pivot * p + col]) { pivot = r }
+            if pivot != col {
+                for c in 0..<p { a.swapAt(col * p + c, pivot * p + c) }
+                rhs.swapAt(col, pivot)
+            }
+            let inv = 1 / a[col * p + col]
+            for c in 0..<p { a[col * p + c] *= inv }
+            rhs[col] = rhs[col].map { $0 * inv }
+            for r in 0..<p where r != col {
+                let f = a[r * p + col]
+                guard f != 0 else { continue }
+                for c in 0..<p { a[r * p + c] -= f * a[col * p + c] }
+                rhs[r] = zip(rhs[r], rhs[col]).map { $0 - f * $1 }
+            }
+        }
+        // M = C X, X = (CᵀGC)⁻¹ Cᵀ (p × k).
+        var m = [Double](repeating: 0, count: k * k)
+        for i in 0..<k {
+            for j in 0..<k {
+                var s = 0.0
+                for r in 0..<p { s += columns[r][i] * rhs[r][j] }
+                m[i * k + j] = s
+            }
+        }
+        return m
+    }
+
+}
+
+/// The line windows scanned: every template length, with 3 and 4 touches.
+let patLineGeometry: [PatLineGeometry] = patTemplateLengths.flatMap { d in
+    [PatLineGeometry(d: d, n: 3), PatLineGeometry(d: d, n: 4)]
+}
+
+/// `patLineGeometry` as flat arrays, built once and never freed: the line scan's inner loop reads only these.
+struct PatLineTable: @unchecked Sendable {
+    struct Window {
+        var d: Int
+        var n: Int
+        var rows: Int
+        var knots: Int
+        var firstTouch: Int
+        var lastTouch: Int
+        var touchLineParameters: Int
+        /// Segments `segmentFirst..<segmentPast`; knot rows from `xFirst`; matrices (knots²) from `touchLine`,
+        /// `level`, `free`.
+        var segmentFirst: Int
+        var segmentPast: Int
+        var xFirst: Int
+        var touchLine: Int
+        var level: Int
+        var free: Int
+    }
+
+    struct Segment {
+        var i0: Int
+        var i1: Int
+        var j: Int
+        var xa: Double
+        var xb: Double
+    }
+
+    let windows: UnsafePointer<Window>
+    let count: Int
+    let segments: UnsafePointer<Segment>
+    let x: UnsafePointer<Double>
+    let matrices: UnsafePointer<Double>
+
+    init(_ geometry: [PatLineGeometry]) {
+        var windows: [Window] = []
+        var segments: [Segment] = []
+        var x: [Double] = []
+        var matrices: [Double] = []
+        for g in geometry {
+            let k = g.x.count
+            let first = segments.count
+            segments += g.segments.map { Segment(i0: $0.i0, i1: $0.i1, j: $0.j, xa: g.x[$0.j], xb: g.x[$0.j + 1]) }
+            let xFirst = x.count
+            x += g.x
+            let m0 = matrices.count
+            matrices += g.touchLine + g.level + g.free
+            windows.append(
+                Window(
+                    d: g.d, n: g.n, rows: g.rows, knots: k, firstTouch: g.firstTouch, lastTouch: g.lastTouch,
+                    touchLineParameters: g.touchLineParameters, segmentFirst: first, segmentPast: segments.count,
+                    xFirst: xFirst, touchLine: m0, level: m0 + k * k, free: m0 + 2 * k * k))
+        }
+        func frozen<T>(_ x: [T]) -> UnsafePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, x.count))
+            p.initialize(from: x, count: x.count)
+            return UnsafePointer(p)
+        }
+        self.windows = frozen(windows)
+        self.count = windows.count
+        self.segments = frozen(segments)
+        self.x = frozen(x)
+        self.matrices = frozen(matrices)
+    }
+
+    static let shared = PatLineTable(patLineGeometry)
+}
+
+extension PatTemplateScan {
+    /// Loose limits before the line model is asked: the swings clear the touch line by 5 % of the height, noise
+    /// under 40 % of it, and a fit better than a straight line (log RSS ratio above 0.2).
+    static let lineMinMargin = 0.05
+    static let lineMaxNoise = 0.4
+    static let lineMinGain = 0.2
+    /// Number of statistics the line model reads.
+    static let lineFeatureCount = 21
+
+    /// The line windows whose last read bar is bar t (see `scanBar`; `q` already holds the prefix sums), appended to
+    /// `added` when their probability reaches the type's threshold (every one within the loose limits when
+    /// `collecting`).
+    static func scanLines(
+        y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
+        model: PatTemplateModel, levelThreshold: Double, trendThreshold: Double, collecting: Bool,
+        into added: inout [PatTemplateCandidate]
+    ) {
+        let avail = min(y.count, Self.maxLength)
+        let last = y.count - 1
+        let yt = y[last]
+        let tab = PatLineTable.shared
+        var f = [Double](repeating: 0, count: Self.lineFeatureCount)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 36) { scratch in
+            let zv = scratch.baseAddress!
+            let v = zv + 9
+            let free = zv + 18
+            let level = zv + 27
+            for gi in 0..<tab.count {
+                let g = tab.windows[gi]
+                let m = g.rows
+                guard m <= avail, phase % max(1, g.d / 20) == 0 else { continue }
+                let k = g.knots
+                let x = tab.x + g.xFirst
+                let dm = Double(m)
+                // Z_j = Σ_i z_i φ_j(i), row i at age m − 1 − i.
+                for j in 0..<k { zv[j] = 0 }
+                for si in g.segmentFirst..<g.segmentPast {
+                    let s = tab.segments[si]
+                    let a0 = 5 &* (m &- s.i1)
+                    let a1 = 5 &* (m &- s.i0)
+                    let s0 = q[a1] - q[a0]
+                    let si = (dm - 1) * s0 - (q[a1 &+ 1] - q[a0 &+ 1])
+                    let w = 1 / (s.xb - s.xa)
+                    zv[s.j] += (s.xb * s0 - si) * w
+                    zv[s.j &+ 1] += (si - s.xa * s0) * w
+                }
+                let syy = q[5 * m + 2]
+                let sz = q[5 * m]
+                // Straight line over the rows.
+                let cov = q[5 * m + 1] - (dm - 1) / 2 * sz
+                let rssLine = max(syy - sz * sz / dm - cov * cov / (dm * (dm * dm - 1) / 12), 1e-300)
+                let rssTL = fit(tab.matrices + g.touchLine, zv, k: k, syy: syy, into: v)
+                let gline = log(rssLine / rssTL)
+                guard gline > Self.lineMinGain else { continue }
+                // The line through the touches, the swings' side of it, and the height up to the last touch.
+                let span = Double(g.d - 1)
+                let (al, be) = lineThrough(v, x, n: g.n, from: 1, span: span)
+                var lo = Double.infinity
+                var hi = -Double.infinity
+                for j in 0..<(2 * g.n) {
+                    lo = min(lo, v[j])
+                    hi = max(hi, v[j])
+                }
+                let h = hi - lo + 1e-9
+                var meanSwing = 0.0
+                for j in stride(from: 2, to: 2 * g.n - 1, by: 2) { meanSwing += v[j] - (al + be * x[j] / span) }
+                let sg: Double = meanSwing >= 0 ? 1 : -1
+                var minSwing = Double.infinity
+                var maxSwing = -Double.infinity
+                for j in stride(from: 2, to: 2 * g.n - 1, by: 2) {
+                    let r = sg * (v[j] - (al + be * x[j] / span))
+                    minSwing = min(minSwing, r)
+                    maxSwing = max(maxSwing, r)
+                }
+                let margin = minSwing / h
+                let sigma = (rssTL / Double(max(m - g.touchLineParameters, 1))).squareRoot()
+                let noise = sigma / h
+                guard margin > Self.lineMinMargin, noise < Self.lineMaxNoise else { continue }
+                let slope = sg * be / h
+                guard slope >= -0.3 else { continue }
+                let type = slope > 0.3 ? 2 : sg > 0 ? 0 : 1
+                // The swings' own line, relative to the touch line (0: parallel).
+                let (ap, bp) = lineThrough(v, x, n: g.n - 1, from: 2, span: span)
+                var swingDev = 0.0
+                for j in stride(from: 2, to: 2 * g.n - 1, by: 2) {
+                    let e = v[j] - (ap + bp * x[j] / span)
+                    swingDev += e * e
+                }
+                let rssFree = fit(tab.matrices + g.free, zv, k: k, syy: syy, into: free)
+                let rssLevel = fit(tab.matrices + g.level, zv, k: k, syy: syy, into: level)
+                let (af, bf) = lineThrough(free, x, n: g.n, from: 1, span: span)
+                var touchDev = 0.0
+                var freeSwing = Double.infinity
+                for j in stride(from: 1, to: 2 * g.n, by: 2) {
+                    let e = free[j] - (af + bf * x[j] / span)
+                    touchDev += e * e
+                }
+                for j in stride(from: 2, to: 2 * g.n - 1, by: 2) {
+                    freeSwing = min(freeSwing, sg * (free[j] - (af + bf * x[j] / span)))
+                }
+                let nd = Double(m - 1)
+                let dsum = q[5 * (m - 1) + 3]
+                let dsq = q[5 * (m - 1) + 4]
+                let dstd = max(dsq / nd - (dsum / nd) * (dsum / nd), 1e-12).squareRoot()
+                let swings = Double(g.n - 1)
+                f[0] = Double(g.d)
+                f[1] = Double(g.n)
+                f[2] = Double(type)
+                f[3] = sg
+                f[4] = slope
+                f[5] = noise
+                f[7] = log(sigma / max(dsq / nd, 1e-300).squareRoot())
+                f[8] = margin
+                f[9] = sg * meanSwing / swings / h
+                f[10] = sg * (v[0] - al) / h
+                f[11] = sg * (v[k - 1] - (al + be)) / h
+                f[12] = (touchDev / Double(g.n)).squareRoot() / h
+                f[13] = freeSwing / h
+                f[14] = log(rssLevel / rssTL)
+                f[15] = gline
+                f[16] = log(rssTL / max(rssFree, 1e-300))
+                f[17] = log(h / dstd)
+                f[18] = sg * bp / h - slope
+                f[19] = (swingDev / swings).squareRoot() / h
+                f[20] = (maxSwing - minSwing) / h
+                if !collecting && !model.cascade(lines: f, skipping: 6) { continue }
+                // The Durbin–Watson statistic of the touch-line fit's residuals.
+                var sr = 0.0
+                var prev = 0.0
+                for si in g.segmentFirst..<g.segmentPast {
+                    let s = tab.segments[si]
+                    let w = 1 / (s.xb - s.xa)
+                    for i in s.i0..<s.i1 {
+                        let b = (Double(i) - s.xa) * w
+                        let e = (y[last &- (m &- 1 &- i)] - yt) - (v[s.j] * (1 - b) + v[s.j &+ 1] * b)
+                        if i > 0 { sr += (e - prev) * (e - prev) }
+                        prev = e
+                    }
+                }
+                f[6] = log(max(sr, 1e-300) / rssTL)
+                let p = model.probability(f)
+                let threshold = type == 2 ? trendThreshold : levelThreshold
+                if p >= threshold || collecting {
+                    let first = t - m + 1
+                    added.append(
+                        PatTemplateCandidate(
+                            template: -1, type: type == 0 ? .support : type == 1 ? .resistance : .trendLine,
+                            startIndex: first + g.firstTouch, endIndex: first + g.lastTouch + PatLineGeometry.lag,
+                            features: f, knotLog: (0..<k).map { yt + v[$0] }, probability: p, line: gi,
+                            windowStart: first))
+                }
+            }
+        }
+    }
+
+    /// Knot values v = M·z and the fit's residual sum of squares Σz² − z·v.
+    @inline(__always) static func fit(
+        _ m: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, k: Int, syy: Double,
+        into v: UnsafeMutablePointer<Double>
+    ) -> Double {
+        var zz = 0.0
+        for i in 0..<k {
+            var s = 0.0
+            for j in 0..<k { s += m[i &* k &+ j] * z[j] }
+            v[i] = s
+            zz += z[i] * s
+        }
+        return max(syy - zz, 1e-300)
+    }
+
+    /// The least-squares line a + b·u (u = row / span in [0, 1]) through the `n` knots from, from + 2, … of v.
+    @inline(__always) static func lineThrough(
+        _ v: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, n: Int, from: Int, span: Double
+    ) -> (Double, Double) {
+        var su = 0.0
+        var sv = 0.0
+        var suu = 0.0
+        var suv = 0.0
+        for c in 0..<n {
+            let j = from + 2 * c
+            let u = x[j] / span
+            su += u
+            sv += v[j]
+            suu += u * u
+            suv += u * v[j]
+        }
+        let nn = Double(n)
+        let den = nn * suu - su * su
+        let b = den == 0 ? 0 : (nn * suv - su * sv) / den
+        return ((sv - b * su) / nn, b)
+    }
+}
