@@ -587,15 +587,16 @@ struct PatTemplateModel: Sendable {
     struct Node: Sendable {
         /// Feature index, or −1 for a leaf.
         var feature: Int32
-        /// Left and right child (absolute node index).
+        /// Left child (absolute node index); the right child follows it.
         var left: Int32
-        var right: Int32
         /// Split threshold (x ≤ value goes left) or leaf value.
         var value: Double
     }
 
     /// Trees over noise, gain, gap, rho, length, height ratio, type, second type.
     var baseline: Double = 0
+    /// Every tree's nodes, breadth first, the two children of a node side by side (so the evaluation picks the
+    /// child by adding the comparison's outcome, without a branch).
     var nodes: [Node] = []
     var roots: [Int] = []
     /// Cascade: threshold, bias, weights of noise, gain, gap, log length, height ratio, noise², gain², noise·gain,
@@ -614,18 +615,25 @@ struct PatTemplateModel: Sendable {
                 cascadeWeights = line.dropFirst(8).split(separator: " ").map { Double($0) ?? 0 }
                 continue
             }
-            let base = Int32(nodes.count)
-            roots.append(nodes.count)
-            for node in line.split(separator: " ") {
+            // (feature, value, left, right) as written, then laid out breadth first.
+            let raw = line.split(separator: " ").map { node -> (Int32, Double, Int, Int) in
                 let p = node.split(separator: ":")
-                if p[0] == "L" {
-                    nodes.append(Node(feature: -1, left: -1, right: -1, value: Double(p[1]) ?? 0))
-                } else {
-                    nodes.append(
-                        Node(
-                            feature: Int32(p[0]) ?? 0, left: base + (Int32(p[2]) ?? 0),
-                            right: base + (Int32(p[3]) ?? 0), value: Double(p[1]) ?? 0))
-                }
+                if p[0] == "L" { return (-1, Double(p[1]) ?? 0, -1, -1) }
+                return (Int32(p[0]) ?? 0, Double(p[1]) ?? 0, Int(p[2]) ?? 0, Int(p[3]) ?? 0)
+            }
+            var order = [0]
+            var k = 0
+            while k < order.count {
+                let r = raw[order[k]]
+                if r.0 >= 0 { order += [r.2, r.3] }
+                k += 1
+            }
+            var position = [Int](repeating: 0, count: raw.count)
+            for (at, r) in order.enumerated() { position[r] = at }
+            let base = nodes.count
+            roots.append(base)
+            for r in order.map({ raw[$0] }) {
+                nodes.append(Node(feature: r.0, left: r.0 >= 0 ? Int32(base + position[r.2]) : -1, value: r.1))
             }
         }
     }
@@ -656,12 +664,13 @@ struct PatTemplateModel: Sendable {
         nodes.withUnsafeBufferPointer { nodes in
             x.withUnsafeBufferPointer { x in
                 for r in roots {
-                    var n = r
-                    while nodes[n].feature >= 0 {
-                        let node = nodes[n]
-                        n = Int(x[Int(node.feature)] <= node.value ? node.left : node.right)
+                    var node = nodes[r]
+                    while node.feature >= 0 {
+                        // x ≤ value: the left child; otherwise (NaN too) the right one, next to it.
+                        let right = x[Int(node.feature)] <= node.value ? 0 : 1
+                        node = nodes[Int(node.left) &+ right]
                     }
-                    s += nodes[n].value
+                    s += node.value
                 }
             }
         }
