@@ -126,7 +126,7 @@ paths = {
             param("types", "query", "Comma-separated pattern types, e.g. double_top,head_and_shoulders (422 for an unknown name or an empty list)", None, False),
             param("status", "query", "Comma-separated statuses: forming, completed, confirmed, failed (422 for an unknown name or an empty list)", None, False),
             param("screen", "query", "true (default): the learned screen holds back shapes that look like the benchmark's false detections; false: every shape the rules accept (docs/patterns.md)", {"type": "string", "enum": ["true", "false"]}, False),
-            param("method", "query", "How chart patterns are found: rules (default; turning points and shape rules) or templates (template matching with a learned model); levels and lines always come from turning points (docs/patterns.md)", {"type": "string", "enum": ["templates", "rules"]}, False)],
+            param("method", "query", "How patterns are found: rules (default; turning points and shape rules) or templates (template matching with learned models, for chart patterns and for support, resistance and trend lines; docs/patterns.md)", {"type": "string", "enum": ["templates", "rules"]}, False)],
         "responses": {**ok("Patterns", {"type": "object", "properties": {"symbol": {"type": "string"}, "interval": INTERVAL,
             "patterns": {"type": "array", "items": ref("Pattern")}}}), **E404, **E422}}},
     "/api/anomalies/{symbol}": {"get": {"summary": "Anomalies detected on stored bars",

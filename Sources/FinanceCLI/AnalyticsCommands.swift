@@ -19,7 +19,7 @@ struct PatternsCommand: AsyncParsableCommand {
     @Option(help: "Last bar of the chart (ms since the epoch or ISO 8601); default: the last bar.") var chartTo: String?
     @Flag(help: "Report every shape the rules accept, without the learned screen (docs/patterns.md).")
     var noScreen = false
-    @Option(help: "How chart patterns are found: rules (default; turning points and shape rules) or templates.")
+    @Option(help: "How patterns are found: rules (default; turning points and shape rules) or templates (learned).")
     var method: String = "rules"
 
     func validate() throws {
@@ -165,7 +165,7 @@ struct BenchPatterns: AsyncParsableCommand {
             stderr.
             """)
     var trainScreen = false
-    @Option(help: "How chart patterns are found: rules (default; turning points and shape rules) or templates.")
+    @Option(help: "How patterns are found: rules (default; turning points and shape rules) or templates (learned).")
     var method: String = "rules"
     @Flag(
         help: """
