@@ -179,6 +179,12 @@ struct BenchPatterns: AsyncParsableCommand {
             resistance and trend-line window; scripts/train_pattern_templates.py --lines).
             """)
     var lineFeatures = false
+    @Option(
+        help: """
+            With --method templates: one least model probability for every chart-pattern type, instead of each \
+            type's own (how those were chosen: docs/patterns.md).
+            """)
+    var templateThreshold: Double?
 
     func validate() throws {
         guard PatternMethod(rawValue: self.method) != nil else {
@@ -187,6 +193,9 @@ struct BenchPatterns: AsyncParsableCommand {
         try BenchLimits.atLeastOne(self.series, "--series")
         guard self.noise.isFinite, self.noise >= 0 else {
             throw ArgumentParser.ValidationError("--noise must be a number ≥ 0 (a fraction of the pattern height)")
+        }
+        if let t = self.templateThreshold, !(t >= 0 && t <= 1) {
+            throw ArgumentParser.ValidationError("--template-threshold must be a probability in [0, 1]")
         }
     }
 
@@ -213,6 +222,7 @@ struct BenchPatterns: AsyncParsableCommand {
         var options = PatternOptions()
         options.method = PatternMethod(rawValue: self.method)!
         if self.noScreen { options.screen = nil }
+        options.templateThreshold = self.templateThreshold
         try Output.line(PatternBenchmark.run(config, options: options).lines.joined(separator: "\n"))
         if self.oracle {
             let lines =

@@ -381,13 +381,13 @@ final class AnalyticsTests: XCTestCase {
         let pat = await FinanceHubCommand.run(arguments: ["bench", "patterns", "--series", "10", "--oracle"])
         XCTAssertEqual(pat, 0)
         let tpl = await FinanceHubCommand.run(arguments: [
-            "bench", "patterns", "--series", "10", "--method", "templates",
+            "bench", "patterns", "--series", "10", "--method", "templates", "--template-threshold", "0.6",
         ])
         XCTAssertEqual(tpl, 0)
-        let rows = await FinanceHubCommand.run(arguments: [
-            "bench", "patterns", "--series", "10", "--template-features",
-        ])
-        XCTAssertEqual(rows, 0)
+        for rows in ["--template-features", "--line-features"] {
+            let code = await FinanceHubCommand.run(arguments: ["bench", "patterns", "--series", "10", rows])
+            XCTAssertEqual(code, 0, rows)
+        }
         let rollup = await FinanceHubCommand.run(
             arguments: [
                 "bench", "rollup", "--runs", "1", "--database", "sqlite:" + dir.appendingPathComponent("r.sqlite").path,

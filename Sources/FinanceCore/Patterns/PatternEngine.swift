@@ -140,7 +140,11 @@ struct PatEngine: Sendable {
         self.o = options
         if options.method == .templates {
             templates = PatTemplateScan(
-                model: .trained, threshold: options.templateThreshold, lag: min(max(0, options.templateLag), 1000))
+                model: .trained,
+                thresholds: PatternType.allCases.map {
+                    options.templateThreshold ?? PatternOptions.templateThresholds[$0] ?? 0.7
+                },
+                lag: min(max(0, options.templateLag), 1000))
         }
         self.atr = PatATR(period: options.atrPeriod)
         self.zigzags = options.scales + [options.levelScale]

@@ -269,7 +269,8 @@ struct PatTemplateScan: Sendable {
     static let minGain = 0.15
 
     let model: PatTemplateModel
-    let threshold: Double
+    /// The least probability a window needs, by `PatternType.allCases` index.
+    let thresholds: [Double]
     let lag: Int
     /// The line model (`PatTemplateModel.lines`) and its thresholds for support/resistance and for trend lines.
     let lineModel: PatTemplateModel
@@ -295,11 +296,11 @@ struct PatTemplateScan: Sendable {
     var readyBase = 0
 
     init(
-        model: PatTemplateModel, threshold: Double, lag: Int, lineModel: PatTemplateModel = .lines,
+        model: PatTemplateModel, thresholds: [Double], lag: Int, lineModel: PatTemplateModel = .lines,
         levelThreshold: Double = 0.9, trendThreshold: Double = 0.6
     ) {
         self.model = model
-        self.threshold = threshold
+        self.thresholds = thresholds
         self.lag = lag
         self.lineModel = lineModel
         self.levelThreshold = levelThreshold
@@ -334,7 +335,7 @@ struct PatTemplateScan: Sendable {
     /// Queues a scanned window whose probability reaches its type's threshold.
     mutating func keep(_ c: PatTemplateCandidate) {
         if c.line < 0 {
-            if c.probability >= threshold { pending.append(c) }
+            if c.probability >= thresholds[PatternType.allCases.firstIndex(of: c.type)!] { pending.append(c) }
         } else if c.type == .trendLine {
             if c.probability >= trendThreshold { pendingLines[2].append(c) }
         } else if c.probability >= levelThreshold {
@@ -352,7 +353,7 @@ struct PatTemplateScan: Sendable {
         let all = logs + closes.map { log($0) }
         let chunks = min(4 * workers, closes.count / 1024)
         let model = self.model
-        let threshold = self.threshold
+        let thresholds = self.thresholds
         let lines = (self.lineModel, self.levelThreshold, self.trendThreshold)
         var results = [[[PatTemplateCandidate]]](repeating: [], count: chunks)
         results.withUnsafeMutableBufferPointer { slots in
@@ -373,7 +374,7 @@ struct PatTemplateScan: Sendable {
                                     y: UnsafeBufferPointer(
                                         rebasing: y.value[max(0, count - Self.maxLength - 1)..<count]),
                                     t: firstT + k, phase: phases[k], q: q, features: &f, model: model,
-                                    threshold: threshold, lines: lines,
+                                    thresholds: thresholds, lines: lines,
                                     collecting: false, into: &added)
                             }
                             mine.append(added)
@@ -396,12 +397,12 @@ struct PatTemplateScan: Sendable {
         let collecting = self.collected != nil
         let logs = self.logs
         let model = self.model
-        let threshold = self.threshold
+        let thresholds = self.thresholds
         let lines = (self.lineModel, self.levelThreshold, self.trendThreshold)
         logs.withUnsafeBufferPointer { y in
             buffer.withUnsafeMutableBufferPointer { q in
                 Self.scanBar(
-                    y: y, t: t, phase: phase, q: q, features: &f, model: model, threshold: threshold, lines: lines,
+                    y: y, t: t, phase: phase, q: q, features: &f, model: model, thresholds: thresholds, lines: lines,
                     collecting: collecting,
                     into: &added)
             }
@@ -414,13 +415,13 @@ struct PatTemplateScan: Sendable {
         }
     }
 
-    /// The windows ending at bar t whose model probability reaches `threshold` (all within the loose limits when
+    /// The windows ending at bar t whose model probability reaches their type's threshold (all within the loose limits when
     /// `collecting`), appended to `added`. `y` holds the log closes up to bar t (the last), `q` is scratch of
     /// 5 × (maxLength + 1) values.
     static func scanBar(
         y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
         features f: inout [Double],
-        model: PatTemplateModel, threshold: Double,
+        model: PatTemplateModel, thresholds: [Double],
         lines: (model: PatTemplateModel, level: Double, trend: Double), collecting: Bool,
         into added: inout [PatTemplateCandidate]
     ) {
@@ -527,7 +528,7 @@ struct PatTemplateScan: Sendable {
             f[6] = Double(bestType)
             f[7] = Double(secondType)
             let p = model.probability(f)
-            if p >= threshold || collecting {
+            if p >= thresholds[bestType] || collecting {
                 let geo = Self.geometry[li][best]
                 added.append(
                     PatTemplateCandidate(
@@ -689,7 +690,9 @@ extension PatternBenchmark {
     public static func templateFeatures(_ cfg: PatternBenchConfig) -> String {
         var out = "label,noise,gain,gap,rho,length,height_ratio,type,second\n"
         for s in generate(cfg) {
-            var scan = PatTemplateScan(model: PatTemplateModel(text: ""), threshold: 2, lag: 0)
+            var scan = PatTemplateScan(
+                model: PatTemplateModel(text: ""), thresholds: Array(repeating: 2, count: PatternType.allCases.count),
+                lag: 0)
             scan.collected = []
             for (t, b) in s.bars.enumerated() {
                 _ = scan.step(
@@ -712,7 +715,9 @@ extension PatternBenchmark {
             "label,component,length,touches,type,side,slope,noise,dw,dwy,margin,margin_mean,start,end,touch_dev,"
             + "free_margin,level_gain,line_gain,free_gain,height_ratio,swing_slope,swing_dev,swing_spread\n"
         for s in generate(cfg) {
-            var scan = PatTemplateScan(model: PatTemplateModel(text: ""), threshold: 2, lag: 0)
+            var scan = PatTemplateScan(
+                model: PatTemplateModel(text: ""), thresholds: Array(repeating: 2, count: PatternType.allCases.count),
+                lag: 0)
             scan.collected = []
             for (t, b) in s.bars.enumerated() {
                 _ = scan.step(

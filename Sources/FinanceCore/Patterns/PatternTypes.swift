@@ -149,13 +149,24 @@ public struct PatternOptions: Sendable, Hashable {
     /// The learned screen of finished shapes (`PatternScreen`; docs/patterns.md, "Learned screen"): a shape it
     /// rejects is not reported and does not claim its region. nil reports every shape the rules accept.
     public var screen: PatternScreen? = .trained
-    /// How chart patterns are found (levels and lines always come from turning points).
+    /// How patterns, levels and lines are found.
     public var method: PatternMethod = .rules
-    /// Template matching: the least model probability a window needs to be reported.
-    public var templateThreshold: Double = 0.7
+    /// Template matching: the least model probability a chart-pattern window needs to be reported, for every type;
+    /// nil: each type's own (`PatternOptions.templateThresholds`, chosen on a held-out benchmark seed).
+    public var templateThreshold: Double? = nil
     /// Template matching: a window is decided this many bars after its last bar (when no overlapping window seen
     /// by then is more probable), so its record ends that much later (0–1000).
     public var templateLag: Int = 6
+
+    /// Template matching: each chart-pattern type's least probability. Chosen on seed 15 (neither a training nor a
+    /// published seed): for each type, the one of 0.5, 0.6, 0.65, 0.7, 0.75 and 0.8 with the best F1 in
+    /// `financehub bench patterns --seed 15 --method templates --template-threshold T` (docs/patterns.md).
+    public static let templateThresholds: [PatternType: Double] = [
+        .headAndShoulders: 0.8, .inverseHeadAndShoulders: 0.8, .doubleTop: 0.75, .doubleBottom: 0.65,
+        .ascendingTriangle: 0.6, .descendingTriangle: 0.6, .symmetricalTriangle: 0.6, .bullFlag: 0.75,
+        .bearFlag: 0.75, .bullPennant: 0.65, .bearPennant: 0.6, .risingWedge: 0.8, .fallingWedge: 0.6,
+        .channelUp: 0.8, .channelDown: 0.8, .channelHorizontal: 0.5, .cupAndHandle: 0.65,
+    ]
 
     /// The default `minConfidence`.
     public static let defaultMinConfidence: [PatternType: Double] = [

@@ -157,7 +157,7 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertGreaterThan(head, r.points[5].price)
         XCTAssertEqual(r.breakout, r.points[4].price)
         XCTAssertEqual(r.target, r.breakout - (head - r.breakout), accuracy: 1e-9)
-        XCTAssertGreaterThanOrEqual(r.confidence, PatternOptions().templateThreshold)
+        XCTAssertGreaterThanOrEqual(r.confidence, PatternOptions.templateThresholds[.headAndShoulders]!)
         XCTAssertLessThanOrEqual(r.confidence, 1)
         // Reported `templateLag` bars after the window's last bar.
         XCTAssertEqual(r.end, r.points.last!.ts + Int64(PatternOptions().templateLag) * 86_400_000)
