@@ -11,8 +11,9 @@ Swift source
 Sources/FinanceCore/Patterns/PatternTemplateModel.swift. Needs numpy, pandas and scikit-learn (pip install).
 
 With --lines it trains the support, resistance and trend-line model the same way on
-`financehub bench patterns --line-features` (no cascade; windows lying inside a pattern of another type, which the
-scoring rule does not count, weigh 0.1 as negatives) and writes Sources/FinanceCore/Patterns/PatternLineModel.swift.
+`financehub bench patterns --line-features` (the cascade reads every statistic but the Durbin-Watson one; windows
+lying inside a pattern of another type, which the scoring rule does not count, weigh 0.1 as negatives) and writes
+Sources/FinanceCore/Patterns/PatternLineModel.swift.
 """
 import io
 import subprocess

@@ -275,6 +275,8 @@ struct PatEngine: Sendable {
         let last = touches[touches.count - 1].i
         let pts = touches.map { ($0.i, $0.v) }
         let tol = max((c.type == .trendLine ? o.trendLineTolerance : o.lineTolerance) * atrAt[t], 0)
+        // Not already broken: the close at the report bar is not beyond it (the window's end is free to break it).
+        guard closesHold(center, from: t, to: t, s: s, tol: tol) else { return }
         let cand = PatCand(
             type: c.type, dir: s > 0 ? .bullish : .bearish, start: first, pts: pts,
             confirm: PatLine(a: center.a - tol, b: center.b), fail: .flat(.infinity), confirmAbove: false,
@@ -876,7 +878,10 @@ struct PatEngine: Sendable {
         for k in actives.indices where actives[k].lineKind != 0 && actives[k].s == s {
             let ac = actives[k]
             if abs(qv - ac.center.at(q.i)) <= tol {
-                if !ac.touchPV.contains(where: { abs($0.i - q.i) <= 3 }) {
+                // Only a turning point after the last touch is a new one (a template line's touches sit at the
+                // template's bars, so the turning point of its own last low or high may come in later but lie
+                // before it).
+                if q.i > ac.lastTouch + 3 {
                     actives[k].touchPV.append(PatPV(i: q.i, v: qv, p: s * q.p, hi: false))
                     actives[k].lastTouch = q.i
                     actives[k].expiry = q.i + o.maxPatternBars

@@ -213,6 +213,8 @@ extension PatTemplateScan {
     static let lineMinMargin = 0.05
     static let lineMaxNoise = 0.4
     static let lineMinGain = 0.2
+    /// Trend-line windows are at least this long (docs/patterns.md: shorter ones were nearly all false).
+    static let lineMinTrendBars = 37
     /// Number of statistics the line model reads.
     static let lineFeatureCount = 21
 
@@ -288,6 +290,9 @@ extension PatTemplateScan {
                 let slope = sg * be / h
                 guard slope >= -0.3 else { continue }
                 let type = slope > 0.3 ? 2 : sg > 0 ? 0 : 1
+                // A rising zigzag with swings of a few bars is what a random walk draws: no trend line under
+                // `lineMinTrendBars`.
+                guard type != 2 || g.d >= Self.lineMinTrendBars else { continue }
                 // The swings' own line, relative to the touch line (0: parallel).
                 let (ap, bp) = lineThrough(v, x, n: g.n - 1, from: 2, span: span)
                 var swingDev = 0.0

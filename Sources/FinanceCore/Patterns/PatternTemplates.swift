@@ -297,7 +297,7 @@ struct PatTemplateScan: Sendable {
 
     init(
         model: PatTemplateModel, thresholds: [Double], lag: Int, lineModel: PatTemplateModel = .lines,
-        levelThreshold: Double = 0.9, trendThreshold: Double = 0.6
+        levelThreshold: Double = 0.85, trendThreshold: Double = 0.6
     ) {
         self.model = model
         self.thresholds = thresholds
@@ -313,7 +313,8 @@ struct PatTemplateScan: Sendable {
     /// records) do not depend on where reading started.
     static func phase(ts: Int64, previous: Int64?) -> Int {
         guard let previous, ts > previous else { return 0 }
-        return Int(ts / (ts - previous))
+        let (spacing, overflow) = ts.subtractingReportingOverflow(previous)
+        return overflow ? 0 : Int(ts / spacing)
     }
 
     /// Processes bar `t` (its close `close`, its scan phase `phase`): scans the windows ending at t and returns the

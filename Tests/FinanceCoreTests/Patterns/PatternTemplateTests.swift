@@ -286,6 +286,28 @@ final class PatternTemplateTests: XCTestCase {
         }
     }
 
+    /// Template levels and lines (found by review): turning points join them only after their last touch, so their
+    /// points stay in time order; and one is not reported when the close at its report bar already broke it.
+    func testTemplateLinesKeepTheirTouchesInOrderAndAreNotReportedBroken() {
+        let bars = Self.joined(seed: 3, series: 210)
+        let records = PatternDetector(options: Self.templates).detect(bars: bars).filter(\.type.isLine)
+        XCTAssertGreaterThan(records.count, 40)
+        let index = Dictionary(bars.enumerated().map { ($1.ts, $0) }, uniquingKeysWith: { a, _ in a })
+        for r in records {
+            XCTAssertEqual(r.points.map(\.ts), r.points.map(\.ts).sorted(), r.id)
+            XCTAssertEqual(Set(r.points.map(\.ts)).count, r.points.count, r.id)
+            XCTAssertEqual(r.touches, r.points.count, r.id)
+            guard r.status == .completed, let start = index[r.start], let end = index[r.end] else { continue }
+            XCTAssertLessThan(start, end)
+            let up = r.direction == .bullish
+            let close = bars[end].close
+            XCTAssertTrue(up ? close >= r.breakout * (1 - 1e-9) : close <= r.breakout * (1 + 1e-9), r.id)
+        }
+        // A bar spacing that overflows gives phase 0 instead of trapping.
+        XCTAssertEqual(PatTemplateScan.phase(ts: 9_000_000_000_000_000_000, previous: -9_000_000_000_000_000_000), 0)
+        XCTAssertEqual(PatTemplateScan.phase(ts: 600, previous: 540), 10)
+    }
+
     /// A long batch is scanned ahead on all cores (`PatTemplateScan.prepare`); bar by bar gives the same records.
     func testALongBatchScannedOnAllCoresGivesTheRecordsOfTheBarByBarScan() {
         var bars = Self.joined(seed: 9, series: 42)
