@@ -66,6 +66,24 @@ def tree_text(nodes):
     return " ".join(parts)
 
 
+def model_lines(model, c, likely):
+    """The model file's lines: the trees' baseline, the cascade (a logistic regression of `likely` on the cascade
+    features c, with the threshold that keeps CASCADE_KEEP of the likely windows), then one line per tree."""
+    scaler = StandardScaler().fit(c)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1)
+    lr = LogisticRegression(C=1.0, max_iter=5000).fit((c - scaler.mean_) / scale, likely)
+    w = lr.coef_[0] / scale
+    bias = float(lr.intercept_[0] - np.sum(lr.coef_[0] * scaler.mean_ / scale))
+    score = c @ w + bias
+    threshold = float(np.quantile(score[likely], 1 - CASCADE_KEEP))
+    print(f"cascade: keeps {np.mean(score >= threshold):.3f} of the windows", file=sys.stderr)
+    lines = [f"baseline {float(np.ravel(model._baseline_prediction)[0]):.17g}"]
+    lines.append("cascade " + " ".join(f"{v:.17g}" for v in [threshold, bias, *w]))
+    for predictors in model._predictors:
+        lines.append(tree_text(predictors[0].nodes))
+    return lines
+
+
 def write_model(target, name, header, lines):
     body = "\n".join(lines)
     with open(target, "w") as f:
@@ -92,18 +110,7 @@ def train_lines(binary, target):
     dw = list(data.columns.drop(["label", "component"])).index("dw")
     c = np.column_stack([x, x**2])
     c[:, [dw, x.shape[1] + dw]] = 0
-    scaler = StandardScaler().fit(c)
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1)
-    lr = LogisticRegression(C=1.0, max_iter=5000).fit((c - scaler.mean_) / scale, likely)
-    w = lr.coef_[0] / scale
-    bias = float(lr.intercept_[0] - np.sum(lr.coef_[0] * scaler.mean_ / scale))
-    score = c @ w + bias
-    threshold = float(np.quantile(score[likely], 1 - CASCADE_KEEP))
-    print(f"cascade: keeps {np.mean(score >= threshold):.3f} of the windows", file=sys.stderr)
-    lines = [f"baseline {float(np.ravel(model._baseline_prediction)[0]):.17g}"]
-    lines.append("cascade " + " ".join(f"{v:.17g}" for v in [threshold, bias, *w]))
-    for predictors in model._predictors:
-        lines.append(tree_text(predictors[0].nodes))
+    lines = model_lines(model, c, likely)
     header = f"// {len(y)} training windows ({int(y.sum())} lines); {ITERATIONS} trees of {LEAVES} leaves.\n"
     write_model(target, "patternLineModelText", header, lines)
 
@@ -128,18 +135,7 @@ def main():
     # The cascade: a logistic regression on the statistics known before the residuals' autocorrelation, with the
     # threshold that keeps 99.9 % of the windows the trees give 0.6 or more.
     likely = model.predict_proba(x)[:, 1] >= CASCADE_LIKELY
-    c = cascade_features(data)
-    scaler = StandardScaler().fit(c)
-    lr = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(c), likely)
-    w = lr.coef_[0] / scaler.scale_
-    bias = float(lr.intercept_[0] - np.sum(lr.coef_[0] * scaler.mean_ / scaler.scale_))
-    score = c @ w + bias
-    threshold = float(np.quantile(score[likely], 1 - CASCADE_KEEP))
-    print(f"cascade: keeps {np.mean(score >= threshold):.3f} of the windows", file=sys.stderr)
-    lines = [f"baseline {float(np.ravel(model._baseline_prediction)[0]):.17g}"]
-    lines.append("cascade " + " ".join(f"{v:.17g}" for v in [threshold, bias, *w]))
-    for predictors in model._predictors:
-        lines.append(tree_text(predictors[0].nodes))
+    lines = model_lines(model, cascade_features(data), likely)
     header = f"// {len(y)} training windows ({int(y.sum())} patterns); {ITERATIONS} trees of {LEAVES} leaves.\n"
     write_model(target, "patternTemplateModelText", header, lines)
 

@@ -192,16 +192,11 @@ struct PatLineTable: @unchecked Sendable {
                     touchLineParameters: g.touchLineParameters, segmentFirst: first, segmentPast: segments.count,
                     xFirst: xFirst, touchLine: m0, level: m0 + k * k, free: m0 + 2 * k * k))
         }
-        func frozen<T>(_ x: [T]) -> UnsafePointer<T> {
-            let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, x.count))
-            p.initialize(from: x, count: x.count)
-            return UnsafePointer(p)
-        }
-        self.windows = frozen(windows)
+        self.windows = patFrozen(windows)
         self.count = windows.count
-        self.segments = frozen(segments)
-        self.x = frozen(x)
-        self.matrices = frozen(matrices)
+        self.segments = patFrozen(segments)
+        self.x = patFrozen(x)
+        self.matrices = patFrozen(matrices)
     }
 
     static let shared = PatLineTable(patLineGeometry)

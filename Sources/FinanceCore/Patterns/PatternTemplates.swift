@@ -175,6 +175,13 @@ let patTemplateLengths: [Int] = {
     return out
 }()
 
+/// A copy of `x` that is never freed, for the scan tables built once per process.
+func patFrozen<T>(_ x: [T]) -> UnsafePointer<T> {
+    let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, x.count))
+    p.initialize(from: x, count: x.count)
+    return UnsafePointer(p)
+}
+
 /// A buffer shared by the workers of `PatTemplateScan.prepare`, which read it or write disjoint elements.
 struct PatShared<T>: @unchecked Sendable {
     let value: T
@@ -243,15 +250,10 @@ struct PatTemplateTable: @unchecked Sendable {
                     Fit(first: first, past: runs.count, mean: g.mean, inverseSpread: 1 / g.spread, range: g.range))
             }
         }
-        func frozen<T>(_ x: [T]) -> UnsafePointer<T> {
-            let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, x.count))
-            p.initialize(from: x, count: x.count)
-            return UnsafePointer(p)
-        }
-        self.runs = frozen(runs)
-        self.fits = frozen(fits)
-        positive = frozen(PatTemplate.bank.map { PatternType.allCases.firstIndex(of: $0.type)! })
-        negative = frozen(
+        self.runs = patFrozen(runs)
+        self.fits = patFrozen(fits)
+        positive = patFrozen(PatTemplate.bank.map { PatternType.allCases.firstIndex(of: $0.type)! })
+        negative = patFrozen(
             PatTemplate.bank.map { t in t.mirror.map { PatternType.allCases.firstIndex(of: $0)! } ?? -1 })
     }
 }
@@ -685,22 +687,27 @@ struct PatTemplateModel: Sendable {
 }
 
 extension PatternBenchmark {
+    /// Every window of the series the template scan fits within its loose limits, chart patterns and lines, with
+    /// its statistics (no model asked).
+    static func scannedWindows(_ s: LabeledSeries) -> [PatTemplateCandidate] {
+        var scan = PatTemplateScan(
+            model: PatTemplateModel(text: ""), thresholds: Array(repeating: 2, count: PatternType.allCases.count),
+            lag: 0)
+        scan.collected = []
+        for (t, b) in s.bars.enumerated() {
+            _ = scan.step(
+                t: t, close: b.close, phase: PatTemplateScan.phase(ts: b.ts, previous: t > 0 ? s.bars[t - 1].ts : nil))
+        }
+        return scan.collected ?? []
+    }
+
     /// The template model's training rows: every window of every generated series that passes the scan's loose
     /// limits, as CSV `label,<features>` (label 1 when the fitted type and window span detect a truth by the
     /// benchmark's rule). `scripts/train_pattern_templates.py` trains the model on them.
     public static func templateFeatures(_ cfg: PatternBenchConfig) -> String {
         var out = "label,noise,gain,gap,rho,length,height_ratio,type,second\n"
         for s in generate(cfg) {
-            var scan = PatTemplateScan(
-                model: PatTemplateModel(text: ""), thresholds: Array(repeating: 2, count: PatternType.allCases.count),
-                lag: 0)
-            scan.collected = []
-            for (t, b) in s.bars.enumerated() {
-                _ = scan.step(
-                    t: t, close: b.close,
-                    phase: PatTemplateScan.phase(ts: b.ts, previous: t > 0 ? s.bars[t - 1].ts : nil))
-            }
-            for c in scan.collected ?? [] where c.line < 0 {
+            for c in scannedWindows(s) where c.line < 0 {
                 let label = judge(c.type, c.startIndex, c.endIndex, s.truth).match == nil ? 0 : 1
                 out += "\(label)," + c.features.map { "\($0)" }.joined(separator: ",") + "\n"
             }
@@ -716,16 +723,7 @@ extension PatternBenchmark {
             "label,component,length,touches,type,side,slope,noise,dw,dwy,margin,margin_mean,start,end,touch_dev,"
             + "free_margin,level_gain,line_gain,free_gain,height_ratio,swing_slope,swing_dev,swing_spread\n"
         for s in generate(cfg) {
-            var scan = PatTemplateScan(
-                model: PatTemplateModel(text: ""), thresholds: Array(repeating: 2, count: PatternType.allCases.count),
-                lag: 0)
-            scan.collected = []
-            for (t, b) in s.bars.enumerated() {
-                _ = scan.step(
-                    t: t, close: b.close,
-                    phase: PatTemplateScan.phase(ts: b.ts, previous: t > 0 ? s.bars[t - 1].ts : nil))
-            }
-            for c in scan.collected ?? [] where c.line >= 0 {
+            for c in scannedWindows(s) where c.line >= 0 {
                 let verdict = judge(c.type, c.startIndex, c.endIndex, s.truth)
                 out += "\(verdict.match == nil ? 0 : 1),\(verdict.component ? 1 : 0),"
                 out += c.features.map { "\($0)" }.joined(separator: ",") + "\n"
