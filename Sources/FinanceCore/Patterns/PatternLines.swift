@@ -9,8 +9,8 @@
 /// A support, resistance or trend-line window of the template scan (`PatternMethod.templates`): n touches at
 /// x = 0.1 + 0.8k/(n − 1) of a d-bar window with a swing after each touch but the last, fitted by least squares as a
 /// piecewise-linear curve through knots, the touches constrained to one level or one sloped line and the swings
-/// free. The window is read from its first bar up to `lag` bars after its last touch, so a decision uses no later
-/// bar.
+/// free. The window is read from its first bar up to `lag` bars after its last touch (at most d bars), and decided
+/// `lag` bars after its last touch.
 struct PatLineGeometry: Sendable {
     /// Bars read after the last touch.
     static let lag = 6
@@ -131,7 +131,6 @@ struct PatLineGeometry: Sendable {
         }
         return m
     }
-
 }
 
 /// The line windows scanned: every template length, with 3 and 4 touches.
