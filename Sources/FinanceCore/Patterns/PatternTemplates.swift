@@ -418,9 +418,9 @@ struct PatTemplateScan: Sendable {
         }
     }
 
-    /// The windows ending at bar t whose model probability reaches their type's threshold (all within the loose limits when
-    /// `collecting`), appended to `added`. `y` holds the log closes up to bar t (the last), `q` is scratch of
-    /// 5 × (maxLength + 1) values.
+    /// The windows ending at bar t whose model probability reaches their type's threshold (all within the loose
+    /// limits when `collecting`), lines (`scanLines`) and then chart patterns, appended to `added`. `y` holds the log
+    /// closes up to bar t (the last), `q` is scratch of 5 × (maxLength + 1) values.
     static func scanBar(
         y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
         features f: inout [Double],
