@@ -890,6 +890,9 @@ struct PatEngine: Sendable {
                 absorbed[ac.lineKind - 1] = true
             }
         }
+        // With template matching the levels and lines come from the template scan; the turning points only add
+        // touches to them.
+        guard templates == nil else { return }
         // Troughs (in orientation s) of this scale, newest first.
         var tr: [PatPV] = []
         for p in zz[sc].pivots.reversed() {
@@ -898,9 +901,6 @@ struct PatEngine: Sendable {
             tr.append(PatPV(i: p.i, v: s * p.v, p: s * p.p, hi: false))
             if tr.count >= 8 { break }
         }
-        // With template matching the levels and lines come from the template scan; the turning points only add
-        // touches to them.
-        guard templates == nil else { return }
         if !absorbed[0] { horizontalLevel(tr, s: s, tol: tol, sc: sc, t: t, out: &out) }
         if !absorbed[1] { trendLine(tr, s: s, tol: o.trendLineTolerance * atrAt[t], sc: sc, t: t, out: &out) }
     }

@@ -24,9 +24,8 @@ struct PatLineGeometry: Sendable {
     /// Rows of the first and last touch.
     let firstTouch: Int
     let lastTouch: Int
-    /// Knot indices of the touches and of the swings.
+    /// Knot indices of the touches.
     let touches: [Int]
-    let swings: [Int]
     /// Rows i in [i0, i1) between knots j and j + 1.
     let segments: [(i0: Int, i1: Int, j: Int)]
     /// Projections (K × K, row-major) onto the fits: knot values = M·Z with Z_j = Σ_i z_i φ_j(i).
@@ -52,7 +51,6 @@ struct PatLineGeometry: Sendable {
         lastTouch = Int((0.9 * span).rounded())
         rows = min(d - 1, lastTouch + Self.lag) + 1
         touches = Array(stride(from: 1, to: 2 * n, by: 2))
-        swings = Array(stride(from: 2, to: 2 * n - 1, by: 2))
         let k = xs.count
         var segs: [(Int, Int, Int)] = []
         for j in 0..<(k - 1) {
@@ -209,6 +207,9 @@ extension PatTemplateScan {
     static let lineMinGain = 0.2
     /// Trend-line windows are at least this long (docs/patterns.md: shorter ones were nearly all false).
     static let lineMinTrendBars = 37
+    /// The least probability of a support or resistance window, and of a trend-line window (chosen on seed 15).
+    static let lineLevelThreshold = 0.85
+    static let lineTrendThreshold = 0.6
     /// Number of statistics the line model reads.
     static let lineFeatureCount = 21
 
@@ -217,7 +218,7 @@ extension PatTemplateScan {
     /// `collecting`).
     static func scanLines(
         y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
-        model: PatTemplateModel, levelThreshold: Double, trendThreshold: Double, collecting: Bool,
+        collecting: Bool,
         into added: inout [PatTemplateCandidate]
     ) {
         let avail = min(y.count, Self.maxLength)
@@ -331,7 +332,7 @@ extension PatTemplateScan {
                 f[18] = sg * bp / h - slope
                 f[19] = (swingDev / swings).squareRoot() / h
                 f[20] = (maxSwing - minSwing) / h
-                if !collecting && !model.cascade(lines: f, skipping: 6) { continue }
+                if !collecting && !PatTemplateModel.lines.cascade(lines: f, skipping: 6) { continue }
                 // The Durbin–Watson statistic of the touch-line fit's residuals.
                 var sr = 0.0
                 var prev = 0.0
@@ -346,8 +347,8 @@ extension PatTemplateScan {
                     }
                 }
                 f[6] = log(max(sr, 1e-300) / rssTL)
-                let p = model.probability(f)
-                let threshold = type == 2 ? trendThreshold : levelThreshold
+                let p = PatTemplateModel.lines.probability(f)
+                let threshold = type == 2 ? Self.lineTrendThreshold : Self.lineLevelThreshold
                 if p >= threshold || collecting {
                     let first = t - m + 1
                     added.append(

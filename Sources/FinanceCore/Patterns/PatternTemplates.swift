@@ -274,10 +274,6 @@ struct PatTemplateScan: Sendable {
     /// The least probability a window needs, by `PatternType.allCases` index.
     let thresholds: [Double]
     let lag: Int
-    /// The line model (`PatTemplateModel.lines`) and its thresholds for support/resistance and for trend lines.
-    let lineModel: PatTemplateModel
-    let levelThreshold: Double
-    let trendThreshold: Double
     /// Log closes of the last `maxLength` + 1 bars, newest last.
     var logs: [Double] = []
     /// Prefix sums over bar age m (0 = newest) of z = y − y_t, m·z, z², and of the one-bar changes and their
@@ -298,15 +294,11 @@ struct PatTemplateScan: Sendable {
     var readyBase = 0
 
     init(
-        model: PatTemplateModel, thresholds: [Double], lag: Int, lineModel: PatTemplateModel = .lines,
-        levelThreshold: Double = 0.85, trendThreshold: Double = 0.6
+        model: PatTemplateModel, thresholds: [Double], lag: Int
     ) {
         self.model = model
         self.thresholds = thresholds
         self.lag = lag
-        self.lineModel = lineModel
-        self.levelThreshold = levelThreshold
-        self.trendThreshold = trendThreshold
         q = Array(repeating: 0, count: 5 * (Self.maxLength + 1))
     }
 
@@ -340,8 +332,8 @@ struct PatTemplateScan: Sendable {
         if c.line < 0 {
             if c.probability >= thresholds[PatternType.allCases.firstIndex(of: c.type)!] { pending.append(c) }
         } else if c.type == .trendLine {
-            if c.probability >= trendThreshold { pendingLines[2].append(c) }
-        } else if c.probability >= levelThreshold {
+            if c.probability >= Self.lineTrendThreshold { pendingLines[2].append(c) }
+        } else if c.probability >= Self.lineLevelThreshold {
             pendingLines[c.type == .support ? 0 : 1].append(c)
         }
     }
@@ -357,7 +349,6 @@ struct PatTemplateScan: Sendable {
         let chunks = min(4 * workers, closes.count / 1024)
         let model = self.model
         let thresholds = self.thresholds
-        let lines = (self.lineModel, self.levelThreshold, self.trendThreshold)
         var results = [[[PatTemplateCandidate]]](repeating: [], count: chunks)
         results.withUnsafeMutableBufferPointer { slots in
             all.withUnsafeBufferPointer { logs in
@@ -377,7 +368,7 @@ struct PatTemplateScan: Sendable {
                                     y: UnsafeBufferPointer(
                                         rebasing: y.value[max(0, count - Self.maxLength - 1)..<count]),
                                     t: firstT + k, phase: phases[k], q: q, features: &f, model: model,
-                                    thresholds: thresholds, lines: lines,
+                                    thresholds: thresholds,
                                     collecting: false, into: &added)
                             }
                             mine.append(added)
@@ -401,11 +392,10 @@ struct PatTemplateScan: Sendable {
         let logs = self.logs
         let model = self.model
         let thresholds = self.thresholds
-        let lines = (self.lineModel, self.levelThreshold, self.trendThreshold)
         logs.withUnsafeBufferPointer { y in
             buffer.withUnsafeMutableBufferPointer { q in
                 Self.scanBar(
-                    y: y, t: t, phase: phase, q: q, features: &f, model: model, thresholds: thresholds, lines: lines,
+                    y: y, t: t, phase: phase, q: q, features: &f, model: model, thresholds: thresholds,
                     collecting: collecting,
                     into: &added)
             }
@@ -424,9 +414,7 @@ struct PatTemplateScan: Sendable {
     static func scanBar(
         y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
         features f: inout [Double],
-        model: PatTemplateModel, thresholds: [Double],
-        lines: (model: PatTemplateModel, level: Double, trend: Double), collecting: Bool,
-        into added: inout [PatTemplateCandidate]
+        model: PatTemplateModel, thresholds: [Double], collecting: Bool, into added: inout [PatTemplateCandidate]
     ) {
         let n = min(y.count, Self.maxLength)
         let tab = Self.table
@@ -443,9 +431,7 @@ struct PatTemplateScan: Sendable {
             q[o + 8] = q[o + 3] + dz
             q[o + 9] = q[o + 4] + dz * dz
         }
-        scanLines(
-            y: y, t: t, phase: phase, q: q, model: lines.model, levelThreshold: lines.level,
-            trendThreshold: lines.trend, collecting: collecting, into: &added)
+        scanLines(y: y, t: t, phase: phase, q: q, collecting: collecting, into: &added)
         for (li, d) in patTemplateLengths.enumerated() {
             guard d <= n else { break }
             // Longer windows are scanned every max(1, d/20) bars.
