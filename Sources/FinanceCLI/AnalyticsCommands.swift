@@ -181,8 +181,8 @@ struct BenchPatterns: AsyncParsableCommand {
     var lineFeatures = false
     @Option(
         help: """
-            With --method templates: one least model probability for every chart-pattern type, instead of each \
-            type's own (how those were chosen: docs/patterns.md).
+            With --method templates: one least model probability for every type (chart patterns, levels and \
+            lines), instead of each type's own (how those were chosen: docs/patterns.md).
             """)
     var templateThreshold: Double?
 

@@ -207,9 +207,6 @@ extension PatTemplateScan {
     static let lineMinGain = 0.2
     /// Trend-line windows are at least this long (docs/patterns.md: shorter ones were nearly all false).
     static let lineMinTrendBars = 37
-    /// The least probability of a support or resistance window, and of a trend-line window (chosen on seed 15).
-    static let lineLevelThreshold = 0.85
-    static let lineTrendThreshold = 0.6
     /// Number of statistics the line model reads.
     static let lineFeatureCount = 21
 
@@ -218,14 +215,15 @@ extension PatTemplateScan {
     /// `collecting`).
     static func scanLines(
         y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
-        collecting: Bool,
-        into added: inout [PatTemplateCandidate]
+        thresholds: [Double], collecting: Bool, into added: inout [PatTemplateCandidate]
     ) {
         let avail = min(y.count, Self.maxLength)
         let last = y.count - 1
         let yt = y[last]
         let tab = PatLineTable.shared
         var f = [Double](repeating: 0, count: Self.lineFeatureCount)
+        let types: [PatternType] = [.support, .resistance, .trendLine]
+        let least = types.map { thresholds[$0.index] }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 36) { scratch in
             let zv = scratch.baseAddress!
             let v = zv + 9
@@ -348,12 +346,11 @@ extension PatTemplateScan {
                 }
                 f[6] = log(max(sr, 1e-300) / rssTL)
                 let p = PatTemplateModel.lines.probability(f)
-                let threshold = type == 2 ? Self.lineTrendThreshold : Self.lineLevelThreshold
-                if p >= threshold || collecting {
+                if p >= least[type] || collecting {
                     let first = t - m + 1
                     added.append(
                         PatTemplateCandidate(
-                            template: -1, type: type == 0 ? .support : type == 1 ? .resistance : .trendLine,
+                            template: -1, type: types[type],
                             startIndex: first + g.firstTouch, endIndex: first + g.lastTouch + PatLineGeometry.lag,
                             features: f, knotLog: (0..<k).map { yt + v[$0] }, probability: p, line: gi,
                             windowStart: first))

@@ -252,9 +252,9 @@ struct PatTemplateTable: @unchecked Sendable {
         }
         self.runs = patFrozen(runs)
         self.fits = patFrozen(fits)
-        positive = patFrozen(PatTemplate.bank.map { PatternType.allCases.firstIndex(of: $0.type)! })
+        positive = patFrozen(PatTemplate.bank.map { $0.type.index })
         negative = patFrozen(
-            PatTemplate.bank.map { t in t.mirror.map { PatternType.allCases.firstIndex(of: $0)! } ?? -1 })
+            PatTemplate.bank.map { t in t.mirror.map(\.index) ?? -1 })
     }
 }
 
@@ -329,12 +329,11 @@ struct PatTemplateScan: Sendable {
 
     /// Queues a scanned window whose probability reaches its type's threshold.
     mutating func keep(_ c: PatTemplateCandidate) {
+        guard c.probability >= thresholds[c.type.index] else { return }
         if c.line < 0 {
-            if c.probability >= thresholds[PatternType.allCases.firstIndex(of: c.type)!] { pending.append(c) }
-        } else if c.type == .trendLine {
-            if c.probability >= Self.lineTrendThreshold { pendingLines[2].append(c) }
-        } else if c.probability >= Self.lineLevelThreshold {
-            pendingLines[c.type == .support ? 0 : 1].append(c)
+            pending.append(c)
+        } else {
+            pendingLines[c.type == .support ? 0 : c.type == .resistance ? 1 : 2].append(c)
         }
     }
 
@@ -431,7 +430,7 @@ struct PatTemplateScan: Sendable {
             q[o + 8] = q[o + 3] + dz
             q[o + 9] = q[o + 4] + dz * dz
         }
-        scanLines(y: y, t: t, phase: phase, q: q, collecting: collecting, into: &added)
+        scanLines(y: y, t: t, phase: phase, q: q, thresholds: thresholds, collecting: collecting, into: &added)
         for (li, d) in patTemplateLengths.enumerated() {
             guard d <= n else { break }
             // Longer windows are scanned every max(1, d/20) bars.

@@ -23,6 +23,9 @@ public enum PatternType: String, Codable, Sendable, CaseIterable, Hashable, Comm
 
     /// Support, resistance and trend lines: single lines built from touches rather than closed shapes.
     public var isLine: Bool { self == .support || self == .resistance || self == .trendLine }
+
+    /// The position of this type in `allCases`.
+    var index: Int { Self.allCases.firstIndex(of: self)! }
 }
 
 /// The expected direction of the move that follows a pattern.
@@ -151,21 +154,23 @@ public struct PatternOptions: Sendable, Hashable {
     public var screen: PatternScreen? = .trained
     /// How patterns, levels and lines are found.
     public var method: PatternMethod = .rules
-    /// Template matching: the least model probability a chart-pattern window needs to be reported, for every type;
-    /// nil: each type's own (`PatternOptions.templateThresholds`, chosen on a held-out benchmark seed).
+    /// Template matching: the least model probability a window needs to be reported, for every type (chart
+    /// patterns, levels and lines); nil: each type's own (`PatternOptions.templateThresholds`, chosen on held-out
+    /// benchmark seeds).
     public var templateThreshold: Double? = nil
     /// Template matching: a window is decided this many bars after its last bar (when no overlapping window seen
     /// by then is more probable), so its record ends that much later (0–1000).
     public var templateLag: Int = 6
 
-    /// Template matching: each chart-pattern type's least probability. Chosen on seed 15 (neither a training nor a
-    /// published seed): for each type, the one of 0.5, 0.6, 0.65, 0.7, 0.75 and 0.8 with the best F1 in
+    /// Template matching: each type's least probability. Chosen on seed 15 (neither a training nor a published
+    /// seed): for each type, the one of 0.5, 0.6, 0.65, 0.7, 0.75 and 0.8 with the best F1 in
     /// `financehub bench patterns --seed 15 --method templates --template-threshold T` (docs/patterns.md).
     public static let templateThresholds: [PatternType: Double] = [
         .headAndShoulders: 0.8, .inverseHeadAndShoulders: 0.8, .doubleTop: 0.75, .doubleBottom: 0.65,
         .ascendingTriangle: 0.6, .descendingTriangle: 0.6, .symmetricalTriangle: 0.6, .bullFlag: 0.75,
         .bearFlag: 0.75, .bullPennant: 0.65, .bearPennant: 0.6, .risingWedge: 0.8, .fallingWedge: 0.6,
-        .channelUp: 0.8, .channelDown: 0.8, .channelHorizontal: 0.5, .cupAndHandle: 0.65,
+        .support: 0.85, .resistance: 0.85, .trendLine: 0.6, .channelUp: 0.8, .channelDown: 0.8,
+        .channelHorizontal: 0.5, .cupAndHandle: 0.65,
     ]
 
     /// The default `minConfidence`.

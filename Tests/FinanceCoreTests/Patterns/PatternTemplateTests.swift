@@ -123,6 +123,25 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(found[.trendLine] ?? 0, 1)
     }
 
+    func testEveryTypeHasItsThresholdAndOneThresholdSetsTheLinesToo() {
+        XCTAssertEqual(Set(PatternOptions.templateThresholds.keys), Set(PatternType.allCases))
+        let data = PatternBenchmark.generate(PatternBenchConfig(seed: 7, series: 63))
+        func lineRecords(_ threshold: Double?) -> [PatternDetection] {
+            var options = Self.templates
+            options.templateThreshold = threshold
+            return data.flatMap { PatternDetector(options: options).detect(bars: $0.bars) }
+                .filter { $0.type.isLine && $0.status == .completed }
+        }
+        let byType = lineRecords(nil)
+        XCTAssertFalse(byType.isEmpty)
+        for r in byType { XCTAssertGreaterThanOrEqual(r.confidence, PatternOptions.templateThresholds[r.type]!) }
+        let loose = lineRecords(0.5)
+        XCTAssertGreaterThan(loose.count, byType.count)
+        XCTAssertTrue(loose.allSatisfy { $0.confidence >= 0.5 })
+        XCTAssertTrue(loose.contains { $0.type != .trendLine && $0.confidence < 0.85 })
+        XCTAssertEqual(lineRecords(1).count, 0)
+    }
+
     func testTemplateRecordsUseOnlyPastBarsAndNeverChange() {
         let data = PatternBenchmark.generate(PatternBenchConfig(seed: 5, series: 42))
         var checked = 0
