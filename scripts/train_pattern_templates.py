@@ -5,10 +5,9 @@ Usage: scripts/train_pattern_templates.py FINANCEHUB_BINARY [OUTPUT.swift]
        scripts/train_pattern_templates.py --lines FINANCEHUB_BINARY [OUTPUT.swift]
 
 Runs `financehub bench patterns --template-features` on the training seeds and noise levels below (never the
-seeds 1-3 the published tables use), fits gradient-boosted trees (scikit-learn HistGradientBoostingClassifier,
-fixed random state) to the windows' fit statistics and a logistic cascade in front of them, and writes both as the
-Swift source
-Sources/FinanceCore/Patterns/PatternTemplateModel.swift. Needs numpy, pandas and scikit-learn (pip install).
+seeds 1-3 the published tables use, nor 15-18, on which the thresholds are chosen), fits gradient-boosted trees
+(scikit-learn HistGradientBoostingClassifier, fixed random state) to the windows' fit statistics and a logistic
+cascade in front of them, and writes both as the Swift source Sources/FinanceCore/Patterns/PatternTemplateModel.swift. Needs numpy, pandas and scikit-learn (pip install).
 
 With --lines it trains the support, resistance and trend-line model the same way on
 `financehub bench patterns --line-features` (the cascade reads every statistic but the Durbin-Watson one; windows
@@ -25,13 +24,16 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-TRAINING = [(11, 0.10), (12, 0.10), (13, 0.10), (14, 0.05), (14, 0.15)]
-ITERATIONS = 150
+TRAINING = [(11, 0.10), (12, 0.10), (13, 0.10), (14, 0.05), (14, 0.15), (19, 0.10), (20, 0.10), (21, 0.10),
+            (22, 0.05), (22, 0.15), (23, 0.10), (24, 0.10), (25, 0.10), (26, 0.05), (26, 0.15)]
+ITERATIONS = 300
 LEAVES = 15
 CASCADE_LIKELY = 0.65
 CASCADE_KEEP = 0.998
 
 
+LINE_TRAINING = TRAINING[:5]
+LINE_ITERATIONS = 150
 COMPONENT_WEIGHT = 0.1
 LINE_CASCADE_LIKELY = 0.5
 
@@ -96,13 +98,14 @@ def write_model(target, name, header, lines):
 
 
 def train_lines(binary, target):
-    data = pd.concat([rows(binary, s, n, "--line-features") for s, n in TRAINING], ignore_index=True)
+    data = pd.concat([rows(binary, s, n, "--line-features") for s, n in LINE_TRAINING], ignore_index=True)
     y = data["label"].to_numpy()
     weight = np.where((data["component"].to_numpy() == 1) & (y == 0), COMPONENT_WEIGHT, 1.0)
     x = data.drop(columns=["label", "component"]).to_numpy()
-    print(f"{len(y)} windows, {int(y.sum())} lines; fitting {ITERATIONS} trees of {LEAVES} leaves", file=sys.stderr)
+    print(f"{len(y)} windows, {int(y.sum())} lines; fitting {LINE_ITERATIONS} trees of {LEAVES} leaves",
+          file=sys.stderr)
     model = HistGradientBoostingClassifier(
-        max_iter=ITERATIONS, max_leaf_nodes=LEAVES, random_state=0, early_stopping=False).fit(
+        max_iter=LINE_ITERATIONS, max_leaf_nodes=LEAVES, random_state=0, early_stopping=False).fit(
             x, y, sample_weight=weight)
     # The cascade: a logistic regression on the statistics but the Durbin-Watson one (computed last) and their
     # squares, with the threshold that keeps CASCADE_KEEP of the windows the trees give LINE_CASCADE_LIKELY or more.
@@ -111,7 +114,7 @@ def train_lines(binary, target):
     c = np.column_stack([x, x**2])
     c[:, [dw, x.shape[1] + dw]] = 0
     lines = model_lines(model, c, likely)
-    header = f"// {len(y)} training windows ({int(y.sum())} lines); {ITERATIONS} trees of {LEAVES} leaves.\n"
+    header = f"// {len(y)} training windows ({int(y.sum())} lines); {LINE_ITERATIONS} trees of {LEAVES} leaves.\n"
     write_model(target, "patternLineModelText", header, lines)
 
 

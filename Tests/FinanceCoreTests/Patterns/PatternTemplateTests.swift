@@ -223,7 +223,7 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertEqual(model.probability([1]), 1 / (1 + exp(-1.75)), accuracy: 1e-12)
         XCTAssertEqual(model.probability([2]), 1 / (1 + exp(0.25)), accuracy: 1e-12)
         let trained = PatTemplateModel.trained
-        XCTAssertEqual(trained.roots.count, 150)
+        XCTAssertEqual(trained.roots.count, 300)
         XCTAssertTrue(trained.nodes.allSatisfy { $0.value.isFinite })
         XCTAssertTrue(trained.nodes.allSatisfy { $0.feature < 8 })
         XCTAssertEqual(trained.cascadeWeights.count, 31)
