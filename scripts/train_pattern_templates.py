@@ -7,7 +7,8 @@ Usage: scripts/train_pattern_templates.py FINANCEHUB_BINARY [OUTPUT.swift]
 Runs `financehub bench patterns --template-features` on the training seeds and noise levels below (never the
 seeds 1-3 the published tables use, nor 15-18, on which the thresholds are chosen), fits gradient-boosted trees
 (scikit-learn HistGradientBoostingClassifier, fixed random state) to the windows' fit statistics and a logistic
-cascade in front of them, and writes both as the Swift source Sources/FinanceCore/Patterns/PatternTemplateModel.swift. Needs numpy, pandas and scikit-learn (pip install).
+cascade in front of them, and writes both as the Swift source
+Sources/FinanceCore/Patterns/PatternTemplateModel.swift. Needs numpy, pandas and scikit-learn (pip install).
 
 With --lines it trains the support, resistance and trend-line model the same way on
 `financehub bench patterns --line-features` (the cascade reads every statistic but the Durbin-Watson one; windows
@@ -31,7 +32,8 @@ LEAVES = 15
 CASCADE_LIKELY = 0.65
 CASCADE_KEEP = 0.998
 
-
+# The line model keeps the first five sets and 150 trees: three times the data gave no gain beyond the seed-to-seed
+# spread (docs/patterns.md, "Tried and not kept").
 LINE_TRAINING = TRAINING[:5]
 LINE_ITERATIONS = 150
 COMPONENT_WEIGHT = 0.1
