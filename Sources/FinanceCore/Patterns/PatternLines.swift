@@ -209,6 +209,9 @@ extension PatTemplateScan {
     static let lineMinTrendBars = 37
     /// Number of statistics the line model reads.
     static let lineFeatureCount = 21
+    /// The line types in the order the scan numbers them (0, 1, 2), and their `PatternType.allCases` indices.
+    static let lineTypes: [PatternType] = [.support, .resistance, .trendLine]
+    static let lineTypeIndices = lineTypes.map(\.index)
 
     /// The line windows whose last read bar is bar t (see `scanBar`; `q` already holds the prefix sums), appended to
     /// `added` when their probability reaches the type's threshold (every one within the loose limits when
@@ -222,8 +225,6 @@ extension PatTemplateScan {
         let yt = y[last]
         let tab = PatLineTable.shared
         var f = [Double](repeating: 0, count: Self.lineFeatureCount)
-        let types: [PatternType] = [.support, .resistance, .trendLine]
-        let least = types.map { thresholds[$0.index] }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 36) { scratch in
             let zv = scratch.baseAddress!
             let v = zv + 9
@@ -346,11 +347,11 @@ extension PatTemplateScan {
                 }
                 f[6] = log(max(sr, 1e-300) / rssTL)
                 let p = PatTemplateModel.lines.probability(f)
-                if p >= least[type] || collecting {
+                if p >= thresholds[Self.lineTypeIndices[type]] || collecting {
                     let first = t - m + 1
                     added.append(
                         PatTemplateCandidate(
-                            template: -1, type: types[type],
+                            template: -1, type: Self.lineTypes[type],
                             startIndex: first + g.firstTouch, endIndex: first + g.lastTouch + PatLineGeometry.lag,
                             features: f, knotLog: (0..<k).map { yt + v[$0] }, probability: p, line: gi,
                             windowStart: first))

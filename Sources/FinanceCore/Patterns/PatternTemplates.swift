@@ -282,7 +282,7 @@ struct PatTemplateScan: Sendable {
     var pending: [PatTemplateCandidate] = []
     /// Reported windows (start bar, report bar).
     var claims: [(Int, Int)] = []
-    /// The same for support, resistance and trend lines (in this order), each type decided on its own.
+    /// The same for each of `lineTypes`, each type decided on its own.
     var pendingLines: [[PatTemplateCandidate]] = [[], [], []]
     var lineClaims: [[(Int, Int)]] = [[], [], []]
     /// Set to collect every candidate's features (training); then every window within the loose limits gets the
@@ -293,9 +293,7 @@ struct PatTemplateScan: Sendable {
     var ready: [[PatTemplateCandidate]] = []
     var readyBase = 0
 
-    init(
-        model: PatTemplateModel, thresholds: [Double], lag: Int
-    ) {
+    init(model: PatTemplateModel, thresholds: [Double], lag: Int) {
         self.model = model
         self.thresholds = thresholds
         self.lag = lag
@@ -333,7 +331,7 @@ struct PatTemplateScan: Sendable {
         if c.line < 0 {
             pending.append(c)
         } else {
-            pendingLines[c.type == .support ? 0 : c.type == .resistance ? 1 : 2].append(c)
+            pendingLines[Self.lineTypes.firstIndex(of: c.type)!].append(c)
         }
     }
 
