@@ -213,12 +213,11 @@ extension PatTemplateScan {
     static let lineTypes: [PatternType] = [.support, .resistance, .trendLine]
     static let lineTypeIndices = lineTypes.map(\.index)
 
-    /// The line windows whose last read bar is bar t (see `scanBar`; `q` already holds the prefix sums), appended to
-    /// `added` when their probability reaches the type's threshold (every one within the loose limits when
-    /// `collecting`).
+    /// The line windows whose last read bar is bar t (see `scanBar`; `q` already holds the prefix sums) that pass the
+    /// cascade (every one within the loose limits when `collecting`), appended to `added` unscored.
     static func scanLines(
         y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
-        thresholds: [Double], collecting: Bool, into added: inout [PatTemplateCandidate]
+        collecting: Bool, into added: inout [PatTemplateCandidate]
     ) {
         let avail = min(y.count, Self.maxLength)
         let last = y.count - 1
@@ -346,16 +345,12 @@ extension PatTemplateScan {
                     }
                 }
                 f[6] = log(max(sr, 1e-300) / rssTL)
-                let p = PatTemplateModel.lines.probability(f)
-                if p >= thresholds[Self.lineTypeIndices[type]] || collecting {
-                    let first = t - m + 1
-                    added.append(
-                        PatTemplateCandidate(
-                            template: -1, type: Self.lineTypes[type],
-                            startIndex: first + g.firstTouch, endIndex: first + g.lastTouch + PatLineGeometry.lag,
-                            features: f, knotLog: (0..<k).map { yt + v[$0] }, probability: p, line: gi,
-                            windowStart: first))
-                }
+                let first = t - m + 1
+                added.append(
+                    PatTemplateCandidate(
+                        template: -1, type: Self.lineTypes[type],
+                        startIndex: first + g.firstTouch, endIndex: first + g.lastTouch + PatLineGeometry.lag,
+                        features: f, knotLog: (0..<k).map { yt + v[$0] }, line: gi, windowStart: first))
             }
         }
     }

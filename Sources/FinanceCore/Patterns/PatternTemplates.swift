@@ -269,6 +269,8 @@ struct PatTemplateScan: Sendable {
     /// than a straight line (log RSS ratio above 0.15).
     static let maxNoise = 0.3
     static let minGain = 0.15
+    /// Bars whose windows `prepare` scores at once.
+    static let scoreBlock = 512
 
     let model: PatTemplateModel
     /// The least probability a window needs, by `PatternType.allCases` index.
@@ -356,21 +358,34 @@ struct PatTemplateScan: Sendable {
                     var q = [Double](repeating: 0, count: 5 * (Self.maxLength + 1))
                     var f = [Double](repeating: 0, count: 8)
                     var mine: [[PatTemplateCandidate]] = []
+                    // Bars in blocks, each block's windows scored at once, then kept by bar.
+                    var block: [PatTemplateCandidate] = []
+                    var ends: [Int] = []
+                    func flush() {
+                        Self.score(&block, model: model)
+                        var from = 0
+                        for end in ends {
+                            mine.append(block[from..<end].filter { $0.probability >= thresholds[$0.type.index] })
+                            from = end
+                        }
+                        block.removeAll(keepingCapacity: true)
+                        ends.removeAll(keepingCapacity: true)
+                    }
                     q.withUnsafeMutableBufferPointer { q in
                         for k in (closes.count * c / chunks)..<(closes.count * (c + 1) / chunks) {
-                            var added: [PatTemplateCandidate] = []
                             let count = history + k + 1
                             if count >= patTemplateLengths[0] {
                                 Self.scanBar(
                                     y: UnsafeBufferPointer(
                                         rebasing: y.value[max(0, count - Self.maxLength - 1)..<count]),
                                     t: firstT + k, phase: phases[k], q: q, features: &f, model: model,
-                                    thresholds: thresholds,
-                                    collecting: false, into: &added)
+                                    collecting: false, into: &block)
                             }
-                            mine.append(added)
+                            ends.append(block.count)
+                            if ends.count == Self.scoreBlock { flush() }
                         }
                     }
+                    flush()
                     out.value[c] = mine
                 }
             }
@@ -388,30 +403,28 @@ struct PatTemplateScan: Sendable {
         let collecting = self.collected != nil
         let logs = self.logs
         let model = self.model
-        let thresholds = self.thresholds
         logs.withUnsafeBufferPointer { y in
             buffer.withUnsafeMutableBufferPointer { q in
                 Self.scanBar(
-                    y: y, t: t, phase: phase, q: q, features: &f, model: model, thresholds: thresholds,
-                    collecting: collecting,
-                    into: &added)
+                    y: y, t: t, phase: phase, q: q, features: &f, model: model, collecting: collecting, into: &added)
             }
         }
         self.q = buffer
         self.features = f
+        Self.score(&added, model: model)
         for c in added {
             if collecting { self.collected?.append(c) }
             keep(c)
         }
     }
 
-    /// The windows ending at bar t whose model probability reaches their type's threshold (all within the loose
-    /// limits when `collecting`), lines (`scanLines`) and then chart patterns, appended to `added`. `y` holds the log
-    /// closes up to bar t (the last), `q` is scratch of 5 × (maxLength + 1) values.
+    /// The windows ending at bar t that pass the cascades (all within the loose limits when `collecting`), lines
+    /// (`scanLines`) and then chart patterns, appended to `added` unscored (`score`). `y` holds the log closes up to
+    /// bar t (the last), `q` is scratch of 5 × (maxLength + 1) values.
     static func scanBar(
         y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
-        features f: inout [Double],
-        model: PatTemplateModel, thresholds: [Double], collecting: Bool, into added: inout [PatTemplateCandidate]
+        features f: inout [Double], model: PatTemplateModel, collecting: Bool,
+        into added: inout [PatTemplateCandidate]
     ) {
         let n = min(y.count, Self.maxLength)
         let tab = Self.table
@@ -428,7 +441,7 @@ struct PatTemplateScan: Sendable {
             q[o + 8] = q[o + 3] + dz
             q[o + 9] = q[o + 4] + dz * dz
         }
-        scanLines(y: y, t: t, phase: phase, q: q, thresholds: thresholds, collecting: collecting, into: &added)
+        scanLines(y: y, t: t, phase: phase, q: q, collecting: collecting, into: &added)
         for (li, d) in patTemplateLengths.enumerated() {
             guard d <= n else { break }
             // Longer windows are scanned every max(1, d/20) bars.
@@ -513,16 +526,29 @@ struct PatTemplateScan: Sendable {
             f[5] = heightRatio
             f[6] = Double(bestType)
             f[7] = Double(secondType)
-            let p = model.probability(f)
-            if p >= thresholds[bestType] || collecting {
-                let geo = Self.geometry[li][best]
-                added.append(
-                    PatTemplateCandidate(
-                        template: best, type: PatternType.allCases[bestType],
-                        startIndex: t - d + 1, endIndex: t, features: f,
-                        knotLog: geo.knotValue.map { yt + zbar + bestB * ($0 - geo.mean) },
-                        probability: p))
+            let geo = Self.geometry[li][best]
+            added.append(
+                PatTemplateCandidate(
+                    template: best, type: PatternType.allCases[bestType],
+                    startIndex: t - d + 1, endIndex: t, features: f,
+                    knotLog: geo.knotValue.map { yt + zbar + bestB * ($0 - geo.mean) }))
+        }
+    }
+
+    /// Sets every candidate's probability, chart windows by `model` and line windows by `PatTemplateModel.lines`,
+    /// all windows of a kind at once (`PatTemplateModel.probabilities`).
+    static func score(_ candidates: inout [PatTemplateCandidate], model: PatTemplateModel) {
+        for (lines, m) in [(false, model), (true, PatTemplateModel.lines)] {
+            let which = candidates.indices.filter { (candidates[$0].line >= 0) == lines }
+            guard let firstOne = which.first else { continue }
+            let stride = candidates[firstOne].features.count + 1
+            var slots = [Double](repeating: -.infinity, count: stride * which.count)
+            for (i, c) in which.enumerated() {
+                for (j, x) in candidates[c].features.enumerated() { slots[i * stride + 1 + j] = x }
             }
+            var p = [Double](repeating: 0, count: which.count)
+            m.probabilities(slots, stride: stride, count: which.count, into: &p)
+            for (i, c) in which.enumerated() { candidates[c].probability = p[i] }
         }
     }
 
@@ -572,12 +598,14 @@ struct PatTemplateScan: Sendable {
 /// logistic cascade in front of the trees turns away the windows the trees would score low.
 struct PatTemplateModel: Sendable {
     struct Node: Sendable {
-        /// Feature index, or −1 for a leaf.
-        var feature: Int32
+        /// Slot of the feature compared, in the evaluation's slots: slot 0 holds −∞ and slot i + 1 feature i. A
+        /// leaf compares slot 0, which always goes left, and is its own left child, so a walk may step on.
+        var slot: Int32
         /// Left child (absolute node index); the right child follows it.
         var left: Int32
         /// Split threshold (x ≤ value goes left) or leaf value.
         var value: Double
+        var isLeaf: Bool { slot == 0 }
     }
 
     /// Trees over noise, gain, gap, rho, length, height ratio, type, second type.
@@ -586,6 +614,8 @@ struct PatTemplateModel: Sendable {
     /// child by adding the comparison's outcome, without a branch).
     var nodes: [Node] = []
     var roots: [Int] = []
+    /// Each tree's depth: a walk of that many steps from the root ends on a leaf (leaves step to themselves).
+    var depths: [Int] = []
     /// Cascade: threshold, bias, weights of noise, gain, gap, log length, height ratio, noise², gain², noise·gain,
     /// min(gap, 3), then one weight per pattern type. Empty: every window goes to the trees.
     var cascadeWeights: [Double] = []
@@ -609,18 +639,25 @@ struct PatTemplateModel: Sendable {
                 return (Int32(p[0]) ?? 0, Double(p[1]) ?? 0, Int(p[2]) ?? 0, Int(p[3]) ?? 0)
             }
             var order = [0]
+            var depth = [0]
             var k = 0
             while k < order.count {
                 let r = raw[order[k]]
-                if r.0 >= 0 { order += [r.2, r.3] }
+                if r.0 >= 0 {
+                    order += [r.2, r.3]
+                    depth += [depth[k] + 1, depth[k] + 1]
+                }
                 k += 1
             }
             var position = [Int](repeating: 0, count: raw.count)
             for (at, r) in order.enumerated() { position[r] = at }
             let base = nodes.count
             roots.append(base)
-            for r in order.map({ raw[$0] }) {
-                nodes.append(Node(feature: r.0, left: r.0 >= 0 ? Int32(base + position[r.2]) : -1, value: r.1))
+            depths.append(depth.max() ?? 0)
+            for (at, r) in order.map({ raw[$0] }).enumerated() {
+                let leaf = r.0 < 0
+                nodes.append(
+                    Node(slot: leaf ? 0 : r.0 + 1, left: Int32(base + (leaf ? at : position[r.2])), value: r.1))
             }
         }
     }
@@ -647,21 +684,57 @@ struct PatTemplateModel: Sendable {
     }
 
     func probability(_ x: [Double]) -> Double {
-        var s = baseline
+        var p = 0.0
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: x.count + 1) { slots in
+            slots[0] = -.infinity
+            for i in x.indices { slots[i + 1] = x[i] }
+            withUnsafeMutablePointer(to: &p) {
+                probabilities(slots.baseAddress!, stride: x.count + 1, count: 1, into: $0)
+            }
+        }
+        return p
+    }
+
+    /// The probabilities of `count` windows at once, tree by tree: window i's slots (−∞, then its features) start
+    /// at `slots + i·stride`. A tree's walks are independent and of fixed length, eight walked side by side, so they
+    /// overlap; each window's score adds the trees in the same order as one window alone.
+    func probabilities(_ slots: UnsafePointer<Double>, stride: Int, count: Int, into out: UnsafeMutablePointer<Double>)
+    {
+        for i in 0..<count { out[i] = baseline }
         nodes.withUnsafeBufferPointer { nodes in
-            x.withUnsafeBufferPointer { x in
-                for r in roots {
-                    var node = nodes[r]
-                    while node.feature >= 0 {
-                        // x ≤ value: the left child; otherwise (NaN too) the right one, next to it.
-                        let right = x[Int(node.feature)] <= node.value ? 0 : 1
-                        node = nodes[Int(node.left) &+ right]
+            let nodes = nodes.baseAddress!
+            /// One step from node k for the window whose slots are x: the left child when x ≤ value, otherwise (NaN
+            /// too) the right one next to it. The outcome is added as a number: a branch on it would be mispredicted
+            /// half the time.
+            @inline(__always) func step(_ k: Int, _ x: UnsafePointer<Double>) -> Int {
+                let node = nodes[k]
+                return Int(node.left) &+ Int(unsafeBitCast(!(x[Int(node.slot)] <= node.value), to: UInt8.self))
+            }
+            let lanes = 8
+            let full = count / lanes * lanes
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: lanes) { k in
+                for (r, root) in roots.enumerated() {
+                    let depth = depths[r]
+                    var i = 0
+                    while i < full {
+                        let x = slots + i &* stride
+                        for w in 0..<lanes { k[w] = root }
+                        for _ in 0..<depth {
+                            for w in 0..<lanes { k[w] = step(k[w], x + w &* stride) }
+                        }
+                        for w in 0..<lanes { out[i &+ w] += nodes[k[w]].value }
+                        i &+= lanes
                     }
-                    s += node.value
+                    while i < count {
+                        var k = root
+                        for _ in 0..<depth { k = step(k, slots + i &* stride) }
+                        out[i] += nodes[k].value
+                        i &+= 1
+                    }
                 }
             }
         }
-        return 1 / (1 + exp(-s))
+        for i in 0..<count { out[i] = 1 / (1 + exp(-out[i])) }
     }
 
     static let trained = PatTemplateModel(text: patternTemplateModelText)

@@ -225,18 +225,69 @@ final class PatternTemplateTests: XCTestCase {
         let trained = PatTemplateModel.trained
         XCTAssertEqual(trained.roots.count, 300)
         XCTAssertTrue(trained.nodes.allSatisfy { $0.value.isFinite })
-        XCTAssertTrue(trained.nodes.allSatisfy { $0.feature < 8 })
+        XCTAssertTrue(trained.nodes.allSatisfy { $0.slot <= 8 })
         XCTAssertEqual(trained.cascadeWeights.count, 31)
         XCTAssertEqual(PatTemplateModel(text: "").probability([0]), 0.5)
         let lines = PatTemplateModel.lines
         XCTAssertEqual(lines.roots.count, 150)
-        XCTAssertTrue(lines.nodes.allSatisfy { $0.value.isFinite && $0.feature < 21 })
+        XCTAssertTrue(lines.nodes.allSatisfy { $0.value.isFinite && $0.slot <= 21 })
         XCTAssertEqual(lines.cascadeWeights.count, 2 + 2 * PatTemplateScan.lineFeatureCount)
         // The line cascade: bias + Σ x·(w + x·w²), skipping one statistic.
         let cascade = PatTemplateModel(text: "cascade 1 0.5 1 9 2 0 0 1")
         XCTAssertTrue(cascade.cascade(lines: [0.4, 5, 0.1], skipping: 1))
         XCTAssertFalse(cascade.cascade(lines: [0.4, 5, -0.5], skipping: 1))
         XCTAssertTrue(PatTemplateModel(text: "").cascade(lines: [0], skipping: 0))
+    }
+
+    /// The committed models evaluated many windows at once (eight walks side by side, a tail of fewer) give each
+    /// window exactly the score of a plain walk of the trees as written, NaN features included.
+    func testTheBatchEvaluationGivesEveryWindowThePlainWalksScore() {
+        /// The trees as written (`f:threshold:left:right` / `L:value`, children relative to the tree), walked one
+        /// node at a time.
+        func plain(_ text: String, _ x: [Double]) -> Double {
+            var s = 0.0
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("baseline ") { s += Double(line.dropFirst(9))! }
+                if line.hasPrefix("baseline ") || line.hasPrefix("cascade ") { continue }
+                let nodes = line.split(separator: " ").map { $0.split(separator: ":") }
+                var k = 0
+                while nodes[k][0] != "L" {
+                    k = x[Int(nodes[k][0])!] <= Double(nodes[k][1])! ? Int(nodes[k][2])! : Int(nodes[k][3])!
+                }
+                s += Double(nodes[k][1])!
+            }
+            return 1 / (1 + exp(-s))
+        }
+        var r = SeededRandom(seed: 5)
+        for (text, features) in [(patternTemplateModelText, 8), (patternLineModelText, 21)] {
+            let model = PatTemplateModel(text: text)
+            // Each feature's split thresholds: windows on them, just below and just above them reach every leaf.
+            var splits = [[Double]](repeating: [0], count: features)
+            for node in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+                let p = node.split(separator: ":")
+                if p.count == 4, let f = Int(p[0]), let v = Double(p[1]) { splits[f].append(v) }
+            }
+            for count in [1, 7, 8, 19, 300] {
+                // Some features NaN, which goes right.
+                let windows = (0..<count).map { _ in
+                    (0..<features).map { j -> Double in
+                        let v = splits[j][r.int(0, splits[j].count - 1)]
+                        let u = r.uniform()
+                        return u < 0.02 ? .nan : u < 0.34 ? v : u < 0.67 ? v.nextDown : v.nextUp
+                    }
+                }
+                var slots: [Double] = []
+                for w in windows { slots += [-.infinity] + w }
+                var out = [Double](repeating: 0, count: count)
+                model.probabilities(slots, stride: features + 1, count: count, into: &out)
+                for (i, w) in windows.enumerated() {
+                    XCTAssertEqual(out[i], plain(text, w), "\(features) features, window \(i) of \(count)")
+                    XCTAssertEqual(model.probability(w), out[i])
+                }
+            }
+        }
+        XCTAssertEqual(PatTemplateModel.lines.depths.count, 150)
+        XCTAssertEqual(PatTemplateModel.trained.depths.max(), 12)
     }
 
     func testLineFeatureRowsAreLabeledByTheBenchmarkRule() {
