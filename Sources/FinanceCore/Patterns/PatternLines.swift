@@ -162,6 +162,8 @@ struct PatLineTable: @unchecked Sendable {
         var j: Int
         var xa: Double
         var xb: Double
+        /// 1 / (xb − xa).
+        var inverseWidth: Double
     }
 
     let windows: UnsafePointer<Window>
@@ -178,7 +180,11 @@ struct PatLineTable: @unchecked Sendable {
         for g in geometry {
             let k = g.x.count
             let first = segments.count
-            segments += g.segments.map { Segment(i0: $0.i0, i1: $0.i1, j: $0.j, xa: g.x[$0.j], xb: g.x[$0.j + 1]) }
+            segments += g.segments.map {
+                Segment(
+                    i0: $0.i0, i1: $0.i1, j: $0.j, xa: g.x[$0.j], xb: g.x[$0.j + 1],
+                    inverseWidth: 1 / (g.x[$0.j + 1] - g.x[$0.j]))
+            }
             let xFirst = x.count
             x += g.x
             let m0 = matrices.count
@@ -213,10 +219,11 @@ extension PatTemplateScan {
     static let lineTypes: [PatternType] = [.support, .resistance, .trendLine]
     static let lineTypeIndices = lineTypes.map(\.index)
 
-    /// The line windows whose last read bar is bar t (see `scanBar`; `q` already holds the prefix sums) that pass the
-    /// cascade (every one within the loose limits when `collecting`), appended to `added` unscored.
+    /// The line windows whose last read bar is bar t (see `scanBar`; `q` already holds the prefix sums, `due` the
+    /// window lengths due at t, `dueLengths`) that pass the cascade (every one within the loose limits when
+    /// `collecting`), appended to `added` unscored.
     static func scanLines(
-        y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
+        y: UnsafeBufferPointer<Double>, t: Int, due: Int, q: UnsafeMutableBufferPointer<Double>,
         collecting: Bool, into added: inout [PatTemplateCandidate]
     ) {
         let avail = min(y.count, Self.maxLength)
@@ -232,22 +239,33 @@ extension PatTemplateScan {
             for gi in 0..<tab.count {
                 let g = tab.windows[gi]
                 let m = g.rows
-                guard m <= avail, phase % max(1, g.d / 20) == 0 else { continue }
+                guard m <= avail, due >> Self.every(g.d) & 1 != 0 else { continue }
                 let k = g.knots
                 let x = tab.x + g.xFirst
                 let dm = Double(m)
-                // Z_j = Σ_i z_i φ_j(i), row i at age m − 1 − i.
+                // Z_j = Σ_i z_i φ_j(i), row i at age m − 1 − i: a segment adds to its two knots, the right knot's
+                // share carried to the next segment (adding in memory would stall on the store just made).
                 for j in 0..<k { zv[j] = 0 }
+                var carry = 0.0
+                var carryKnot = -1
                 for si in g.segmentFirst..<g.segmentPast {
                     let s = tab.segments[si]
                     let a0 = 5 &* (m &- s.i1)
                     let a1 = 5 &* (m &- s.i0)
                     let s0 = q[a1] - q[a0]
                     let si = (dm - 1) * s0 - (q[a1 &+ 1] - q[a0 &+ 1])
-                    let w = 1 / (s.xb - s.xa)
-                    zv[s.j] += (s.xb * s0 - si) * w
-                    zv[s.j &+ 1] += (si - s.xa * s0) * w
+                    let w = s.inverseWidth
+                    let left = (s.xb * s0 - si) * w
+                    if carryKnot == s.j {
+                        zv[s.j] = carry + left
+                    } else {
+                        if carryKnot >= 0 { zv[carryKnot] = carry }
+                        zv[s.j] = left
+                    }
+                    carry = (si - s.xa * s0) * w
+                    carryKnot = s.j &+ 1
                 }
+                if carryKnot >= 0 { zv[carryKnot] = carry }
                 let syy = q[5 * m + 2]
                 let sz = q[5 * m]
                 // Straight line over the rows.
@@ -336,7 +354,7 @@ extension PatTemplateScan {
                 var prev = 0.0
                 for si in g.segmentFirst..<g.segmentPast {
                     let s = tab.segments[si]
-                    let w = 1 / (s.xb - s.xa)
+                    let w = s.inverseWidth
                     for i in s.i0..<s.i1 {
                         let b = (Double(i) - s.xa) * w
                         let e = (y[last &- (m &- 1 &- i)] - yt) - (v[s.j] * (1 - b) + v[s.j &+ 1] * b)

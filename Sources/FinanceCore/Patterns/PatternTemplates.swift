@@ -269,6 +269,17 @@ struct PatTemplateScan: Sendable {
     /// than a straight line (log RSS ratio above 0.15).
     static let maxNoise = 0.3
     static let minGain = 0.15
+    /// Windows of d bars are scanned at the bars whose scan phase is a multiple of this.
+    @inline(__always) static func every(_ d: Int) -> Int { max(1, d / 20) }
+
+    /// Bit e set when windows scanned every e bars are due at a bar of this scan phase (one division per e, not per
+    /// window).
+    static func dueLengths(phase: Int) -> Int {
+        var due = 0
+        for e in 1...every(maxLength) where phase % e == 0 { due |= 1 << e }
+        return due
+    }
+
     /// Bars whose windows `prepare` scores at once.
     static let scoreBlock = 512
 
@@ -441,97 +452,106 @@ struct PatTemplateScan: Sendable {
             q[o + 8] = q[o + 3] + dz
             q[o + 9] = q[o + 4] + dz * dz
         }
-        scanLines(y: y, t: t, phase: phase, q: q, collecting: collecting, into: &added)
-        for (li, d) in patTemplateLengths.enumerated() {
-            guard d <= n else { break }
-            // Longer windows are scanned every max(1, d/20) bars.
-            guard phase % max(1, d / 20) == 0 else { continue }
-            let dd = Double(d)
-            let sz = q[5 * d]
-            let vy = q[5 * d + 2] - sz * sz / dd
-            guard vy > 0 else { continue }
-            // Straight line: t = m (any linear template fits the same).
-            let covLine = q[5 * d + 1] - (dd - 1) / 2 * sz
-            let rssLine = max(vy - covLine * covLine / (dd * (dd * dd - 1) / 12), 1e-300)
-            var best = -1
-            var bestRSS = Double.infinity
-            var bestB = 0.0
-            var bestType = -1
-            var second = Double.infinity
-            var secondType = -1
-            for k in 0..<nT {
-                let fit = tab.fits[li &* nT &+ k]
-                var cov = 0.0
-                var j = fit.first
-                while j < fit.past {
-                    let run = tab.runs[j]
-                    let o = 5 &* run.end
-                    cov += run.c0 * q[o] + run.c1 * q[o &+ 1]
-                    j &+= 1
-                }
-                let type = cov > 0 ? tab.positive[k] : cov < 0 ? tab.negative[k] : -1
-                guard type >= 0 else { continue }
-                let rss = max(vy - cov * cov * fit.inverseSpread, 0)
-                if rss < bestRSS {
-                    if best >= 0 && bestType != type {
-                        second = bestRSS
-                        secondType = bestType
+        let due = Self.dueLengths(phase: phase)
+        scanLines(y: y, t: t, due: due, q: q, collecting: collecting, into: &added)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: nT) { covs in
+            for (li, d) in patTemplateLengths.enumerated() {
+                guard d <= n else { break }
+                // Longer windows are scanned every max(1, d/20) bars (`every`).
+                guard due >> Self.every(d) & 1 != 0 else { continue }
+                let dd = Double(d)
+                let sz = q[5 * d]
+                let vy = q[5 * d + 2] - sz * sz / dd
+                guard vy > 0 else { continue }
+                // Straight line: t = m (any linear template fits the same).
+                let covLine = q[5 * d + 1] - (dd - 1) / 2 * sz
+                let rssLine = max(vy - covLine * covLine / (dd * (dd * dd - 1) / 12), 1e-300)
+                var best = -1
+                var bestRSS = Double.infinity
+                var bestB = 0.0
+                var bestType = -1
+                var second = Double.infinity
+                var secondType = -1
+                // Every template's covariance first (independent sums that overlap), then the choice.
+                for k in 0..<nT {
+                    let fit = tab.fits[li &* nT &+ k]
+                    var cov = 0.0
+                    var j = fit.first
+                    while j < fit.past {
+                        let run = tab.runs[j]
+                        let o = 5 &* run.end
+                        cov += run.c0 * q[o] + run.c1 * q[o &+ 1]
+                        j &+= 1
                     }
-                    bestRSS = rss
-                    best = k
-                    bestB = cov * fit.inverseSpread
-                    bestType = type
-                } else if rss < second && type != bestType {
-                    second = rss
-                    secondType = type
+                    covs[k] = cov
                 }
+                for k in 0..<nT {
+                    let fit = tab.fits[li &* nT &+ k]
+                    let cov = covs[k]
+                    let type = cov > 0 ? tab.positive[k] : cov < 0 ? tab.negative[k] : -1
+                    guard type >= 0 else { continue }
+                    let rss = max(vy - cov * cov * fit.inverseSpread, 0)
+                    if rss < bestRSS {
+                        if best >= 0 && bestType != type {
+                            second = bestRSS
+                            secondType = bestType
+                        }
+                        bestRSS = rss
+                        best = k
+                        bestB = cov * fit.inverseSpread
+                        bestType = type
+                    } else if rss < second && type != bestType {
+                        second = rss
+                        secondType = type
+                    }
+                }
+                guard best >= 0 else { continue }
+                let fit = tab.fits[li * nT + best]
+                let height = abs(bestB) * fit.range
+                let noise = (bestRSS / (dd - 2)).squareRoot() / max(height, 1e-300)
+                let gain = log(rssLine / max(bestRSS, 1e-300))
+                guard noise < Self.maxNoise && gain > Self.minGain else { continue }
+                let nd = dd - 1
+                let dm = q[5 * (d - 1) + 3] / nd
+                let dstd = max(q[5 * (d - 1) + 4] / nd - dm * dm, 0).squareRoot()
+                let gap = second.isFinite ? log(max(second, 1e-300) / max(bestRSS, 1e-300)) : 10
+                let heightRatio = log(max(height, 1e-300) / max(dstd, 1e-12))
+                if !collecting
+                    && !model.cascade(
+                        noise: noise, gain: gain, gap: min(gap, 10), length: dd,
+                        heightRatio: heightRatio, type: bestType)
+                {
+                    continue
+                }
+                // Lag-1 autocorrelation of the residuals.
+                let zbar = sz / dd
+                var num = 0.0
+                var den = 0.0
+                var prev = 0.0
+                var r = fit.first
+                for m in 0..<d {
+                    while tab.runs[r].end <= m { r += 1 }
+                    let e =
+                        (y[last - m] - yt) - zbar - bestB * (tab.runs[r].a + tab.runs[r].b * Double(m) - fit.mean)
+                    if m > 0 { num += e * prev }
+                    den += e * e
+                    prev = e
+                }
+                f[0] = noise
+                f[1] = gain
+                f[2] = min(gap, 10)
+                f[3] = den > 0 ? num / den : 0
+                f[4] = dd
+                f[5] = heightRatio
+                f[6] = Double(bestType)
+                f[7] = Double(secondType)
+                let geo = Self.geometry[li][best]
+                added.append(
+                    PatTemplateCandidate(
+                        template: best, type: PatternType.allCases[bestType],
+                        startIndex: t - d + 1, endIndex: t, features: f,
+                        knotLog: geo.knotValue.map { yt + zbar + bestB * ($0 - geo.mean) }))
             }
-            guard best >= 0 else { continue }
-            let fit = tab.fits[li * nT + best]
-            let height = abs(bestB) * fit.range
-            let noise = (bestRSS / (dd - 2)).squareRoot() / max(height, 1e-300)
-            let gain = log(rssLine / max(bestRSS, 1e-300))
-            guard noise < Self.maxNoise && gain > Self.minGain else { continue }
-            let nd = dd - 1
-            let dm = q[5 * (d - 1) + 3] / nd
-            let dstd = max(q[5 * (d - 1) + 4] / nd - dm * dm, 0).squareRoot()
-            let gap = second.isFinite ? log(max(second, 1e-300) / max(bestRSS, 1e-300)) : 10
-            let heightRatio = log(max(height, 1e-300) / max(dstd, 1e-12))
-            if !collecting
-                && !model.cascade(
-                    noise: noise, gain: gain, gap: min(gap, 10), length: dd,
-                    heightRatio: heightRatio, type: bestType)
-            {
-                continue
-            }
-            // Lag-1 autocorrelation of the residuals.
-            let zbar = sz / dd
-            var num = 0.0
-            var den = 0.0
-            var prev = 0.0
-            var r = fit.first
-            for m in 0..<d {
-                while tab.runs[r].end <= m { r += 1 }
-                let e =
-                    (y[last - m] - yt) - zbar - bestB * (tab.runs[r].a + tab.runs[r].b * Double(m) - fit.mean)
-                if m > 0 { num += e * prev }
-                den += e * e
-                prev = e
-            }
-            f[0] = noise
-            f[1] = gain
-            f[2] = min(gap, 10)
-            f[3] = den > 0 ? num / den : 0
-            f[4] = dd
-            f[5] = heightRatio
-            f[6] = Double(bestType)
-            f[7] = Double(secondType)
-            let geo = Self.geometry[li][best]
-            added.append(
-                PatTemplateCandidate(
-                    template: best, type: PatternType.allCases[bestType],
-                    startIndex: t - d + 1, endIndex: t, features: f,
-                    knotLog: geo.knotValue.map { yt + zbar + bestB * ($0 - geo.mean) }))
         }
     }
 
