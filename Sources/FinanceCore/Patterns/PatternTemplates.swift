@@ -631,7 +631,7 @@ struct PatTemplateModel: Sendable {
     /// Trees over noise, gain, gap, rho, length, height ratio, type, second type.
     var baseline: Double = 0
     /// Every tree's nodes, breadth first, the two children of a node side by side (so the evaluation picks the
-    /// child by adding the comparison's outcome, without a branch).
+    /// child by adding the comparison's outcome).
     var nodes: [Node] = []
     var roots: [Int] = []
     /// Each tree's depth: a walk of that many steps from the root ends on a leaf (leaves step to themselves).
