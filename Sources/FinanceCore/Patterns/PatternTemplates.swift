@@ -442,15 +442,27 @@ struct PatTemplateScan: Sendable {
         let nT = PatTemplate.bank.count
         let last = y.count - 1
         let yt = y[last]
+        // The running sums stay in registers (reading back the sum just stored would stall on the store); q[0..<5]
+        // is 0.
+        var s0 = 0.0
+        var s1 = 0.0
+        var s2 = 0.0
+        var s3 = 0.0
+        var s4 = 0.0
         for m in 0..<n {
             let z = y[last - m] - yt
             let dz = m + 1 <= last ? y[last - m] - y[last - m - 1] : 0
             let o = 5 * m
-            q[o + 5] = q[o] + z
-            q[o + 6] = q[o + 1] + Double(m) * z
-            q[o + 7] = q[o + 2] + z * z
-            q[o + 8] = q[o + 3] + dz
-            q[o + 9] = q[o + 4] + dz * dz
+            s0 += z
+            s1 += Double(m) * z
+            s2 += z * z
+            s3 += dz
+            s4 += dz * dz
+            q[o + 5] = s0
+            q[o + 6] = s1
+            q[o + 7] = s2
+            q[o + 8] = s3
+            q[o + 9] = s4
         }
         let due = Self.dueLengths(phase: phase)
         scanLines(y: y, t: t, due: due, q: q, collecting: collecting, into: &added)
