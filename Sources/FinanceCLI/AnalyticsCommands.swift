@@ -185,8 +185,19 @@ struct BenchPatterns: AsyncParsableCommand {
             lines), instead of each type's own (how those were chosen: docs/patterns.md).
             """)
     var templateThreshold: Double?
+    @Option(
+        help: """
+            Score only the truths spanning at least this many bars; a detection of a shorter truth counts neither \
+            as right nor as wrong.
+            """)
+    var minTruthBars = 0
+    @Flag(help: "Also print each type's recall by the length of the truth's span (bars 1-29, 30-49, 50-79, 80+).")
+    var byLength = false
 
     func validate() throws {
+        guard self.minTruthBars >= 0 else {
+            throw ArgumentParser.ValidationError("--min-truth-bars must be a number of bars ≥ 0")
+        }
         guard PatternMethod(rawValue: self.method) != nil else {
             throw ArgumentParser.ValidationError("--method must be templates or rules")
         }
@@ -210,7 +221,8 @@ struct BenchPatterns: AsyncParsableCommand {
         }
         Console.info(
             "generating \(self.series) labeled series (seed \(self.seed), noise \(self.noise)) and scanning them...")
-        let config = PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise)
+        var config = PatternBenchConfig(seed: self.seed, series: self.series, noise: self.noise)
+        config.minTruthBars = self.minTruthBars
         if self.templateFeatures {
             try Output.write(PatternBenchmark.templateFeatures(config), to: nil)
             return
@@ -223,7 +235,12 @@ struct BenchPatterns: AsyncParsableCommand {
         options.method = PatternMethod(rawValue: self.method)!
         if self.noScreen { options.screen = nil }
         options.templateThreshold = self.templateThreshold
-        try Output.line(PatternBenchmark.run(config, options: options).lines.joined(separator: "\n"))
+        let report = PatternBenchmark.run(config, options: options)
+        try Output.line(report.lines.joined(separator: "\n"))
+        if self.minTruthBars > 0 {
+            Console.info("\(report.belowMinBars) detections of truths under \(self.minTruthBars) bars not counted")
+        }
+        if self.byLength { try Output.line(report.byLength.map(\.line).joined(separator: "\n")) }
         if self.oracle {
             let lines =
                 PatternBenchmark.oracle(config).map(\.line) + PatternBenchmark.separation(config).map(\.line)

@@ -382,6 +382,7 @@ final class AnalyticsTests: XCTestCase {
         XCTAssertEqual(pat, 0)
         let tpl = await FinanceHubCommand.run(arguments: [
             "bench", "patterns", "--series", "10", "--method", "templates", "--template-threshold", "0.6",
+            "--min-truth-bars", "30", "--by-length",
         ])
         XCTAssertEqual(tpl, 0)
         for rows in ["--template-features", "--line-features"] {

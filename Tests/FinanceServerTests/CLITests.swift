@@ -71,6 +71,7 @@ final class CLITests: TemporaryFolderTestCase {
             ["bench", "patterns", "--series", "0"], ["bench", "patterns", "--noise", "nan"],
             ["bench", "patterns", "--noise=-0.1"], ["bench", "patterns", "--method", "neural"],
             ["bench", "patterns", "--template-threshold", "1.5"], ["bench", "patterns", "--template-threshold", "nan"],
+            ["bench", "patterns", "--min-truth-bars=-1"],
             ["bench", "import", "--runs", "0"],
             ["bench", "import", "--rows", "0"],
             ["bench", "rollup", "--runs", "0"], ["bench", "ticks", "--requests", "0"],

@@ -106,6 +106,9 @@ public struct PatternBenchConfig: Sendable, Hashable {
     public var maxHeight: Double = 0.18
     /// Score only `confirmed` records for chart patterns (levels and lines: any final record).
     public var confirmedOnly: Bool = false
+    /// Score only the truths whose span is at least this many bars; a detection of a shorter truth counts neither
+    /// as right nor as wrong (`PatternBenchReport.belowMinBars`).
+    public var minTruthBars: Int = 0
 
     public init(seed: UInt64 = 1, series: Int = 2000, noise: Double = 0.10) {
         self.seed = seed
@@ -127,9 +130,33 @@ public struct PatternBenchReport: Sendable, Codable {
     public var seconds: Double
     /// Wrong-type detections overlapping a truth, as "truth->detected" counts (lines/levels excluded).
     public var confusions: [String: Int]
+    /// Detections of truths shorter than `PatternBenchConfig.minTruthBars`, not counted.
+    public var belowMinBars = 0
+    /// Recall by the truth span's length (all truths, whatever `minTruthBars`).
+    public var byLength: [LengthRecall] = []
     /// The rows as printed by `financehub bench patterns`.
     public var lines: [String] {
         rows.map(\.line) + ["false_positives_per_1000_bars \(accuracyFormat(falsePositivesPer1000Bars))"]
+    }
+}
+
+/// The truths of one pattern type whose span (in bars) lies in `from...to`, and how many of them were detected.
+public struct LengthRecall: Sendable, Hashable, Codable {
+    public var type: String
+    public var from: Int
+    public var to: Int
+    public var truths: Int
+    public var found: Int
+
+    /// The span bands of `PatternBenchReport.byLength`: the generator draws patterns of 20–120 bars, and a level's or
+    /// line's span runs from its first touch to its last (80 % of the pattern).
+    public static let bands = [(1, 29), (30, 49), (50, 79), (80, 1_000)]
+
+    /// `<type> span <from>-<to> recall <r> found <k> of <n>` (the last band `<from>+`).
+    public var line: String {
+        let recall = truths == 0 ? 0 : Double(found) / Double(truths)
+        let span = to >= 1_000 ? "\(from)+" : "\(from)-\(to)"
+        return "\(type) span \(span) recall \(accuracyFormat(recall)) found \(found) of \(truths)"
     }
 }
 
@@ -304,6 +331,9 @@ public enum PatternBenchmark {
         var allBars = 0
         var confusions: [String: Int] = [:]
         var strictDet: [PatternType: Int] = [:]
+        var belowMinBars = 0
+        var lengthTruths: [PatternType: [Int]] = [:]
+        var lengthFound: [PatternType: [Int]] = [:]
         var opts = options
         opts.includeForming = false
         let detector = PatternDetector(options: opts)
@@ -319,13 +349,18 @@ public enum PatternBenchmark {
                 noneDet += recs.count
             }
             var used = Set<Int>()
-            for t in s.truth { tru[t.type, default: 0] += 1 }
+            let short = s.truth.map { $0.endIndex - $0.startIndex + 1 < cfg.minTruthBars }
+            for (k, t) in s.truth.enumerated() where !short[k] { tru[t.type, default: 0] += 1 }
             for d in recs {
                 let a = Int((d.start - t0) / day)
                 let b = Int((d.end - t0) / day)
                 let verdict = judge(d.type, a, b, s.truth, used: used)
                 if let k = verdict.match {
                     used.insert(k)
+                    if short[k] {
+                        belowMinBars += 1
+                        continue
+                    }
                     tp[d.type, default: 0] += 1
                     det[d.type, default: 0] += 1
                 } else if verdict.component {
@@ -337,6 +372,20 @@ public enum PatternBenchmark {
                         confusions["\(t.type.rawValue)->\(d.type.rawValue)", default: 0] += 1
                     }
                 }
+            }
+            for (k, t) in s.truth.enumerated() {
+                let span = t.endIndex - t.startIndex + 1
+                let band =
+                    LengthRecall.bands.firstIndex { span >= $0.0 && span <= $0.1 } ?? LengthRecall.bands.count - 1
+                lengthTruths[t.type, default: [0, 0, 0, 0]][band] += 1
+                if used.contains(k) { lengthFound[t.type, default: [0, 0, 0, 0]][band] += 1 }
+            }
+        }
+        let byLength = PatternType.allCases.flatMap { t in
+            LengthRecall.bands.enumerated().map { (i, band) in
+                LengthRecall(
+                    type: t.rawValue, from: band.0, to: band.1, truths: lengthTruths[t]?[i] ?? 0,
+                    found: lengthFound[t]?[i] ?? 0)
             }
         }
         let rows = PatternType.allCases.map { t -> AccuracyRow in
@@ -350,7 +399,8 @@ public enum PatternBenchmark {
         let secs = Double(el.components.seconds) + Double(el.components.attoseconds) * 1e-18
         return PatternBenchReport(
             rows: rows, falsePositivesPer1000Bars: noneBars == 0 ? 0 : 1000 * Double(noneDet) / Double(noneBars),
-            ignored: ignored, bars: allBars, seconds: secs, confusions: confusions)
+            ignored: ignored, bars: allBars, seconds: secs, confusions: confusions, belowMinBars: belowMinBars,
+            byLength: byLength)
     }
 
     /// The scoring rule on a record of `type` spanning bars [a, b]: the first truth outside `used` it detects

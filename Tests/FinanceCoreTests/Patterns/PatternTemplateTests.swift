@@ -290,6 +290,39 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertEqual(PatTemplateModel.trained.depths.max(), 12)
     }
 
+    /// Recall by the truth's length adds up to each type's truths and true positives, and `minTruthBars` leaves
+    /// the shorter truths out of the score: their detections count neither as right nor as wrong.
+    func testTheBenchmarkScoresByTruthLengthAndCanLeaveShortTruthsOut() {
+        var cfg = PatternBenchConfig(seed: 3, series: 210)
+        let all = PatternBenchmark.run(cfg)
+        XCTAssertEqual(all.belowMinBars, 0)
+        XCTAssertEqual(all.byLength.count, 4 * PatternType.allCases.count)
+        for row in all.rows {
+            let bands = all.byLength.filter { $0.type == row.type }
+            XCTAssertEqual(bands.map(\.from), [1, 30, 50, 80])
+            XCTAssertEqual(bands.map(\.truths).reduce(0, +), row.truths, row.type)
+            XCTAssertEqual(bands.map(\.found).reduce(0, +), row.truePositives, row.type)
+        }
+        cfg.minTruthBars = 50
+        let long = PatternBenchmark.run(cfg)
+        for row in long.rows {
+            let bands = all.byLength.filter { $0.type == row.type && $0.from >= 50 }
+            XCTAssertEqual(row.truths, bands.map(\.truths).reduce(0, +), row.type)
+            XCTAssertEqual(row.truePositives, bands.map(\.found).reduce(0, +), row.type)
+        }
+        let shortFound = all.byLength.filter { $0.to < 50 }.map(\.found).reduce(0, +)
+        XCTAssertGreaterThan(shortFound, 0)
+        XCTAssertEqual(long.belowMinBars, shortFound)
+        XCTAssertEqual(
+            long.rows.map(\.detections).reduce(0, +), all.rows.map(\.detections).reduce(0, +) - shortFound)
+        XCTAssertEqual(long.byLength, all.byLength)
+        XCTAssertEqual(
+            LengthRecall(type: "x", from: 80, to: 1_000, truths: 4, found: 3).line,
+            "x span 80+ recall 0.750 found 3 of 4")
+        XCTAssertEqual(
+            LengthRecall(type: "x", from: 1, to: 29, truths: 0, found: 0).line, "x span 1-29 recall 0.000 found 0 of 0")
+    }
+
     func testLineFeatureRowsAreLabeledByTheBenchmarkRule() {
         let csv = PatternBenchmark.lineFeatures(PatternBenchConfig(seed: 3, series: 42))
         let lines = csv.split(separator: "\n")
