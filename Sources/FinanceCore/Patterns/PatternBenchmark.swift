@@ -377,8 +377,9 @@ public enum PatternBenchmark {
                 let span = t.endIndex - t.startIndex + 1
                 let band =
                     LengthRecall.bands.firstIndex { span >= $0.0 && span <= $0.1 } ?? LengthRecall.bands.count - 1
-                lengthTruths[t.type, default: [0, 0, 0, 0]][band] += 1
-                if used.contains(k) { lengthFound[t.type, default: [0, 0, 0, 0]][band] += 1 }
+                let zero = [Int](repeating: 0, count: LengthRecall.bands.count)
+                lengthTruths[t.type, default: zero][band] += 1
+                if used.contains(k) { lengthFound[t.type, default: zero][band] += 1 }
             }
         }
         let byLength = PatternType.allCases.flatMap { t in

@@ -215,9 +215,8 @@ extension PatTemplateScan {
     static let lineMinTrendBars = 37
     /// Number of statistics the line model reads.
     static let lineFeatureCount = 21
-    /// The line types in the order the scan numbers them (0, 1, 2), and their `PatternType.allCases` indices.
+    /// The line types in the order the scan numbers them (0, 1, 2).
     static let lineTypes: [PatternType] = [.support, .resistance, .trendLine]
-    static let lineTypeIndices = lineTypes.map(\.index)
 
     /// The line windows whose last read bar is bar t (see `scanBar`; `q` already holds the prefix sums, `due` the
     /// window lengths due at t, `dueLengths`) that pass the cascade (every one within the loose limits when

@@ -338,9 +338,15 @@ struct PatTemplateScan: Sendable {
         return out
     }
 
+    /// Whether a scored window's probability reaches its type's threshold (`thresholds` by `PatternType.allCases`
+    /// index).
+    @inline(__always) static func reaches(_ c: PatTemplateCandidate, _ thresholds: [Double]) -> Bool {
+        c.probability >= thresholds[c.type.index]
+    }
+
     /// Queues a scanned window whose probability reaches its type's threshold.
     mutating func keep(_ c: PatTemplateCandidate) {
-        guard c.probability >= thresholds[c.type.index] else { return }
+        guard Self.reaches(c, thresholds) else { return }
         if c.line < 0 {
             pending.append(c)
         } else {
@@ -376,7 +382,7 @@ struct PatTemplateScan: Sendable {
                         Self.score(&block, model: model)
                         var from = 0
                         for end in ends {
-                            mine.append(block[from..<end].filter { $0.probability >= thresholds[$0.type.index] })
+                            mine.append(block[from..<end].filter { Self.reaches($0, thresholds) })
                             from = end
                         }
                         block.removeAll(keepingCapacity: true)
@@ -637,7 +643,6 @@ struct PatTemplateModel: Sendable {
         var left: Int32
         /// Split threshold (x ≤ value goes left) or leaf value.
         var value: Double
-        var isLeaf: Bool { slot == 0 }
     }
 
     /// Trees over noise, gain, gap, rho, length, height ratio, type, second type.
