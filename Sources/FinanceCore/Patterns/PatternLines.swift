@@ -146,8 +146,8 @@ struct PatLineTable: @unchecked Sendable {
         var firstTouch: Int
         var lastTouch: Int
         var touchLineParameters: Int
-        /// Segments `segmentFirst..<segmentPast`; knot rows from `xFirst`; matrices (knots²) from `touchLine`,
-        /// `level`, `free`.
+        /// Segments `segmentFirst..<segmentPast`; knot rows from `xFirst`; matrices (knots², column-major, so
+        /// column j is contiguous) from `touchLine`, `level`, `free`.
         var segmentFirst: Int
         var segmentPast: Int
         var xFirst: Int
@@ -170,12 +170,15 @@ struct PatLineTable: @unchecked Sendable {
     let count: Int
     let segments: UnsafePointer<Segment>
     let x: UnsafePointer<Double>
+    /// The knots' rows over the window's span d − 1 (from `xFirst` too), looked up instead of divided per window.
+    let u: UnsafePointer<Double>
     let matrices: UnsafePointer<Double>
 
     init(_ geometry: [PatLineGeometry]) {
         var windows: [Window] = []
         var segments: [Segment] = []
         var x: [Double] = []
+        var u: [Double] = []
         var matrices: [Double] = []
         for g in geometry {
             let k = g.x.count
@@ -187,8 +190,11 @@ struct PatLineTable: @unchecked Sendable {
             }
             let xFirst = x.count
             x += g.x
+            u += g.x.map { $0 / Double(g.d - 1) }
             let m0 = matrices.count
-            matrices += g.touchLine + g.level + g.free
+            matrices += [g.touchLine, g.level, g.free].flatMap { m in
+                (0..<(k * k)).map { m[($0 % k) * k + $0 / k] }
+            }
             windows.append(
                 Window(
                     d: g.d, n: g.n, rows: g.rows, knots: k, firstTouch: g.firstTouch, lastTouch: g.lastTouch,
@@ -199,7 +205,9 @@ struct PatLineTable: @unchecked Sendable {
         self.count = windows.count
         self.segments = patFrozen(segments)
         self.x = patFrozen(x)
-        self.matrices = patFrozen(matrices)
+        self.u = patFrozen(u)
+        // `fit` reads eight rows of a column at once: padding for the last column of a 7-knot window.
+        self.matrices = patFrozen(matrices + [Double](repeating: 0, count: 8))
     }
 
     static let shared = PatLineTable(patLineGeometry)
@@ -211,6 +219,7 @@ extension PatTemplateScan {
     static let lineMinMargin = 0.05
     static let lineMaxNoise = 0.4
     static let lineMinGain = 0.2
+    static let lineMinGainRatio = exp(lineMinGain)
     /// Trend-line windows are at least this long (docs/patterns.md: shorter ones were nearly all false).
     static let lineMinTrendBars = 37
     /// Number of statistics the line model reads.
@@ -220,27 +229,26 @@ extension PatTemplateScan {
 
     /// The line windows whose last read bar is bar t (see `scanBar`; `q` already holds the prefix sums, `due` the
     /// window lengths due at t, `dueLengths`) that pass the cascade (every one within the loose limits when
-    /// `collecting`), appended to `added` unscored.
+    /// `collecting`), appended to `added` unscored; `f` is scratch of `lineFeatureCount` values.
     static func scanLines(
         y: UnsafeBufferPointer<Double>, t: Int, due: Int, q: UnsafeMutableBufferPointer<Double>,
-        collecting: Bool, into added: inout [PatTemplateCandidate]
+        features f: inout [Double], collecting: Bool, into added: inout [PatTemplateCandidate]
     ) {
         let avail = min(y.count, Self.maxLength)
         let last = y.count - 1
         let yt = y[last]
         let tab = PatLineTable.shared
-        var f = [Double](repeating: 0, count: Self.lineFeatureCount)
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 36) { scratch in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 45) { scratch in
             let zv = scratch.baseAddress!
             let v = zv + 9
             let free = zv + 18
             let level = zv + 27
+            let swing = zv + 36
             for gi in 0..<tab.count {
                 let g = tab.windows[gi]
                 let m = g.rows
                 guard m <= avail, due >> Self.every(g.d) & 1 != 0 else { continue }
                 let k = g.knots
-                let x = tab.x + g.xFirst
                 let dm = Double(m)
                 // Z_j = Σ_i z_i φ_j(i), row i at age m − 1 − i: a segment adds to its two knots, the right knot's
                 // share carried to the next segment (adding in memory would stall on the store just made).
@@ -271,11 +279,13 @@ extension PatTemplateScan {
                 let cov = q[5 * m + 1] - (dm - 1) / 2 * sz
                 let rssLine = max(syy - sz * sz / dm - cov * cov / (dm * (dm * dm - 1) / 12), 1e-300)
                 let rssTL = fit(tab.matrices + g.touchLine, zv, k: k, syy: syy, into: v)
-                let gline = log(rssLine / rssTL)
-                guard gline > Self.lineMinGain else { continue }
+                // log(rssLine / rssTL) > lineMinGain, without the logarithm for the many windows it turns away.
+                guard rssLine / rssTL > Self.lineMinGainRatio else { continue }
                 // The line through the touches, the swings' side of it, and the height up to the last touch.
+                let u = tab.u + g.xFirst
+                let x = tab.x + g.xFirst
                 let span = Double(g.d - 1)
-                let (al, be) = lineThrough(v, x, n: g.n, from: 1, span: span)
+                let (al, be) = lineThrough(v, u, n: g.n, from: 1)
                 var lo = Double.infinity
                 var hi = -Double.infinity
                 for j in 0..<(2 * g.n) {
@@ -283,13 +293,17 @@ extension PatTemplateScan {
                     hi = max(hi, v[j])
                 }
                 let h = hi - lo + 1e-9
+                // Each swing's distance from the line (its knot's slot of `swing`), computed once for both loops.
                 var meanSwing = 0.0
-                for j in stride(from: 2, to: 2 * g.n - 1, by: 2) { meanSwing += v[j] - (al + be * x[j] / span) }
+                for j in stride(from: 2, to: 2 * g.n - 1, by: 2) {
+                    swing[j] = v[j] - (al + be * x[j] / span)
+                    meanSwing += swing[j]
+                }
                 let sg: Double = meanSwing >= 0 ? 1 : -1
                 var minSwing = Double.infinity
                 var maxSwing = -Double.infinity
                 for j in stride(from: 2, to: 2 * g.n - 1, by: 2) {
-                    let r = sg * (v[j] - (al + be * x[j] / span))
+                    let r = sg * swing[j]
                     minSwing = min(minSwing, r)
                     maxSwing = max(maxSwing, r)
                 }
@@ -304,7 +318,7 @@ extension PatTemplateScan {
                 // `lineMinTrendBars`.
                 guard type != 2 || g.d >= Self.lineMinTrendBars else { continue }
                 // The swings' own line, relative to the touch line (0: parallel).
-                let (ap, bp) = lineThrough(v, x, n: g.n - 1, from: 2, span: span)
+                let (ap, bp) = lineThrough(v, u, n: g.n - 1, from: 2)
                 var swingDev = 0.0
                 for j in stride(from: 2, to: 2 * g.n - 1, by: 2) {
                     let e = v[j] - (ap + bp * x[j] / span)
@@ -312,7 +326,7 @@ extension PatTemplateScan {
                 }
                 let rssFree = fit(tab.matrices + g.free, zv, k: k, syy: syy, into: free)
                 let rssLevel = fit(tab.matrices + g.level, zv, k: k, syy: syy, into: level)
-                let (af, bf) = lineThrough(free, x, n: g.n, from: 1, span: span)
+                let (af, bf) = lineThrough(free, u, n: g.n, from: 1)
                 var touchDev = 0.0
                 var freeSwing = Double.infinity
                 for j in stride(from: 1, to: 2 * g.n, by: 2) {
@@ -341,7 +355,7 @@ extension PatTemplateScan {
                 f[12] = (touchDev / Double(g.n)).squareRoot() / h
                 f[13] = freeSwing / h
                 f[14] = log(rssLevel / rssTL)
-                f[15] = gline
+                f[15] = log(rssLine / rssTL)
                 f[16] = log(rssTL / max(rssFree, 1e-300))
                 f[17] = log(h / dstd)
                 f[18] = sg * bp / h - slope
@@ -372,24 +386,37 @@ extension PatTemplateScan {
         }
     }
 
-    /// Knot values v = M·z and the fit's residual sum of squares Σz² − z·v.
+    /// Knot values v = M·z (M column-major, k ≤ 9 knots) and the fit's residual sum of squares Σz² − z·v.
+    /// Column by column, eight rows at once: each v_i still adds M_ij·z_j in the order j = 0, 1, …, as one row's dot
+    /// product would, but the rows' sums no longer wait on each other.
     @inline(__always) static func fit(
         _ m: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, k: Int, syy: Double,
         into v: UnsafeMutablePointer<Double>
     ) -> Double {
+        var rows = SIMD8<Double>()
+        var ninth = 0.0
+        let raw = UnsafeRawPointer(m)
+        for j in 0..<k {
+            let column = raw.loadUnaligned(fromByteOffset: j &* k &* 8, as: SIMD8<Double>.self)
+            rows = rows + column * SIMD8(repeating: z[j])
+            if k > 8 { ninth = ninth + m[j &* k &+ 8] * z[j] }
+        }
         var zz = 0.0
-        for i in 0..<k {
-            var s = 0.0
-            for j in 0..<k { s += m[i &* k &+ j] * z[j] }
-            v[i] = s
-            zz += z[i] * s
+        for i in 0..<min(k, 8) {
+            v[i] = rows[i]
+            zz += z[i] * rows[i]
+        }
+        if k > 8 {
+            v[8] = ninth
+            zz += z[8] * ninth
         }
         return max(syy - zz, 1e-300)
     }
 
-    /// The least-squares line a + b·u (u = row / span in [0, 1]) through the `n` knots from, from + 2, … of v.
+    /// The least-squares line a + b·u (u = row / span in [0, 1], `PatLineTable.u`) through the `n` knots from,
+    /// from + 2, … of v.
     @inline(__always) static func lineThrough(
-        _ v: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, n: Int, from: Int, span: Double
+        _ v: UnsafeMutablePointer<Double>, _ u: UnsafePointer<Double>, n: Int, from: Int
     ) -> (Double, Double) {
         var su = 0.0
         var sv = 0.0
@@ -397,11 +424,11 @@ extension PatTemplateScan {
         var suv = 0.0
         for c in 0..<n {
             let j = from + 2 * c
-            let u = x[j] / span
-            su += u
+            let uj = u[j]
+            su += uj
             sv += v[j]
-            suu += u * u
-            suv += u * v[j]
+            suu += uj * uj
+            suv += uj * v[j]
         }
         let nn = Double(n)
         let den = nn * suu - su * su

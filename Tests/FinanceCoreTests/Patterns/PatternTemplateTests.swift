@@ -76,6 +76,79 @@ final class PatternTemplateTests: XCTestCase {
         }
     }
 
+    /// The scan's fits (`PatTemplateScan.fit`, column by column from the table's column-major copy) give every knot
+    /// value bit for bit as the row's dot product with the geometry's row-major projection, and the residual from
+    /// them.
+    func testTheScanTablesFitsGiveEachRowsDotProduct() {
+        let tab = PatLineTable.shared
+        XCTAssertEqual(tab.count, patLineGeometry.count)
+        var r = SeededRandom(seed: 11)
+        for (gi, g) in patLineGeometry.enumerated() {
+            let w = tab.windows[gi]
+            let k = g.x.count
+            XCTAssertEqual(w.knots, k)
+            for (offset, rowMajor) in [(w.touchLine, g.touchLine), (w.level, g.level), (w.free, g.free)] {
+                for _ in 0..<3 {
+                    var z = (0..<k).map { _ in r.normal() }
+                    let syy = z.reduce(0) { $0 + $1 * $1 } + 1
+                    var v = [Double](repeating: .nan, count: k)
+                    let rss = PatTemplateScan.fit(tab.matrices + offset, &z, k: k, syy: syy, into: &v)
+                    var zz = 0.0
+                    for i in 0..<k {
+                        var s = 0.0
+                        for j in 0..<k { s += rowMajor[i * k + j] * z[j] }
+                        XCTAssertEqual(v[i], s, "d \(g.d) n \(g.n) knot \(i)")
+                        zz += z[i] * s
+                    }
+                    XCTAssertEqual(rss, max(syy - zz, 1e-300))
+                }
+            }
+        }
+    }
+
+    /// `PatTemplateScan.bestFits` chooses as one pass of comparisons does: the first fit of the least residual, and
+    /// the least residual of another type (the first of equals), fits without a type (+∞) never chosen.
+    func testTheBestFitsAreThoseOfOnePassOverTheFits() {
+        func onePass(_ rss: [Double], _ types: [Int]) -> (Int, Double, Int) {
+            var best = -1
+            var bestRSS = Double.infinity
+            var bestType = -1
+            var second = Double.infinity
+            var secondType = -1
+            for k in rss.indices where types[k] >= 0 {
+                if rss[k] < bestRSS {
+                    if best >= 0 && bestType != types[k] {
+                        second = bestRSS
+                        secondType = bestType
+                    }
+                    bestRSS = rss[k]
+                    best = k
+                    bestType = types[k]
+                } else if rss[k] < second && types[k] != bestType {
+                    second = rss[k]
+                    secondType = types[k]
+                }
+            }
+            return (best, second, secondType)
+        }
+        var r = SeededRandom(seed: 12)
+        for trial in 0..<5_000 {
+            let count = r.int(1, 11)
+            // Few distinct values and types, so ties and same-type runner-ups are common.
+            let types = (0..<count).map { _ in r.int(-1, 3) }
+            let rss = types.map { $0 < 0 ? Double.infinity : Double(r.int(0, 4)) }
+            let expected = onePass(rss, types)
+            let got = rss.withUnsafeBufferPointer { rp in
+                types.withUnsafeBufferPointer { tp in
+                    PatTemplateScan.bestFits(rss: rp.baseAddress!, types: tp.baseAddress!, count: count)
+                }
+            }
+            XCTAssertEqual(got.best, expected.0, "trial \(trial): \(rss) \(types)")
+            XCTAssertEqual(got.second, expected.1, "trial \(trial)")
+            XCTAssertEqual(got.secondType, expected.2, "trial \(trial)")
+        }
+    }
+
     /// Seed 7's levels and lines (held out from training) come back with their touches, level and slope.
     func testGeneratedLevelsAndLinesAreReportedWithTheirTouches() throws {
         let data = PatternBenchmark.generate(PatternBenchConfig(seed: 7, series: 105))
