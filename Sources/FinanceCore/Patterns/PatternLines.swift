@@ -319,10 +319,14 @@ extension PatTemplateScan {
                 guard type != 2 || g.d >= Self.lineMinTrendBars else { continue }
                 // The swings' own line, relative to the touch line (0: parallel).
                 let (ap, bp) = lineThrough(v, u, n: g.n - 1, from: 2)
+                // The swings' spread about it: none for two swings, whose line passes through both (computed, it
+                // would be rounding noise of 1e-16, on which the trees had learned to split).
                 var swingDev = 0.0
-                for j in stride(from: 2, to: 2 * g.n - 1, by: 2) {
-                    let e = v[j] - (ap + bp * x[j] / span)
-                    swingDev += e * e
+                if g.n > 3 {
+                    for j in stride(from: 2, to: 2 * g.n - 1, by: 2) {
+                        let e = v[j] - (ap + bp * x[j] / span)
+                        swingDev += e * e
+                    }
                 }
                 let rssFree = fit(tab.matrices + g.free, zv, k: k, syy: syy, into: free)
                 let rssLevel = fit(tab.matrices + g.level, zv, k: k, syy: syy, into: level)

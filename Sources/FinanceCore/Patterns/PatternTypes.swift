@@ -169,7 +169,7 @@ public struct PatternOptions: Sendable, Hashable {
         .headAndShoulders: 0.8, .inverseHeadAndShoulders: 0.85, .doubleTop: 0.7, .doubleBottom: 0.65,
         .ascendingTriangle: 0.55, .descendingTriangle: 0.6, .symmetricalTriangle: 0.6, .bullFlag: 0.7,
         .bearFlag: 0.7, .bullPennant: 0.75, .bearPennant: 0.65, .risingWedge: 0.8, .fallingWedge: 0.7,
-        .support: 0.85, .resistance: 0.85, .trendLine: 0.6, .channelUp: 0.85, .channelDown: 0.85,
+        .support: 0.8, .resistance: 0.85, .trendLine: 0.6, .channelUp: 0.85, .channelDown: 0.85,
         .channelHorizontal: 0.6, .cupAndHandle: 0.8,
     ]
 

@@ -412,6 +412,24 @@ final class PatternTemplateTests: XCTestCase {
                 $0[7] < PatTemplateScan.lineMaxNoise && $0[10] > PatTemplateScan.lineMinMargin
                     && $0[17] > PatTemplateScan.lineMinGain
             })
+        // Two swings lie on their own line: their spread is exactly 0, not rounding noise; three swings have one.
+        XCTAssertTrue(rows.filter { $0[3] == 3 }.allSatisfy { $0[21] == 0 })
+        XCTAssertTrue(rows.filter { $0[3] == 4 }.contains { $0[21] > 1e-6 })
+    }
+
+    /// No split of either committed model compares a feature with a rounding-noise threshold (0 < |t| < 1e-9): the
+    /// line model once split 36 times on the spread of two swings, which is 0 computed as ±1e-16.
+    func testNoSplitOfTheCommittedModelsFallsOnRoundingNoise() {
+        for text in [patternTemplateModelText, patternLineModelText] {
+            var splits = 0
+            for node in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+                let p = node.split(separator: ":")
+                guard p.count == 4, let t = Double(p[1]) else { continue }
+                splits += 1
+                XCTAssertFalse(t != 0 && abs(t) < 1e-9, "split \(node)")
+            }
+            XCTAssertGreaterThan(splits, 1_000)
+        }
     }
 
     func testFeatureRowsAreLabeledByTheBenchmarkRule() {
