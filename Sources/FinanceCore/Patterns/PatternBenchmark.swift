@@ -40,6 +40,9 @@ public struct PatternTruth: Sendable, Hashable, Codable {
     public var end: Int64
     /// Bar indices of the template's key points (turning points, then the end of the breakout move).
     public var keyIndices: [Int] = []
+
+    /// The span's length in bars.
+    public var bars: Int { endIndex - startIndex + 1 }
 }
 
 /// One generated series with its ground truth (empty for a pattern-free random walk).
@@ -334,6 +337,7 @@ public enum PatternBenchmark {
         var belowMinBars = 0
         var lengthTruths: [PatternType: [Int]] = [:]
         var lengthFound: [PatternType: [Int]] = [:]
+        let zero = [Int](repeating: 0, count: LengthRecall.bands.count)
         var opts = options
         opts.includeForming = false
         let detector = PatternDetector(options: opts)
@@ -349,7 +353,7 @@ public enum PatternBenchmark {
                 noneDet += recs.count
             }
             var used = Set<Int>()
-            let short = s.truth.map { $0.endIndex - $0.startIndex + 1 < cfg.minTruthBars }
+            let short = s.truth.map { $0.bars < cfg.minTruthBars }
             for (k, t) in s.truth.enumerated() where !short[k] { tru[t.type, default: 0] += 1 }
             for d in recs {
                 let a = Int((d.start - t0) / day)
@@ -374,10 +378,8 @@ public enum PatternBenchmark {
                 }
             }
             for (k, t) in s.truth.enumerated() {
-                let span = t.endIndex - t.startIndex + 1
                 let band =
-                    LengthRecall.bands.firstIndex { span >= $0.0 && span <= $0.1 } ?? LengthRecall.bands.count - 1
-                let zero = [Int](repeating: 0, count: LengthRecall.bands.count)
+                    LengthRecall.bands.firstIndex { t.bars >= $0.0 && t.bars <= $0.1 } ?? LengthRecall.bands.count - 1
                 lengthTruths[t.type, default: zero][band] += 1
                 if used.contains(k) { lengthFound[t.type, default: zero][band] += 1 }
             }
@@ -424,7 +426,7 @@ public enum PatternBenchmark {
     /// most twice as long.
     static func spanMatches(_ a: Int, _ b: Int, _ t: PatternTruth) -> Bool {
         let ov = min(b, t.endIndex) - max(a, t.startIndex) + 1
-        let tl = t.endIndex - t.startIndex + 1
+        let tl = t.bars
         return 2 * ov >= tl && b - a + 1 <= 2 * tl
     }
 

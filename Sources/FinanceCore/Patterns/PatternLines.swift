@@ -280,7 +280,8 @@ extension PatTemplateScan {
                 let rssLine = max(syy - sz * sz / dm - cov * cov / (dm * (dm * dm - 1) / 12), 1e-300)
                 let rssTL = fit(tab.matrices + g.touchLine, zv, k: k, syy: syy, into: v)
                 // log(rssLine / rssTL) > lineMinGain, without the logarithm for the many windows it turns away.
-                guard rssLine / rssTL > Self.lineMinGainRatio else { continue }
+                let gainRatio = rssLine / rssTL
+                guard gainRatio > Self.lineMinGainRatio else { continue }
                 // The line through the touches, the swings' side of it, and the height up to the last touch.
                 let u = tab.u + g.xFirst
                 let x = tab.x + g.xFirst
@@ -359,7 +360,7 @@ extension PatTemplateScan {
                 f[12] = (touchDev / Double(g.n)).squareRoot() / h
                 f[13] = freeSwing / h
                 f[14] = log(rssLevel / rssTL)
-                f[15] = log(rssLine / rssTL)
+                f[15] = log(gainRatio)
                 f[16] = log(rssTL / max(rssFree, 1e-300))
                 f[17] = log(h / dstd)
                 f[18] = sg * bp / h - slope

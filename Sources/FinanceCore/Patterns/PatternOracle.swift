@@ -175,7 +175,7 @@ extension PatternBenchmark {
             for b in s.bars { _ = stream.append(b) }
             let points = Array(t.keyIndices.dropLast())
             let keys = turningPointPositions(t.type, among: points).map { points[$0] }
-            let tol = max(2, (t.endIndex - t.startIndex + 1) / 20)
+            let tol = max(2, t.bars / 20)
             let index = Dictionary(uniqueKeysWithValues: s.bars.enumerated().map { ($1.ts, $0) })
             var exact = false
             var best = 0

@@ -522,13 +522,14 @@ struct PatTemplateScan: Sendable {
                     guard best >= 0 else { continue }
                     let bestType = types[best]
                     let bestRSS = rsses[best]
-                    let bestB = covs[best] * tab.fits[li &* nT &+ best].inverseSpread
-                    let fit = tab.fits[li * nT + best]
+                    let fit = tab.fits[li &* nT &+ best]
+                    let bestB = covs[best] * fit.inverseSpread
                     let height = abs(bestB) * fit.range
                     let noise = (bestRSS / (dd - 2)).squareRoot() / max(height, 1e-300)
                     // gain > minGain, the logarithm taken only for the windows that pass.
-                    guard noise < Self.maxNoise, rssLine / max(bestRSS, 1e-300) > Self.minGainRatio else { continue }
-                    let gain = log(rssLine / max(bestRSS, 1e-300))
+                    let gainRatio = rssLine / max(bestRSS, 1e-300)
+                    guard noise < Self.maxNoise, gainRatio > Self.minGainRatio else { continue }
+                    let gain = log(gainRatio)
                     let nd = dd - 1
                     let dm = q[5 * (d - 1) + 3] / nd
                     let dstd = max(q[5 * (d - 1) + 4] / nd - dm * dm, 0).squareRoot()
