@@ -26,7 +26,7 @@ let package = Package(
     targets: [
         // Pure domain: no NIO, no database, no HTTP.
         .target(name: "FinanceCore"),
-        // Repository protocols, the in-memory store and the ingest pipeline.
+        // Repository protocols, the in-memory store, and the protocols drivers implement for the application layer.
         .target(
             name: "FinanceStorage",
             dependencies: [
@@ -51,17 +51,26 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Market-data providers: adapters from each source's wire format to domain values.
         .target(
             name: "FinanceProviders",
             dependencies: [
-                "FinanceCore", "FinanceStorage",
+                "FinanceCore",
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The application layer above storage and providers: ingestion, queries, quotes, buses, feeds, live analytics.
+        .target(
+            name: "FinanceApp",
+            dependencies: [
+                "FinanceCore", "FinanceStorage", "FinanceProviders",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(
             name: "FinanceServer",
             dependencies: [
-                "FinanceCore", "FinanceStorage", "FinanceProviders",
+                "FinanceCore", "FinanceStorage", "FinanceApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -76,7 +85,7 @@ let package = Package(
             name: "FinanceCLI",
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceStoragePostgres",
-                "FinanceProviders", "FinanceServer",
+                "FinanceProviders", "FinanceApp", "FinanceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,12 +105,35 @@ let package = Package(
                 "FinanceCore", "FinanceStorage", "FinanceStorageTesting", "FinanceStoragePostgres",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Helpers shared by the test targets (the app under test, temporary folders, signal collection).
+        .target(
+            name: "FinanceTestSupport",
+            dependencies: [
+                "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/FinanceTestSupport"),
+        .testTarget(
+            name: "FinanceProvidersTests",
+            dependencies: ["FinanceCore", "FinanceProviders"]),
+        .testTarget(
+            name: "FinanceAppTests",
+            dependencies: [
+                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceProviders", "FinanceApp",
+                "FinanceTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "FinanceServerTests",
             dependencies: [
-                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceServer", "FinanceProviders",
-                "FinanceCLI", "FinanceStoragePostgres",
+                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceServer", "FinanceApp",
+                "FinanceStoragePostgres", "FinanceCLI", "FinanceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
+        .testTarget(
+            name: "FinanceCLITests",
+            dependencies: [
+                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceApp", "FinanceCLI", "FinanceTestSupport",
             ]),
     ]
 )

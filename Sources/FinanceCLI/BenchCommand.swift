@@ -1,4 +1,5 @@
 import ArgumentParser
+import FinanceApp
 import FinanceCore
 import FinanceStorage
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FinanceApp
 import FinanceCore
 import FinanceStorage
 import Foundation
@@ -83,7 +84,9 @@ struct ImportBars: AsyncParsableCommand {
         let store = try await self.db.open(logger: Logger(label: "financehub.import"))
         let progress = Progress(label: "writing", total: batch.bars.count)
         do {
-            try await Ingestor(store: store, bus: MarketBus()).ingest(batches: [batch]) { progress.report($0) }
+            try await Ingestor(store: store, bus: InProcessMarketBus()).ingest(batches: [batch], freshness: .historical) {
+                progress.report($0)
+            }
             try await store.close()
         } catch {
             try? await store.close()
@@ -143,7 +146,8 @@ struct ImportTicks: AsyncParsableCommand {
         }
         let store = try await self.db.open(logger: Logger(label: "financehub.import"))
         do {
-            try await Ingestor(store: store, bus: MarketBus()).ingest(ticks: ticks, maxItems: nil)
+            try await Ingestor(store: store, bus: InProcessMarketBus()).ingest(
+                ticks: ticks, freshness: .historical, maxItems: nil)
             try await store.close()
         } catch {
             try? await store.close()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FinanceApp
 import FinanceServer
 import FinanceStorage
 import Foundation
@@ -44,7 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
             analytics.intervals.isEmpty
             ? "off"
             : "\(analytics.intervals.map(\.name).joined(separator: ", ")) (warm-up \(analytics.warmupBars) bars, up to \(analytics.maxSymbols) symbols)"
-        let app = FinanceHubApp.build(store: store, settings: settings.server, logger: logger) { port in
+        let dependencies = AppDependencies(store: store, settings: settings.server, logger: logger)
+        let app = buildApplication(dependencies) { port in
             Console.info("FinanceHub listening on http://\(settings.server.host):\(port)")
             Console.info(
                 "database: \(store.displayName)\(applied > 0 ? " (\(applied) migration\(applied == 1 ? "" : "s") applied)" : "")"

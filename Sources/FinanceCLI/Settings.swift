@@ -1,5 +1,6 @@
 import Configuration
 import FinanceCore
+import FinanceApp
 import FinanceProviders
 import FinanceServer
 import FinanceStorage

@@ -1,3 +1,4 @@
+import FinanceApp
 import FinanceCore
 import FinanceStorage
 import Foundation
@@ -18,9 +19,6 @@ enum HTTP {
             status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
-
-    /// Milliseconds since the epoch now.
-    static func nowMilliseconds() -> Int64 { Int64(Date.now.timeIntervalSince1970 * 1000) }
 
     /// The canonical symbol of a path parameter, or a 422 naming `symbol`.
     static func symbol(_ context: some RequestContext, _ name: String = "symbol") throws -> String {
@@ -110,6 +108,11 @@ enum HTTP {
                 return value
             }
             return v
+        }
+
+        /// `historical=true` marks a pushed batch as history (stored, never analysed or streamed); default live.
+        mutating func freshness() -> EventFreshness {
+            self.choice("historical", ["true", "false"], default: "false") == "true" ? .historical : .live
         }
 
         mutating func choice(_ name: String, _ allowed: [String], default value: String) -> String {

@@ -1,4 +1,5 @@
 import FinanceCLI
+import FinanceApp
 import FinanceCore
 import FinanceServer
 import FinanceStorage
@@ -6,6 +7,7 @@ import FinanceStorageSQLite
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import FinanceTestSupport
 import XCTest
 
 @testable import FinanceCLI

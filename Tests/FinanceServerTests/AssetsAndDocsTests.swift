@@ -1,3 +1,4 @@
+import FinanceApp
 import FinanceCore
 import FinanceServer
 import FinanceStorage
@@ -5,6 +6,8 @@ import FinanceStorageSQLite
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import FinanceTestSupport
+import Logging
 import XCTest
 
 final class AssetsAndDocsTests: XCTestCase {
@@ -154,8 +157,9 @@ final class AssetsAndDocsTests: XCTestCase {
     }
 
     func testOpenAPIDescribesEveryRoute() async throws {
-        let router = FinanceHubApp.router(
-            ingestor: Ingestor(store: MemoryStore(), bus: MarketBus()), settings: ServerSettings(simulatedFeed: nil))
+        let router = buildRouter(
+            AppDependencies(
+                store: MemoryStore(), settings: ServerSettings(simulatedFeed: nil), logger: Logger(label: "test")))
         let routes = router.routes.map { route in
             (route.path.description.replacingOccurrences(of: ":", with: ""), route.method.rawValue.lowercased())
         }

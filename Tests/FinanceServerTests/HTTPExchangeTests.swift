@@ -3,6 +3,7 @@ import FinanceStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import FinanceTestSupport
 import XCTest
 
 #if canImport(Glibc)

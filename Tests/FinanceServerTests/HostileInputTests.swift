@@ -3,6 +3,7 @@ import FinanceStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import FinanceTestSupport
 import XCTest
 
 /// Hostile and malformed bodies never produce a 5xx, and never write anything.

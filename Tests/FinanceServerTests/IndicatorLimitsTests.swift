@@ -1,10 +1,12 @@
 import FinanceCLI
+import FinanceApp
 import FinanceCore
 import FinanceServer
 import FinanceStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import FinanceTestSupport
 import XCTest
 
 @testable import FinanceCLI

@@ -1,10 +1,12 @@
 import FinanceCLI
+import FinanceApp
 import FinanceCore
 import FinanceServer
 import FinanceStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import FinanceTestSupport
 import XCTest
 
 @testable import FinanceCLI
@@ -57,9 +59,10 @@ final class IndicatorRoutesTests: XCTestCase {
         let store = MemoryStore()
         let bars = Self.dailyBars()
         try await store.writeBars(BarBatch(symbol: "SPY", interval: .day1, bars: bars))
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: AppRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        IndicatorsController(store: store, maxHistory: 25).register(on: router)
+        IndicatorsController(barQueries: BarQueryService(store: store), clock: SystemClock(), maxHistory: 25)
+            .addRoutes(to: router.group("/api/indicators"))
         try await Application(router: router).test(.router) { client in
             let from = bars[50].ts
             let r = try await client.send(.get, "/api/indicators/SPY?indicators=sma:5&interval=1d&from=\(from)")

@@ -1,13 +1,12 @@
+import FinanceApp
 import FinanceCore
 import FinanceServer
 import FinanceStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import FinanceTestSupport
 import XCTest
-
-/// 2024-01-01T00:00:00Z
-let t0: Int64 = 1_704_067_200_000
 
 final class IngestionTests: XCTestCase {
 

@@ -1,53 +1,12 @@
+import FinanceApp
 import FinanceCore
 import FinanceServer
 import FinanceStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import FinanceTestSupport
 import XCTest
-
-/// Collects events from `stream` until `done` holds for those seen, or `timeout` passes (then returns what came).
-/// Use one collection per subscription: a timeout cancels the iteration, which ends the stream.
-func collect(
-    _ stream: AsyncStream<AnalyticsEvent>, timeout: Duration = .seconds(30),
-    until done: @escaping @Sendable ([AnalyticsEvent]) -> Bool
-) async -> [AnalyticsEvent] {
-    await withTaskGroup(of: [AnalyticsEvent]?.self) { group in
-        group.addTask {
-            var seen: [AnalyticsEvent] = []
-            for await event in stream {
-                seen.append(event)
-                if done(seen) { break }
-            }
-            return seen
-        }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return nil
-        }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        if let seen = first { return seen }
-        // The timeout came first: the cancelled collector returns what it saw.
-        while let next = await group.next() {
-            if let seen = next { return seen }
-        }
-        return []
-    }
-}
-
-/// The volume surge of `symbol` at 1m in `events`, if any.
-func volumeSurges(_ events: [AnalyticsEvent], symbol: String) -> [Anomaly] {
-    events.compactMap { event in
-        guard case .anomaly(symbol, .minute1, let a) = event, a.type == .volumeSurge else { return nil }
-        return a
-    }
-}
-
-/// One bar as the JSON `POST /api/bars` takes.
-func barJSON(_ b: Bar) -> String {
-    "[{\"ts\":\(b.ts),\"open\":\(b.open),\"high\":\(b.high),\"low\":\(b.low),\"close\":\(b.close),\"volume\":\(b.volume)}]"
-}
 
 final class LiveAnalyticsTests: XCTestCase {
     /// The first generated benchmark series whose batch detection has a final head-and-shoulders or double

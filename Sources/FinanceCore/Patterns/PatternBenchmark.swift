@@ -6,31 +6,6 @@
     import Musl
 #endif
 
-/// A small seeded generator (SplitMix64) so benchmarks are reproducible without Foundation.
-public struct SeededRandom: Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    public mutating func uniform() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
-    public mutating func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * uniform() }
-    public mutating func int(_ a: Int, _ b: Int) -> Int { a + Int(next() % UInt64(b - a + 1)) }
-    /// Standard normal (Box–Muller).
-    public mutating func normal() -> Double {
-        let u1 = max(uniform(), 1e-300)
-        let u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-}
-
 /// Where a generated pattern is: its type and the bar span of its ground truth.
 public struct PatternTruth: Sendable, Hashable, Codable {
     public var type: PatternType

@@ -1,27 +1,6 @@
 import FinanceCore
 import Foundation
 
-/// A deterministic pseudo-random generator (SplitMix64): the same seed gives the same market.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { self.state = seed }
-    public mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform number in (0, 1).
-    public mutating func uniform() -> Double { (Double(self.next() >> 11) + 0.5) / 9_007_199_254_740_992.0 }
-
-    /// A standard normal number (Box–Muller).
-    public mutating func normal() -> Double {
-        (-2 * log(self.uniform())).squareRoot() * cos(2 * Double.pi * self.uniform())
-    }
-}
-
 /// One simulated instrument.
 public struct SimulatedInstrument: Sendable, Equatable {
     public var asset: Asset
@@ -89,7 +68,7 @@ public struct SimulatedMarket: Sendable {
         var burstTicksLeft: Int
     }
 
-    private var rng: SplitMix64
+    private var rng: SeededRandom
     private var states: [State]
     /// The average time between ticks of one symbol, in seconds.
     public let secondsPerTick: Double
@@ -98,7 +77,7 @@ public struct SimulatedMarket: Sendable {
     public var burstProbability = 0.003
 
     public init(instruments: [SimulatedInstrument], seed: UInt64, ticksPerSecond: Double) {
-        self.rng = SplitMix64(seed: seed)
+        self.rng = SeededRandom(state: seed)
         self.states = instruments.map { State(instrument: $0, logPrice: log($0.startPrice), burstTicksLeft: 0) }
         self.secondsPerTick = 1 / max(ticksPerSecond, 1e-6)
     }
@@ -122,23 +101,23 @@ public struct SimulatedMarket: Sendable {
         for i in self.states.indices {
             var s = self.states[i]
             let sigma = s.instrument.annualVolatility * (self.secondsPerTick / secondsPerYear).squareRoot()
-            var move = sigma * Self.intradayFactor(ts) * self.rng.normal()
-            if self.rng.uniform() < self.jumpProbability { move += 8 * sigma * self.rng.normal() }
+            var move = sigma * Self.intradayFactor(ts) * self.rng.openNormal()
+            if self.rng.openUniform() < self.jumpProbability { move += 8 * sigma * self.rng.openNormal() }
             s.logPrice += move - 0.5 * sigma * sigma
             if s.burstTicksLeft > 0 {
                 s.burstTicksLeft -= 1
-            } else if self.rng.uniform() < self.burstProbability {
-                s.burstTicksLeft = 20 + Int(self.rng.uniform() * 60)
+            } else if self.rng.openUniform() < self.burstProbability {
+                s.burstTicksLeft = 20 + Int(self.rng.openUniform() * 60)
             }
             let price = Self.round(exp(s.logPrice))
             let burst = s.burstTicksLeft > 0 ? 6.0 : 1.0
-            let size = Self.round(s.instrument.typicalSize * burst * exp(0.8 * self.rng.normal() - 0.32))
-            let half = max(price * s.instrument.halfSpreadBps / 10_000 * (0.5 + self.rng.uniform()), 1e-9)
+            let size = Self.round(s.instrument.typicalSize * burst * exp(0.8 * self.rng.openNormal() - 0.32))
+            let half = max(price * s.instrument.halfSpreadBps / 10_000 * (0.5 + self.rng.openUniform()), 1e-9)
             let tick = Tick(
                 symbol: s.instrument.asset.symbol, ts: ts, price: price, size: size,
                 bid: Self.round(price - half), ask: Self.round(price + half),
-                bidSize: Self.round(s.instrument.typicalSize * 3 * self.rng.uniform()),
-                askSize: Self.round(s.instrument.typicalSize * 3 * self.rng.uniform()))
+                bidSize: Self.round(s.instrument.typicalSize * 3 * self.rng.openUniform()),
+                askSize: Self.round(s.instrument.typicalSize * 3 * self.rng.openUniform()))
             self.states[i] = s
             out.append(tick)
         }

@@ -1,11 +1,14 @@
+import FinanceApp
 import FinanceCore
 import FinanceStorage
 import Hummingbird
 import NIOPosix
 
 /// `GET /api/patterns/{symbol}` and `GET /api/anomalies/{symbol}`: chart patterns and anomalies on stored bars.
-struct AnalyticsController<Context: RequestContext> {
+struct AnalyticsController {
     let store: any MarketStore
+    let barQueries: BarQueryService
+    let clock: any WallClock
     /// Bars read before `from` so detectors have history.
     static var warmupBars: Int64 { 300 }
 
@@ -27,8 +30,8 @@ struct AnalyticsController<Context: RequestContext> {
     func forEachPage(
         symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int, _ body: ([Bar]) async throws -> Void
     ) async throws {
-        let service = BarQueryService(store: self.store)
-        let now = HTTP.nowMilliseconds()
+        let service = self.barQueries
+        let now = self.clock.nowMilliseconds()
         guard let from else {
             try await body(
                 try await service.bars(symbol: symbol, interval: interval, from: nil, to: to, limit: limit, now: now))
@@ -55,52 +58,59 @@ struct AnalyticsController<Context: RequestContext> {
         return parsed
     }
 
-    func register(on router: Router<Context>) {
-        router.get("/api/patterns/{symbol}") { request, context in
-            let symbol = try HTTP.symbol(context)
-            var query = HTTP.Query(request)
-            let (interval, from, to, limit) = query.barWindow(defaultInterval: .day1)
-            let types = Self.list(&query, "types", of: PatternType.self)
-            let statuses = Self.list(&query, "status", of: PatternStatus.self)
-            let screen = query.choice("screen", ["true", "false"], default: "true")
-            let method = query.choice("method", PatternMethod.allCases.map(\.rawValue), default: "rules")
-            try query.check()
-            var options = PatternOptions()
-            if screen == "false" { options.screen = nil }
-            options.method = PatternMethod(rawValue: method) ?? .rules
-            var stream = PatternStream(options: options)
-            var all: [PatternDetection] = []
-            try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) { page in
-                // Scanned on a thread pool of its own: a long scan does not hold up the tasks serving other requests.
-                let (next, found) = try await NIOThreadPool.singleton.runIfActive { [stream] in
-                    var scanned = stream
-                    let found = scanned.appendFinal(page)
-                    return (scanned, found)
-                }
-                stream = next
-                all += found
+    /// Adds the routes under `/api`.
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("patterns/{symbol}", use: self.patterns)
+        group.get("anomalies/{symbol}", use: self.anomalies)
+    }
+
+    /// `GET /api/patterns/{symbol}`: chart patterns found in a symbol's bars.
+    @Sendable func patterns(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let symbol = try HTTP.symbol(context)
+        var query = HTTP.Query(request)
+        let (interval, from, to, limit) = query.barWindow(defaultInterval: .day1)
+        let types = Self.list(&query, "types", of: PatternType.self)
+        let statuses = Self.list(&query, "status", of: PatternStatus.self)
+        let screen = query.choice("screen", ["true", "false"], default: "true")
+        let method = query.choice("method", PatternMethod.allCases.map(\.rawValue), default: "rules")
+        try query.check()
+        var options = PatternOptions()
+        if screen == "false" { options.screen = nil }
+        options.method = PatternMethod(rawValue: method) ?? .rules
+        var stream = PatternStream(options: options)
+        var all: [PatternDetection] = []
+        try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) { page in
+            // Scanned on a thread pool of its own: a long scan does not hold up the tasks serving other requests.
+            let (next, found) = try await NIOThreadPool.singleton.runIfActive { [stream] in
+                var scanned = stream
+                let found = scanned.appendFinal(page)
+                return (scanned, found)
             }
-            let records = PatternDetector.filter(
-                all + stream.forming, from: from, to: to.map { $0 - 1 }, types: types, statuses: statuses)
-            return try HTTP.json(Patterns(symbol: symbol, interval: interval.name, patterns: records))
+            stream = next
+            all += found
         }
-        router.get("/api/anomalies/{symbol}") { request, context in
-            let symbol = try HTTP.symbol(context)
-            var query = HTTP.Query(request)
-            let (interval, from, to, limit) = query.barWindow(defaultInterval: .minute1)
-            let types = Self.list(&query, "types", of: AnomalyType.self)
-            try query.check()
-            var options = AnomalyOptions()
-            let asset = try await self.store.asset(symbol)
-            // 24/7 markets have no sessions, so no gaps.
-            options.continuousMarket = asset.assetClass == .crypto
-            var stream = AnomalyStream(options: options)
-            var all: [Anomaly] = []
-            try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) {
-                for b in $0 { all += stream.append(b) }
-            }
-            let found = AnomalyDetector.filter(all, from: from, to: to.map { $0 - 1 }, types: types)
-            return try HTTP.json(Anomalies(symbol: symbol, interval: interval.name, anomalies: found))
+        let records = PatternDetector.filter(
+            all + stream.forming, from: from, to: to.map { $0 - 1 }, types: types, statuses: statuses)
+        return try HTTP.json(Patterns(symbol: symbol, interval: interval.name, patterns: records))
+    }
+
+    /// `GET /api/anomalies/{symbol}`: anomalies found in a symbol's bars.
+    @Sendable func anomalies(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let symbol = try HTTP.symbol(context)
+        var query = HTTP.Query(request)
+        let (interval, from, to, limit) = query.barWindow(defaultInterval: .minute1)
+        let types = Self.list(&query, "types", of: AnomalyType.self)
+        try query.check()
+        var options = AnomalyOptions()
+        let asset = try await self.store.asset(symbol)
+        // 24/7 markets have no sessions, so no gaps.
+        options.continuousMarket = asset.assetClass == .crypto
+        var stream = AnomalyStream(options: options)
+        var all: [Anomaly] = []
+        try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) {
+            for b in $0 { all += stream.append(b) }
         }
+        let found = AnomalyDetector.filter(all, from: from, to: to.map { $0 - 1 }, types: types)
+        return try HTTP.json(Anomalies(symbol: symbol, interval: interval.name, anomalies: found))
     }
 }

@@ -3,7 +3,7 @@ import FinanceStorage
 import Hummingbird
 
 /// Asset CRUD: `GET/POST /api/assets`, `GET/PUT/DELETE /api/assets/{symbol}`.
-struct AssetsController<Context: RequestContext> {
+struct AssetsController {
     let store: any MarketStore
     let maxBodyBytes: Int
 
@@ -11,24 +11,43 @@ struct AssetsController<Context: RequestContext> {
         var assets: [Asset]
     }
 
-    func register(on router: Router<Context>) {
-        let group = router.group("/api/assets")
-        group.get { _, _ in try HTTP.json(AssetList(assets: try await self.store.assets())) }
-        group.get("{symbol}") { _, context in try HTTP.json(try await self.store.asset(try HTTP.symbol(context))) }
-        group.post { request, _ in
-            let asset = try await self.readAsset(request, pathSymbol: nil)
-            try await self.store.createAsset(asset)
-            return try HTTP.json(asset, status: .created)
-        }
-        group.put("{symbol}") { request, context in
-            let asset = try await self.readAsset(request, pathSymbol: try HTTP.symbol(context))
-            try await self.store.updateAsset(asset)
-            return try HTTP.json(asset)
-        }
-        group.delete("{symbol}") { _, context in
-            try await self.store.deleteAsset(try HTTP.symbol(context))
-            return Response(status: .noContent)
-        }
+    /// Adds the routes under `/api/assets`.
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get(use: self.list)
+        group.get("{symbol}", use: self.show)
+        group.post(use: self.create)
+        group.put("{symbol}", use: self.update)
+        group.delete("{symbol}", use: self.delete)
+    }
+
+    /// `GET /api/assets`: every asset, ordered by symbol.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try HTTP.json(AssetList(assets: try await self.store.assets()))
+    }
+
+    /// `GET /api/assets/{symbol}`: one asset.
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try HTTP.json(try await self.store.asset(try HTTP.symbol(context)))
+    }
+
+    /// `POST /api/assets`: creates an asset.
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let asset = try await self.readAsset(request, pathSymbol: nil)
+        try await self.store.createAsset(asset)
+        return try HTTP.json(asset, status: .created)
+    }
+
+    /// `PUT /api/assets/{symbol}`: replaces an asset's fields.
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let asset = try await self.readAsset(request, pathSymbol: try HTTP.symbol(context))
+        try await self.store.updateAsset(asset)
+        return try HTTP.json(asset)
+    }
+
+    /// `DELETE /api/assets/{symbol}`: deletes an asset with its data.
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await self.store.deleteAsset(try HTTP.symbol(context))
+        return Response(status: .noContent)
     }
 
     /// Parses an asset body; on PUT the path names the symbol and a body symbol, if any, must match it.

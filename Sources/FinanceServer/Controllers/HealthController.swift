@@ -2,7 +2,7 @@ import FinanceStorage
 import Hummingbird
 
 /// `GET /health` (the process is up) and `GET /ready` (the store answers and its schema is current).
-struct HealthController<Context: RequestContext> {
+struct HealthController {
     let store: any MarketStore
 
     struct Health: Encodable {
@@ -16,26 +16,35 @@ struct HealthController<Context: RequestContext> {
         var latestSchemaVersion: Int
     }
 
-    func register(on router: Router<Context>) {
-        router.get("/health") { _, _ in try HTTP.json(Health(status: "ok")) }
-        router.get("/ready") { _, _ in
-            do {
-                try await self.store.ping()
-                let version = try await self.store.schemaVersion()
-                guard version.isCurrent else {
-                    throw Problem(
-                        status: .serviceUnavailable,
-                        detail: StorageError.schemaBehind(current: version.current, latest: version.latest).description)
-                }
-                return try HTTP.json(
-                    Readiness(
-                        status: "ready", database: self.store.displayName, schemaVersion: version.current,
-                        latestSchemaVersion: version.latest))
-            } catch let problem as Problem {
-                throw problem
-            } catch {
-                throw Problem(status: .serviceUnavailable, detail: "the database is not reachable")
+    /// Adds `/health` and `/ready`.
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/health", use: self.health)
+        router.get("/ready", use: self.ready)
+    }
+
+    /// `GET /health`: the process is up.
+    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try HTTP.json(Health(status: "ok"))
+    }
+
+    /// `GET /ready`: the store answers and its schema is current (else 503).
+    @Sendable func ready(_ request: Request, context: AppRequestContext) async throws -> Response {
+        do {
+            try await self.store.ping()
+            let version = try await self.store.schemaVersion()
+            guard version.isCurrent else {
+                throw Problem(
+                    status: .serviceUnavailable,
+                    detail: StorageError.schemaBehind(current: version.current, latest: version.latest).description)
             }
+            return try HTTP.json(
+                Readiness(
+                    status: "ready", database: self.store.displayName, schemaVersion: version.current,
+                    latestSchemaVersion: version.latest))
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw Problem(status: .serviceUnavailable, detail: "the database is not reachable")
         }
     }
 }

@@ -1,14 +1,15 @@
+import FinanceApp
 import FinanceCore
-import FinanceStorage
 import Hummingbird
 
 /// Ingestion (`POST /api/ticks`, `POST /api/bars/{symbol}`) and queries (`GET /api/bars/{symbol}`,
 /// `GET /api/quotes/{symbol}`).
-struct MarketDataController<Context: RequestContext> {
+struct MarketDataController {
     let ingestor: Ingestor
+    let barQueries: BarQueryService
+    let quotes: QuoteService
+    let clock: any WallClock
     let maxBodyBytes: Int
-
-    var store: any MarketStore { self.ingestor.store }
 
     struct BarDTO: Encodable {
         var ts: Int64
@@ -33,38 +34,57 @@ struct MarketDataController<Context: RequestContext> {
         var bars: [BarDTO]
     }
 
-    func register(on router: Router<Context>) {
-        router.post("/api/ticks") { request, _ in
-            let ticks = try await self.counted { try await self.readTicks(request) }
-            return try HTTP.json(try await self.ingestor.ingest(ticks: ticks), status: .created)
+    /// Adds the routes under `/api`.
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post("ticks", use: self.createTicks)
+        group.post("bars/{symbol}", use: self.createBars)
+        group.get("bars/{symbol}", use: self.listBars)
+        group.get("quotes/{symbol}", use: self.showQuote)
+    }
+
+    /// `POST /api/ticks`: ingests a batch of ticks (live, or history with `?historical=true`).
+    @Sendable func createTicks(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (ticks, freshness) = try await self.counted {
+            var query = HTTP.Query(request)
+            let freshness = query.freshness()
+            try query.check()
+            return (try await self.readTicks(request), freshness)
         }
-        router.post("/api/bars/{symbol}") { request, context in
-            let (symbol, interval, bars) = try await self.counted {
-                let symbol = try HTTP.symbol(context)
-                var query = HTTP.Query(request)
-                let interval = query.interval(default: .minute1)
-                try query.check()
-                return (symbol, interval, try await self.readBars(request))
-            }
-            return try HTTP.json(
-                try await self.ingestor.ingest(symbol: symbol, interval: interval, bars: bars), status: .created)
-        }
-        router.get("/api/bars/{symbol}") { request, context in
+        return try HTTP.json(try await self.ingestor.ingest(ticks: ticks, freshness: freshness), status: .created)
+    }
+
+    /// `POST /api/bars/{symbol}`: ingests a batch of bars of one symbol and interval.
+    @Sendable func createBars(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (symbol, interval, freshness, bars) = try await self.counted {
             let symbol = try HTTP.symbol(context)
             var query = HTTP.Query(request)
-            let (interval, from, to, limit) = query.barWindow(defaultInterval: .minute1)
-            let source = BarSource(rawValue: query.choice("source", ["auto", "raw"], default: "auto")) ?? .auto
+            let interval = query.interval(default: .minute1)
+            let freshness = query.freshness()
             try query.check()
-            let bars = try await BarQueryService(store: self.store).bars(
-                symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source,
-                now: HTTP.nowMilliseconds())
-            return try HTTP.json(BarsResponse(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
+            return (symbol, interval, freshness, try await self.readBars(request))
         }
-        router.get("/api/quotes/{symbol}") { _, context in
-            let symbol = try HTTP.symbol(context)
-            return try HTTP.json(
-                try await QuoteService(store: self.store).quote(symbol: symbol, now: HTTP.nowMilliseconds()))
-        }
+        return try HTTP.json(
+            try await self.ingestor.ingest(symbol: symbol, interval: interval, bars: bars, freshness: freshness),
+            status: .created)
+    }
+
+    /// `GET /api/bars/{symbol}`: bars at any interval.
+    @Sendable func listBars(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let symbol = try HTTP.symbol(context)
+        var query = HTTP.Query(request)
+        let (interval, from, to, limit) = query.barWindow(defaultInterval: .minute1)
+        let source = BarSource(rawValue: query.choice("source", ["auto", "raw"], default: "auto")) ?? .auto
+        try query.check()
+        let bars = try await self.barQueries.bars(
+            symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source,
+            now: self.clock.nowMilliseconds())
+        return try HTTP.json(BarsResponse(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
+    }
+
+    /// `GET /api/quotes/{symbol}`: the latest price with the current UTC day's statistics.
+    @Sendable func showQuote(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let symbol = try HTTP.symbol(context)
+        return try HTTP.json(try await self.quotes.quote(symbol: symbol, now: self.clock.nowMilliseconds()))
     }
 
     /// Runs `read`, counting a batch it refuses in `financehub_rejected_batches_total` (the ingestor counts the

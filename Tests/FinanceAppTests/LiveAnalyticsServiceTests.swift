@@ -1,13 +1,12 @@
-import FinanceCLI
+import FinanceApp
 import FinanceCore
-import FinanceServer
 import FinanceStorage
+import FinanceTestSupport
 import Foundation
 import Logging
 import XCTest
 
-@testable import FinanceCLI
-@testable import FinanceServer
+@testable import FinanceApp
 
 final class LiveAnalyticsServiceTests: XCTestCase {
     /// Quiet 1-minute bars with a tenfold volume at `surgeAt`.
@@ -22,7 +21,7 @@ final class LiveAnalyticsServiceTests: XCTestCase {
 
     /// Runs the service alone on `bus` until the returned task is cancelled.
     static func start(
-        _ store: any MarketStore, bus: MarketBus, output: AnalyticsBus, recent: RecentSignals
+        _ store: any MarketStore, bus: any MarketBus, output: AnalyticsBus, recent: RecentSignals
     ) -> Task<Void, any Error> {
         let service = LiveAnalyticsService(
             bus: bus, store: store, output: output, recent: recent, settings: LiveAnalyticsSettings(),
@@ -31,7 +30,7 @@ final class LiveAnalyticsServiceTests: XCTestCase {
     }
 
     func testOddEventsAreSkippedAndTheServiceKeepsWorking() async throws {
-        let (bus, output, recent) = (MarketBus(), AnalyticsBus(), RecentSignals(capacity: 5))
+        let (bus, output, recent) = (InProcessMarketBus(), AnalyticsBus(), RecentSignals(capacity: 5))
         let stream = output.subscribe()
         let task = Self.start(MemoryStore(), bus: bus, output: output, recent: recent)
         let good = Self.minutes(30, surgeAt: 25)
@@ -76,7 +75,7 @@ final class LiveAnalyticsServiceTests: XCTestCase {
         let store = MemoryStore()
         let bars = Self.minutes(22, surgeAt: 15)
         try await store.writeBars(BarBatch(symbol: "GAP", interval: .minute1, bars: bars))
-        let (bus, output, recent) = (MarketBus(), AnalyticsBus(), RecentSignals())
+        let (bus, output, recent) = (InProcessMarketBus(), AnalyticsBus(), RecentSignals())
         let stream = output.subscribe()
         let task = Self.start(store, bus: bus, output: output, recent: recent)
         // Bars 10-19 are stored but never published (as after a batch that publishes only its newest bar).
@@ -122,37 +121,5 @@ final class LiveAnalyticsServiceTests: XCTestCase {
         // Ticks count as updates of their symbol too.
         _ = await engine.handle(.tick(Tick(symbol: "D", ts: t0, price: 50, size: 1)))
         XCTAssertEqual(engine.symbols, ["A", "D"])
-    }
-
-    func testAnalyticsSettings() async throws {
-        let defaults = try await AppSettings.load(configFile: nil, overrides: [:], environment: [:])
-        XCTAssertEqual(defaults.server.analytics, LiveAnalyticsSettings(intervals: [.minute1, .hour1, .day1]))
-        XCTAssertEqual(defaults.server.analytics.warmupBars, 300)
-        XCTAssertEqual(defaults.server.analytics.maxSymbols, 1000)
-        let s = try await AppSettings.load(
-            configFile: nil, overrides: [:],
-            environment: [
-                "FINANCEHUB_ANALYTICS_INTERVALS": "1h, 1m,1h", "FINANCEHUB_ANALYTICS_WARMUP_BARS": "50",
-                "FINANCEHUB_ANALYTICS_MAX_SYMBOLS": "20",
-            ])
-        XCTAssertEqual(s.server.analytics.intervals, [.minute1, .hour1])
-        XCTAssertEqual(s.server.analytics.warmupBars, 50)
-        XCTAssertEqual(s.server.analytics.maxSymbols, 20)
-        let off = try await AppSettings.load(
-            configFile: nil, overrides: ["analytics.intervals": "none"], environment: [:])
-        XCTAssertEqual(off.server.analytics.intervals, [])
-        do {
-            _ = try await AppSettings.load(
-                configFile: nil, overrides: [:],
-                environment: [
-                    "FINANCEHUB_ANALYTICS_INTERVALS": "1m,2h", "FINANCEHUB_ANALYTICS_WARMUP_BARS": "-1",
-                    "FINANCEHUB_ANALYTICS_MAX_SYMBOLS": "0",
-                ])
-            XCTFail("invalid analytics settings must fail")
-        } catch let failure as CLIFailure {
-            XCTAssertTrue(failure.message.contains("analytics.intervals"), failure.message)
-            XCTAssertTrue(failure.message.contains("analytics.warmupBars"), failure.message)
-            XCTAssertTrue(failure.message.contains("analytics.maxSymbols"), failure.message)
-        }
     }
 }

@@ -9,9 +9,11 @@ import ServiceLifecycle
 ///
 /// Every 1-minute bar feeds the 1-minute analyzer and the coarser intervals configured (closed 1h/1d bars are
 /// folded from closed minutes); a bar of another interval feeds that interval's analyzer; ticks feed an
-/// order-flow detector per symbol. A series seen for the first time is warmed up from the store.
+/// order-flow detector per symbol. A series seen for the first time is warmed up from the store. Only live events
+/// ingested on this instance are analysed: history is never, and an event relayed from another instance was
+/// analysed there.
 public struct LiveAnalyticsService: Service {
-    private let events: AsyncStream<MarketEvent>
+    private let events: AsyncStream<MarketMessage>
     private let store: any MarketStore
     private let output: AnalyticsBus
     private let recent: RecentSignals
@@ -20,10 +22,10 @@ public struct LiveAnalyticsService: Service {
 
     /// Subscribes to `bus` now, so no event published after construction is missed.
     public init(
-        bus: MarketBus, store: any MarketStore, output: AnalyticsBus, recent: RecentSignals,
+        bus: any MarketBus, store: any MarketStore, output: AnalyticsBus, recent: RecentSignals,
         settings: LiveAnalyticsSettings, logger: Logger
     ) {
-        self.events = bus.subscribe()
+        self.events = bus.subscribe("live_analytics")
         self.store = store
         self.output = output
         self.recent = recent
@@ -39,8 +41,8 @@ public struct LiveAnalyticsService: Service {
             var engine = LiveAnalyticsEngine(store: store, settings: settings, logger: logger)
             let metrics = LiveAnalyticsMetrics()
             var series = 0
-            for await event in events {
-                let outcome = await engine.handle(event)
+            for await message in events where message.isLocalLive {
+                let outcome = await engine.handle(message.event)
                 metrics.record(outcome)
                 if engine.seriesCount != series {
                     series = engine.seriesCount

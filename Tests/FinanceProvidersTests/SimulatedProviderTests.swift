@@ -1,11 +1,10 @@
 import FinanceCore
 import FinanceProviders
-import FinanceStorage
 import XCTest
 
 @testable import FinanceProviders
 
-final class SimulatedFeedTests: XCTestCase {
+final class SimulatedProviderTests: XCTestCase {
     func testThePaceHoldsTheRateWhenStoringIsSlow() {
         // 10 ms per step. Waking on time gives one step; waking 35 ms late (a slow ingest) gives the 4 steps due,
         // and the next deadline stays on the original grid; a stall beyond `maxCatchUp` steps skips the rest.
@@ -63,29 +62,5 @@ final class SimulatedFeedTests: XCTestCase {
         let maxMove = returns.map(abs).max()!
         let typical = returns.map(abs).sorted()[returns.count / 2]
         XCTAssertGreaterThan(maxMove, 5 * typical, "occasional jumps")
-    }
-
-    func testFeedServiceIngestsThroughTheOnePath() async throws {
-        let store = MemoryStore()
-        let bus = MarketBus()
-        let events = bus.subscribe()
-        let service = SimulatedFeedService(
-            ingestor: Ingestor(store: store, bus: bus),
-            instruments: Array(SimulatedInstrument.defaultWatchlist.prefix(2)),
-            seed: 5, ticksPerSecond: 50, logger: .init(label: "test"))
-        try await store.createAsset(Asset(symbol: "BTC"))
-        let task = Task { try await service.run() }
-        var seen = 0
-        for await event in events {
-            if case .tick = event { seen += 1 }
-            if seen >= 6 { break }
-        }
-        task.cancel()
-        _ = try? await task.value
-        XCTAssertGreaterThanOrEqual(seen, 6)
-        let btc = try await store.asset("BTC")
-        XCTAssertEqual(btc.assetClass, .crypto)
-        let tick = try await store.latestTick(symbol: "ETH")
-        XCTAssertNotNil(tick)
     }
 }

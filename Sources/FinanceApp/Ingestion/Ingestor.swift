@@ -1,4 +1,5 @@
 import FinanceCore
+import FinanceStorage
 import Metrics
 
 /// What an accepted write did.
@@ -22,15 +23,17 @@ public struct IncomingBar: Sendable {
 }
 
 /// The one ingestion path every source takes: validate → normalize → store atomically (with live bars and
-/// rollups) → publish on the market bus.
+/// rollups) → publish on the market bus. The source decides freshness: feeds and pushes are live; imports,
+/// backfills and restores are historical, which are stored and published only to subscribers of history (never
+/// to WebSocket clients, analytics or alerts).
 public struct Ingestor: Sendable {
     public let store: any MarketStore
-    public let bus: MarketBus
+    public let bus: any MarketBus
     private let tickCounter = Counter(label: "financehub_ingested_ticks_total")
     private let barCounter = Counter(label: "financehub_ingested_bars_total")
     private let rejectedCounter = Counter(label: "financehub_rejected_batches_total")
 
-    public init(store: any MarketStore, bus: MarketBus) {
+    public init(store: any MarketStore, bus: any MarketBus) {
         self.store = store
         self.bus = bus
     }
@@ -102,7 +105,9 @@ public struct Ingestor: Sendable {
 
     /// Ingests ticks: all or nothing.
     @discardableResult
-    public func ingest(ticks: [Tick], maxItems: Int? = Validation.maxBatchItems) async throws -> IngestSummary {
+    public func ingest(
+        ticks: [Tick], freshness: EventFreshness = .live, maxItems: Int? = Validation.maxBatchItems
+    ) async throws -> IngestSummary {
         let valid: [Tick]
         do { valid = try Self.validate(ticks: ticks, maxItems: maxItems) } catch {
             self.rejectedCounter.increment()
@@ -111,15 +116,19 @@ public struct Ingestor: Sendable {
         guard !valid.isEmpty else { return IngestSummary(accepted: 0, symbols: []) }
         let rebuilt = try await self.store.writeTicks(valid)
         self.tickCounter.increment(by: valid.count)
-        var events = valid.map { MarketEvent.tick($0) }
-        events += rebuilt.map { MarketEvent.bar(symbol: $0.symbol, interval: .minute1, bar: $0.bar) }
-        self.bus.publish(events)
+        var messages = valid.map { MarketMessage(.tick($0), freshness: freshness) }
+        messages += rebuilt.map {
+            MarketMessage(.bar(symbol: $0.symbol, interval: .minute1, bar: $0.bar), freshness: freshness)
+        }
+        self.bus.publish(messages)
         return IngestSummary(accepted: valid.count, symbols: Array(Set(valid.map(\.symbol))).sorted())
     }
 
     /// Ingests already validated bar batches atomically (the CLI validates a whole file first).
     @discardableResult
-    public func ingest(batches: [BarBatch], progress: (@Sendable (Int) -> Void)? = nil) async throws -> IngestSummary {
+    public func ingest(
+        batches: [BarBatch], freshness: EventFreshness = .live, progress: (@Sendable (Int) -> Void)? = nil
+    ) async throws -> IngestSummary {
         let count = batches.reduce(0) { $0 + $1.bars.count }
         guard count > 0 else { return IngestSummary(accepted: 0, symbols: []) }
         try await self.store.writeBars(batches, progress: progress)
@@ -128,7 +137,9 @@ public struct Ingestor: Sendable {
         self.bus.publish(
             batches.compactMap { b in
                 b.bars.last.map {
-                    MarketEvent.bar(symbol: b.symbol, interval: b.interval, bar: $0, batchStart: b.bars.first?.ts)
+                    MarketMessage(
+                        .bar(symbol: b.symbol, interval: b.interval, bar: $0, batchStart: b.bars.first?.ts),
+                        freshness: freshness)
                 }
             })
         return IngestSummary(accepted: count, symbols: Array(Set(batches.map(\.symbol))).sorted())
@@ -136,7 +147,9 @@ public struct Ingestor: Sendable {
 
     /// Validates and ingests bars for one symbol and interval: all or nothing.
     @discardableResult
-    public func ingest(symbol: String, interval: Interval, bars: [IncomingBar]) async throws -> IngestSummary {
+    public func ingest(
+        symbol: String, interval: Interval, bars: [IncomingBar], freshness: EventFreshness = .live
+    ) async throws -> IngestSummary {
         let batch: BarBatch
         do {
             batch = try Self.validate(
@@ -145,6 +158,6 @@ public struct Ingestor: Sendable {
             self.rejectedCounter.increment()
             throw error
         }
-        return try await self.ingest(batches: [batch])
+        return try await self.ingest(batches: [batch], freshness: freshness)
     }
 }

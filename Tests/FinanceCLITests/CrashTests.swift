@@ -2,6 +2,7 @@ import FinanceCore
 import FinanceStorage
 import FinanceStorageSQLite
 import Foundation
+import FinanceTestSupport
 import XCTest
 
 @testable import FinanceCLI

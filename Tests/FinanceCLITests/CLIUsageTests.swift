@@ -1,6 +1,7 @@
 import FinanceCLI
 import FinanceCore
 import Foundation
+import FinanceTestSupport
 import XCTest
 
 @testable import FinanceCLI

@@ -1,4 +1,5 @@
 import FinanceCore
+import FinanceStorage
 
 /// Builds the quote of a symbol: its latest price with the statistics of its current UTC day.
 public struct QuoteService: Sendable {

@@ -1,13 +1,12 @@
+import FinanceApp
 import FinanceCore
-import FinanceServer
 import FinanceStorage
 import FinanceStorageSQLite
+import FinanceTestSupport
 import Foundation
-import Hummingbird
-import HummingbirdTesting
 import XCTest
 
-final class QuoteTests: XCTestCase {
+final class QuoteServiceTests: XCTestCase {
     func testQuoteFromBarsWithDayStatisticsAndChange() async throws {
         let store = MemoryStore()
         let day1 = Timestamp.parse("2024-05-01")!
@@ -135,30 +134,5 @@ final class QuoteTests: XCTestCase {
         XCTAssertEqual(quote.price, 1.5)
         XCTAssertNil(quote.open)
         XCTAssertNil(quote.change)
-    }
-
-    func testQuoteOfAnAssetWithoutDataIs404() async throws {
-        let store = MemoryStore()
-        try await store.createAsset(Asset(symbol: "EMPTY", assetClass: .equity))
-        try await makeApp(store: store).test(.router) { client in
-            let r = try await client.send(.get, "/api/quotes/EMPTY")
-            XCTAssertEqual(r.status, .notFound)
-            XCTAssertTrue((r.object["detail"] as? String ?? "").contains("EMPTY"))
-            let bars = try await client.send(.get, "/api/bars/EMPTY")
-            XCTAssertEqual(bars.status, .ok)
-            XCTAssertEqual((bars.object["bars"] as? [Any])?.count, 0)
-        }
-    }
-
-    func testMarketBusDropsOldestForSlowSubscribers() async {
-        let bus = MarketBus(bufferSize: 3)
-        let stream = bus.subscribe()
-        XCTAssertEqual(bus.subscriberCount, 1)
-        bus.publish((0..<10).map { .tick(Tick(symbol: "A", ts: Int64($0), price: 1)) })
-        bus.finish()
-        var seen: [Int64] = []
-        for await event in stream { if case .tick(let t) = event { seen.append(t.ts) } }
-        XCTAssertEqual(seen, [7, 8, 9])
-        XCTAssertEqual(bus.subscriberCount, 0)
     }
 }

@@ -1,4 +1,5 @@
 import FinanceCore
+import FinanceStorage
 
 /// Where a bars query reads from.
 public enum BarSource: String, Sendable {

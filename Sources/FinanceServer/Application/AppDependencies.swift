@@ -1,0 +1,47 @@
+import FinanceApp
+import FinanceCore
+import FinanceStorage
+import Logging
+
+/// Everything the application is made of, built once by the command line (which picks the storage driver) or by
+/// a test, and handed to `buildApplication(_:)`: storage, buses, services, clock and settings. Controllers take
+/// from it only what they use.
+public struct AppDependencies: Sendable {
+    /// The store the server reads and writes (operation timings recorded).
+    public var store: any MarketStore
+    /// Ticks and bars accepted by the ingestor.
+    public var marketBus: any MarketBus
+    /// Pattern and anomaly signals of live analytics.
+    public var analyticsBus: AnalyticsBus
+    /// The one ingestion path.
+    public var ingestor: Ingestor
+    /// Bars at any interval.
+    public var barQueries: BarQueryService
+    /// Quotes.
+    public var quotes: QuoteService
+    /// The latest live signals, for `GET /api/signals`.
+    public var signals: RecentSignals
+    /// "Now" for every request and service.
+    public var clock: any WallClock
+    public var settings: ServerSettings
+    public var logger: Logger
+
+    /// Wires the application around `store` (already migrated).
+    public init(
+        store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
+        marketBus: any MarketBus = InProcessMarketBus(), analyticsBus: AnalyticsBus = AnalyticsBus(),
+        signals: RecentSignals = RecentSignals()
+    ) {
+        let instrumented = InstrumentedStore(store)
+        self.store = instrumented
+        self.marketBus = marketBus
+        self.analyticsBus = analyticsBus
+        self.ingestor = Ingestor(store: instrumented, bus: marketBus)
+        self.barQueries = BarQueryService(store: instrumented)
+        self.quotes = QuoteService(store: instrumented)
+        self.signals = signals
+        self.clock = clock
+        self.settings = settings
+        self.logger = logger
+    }
+}

@@ -1,0 +1,79 @@
+import FinanceApp
+import FinanceCore
+import FinanceStorage
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds the router with every route and middleware.
+public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
+    // HEAD answers like GET without the body (load balancers probe /health and /ready with it).
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    // Outermost: a request body left unread is read to its end, and HEAD never gets a body.
+    router.add(middleware: HTTPExchangeMiddleware())
+    // Metrics next, so they count the status the client gets (a 422 or 404 problem, not a thrown error).
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    let maxBodyBytes = dependencies.settings.maxBodyBytes
+    HealthController(store: dependencies.store).addRoutes(to: router)
+    MetricsController().addRoutes(to: router)
+    DocsController().addRoutes(to: router)
+    AssetsController(store: dependencies.store, maxBodyBytes: maxBodyBytes)
+        .addRoutes(to: router.group("/api/assets"))
+    MarketDataController(
+        ingestor: dependencies.ingestor, barQueries: dependencies.barQueries, quotes: dependencies.quotes,
+        clock: dependencies.clock, maxBodyBytes: maxBodyBytes
+    ).addRoutes(to: router.group("/api"))
+    IndicatorsController(barQueries: dependencies.barQueries, clock: dependencies.clock)
+        .addRoutes(to: router.group("/api/indicators"))
+    AnalyticsController(store: dependencies.store, barQueries: dependencies.barQueries, clock: dependencies.clock)
+        .addRoutes(to: router.group("/api"))
+    SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
+    // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
+    return router
+}
+
+/// Builds the application: the HTTP server plus background services (live analytics and the simulated feed when
+/// configured). The store must be migrated before this is called.
+public func buildApplication(
+    _ dependencies: AppDependencies, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Observability.bootstrap()
+    let settings = dependencies.settings
+    // Services shut down in reverse order: the server drains, the feed stops, live analytics stops, and the store
+    // closes last.
+    var services: [any Service] = [StoreCloser(store: dependencies.store, bus: dependencies.marketBus)]
+    if !settings.analytics.intervals.isEmpty {
+        services.append(
+            LiveAnalyticsService(
+                bus: dependencies.marketBus, store: dependencies.store, output: dependencies.analyticsBus,
+                recent: dependencies.signals, settings: settings.analytics, logger: dependencies.logger))
+    }
+    if let feed = settings.simulatedFeed {
+        services.append(
+            LiveFeedService(
+                provider: feed.provider(clock: dependencies.clock),
+                symbols: feed.instruments.map(\.asset.symbol), ingestor: dependencies.ingestor,
+                logger: dependencies.logger))
+    }
+    return Application(
+        router: buildRouter(dependencies),
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
+        services: services,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
+        logger: dependencies.logger)
+}
+
+/// Closes the store and the bus when the service group shuts down (after the server has drained).
+struct StoreCloser: Service {
+    let store: any MarketStore
+    let bus: any MarketBus
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        self.bus.finish()
+        try await self.store.close()
+    }
+}

@@ -1,0 +1,56 @@
+import FinanceApp
+import FinanceCore
+import FinanceServer
+import FinanceStorage
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import XCTest
+
+/// Builds the real application on a given store (memory by default) with the feed off; live signals go to
+/// `analyticsBus`.
+public func makeApp(
+    store: any MarketStore = MemoryStore(), maxBodyBytes: Int = 10 * 1024 * 1024, feed: SimulatedFeedSettings? = nil,
+    analytics: LiveAnalyticsSettings = LiveAnalyticsSettings(), analyticsBus: AnalyticsBus = AnalyticsBus()
+)
+    -> some ApplicationProtocol
+{
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    return buildApplication(
+        AppDependencies(
+            store: store,
+            settings: ServerSettings(
+                host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, simulatedFeed: feed, analytics: analytics),
+            logger: logger, analyticsBus: analyticsBus))
+}
+
+extension TestClientProtocol {
+    /// Sends JSON text and returns the response.
+    @discardableResult
+    public func send(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil) async throws -> TestResponse {
+        try await self.execute(
+            uri: uri, method: method, headers: json == nil ? [:] : [.contentType: "application/json"],
+            body: json.map { ByteBuffer(string: $0) })
+    }
+}
+
+extension TestResponse {
+    /// The body as a JSON object.
+    public var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: self.body)) as? [String: Any]) ?? [:]
+    }
+
+    public var text: String { String(buffer: self.body) }
+}
+
+/// A JSON array of `count` 1-minute bars starting at `start` (ms), as text.
+public func barsJSON(count: Int, start: Int64, price: Double = 100) -> String {
+    let items = (0..<count).map { i -> String in
+        let p = price + Double(i % 7)
+        return
+            "{\"ts\":\(start + Int64(i) * 60_000),\"open\":\(p),\"high\":\(p + 1),\"low\":\(p - 1),\"close\":\(p + 0.5),\"volume\":\(10 + i)}"
+    }
+    return "[" + items.joined(separator: ",") + "]"
+}
