@@ -1,5 +1,6 @@
 import ArgumentParser
 import FinanceCore
+import FinanceServer
 import Foundation
 
 /// `financehub patterns`: chart patterns in an OHLCV CSV file.
@@ -54,7 +55,7 @@ struct PatternsCommand: AsyncParsableCommand {
         options.method = PatternMethod(rawValue: self.method)!
         let records = PatternDetector(options: options).detect(bars: bars)
         if self.format == "json" {
-            try Output.write(try JSONText.encode(records) + "\n", to: self.output)
+            try Output.write(try JSONText.encode(records.map(PatternDTO.init)) + "\n", to: self.output)
         } else {
             var out = "id,type,status,direction,start,end,breakout,target,confidence\n"
             for r in records {
@@ -119,7 +120,7 @@ struct AnomaliesCommand: AsyncParsableCommand {
             anomalies = detector.detect(bars: bars)
         }
         if self.format == "json" {
-            try Output.write(try JSONText.encode(anomalies) + "\n", to: self.output)
+            try Output.write(try JSONText.encode(anomalies.map(AnomalyDTO.init)) + "\n", to: self.output)
             return
         }
         var out = "ts,type,severity,threshold,values\n"

@@ -84,7 +84,7 @@ struct ImportBars: AsyncParsableCommand {
         let store = try await self.db.open(logger: Logger(label: "financehub.import"))
         let progress = Progress(label: "writing", total: batch.bars.count)
         do {
-            try await Ingestor(store: store, bus: InProcessMarketBus()).ingest(batches: [batch], freshness: .historical) {
+            try await Ingestor(marketData: store, bus: InProcessMarketBus()).ingest(batches: [batch], freshness: .historical) {
                 progress.report($0)
             }
             try await store.close()
@@ -146,7 +146,7 @@ struct ImportTicks: AsyncParsableCommand {
         }
         let store = try await self.db.open(logger: Logger(label: "financehub.import"))
         do {
-            try await Ingestor(store: store, bus: InProcessMarketBus()).ingest(
+            try await Ingestor(marketData: store, bus: InProcessMarketBus()).ingest(
                 ticks: ticks, freshness: .historical, maxItems: nil)
             try await store.close()
         } catch {

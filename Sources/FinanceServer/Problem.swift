@@ -51,7 +51,7 @@ public struct Problem: Error, Codable, Sendable {
     /// The HTTP response holding this problem.
     public func response() -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(self)) ?? Data("{\"status\":\(self.status)}".utf8)
         return Response(
             status: HTTPResponse.Status(code: self.status),

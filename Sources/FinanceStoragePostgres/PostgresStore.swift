@@ -822,6 +822,7 @@ public final class PostgresStore: MarketStore {
     public func ticks(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Tick] {
         guard limit > 0 else { return [] }
         return try await self.readTicks(
+            "read ticks",
             """
             SELECT symbol, ts, price, size, bid, ask, bid_size, ask_size FROM ticks
             WHERE symbol = \(symbol)
@@ -832,6 +833,7 @@ public final class PostgresStore: MarketStore {
 
     public func latestTick(symbol: String) async throws -> Tick? {
         try await self.readTicks(
+            "read the latest tick",
             """
             SELECT symbol, ts, price, size, bid, ask, bid_size, ask_size FROM ticks
             WHERE symbol = \(symbol) ORDER BY ts DESC, seq DESC LIMIT 1
@@ -839,8 +841,8 @@ public final class PostgresStore: MarketStore {
         ).first
     }
 
-    private func readTicks(_ query: PostgresQuery) async throws -> [Tick] {
-        try await self.withConnection("read ticks") { conn in
+    private func readTicks(_ what: String, _ query: PostgresQuery) async throws -> [Tick] {
+        try await self.withConnection(what) { conn in
             var out: [Tick] = []
             let rows = try await conn.query(query, logger: self.logger)
             for try await (symbol, ts, price, size, bid, ask, bidSize, askSize) in rows.decode(
@@ -857,12 +859,23 @@ public final class PostgresStore: MarketStore {
 
     // MARK: Plumbing
 
-    /// Runs `body` on a pooled connection, mapping errors to `StorageError`.
+    /// The operation names of `financehub_db_operation_duration_seconds`, by what error messages call them.
+    static let operationNames: [String: String] = [
+        "migrate": "migrate", "read the schema version": "schema_version", "drop schema": "drop_schema",
+        "ping": "ping", "list assets": "assets", "read asset": "asset", "create asset": "create_asset",
+        "update asset": "update_asset", "delete asset": "delete_asset", "write bars": "write_bars",
+        "write ticks": "write_ticks", "read stored intervals": "stored_intervals", "read bars": "read_bars",
+        "read ticks": "read_ticks", "read the latest tick": "latest_tick",
+    ]
+
+    /// Runs `body` on a pooled connection, timed, mapping errors to `StorageError`.
     func withConnection<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await self.client.withConnection { conn in try await body(conn) }
-        } catch {
-            throw Self.mapError(error, what)
+        try await OperationTimer.measure(Self.operationNames[what] ?? what) {
+            do {
+                return try await self.client.withConnection { conn in try await body(conn) }
+            } catch {
+                throw Self.mapError(error, what)
+            }
         }
     }
 

@@ -78,28 +78,37 @@ public final class SQLiteStore: MarketStore {
         }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await self.pool.read(body)
-        } catch {
-            throw Self.storageError(error)
+    /// Runs `body` on a reader, timed as `operation`.
+    private func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T)
+        async throws -> T
+    {
+        try await OperationTimer.measure(operation) {
+            do {
+                return try await self.pool.read(body)
+            } catch {
+                throw Self.storageError(error)
+            }
         }
     }
 
     /// Runs `body` in one IMMEDIATE transaction (the write lock is taken up front, so reads inside the
-    /// transaction never race another process's writer).
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await self.pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
+    /// transaction never race another process's writer), timed as `operation`.
+    private func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T)
+        async throws -> T
+    {
+        try await OperationTimer.measure(operation) {
+            do {
+                return try await self.pool.writeWithoutTransaction { db in
+                    var result: T?
+                    try db.inTransaction(.immediate) {
+                        result = try body(db)
+                        return .commit
+                    }
+                    return result!
                 }
-                return result!
+            } catch {
+                throw Self.storageError(error)
             }
-        } catch {
-            throw Self.storageError(error)
         }
     }
 
@@ -126,12 +135,12 @@ public final class SQLiteStore: MarketStore {
     }
 
     public func schemaVersion() async throws -> SchemaVersion {
-        let current = try await self.read { try SQLiteSchema.appliedCount($0) }
+        let current = try await self.read("schema_version") { try SQLiteSchema.appliedCount($0) }
         return SchemaVersion(current: current, latest: SQLiteSchema.latest)
     }
 
     public func ping() async throws {
-        _ = try await self.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await self.read("ping") { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     /// Throws `StorageError.invalidConfiguration` when SQLite could open the file for reading only (its
@@ -190,7 +199,7 @@ public final class SQLiteStore: MarketStore {
 
     /// Runs raw SQL in one write transaction (tests use it to inject faults, e.g. a failing trigger).
     @_spi(Testing) public func executeForTesting(_ sql: String) async throws {
-        try await self.write { db in try db.execute(sql: sql) }
+        try await self.write("execute") { db in try db.execute(sql: sql) }
     }
 
     // MARK: - Assets
@@ -208,13 +217,13 @@ public final class SQLiteStore: MarketStore {
     }
 
     public func assets() async throws -> [Asset] {
-        try await self.read { db in
+        try await self.read("assets") { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.assetColumns) FROM assets ORDER BY symbol").map(Self.asset)
         }
     }
 
     public func asset(_ symbol: String) async throws -> Asset {
-        let found = try await self.read { db in
+        let found = try await self.read("asset") { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.assetColumns) FROM assets WHERE symbol = ?", arguments: [symbol])
                 .map(Self.asset)
         }
@@ -223,7 +232,7 @@ public final class SQLiteStore: MarketStore {
     }
 
     public func createAsset(_ asset: Asset) async throws {
-        try await self.write { db in
+        try await self.write("create_asset") { db in
             guard try !Self.assetExists(db, asset.symbol) else { throw StorageError.conflict("asset \(asset.symbol)") }
             try db.execute(
                 sql: "INSERT INTO assets (\(Self.assetColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -232,7 +241,7 @@ public final class SQLiteStore: MarketStore {
     }
 
     public func updateAsset(_ asset: Asset) async throws {
-        try await self.write { db in
+        try await self.write("update_asset") { db in
             guard try Self.assetExists(db, asset.symbol) else { throw StorageError.notFound("asset \(asset.symbol)") }
             try db.execute(
                 sql: """
@@ -244,7 +253,7 @@ public final class SQLiteStore: MarketStore {
     }
 
     public func deleteAsset(_ symbol: String) async throws {
-        try await self.write { db in
+        try await self.write("delete_asset") { db in
             guard try Self.assetExists(db, symbol) else { throw StorageError.notFound("asset \(symbol)") }
             for table in ["bars", "bar_rollups", "ticks", "assets"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE symbol = ?", arguments: [symbol])
@@ -268,7 +277,7 @@ public final class SQLiteStore: MarketStore {
             return
         }
         let total = batches.reduce(0) { $0 + $1.bars.count }
-        try await self.write { db in
+        try await self.write("write_bars") { db in
             let writer = try BarWriter(db)
             var written = 0
             var nextReport = Self.progressStep
@@ -292,7 +301,7 @@ public final class SQLiteStore: MarketStore {
 
     public func writeTicks(_ ticks: [Tick]) async throws -> [SymbolBar] {
         guard !ticks.isEmpty else { return [] }
-        return try await self.write { db in
+        return try await self.write("write_ticks") { db in
             let writer = try BarWriter(db)
             let insert = try RawStatement(
                 db,
@@ -345,7 +354,7 @@ public final class SQLiteStore: MarketStore {
     // MARK: - Reads
 
     public func storedIntervals(symbol: String) async throws -> [Interval] {
-        try await self.read { db in
+        try await self.read("stored_intervals") { db in
             // One index probe per known interval: no scan of the symbol's bars.
             let probe = try RawStatement(db, "SELECT EXISTS (SELECT 1 FROM bars WHERE symbol = ?1 AND interval = ?2)")
             probe.bind(1, symbol)
@@ -386,7 +395,7 @@ public final class SQLiteStore: MarketStore {
         sql += newestFirst ? " ORDER BY ts DESC" : " ORDER BY ts"
         sql += " LIMIT ?\(limitIndex)"
         let query = sql
-        return try await self.read { db in
+        return try await self.read("read_bars") { db in
             let statement = try RawStatement(db, query)
             for (i, key) in keys.enumerated() { statement.bind(Int32(i + 1), key) }
             if let from { statement.bind(fromIndex, from) }
@@ -406,7 +415,7 @@ public final class SQLiteStore: MarketStore {
         if to != nil { sql += " AND ts < ?3" }
         sql += " ORDER BY ts, seq LIMIT ?4"
         let query = sql
-        return try await self.read { db in
+        return try await self.read("read_ticks") { db in
             let statement = try RawStatement(db, query)
             statement.bind(1, symbol)
             if let from { statement.bind(2, from) }
@@ -420,7 +429,7 @@ public final class SQLiteStore: MarketStore {
     }
 
     public func latestTick(symbol: String) async throws -> Tick? {
-        try await self.read { db in
+        try await self.read("latest_tick") { db in
             let statement = try RawStatement(
                 db,
                 "SELECT ts, price, size, bid, ask, bid_size, ask_size FROM ticks WHERE symbol = ?1 ORDER BY ts DESC, seq DESC LIMIT 1"

@@ -24,7 +24,7 @@ final class LiveAnalyticsServiceTests: XCTestCase {
         _ store: any MarketStore, bus: any MarketBus, output: AnalyticsBus, recent: RecentSignals
     ) -> Task<Void, any Error> {
         let service = LiveAnalyticsService(
-            bus: bus, store: store, output: output, recent: recent, settings: LiveAnalyticsSettings(),
+            bus: bus, storage: Storage(store), output: output, recent: recent, settings: LiveAnalyticsSettings(),
             logger: Logger(label: "test"))
         return Task { try await service.run() }
     }
@@ -92,7 +92,7 @@ final class LiveAnalyticsServiceTests: XCTestCase {
         let bars = Self.minutes(30, surgeAt: 25)
         try await store.writeBars(BarBatch(symbol: "A", interval: .minute1, bars: bars))
         var engine = LiveAnalyticsEngine(
-            store: store, settings: LiveAnalyticsSettings(intervals: [.minute1], maxSymbols: 2),
+            storage: Storage(store), settings: LiveAnalyticsSettings(intervals: [.minute1], maxSymbols: 2),
             logger: Logger(label: "test"))
         func feed(_ symbol: String, _ bars: ArraySlice<Bar>) async -> LiveAnalyticsEngine.Outcome {
             var total = LiveAnalyticsEngine.Outcome()

@@ -12,7 +12,7 @@ final class LiveFeedServiceTests: XCTestCase {
         let provider = SimulatedProvider(
             instruments: Array(SimulatedInstrument.defaultWatchlist.prefix(2)), seed: 5, ticksPerSecond: 50)
         let service = LiveFeedService(
-            provider: provider, symbols: ["BTC", "ETH"], ingestor: Ingestor(store: store, bus: bus),
+            provider: provider, symbols: ["BTC", "ETH"], assets: store, ingestor: Ingestor(marketData: store, bus: bus),
             logger: .init(label: "test"))
         try await store.createAsset(Asset(symbol: "BTC"))
         let task = Task { try await service.run() }

@@ -27,7 +27,8 @@ final class MarketBusTests: XCTestCase {
         let bus = InProcessMarketBus()
         let live = bus.subscribe("live")
         let all = bus.subscribe("state", includingHistory: true)
-        let ingestor = Ingestor(store: MemoryStore(), bus: bus)
+        let store = MemoryStore()
+        let ingestor = Ingestor(marketData: store, bus: bus)
         try await ingestor.ingest(ticks: [Tick(symbol: "OLD", ts: t0, price: 1, size: 1)], freshness: .historical)
         try await ingestor.ingest(ticks: [Tick(symbol: "NEW", ts: t0, price: 2, size: 1)])
         bus.finish()
@@ -40,14 +41,15 @@ final class MarketBusTests: XCTestCase {
         XCTAssertEqual(seen.map(\.0), ["OLD", "OLD", "NEW", "NEW"])
         XCTAssertEqual(seen.map(\.1), [.historical, .historical, .live, .live])
         // Both writes were stored.
-        let old = try await ingestor.store.latestTick(symbol: "OLD")
+        let old = try await store.latestTick(symbol: "OLD")
         XCTAssertEqual(old?.price, 1)
     }
 
     func testHistoricalBarBatchesAreStoredAndNotPublishedLive() async throws {
         let bus = InProcessMarketBus()
         let live = bus.subscribe("live")
-        let ingestor = Ingestor(store: MemoryStore(), bus: bus)
+        let store = MemoryStore()
+        let ingestor = Ingestor(marketData: store, bus: bus)
         let bars = (0..<3).map { i in
             IncomingBar(
                 index: i,
@@ -59,7 +61,7 @@ final class MarketBusTests: XCTestCase {
         var count = 0
         for await _ in live { count += 1 }
         XCTAssertEqual(count, 0)
-        let stored = try await ingestor.store.bars(
+        let stored = try await store.bars(
             symbol: "HIST", series: .stored(.day1), from: nil, to: nil, limit: 10, newestFirst: false)
         XCTAssertEqual(stored.count, 3)
     }
@@ -68,7 +70,7 @@ final class MarketBusTests: XCTestCase {
         let (bus, output, recent) = (InProcessMarketBus(), AnalyticsBus(), RecentSignals())
         let stream = output.subscribe()
         let service = LiveAnalyticsService(
-            bus: bus, store: MemoryStore(), output: output, recent: recent, settings: LiveAnalyticsSettings(),
+            bus: bus, storage: Storage(MemoryStore()), output: output, recent: recent, settings: LiveAnalyticsSettings(),
             logger: Logger(label: "test"))
         let task = Task { try await service.run() }
         // Quiet minutes with a tenfold volume at the 26th: a volume surge when analysed.

@@ -20,7 +20,7 @@ public func makeApp(
     logger.logLevel = .warning
     return buildApplication(
         AppDependencies(
-            store: store,
+            storage: Storage(store),
             settings: ServerSettings(
                 host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, simulatedFeed: feed, analytics: analytics),
             logger: logger, analyticsBus: analyticsBus))

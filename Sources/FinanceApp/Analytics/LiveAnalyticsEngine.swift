@@ -22,7 +22,7 @@ struct LiveAnalyticsEngine {
         var evicted = 0
     }
 
-    let store: any MarketStore
+    let storage: Storage
     let settings: LiveAnalyticsSettings
     let logger: Logger
     private(set) var analyzers: [SeriesKey: LiveSeriesAnalyzer] = [:]
@@ -34,8 +34,8 @@ struct LiveAnalyticsEngine {
     private var lastUsed: [String: UInt64] = [:]
     private var updates: UInt64 = 0
 
-    init(store: any MarketStore, settings: LiveAnalyticsSettings, logger: Logger) {
-        self.store = store
+    init(storage: Storage, settings: LiveAnalyticsSettings, logger: Logger) {
+        self.storage = storage
         self.settings = settings
         self.logger = logger
     }
@@ -128,8 +128,8 @@ struct LiveAnalyticsEngine {
         }
         var updates = [bar]
         if let replayFrom {
-            let skipped = await self.history(outcome: &outcome) { store, limit in
-                try await store.bars(
+            let skipped = await self.history(outcome: &outcome) { storage, limit in
+                try await storage.marketData.bars(
                     symbol: symbol, series: .stored(source), from: replayFrom, to: bar.ts, limit: limit,
                     newestFirst: true)
             }
@@ -158,14 +158,14 @@ struct LiveAnalyticsEngine {
         let options = await self.anomalyOptions(symbol)
         var analyzer = LiveSeriesAnalyzer(symbol: symbol, source: source, target: target, anomalyOptions: options)
         let bucket = target.bucketStart(first)
-        let history = await self.history(outcome: &outcome) { store, limit in
-            try await BarQueryService(store: store).bars(
+        let history = await self.history(outcome: &outcome) { storage, limit in
+            try await BarQueryService(storage: storage).bars(
                 symbol: symbol, interval: target, from: nil, to: bucket, limit: limit, now: bucket)
         }
         analyzer.warmUp(bars: history)
         if source != target && bucket < first {
-            let partial = await self.history(outcome: &outcome) { store, _ in
-                try await store.bars(
+            let partial = await self.history(outcome: &outcome) { storage, _ in
+                try await storage.marketData.bars(
                     symbol: symbol, series: .stored(source), from: bucket, to: first,
                     limit: source.maxCount(in: target), newestFirst: false)
             }
@@ -190,8 +190,8 @@ struct LiveAnalyticsEngine {
         var stream = AnomalyStream(options: options)
         let start = Interval.minute1.bucketStart(tick.ts)
         let from = start - Int64(options.flowWindow) * options.flowInterval
-        let history = await self.history(outcome: &outcome) { store, _ in
-            try await store.ticks(symbol: tick.symbol, from: from, to: tick.ts, limit: 100_000)
+        let history = await self.history(outcome: &outcome) { storage, _ in
+            try await storage.marketData.ticks(symbol: tick.symbol, from: from, to: tick.ts, limit: 100_000)
         }
         // Closed minutes build the baseline without signals; the open minute's ticks continue it.
         for t in history where t.ts < start { _ = stream.append(tick: t) }
@@ -204,7 +204,7 @@ struct LiveAnalyticsEngine {
     private mutating func anomalyOptions(_ symbol: String) async -> AnomalyOptions {
         if let known = self.barOptions[symbol] { return known }
         var options = AnomalyOptions()
-        options.continuousMarket = (try? await self.store.asset(symbol))?.assetClass == .crypto
+        options.continuousMarket = (try? await self.storage.assets.asset(symbol))?.assetClass == .crypto
         self.barOptions[symbol] = options
         return options
     }
@@ -212,11 +212,11 @@ struct LiveAnalyticsEngine {
     /// Runs a store read of at most `warmupBars` items (none when it is 0); a failure is logged and counted,
     /// and the series continues without that history.
     private func history<T>(
-        outcome: inout Outcome, _ read: (any MarketStore, Int) async throws -> [T]
+        outcome: inout Outcome, _ read: (Storage, Int) async throws -> [T]
     ) async -> [T] {
         guard self.settings.warmupBars > 0 else { return [] }
         do {
-            return try await read(self.store, self.settings.warmupBars)
+            return try await read(self.storage, self.settings.warmupBars)
         } catch {
             // Shutting down: the read was cancelled, not failed.
             guard !Task.isCancelled else { return [] }

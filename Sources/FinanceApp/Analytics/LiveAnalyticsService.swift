@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// analysed there.
 public struct LiveAnalyticsService: Service {
     private let events: AsyncStream<MarketMessage>
-    private let store: any MarketStore
+    private let storage: Storage
     private let output: AnalyticsBus
     private let recent: RecentSignals
     private let settings: LiveAnalyticsSettings
@@ -22,11 +22,11 @@ public struct LiveAnalyticsService: Service {
 
     /// Subscribes to `bus` now, so no event published after construction is missed.
     public init(
-        bus: any MarketBus, store: any MarketStore, output: AnalyticsBus, recent: RecentSignals,
+        bus: any MarketBus, storage: Storage, output: AnalyticsBus, recent: RecentSignals,
         settings: LiveAnalyticsSettings, logger: Logger
     ) {
         self.events = bus.subscribe("live_analytics")
-        self.store = store
+        self.storage = storage
         self.output = output
         self.recent = recent
         self.settings = settings
@@ -35,10 +35,10 @@ public struct LiveAnalyticsService: Service {
 
     /// Processes market events until graceful shutdown (or the market bus ends), then ends the analytics bus.
     public func run() async throws {
-        let (events, store, settings, logger) = (self.events, self.store, self.settings, self.logger)
+        let (events, storage, settings, logger) = (self.events, self.storage, self.settings, self.logger)
         let (output, recent) = (self.output, self.recent)
         await cancelWhenGracefulShutdown {
-            var engine = LiveAnalyticsEngine(store: store, settings: settings, logger: logger)
+            var engine = LiveAnalyticsEngine(storage: storage, settings: settings, logger: logger)
             let metrics = LiveAnalyticsMetrics()
             var series = 0
             for await message in events where message.isLocalLive {

@@ -10,17 +10,20 @@ import ServiceLifecycle
 public struct LiveFeedService: Service {
     public let provider: any LiveTradeProvider
     public let symbols: [String]
+    public let assets: any AssetRepository
     public let ingestor: Ingestor
     let logger: Logger
     /// How long to wait before opening a stream again after it failed or ended.
     let retryDelay: Duration
 
     public init(
-        provider: any LiveTradeProvider, symbols: [String], ingestor: Ingestor, logger: Logger,
+        provider: any LiveTradeProvider, symbols: [String], assets: any AssetRepository, ingestor: Ingestor,
+        logger: Logger,
         retryDelay: Duration = .seconds(1)
     ) {
         self.provider = provider
         self.symbols = symbols
+        self.assets = assets
         self.ingestor = ingestor
         self.logger = logger
         self.retryDelay = retryDelay
@@ -29,16 +32,15 @@ public struct LiveFeedService: Service {
     /// Creates the feed's assets where missing, and gives a stored asset of class `unknown` the provider's class.
     public func ensureAssets() async throws {
         guard let search = self.provider as? any SymbolSearchProvider else { return }
-        let store = self.ingestor.store
         for symbol in self.symbols {
             guard let asset = try await search.searchAssets(symbol).first(where: { $0.symbol == symbol }) else {
                 continue
             }
             do {
-                try await store.createAsset(asset)
+                try await self.assets.createAsset(asset)
             } catch StorageError.conflict {
-                let existing = try await store.asset(symbol)
-                if existing.assetClass == .unknown { try await store.updateAsset(asset) }
+                let existing = try await self.assets.asset(symbol)
+                if existing.assetClass == .unknown { try await self.assets.updateAsset(asset) }
             }
         }
     }

@@ -3,7 +3,7 @@ import FinanceStorage
 import Metrics
 
 /// What an accepted write did.
-public struct IngestSummary: Sendable, Equatable, Codable {
+public struct IngestSummary: Sendable, Equatable {
     public var accepted: Int
     public var symbols: [String]
     public init(accepted: Int, symbols: [String]) {
@@ -27,14 +27,15 @@ public struct IncomingBar: Sendable {
 /// backfills and restores are historical, which are stored and published only to subscribers of history (never
 /// to WebSocket clients, analytics or alerts).
 public struct Ingestor: Sendable {
-    public let store: any MarketStore
+    /// Where the data is written.
+    public let marketData: any MarketDataRepository
     public let bus: any MarketBus
     private let tickCounter = Counter(label: "financehub_ingested_ticks_total")
     private let barCounter = Counter(label: "financehub_ingested_bars_total")
     private let rejectedCounter = Counter(label: "financehub_rejected_batches_total")
 
-    public init(store: any MarketStore, bus: any MarketBus) {
-        self.store = store
+    public init(marketData: any MarketDataRepository, bus: any MarketBus) {
+        self.marketData = marketData
         self.bus = bus
     }
 
@@ -114,7 +115,7 @@ public struct Ingestor: Sendable {
             throw error
         }
         guard !valid.isEmpty else { return IngestSummary(accepted: 0, symbols: []) }
-        let rebuilt = try await self.store.writeTicks(valid)
+        let rebuilt = try await self.marketData.writeTicks(valid)
         self.tickCounter.increment(by: valid.count)
         var messages = valid.map { MarketMessage(.tick($0), freshness: freshness) }
         messages += rebuilt.map {
@@ -131,7 +132,7 @@ public struct Ingestor: Sendable {
     ) async throws -> IngestSummary {
         let count = batches.reduce(0) { $0 + $1.bars.count }
         guard count > 0 else { return IngestSummary(accepted: 0, symbols: []) }
-        try await self.store.writeBars(batches, progress: progress)
+        try await self.marketData.writeBars(batches, progress: progress)
         self.barCounter.increment(by: count)
         // Publish only the newest bar of each batch: a bulk import must not flood live subscribers.
         self.bus.publish(

@@ -14,15 +14,20 @@ public enum BarSource: String, Sendable {
 /// years, minute bars from live ticks), each bucket comes from the coarsest of them that has data in it: a stored
 /// bar of the interval itself is never hidden by a partial one built from finer bars.
 public struct BarQueryService: Sendable {
-    public let store: any MarketStore
+    public let storage: Storage
     /// The default and largest `limit`.
     public static let defaultLimit = 5_000
     public static let maxLimit = 100_000
     /// 0001-01-01T00:00:00Z: a `from` that selects every stored bar.
     public static let earliest: Int64 = -62_135_596_800_000
 
+    public init(storage: Storage) {
+        self.storage = storage
+    }
+
+    /// Queries on the repositories of one driver.
     public init(store: any MarketStore) {
-        self.store = store
+        self.init(storage: Storage(store))
     }
 
     /// The series a query for `interval` reads from the stored interval `base` (which divides it).
@@ -44,8 +49,8 @@ public struct BarQueryService: Sendable {
         symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int = defaultLimit,
         source: BarSource = .auto, now: Int64
     ) async throws -> [Bar] {
-        _ = try await self.store.asset(symbol)
-        let stored = try await self.store.storedIntervals(symbol: symbol)
+        _ = try await self.storage.assets.asset(symbol)
+        let stored = try await self.storage.marketData.storedIntervals(symbol: symbol)
         return try await self.bars(
             symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source, now: now,
             stored: stored)
@@ -97,12 +102,12 @@ public struct BarQueryService: Sendable {
         if let from {
             let lo = interval.ceilBucketStart(from)
             guard lo < hi else { return [] }
-            let rows = try await self.store.bars(
+            let rows = try await self.storage.marketData.bars(
                 symbol: symbol, series: series, from: lo, to: hi, limit: rowLimit, newestFirst: false)
             let buckets = rowInterval == interval ? rows : Bucketing.aggregate(rows, into: interval)
             return Array(buckets.prefix(limit))
         }
-        let rows = try await self.store.bars(
+        let rows = try await self.storage.marketData.bars(
             symbol: symbol, series: series, from: nil, to: hi, limit: rowLimit, newestFirst: true)
         let ascending = Array(rows.reversed())
         let buckets = rowInterval == interval ? ascending : Bucketing.aggregate(ascending, into: interval)

@@ -3,26 +3,31 @@ import FinanceStorage
 
 /// Builds the quote of a symbol: its latest price with the statistics of its current UTC day.
 public struct QuoteService: Sendable {
-    public let store: any MarketStore
+    public let storage: Storage
     private let bars: BarQueryService
 
+    public init(storage: Storage) {
+        self.storage = storage
+        self.bars = BarQueryService(storage: storage)
+    }
+
+    /// Quotes from the repositories of one driver.
     public init(store: any MarketStore) {
-        self.store = store
-        self.bars = BarQueryService(store: store)
+        self.init(storage: Storage(store))
     }
 
     /// The quote of `symbol`; throws `StorageError.notFound` when it has no data.
     public func quote(symbol: String, now: Int64) async throws -> Quote {
-        _ = try await self.store.asset(symbol)
-        let stored = try await self.store.storedIntervals(symbol: symbol)
+        _ = try await self.storage.assets.asset(symbol)
+        let stored = try await self.storage.marketData.storedIntervals(symbol: symbol)
         var quote: Quote
-        let tick = try await self.store.latestTick(symbol: symbol)
+        let tick = try await self.storage.marketData.latestTick(symbol: symbol)
         // The latest bar of every stored interval; the one that ends last is the newest (a tie goes to the finer).
         var bar: Bar? = nil
         var barEnd = Int64.min
         for interval in stored {
             guard
-                let latest = try await self.store.bars(
+                let latest = try await self.storage.marketData.bars(
                     symbol: symbol, series: .stored(interval), from: nil, to: nil, limit: 1, newestFirst: true
                 ).first
             else { continue }

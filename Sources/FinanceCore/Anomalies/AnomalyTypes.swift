@@ -12,8 +12,8 @@ public enum AnomalyType: String, Codable, Sendable, CaseIterable, Hashable, Comm
     case priceVolumeDivergence = "price_volume_divergence"
 }
 
-/// One detected anomaly. JSON fields: `type, ts, severity, values, threshold`.
-public struct Anomaly: Codable, Sendable, Hashable {
+/// One detected anomaly.
+public struct Anomaly: Sendable, Hashable {
     public var type: AnomalyType
     /// The bar (or order-flow interval) start, in ms.
     public var ts: Int64

@@ -72,23 +72,6 @@ public struct IndicatorColumn: Sendable {
     public func optionalValues(_ rows: Range<Int>) -> [Double?] { values[rows].map(\.jsonFinite) }
 }
 
-/// JSON form: `{"name": "sma_20", "values": [null, …, 101.25]}` (missing values are `null`, ±infinity is clamped).
-extension IndicatorColumn: Codable {
-    enum CodingKeys: String, CodingKey { case name, values }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(optionalValues, forKey: .values)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        values = try c.decode([Double?].self, forKey: .values).map { $0 ?? .nan }
-    }
-}
-
 /// The batch engine.
 public enum IndicatorEngine {
     /// Computes every spec on `series`; columns come in spec order, then output order.

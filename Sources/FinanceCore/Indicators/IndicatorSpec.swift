@@ -42,7 +42,7 @@ public enum IndicatorKind: String, CaseIterable, Sendable, Codable {
 }
 
 /// One parameter of an indicator, as listed by the catalog.
-public struct IndicatorParameterInfo: Codable, Sendable, Hashable {
+public struct IndicatorParameterInfo: Sendable, Hashable {
     public enum Kind: String, Codable, Sendable { case integer, number }
     public var name: String
     public var kind: Kind
@@ -51,17 +51,10 @@ public struct IndicatorParameterInfo: Codable, Sendable, Hashable {
     public var minimum: Double
     /// The largest accepted value (inclusive).
     public var maximum: Double
-
-    enum CodingKeys: String, CodingKey {
-        case name, kind
-        case defaultValue = "default"
-        case minimum = "min"
-        case maximum = "max"
-    }
 }
 
 /// A catalog entry: what `GET /api/indicators` serves.
-public struct IndicatorInfo: Codable, Sendable, Hashable {
+public struct IndicatorInfo: Sendable, Hashable {
     public var key: String
     public var description: String
     /// The input columns used (`open`, `high`, `low`, `close`, `volume`, `timestamp`).

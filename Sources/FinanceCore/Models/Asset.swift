@@ -4,7 +4,7 @@ public enum AssetClass: String, Hashable, Sendable, Codable, CaseIterable {
 }
 
 /// A tradable instrument, keyed by its canonical symbol.
-public struct Asset: Hashable, Sendable, Codable {
+public struct Asset: Hashable, Sendable {
     public var symbol: String
     public var name: String?
     public var assetClass: AssetClass

@@ -1,5 +1,5 @@
 /// One OHLCV bar. `ts` is the bar's start in milliseconds since the epoch (UTC).
-public struct Bar: Hashable, Sendable, Codable {
+public struct Bar: Hashable, Sendable {
     public var ts: Int64
     public var open: Double
     public var high: Double
@@ -53,7 +53,7 @@ public struct Tick: Hashable, Sendable {
 }
 
 /// The latest state of a symbol with its UTC-day statistics.
-public struct Quote: Hashable, Sendable, Codable {
+public struct Quote: Hashable, Sendable {
     public var symbol: String
     public var price: Double
     public var ts: Int64

@@ -55,7 +55,7 @@ public enum PatternStatus: String, Codable, Sendable, Hashable, CaseIterable, Co
 }
 
 /// A key point of a pattern: a bar time (ms) and a price.
-public struct PatternPoint: Codable, Sendable, Hashable {
+public struct PatternPoint: Sendable, Hashable {
     public var ts: Int64
     public var price: Double
     public init(ts: Int64, price: Double) {
@@ -64,11 +64,9 @@ public struct PatternPoint: Codable, Sendable, Hashable {
     }
 }
 
-/// One append-only record of a detected pattern.
-///
-/// JSON fields: `id, type, direction, start, end, points [{ts, price}], breakout, target, confidence, status`,
-/// plus `touches`, `strength`, `slope` for support, resistance, trend lines and channels.
-public struct PatternDetection: Codable, Sendable, Hashable {
+/// One append-only record of a detected pattern, with `touches`, `strength` and `slope` for support, resistance,
+/// trend lines and channels.
+public struct PatternDetection: Sendable, Hashable {
     /// Stable across the records of one pattern: `<type>:<start ms>:<first key point ms>:<scale>`.
     public var id: String
     public var type: PatternType

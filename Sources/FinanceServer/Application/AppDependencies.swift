@@ -7,8 +7,8 @@ import Logging
 /// a test, and handed to `buildApplication(_:)`: storage, buses, services, clock and settings. Controllers take
 /// from it only what they use.
 public struct AppDependencies: Sendable {
-    /// The store the server reads and writes (operation timings recorded).
-    public var store: any MarketStore
+    /// The repositories.
+    public var storage: Storage
     /// Ticks and bars accepted by the ingestor.
     public var marketBus: any MarketBus
     /// Pattern and anomaly signals of live analytics.
@@ -26,22 +26,26 @@ public struct AppDependencies: Sendable {
     public var settings: ServerSettings
     public var logger: Logger
 
-    /// Wires the application around `store` (already migrated).
+    /// Wires the application around `storage` (already migrated).
     public init(
-        store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
+        storage: Storage, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
         marketBus: any MarketBus = InProcessMarketBus(), analyticsBus: AnalyticsBus = AnalyticsBus(),
         signals: RecentSignals = RecentSignals()
     ) {
-        let instrumented = InstrumentedStore(store)
-        self.store = instrumented
+        self.storage = storage
         self.marketBus = marketBus
         self.analyticsBus = analyticsBus
-        self.ingestor = Ingestor(store: instrumented, bus: marketBus)
-        self.barQueries = BarQueryService(store: instrumented)
-        self.quotes = QuoteService(store: instrumented)
+        self.ingestor = Ingestor(marketData: storage.marketData, bus: marketBus)
+        self.barQueries = BarQueryService(storage: storage)
+        self.quotes = QuoteService(storage: storage)
         self.signals = signals
         self.clock = clock
         self.settings = settings
         self.logger = logger
+    }
+
+    /// Wires the application around one driver's repositories.
+    public init(store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock()) {
+        self.init(storage: Storage(store), settings: settings, logger: logger, clock: clock)
     }
 }

@@ -16,10 +16,10 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     let maxBodyBytes = dependencies.settings.maxBodyBytes
-    HealthController(store: dependencies.store).addRoutes(to: router)
+    HealthController(database: dependencies.storage.database).addRoutes(to: router)
     MetricsController().addRoutes(to: router)
     DocsController().addRoutes(to: router)
-    AssetsController(store: dependencies.store, maxBodyBytes: maxBodyBytes)
+    AssetsController(assets: dependencies.storage.assets, maxBodyBytes: maxBodyBytes)
         .addRoutes(to: router.group("/api/assets"))
     MarketDataController(
         ingestor: dependencies.ingestor, barQueries: dependencies.barQueries, quotes: dependencies.quotes,
@@ -27,7 +27,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     ).addRoutes(to: router.group("/api"))
     IndicatorsController(barQueries: dependencies.barQueries, clock: dependencies.clock)
         .addRoutes(to: router.group("/api/indicators"))
-    AnalyticsController(store: dependencies.store, barQueries: dependencies.barQueries, clock: dependencies.clock)
+    AnalyticsController(assets: dependencies.storage.assets, barQueries: dependencies.barQueries, clock: dependencies.clock)
         .addRoutes(to: router.group("/api"))
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
@@ -44,18 +44,19 @@ public func buildApplication(
     let settings = dependencies.settings
     // Services shut down in reverse order: the server drains, the feed stops, live analytics stops, and the store
     // closes last.
-    var services: [any Service] = [StoreCloser(store: dependencies.store, bus: dependencies.marketBus)]
+    var services: [any Service] = [StoreCloser(database: dependencies.storage.database, bus: dependencies.marketBus)]
     if !settings.analytics.intervals.isEmpty {
         services.append(
             LiveAnalyticsService(
-                bus: dependencies.marketBus, store: dependencies.store, output: dependencies.analyticsBus,
+                bus: dependencies.marketBus, storage: dependencies.storage, output: dependencies.analyticsBus,
                 recent: dependencies.signals, settings: settings.analytics, logger: dependencies.logger))
     }
     if let feed = settings.simulatedFeed {
         services.append(
             LiveFeedService(
                 provider: feed.provider(clock: dependencies.clock),
-                symbols: feed.instruments.map(\.asset.symbol), ingestor: dependencies.ingestor,
+                symbols: feed.instruments.map(\.asset.symbol), assets: dependencies.storage.assets,
+                ingestor: dependencies.ingestor,
                 logger: dependencies.logger))
     }
     return Application(
@@ -68,12 +69,12 @@ public func buildApplication(
 
 /// Closes the store and the bus when the service group shuts down (after the server has drained).
 struct StoreCloser: Service {
-    let store: any MarketStore
+    let database: any DatabaseAdmin
     let bus: any MarketBus
 
     func run() async throws {
         try? await gracefulShutdown()
         self.bus.finish()
-        try await self.store.close()
+        try await self.database.close()
     }
 }

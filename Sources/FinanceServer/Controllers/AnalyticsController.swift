@@ -6,23 +6,12 @@ import NIOPosix
 
 /// `GET /api/patterns/{symbol}` and `GET /api/anomalies/{symbol}`: chart patterns and anomalies on stored bars.
 struct AnalyticsController {
-    let store: any MarketStore
+    let assets: any AssetRepository
     let barQueries: BarQueryService
     let clock: any WallClock
     /// Bars read before `from` so detectors have history.
     static var warmupBars: Int64 { 300 }
 
-    struct Patterns: Encodable {
-        var symbol: String
-        var interval: String
-        var patterns: [PatternDetection]
-    }
-
-    struct Anomalies: Encodable {
-        var symbol: String
-        var interval: String
-        var anomalies: [Anomaly]
-    }
 
     /// Runs `body` on the bars a detector reads, in time order: from `warmupBars` intervals before `from` up to
     /// `to`, in pages of `BarQueryService.maxLimit` bars so that a range of any length is read whole in bounded
@@ -91,7 +80,8 @@ struct AnalyticsController {
         }
         let records = PatternDetector.filter(
             all + stream.forming, from: from, to: to.map { $0 - 1 }, types: types, statuses: statuses)
-        return try HTTP.json(Patterns(symbol: symbol, interval: interval.name, patterns: records))
+        return try HTTP.json(
+            PatternsDTO(symbol: symbol, interval: interval.name, patterns: records.map(PatternDTO.init)))
     }
 
     /// `GET /api/anomalies/{symbol}`: anomalies found in a symbol's bars.
@@ -102,7 +92,7 @@ struct AnalyticsController {
         let types = Self.list(&query, "types", of: AnomalyType.self)
         try query.check()
         var options = AnomalyOptions()
-        let asset = try await self.store.asset(symbol)
+        let asset = try await self.assets.asset(symbol)
         // 24/7 markets have no sessions, so no gaps.
         options.continuousMarket = asset.assetClass == .crypto
         var stream = AnomalyStream(options: options)
@@ -111,6 +101,7 @@ struct AnalyticsController {
             for b in $0 { all += stream.append(b) }
         }
         let found = AnomalyDetector.filter(all, from: from, to: to.map { $0 - 1 }, types: types)
-        return try HTTP.json(Anomalies(symbol: symbol, interval: interval.name, anomalies: found))
+        return try HTTP.json(
+            AnomaliesDTO(symbol: symbol, interval: interval.name, anomalies: found.map(AnomalyDTO.init)))
     }
 }

@@ -4,12 +4,8 @@ import Hummingbird
 
 /// Asset CRUD: `GET/POST /api/assets`, `GET/PUT/DELETE /api/assets/{symbol}`.
 struct AssetsController {
-    let store: any MarketStore
+    let assets: any AssetRepository
     let maxBodyBytes: Int
-
-    struct AssetList: Encodable {
-        var assets: [Asset]
-    }
 
     /// Adds the routes under `/api/assets`.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -22,31 +18,31 @@ struct AssetsController {
 
     /// `GET /api/assets`: every asset, ordered by symbol.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try HTTP.json(AssetList(assets: try await self.store.assets()))
+        try HTTP.json(AssetListDTO(assets: try await self.assets.assets().map(AssetDTO.init)))
     }
 
     /// `GET /api/assets/{symbol}`: one asset.
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try HTTP.json(try await self.store.asset(try HTTP.symbol(context)))
+        try HTTP.json(AssetDTO(try await self.assets.asset(try HTTP.symbol(context))))
     }
 
     /// `POST /api/assets`: creates an asset.
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let asset = try await self.readAsset(request, pathSymbol: nil)
-        try await self.store.createAsset(asset)
-        return try HTTP.json(asset, status: .created)
+        try await self.assets.createAsset(asset)
+        return try HTTP.json(AssetDTO(asset), status: .created)
     }
 
     /// `PUT /api/assets/{symbol}`: replaces an asset's fields.
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
         let asset = try await self.readAsset(request, pathSymbol: try HTTP.symbol(context))
-        try await self.store.updateAsset(asset)
-        return try HTTP.json(asset)
+        try await self.assets.updateAsset(asset)
+        return try HTTP.json(AssetDTO(asset))
     }
 
     /// `DELETE /api/assets/{symbol}`: deletes an asset with its data.
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await self.store.deleteAsset(try HTTP.symbol(context))
+        try await self.assets.deleteAsset(try HTTP.symbol(context))
         return Response(status: .noContent)
     }
 

@@ -3,18 +3,7 @@ import Hummingbird
 
 /// `GET /health` (the process is up) and `GET /ready` (the store answers and its schema is current).
 struct HealthController {
-    let store: any MarketStore
-
-    struct Health: Encodable {
-        var status: String
-    }
-
-    struct Readiness: Encodable {
-        var status: String
-        var database: String
-        var schemaVersion: Int
-        var latestSchemaVersion: Int
-    }
+    let database: any DatabaseAdmin
 
     /// Adds `/health` and `/ready`.
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -24,22 +13,22 @@ struct HealthController {
 
     /// `GET /health`: the process is up.
     @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try HTTP.json(Health(status: "ok"))
+        try HTTP.json(HealthDTO(status: "ok"))
     }
 
     /// `GET /ready`: the store answers and its schema is current (else 503).
     @Sendable func ready(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
-            try await self.store.ping()
-            let version = try await self.store.schemaVersion()
+            try await self.database.ping()
+            let version = try await self.database.schemaVersion()
             guard version.isCurrent else {
                 throw Problem(
                     status: .serviceUnavailable,
                     detail: StorageError.schemaBehind(current: version.current, latest: version.latest).description)
             }
             return try HTTP.json(
-                Readiness(
-                    status: "ready", database: self.store.displayName, schemaVersion: version.current,
+                ReadinessDTO(
+                    status: "ready", database: self.database.displayName, schemaVersion: version.current,
                     latestSchemaVersion: version.latest))
         } catch let problem as Problem {
             throw problem

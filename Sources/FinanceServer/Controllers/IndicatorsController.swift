@@ -17,17 +17,6 @@ struct IndicatorsController {
     /// The most values (rows × columns) one response may hold.
     static var maxValues: Int { 1_000_000 }
 
-    struct Catalog: Encodable {
-        var indicators: [IndicatorInfo]
-    }
-
-    struct Values: Encodable {
-        var symbol: String
-        var interval: String
-        var ts: [Int64]
-        var values: [String: [Double?]]
-    }
-
     /// Adds the routes under `/api/indicators`.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get(use: self.catalog)
@@ -36,7 +25,7 @@ struct IndicatorsController {
 
     /// `GET /api/indicators`: the indicators and their parameters.
     @Sendable func catalog(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try HTTP.json(Catalog(indicators: IndicatorCatalog.all))
+        try HTTP.json(IndicatorCatalogDTO(indicators: IndicatorCatalog.all.map(IndicatorInfoDTO.init)))
     }
 
     /// `GET /api/indicators/{symbol}`: indicator values over a symbol's bars.
@@ -106,7 +95,8 @@ struct IndicatorsController {
                 }
             }
             return try HTTP.json(
-                Values(symbol: symbol, interval: interval.name, ts: bars[rows].map(\.ts), values: values))
+                IndicatorValuesDTO(
+                    symbol: symbol, interval: interval.name, ts: bars[rows].map(\.ts), values: values))
         }
     }
 }

@@ -11,29 +11,6 @@ struct MarketDataController {
     let clock: any WallClock
     let maxBodyBytes: Int
 
-    struct BarDTO: Encodable {
-        var ts: Int64
-        var open: Double
-        var high: Double
-        var low: Double
-        var close: Double
-        var volume: Double
-        init(_ b: Bar) {
-            self.ts = b.ts
-            self.open = b.open
-            self.high = b.high
-            self.low = b.low
-            self.close = b.close
-            self.volume = b.volume
-        }
-    }
-
-    struct BarsResponse: Encodable {
-        var symbol: String
-        var interval: String
-        var bars: [BarDTO]
-    }
-
     /// Adds the routes under `/api`.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("ticks", use: self.createTicks)
@@ -50,7 +27,8 @@ struct MarketDataController {
             try query.check()
             return (try await self.readTicks(request), freshness)
         }
-        return try HTTP.json(try await self.ingestor.ingest(ticks: ticks, freshness: freshness), status: .created)
+        let summary = try await self.ingestor.ingest(ticks: ticks, freshness: freshness)
+        return try HTTP.json(IngestSummaryDTO(summary), status: .created)
     }
 
     /// `POST /api/bars/{symbol}`: ingests a batch of bars of one symbol and interval.
@@ -63,9 +41,9 @@ struct MarketDataController {
             try query.check()
             return (symbol, interval, freshness, try await self.readBars(request))
         }
-        return try HTTP.json(
-            try await self.ingestor.ingest(symbol: symbol, interval: interval, bars: bars, freshness: freshness),
-            status: .created)
+        let summary = try await self.ingestor.ingest(
+            symbol: symbol, interval: interval, bars: bars, freshness: freshness)
+        return try HTTP.json(IngestSummaryDTO(summary), status: .created)
     }
 
     /// `GET /api/bars/{symbol}`: bars at any interval.
@@ -78,13 +56,14 @@ struct MarketDataController {
         let bars = try await self.barQueries.bars(
             symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source,
             now: self.clock.nowMilliseconds())
-        return try HTTP.json(BarsResponse(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
+        return try HTTP.json(BarsDTO(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
     }
 
     /// `GET /api/quotes/{symbol}`: the latest price with the current UTC day's statistics.
     @Sendable func showQuote(_ request: Request, context: AppRequestContext) async throws -> Response {
         let symbol = try HTTP.symbol(context)
-        return try HTTP.json(try await self.quotes.quote(symbol: symbol, now: self.clock.nowMilliseconds()))
+        let quote = try await self.quotes.quote(symbol: symbol, now: self.clock.nowMilliseconds())
+        return try HTTP.json(QuoteDTO(quote))
     }
 
     /// Runs `read`, counting a batch it refuses in `financehub_rejected_batches_total` (the ingestor counts the

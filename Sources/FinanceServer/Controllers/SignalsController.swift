@@ -10,10 +10,6 @@ struct SignalsController {
 
     /// `{"signals": [...]}`, each signal encoded by `AnalyticsEvent`: `{"kind", "symbol", "interval", "pattern":
     /// {...}}` or `{..., "anomaly": {...}}`.
-    struct Signals: Encodable {
-        var signals: [AnalyticsEvent]
-    }
-
     /// Adds the route under `/api/signals`.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get(use: self.list)
@@ -30,6 +26,6 @@ struct SignalsController {
         let limit = query.integer("limit", default: Self.defaultLimit, range: 1...Self.maxLimit)
         try query.check()
         let found = self.signals.signals(symbol: symbol, interval: interval, kind: kind, limit: limit)
-        return try HTTP.json(Signals(signals: found))
+        return try HTTP.json(SignalsDTO(signals: found.map(SignalDTO.init)))
     }
 }

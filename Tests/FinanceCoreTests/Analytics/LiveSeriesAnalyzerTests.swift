@@ -98,22 +98,4 @@ final class LiveSeriesAnalyzerTests: XCTestCase {
         for bar in bars[split...] { coldEvents += cold.update(bar) }
         XCTAssertNotEqual(coldEvents, events)
     }
-
-    func testEventsRoundTripThroughJSON() throws {
-        let anomaly = Anomaly(type: .volumeSurge, ts: 60_000, severity: 4, values: ["volume": 40], threshold: 3)
-        let pattern = PatternDetection(
-            id: "double_top:1:2:0", type: .doubleTop, direction: .bearish, start: 1, end: 9,
-            points: [PatternPoint(ts: 1, price: 10)], breakout: 9, target: 8, confidence: 0.7, status: .confirmed)
-        let events: [AnalyticsEvent] = [
-            .anomaly(symbol: "BTC", interval: .minute1, anomaly: anomaly),
-            .pattern(symbol: "SPY", interval: .day1, pattern: pattern),
-        ]
-        let data = try JSONEncoder().encode(events)
-        XCTAssertEqual(try JSONDecoder().decode([AnalyticsEvent].self, from: data), events)
-        let object = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
-        XCTAssertEqual(object?.first?["kind"] as? String, "anomaly")
-        XCTAssertEqual(object?.last?["interval"] as? String, "1d")
-        let bad = Data(#"{"kind":"anomaly","symbol":"X","interval":"7m","anomaly":{}}"#.utf8)
-        XCTAssertThrowsError(try JSONDecoder().decode(AnalyticsEvent.self, from: bad))
-    }
 }

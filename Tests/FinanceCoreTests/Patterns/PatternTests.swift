@@ -215,18 +215,6 @@ final class PatternTests: XCTestCase {
         XCTAssertEqual(batch.filter { $0.status == .forming }, stream.forming)
     }
 
-    func testJSONFieldNames() throws {
-        let d = PatternDetection(
-            id: "x", type: .doubleTop, direction: .bearish, start: 1, end: 2, points: [PatternPoint(ts: 1, price: 2)],
-            breakout: 1, target: 0.5, confidence: 0.7, status: .completed)
-        let obj = try JSONSerialization.jsonObject(with: JSONEncoder().encode(d)) as! [String: Any]
-        XCTAssertEqual(
-            Set(obj.keys),
-            ["id", "type", "direction", "start", "end", "points", "breakout", "target", "confidence", "status"])
-        XCTAssertEqual(obj["type"] as? String, "double_top")
-        XCTAssertEqual(Set(PatternType.allCases.map(\.rawValue)).count, 20)
-    }
-
     func testSVGChart() {
         let (bars, _) = series(.headAndShoulders)
         let svg = PatternChart.svg(bars: bars, detections: PatternDetector.latest(PatternDetector.detect(bars: bars)))

@@ -1,0 +1,15 @@
+import FinanceCore
+
+/// The assets (instruments) the hub knows. Symbols given to a repository are already canonical.
+public protocol AssetRepository: Sendable {
+    /// Every asset, ordered by symbol.
+    func assets() async throws -> [Asset]
+    /// One asset; throws `StorageError.notFound`.
+    func asset(_ symbol: String) async throws -> Asset
+    /// Creates an asset; throws `StorageError.conflict` if the symbol exists.
+    func createAsset(_ asset: Asset) async throws
+    /// Replaces an asset's fields; throws `StorageError.notFound`.
+    func updateAsset(_ asset: Asset) async throws
+    /// Deletes an asset with its bars, rollups and ticks; throws `StorageError.notFound`.
+    func deleteAsset(_ symbol: String) async throws
+}

@@ -1,0 +1,28 @@
+/// A storage driver: one value that is the database and every repository (the memory, SQLite and PostgreSQL
+/// stores). Only the command line picks one; the application sees it through `Storage`.
+public typealias MarketStore = DatabaseAdmin & AssetRepository & MarketDataRepository
+
+/// The repositories the application works with, bundled: each consumer takes only the ones it uses. Repositories
+/// for users, tokens, alerts and the rest join here as they are built, each a protocol with memory, SQLite and
+/// PostgreSQL implementations checked by the same contract suite.
+public struct Storage: Sendable {
+    /// Migrations, liveness and closing.
+    public var database: any DatabaseAdmin
+    /// Assets.
+    public var assets: any AssetRepository
+    /// Bars, rollups and ticks.
+    public var marketData: any MarketDataRepository
+
+    /// Every repository served by one driver.
+    public init(_ store: any MarketStore) {
+        self.database = store
+        self.assets = store
+        self.marketData = store
+    }
+
+    public init(database: any DatabaseAdmin, assets: any AssetRepository, marketData: any MarketDataRepository) {
+        self.database = database
+        self.assets = assets
+        self.marketData = marketData
+    }
+}
