@@ -14,12 +14,58 @@ def param(name, where, desc, schema=None, required=None):
     p["required"] = where == "path" if required is None else required
     return p
 
-SYMBOL = param("symbol", "path", "Symbol, case-insensitive: 1–32 characters from A–Z 0–9 . - _ ^ =, not only dots")
-TIME = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
+SYMBOL_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 32, "pattern": "^(?![.]+$)[A-Za-z0-9._^=-]{1,32}$",
+    "description": "1–32 characters from A–Z 0–9 . - _ ^ = (case-insensitive), not only dots"}
+SYMBOL = param("symbol", "path", "Symbol, case-insensitive: 1–32 characters from A–Z 0–9 . - _ ^ =, not only dots", SYMBOL_SCHEMA)
+
+# The time rule: an integer below 1e11 in absolute value is seconds, else milliseconds; ISO-8601 text; years 0001–9999.
+MIN_MS, MAX_MS = -62135596800000, 253402300799999
+def time_ranges(kind):
+    return [{"type": kind, "minimum": MIN_MS, "maximum": -100000000000},
+        {"type": kind, "minimum": -62135596800, "maximum": MAX_MS}]
+YEAR = "(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+LEAP = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+DATE = (f"({YEAR}-((01|03|05|07|08|10|12)-(0[1-9]|[12][0-9]|3[01])|(04|06|09|11)-(0[1-9]|[12][0-9]|30)"
+    f"|02-(0[1-9]|1[0-9]|2[0-8]))|{LEAP}-02-29)")
+CLOCK = "[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)([.,][0-9]{1,9})?)?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?"
+TIME_TEXT = {"type": "string", "pattern": f"^({DATE}({CLOCK})?|[+]?[0-9]{{1,14}}|-[0-9]{{1,10}}|[+-]?[0-9]{{1,9}}[.][0-9]{{1,6}})$",
+    "description": "ISO-8601 (a date, or a date and time with an optional zone; no zone is UTC) or epoch seconds or milliseconds as text"}
+TIME = {"anyOf": [*time_ranges("integer"), TIME_TEXT],
+    "description": "Epoch seconds (|v| < 1e11) or milliseconds, or ISO-8601 text; years 0001–9999"}
+TIME_BODY = {"anyOf": [*time_ranges("number"), TIME_TEXT],
+    "description": "Epoch seconds (|v| < 1e11, fractions kept) or milliseconds, or ISO-8601 text; years 0001–9999"}
+LIMIT = {"type": "integer", "minimum": 1, "maximum": 100000}
+
+def name_list(names):
+    """A comma-separated list of `names` with spaces around items and empty items allowed, naming at least one."""
+    n = "(" + "|".join(names) + ")"
+    item = f"( *{n} *)"
+    return {"type": "string", "pattern": f"^(( *|{item}),)*{item}(,( *|{item}))*$"}
+
+PATTERN_TYPES = ["head_and_shoulders", "inverse_head_and_shoulders", "double_top", "double_bottom",
+    "ascending_triangle", "descending_triangle", "symmetrical_triangle", "bull_flag", "bear_flag", "bull_pennant",
+    "bear_pennant", "rising_wedge", "falling_wedge", "support", "resistance", "trend_line", "channel_up", "channel_down",
+    "channel_horizontal", "cup_and_handle"]
+ANOMALY_TYPES = ["price_spike", "volume_surge", "gap_up", "gap_down", "volatility_spike", "order_flow_imbalance",
+    "unusual_run", "price_volume_divergence"]
+INDICATORS = ["sma", "ema", "wma", "dema", "tema", "rsi", "macd", "bbands", "stoch", "willr", "atr", "natr", "obv", "cci",
+    "adx", "plus_di", "minus_di", "mfi", "roc", "mom", "stochrsi", "aroon", "sar", "keltner", "donchian", "vwap", "ichimoku"]
+_spec = "(" + "|".join(INDICATORS) + ")(:[0-9]{1,6}([.][0-9]{1,6})?)*"
+INDICATOR_SPECS = {"type": "string", "pattern": f"^{_spec}(,{_spec}){{0,49}}$",
+    "description": "Comma-separated specs `name[:param...]`; each parameter within the range GET /api/indicators gives (422 naming it otherwise)"}
+HISTORICAL = param("historical", "query", "true: the batch is history (stored, never streamed, analysed or alerted on); default false (live)",
+    {"type": "string", "enum": ["true", "false"]}, False)
 INTERVAL = {"type": "string", "enum": ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "1M"]}
 NUM = {"type": "number"}
+PRICE = {"type": "number", "minimum": 1e-30, "maximum": 1e30, "description": "a price from 1e-30 to 1e30"}
+AMOUNT = {"type": "number", "minimum": 0, "maximum": 1e30, "description": "from 0 to 1e30"}
+OPT_AMOUNT = {"type": ["number", "null"], "minimum": 0, "maximum": 1e30, "description": "from 0 to 1e30; null is the same as absent"}
 TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
     "description": "at most 200 characters, no control characters"}
+OPT_TEXT = {**TEXT, "type": ["string", "null"], "description": "at most 200 characters, no control characters; null is the same as absent"}
+ASSET_CLASS = {"type": "string", "enum": ["equity", "etf", "crypto", "fx", "index", "unknown"]}
+E400 = {"400": problem("The body is not valid JSON")}
+E413 = {"413": problem("Body larger than http.maxBodyBytes")}
 E422 = {"422": problem("Invalid input: `errors` lists every problem with index, field and JSON pointer")}
 E404 = {"404": problem("Unknown symbol")}
 
@@ -30,13 +76,23 @@ schemas = {
             "errors": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": ["integer", "null"]},
                 "field": {"type": "string"}, "pointer": {"type": "string"}, "detail": {"type": "string"}}}}}},
     "Asset": {"type": "object", "required": ["symbol", "assetClass"], "properties": {
-        "symbol": {"type": "string"}, "name": TEXT,
-        "assetClass": {"type": "string", "enum": ["equity", "etf", "crypto", "fx", "index", "unknown"]},
+        "symbol": SYMBOL_SCHEMA, "name": TEXT, "assetClass": ASSET_CLASS,
         "exchange": TEXT, "currency": TEXT, "sector": TEXT, "industry": TEXT}},
-    "Tick": {"type": "object", "required": ["symbol", "ts", "price"], "additionalProperties": False, "properties": {
-        "symbol": {"type": "string"}, "ts": TIME, "price": NUM, "size": NUM, "bid": NUM, "ask": NUM, "bidSize": NUM, "askSize": NUM}},
+    "AssetInput": {"type": "object", "required": ["symbol"], "additionalProperties": False,
+        "description": "assetClass defaults to unknown",
+        "properties": {"symbol": SYMBOL_SCHEMA, "name": OPT_TEXT, "assetClass": {**ASSET_CLASS, "type": ["string", "null"], "enum": [*ASSET_CLASS["enum"], None]},
+            "exchange": OPT_TEXT, "currency": OPT_TEXT, "sector": OPT_TEXT, "industry": OPT_TEXT}},
+    "AssetUpdate": {"type": "object", "additionalProperties": False,
+        "description": "The path names the symbol; a body symbol, when present, must equal it (422 otherwise, and for null)",
+        "properties": {"symbol": SYMBOL_SCHEMA, "name": OPT_TEXT, "assetClass": {**ASSET_CLASS, "type": ["string", "null"], "enum": [*ASSET_CLASS["enum"], None]},
+            "exchange": OPT_TEXT, "currency": OPT_TEXT, "sector": OPT_TEXT, "industry": OPT_TEXT}},
+    "Tick": {"type": "object", "required": ["symbol", "ts", "price"], "additionalProperties": False,
+        "description": "bid may not exceed ask (422 otherwise)", "properties": {
+        "symbol": SYMBOL_SCHEMA, "ts": TIME_BODY, "price": PRICE, "size": OPT_AMOUNT, "bid": OPT_AMOUNT, "ask": OPT_AMOUNT,
+        "bidSize": OPT_AMOUNT, "askSize": OPT_AMOUNT}},
     "BarInput": {"type": "object", "required": ["ts", "open", "high", "low", "close", "volume"], "additionalProperties": False,
-        "properties": {"ts": TIME, "open": NUM, "high": NUM, "low": NUM, "close": NUM, "volume": NUM}},
+        "description": "low ≤ open, close ≤ high; intraday bars start at their interval's bucket (422 otherwise); one bar per time",
+        "properties": {"ts": TIME_BODY, "open": PRICE, "high": PRICE, "low": PRICE, "close": PRICE, "volume": AMOUNT}},
     "Bar": {"type": "object", "properties": {"ts": {"type": "integer", "description": "bucket start, ms since the epoch"},
         "open": NUM, "high": NUM, "low": NUM, "close": NUM, "volume": NUM}},
     "Bars": {"type": "object", "properties": {"symbol": {"type": "string"}, "interval": INTERVAL,
@@ -80,51 +136,50 @@ paths = {
         "content": {"text/html": {"schema": {"type": "string"}}}}}}},
     "/api/assets": {
         "get": {"summary": "List assets", "responses": ok("Assets", {"type": "object", "properties": {"assets": {"type": "array", "items": ref("Asset")}}})},
-        "post": {"summary": "Create an asset", "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Asset")}}},
-            "responses": {**ok("Created", ref("Asset"), "201"), "409": problem("The symbol exists"), **E422}}},
+        "post": {"summary": "Create an asset", "requestBody": {"required": True, "content": {"application/json": {"schema": ref("AssetInput")}}},
+            "responses": {**ok("Created", ref("Asset"), "201"), **E400, "409": problem("The symbol exists"), **E413, **E422}}},
     "/api/assets/{symbol}": {
         "get": {"summary": "One asset", "parameters": [SYMBOL], "responses": {**ok("Asset", ref("Asset")), **E404, **E422}},
         "put": {"summary": "Replace an asset's fields", "parameters": [SYMBOL],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Asset")}}},
-            "responses": {**ok("Updated", ref("Asset")), **E404, **E422}},
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("AssetUpdate")}}},
+            "responses": {**ok("Updated", ref("Asset")), **E400, **E404, **E413, **E422}},
         "delete": {"summary": "Delete an asset with its bars, rollups and ticks", "parameters": [SYMBOL],
             "responses": {"204": {"description": "Deleted"}, **E404, **E422}}},
     "/api/ticks": {"post": {"summary": "Ingest ticks (up to 10,000; all or nothing)",
         "description": "Ticks build 1-minute bars. `ts`: integer (|v| < 1e11 seconds, else milliseconds) or ISO-8601 (no zone = UTC).",
         "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "array", "maxItems": 10000, "items": ref("Tick")}}}},
-        "responses": {**ok("Stored", ref("IngestSummary"), "201"), "400": problem("Unparseable JSON"),
-            "413": problem("Body larger than http.maxBodyBytes"), **E422}}},
+        "parameters": [HISTORICAL],
+        "responses": {**ok("Stored", ref("IngestSummary"), "201"), **E400, **E413, **E422}}},
     "/api/bars/{symbol}": {
         "post": {"summary": "Ingest bars for one symbol and interval (upsert; all or nothing)",
-            "parameters": [SYMBOL, param("interval", "query", "Interval of the bars (default 1m)", INTERVAL, False)],
+            "parameters": [SYMBOL, param("interval", "query", "Interval of the bars (default 1m)", INTERVAL, False), HISTORICAL],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "array", "maxItems": 10000, "items": ref("BarInput")}}}},
-            "responses": {**ok("Stored", ref("IngestSummary"), "201"), "400": problem("Unparseable JSON"),
-                "413": problem("Body larger than http.maxBodyBytes"), **E422}},
+            "responses": {**ok("Stored", ref("IngestSummary"), "201"), **E400, **E413, **E422}},
         "get": {"summary": "Bars at any interval, time-bucketed from the stored intervals that divide it (per bucket the coarsest with data)",
             "description": "Reads the 1h/1d rollup (continuous aggregate) when one serves; `source=raw` recomputes from stored bars.",
             "parameters": [SYMBOL, param("interval", "query", "Bucket interval (default 1m)", INTERVAL, False),
                 param("from", "query", "Inclusive bucket start (ISO-8601 or epoch); 422 when after `to`", TIME, False),
                 param("to", "query", "Exclusive bucket start bound (default now)", TIME, False),
-                param("limit", "query", "At most this many bars (default 5000, max 100000)", {"type": "integer", "minimum": 1, "maximum": 100000}, False),
+                param("limit", "query", "At most this many bars (default 5000, max 100000)", LIMIT, False),
                 param("source", "query", "auto (rollup when possible) or raw", {"type": "string", "enum": ["auto", "raw"]}, False)],
             "responses": {**ok("Bars, ascending", ref("Bars")), **E404, **E422}}},
     "/api/indicators": {"get": {"summary": "Every indicator with its parameters, defaults, outputs and lookback",
         "responses": ok("Catalog", {"type": "object", "properties": {"indicators": {"type": "array", "items": ref("IndicatorInfo")}}})}},
     "/api/indicators/{symbol}": {"get": {"summary": "Indicator values on stored bars",
         "description": "Computed over the whole history before `to` (its latest 1,000,000 bars when it is longer), so values at `from` equal a computation over all of it. Rows as GET /api/bars: with `from`, the first `limit` from it; without, the latest `limit` before `to`. Column names as the CLI: sma_20, macd_signal_12_26_9, bb_upper_20_2, ...; null during warm-up. Bounded: at most 50 specs, `limit` × columns at most 1,000,000 values, bars read × the specs' cost per bar (a CCI's period, one per output column for the others) at most 200,000,000 (422 naming the parameter otherwise).",
-        "parameters": [SYMBOL, param("indicators", "query", "Specs, e.g. rsi:14,macd:12:26:9,bbands:20:2 (at most 50; parameter ranges in GET /api/indicators)", None, True),
+        "parameters": [SYMBOL, param("indicators", "query", "Specs, e.g. rsi:14,macd:12:26:9,bbands:20:2 (at most 50; parameter ranges in GET /api/indicators)", INDICATOR_SPECS, True),
             param("interval", "query", "Bar interval (default 1d)", INTERVAL, False),
             param("from", "query", "Inclusive start (ISO-8601 or epoch); 422 when after `to`", TIME, False),
             param("to", "query", "Exclusive end (default now)", TIME, False),
-            param("limit", "query", "At most this many rows (default 5000, max 100000; limit × columns at most 1000000)", {"type": "integer", "minimum": 1, "maximum": 100000}, False)],
+            param("limit", "query", "At most this many rows (default 5000, max 100000; limit × columns at most 1000000)", LIMIT, False)],
         "responses": {**ok("Values", ref("IndicatorValues")), **E404, **E422}}},
     "/api/patterns/{symbol}": {"get": {"summary": "Chart patterns detected on stored bars (append-only records)",
         "description": "Records whose end lies in [from, to). See docs/patterns.md for types, statuses and accuracy.",
         "parameters": [SYMBOL, param("interval", "query", "Bar interval (default 1d)", INTERVAL, False),
             param("from", "query", "Inclusive start; 422 when after `to`", TIME, False), param("to", "query", "Exclusive end", TIME, False),
-            param("limit", "query", "Bars scanned without from (default 5000)", {"type": "integer"}, False),
-            param("types", "query", "Comma-separated pattern types, e.g. double_top,head_and_shoulders (422 for an unknown name or an empty list)", None, False),
-            param("status", "query", "Comma-separated statuses: forming, completed, confirmed, failed (422 for an unknown name or an empty list)", None, False),
+            param("limit", "query", "Bars scanned without from (default 5000, max 100000)", LIMIT, False),
+            param("types", "query", "Comma-separated pattern types, e.g. double_top,head_and_shoulders (422 for an unknown name or an empty list)", name_list(PATTERN_TYPES), False),
+            param("status", "query", "Comma-separated statuses: forming, completed, confirmed, failed (422 for an unknown name or an empty list)", name_list(["forming", "completed", "confirmed", "failed"]), False),
             param("screen", "query", "true (default): the learned screen holds back shapes that look like the benchmark's false detections; false: every shape the rules accept (docs/patterns.md)", {"type": "string", "enum": ["true", "false"]}, False),
             param("method", "query", "How patterns are found: rules (default; turning points and shape rules) or templates (template matching with learned models, for chart patterns and for support, resistance and trend lines; docs/patterns.md)", {"type": "string", "enum": ["templates", "rules"]}, False)],
         "responses": {**ok("Patterns", {"type": "object", "properties": {"symbol": {"type": "string"}, "interval": INTERVAL,
@@ -133,13 +188,13 @@ paths = {
         "description": "Price spikes, volume surges, gaps (off for crypto), volatility spikes, unusual runs, price-volume divergence. See docs/anomalies.md.",
         "parameters": [SYMBOL, param("interval", "query", "Bar interval (default 1m)", INTERVAL, False),
             param("from", "query", "Inclusive start; 422 when after `to`", TIME, False), param("to", "query", "Exclusive end", TIME, False),
-            param("limit", "query", "Bars scanned without from (default 5000)", {"type": "integer"}, False),
-            param("types", "query", "Comma-separated anomaly types (422 for an unknown name or an empty list)", None, False)],
+            param("limit", "query", "Bars scanned without from (default 5000, max 100000)", LIMIT, False),
+            param("types", "query", "Comma-separated anomaly types (422 for an unknown name or an empty list)", name_list(ANOMALY_TYPES), False)],
         "responses": {**ok("Anomalies", {"type": "object", "properties": {"symbol": {"type": "string"}, "interval": INTERVAL,
             "anomalies": {"type": "array", "items": ref("Anomaly")}}}), **E404, **E422}}},
     "/api/signals": {"get": {"summary": "The latest live signals of the streaming detectors, newest last",
         "description": "Pattern records that reached completed, confirmed or failed and anomalies, detected live on the market bus at the intervals of `analytics.intervals` (the last 1,000 are kept in memory; empty when live analytics is off). See docs/api.md.",
-        "parameters": [param("symbol", "query", "Only this symbol (case-insensitive)", None, False),
+        "parameters": [param("symbol", "query", "Only this symbol (case-insensitive)", SYMBOL_SCHEMA, False),
             param("interval", "query", "Only this interval", INTERVAL, False),
             param("kind", "query", "Only patterns or only anomalies", {"type": "string", "enum": ["pattern", "anomaly"]}, False),
             param("limit", "query", "At most this many (the newest; default 100, max 1000)", {"type": "integer", "minimum": 1, "maximum": 1000}, False)],

@@ -49,6 +49,10 @@ final class AssetsAndDocsTests: XCTestCase {
             XCTAssertEqual(missing.status, .unprocessableContent)
             let mismatch = try await client.send(.put, "/api/assets/AAPL", json: "{\"symbol\":\"MSFT\"}")
             XCTAssertEqual(mismatch.status, .unprocessableContent)
+            // A null body symbol is neither absent nor the path's symbol.
+            let null = try await client.send(.put, "/api/assets/AAPL", json: #"{"symbol":null,"assetClass":"etf"}"#)
+            XCTAssertEqual(null.status, .unprocessableContent)
+            XCTAssertEqual((null.object["errors"] as? [[String: Any]])?.first?["pointer"] as? String, "/symbol")
             let awaited6 = try await client.send(.put, "/api/assets/AAPL", json: "{}").status
             XCTAssertEqual(awaited6, .notFound)
             let awaited7 = try await client.send(.post, "/api/assets", json: "[1]").status

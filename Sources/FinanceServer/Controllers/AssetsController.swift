@@ -54,6 +54,10 @@ struct AssetsController {
         var reader = FieldReader(object, index: nil)
         reader.rejectUnknown(InputFields.asset)
         let rawSymbol = reader.string("symbol", required: pathSymbol == nil)
+        // On PUT a body symbol is optional, but null is neither absent nor the path's symbol.
+        if let pathSymbol, case .null? = object["symbol"] {
+            reader.fail("symbol", "symbol must be absent or the path's symbol \(pathSymbol), not null")
+        }
         var symbol = pathSymbol ?? ""
         if let rawSymbol {
             if let s = Symbol.normalize(rawSymbol) {
