@@ -225,7 +225,7 @@ final class CLITests: TemporaryFolderTestCase {
         XCTAssertFalse(secret.contains("TopSecret99"), secret)
         struct ParseError: Error, CustomStringConvertible { var description: String }
         XCTAssertEqual(
-            AppSettings.describeFileError(ParseError(description: "3:1: bad postgres://u:pw@h/db:\n  url: x")),
+            ConfigFile.describeError(ParseError(description: "3:1: bad postgres://u:pw@h/db:\n  url: x")),
             "3:1: bad postgres://u@h/db")
         // An empty symbol list would run a feed that generates nothing.
         for empty in ["", ",", " , "] {
