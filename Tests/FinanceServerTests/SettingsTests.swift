@@ -10,7 +10,10 @@ private enum Fixture {
     static let baseUrl = SettingKey("baseUrl", .string, doc: "root of the provider's API")
     static let keys = SettingKey("keys", .list, secret: true, doc: "API keys")
     static let perMinute = SettingKey("budgets.perMinute", .int(1...10_000), doc: "requests a minute")
-    static let providers = SettingsSection("providers.<name>", names: .open, keys: [baseUrl, keys, perMinute])
+    static let enabled = SettingKey("enabled", .bool, default: "true", doc: "whether the provider is used")
+    static let share = SettingKey("share", .double(0...1), default: "1", doc: "share of the requests it serves")
+    static let providers = SettingsSection(
+        "providers.<name>", names: .open, keys: [baseUrl, keys, perMinute, enabled, share])
     static let maxConnections = SettingKey("maxConnections", .int(0...100_000), doc: "connections per tier")
     static let tiers = SettingsSection(
         "ws.tiers.<tier>", names: .fixed(["free", "pro", "enterprise"]), keys: [maxConnections])
@@ -119,6 +122,24 @@ final class SettingsTests: TemporaryFolderTestCase {
         XCTAssertNil(reader.section(Fixture.tiers, instance: "free").int(Fixture.maxConnections))
         XCTAssertEqual(reader.section(Fixture.attempts).int(Fixture.perIpPerMinute), 30)
         XCTAssertEqual(reader.problems, [])
+        // Flags and numbers from the environment; a bad one is reported by key and origin.
+        let kinds = try await self.reader(
+            environment: [
+                "FINANCEHUB_PROVIDERS_A_ENABLED": "no", "FINANCEHUB_PROVIDERS_A_SHARE": "0.25",
+                "FINANCEHUB_PROVIDERS_B_ENABLED": "maybe", "FINANCEHUB_PROVIDERS_B_SHARE": "2",
+            ])
+        let a = kinds.section(Fixture.providers, instance: "a")
+        XCTAssertEqual(a.bool(Fixture.enabled), false)
+        XCTAssertEqual(a.double(Fixture.share), 0.25)
+        let b = kinds.section(Fixture.providers, instance: "b")
+        XCTAssertNil(b.bool(Fixture.enabled))
+        XCTAssertNil(b.double(Fixture.share))
+        XCTAssertEqual(
+            kinds.problems,
+            [
+                "providers.b.enabled: expected true or false (from FINANCEHUB_PROVIDERS_B_ENABLED)",
+                "providers.b.share: expected a number in 0...1 (from FINANCEHUB_PROVIDERS_B_SHARE)",
+            ])
         // A tier outside the fixed names, a name outside the open rule, a key no section declares.
         let bad = self.write(
             "bad.json",
@@ -212,7 +233,7 @@ final class SettingsTests: TemporaryFolderTestCase {
             "http.maxBodyBytes: expected an integer in 1024...1073741824 (from config file \(file))",
             "feed.seed: expected an integer ≥ 0 (from config file \(file))",
             "feed.ticksPerSecond: expected a number in 0.01...1000 (from FINANCEHUB_FEED_TICKS_PER_SECOND)",
-            "feed.symbols: item 2 not a simulated symbol (known: AAPL,BTC,",
+            "feed.symbols: item 2 is not a simulated symbol (known: AAPL,BTC,",
             "feed.mode: expected one of simulated, none (from command line)",
             "log.level: expected one of trace, debug, info, notice, warning, error, critical (from FINANCEHUB_LOG_LEVEL)",
         ] {
@@ -262,8 +283,16 @@ final class SettingsTests: TemporaryFolderTestCase {
         let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/configuration.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
-        for key in AppSettings.catalog.keyNames {
-            XCTAssertEqual(text.components(separatedBy: "| `\(key)` |").count, 2, key)
+        for section in AppSettings.catalog.sections {
+            for key in section.keys {
+                let name = section.fullName(key)
+                let rows = text.split(separator: "\n").filter { $0.hasPrefix("| `\(name)` |") }
+                XCTAssertEqual(rows.count, 1, name)
+                // Its default and its secret marking as declared.
+                let row = rows.first ?? ""
+                XCTAssertTrue(row.contains(key.defaultText ?? "|  |"), "\(name): \(row)")
+                XCTAssertEqual(row.contains("secret"), key.isSecret, "\(name): \(row)")
+            }
         }
         for rule in ["PER_IP_PER_MINUTE", "FINANCEHUB_TEST_", "FINANCEHUB_BENCH_", "secret"] {
             XCTAssertTrue(text.contains(rule), rule)

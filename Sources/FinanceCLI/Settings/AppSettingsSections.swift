@@ -67,7 +67,7 @@ enum FeedSection {
             if !unknown.isEmpty {
                 r.fail(
                     Self.symbols,
-                    "item\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) not a simulated symbol (known: \(known.sorted().joined(separator: ",")))"
+                    "\(unknown.count == 1 ? "item" : "items") \(unknown.joined(separator: ", ")) \(unknown.count == 1 ? "is" : "are") not a simulated symbol (known: \(known.sorted().joined(separator: ",")))"
                 )
             }
             feed.instruments = SimulatedInstrument.defaultWatchlist.filter { wanted.contains($0.asset.symbol) }
