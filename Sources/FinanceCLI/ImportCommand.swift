@@ -58,6 +58,8 @@ struct ImportBars: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Settings first: a bad config file stops the import before a large file is read.
+        let settings = try await self.db.settings()
         let interval = Interval(self.interval)!
         let start = ContinuousClock.now
         let bytes = try InputFile.read(self.file)
@@ -80,7 +82,7 @@ struct ImportBars: AsyncParsableCommand {
             throw CLIFailure(failure.message + "\nnothing was written")
         }
         let batch = validated!
-        let store = try await self.db.open(logger: Logger(label: "financehub.import"))
+        let store = try await self.db.open(settings.databaseURL, logger: Logger(label: "financehub.import"))
         let progress = Progress(label: "writing", total: batch.bars.count)
         do {
             try await Ingestor(store: store, bus: MarketBus()).ingest(batches: [batch]) { progress.report($0) }
@@ -134,6 +136,8 @@ struct ImportTicks: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Settings first: a bad config file stops the import before a large file is read.
+        let settings = try await self.db.settings()
         let symbol = Symbol.normalize(self.symbol)!
         let ticks: [Tick]
         do {
@@ -141,7 +145,7 @@ struct ImportTicks: AsyncParsableCommand {
         } catch let failure as CLIFailure {
             throw CLIFailure(failure.message + "\nnothing was written")
         }
-        let store = try await self.db.open(logger: Logger(label: "financehub.import"))
+        let store = try await self.db.open(settings.databaseURL, logger: Logger(label: "financehub.import"))
         do {
             try await Ingestor(store: store, bus: MarketBus()).ingest(ticks: ticks, maxItems: nil)
             try await store.close()

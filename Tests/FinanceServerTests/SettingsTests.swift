@@ -189,7 +189,7 @@ final class SettingsTests: TemporaryFolderTestCase {
             environment: ["FINANCEHUB_DATABASE_URL": "sqlite:z", "FINANCEHUB_PROVIDERS_B_KEYS": "k"])
         for layer in reader.sources.layers {
             let url = try layer.provider.value(forKey: AbsoluteConfigKey(["database", "url"]), type: .string)
-            XCTAssertEqual(url.value?.isSecret, true, layer.origin)
+            XCTAssertEqual(url.value?.isSecret, true, layer.origin(["database", "url"]))
         }
         let file2 = reader.sources.layers[2].provider
         XCTAssertEqual(try file2.value(forKey: AbsoluteConfigKey(["http", "port"]), type: .int).value?.isSecret, false)

@@ -7,11 +7,23 @@ struct SettingText {
     let origin: String
 }
 
+/// One layer: its provider and how messages name where a key's value came from.
+struct SettingsLayer {
+    let provider: any ConfigProvider
+    /// `command line` or `config file PATH`; nil for the environment, where the variable's name says more.
+    let name: String?
+
+    /// Where the value of `components` came from in this layer.
+    func origin(_ components: [String]) -> String {
+        self.name ?? EnvironmentNames.prefix + EnvironmentNames.name(components)
+    }
+}
+
 /// The layers settings come from, highest priority first: command line, environment (`FINANCEHUB_*`), config
 /// file; below them, each declaration's default. Every layer marks the catalog's secret keys secret.
 struct SettingsSources {
-    /// The providers with the name of their layer, highest priority first.
-    let layers: [(origin: String, provider: any ConfigProvider)]
+    /// Highest priority first.
+    let layers: [SettingsLayer]
     /// Dotted keys set on the command line and in the config file, by layer.
     let setKeys: [(origin: String, keys: [String])]
     /// The `FINANCEHUB_*` variables of the environment.
@@ -29,14 +41,14 @@ struct SettingsSources {
         let environmentProvider = EnvironmentVariablesProvider(
             environmentVariables: environment,
             secretsSpecifier: .dynamic { name, _ in catalog.match(environmentVariable: name)?.key.isSecret == true })
-        var layers: [(origin: String, provider: any ConfigProvider)] = [
-            ("command line", InMemoryProvider(name: "command line", values: values)),
-            ("environment", environmentProvider.prefixKeys(with: "financehub")),
+        var layers = [
+            SettingsLayer(provider: InMemoryProvider(name: "command line", values: values), name: "command line"),
+            SettingsLayer(provider: environmentProvider.prefixKeys(with: "financehub"), name: nil),
         ]
         var setKeys = [(origin: "command line", keys: overrides.keys.sorted())]
         if let configFile {
             let file = try await ConfigFile.open(configFile, catalog: catalog)
-            layers.append(("config file \(configFile)", file.provider))
+            layers.append(SettingsLayer(provider: file.provider, name: "config file \(configFile)"))
             setKeys.append(("config file \(configFile)", file.keys))
         }
         return SettingsSources(
@@ -49,9 +61,7 @@ struct SettingsSources {
     func text(_ components: [String], kind: SettingKind) -> (text: SettingText?, unreadableIn: String?) {
         let key = AbsoluteConfigKey(components)
         for layer in self.layers {
-            let origin =
-                layer.origin == "environment"
-                ? EnvironmentNames.prefix + EnvironmentNames.name(components) : layer.origin
+            let origin = layer.origin(components)
             var present = false
             for type in Self.types(kind) {
                 // A provider throws when its value does not convert to `type`: try the next form.
