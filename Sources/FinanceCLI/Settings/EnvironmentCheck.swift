@@ -66,7 +66,7 @@ enum EnvironmentCheck {
                 for instance in instances {
                     let name = section.variable(key, instance: instance)
                     let distance = self.editDistance(name, variable)
-                    if best == nil || distance < best!.distance {
+                    if distance < best?.distance ?? Int.max {
                         best = (distance, name, section.fullName(key, instance: instance))
                     }
                 }
