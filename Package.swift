@@ -133,7 +133,8 @@ let package = Package(
         .testTarget(
             name: "FinanceCLITests",
             dependencies: [
-                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceApp", "FinanceCLI", "FinanceTestSupport",
+                "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceApp", "FinanceCLI",
+                "FinanceTestSupport",
             ]),
     ]
 )

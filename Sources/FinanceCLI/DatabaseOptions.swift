@@ -32,7 +32,8 @@ public enum DatabaseLocation: Equatable, Sendable {
     }
 }
 
-/// The `--database` option every command that touches data takes.
+/// The options every command that touches data takes: `--database` and `--config`. Such a command reads its
+/// settings through the same layers as `serve`: defaults → config file → environment → command line.
 struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .long,
@@ -40,6 +41,7 @@ struct DatabaseOptions: ParsableArguments {
             "sqlite:PATH or postgres://user:pass@host:port/db (default: sqlite:./data/financehub.sqlite, or database.url from config/env)"
     )
     var database: String?
+    @Option(help: "Configuration file (JSON or YAML, dotted camelCase keys).") var config: String?
 
     /// An empty or unsupported `--database` is a usage error (exit 64), found before any work.
     func validate() throws {
@@ -57,12 +59,22 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store. SQLite files (and their folder) are created and migrated, and must be writable; on
-    /// PostgreSQL the schema must be current unless `migrating` (then the caller migrates).
+    /// The command's settings, `overrides` (dotted keys of the command's own flags) and `--database` on top;
+    /// warnings go to stderr. Every problem is one `CLIFailure`.
+    func settings(overrides: [String: String] = [:]) async throws -> AppSettings {
+        var overrides = overrides
+        if let database = self.database { overrides["database.url"] = database }
+        let settings = try await AppSettings.load(configFile: self.config, overrides: overrides)
+        for warning in settings.warnings { Console.info(warning) }
+        return settings
+    }
+
+    /// Opens the store at `value`, or at `database.url` of the settings. SQLite files (and their folder) are created
+    /// and migrated, and must be writable; on PostgreSQL the schema must be current unless `migrating` (then the
+    /// caller migrates).
     func open(_ value: String? = nil, migrating: Bool = false, logger: Logger) async throws -> any MarketStore {
-        let text =
-            value ?? self.database ?? ProcessInfo.processInfo.environment["FINANCEHUB_DATABASE_URL"]
-            ?? DatabaseLocation.defaultValue
+        let text: String
+        if let value { text = value } else { text = try await self.settings().databaseURL }
         return try await StoreFactory.open(try DatabaseLocation(parsing: text), migrating: migrating, logger: logger)
     }
 }

@@ -59,6 +59,8 @@ struct ImportBars: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Settings first: a bad config file stops the import before a large file is read.
+        let settings = try await self.db.settings()
         let interval = Interval(self.interval)!
         let start = ContinuousClock.now
         let bytes = try InputFile.read(self.file)
@@ -81,10 +83,12 @@ struct ImportBars: AsyncParsableCommand {
             throw CLIFailure(failure.message + "\nnothing was written")
         }
         let batch = validated!
-        let store = try await self.db.open(logger: Logger(label: "financehub.import"))
+        let store = try await self.db.open(settings.databaseURL, logger: Logger(label: "financehub.import"))
         let progress = Progress(label: "writing", total: batch.bars.count)
         do {
-            try await Ingestor(marketData: store, bus: InProcessMarketBus()).ingest(batches: [batch], freshness: .historical) {
+            try await Ingestor(marketData: store, bus: InProcessMarketBus()).ingest(
+                batches: [batch], freshness: .historical
+            ) {
                 progress.report($0)
             }
             try await store.close()
@@ -137,6 +141,8 @@ struct ImportTicks: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Settings first: a bad config file stops the import before a large file is read.
+        let settings = try await self.db.settings()
         let symbol = Symbol.normalize(self.symbol)!
         let ticks: [Tick]
         do {
@@ -144,7 +150,7 @@ struct ImportTicks: AsyncParsableCommand {
         } catch let failure as CLIFailure {
             throw CLIFailure(failure.message + "\nnothing was written")
         }
-        let store = try await self.db.open(logger: Logger(label: "financehub.import"))
+        let store = try await self.db.open(settings.databaseURL, logger: Logger(label: "financehub.import"))
         do {
             try await Ingestor(marketData: store, bus: InProcessMarketBus()).ingest(
                 ticks: ticks, freshness: .historical, maxItems: nil)

@@ -17,17 +17,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seed of the simulated feed.") var seed: Int?
     @Option(name: .customLong("tick-rate"), help: "Simulated ticks per second per symbol (default 4).") var tickRate:
         Double?
-    @Option(help: "Configuration file (JSON or YAML, dotted camelCase keys).") var config: String?
 
     func run() async throws {
         var overrides: [String: String] = [:]
         overrides["http.host"] = self.host
         overrides["http.port"] = self.port.map(String.init)
-        overrides["database.url"] = self.db.database
         overrides["feed.mode"] = self.feed
         overrides["feed.seed"] = self.seed.map(String.init)
         overrides["feed.ticksPerSecond"] = self.tickRate.map { String($0) }
-        let settings = try await AppSettings.load(configFile: self.config, overrides: overrides)
+        let settings = try await self.db.settings(overrides: overrides)
         LoggingSetup.bootstrap(level: settings.logLevel)
         let logger = Logger(label: "financehub")
         let store = try await self.db.open(settings.databaseURL, migrating: true, logger: logger)

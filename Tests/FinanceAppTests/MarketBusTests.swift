@@ -70,7 +70,8 @@ final class MarketBusTests: XCTestCase {
         let (bus, output, recent) = (InProcessMarketBus(), AnalyticsBus(), RecentSignals())
         let stream = output.subscribe()
         let service = LiveAnalyticsService(
-            bus: bus, storage: Storage(MemoryStore()), output: output, recent: recent, settings: LiveAnalyticsSettings(),
+            bus: bus, storage: Storage(MemoryStore()), output: output, recent: recent,
+            settings: LiveAnalyticsSettings(),
             logger: Logger(label: "test"))
         let task = Task { try await service.run() }
         // Quiet minutes with a tenfold volume at the 26th: a volume surge when analysed.

@@ -1,7 +1,7 @@
 import FinanceCLI
 import FinanceCore
-import Foundation
 import FinanceTestSupport
+import Foundation
 import XCTest
 
 @testable import FinanceCLI

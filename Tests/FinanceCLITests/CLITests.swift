@@ -2,8 +2,8 @@ import FinanceCLI
 import FinanceCore
 import FinanceStorage
 import FinanceStorageSQLite
-import Foundation
 import FinanceTestSupport
+import Foundation
 import XCTest
 
 @testable import FinanceCLI
@@ -226,7 +226,7 @@ final class CLITests: TemporaryFolderTestCase {
         XCTAssertFalse(secret.contains("TopSecret99"), secret)
         struct ParseError: Error, CustomStringConvertible { var description: String }
         XCTAssertEqual(
-            AppSettings.describeFileError(ParseError(description: "3:1: bad postgres://u:pw@h/db:\n  url: x")),
+            ConfigFile.describeError(ParseError(description: "3:1: bad postgres://u:pw@h/db:\n  url: x")),
             "3:1: bad postgres://u@h/db")
         // An empty symbol list would run a feed that generates nothing.
         for empty in ["", ",", " , "] {

@@ -1,8 +1,8 @@
 import FinanceCore
 import FinanceStorage
 import FinanceStorageSQLite
-import Foundation
 import FinanceTestSupport
+import Foundation
 import XCTest
 
 @testable import FinanceCLI

@@ -1,13 +1,13 @@
-import FinanceCLI
 import FinanceApp
+import FinanceCLI
 import FinanceCore
 import FinanceServer
 import FinanceStorage
 import FinanceStorageSQLite
+import FinanceTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import FinanceTestSupport
 import XCTest
 
 @testable import FinanceCLI

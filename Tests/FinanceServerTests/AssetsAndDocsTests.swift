@@ -3,10 +3,10 @@ import FinanceCore
 import FinanceServer
 import FinanceStorage
 import FinanceStorageSQLite
+import FinanceTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import FinanceTestSupport
 import Logging
 import XCTest
 

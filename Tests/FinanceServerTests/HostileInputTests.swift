@@ -1,9 +1,9 @@
 import FinanceServer
 import FinanceStorage
+import FinanceTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import FinanceTestSupport
 import XCTest
 
 /// Hostile and malformed bodies never produce a 5xx, and never write anything.

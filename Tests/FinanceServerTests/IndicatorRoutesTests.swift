@@ -1,12 +1,12 @@
-import FinanceCLI
 import FinanceApp
+import FinanceCLI
 import FinanceCore
 import FinanceServer
 import FinanceStorage
+import FinanceTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import FinanceTestSupport
 import XCTest
 
 @testable import FinanceCLI

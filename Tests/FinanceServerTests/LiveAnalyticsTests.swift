@@ -2,10 +2,10 @@ import FinanceApp
 import FinanceCore
 import FinanceServer
 import FinanceStorage
+import FinanceTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import FinanceTestSupport
 import XCTest
 
 final class LiveAnalyticsTests: XCTestCase {

@@ -45,7 +45,8 @@ public struct AppDependencies: Sendable {
     }
 
     /// Wires the application around one driver's repositories.
-    public init(store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock()) {
+    public init(store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock())
+    {
         self.init(storage: Storage(store), settings: settings, logger: logger, clock: clock)
     }
 }

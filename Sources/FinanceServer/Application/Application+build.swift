@@ -27,8 +27,10 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     ).addRoutes(to: router.group("/api"))
     IndicatorsController(barQueries: dependencies.barQueries, clock: dependencies.clock)
         .addRoutes(to: router.group("/api/indicators"))
-    AnalyticsController(assets: dependencies.storage.assets, barQueries: dependencies.barQueries, clock: dependencies.clock)
-        .addRoutes(to: router.group("/api"))
+    AnalyticsController(
+        assets: dependencies.storage.assets, barQueries: dependencies.barQueries, clock: dependencies.clock
+    )
+    .addRoutes(to: router.group("/api"))
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))

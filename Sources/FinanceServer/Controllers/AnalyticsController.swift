@@ -12,7 +12,6 @@ struct AnalyticsController {
     /// Bars read before `from` so detectors have history.
     static var warmupBars: Int64 { 300 }
 
-
     /// Runs `body` on the bars a detector reads, in time order: from `warmupBars` intervals before `from` up to
     /// `to`, in pages of `BarQueryService.maxLimit` bars so that a range of any length is read whole in bounded
     /// memory; without `from`, the latest `limit` bars before `to`.

@@ -1,0 +1,38 @@
+import FinanceServer
+import Foundation
+import Logging
+
+/// Every setting of the command line, resolved from defaults → config file → environment (`FINANCEHUB_*`) →
+/// command line. Keys are declared once, by their sections, and documented in docs/configuration.md.
+struct AppSettings {
+    var server = ServerSettings()
+    var databaseURL = DatabaseLocation.defaultValue
+    var logLevel = Logger.Level.info
+    /// Startup warnings (environment variables that match no key), for the command to print.
+    var warnings: [String] = []
+
+    /// The sections this build reads.
+    static let catalog = SettingsCatalog([
+        HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
+        AnalyticsSection.section,
+    ])
+
+    /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
+    static func load(
+        configFile: String?, overrides: [String: String],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> AppSettings {
+        let sources = try await SettingsSources.load(
+            configFile: configFile, overrides: overrides, environment: environment, catalog: Self.catalog)
+        let reader = SettingsReader(sources: sources, catalog: Self.catalog)
+        var settings = AppSettings()
+        HTTPSection.read(reader.section(HTTPSection.section), into: &settings)
+        DatabaseSection.read(reader.section(DatabaseSection.section), into: &settings)
+        FeedSection.read(reader.section(FeedSection.section), into: &settings)
+        LogSection.read(reader.section(LogSection.section), into: &settings)
+        AnalyticsSection.read(reader.section(AnalyticsSection.section), into: &settings)
+        settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
+        try reader.finish(warnings: settings.warnings)
+        return settings
+    }
+}

@@ -1,0 +1,122 @@
+import FinanceApp
+import FinanceCore
+import FinanceProviders
+import FinanceServer
+import FinanceStorage
+import Logging
+
+/// `http.*`: where the server listens and how much of a request body it reads.
+enum HTTPSection {
+    static let host = SettingKey(
+        "host", .string, default: ServerSettings().host, doc: "address to listen on")
+    static let port = SettingKey(
+        "port", .int(0...65535), default: String(ServerSettings().port),
+        doc: "port (0 picks a free one; the chosen port is printed)")
+    static let maxBodyBytes = SettingKey(
+        "maxBodyBytes", .int(1024...1_073_741_824), default: String(ServerSettings().maxBodyBytes),
+        doc: "largest request body read; larger ones get 413")
+    static let section = SettingsSection("http", keys: [host, port, maxBodyBytes])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout AppSettings) {
+        if let host = r.string(Self.host) { settings.server.host = host }
+        if let port = r.int(Self.port) { settings.server.port = port }
+        if let max = r.int(Self.maxBodyBytes) { settings.server.maxBodyBytes = max }
+    }
+}
+
+/// `database.*`: where the data lives.
+enum DatabaseSection {
+    // Secret: a PostgreSQL URL carries its password.
+    static let url = SettingKey(
+        "url", .string, default: DatabaseLocation.defaultValue, secret: true,
+        doc: "`sqlite:PATH` (or a bare path) or `postgres://user:pass@host:port/db`")
+    static let section = SettingsSection("database", keys: [url])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout AppSettings) {
+        guard let url = r.string(Self.url) else { return }
+        do { _ = try DatabaseLocation(parsing: url) } catch { r.fail(Self.url, "\(error)") }
+        settings.databaseURL = url
+    }
+}
+
+/// `feed.*`: the simulated market.
+enum FeedSection {
+    static let mode = SettingKey(
+        "mode", .oneOf(["simulated", "none"]), default: "simulated", doc: "`simulated` or `none`")
+    static let seed = SettingKey(
+        "seed", .int(0...Int.max), default: String(SimulatedFeedSettings().seed),
+        doc: "seed of the simulated market (same seed, same prices)")
+    static let ticksPerSecond = SettingKey(
+        "ticksPerSecond", .double(0.01...1000), default: "4", doc: "simulated ticks per second per symbol")
+    static let symbols = SettingKey(
+        "symbols", .list, default: "all", doc: "the simulated symbols, a subset of the watchlist")
+    static let section = SettingsSection("feed", keys: [mode, seed, ticksPerSecond, symbols])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout AppSettings) {
+        var feed = SimulatedFeedSettings()
+        if let seed = r.int(Self.seed) { feed.seed = UInt64(seed) }
+        if let rate = r.double(Self.ticksPerSecond) { feed.ticksPerSecond = rate }
+        if let items = r.list(Self.symbols) {
+            let wanted = items.map { $0.uppercased() }
+            let known = SimulatedInstrument.defaultWatchlist.map(\.asset.symbol)
+            if wanted.isEmpty { r.fail(Self.symbols, "names no symbol (use feed.mode none for no feed)") }
+            // Positions, not the names: a message never quotes a value.
+            let unknown = wanted.indices.filter { !known.contains(wanted[$0]) }.map { String($0 + 1) }
+            if !unknown.isEmpty {
+                r.fail(
+                    Self.symbols,
+                    "\(unknown.count == 1 ? "item" : "items") \(unknown.joined(separator: ", ")) \(unknown.count == 1 ? "is" : "are") not a simulated symbol (known: \(known.sorted().joined(separator: ",")))"
+                )
+            }
+            feed.instruments = SimulatedInstrument.defaultWatchlist.filter { wanted.contains($0.asset.symbol) }
+        }
+        switch r.choice(Self.mode) ?? "simulated" {
+        case "none": settings.server.simulatedFeed = nil
+        default: settings.server.simulatedFeed = feed
+        }
+    }
+}
+
+/// `log.*`: what the logs say.
+enum LogSection {
+    static let level = SettingKey(
+        "level", .oneOf(Logger.Level.allCases.map(\.rawValue)), default: Logger.Level.info.rawValue,
+        doc: "least severe level logged (logs go to stderr)")
+    static let section = SettingsSection("log", keys: [level])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout AppSettings) {
+        if let level = r.choice(Self.level).flatMap(Logger.Level.init(rawValue:)) { settings.logLevel = level }
+    }
+}
+
+/// `analytics.*`: live pattern and anomaly detection.
+enum AnalyticsSection {
+    static let intervals = SettingKey(
+        "intervals", .list, default: LiveAnalyticsSettings().intervals.map(\.name).joined(separator: ","),
+        doc: "intervals analyzed live, or `none`")
+    static let warmupBars = SettingKey(
+        "warmupBars", .int(0...BarQueryService.maxLimit), default: String(LiveAnalyticsSettings().warmupBars),
+        doc: "closed bars read from the store to warm up a series")
+    static let maxSymbols = SettingKey(
+        "maxSymbols", .int(1...1_000_000), default: String(LiveAnalyticsSettings().maxSymbols),
+        doc: "most symbols whose live detectors are held in memory")
+    static let section = SettingsSection("analytics", keys: [intervals, warmupBars, maxSymbols])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout AppSettings) {
+        if let items = r.list(Self.intervals) {
+            if let parsed = LiveAnalyticsSettings.parseIntervals(items.joined(separator: ",")) {
+                settings.server.analytics.intervals = parsed
+            } else {
+                let names = Interval.all.map(\.name).joined(separator: ",")
+                r.fail(Self.intervals, "expected a comma-separated list of \(names), or none")
+            }
+        }
+        if let bars = r.int(Self.warmupBars) { settings.server.analytics.warmupBars = bars }
+        if let count = r.int(Self.maxSymbols) { settings.server.analytics.maxSymbols = count }
+    }
+}
