@@ -26,6 +26,8 @@ let package = Package(
     targets: [
         // Pure domain: no NIO, no database, no HTTP.
         .target(name: "FinanceCore"),
+        // Benchmarks of the domain: labeled generators, accuracy scoring and timing harnesses (`financehub bench`).
+        .target(name: "FinanceBenchmarks", dependencies: ["FinanceCore"]),
         // Repository protocols, the in-memory store, and the protocols drivers implement for the application layer.
         .target(
             name: "FinanceStorage",
@@ -85,7 +87,7 @@ let package = Package(
             name: "FinanceCLI",
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceStoragePostgres",
-                "FinanceProviders", "FinanceApp", "FinanceServer",
+                "FinanceProviders", "FinanceApp", "FinanceServer", "FinanceBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,7 +96,7 @@ let package = Package(
         .executableTarget(name: "financehub", dependencies: ["FinanceCLI"]),
         .testTarget(
             name: "FinanceCoreTests",
-            dependencies: ["FinanceCore"],
+            dependencies: ["FinanceCore", "FinanceBenchmarks"],
             resources: [.copy("../Fixtures")]),
         .testTarget(
             name: "FinanceStorageTests",

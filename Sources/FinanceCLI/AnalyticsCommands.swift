@@ -1,4 +1,5 @@
 import ArgumentParser
+import FinanceBenchmarks
 import FinanceCore
 import FinanceServer
 import Foundation

@@ -92,7 +92,7 @@ public enum IndicatorEngine {
     }
 
     /// The output arrays of one spec.
-    static func columns(_ spec: IndicatorSpec, _ s: OHLCVSeries) -> [[Double]] {
+    public static func columns(_ spec: IndicatorSpec, _ s: OHLCVSeries) -> [[Double]] {
         // Integer parameters only: decimals (sar's, bbands' devs, keltner's mult) are read as doubles.
         let d = spec.parameters
         let i0 = spec.int(0)

@@ -1,3 +1,5 @@
+import FinanceCore
+
 #if canImport(Darwin)
     import Darwin
 #elseif canImport(Glibc)
@@ -70,7 +72,7 @@ public enum AnomalyBenchmark {
         for i in 0..<n {
             var ret = sigma * r.normal()
             var open = p
-            var volume = 1_000_000 * (0.25 * r.normal()).expSafe
+            var volume = 1_000_000 * exp(0.25 * r.normal())
             let kind = plan[i]
             if volBoost > 0 {
                 ret *= 4
@@ -85,7 +87,7 @@ public enum AnomalyBenchmark {
             case .gapUp?, .gapDown?:
                 let up = kind == .gapUp
                 let g = sigma * r.uniform(3, 5) * (up ? 1 : -1)
-                open = p * g.expSafe
+                open = p * exp(g)
                 ret = g + 0.3 * sigma * r.normal()
             case .volatilitySpike?:
                 volBoost = 30
@@ -101,7 +103,7 @@ public enum AnomalyBenchmark {
                 ret = sigma * (0.3 + 0.5 * abs(r.normal()))
                 runLeft -= 1
             }
-            let close = p * ret.expSafe
+            let close = p * exp(ret)
             let hi = max(open, close) * (1 + 0.3 * sigma * abs(r.normal()))
             let lo = min(open, close) * (1 - 0.3 * sigma * abs(r.normal()))
             let ts = t0 + Int64(i) * day

@@ -1,3 +1,5 @@
+import FinanceCore
+
 /// Timing of the batch and streaming engines (for `financehub bench indicators`).
 public enum IndicatorBenchmark {
     /// The ten core indicators with the parameters `scripts/talib_bench.py` uses, in order.
@@ -47,7 +49,7 @@ public enum IndicatorBenchmark {
         let specs = (try? IndicatorSpec.parse(coreSpecs)) ?? []
         let n = min(series.count, maxBars)
         guard n > 0 else { return 0 }
-        let bars = (0..<n).map { series.bar($0) }
+        let bars = Array(series.bars.prefix(n))
         let clock = ContinuousClock()
         // The first 64 bars (the longest lookback is 33) warm the stream up untimed, unless there are no more; at
         // least one block is always timed.
