@@ -11,10 +11,28 @@ import NIOCore
 ///   arrives, the client reads the response, and the connection closes.
 /// - A `HEAD` request's body is read before the response, which has no body (the router's `HEAD` endpoints drop the
 ///   body of the `GET` response, and with it a drain that would follow it).
+/// - A response to a request that asked to close (`Connection: close`) says `Connection: close`: the server closes
+///   the connection after it, and a client told so does not count the close as a failed read.
 struct HTTPExchangeMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
+        var response = try await self.exchange(request, context: context, next: next)
+        if Self.asksToClose(request) { response.headers[.connection] = "close" }
+        return response
+    }
+
+    /// True when the server will close the connection after this exchange: Hummingbird 2.28 closes when the
+    /// request's `Connection` header is exactly `close` (other spellings, such as `Close` or `keep-alive, close`,
+    /// keep it open), so the response says so in exactly those cases.
+    static func asksToClose(_ request: Request) -> Bool {
+        request.headers[.connection] == "close"
+    }
+
+    /// The exchange with its request body kept whole (see the type's notes).
+    private func exchange(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         var request = request
         let body = RequestBodyTap(request.body)
         request.body = RequestBody(asyncSequence: body)

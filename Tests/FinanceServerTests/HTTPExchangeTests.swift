@@ -160,6 +160,29 @@ final class HTTPExchangeTests: XCTestCase {
         }
     }
 
+    func testAResponseToARequestThatAskedToCloseSaysConnectionClose() async throws {
+        try await makeApp().test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let responses = await onThread { () -> [String] in
+                guard let connection = try? RawConnection(port: port) else { return [] }
+                // Pipelined on one connection: a keep-alive request, a HEAD, an error, then one that asks to close.
+                let heads = [
+                    "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                    "HEAD /health HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n",
+                    "GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                    "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                ]
+                guard connection.send(heads.joined()) else { return [] }
+                let (text, closed) = connection.receiveAll()
+                guard closed else { return ["not closed"] }
+                return text.components(separatedBy: "HTTP/1.1 ").filter { !$0.isEmpty }
+            }
+            XCTAssertEqual(responses.count, 4, "\(responses)")
+            let says = responses.map { $0.lowercased().contains("connection: close\r\n") }
+            XCTAssertEqual(says, [false, false, false, true], "\(responses)")
+        }
+    }
+
     func testHeadAnswersWithoutABodyOnTheWire() async throws {
         try await makeApp().test(.live) { client in
             let port = try XCTUnwrap(client.port)
