@@ -11,16 +11,19 @@ public struct ServerSettings: Sendable {
     public var simulatedFeed: SimulatedFeedSettings?
     /// Live pattern and anomaly detection on the market bus.
     public var analytics: LiveAnalyticsSettings
+    /// The quote book.
+    public var quotes: QuoteBookSettings
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,
         simulatedFeed: SimulatedFeedSettings? = SimulatedFeedSettings(),
-        analytics: LiveAnalyticsSettings = LiveAnalyticsSettings()
+        analytics: LiveAnalyticsSettings = LiveAnalyticsSettings(), quotes: QuoteBookSettings = QuoteBookSettings()
     ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.simulatedFeed = simulatedFeed
         self.analytics = analytics
+        self.quotes = quotes
     }
 }

@@ -14,7 +14,7 @@ struct AppSettings {
     /// The sections this build reads.
     static let catalog = SettingsCatalog([
         HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
-        AnalyticsSection.section,
+        AnalyticsSection.section, QuotesSection.section,
     ])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
@@ -31,6 +31,7 @@ struct AppSettings {
         FeedSection.read(reader.section(FeedSection.section), into: &settings)
         LogSection.read(reader.section(LogSection.section), into: &settings)
         AnalyticsSection.read(reader.section(AnalyticsSection.section), into: &settings)
+        QuotesSection.read(reader.section(QuotesSection.section), into: &settings)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings

@@ -93,6 +93,23 @@ enum LogSection {
     }
 }
 
+/// `quotes.*`: the quote book behind `GET /api/quotes`.
+enum QuotesSection {
+    static let maxSymbols = SettingKey(
+        "maxSymbols", .int(1...10_000_000), default: String(QuoteBookSettings().maxSymbols),
+        doc: "most symbols whose quotes are held in memory")
+    static let maxAgeMs = SettingKey(
+        "maxAgeMs", .int(0...3_600_000), default: String(QuoteBookSettings().maxAgeMilliseconds),
+        doc: "how old a held quote may get before it is read from the store again")
+    static let section = SettingsSection("quotes", keys: [maxSymbols, maxAgeMs])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout AppSettings) {
+        if let count = r.int(Self.maxSymbols) { settings.server.quotes.maxSymbols = count }
+        if let ms = r.int(Self.maxAgeMs) { settings.server.quotes.maxAgeMilliseconds = Int64(ms) }
+    }
+}
+
 /// `analytics.*`: live pattern and anomaly detection.
 enum AnalyticsSection {
     static let intervals = SettingKey(

@@ -17,8 +17,10 @@ public struct AppDependencies: Sendable {
     public var ingestor: Ingestor
     /// Bars at any interval.
     public var barQueries: BarQueryService
-    /// Quotes.
+    /// Quotes from the store.
     public var quotes: QuoteService
+    /// Quotes from memory, kept current by the market bus.
+    public var quoteBook: QuoteBook
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
     /// "Now" for every request and service.
@@ -38,6 +40,9 @@ public struct AppDependencies: Sendable {
         self.ingestor = Ingestor(marketData: storage.marketData, bus: marketBus)
         self.barQueries = BarQueryService(storage: storage)
         self.quotes = QuoteService(storage: storage)
+        self.quoteBook = QuoteBook(
+            service: self.quotes, bus: marketBus, clock: clock, maxSymbols: settings.quotes.maxSymbols,
+            maxAgeMilliseconds: settings.quotes.maxAgeMilliseconds)
         self.signals = signals
         self.clock = clock
         self.settings = settings

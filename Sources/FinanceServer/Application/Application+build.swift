@@ -22,7 +22,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     AssetsController(assets: dependencies.storage.assets, maxBodyBytes: maxBodyBytes)
         .addRoutes(to: router.group("/api/assets"))
     MarketDataController(
-        ingestor: dependencies.ingestor, barQueries: dependencies.barQueries, quotes: dependencies.quotes,
+        ingestor: dependencies.ingestor, barQueries: dependencies.barQueries, quotes: dependencies.quoteBook,
         clock: dependencies.clock, maxBodyBytes: maxBodyBytes
     ).addRoutes(to: router.group("/api"))
     IndicatorsController(barQueries: dependencies.barQueries, clock: dependencies.clock)

@@ -7,7 +7,7 @@ import Hummingbird
 struct MarketDataController {
     let ingestor: Ingestor
     let barQueries: BarQueryService
-    let quotes: QuoteService
+    let quotes: QuoteBook
     let clock: any WallClock
     let maxBodyBytes: Int
 
@@ -59,10 +59,10 @@ struct MarketDataController {
         return try HTTP.json(BarsDTO(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
     }
 
-    /// `GET /api/quotes/{symbol}`: the latest price with the current UTC day's statistics.
+    /// `GET /api/quotes/{symbol}`: the latest price with the current UTC day's statistics, from the quote book.
     @Sendable func showQuote(_ request: Request, context: AppRequestContext) async throws -> Response {
         let symbol = try HTTP.symbol(context)
-        let quote = try await self.quotes.quote(symbol: symbol, now: self.clock.nowMilliseconds())
+        let quote = try await self.quotes.quote(symbol: symbol)
         return try HTTP.json(QuoteDTO(quote))
     }
 
