@@ -17,7 +17,7 @@ struct PatternsCommand: AsyncParsableCommand {
     @Option(help: "First bar of the chart (ms since the epoch or ISO 8601); default: the first bar.")
     var chartFrom: String?
     @Option(help: "Last bar of the chart (ms since the epoch or ISO 8601); default: the last bar.") var chartTo: String?
-    @Flag(help: "Report every shape the rules accept, without the learned screen (docs/patterns.md).")
+    @Flag(help: "With --method rules: every shape the rules accept, without their learned screen (docs/patterns.md).")
     var noScreen = false
     @Option(
         help: """
@@ -164,7 +164,7 @@ struct BenchPatterns: AsyncParsableCommand {
             resolution could reach.
             """)
     var oracle = false
-    @Flag(help: "Score the detector without its learned screen (every shape the rules accept).")
+    @Flag(help: "With --method rules: score the rules without their learned screen (every shape they accept).")
     var noScreen = false
     @Flag(
         help: """
