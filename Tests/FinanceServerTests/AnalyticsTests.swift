@@ -43,27 +43,30 @@ final class AnalyticsTests: XCTestCase {
             let p = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400")
             XCTAssertEqual(p.status, .ok, p.text)
             let patterns = p.object["patterns"] as? [[String: Any]] ?? []
+            // The default method is template matching, as the detector's default.
+            XCTAssertEqual(PatternOptions().method, .templates)
             let expected = PatternDetector(options: PatternOptions()).detect(bars: bars)
             XCTAssertEqual(patterns.count, expected.count)
+            XCTAssertEqual(patterns.compactMap { $0["id"] as? String }, expected.map(\.id))
             XCTAssertEqual(p.object["interval"] as? String, "1d")
-            // screen=false reports every shape the rules accept, as the detector without its learned screen.
-            var open = PatternOptions()
+            // method=rules (fast screening): turning points and shape rules, as the detector with that method.
+            let ruled = PatternDetector(options: .rules).detect(bars: bars)
+            let byRules = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400&method=rules")
+            let got = byRules.object["patterns"] as? [[String: Any]] ?? []
+            XCTAssertEqual(got.count, ruled.count, byRules.text)
+            XCTAssertEqual(got.compactMap { $0["id"] as? String }, ruled.map(\.id))
+            XCTAssertNotEqual(ruled.map(\.id), expected.map(\.id))
+            // screen=false with the rules reports every shape they accept, as the detector without its screen.
+            var open = PatternOptions.rules
             open.screen = nil
             let unscreened = PatternDetector(options: open).detect(bars: bars)
-            XCTAssertNotEqual(unscreened.count, expected.count)
-            let all = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400&screen=false")
+            XCTAssertNotEqual(unscreened.count, ruled.count)
+            let all = try await client.send(
+                .get, "/api/patterns/walk?interval=1d&limit=400&method=rules&screen=false")
             XCTAssertEqual((all.object["patterns"] as? [[String: Any]])?.count, unscreened.count, all.text)
             let badScreen = try await client.send(.get, "/api/patterns/walk?screen=no")
             XCTAssertEqual(badScreen.status, .unprocessableContent)
             XCTAssertTrue(badScreen.text.contains("screen must be one of true, false"), badScreen.text)
-            // method=templates: chart patterns by template matching, as the detector with that method.
-            var templates = PatternOptions()
-            templates.method = .templates
-            let matched = PatternDetector(options: templates).detect(bars: bars)
-            let byTemplates = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400&method=templates")
-            let got = byTemplates.object["patterns"] as? [[String: Any]] ?? []
-            XCTAssertEqual(got.count, matched.count, byTemplates.text)
-            XCTAssertEqual(got.compactMap { $0["id"] as? String }, matched.map(\.id))
             let badMethod = try await client.send(.get, "/api/patterns/walk?method=neural")
             XCTAssertEqual(badMethod.status, .unprocessableContent)
             XCTAssertTrue(badMethod.text.contains("method must be one of rules, templates"), badMethod.text)
@@ -210,17 +213,29 @@ final class AnalyticsTests: XCTestCase {
         let svg = dir.appendingPathComponent("chart.svg").path
         let bars = Self.bars()
         let from = bars[bars.count / 4].ts
+        // The default method is template matching (on this short walk it may report nothing).
         let code = await FinanceHubCommand.run(arguments: [
             "patterns", "--input", input, "--format", "json", "--output", all,
         ])
         XCTAssertEqual(code, 0)
+        XCTAssertEqual(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: all))) as? [Any])?.count,
+            PatternDetector().detect(bars: bars).count)
+        // --method rules: turning points and shape rules (fast screening).
+        let rulesPath = dir.appendingPathComponent("rules.json").path
+        let code1 = await FinanceHubCommand.run(arguments: [
+            "patterns", "--input", input, "--format", "json", "--output", rulesPath, "--method", "rules",
+        ])
+        XCTAssertEqual(code1, 0)
         let records =
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: all))) as? [[String: Any]]
-            ?? []
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: rulesPath)))
+            as? [[String: Any]] ?? []
+        XCTAssertEqual(records.count, PatternDetector(options: .rules).detect(bars: bars).count)
         let type = try XCTUnwrap(records.first?["type"] as? String)
         let code2 = await FinanceHubCommand.run(arguments: [
             "patterns", "--input", input, "--format", "json", "--output", only, "--types", type, "--chart", svg,
-            "--chart-from", String(from), "--chart-to", Timestamp.iso8601(bars[bars.count - 1].ts),
+            "--chart-from", String(from), "--chart-to", Timestamp.iso8601(bars[bars.count - 1].ts), "--method",
+            "rules",
         ])
         XCTAssertEqual(code2, 0)
         let filtered =
@@ -229,28 +244,18 @@ final class AnalyticsTests: XCTestCase {
         XCTAssertFalse(filtered.isEmpty)
         XCTAssertTrue(filtered.allSatisfy { $0["type"] as? String == type })
         XCTAssertEqual(filtered.count, records.filter { $0["type"] as? String == type }.count)
-        // --no-screen: every shape the rules accept (the detector without its learned screen).
+        // --method rules --no-screen: every shape the rules accept (the rules without their learned screen).
         let unscreenedPath = dir.appendingPathComponent("unscreened.json").path
         let code3 = await FinanceHubCommand.run(arguments: [
-            "patterns", "--input", input, "--format", "json", "--output", unscreenedPath, "--no-screen",
+            "patterns", "--input", input, "--format", "json", "--output", unscreenedPath, "--method", "rules",
+            "--no-screen",
         ])
         XCTAssertEqual(code3, 0)
-        var open = PatternOptions()
+        var open = PatternOptions.rules
         open.screen = nil
         XCTAssertEqual(
             (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: unscreenedPath))) as? [Any])?
                 .count, PatternDetector(options: open).detect(bars: bars).count)
-        // --method templates: chart patterns by template matching.
-        let templatesPath = dir.appendingPathComponent("templates.json").path
-        let code4 = await FinanceHubCommand.run(arguments: [
-            "patterns", "--input", input, "--format", "json", "--output", templatesPath, "--method", "templates",
-        ])
-        XCTAssertEqual(code4, 0)
-        var templates = PatternOptions()
-        templates.method = .templates
-        XCTAssertEqual(
-            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: templatesPath))) as? [Any])?
-                .count, PatternDetector(options: templates).detect(bars: bars).count)
         let badMethod = await FinanceHubCommand.run(arguments: ["patterns", "--input", input, "--method", "neural"])
         XCTAssertEqual(badMethod, 64)
         let chart = try String(contentsOfFile: svg, encoding: .utf8)
@@ -266,7 +271,7 @@ final class AnalyticsTests: XCTestCase {
         let kept = dir.appendingPathComponent("kept.json").path
         let unwritable = await FinanceHubCommand.run(arguments: [
             "patterns", "--input", input, "--format", "json", "--output", kept, "--chart",
-            dir.appendingPathComponent("no/such/dir.svg").path,
+            dir.appendingPathComponent("no/such/dir.svg").path, "--method", "rules",
         ])
         XCTAssertEqual(unwritable, 1)
         XCTAssertEqual(
@@ -380,11 +385,13 @@ final class AnalyticsTests: XCTestCase {
             "bench", "indicators", "--input", input, "--repetitions", "1",
         ])
         XCTAssertEqual(ind, 0)
-        let pat = await FinanceHubCommand.run(arguments: ["bench", "patterns", "--series", "10", "--oracle"])
+        let pat = await FinanceHubCommand.run(arguments: [
+            "bench", "patterns", "--series", "10", "--method", "rules", "--oracle",
+        ])
         XCTAssertEqual(pat, 0)
         let tpl = await FinanceHubCommand.run(arguments: [
-            "bench", "patterns", "--series", "10", "--method", "templates", "--template-threshold", "0.6",
-            "--min-truth-bars", "30", "--by-length",
+            "bench", "patterns", "--series", "10", "--template-threshold", "0.6", "--min-truth-bars", "30",
+            "--by-length",
         ])
         XCTAssertEqual(tpl, 0)
         for rows in ["--template-features", "--line-features"] {

@@ -415,6 +415,19 @@ public enum PatternBenchmark {
         return Double(el.components.seconds) + Double(el.components.attoseconds) * 1e-18
     }
 
+    /// Seconds per bar of the streaming detector (`PatternStream.append`, one bar at a time, as live analytics
+    /// feeds one series) over `bars` (use a release build).
+    public static func streamSpeed(bars: [Bar], options: PatternOptions = PatternOptions()) -> Double {
+        var stream = PatternStream(options: options)
+        var found = 0
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        for bar in bars { found += stream.append(bar).count }
+        let el = clock.now - t0
+        precondition(found >= 0)
+        return (Double(el.components.seconds) + Double(el.components.attoseconds) * 1e-18) / Double(max(1, bars.count))
+    }
+
     /// A seeded random walk of `count` one-minute bars (σ per bar `sigma`), for speed tests.
     public static func randomWalk(count: Int, seed: UInt64 = 1, sigma: Double = 0.001, stepMs: Int64 = 60_000) -> [Bar]
     {

@@ -81,7 +81,8 @@ public enum PatternChart {
     }
 
     /// The charts shown in docs/patterns.md: one generated series per listed type (seeded, default noise), with
-    /// the latest record of each detection overlapping the embedded pattern. Returns (file name, SVG).
+    /// the latest record of each detection of the rules (`PatternOptions.rules`, as when the charts were drawn)
+    /// overlapping the embedded pattern. Returns (file name, SVG).
     public static func documentationCharts(
         types: [PatternType] = [
             .headAndShoulders, .doubleBottom, .ascendingTriangle, .channelUp, .support, .cupAndHandle,
@@ -94,7 +95,7 @@ public enum PatternChart {
             // The first series of this type where the detector found it (charts show real output, not truth).
             for s in data where s.truth.first?.type == type {
                 let t = s.truth[0]
-                let recs = PatternDetector.latest(PatternDetector.detect(bars: s.bars)).filter {
+                let recs = PatternDetector.latest(PatternDetector.detect(bars: s.bars, options: .rules)).filter {
                     $0.status != .forming && $0.end >= t.start && $0.start <= t.end
                 }
                 guard recs.contains(where: { $0.type == type }) else { continue }

@@ -171,7 +171,7 @@ extension PatternBenchmark {
         var rows: [PatternType: (n: Int, exact: Int, hit: Int, keys: Int)] = [:]
         for s in generate(cfg) {
             guard let t = s.truth.first, !t.type.isLine else { continue }
-            var stream = PatternStream()
+            var stream = PatternStream(options: .rules)
             for b in s.bars { _ = stream.append(b) }
             let points = Array(t.keyIndices.dropLast())
             let keys = turningPointPositions(t.type, among: points).map { points[$0] }

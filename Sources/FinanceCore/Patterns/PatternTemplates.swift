@@ -10,9 +10,10 @@ import Dispatch
 
 /// How chart patterns (every type but support, resistance and trend lines) are found.
 public enum PatternMethod: String, Sendable, Hashable, CaseIterable, Codable {
-    /// Turning points and shape rules (the default; docs/patterns.md, "Method").
+    /// Turning points and shape rules (docs/patterns.md, "Method"): about 15 times faster, less accurate; for fast
+    /// screening.
     case rules
-    /// Template matching (docs/patterns.md, "Template matching"): every window of 20–122 bars ending at a bar is
+    /// Template matching, the default (docs/patterns.md, "Template matching"): every window of 20–122 bars ending at a bar is
     /// fitted by least squares to each template of the bank, and a learned model of the fit's statistics decides.
     case templates
 }

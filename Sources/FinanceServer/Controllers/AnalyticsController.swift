@@ -60,11 +60,11 @@ struct AnalyticsController {
         let types = Self.list(&query, "types", of: PatternType.self)
         let statuses = Self.list(&query, "status", of: PatternStatus.self)
         let screen = query.choice("screen", ["true", "false"], default: "true")
-        let method = query.choice("method", PatternMethod.allCases.map(\.rawValue), default: "rules")
+        let method = query.choice("method", PatternMethod.allCases.map(\.rawValue), default: "templates")
         try query.check()
         var options = PatternOptions()
         if screen == "false" { options.screen = nil }
-        options.method = PatternMethod(rawValue: method) ?? .rules
+        options.method = PatternMethod(rawValue: method) ?? .templates
         var stream = PatternStream(options: options)
         var all: [PatternDetection] = []
         try await self.forEachPage(symbol: symbol, interval: interval, from: from, to: to, limit: limit) { page in

@@ -116,9 +116,9 @@ final class PatternResolutionCeilingTests: XCTestCase {
         let s = try XCTUnwrap(PatternBenchmark.generate(cfg).first)
         let t = try XCTUnwrap(s.truth.first)
         XCTAssertEqual(t.type, .headAndShoulders)
-        var engine = PatEngine(options: PatternOptions())
+        var engine = PatEngine(options: .rules)
         engine.trace = PatTrace()
-        var plain = PatEngine(options: PatternOptions())
+        var plain = PatEngine(options: .rules)
         for b in s.bars {
             _ = engine.step(b)
             _ = plain.step(b)
@@ -140,7 +140,7 @@ final class PatternResolutionCeilingTests: XCTestCase {
     func testTheCeilingBoundsWhatTheDetectorReaches() {
         let cfg = PatternBenchConfig(seed: 1, series: 420)
         let rows = PatternBenchmark.resolutionCeiling(cfg)
-        let run = PatternBenchmark.run(cfg)
+        let run = PatternBenchmark.run(cfg, options: .rules)
         XCTAssertEqual(rows.map(\.type), PatternType.allCases.filter { !$0.isLine }.map(\.rawValue))
         for row in rows {
             XCTAssertEqual(row.truths, run.rows.first { $0.type == row.type }?.truths, row.type)

@@ -10,9 +10,9 @@ final class PatternScreenTests: XCTestCase {
     /// Seed 1 is not among the training seeds (11–14): the committed screen must help on data it never saw.
     func testTheTrainedScreenRaisesHeldOutF1AndCutsFalseRecords() {
         let config = PatternBenchConfig(seed: 1, series: 420)
-        var open = PatternOptions()
+        var open = PatternOptions.rules
         open.screen = nil
-        let screened = PatternBenchmark.run(config)
+        let screened = PatternBenchmark.run(config, options: .rules)
         let unscreened = PatternBenchmark.run(config, options: open)
         XCTAssertGreaterThan(self.mean(screened), self.mean(unscreened) + 0.02)
         XCTAssertLessThanOrEqual(screened.falsePositivesPer1000Bars, unscreened.falsePositivesPer1000Bars)
@@ -98,7 +98,7 @@ final class PatternScreenTests: XCTestCase {
 
     /// The features of a shape are finite even on degenerate prices, and only bars up to its completion count.
     func testFeaturesAreFiniteOnFlatPrices() {
-        var engine = PatEngine(options: PatternOptions())
+        var engine = PatEngine(options: .rules)
         for k in 0..<30 {
             _ = engine.step(Bar(ts: Int64(k) * 60_000, open: 1, high: 1, low: 1, close: 1, volume: 1))
         }

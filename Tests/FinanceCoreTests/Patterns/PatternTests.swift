@@ -53,7 +53,9 @@ final class PatternTests: XCTestCase {
 
     func assertDetected(_ type: PatternType, file: StaticString = #filePath, line: UInt = #line) {
         let (bars, span) = series(type)
-        let recs = PatternDetector.latest(PatternDetector.detect(bars: bars)).filter { $0.status != .forming }
+        let recs = PatternDetector.latest(PatternDetector.detect(bars: bars, options: .rules)).filter {
+            $0.status != .forming
+        }
         let hit = recs.first { d in
             guard d.type == type else { return false }
             let a = index(d.start)
@@ -83,14 +85,14 @@ final class PatternTests: XCTestCase {
                 $0.type == .headAndShoulders && $0.status != .forming
             }
         }
-        let shown = found(PatternOptions())
+        let shown = found(PatternOptions.rules)
         XCTAssertFalse(shown.isEmpty)
         XCTAssertTrue(shown.allSatisfy { $0.confidence >= 0.7 })
-        var strict = PatternOptions()
+        var strict = PatternOptions.rules
         strict.minConfidence[.headAndShoulders] = 1.01
         XCTAssertTrue(found(strict).isEmpty)
         // With no thresholds, weaker shapes of the types that have one appear too.
-        var open = PatternOptions()
+        var open = PatternOptions.rules
         open.minConfidence = [:]
         XCTAssertGreaterThanOrEqual(found(open).count, shown.count)
         XCTAssertNil(PatternOptions.defaultMinConfidence[.cupAndHandle])
@@ -138,7 +140,7 @@ final class PatternTests: XCTestCase {
 
     func testHeadAndShouldersLifecycle() throws {
         let (bars, _) = series(.headAndShoulders)
-        let recs = PatternDetector.detect(bars: bars).filter { $0.type == .headAndShoulders }
+        let recs = PatternDetector.detect(bars: bars, options: .rules).filter { $0.type == .headAndShoulders }
         let completed = try XCTUnwrap(recs.first { $0.status == .completed })
         let confirmed = try XCTUnwrap(recs.first { $0.status == .confirmed && $0.id == completed.id })
         XCTAssertEqual(confirmed.start, completed.start)
@@ -153,7 +155,7 @@ final class PatternTests: XCTestCase {
 
     func testPatternFreeNoiseGivesFewDetections() {
         let bars = PatternBenchmark.randomWalk(count: 5000, seed: 3, sigma: 0.015, stepMs: Self.day)
-        let recs = PatternDetector.latest(PatternDetector.detect(bars: bars)).filter {
+        let recs = PatternDetector.latest(PatternDetector.detect(bars: bars, options: .rules)).filter {
             $0.status != .forming && !$0.type.isLine
         }
         // docs/patterns.md states about 7 chart patterns per 1,000 bars on a daily random walk; allow a margin.
@@ -175,10 +177,12 @@ final class PatternTests: XCTestCase {
                         close: b.close * scale, volume: b.volume))
             }
         }
-        let full = PatternDetector.detect(bars: bars).filter { $0.status != .forming }
+        let full = PatternDetector.detect(bars: bars, options: .rules).filter { $0.status != .forming }
         XCTAssertGreaterThan(full.count, 5)
         for n in [200, 537, 1000, bars.count - 7] {
-            let pre = PatternDetector.detect(bars: Array(bars.prefix(n))).filter { $0.status != .forming }
+            let pre = PatternDetector.detect(bars: Array(bars.prefix(n)), options: .rules).filter {
+                $0.status != .forming
+            }
             XCTAssertEqual(pre, Array(full.prefix(pre.count)), "prefix \(n)")
             XCTAssertTrue(full.dropFirst(pre.count).allSatisfy { $0.end > bars[n - 1].ts }, "prefix \(n)")
         }
@@ -191,7 +195,7 @@ final class PatternTests: XCTestCase {
                     ts: Self.t0 + Int64(i) * Self.day, open: b.open, high: b.high, low: b.low, close: b.close,
                     volume: b.volume)
             }
-        var stream = PatternStream()
+        var stream = PatternStream(options: .rules)
         var finals: [PatternDetection] = []
         var seen: [String: PatternDetection] = [:]
         for b in bars {
@@ -210,14 +214,15 @@ final class PatternTests: XCTestCase {
                 }
             }
         }
-        let batch = PatternDetector.detect(bars: bars)
+        let batch = PatternDetector.detect(bars: bars, options: .rules)
         XCTAssertEqual(batch.filter { $0.status != .forming }, finals)
         XCTAssertEqual(batch.filter { $0.status == .forming }, stream.forming)
     }
 
     func testSVGChart() {
         let (bars, _) = series(.headAndShoulders)
-        let svg = PatternChart.svg(bars: bars, detections: PatternDetector.latest(PatternDetector.detect(bars: bars)))
+        let svg = PatternChart.svg(
+            bars: bars, detections: PatternDetector.latest(PatternDetector.detect(bars: bars, options: .rules)))
         XCTAssertTrue(svg.hasPrefix("<svg"))
         XCTAssertTrue(svg.contains("head_and_shoulders"))
         XCTAssertTrue(svg.hasSuffix("</svg>\n"))
@@ -228,9 +233,10 @@ final class PatternTests: XCTestCase {
         var dirty = bars
         dirty.insert(Bar(ts: bars[60].ts + 1, open: 1, high: .infinity, low: 1, close: 1, volume: 1), at: 61)
         dirty.insert(bars[10], at: 80)
-        XCTAssertEqual(PatternDetector.detect(bars: dirty), PatternDetector.detect(bars: bars))
-        XCTAssertTrue(PatternDetector.detect(bars: []).isEmpty)
-        XCTAssertTrue(PatternDetector.detect(bars: Array(bars.prefix(5))).isEmpty)
+        XCTAssertEqual(
+            PatternDetector.detect(bars: dirty, options: .rules), PatternDetector.detect(bars: bars, options: .rules))
+        XCTAssertTrue(PatternDetector.detect(bars: [], options: .rules).isEmpty)
+        XCTAssertTrue(PatternDetector.detect(bars: Array(bars.prefix(5)), options: .rules).isEmpty)
         XCTAssertEqual(PatternType.parseList("double_top,support"), [.doubleTop, .support])
         XCTAssertNil(PatternType.parseList("double_top,triple_top"))
         XCTAssertEqual(PatternStatus.parseList("confirmed"), [.confirmed])
@@ -241,7 +247,7 @@ final class PatternTests: XCTestCase {
                 PatternType.listProblem(empty).hasPrefix("names nothing: use one or more of head_and_shoulders"))
         }
         XCTAssertTrue(PatternStatus.listProblem("done").hasPrefix("unknown value in 'done': use forming, completed"))
-        let recs = PatternDetector.detect(bars: bars)
+        let recs = PatternDetector.detect(bars: bars, options: .rules)
         let f = PatternDetector.filter(recs, from: bars[50].ts, types: [.doubleTop], statuses: [.confirmed])
         XCTAssertTrue(f.allSatisfy { $0.type == .doubleTop && $0.status == .confirmed && $0.end >= bars[50].ts })
         XCTAssertFalse(f.isEmpty)
@@ -249,8 +255,8 @@ final class PatternTests: XCTestCase {
 
     func testBoundedMemoryDoesNotChangeResults() {
         let bars = PatternBenchmark.randomWalk(count: 12_000, seed: 8, sigma: 0.01, stepMs: Self.day)
-        var trimmed = PatternStream()
-        var full = PatternStream()
+        var trimmed = PatternStream(options: .rules)
+        var full = PatternStream(options: .rules)
         full.engine.trimming = false
         var a: [PatternDetection] = []
         var b: [PatternDetection] = []

@@ -17,16 +17,16 @@ final class RealHistoryTests: XCTestCase {
         }
     }
 
-    func testDetectsTheShapesOfTwentyYearsOfTheSP500() throws {
+    func testTheRulesDetectTheShapesOfTwentyYearsOfTheSP500() throws {
         let bars = try Self.sp500()
         XCTAssertEqual(bars.count, 5031)
-        let records = PatternDetector().detect(bars: bars)
+        let records = PatternDetector(options: .rules).detect(bars: bars)
         let final = PatternDetector.latest(records).filter { $0.status != .forming }
         XCTAssertGreaterThanOrEqual(Set(final.map(\.type)).count, 12)
         XCTAssertGreaterThanOrEqual(final.count, 35)
         // The learned screen holds back the shapes that look like the benchmark's false detections (mostly short
         // and shallow ones); without it every shape the rules accept is reported.
-        var open = PatternOptions()
+        var open = PatternOptions.rules
         open.screen = nil
         let unscreened = PatternDetector.latest(PatternDetector(options: open).detect(bars: bars)).filter {
             $0.status != .forming
