@@ -8,12 +8,12 @@ Runs `financehub bench patterns --template-features` on the training seeds and n
 seeds 1-3 the published tables use, nor 15-18, on which the thresholds are chosen), fits gradient-boosted trees
 (scikit-learn HistGradientBoostingClassifier, fixed random state) to the windows' fit statistics and a logistic
 cascade in front of them, and writes both as the Swift source
-Sources/FinanceCore/Patterns/PatternTemplateModel.swift. Needs numpy, pandas and scikit-learn (pip install).
+Sources/FinanceCore/Patterns/Generated/PatternTemplateModel.swift. Needs numpy, pandas and scikit-learn (pip install).
 
 With --lines it trains the support, resistance and trend-line model the same way on
 `financehub bench patterns --line-features` (the cascade reads every statistic but the Durbin-Watson one; windows
 lying inside a pattern of another type, which the scoring rule does not count, weigh 0.1 as negatives) and writes
-Sources/FinanceCore/Patterns/PatternLineModel.swift.
+Sources/FinanceCore/Patterns/Generated/PatternLineModel.swift.
 """
 import io
 import subprocess
@@ -125,12 +125,12 @@ def main():
     if args and args[0] == "--lines":
         if len(args) < 2:
             sys.exit(__doc__)
-        train_lines(args[1], args[2] if len(args) > 2 else "Sources/FinanceCore/Patterns/PatternLineModel.swift")
+        train_lines(args[1], args[2] if len(args) > 2 else "Sources/FinanceCore/Patterns/Generated/PatternLineModel.swift")
         return
     if len(args) < 1:
         sys.exit(__doc__)
     binary = args[0]
-    target = args[1] if len(args) > 1 else "Sources/FinanceCore/Patterns/PatternTemplateModel.swift"
+    target = args[1] if len(args) > 1 else "Sources/FinanceCore/Patterns/Generated/PatternTemplateModel.swift"
     data = pd.concat([rows(binary, s, n) for s, n in TRAINING], ignore_index=True)
     x = data.drop(columns=["label"]).to_numpy()
     y = data["label"].to_numpy()

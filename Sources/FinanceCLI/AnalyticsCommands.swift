@@ -171,7 +171,7 @@ struct BenchPatterns: AsyncParsableCommand {
     @Flag(
         help: """
             Train the learned screen instead (seeds 11–14, noise 0–30 %, --series series each) and print its Swift \
-            source (Sources/FinanceCore/Patterns/PatternScreenTrained.swift) to stdout; the per-type fit goes to \
+            source (Sources/FinanceCore/Patterns/Generated/PatternScreenTrained.swift) to stdout; the per-type fit goes to \
             stderr.
             """)
     var trainScreen = false
