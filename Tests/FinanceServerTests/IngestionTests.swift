@@ -20,25 +20,26 @@ final class IngestionTests: XCTestCase {
                 """
             let r = try await client.send(.post, "/api/ticks", json: body)
             XCTAssertEqual(r.status, .created, r.text)
-            XCTAssertEqual(r.object["accepted"] as? Int, 3)
+            XCTAssertEqual(try r.decode(IngestSummaryDTO.self).accepted, 3)
             let bars = try await client.send(.get, "/api/bars/btc?from=2024-01-01&to=2024-01-02")
             XCTAssertEqual(bars.status, .ok)
-            let list = bars.object["bars"] as? [[String: Any]] ?? []
-            XCTAssertEqual(list.count, 2)
-            XCTAssertEqual(list.first?["ts"] as? Int64, t0)
-            XCTAssertEqual(list.first?["open"] as? Double, 100)
-            XCTAssertEqual(list.first?["high"] as? Double, 103)
-            XCTAssertEqual(list.first?["close"] as? Double, 103)
-            XCTAssertEqual(list.first?["volume"] as? Double, 3)
-            XCTAssertEqual(bars.object["symbol"] as? String, "BTC")
-            let quote = try await client.send(.get, "/api/quotes/BTC")
-            XCTAssertEqual(quote.status, .ok, quote.text)
-            XCTAssertEqual(quote.object["price"] as? Double, 101)
-            XCTAssertEqual(quote.object["bid"] as? Double, 100.9)
-            XCTAssertEqual(quote.object["high"] as? Double, 103)
-            XCTAssertEqual(quote.object["volume"] as? Double, 7)
+            let list = try bars.decode(BarsDTO.self)
+            XCTAssertEqual(list.bars.count, 2)
+            XCTAssertEqual(list.bars.first?.ts, t0)
+            XCTAssertEqual(list.bars.first?.open, 100)
+            XCTAssertEqual(list.bars.first?.high, 103)
+            XCTAssertEqual(list.bars.first?.close, 103)
+            XCTAssertEqual(list.bars.first?.volume, 3)
+            XCTAssertEqual(list.symbol, "BTC")
+            let response = try await client.send(.get, "/api/quotes/BTC")
+            XCTAssertEqual(response.status, .ok, response.text)
+            let quote = try response.decode(QuoteDTO.self)
+            XCTAssertEqual(quote.price, 101)
+            XCTAssertEqual(quote.bid, 100.9)
+            XCTAssertEqual(quote.high, 103)
+            XCTAssertEqual(quote.volume, 7)
             let asset = try await client.send(.get, "/api/assets/btc")
-            XCTAssertEqual(asset.object["assetClass"] as? String, "unknown")
+            XCTAssertEqual(try asset.decode(AssetDTO.self).assetClass, .unknown)
         }
     }
 
@@ -51,19 +52,19 @@ final class IngestionTests: XCTestCase {
             let awaited1 = try await client.send(.post, "/api/bars/AAPL", json: fix).status
             XCTAssertEqual(awaited1, .created)
             let hourly = try await client.send(.get, "/api/bars/AAPL?interval=1h&from=\(t0)&to=\(t0 + 7_200_000)")
-            let bars = hourly.object["bars"] as? [[String: Any]] ?? []
+            let bars = try hourly.decode(BarsDTO.self).bars
             XCTAssertEqual(bars.count, 2)
-            XCTAssertEqual(bars.first?["open"] as? Double, 50)
-            XCTAssertEqual(bars.first?["high"] as? Double, 500)
+            XCTAssertEqual(bars.first?.open, 50)
+            XCTAssertEqual(bars.first?.high, 500)
             let raw = try await client.send(
                 .get, "/api/bars/AAPL?interval=1h&from=\(t0)&to=\(t0 + 7_200_000)&source=raw")
             XCTAssertEqual(raw.text, hourly.text)
             let fives = try await client.send(.get, "/api/bars/AAPL?interval=5m&limit=3")
-            let five = fives.object["bars"] as? [[String: Any]] ?? []
+            let five = try fives.decode(BarsDTO.self).bars
             XCTAssertEqual(five.count, 3)
-            XCTAssertEqual(five.last?["ts"] as? Int64, t0 + 115 * 60_000)
+            XCTAssertEqual(five.last?.ts, t0 + 115 * 60_000)
             let month = try await client.send(.get, "/api/bars/AAPL?interval=1M")
-            XCTAssertEqual((month.object["bars"] as? [[String: Any]])?.count, 1)
+            XCTAssertEqual(try month.decode(BarsDTO.self).bars.count, 1)
         }
     }
 
@@ -73,21 +74,18 @@ final class IngestionTests: XCTestCase {
             let awaited2 = try await client.send(.post, "/api/bars/goog?interval=1d", json: body).status
             XCTAssertEqual(awaited2, .created)
             let r = try await client.send(.get, "/api/bars/GOOG?interval=1d&from=2024-03-01")
-            let bars = r.object["bars"] as? [[String: Any]] ?? []
-            XCTAssertEqual(bars.first?["ts"] as? Int64, Timestamp.parse("2024-03-05"))
+            XCTAssertEqual(try r.decode(BarsDTO.self).bars.first?.ts, Timestamp.parse("2024-03-05"))
             // 1d bars cannot build 1h bars.
             let bad = try await client.send(.get, "/api/bars/GOOG?interval=1h")
             XCTAssertEqual(bad.status, .unprocessableContent)
-            XCTAssertEqual((bad.object["errors"] as? [[String: Any]])?.first?["field"] as? String, "interval")
+            XCTAssertEqual(bad.problemFields, ["interval"])
         }
     }
 
     func testValuesThatWouldOverflowAndUnalignedBarsAreRejected() async throws {
         let store = MemoryStore()
         try await makeApp(store: store).test(.router) { client in
-            func fields(_ r: TestResponse) -> [String] {
-                (r.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["pointer"] as? String }
-            }
+            func fields(_ r: TestResponse) -> [String] { r.problemPointers }
             // Finite values whose sums or ratios overflow a double once stored (rollup volumes, a quote's change).
             let huge = try await client.send(
                 .post, "/api/bars/BIG?interval=1m",
@@ -150,8 +148,7 @@ final class IngestionTests: XCTestCase {
                 json: "[{\"ts\":\"2024-06-05\",\"open\":1,\"high\":1,\"low\":1,\"close\":1,\"volume\":1}]")
             XCTAssertEqual(weekly.status, .created)
             let week = try await client.send(.get, "/api/bars/WK?interval=1w&from=2024-05-01")
-            XCTAssertEqual(
-                (week.object["bars"] as? [[String: Any]])?.first?["ts"] as? Int64, Timestamp.parse("2024-06-03"))
+            XCTAssertEqual(try week.decode(BarsDTO.self).bars.first?.ts, Timestamp.parse("2024-06-03"))
         }
         let assets = try await store.assets()
         XCTAssertEqual(Set(assets.map(\.symbol)), ["EDGE", "WK"], "rejected batches write nothing")
@@ -162,8 +159,8 @@ final class IngestionTests: XCTestCase {
             let r = try await client.send(.post, "/api/ticks", json: "[{\"symbol\": ")
             XCTAssertEqual(r.status, .badRequest)
             XCTAssertEqual(r.headers[.contentType], "application/problem+json")
-            XCTAssertEqual(r.object["status"] as? Int, 400)
-            XCTAssertNotNil(r.object["detail"] as? String)
+            XCTAssertEqual(r.problem?.status, 400)
+            XCTAssertFalse(r.problem?.detail.isEmpty ?? true)
         }
     }
 
@@ -182,8 +179,7 @@ final class IngestionTests: XCTestCase {
             let r = try await client.send(.post, "/api/bars/MSFT?interval=1m", json: body)
             XCTAssertEqual(r.status, .unprocessableContent, r.text)
             XCTAssertEqual(r.headers[.contentType], "application/problem+json")
-            let errors = r.object["errors"] as? [[String: Any]] ?? []
-            let pointers = Set(errors.compactMap { $0["pointer"] as? String })
+            let pointers = Set(r.problemPointers)
             XCTAssertTrue(
                 pointers.isSuperset(of: ["/1/high", "/2/open", "/3/volume", "/4/ts", "/6/low"]), "\(pointers)")
             let stored = try await store.storedIntervals(symbol: "MSFT")
@@ -195,9 +191,9 @@ final class IngestionTests: XCTestCase {
                 """
             let d = try await client.send(.post, "/api/bars/MSFT", json: dup)
             XCTAssertEqual(d.status, .unprocessableContent)
-            XCTAssertEqual((d.object["errors"] as? [[String: Any]])?.first?["pointer"] as? String, "/1/ts")
+            XCTAssertEqual(d.problemPointers.first, "/1/ts")
             XCTAssertEqual(
-                (d.object["errors"] as? [[String: Any]])?.first?["detail"] as? String,
+                d.problem?.errors?.first?.detail,
                 "2024-01-01T00:00:00.000Z again, with values that differ from the earlier item at that time")
         }
     }
@@ -211,8 +207,7 @@ final class IngestionTests: XCTestCase {
                 """
             let r = try await client.send(.post, "/api/ticks", json: body)
             XCTAssertEqual(r.status, .unprocessableContent, r.text)
-            let errors = r.object["errors"] as? [[String: Any]] ?? []
-            XCTAssertEqual(errors.first?["pointer"] as? String, "/7")
+            XCTAssertEqual(r.problemPointers.first, "/7")
             let notObject = try await client.send(.post, "/api/ticks", json: "{\"symbol\":\"BTC\"}")
             XCTAssertEqual(notObject.status, .unprocessableContent)
             let fine = try await client.send(
@@ -220,8 +215,7 @@ final class IngestionTests: XCTestCase {
                 json:
                     "[{\"symbol\":\"BTC\",\"ts\":1,\"price\":1},{\"symbol\":\"bad symbol\",\"ts\":1,\"price\":1},{\"symbol\":\"ETH\",\"ts\":1,\"price\":-1}]"
             )
-            let pointers = (fine.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["pointer"] as? String }
-            XCTAssertEqual(pointers, ["/1/symbol", "/2/price"])
+            XCTAssertEqual(fine.problemPointers, ["/1/symbol", "/2/price"])
         }
     }
 
@@ -240,7 +234,7 @@ final class IngestionTests: XCTestCase {
                 + "]"
             let r = try await client.send(.post, "/api/ticks", json: many)
             XCTAssertEqual(r.status, .unprocessableContent)
-            XCTAssertTrue((r.object["detail"] as? String ?? "").contains("10000"))
+            XCTAssertTrue(r.problem?.detail.contains("10000") ?? false, r.text)
         }
     }
 
@@ -249,8 +243,7 @@ final class IngestionTests: XCTestCase {
             _ = try await client.send(.post, "/api/bars/AAPL", json: barsJSON(count: 3, start: t0))
             let r = try await client.send(.get, "/api/bars/AAPL?interval=2m&from=yesterday&limit=0")
             XCTAssertEqual(r.status, .unprocessableContent)
-            let fields = Set((r.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
-            XCTAssertEqual(fields, ["interval", "from", "limit"])
+            XCTAssertEqual(Set(r.problemFields), ["interval", "from", "limit"])
             let awaited3 = try await client.send(.get, "/api/bars/NOPE").status
             XCTAssertEqual(awaited3, .notFound)
             let awaited4 = try await client.send(.get, "/api/bars/a%20b").status

@@ -42,6 +42,20 @@ extension TestResponse {
         (try? JSONSerialization.jsonObject(with: Data(buffer: self.body)) as? [String: Any]) ?? [:]
     }
 
+    /// The body decoded as `type` (a DTO of FinanceServer).
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: Data(buffer: self.body))
+    }
+
+    /// The body as a problem document, nil when it is not one.
+    public var problem: Problem? { try? self.decode(Problem.self) }
+
+    /// The JSON pointers of a problem's items, in order.
+    public var problemPointers: [String] { self.problem?.errors?.map(\.pointer) ?? [] }
+
+    /// The fields of a problem's items, in order.
+    public var problemFields: [String] { self.problem?.errors?.map(\.field) ?? [] }
+
     public var text: String { String(buffer: self.body) }
 }
 
