@@ -17,18 +17,18 @@ final class AssetsAndDocsTests: XCTestCase {
                 "{\"symbol\":\"brk.b\",\"name\":\"Berkshire Hathaway B\",\"assetClass\":\"equity\",\"exchange\":\"NYSE\",\"currency\":\"USD\"}"
             let created = try await client.send(.post, "/api/assets", json: body)
             XCTAssertEqual(created.status, .created, created.text)
-            XCTAssertEqual(created.object["symbol"] as? String, "BRK.B")
+            XCTAssertEqual(try created.decode(AssetDTO.self).symbol, "BRK.B")
             let awaited1 = try await client.send(.post, "/api/assets", json: body).status
             XCTAssertEqual(awaited1, .conflict)
             let got = try await client.send(.get, "/api/assets/Brk.B")
-            XCTAssertEqual(got.object["name"] as? String, "Berkshire Hathaway B")
+            XCTAssertEqual(try got.decode(AssetDTO.self).name, "Berkshire Hathaway B")
             let put = try await client.send(
                 .put, "/api/assets/BRK.B", json: "{\"assetClass\":\"etf\",\"sector\":\"Financials\"}")
             XCTAssertEqual(put.status, .ok, put.text)
-            let awaited2 = try await client.send(.get, "/api/assets/BRK.B").object["sector"] as? String
+            let awaited2 = try await client.send(.get, "/api/assets/BRK.B").decode(AssetDTO.self).sector
             XCTAssertEqual(awaited2, "Financials")
             let list = try await client.send(.get, "/api/assets")
-            XCTAssertEqual((list.object["assets"] as? [[String: Any]])?.count, 1)
+            XCTAssertEqual(try list.decode(AssetListDTO.self).assets.map(\.symbol), ["BRK.B"])
             let awaited3 = try await client.send(.delete, "/api/assets/BRK.B").status
             XCTAssertEqual(awaited3, .noContent)
             let awaited4 = try await client.send(.get, "/api/assets/BRK.B").status
@@ -43,7 +43,7 @@ final class AssetsAndDocsTests: XCTestCase {
             let bad = try await client.send(
                 .post, "/api/assets", json: "{\"symbol\":\"no way!\",\"assetClass\":\"stock\",\"name\":3}")
             XCTAssertEqual(bad.status, .unprocessableContent)
-            let fields = Set((bad.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            let fields = Set(bad.problemFields)
             XCTAssertEqual(fields, ["symbol", "assetClass", "name"])
             let missing = try await client.send(.post, "/api/assets", json: "{}")
             XCTAssertEqual(missing.status, .unprocessableContent)
@@ -52,7 +52,7 @@ final class AssetsAndDocsTests: XCTestCase {
             // A null body symbol is neither absent nor the path's symbol.
             let null = try await client.send(.put, "/api/assets/AAPL", json: #"{"symbol":null,"assetClass":"etf"}"#)
             XCTAssertEqual(null.status, .unprocessableContent)
-            XCTAssertEqual((null.object["errors"] as? [[String: Any]])?.first?["pointer"] as? String, "/symbol")
+            XCTAssertEqual(null.problemPointers, ["/symbol"])
             let awaited6 = try await client.send(.put, "/api/assets/AAPL", json: "{}").status
             XCTAssertEqual(awaited6, .notFound)
             let awaited7 = try await client.send(.post, "/api/assets", json: "[1]").status
@@ -67,9 +67,7 @@ final class AssetsAndDocsTests: XCTestCase {
         let store = try SQLiteStore(path: dir.appendingPathComponent("a.sqlite").path)
         _ = try await store.migrate()
         try await makeApp(store: store).test(.router) { client in
-            func fields(_ r: TestResponse) -> [String] {
-                (r.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
-            }
+            func fields(_ r: TestResponse) -> [String] { r.problemFields }
             let nul = try await client.send(.post, "/api/assets", json: #"{"symbol":"nul1","name":"a\u0000b"}"#)
             XCTAssertEqual(nul.status, .unprocessableContent, nul.text)
             XCTAssertEqual(fields(nul), ["name"])
@@ -86,7 +84,7 @@ final class AssetsAndDocsTests: XCTestCase {
             let ok = try await client.send(.post, "/api/assets", json: #"{"symbol":"T1","name":"\#(long)"}"#)
             XCTAssertEqual(ok.status, .created, ok.text)
             let back = try await client.send(.get, "/api/assets/T1")
-            XCTAssertEqual(back.object["name"] as? String, long)
+            XCTAssertEqual(try back.decode(AssetDTO.self).name, long)
             let put = try await client.send(.put, "/api/assets/T1", json: #"{"sector":"x\u0000"}"#)
             XCTAssertEqual(put.status, .unprocessableContent)
             XCTAssertEqual(fields(put), ["sector"])
@@ -102,11 +100,11 @@ final class AssetsAndDocsTests: XCTestCase {
 
     func testHealthReadyMetrics() async throws {
         try await makeApp().test(.router) { client in
-            let awaited8 = try await client.send(.get, "/health").object["status"] as? String
+            let awaited8 = try await client.send(.get, "/health").decode(HealthDTO.self).status
             XCTAssertEqual(awaited8, "ok")
             let ready = try await client.send(.get, "/ready")
             XCTAssertEqual(ready.status, .ok)
-            XCTAssertEqual(ready.object["database"] as? String, "memory")
+            XCTAssertEqual(try ready.decode(ReadinessDTO.self).database, "memory")
             _ = try await client.send(.post, "/api/ticks", json: "[{\"symbol\":\"X\",\"ts\":1,\"price\":1}]")
             _ = try await client.send(.get, "/api/assets/X")
             let metrics = try await client.send(.get, "/metrics")

@@ -29,7 +29,7 @@ final class IndicatorRoutesTests: XCTestCase {
         try await store.writeBars(BarBatch(symbol: "SPY", interval: .day1, bars: bars))
         try await makeApp(store: store).test(.router) { client in
             let catalog = try await client.send(.get, "/api/indicators")
-            let keys = (catalog.object["indicators"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
+            let keys = try catalog.decode(IndicatorCatalogDTO.self).indicators.map(\.key)
             XCTAssertTrue(
                 Set(keys).isSuperset(of: ["sma", "ema", "rsi", "macd", "bbands", "stoch", "willr", "atr", "obv", "cci"])
             )
@@ -37,18 +37,18 @@ final class IndicatorRoutesTests: XCTestCase {
             let r = try await client.send(
                 .get, "/api/indicators/spy?indicators=rsi:14,macd:12:26:9,sma:5&interval=1d&from=\(from)")
             XCTAssertEqual(r.status, .ok, r.text)
-            let ts = r.object["ts"] as? [Int64] ?? []
-            XCTAssertEqual(ts.first, from)
-            XCTAssertEqual(ts.count, 20)
-            let values = r.object["values"] as? [String: [Any]] ?? [:]
+            let result = try r.decode(IndicatorValuesDTO.self)
+            XCTAssertEqual(result.ts.first, from)
+            XCTAssertEqual(result.ts.count, 20)
+            let values = result.values
             XCTAssertEqual(
                 Set(values.keys), ["rsi_14", "macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9", "sma_5"])
             // Values at `from` equal the computation over the whole history.
             let whole = IndicatorEngine.compute(try IndicatorSpec.parse("rsi:14"), on: try OHLCVSeries(bars: bars))[0]
-            XCTAssertEqual((values["rsi_14"]?.first as? Double)!, whole.values[40], accuracy: 1e-12)
+            XCTAssertEqual(try XCTUnwrap(values["rsi_14"]?.first ?? nil), whole.values[40], accuracy: 1e-12)
             let early = try await client.send(.get, "/api/indicators/SPY?indicators=sma:20")
-            let sma = (early.object["values"] as? [String: [Any]])?["sma_20"] ?? []
-            XCTAssertTrue(sma.first is NSNull)
+            let sma = try early.decode(IndicatorValuesDTO.self).values["sma_20"] ?? []
+            XCTAssertEqual(sma.first, .some(nil), "null during warm-up")
             XCTAssertEqual(sma.count, 60)
         }
     }
@@ -67,10 +67,11 @@ final class IndicatorRoutesTests: XCTestCase {
             let from = bars[50].ts
             let r = try await client.send(.get, "/api/indicators/SPY?indicators=sma:5&interval=1d&from=\(from)")
             XCTAssertEqual(r.status, .ok, r.text)
-            XCTAssertEqual(r.object["ts"] as? [Int64], bars[50...].map(\.ts))
+            let result = try r.decode(IndicatorValuesDTO.self)
+            XCTAssertEqual(result.ts, bars[50...].map(\.ts))
             let latest = IndicatorEngine.compute(
                 try IndicatorSpec.parse("sma:5"), on: try OHLCVSeries(bars: Array(bars[35...])))[0]
-            let got = (r.object["values"] as? [String: [Any]])?["sma_5"]?.compactMap { $0 as? Double } ?? []
+            let got = result.values["sma_5"]?.compactMap { $0 } ?? []
             XCTAssertEqual(got.count, 10)
             for (a, b) in zip(got, latest.values[15...]) { XCTAssertEqual(a, b, accuracy: 1e-12) }
         }
@@ -82,7 +83,7 @@ final class IndicatorRoutesTests: XCTestCase {
         try await makeApp(store: store).test(.router) { client in
             let bad = try await client.send(.get, "/api/indicators/SPY?indicators=foo:3")
             XCTAssertEqual(bad.status, .unprocessableContent)
-            XCTAssertEqual((bad.object["errors"] as? [[String: Any]])?.first?["field"] as? String, "indicators")
+            XCTAssertEqual(bad.problemFields.first, "indicators")
             let missing = try await client.send(.get, "/api/indicators/SPY")
             XCTAssertEqual(missing.status, .unprocessableContent)
             let zero = try await client.send(.get, "/api/indicators/SPY?indicators=sma:0")

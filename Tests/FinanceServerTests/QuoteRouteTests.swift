@@ -1,4 +1,5 @@
 import FinanceCore
+import FinanceServer
 import FinanceStorage
 import FinanceTestSupport
 import Hummingbird
@@ -12,10 +13,10 @@ final class QuoteRouteTests: XCTestCase {
         try await makeApp(store: store).test(.router) { client in
             let r = try await client.send(.get, "/api/quotes/EMPTY")
             XCTAssertEqual(r.status, .notFound)
-            XCTAssertTrue((r.object["detail"] as? String ?? "").contains("EMPTY"))
+            XCTAssertTrue(r.problem?.detail.contains("EMPTY") ?? false, r.text)
             let bars = try await client.send(.get, "/api/bars/EMPTY")
             XCTAssertEqual(bars.status, .ok)
-            XCTAssertEqual((bars.object["bars"] as? [Any])?.count, 0)
+            XCTAssertEqual(try bars.decode(BarsDTO.self).bars, [])
         }
     }
 }
