@@ -42,19 +42,20 @@ final class AnalyticsTests: XCTestCase {
         try await makeApp(store: store).test(.router) { client in
             let p = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400")
             XCTAssertEqual(p.status, .ok, p.text)
-            let patterns = p.object["patterns"] as? [[String: Any]] ?? []
+            let answer = try p.decode(PatternsDTO.self)
+            let patterns = answer.patterns
             // The default method is template matching, as the detector's default.
             XCTAssertEqual(PatternOptions().method, .templates)
             let expected = PatternDetector(options: PatternOptions()).detect(bars: bars)
             XCTAssertEqual(patterns.count, expected.count)
-            XCTAssertEqual(patterns.compactMap { $0["id"] as? String }, expected.map(\.id))
-            XCTAssertEqual(p.object["interval"] as? String, "1d")
+            XCTAssertEqual(patterns, expected.map(PatternDTO.init))
+            XCTAssertEqual(answer.interval, "1d")
             // method=rules (fast screening): turning points and shape rules, as the detector with that method.
             let ruled = PatternDetector(options: .rules).detect(bars: bars)
             let byRules = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400&method=rules")
-            let got = byRules.object["patterns"] as? [[String: Any]] ?? []
+            let got = try byRules.decode(PatternsDTO.self).patterns
             XCTAssertEqual(got.count, ruled.count, byRules.text)
-            XCTAssertEqual(got.compactMap { $0["id"] as? String }, ruled.map(\.id))
+            XCTAssertEqual(got.map(\.id), ruled.map(\.id))
             XCTAssertNotEqual(ruled.map(\.id), expected.map(\.id))
             // screen=false with the rules reports every shape they accept, as the detector without its screen.
             var open = PatternOptions.rules
@@ -63,7 +64,7 @@ final class AnalyticsTests: XCTestCase {
             XCTAssertNotEqual(unscreened.count, ruled.count)
             let all = try await client.send(
                 .get, "/api/patterns/walk?interval=1d&limit=400&method=rules&screen=false")
-            XCTAssertEqual((all.object["patterns"] as? [[String: Any]])?.count, unscreened.count, all.text)
+            XCTAssertEqual(try all.decode(PatternsDTO.self).patterns.count, unscreened.count, all.text)
             let badScreen = try await client.send(.get, "/api/patterns/walk?screen=no")
             XCTAssertEqual(badScreen.status, .unprocessableContent)
             XCTAssertTrue(badScreen.text.contains("screen must be one of true, false"), badScreen.text)
@@ -72,17 +73,15 @@ final class AnalyticsTests: XCTestCase {
             XCTAssertTrue(badMethod.text.contains("method must be one of rules, templates"), badMethod.text)
             let a = try await client.send(.get, "/api/anomalies/WALK?interval=1d&limit=400")
             XCTAssertEqual(a.status, .ok, a.text)
-            let anomalies = a.object["anomalies"] as? [[String: Any]] ?? []
-            let types = Set(anomalies.compactMap { $0["type"] as? String })
+            let types = Set(try a.decode(AnomaliesDTO.self).anomalies.map(\.type.rawValue))
             XCTAssertTrue(types.contains("volume_surge"), "\(types)")
             XCTAssertTrue(types.contains("price_spike") || types.contains("gap_up"), "\(types)")
             let from = bars[385].ts
             let later = try await client.send(.get, "/api/anomalies/WALK?interval=1d&from=\(from)&types=volume_surge")
-            XCTAssertEqual((later.object["anomalies"] as? [[String: Any]])?.count, 0)
+            XCTAssertEqual(try later.decode(AnomaliesDTO.self).anomalies, [])
             let badTypes = try await client.send(.get, "/api/patterns/WALK?types=triangle&status=done")
             XCTAssertEqual(badTypes.status, .unprocessableContent)
-            let fields = Set(
-                (badTypes.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            let fields = Set(badTypes.problemFields)
             XCTAssertEqual(fields, ["types", "status"])
             let badAnomaly = try await client.send(.get, "/api/anomalies/WALK?types=meteor")
             XCTAssertEqual(badAnomaly.status, .unprocessableContent)
@@ -96,8 +95,8 @@ final class AnalyticsTests: XCTestCase {
             XCTAssertEqual(spaced.status, .ok, spaced.text)
             let filtered = try await client.send(
                 .get, "/api/patterns/WALK?limit=400&types=support,resistance&status=completed,confirmed")
-            for record in filtered.object["patterns"] as? [[String: Any]] ?? [] {
-                XCTAssertTrue(["support", "resistance"].contains(record["type"] as? String ?? ""))
+            for record in try filtered.decode(PatternsDTO.self).patterns {
+                XCTAssertTrue([.support, .resistance].contains(record.type))
             }
         }
     }
@@ -134,16 +133,12 @@ final class AnalyticsTests: XCTestCase {
             let a = try await client.send(
                 .get, "/api/anomalies/BIG?interval=1m&from=\(t0)&to=\(to)&types=price_spike")
             XCTAssertEqual(a.status, .ok, a.text)
-            let got = (a.object["anomalies"] as? [[String: Any]] ?? []).compactMap {
-                ($0["ts"] as? NSNumber)?.int64Value
-            }
+            let got = try a.decode(AnomaliesDTO.self).anomalies.map(\.ts)
             XCTAssertEqual(got, expected)
             // Paging is what is tested here: the rules scan the 130,000 bars in a fraction of the templates' time.
             let p = try await client.send(.get, "/api/patterns/BIG?interval=1m&from=\(t0)&to=\(to)&method=rules")
             XCTAssertEqual(p.status, .ok)
-            let ends = (p.object["patterns"] as? [[String: Any]] ?? []).compactMap {
-                ($0["end"] as? NSNumber)?.int64Value
-            }
+            let ends = try p.decode(PatternsDTO.self).patterns.map(\.end)
             let batch = PatternDetector.filter(
                 PatternDetector(options: .rules).detect(bars: bars), from: t0, to: to - 1)
             XCTAssertEqual(ends, batch.map(\.end))

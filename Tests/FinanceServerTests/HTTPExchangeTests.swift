@@ -224,16 +224,15 @@ final class HTTPExchangeTests: XCTestCase {
                 XCTAssertEqual(r.status, .methodNotAllowed, "\(method) \(uri): \(r.text)")
                 XCTAssertEqual(r.headers[.allow], allow, "\(method) \(uri)")
                 XCTAssertEqual(r.headers[.contentType], "application/problem+json", "\(method) \(uri)")
-                XCTAssertEqual(r.object["status"] as? Int, 405)
-                XCTAssertEqual(
-                    r.object["detail"] as? String, "\(method.rawValue) is not allowed on \(uri): use \(allow)")
+                XCTAssertEqual(r.problem?.status, 405)
+                XCTAssertEqual(r.problem?.detail, "\(method.rawValue) is not allowed on \(uri): use \(allow)")
             }
             // The path is quoted cut short.
             let long = "/api/assets/" + String(repeating: "A", count: 300)
             let cut = try await client.send(.patch, long)
             XCTAssertEqual(cut.status, .methodNotAllowed)
             XCTAssertEqual(
-                cut.object["detail"] as? String,
+                cut.problem?.detail,
                 "PATCH is not allowed on \(long.prefix(100))…: use DELETE, GET, HEAD, PUT")
             for uri in ["/nowhere", "/api/assets/AAA/extra", "/healthz"] {
                 let r = try await client.send(.post, uri)

@@ -88,9 +88,8 @@ final class HostileInputTests: XCTestCase {
                 XCTAssertEqual(r.status, .unprocessableContent, String(uri.prefix(40)))
                 // Before: each value was quoted whole, 60 KB in `detail` and again in `errors`.
                 XCTAssertLessThan(r.body.readableBytes, 1500, String(uri.prefix(40)))
-                let errors = r.object["errors"] as? [[String: Any]] ?? []
-                XCTAssertEqual(errors.compactMap { $0["field"] as? String }, fields)
-                for detail in errors.compactMap({ $0["detail"] as? String }) {
+                XCTAssertEqual(r.problemFields, fields)
+                for detail in r.problem?.errors?.map(\.detail) ?? [] {
                     XCTAssertTrue(detail.contains("'" + String(repeating: "q", count: 64) + "…'"), detail)
                 }
             }

@@ -25,7 +25,7 @@ final class IndicatorLimitsTests: XCTestCase {
     }
 
     static func fields(_ r: TestResponse) -> [String] {
-        (r.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+        r.problemFields
     }
 
     static func store(_ count: Int, interval: Interval = .day1) async throws -> MemoryStore {
@@ -51,27 +51,24 @@ final class IndicatorLimitsTests: XCTestCase {
             let ok = try await client.send(
                 .get, "/api/indicators/SPY?indicators=sar:1:1,bbands:20:100,keltner:20:10:100,cci:1000")
             XCTAssertEqual(ok.status, .ok, ok.text)
-            XCTAssertEqual((ok.object["values"] as? [String: [Any]])?["sar_1_1"]?.count, 60)
+            XCTAssertEqual(try ok.decode(IndicatorValuesDTO.self).values["sar_1_1"]?.count, 60)
         }
     }
 
     func testTheCatalogShowsEveryParameterRange() async throws {
         try await makeApp().test(.router) { client in
             let r = try await client.send(.get, "/api/indicators")
-            let infos = r.object["indicators"] as? [[String: Any]] ?? []
+            let infos = try r.decode(IndicatorCatalogDTO.self).indicators
             XCTAssertEqual(infos.count, IndicatorKind.allCases.count)
             for info in infos {
-                for p in info["parameters"] as? [[String: Any]] ?? [] {
-                    let min = p["min"] as? Double
-                    let max = p["max"] as? Double
-                    XCTAssertNotNil(max, "\(info["key"]!) \(p["name"]!)")
-                    XCTAssertLessThanOrEqual(min ?? 0, max ?? -1)
+                for p in info.parameters {
+                    XCTAssertLessThanOrEqual(p.minimum, p.maximum, "\(info.key) \(p.name)")
                 }
             }
-            let sar = infos.first { $0["key"] as? String == "sar" }
-            XCTAssertEqual((sar?["parameters"] as? [[String: Any]])?.map { $0["max"] as? Double }, [1, 1])
-            let cci = infos.first { $0["key"] as? String == "cci" }
-            XCTAssertEqual((cci?["parameters"] as? [[String: Any]])?.first?["max"] as? Double, 1000)
+            let sar = infos.first { $0.key == "sar" }
+            XCTAssertEqual(sar?.parameters.map(\.maximum), [1, 1])
+            let cci = infos.first { $0.key == "cci" }
+            XCTAssertEqual(cci?.parameters.first?.maximum, 1000)
         }
     }
 
@@ -81,7 +78,7 @@ final class IndicatorLimitsTests: XCTestCase {
             let fifty = (2...51).map { "sma:\($0)" }.joined(separator: ",")
             let ok = try await client.send(.get, "/api/indicators/SPY?indicators=\(fifty)")
             XCTAssertEqual(ok.status, .ok)
-            XCTAssertEqual((ok.object["values"] as? [String: [Any]])?.count, 50)
+            XCTAssertEqual(try ok.decode(IndicatorValuesDTO.self).values.count, 50)
             let many = (2...201).map { "sma:\($0)" }.joined(separator: ",")
             let r = try await client.send(.get, "/api/indicators/SPY?indicators=\(many)")
             XCTAssertEqual(r.status, .unprocessableContent)
@@ -105,9 +102,9 @@ final class IndicatorLimitsTests: XCTestCase {
         try await makeApp(store: small).test(.router) { client in
             let r = try await client.send(.get, "/api/indicators/SPY?interval=1m&indicators=\(many)")
             XCTAssertEqual(r.status, .ok, r.text)
-            let values = r.object["values"] as? [String: [Any]] ?? [:]
+            let values = try r.decode(IndicatorValuesDTO.self).values
             XCTAssertEqual(values.count, 50)
-            XCTAssertNotNil(values["cci_1000"]?.last as? Double)
+            XCTAssertNotNil(values["cci_1000"]?.last ?? nil)
             XCTAssertEqual(values["cci_1000"]?.count, 1_200)
         }
     }
@@ -120,14 +117,15 @@ final class IndicatorLimitsTests: XCTestCase {
         try await makeApp(store: store).test(.router) { client in
             let latest = try await client.send(.get, "/api/indicators/SPY?indicators=rsi:14&limit=5")
             XCTAssertEqual(latest.status, .ok, latest.text)
-            XCTAssertEqual(latest.object["ts"] as? [Int64], bars[55...].map(\.ts))
-            let got = (latest.object["values"] as? [String: [Any]])?["rsi_14"]?.compactMap { $0 as? Double } ?? []
+            let answer = try latest.decode(IndicatorValuesDTO.self)
+            XCTAssertEqual(answer.ts, bars[55...].map(\.ts))
+            let got = answer.values["rsi_14"]?.compactMap { $0 } ?? []
             XCTAssertEqual(got.count, 5)
             // JSONSerialization's parsing of a double may differ in the last bit.
             for (a, b) in zip(got, whole.values[55...]) { XCTAssertEqual(a, b, accuracy: 1e-12) }
             let first = try await client.send(
                 .get, "/api/indicators/SPY?indicators=rsi:14&limit=3&from=\(bars[20].ts)")
-            XCTAssertEqual(first.object["ts"] as? [Int64], bars[20..<23].map(\.ts))
+            XCTAssertEqual(try first.decode(IndicatorValuesDTO.self).ts, bars[20..<23].map(\.ts))
             for bad in ["limit=0", "limit=100001", "limit=x"] {
                 let r = try await client.send(.get, "/api/indicators/SPY?indicators=rsi:14&\(bad)")
                 XCTAssertEqual(r.status, .unprocessableContent, bad)

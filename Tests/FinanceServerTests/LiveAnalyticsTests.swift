@@ -44,24 +44,21 @@ final class LiveAnalyticsTests: XCTestCase {
             XCTAssertEqual(events.filter { $0.kind == .anomaly }, expectedAnomalies)
             let r = try await client.send(.get, "/api/signals?symbol=Gen&interval=1d&kind=pattern&limit=1000")
             XCTAssertEqual(r.status, .ok, r.text)
-            let signals = r.object["signals"] as? [[String: Any]] ?? []
-            XCTAssertEqual(signals.count, patterns.count)
-            XCTAssertEqual(signals.last?["kind"] as? String, "pattern")
-            XCTAssertEqual(signals.last?["symbol"] as? String, "GEN")
-            XCTAssertEqual(signals.last?["interval"] as? String, "1d")
-            XCTAssertNil(signals.last?["anomaly"])
-            let last = signals.last?["pattern"] as? [String: Any]
-            XCTAssertEqual(last?["id"] as? String, patterns.last?.id)
-            XCTAssertEqual(last?["status"] as? String, patterns.last?.status.rawValue)
-            XCTAssertEqual(last?["end"] as? Int64, patterns.last?.end)
-            let final = signals.compactMap { ($0["pattern"] as? [String: Any])?["status"] as? String }
-            XCTAssertTrue(final.contains("completed") || final.contains("confirmed"), "\(final)")
-            XCTAssertFalse(final.contains("forming"))
+            let signals = try r.decode(SignalsDTO.self).signals
+            // The listed signals are the published ones, field for field.
+            XCTAssertEqual(signals, expectedPatterns.map(SignalDTO.init))
+            XCTAssertEqual(signals.last?.kind, .pattern)
+            XCTAssertEqual(signals.last?.symbol, "GEN")
+            XCTAssertEqual(signals.last?.interval, "1d")
+            XCTAssertNil(signals.last?.anomaly)
+            XCTAssertEqual(signals.last?.pattern?.id, patterns.last?.id)
+            let final = signals.compactMap { $0.pattern?.status }
+            XCTAssertTrue(final.contains(.completed) || final.contains(.confirmed), "\(final)")
+            XCTAssertFalse(final.contains(.forming))
             let newest = try await client.send(.get, "/api/signals?limit=2")
-            let two = newest.object["signals"] as? [[String: Any]] ?? []
-            XCTAssertEqual(two.count, min(2, total))
+            XCTAssertEqual(try newest.decode(SignalsDTO.self).signals.count, min(2, total))
             let minutes = try await client.send(.get, "/api/signals?interval=1m")
-            XCTAssertEqual((minutes.object["signals"] as? [[String: Any]])?.count, 0)
+            XCTAssertEqual(try minutes.decode(SignalsDTO.self).signals, [])
             let metrics = try await client.send(.get, "/metrics")
             XCTAssertTrue(metrics.text.contains("financehub_live_patterns_total"), metrics.text)
         }
@@ -90,9 +87,7 @@ final class LiveAnalyticsTests: XCTestCase {
             XCTAssertEqual(found.first?.values["volume"], 2000)
             XCTAssertEqual(found.first?.values["baseline"], 40)
             let r = try await client.send(.get, "/api/signals?symbol=SURGE&kind=anomaly")
-            let listed = (r.object["signals"] as? [[String: Any]] ?? []).compactMap {
-                ($0["anomaly"] as? [String: Any])?["type"] as? String
-            }
+            let listed = try r.decode(SignalsDTO.self).signals.compactMap { $0.anomaly?.type.rawValue }
             // The tick stream reports order flow only, so the surge is not reported twice.
             XCTAssertEqual(listed.filter { $0 == "volume_surge" }.count, 1, "\(listed)")
         }
@@ -165,15 +160,14 @@ final class LiveAnalyticsTests: XCTestCase {
             let bad = try await client.send(.get, "/api/signals?symbol=no%20way!&interval=7m&kind=both&limit=0")
             XCTAssertEqual(bad.status, .unprocessableContent, bad.text)
             XCTAssertEqual(bad.headers[.contentType], "application/problem+json")
-            let fields = Set((bad.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            let fields = Set(bad.problemFields)
             XCTAssertEqual(fields, ["symbol", "interval", "kind", "limit"])
             let tooMany = try await client.send(.get, "/api/signals?limit=1001")
             XCTAssertEqual(tooMany.status, .unprocessableContent)
-            let field = (tooMany.object["errors"] as? [[String: Any]])?.first?["field"] as? String
-            XCTAssertEqual(field, "limit")
+            XCTAssertEqual(tooMany.problemFields, ["limit"])
             let empty = try await client.send(.get, "/api/signals?symbol=btc&interval=1h&kind=anomaly&limit=1000")
             XCTAssertEqual(empty.status, .ok, empty.text)
-            XCTAssertEqual((empty.object["signals"] as? [[String: Any]])?.count, 0)
+            XCTAssertEqual(try empty.decode(SignalsDTO.self).signals, [])
         }
     }
 }

@@ -34,7 +34,7 @@ final class PostgresServerTests: XCTestCase {
                 XCTAssertEqual(r.status, .created, r.text)
                 let hourly = try await client.send(.get, "/api/bars/AAPL?interval=1h&from=\(t0)")
                 let raw = try await client.send(.get, "/api/bars/AAPL?interval=1h&from=\(t0)&source=raw")
-                XCTAssertEqual((hourly.object["bars"] as? [[String: Any]])?.count, 3)
+                XCTAssertEqual(try hourly.decode(BarsDTO.self).bars.count, 3)
                 XCTAssertEqual(hourly.text, raw.text)
                 let ticks = try await client.send(
                     .post, "/api/ticks",
@@ -43,7 +43,7 @@ final class PostgresServerTests: XCTestCase {
                 )
                 XCTAssertEqual(ticks.status, .created, ticks.text)
                 let quote = try await client.send(.get, "/api/quotes/BTC")
-                XCTAssertEqual(quote.object["price"] as? Double, 11)
+                XCTAssertEqual(try quote.decode(QuoteDTO.self).price, 11)
                 let bad = try await client.send(
                     .post, "/api/bars/AAPL",
                     json: "[{\"ts\":1,\"open\":1,\"high\":0,\"low\":1,\"close\":1,\"volume\":1}]")
