@@ -65,7 +65,4 @@ public struct InProcessMarketBus: MarketBus {
     public func finish() {
         self.bus.finish()
     }
-
-    /// The number of live subscribers.
-    public var subscriberCount: Int { self.bus.subscriberCount }
 }

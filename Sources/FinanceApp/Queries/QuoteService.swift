@@ -38,7 +38,7 @@ public struct QuoteService: Sendable {
     public func snapshot(symbol: String, now: Int64) async throws -> QuoteSnapshot {
         _ = try await self.storage.assets.asset(symbol)
         let stored = try await self.storage.marketData.storedIntervals(symbol: symbol)
-        var quote: Quote
+        let quote: Quote
         let tick = try await self.storage.marketData.latestTick(symbol: symbol)
         // The latest bar of every stored interval; the one that ends last is the newest (a tie goes to the finer).
         var bar: Bar? = nil
@@ -87,8 +87,7 @@ public struct QuoteService: Sendable {
             stored: stored
         ).last, previous.close != 0 {
             snapshot.previousClose = previous.close
-            snapshot.quote.change = quote.price - previous.close
-            snapshot.quote.changePercent = (quote.price - previous.close) / previous.close * 100
+            snapshot.quote.setChange(from: previous.close)
         }
         return snapshot
     }

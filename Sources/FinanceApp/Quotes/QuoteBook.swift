@@ -178,9 +178,10 @@ public final class QuoteBook: Sendable {
         var q = e.quote
         let size = tick.size ?? 0
         let minute = Interval.minute1.bucketStart(tick.ts)
+        let minuteVolume: Double
         if minute == live.minute {
-            guard let minuteVolume = live.minuteVolume else { return nil }
-            live.minuteVolume = minuteVolume + size
+            guard let before = live.minuteVolume else { return nil }
+            minuteVolume = before + size
         } else {
             let newDay = Interval.day1.bucketStart(tick.ts) != Interval.day1.bucketStart(q.ts)
             if newDay {
@@ -193,25 +194,18 @@ public final class QuoteBook: Sendable {
                 live.closedVolume = q.volume ?? 0
             }
             live.minute = minute
-            live.minuteVolume = size
+            minuteVolume = size
         }
-        if q.open == nil { q.open = tick.price }
+        live.minuteVolume = minuteVolume
         q.high = max(q.high ?? tick.price, tick.price)
         q.low = min(q.low ?? tick.price, tick.price)
         // Summed as the store sums: the day's first minute alone, each later minute added to the ones before it.
-        let minuteVolume = live.minuteVolume ?? 0
         q.volume = live.closedVolume.map { $0 + minuteVolume } ?? minuteVolume
         q.price = tick.price
         q.ts = tick.ts
         q.bid = tick.bid
         q.ask = tick.ask
-        if let previous = e.previousClose {
-            q.change = q.price - previous
-            q.changePercent = (q.price - previous) / previous * 100
-        } else {
-            q.change = nil
-            q.changePercent = nil
-        }
+        q.setChange(from: e.previousClose)
         live.lastTickTs = tick.ts
         e.quote = q
         e.live = live

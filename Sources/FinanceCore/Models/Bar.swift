@@ -83,4 +83,15 @@ public struct Quote: Hashable, Sendable {
         self.change = change
         self.changePercent = changePercent
     }
+
+    /// Sets `change` and `changePercent` of the price against `previousClose` (both nil without one).
+    public mutating func setChange(from previousClose: Double?) {
+        guard let previousClose else {
+            self.change = nil
+            self.changePercent = nil
+            return
+        }
+        self.change = self.price - previousClose
+        self.changePercent = (self.price - previousClose) / previousClose * 100
+    }
 }

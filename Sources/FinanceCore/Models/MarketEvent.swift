@@ -3,7 +3,8 @@ public enum MarketEvent: Sendable, Equatable {
     /// A tick accepted into the store.
     case tick(Tick)
     /// A bar written or rebuilt (a live 1-minute bar from ticks, or an ingested bar). A batch of bars publishes
-    /// only its newest bar, with `batchStart`, the time of the batch's oldest bar (nil: the bar came alone).
+    /// only its newest bar, with `batchStart`, the time of the batch's oldest bar; `batchStart` is nil only for a
+    /// 1-minute bar rebuilt from ticks (the quote book relies on it).
     case bar(symbol: String, interval: Interval, bar: Bar, batchStart: Int64? = nil)
 
     /// The symbol the event is about.

@@ -1,14 +1,12 @@
 import FinanceCore
 
 /// What a market-data provider can do; on-demand fetches, polling and live feeds pick providers by capability.
-public enum ProviderCapability: String, Sendable, CaseIterable, Comparable {
+public enum ProviderCapability: String, Sendable, CaseIterable {
     case quote
     case barsHistory
     case liveTrades
     case news
     case symbolSearch
-
-    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// A source of market data: an upstream API, a public stream or the simulated market. Adapters turn their

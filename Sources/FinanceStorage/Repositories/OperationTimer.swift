@@ -17,7 +17,7 @@ public enum OperationTimer {
     }
 
     /// Records one operation that started at `start`.
-    public static func record(_ operation: String, _ outcome: String, since start: ContinuousClock.Instant) {
+    private static func record(_ operation: String, _ outcome: String, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         Metrics.Timer(

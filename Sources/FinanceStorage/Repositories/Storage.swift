@@ -19,10 +19,4 @@ public struct Storage: Sendable {
         self.assets = store
         self.marketData = store
     }
-
-    public init(database: any DatabaseAdmin, assets: any AssetRepository, marketData: any MarketDataRepository) {
-        self.database = database
-        self.assets = assets
-        self.marketData = marketData
-    }
 }
