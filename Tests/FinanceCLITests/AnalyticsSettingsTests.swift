@@ -37,4 +37,23 @@ final class AnalyticsSettingsTests: XCTestCase {
             XCTAssertTrue(failure.message.contains("analytics.maxSymbols"), failure.message)
         }
     }
+
+    func testQuoteBookSettings() async throws {
+        let defaults = try await AppSettings.load(configFile: nil, overrides: [:], environment: [:])
+        XCTAssertEqual(defaults.server.quotes, QuoteBookSettings(maxSymbols: 10_000, maxAgeMilliseconds: 1_000))
+        let s = try await AppSettings.load(
+            configFile: nil, overrides: [:],
+            environment: ["FINANCEHUB_QUOTES_MAX_SYMBOLS": "50", "FINANCEHUB_QUOTES_MAX_AGE_MS": "0"])
+        XCTAssertEqual(s.server.quotes, QuoteBookSettings(maxSymbols: 50, maxAgeMilliseconds: 0))
+        do {
+            _ = try await AppSettings.load(
+                configFile: nil, overrides: [:],
+                environment: ["FINANCEHUB_QUOTES_MAX_SYMBOLS": "0", "FINANCEHUB_QUOTES_MAX_AGE_MS": "-5"])
+            XCTFail("invalid quote book settings must fail")
+        } catch let failure as CLIFailure {
+            XCTAssertTrue(failure.message.contains("quotes.maxSymbols"), failure.message)
+            XCTAssertTrue(failure.message.contains("quotes.maxAgeMs"), failure.message)
+            XCTAssertFalse(failure.message.contains("-5"), "values are not echoed: \(failure.message)")
+        }
+    }
 }
