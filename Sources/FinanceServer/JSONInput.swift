@@ -3,8 +3,9 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// A parsed JSON value, so that ingestion can report every wrong type with its index and field.
-public enum JSONValue: Decodable, Sendable, Equatable {
+/// A parsed JSON value, so that ingestion can report every wrong type with its index and field (read by
+/// `JSONParser`).
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -12,66 +13,6 @@ public enum JSONValue: Decodable, Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    /// Decodes each value once: an object or an array by its container, a scalar by trying the scalar types. (A
-    /// cascade of `try?` over the container types decoded a failing object again at every level of nesting, so a
-    /// 120-byte body with a bad string 20 objects deep took a minute.)
-    public init(from decoder: any Decoder) throws {
-        if let keyed = try? decoder.container(keyedBy: JSONKey.self) {
-            var object: [String: JSONValue] = [:]
-            for key in keyed.allKeys { object[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key) }
-            self = .object(object)
-            return
-        }
-        if var unkeyed = try? decoder.unkeyedContainer() {
-            var array: [JSONValue] = []
-            while !unkeyed.isAtEnd { array.append(try unkeyed.decode(JSONValue.self)) }
-            self = .array(array)
-            return
-        }
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let i = try? c.decode(Int64.self) {
-            self = .integer(i)
-        } else if let d = try? c.decode(Double.self) {
-            self = .number(d)
-        } else if Self.isNumberBeyondDouble(c) {
-            // A well-formed number beyond the range of a double (1e400): a value the field check reports (422
-            // naming the field), not malformed JSON.
-            self = .number(.infinity)
-        } else {
-            // The one scalar left: a string, or the reason it is not one (an invalid escape such as a lone
-            // surrogate).
-            self = .string(try c.decode(String.self))
-        }
-    }
-
-    /// Any object key.
-    struct JSONKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    /// True when the value is a number token that a double cannot hold: decoding it as a number fails with the
-    /// decoder's own "not representable" error (corrupt data on Darwin), where any other token fails as a type
-    /// mismatch.
-    static func isNumberBeyondDouble(_ c: any SingleValueDecodingContainer) -> Bool {
-        do {
-            _ = try c.decode(Double.self)
-            return false
-        } catch DecodingError.dataCorrupted {
-            return true
-        } catch is DecodingError {
-            return false
-        } catch {
-            return true
-        }
-    }
 
     /// The JSON type's name, for error messages.
     public var typeName: String {
@@ -103,19 +44,14 @@ struct JSONInput {
                 status: .contentTooLarge, detail: "the request body is larger than the limit of \(limit) bytes")
         }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer))
+            return try buffer.withUnsafeReadableBytes { raw throws(JSONParser.SyntaxError) -> JSONValue in
+                try JSONParser.parse(raw.assumingMemoryBound(to: UInt8.self))
+            }
         } catch {
             throw Problem(
-                status: .badRequest, detail: "the request body is not valid JSON: \(Self.describe(error))",
+                status: .badRequest, detail: "the request body is not valid JSON: \(error)",
                 type: "https://financehub.dev/problems/malformed-json")
         }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            return (context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription)
-        }
-        return "\(error)"
     }
 
     /// The items of a top-level array of objects, or a 422 saying what was found instead.
