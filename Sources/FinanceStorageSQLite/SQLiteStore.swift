@@ -12,6 +12,8 @@ public final class SQLiteStore: MarketStore {
     /// The database file.
     public let path: String
     private let pool: DatabasePool
+    /// The minute bars last built from ticks (see `TickMinuteCache`).
+    let minuteCache = TickMinuteCache()
 
     public var displayName: String { "sqlite:\(self.path)" }
 
@@ -93,9 +95,12 @@ public final class SQLiteStore: MarketStore {
 
     /// Runs `body` in one IMMEDIATE transaction (the write lock is taken up front, so reads inside the
     /// transaction never race another process's writer), timed as `operation`.
-    private func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T)
-        async throws -> T
-    {
+    /// Runs `body` in one IMMEDIATE transaction on the writer, then `committed` with its result once it has
+    /// committed, still on the writer (so no other write starts in between).
+    private func write<T: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (Database) throws -> T,
+        committed: (@Sendable (T) -> Void)? = nil
+    ) async throws -> T {
         try await OperationTimer.measure(operation) {
             do {
                 return try await self.pool.writeWithoutTransaction { db in
@@ -104,6 +109,7 @@ public final class SQLiteStore: MarketStore {
                         result = try body(db)
                         return .commit
                     }
+                    committed?(result!)
                     return result!
                 }
             } catch {
@@ -258,6 +264,8 @@ public final class SQLiteStore: MarketStore {
             for table in ["bars", "bar_rollups", "ticks", "assets"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE symbol = ?", arguments: [symbol])
             }
+        } committed: { [minuteCache] _ in
+            minuteCache.remove(symbol)
         }
     }
 
@@ -301,13 +309,17 @@ public final class SQLiteStore: MarketStore {
 
     public func writeTicks(_ ticks: [Tick]) async throws -> [SymbolBar] {
         guard !ticks.isEmpty else { return [] }
-        return try await self.write("write_ticks") { db in
+        let cache = self.minuteCache
+        let (rebuilt, _, _) = try await self.write("write_ticks") { db in
+            let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+            let held = cache.entries(atDataVersion: version)
             let writer = try BarWriter(db)
             let insert = try RawStatement(
                 db,
                 "INSERT INTO ticks (symbol, ts, price, size, bid, ask, bid_size, ask_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             )
-            var minutes: [String: Set<Int64>] = [:]
+            // Each symbol's new ticks by minute, in input (= seq) order.
+            var minutes: [String: [Int64: [Tick]]] = [:]
             for tick in ticks {
                 if minutes[tick.symbol] == nil { try writer.ensureAsset(tick.symbol) }
                 insert.bind(1, tick.symbol)
@@ -319,36 +331,71 @@ public final class SQLiteStore: MarketStore {
                 insert.bind(7, tick.bidSize)
                 insert.bind(8, tick.askSize)
                 try insert.execute()
-                minutes[tick.symbol, default: []].insert(Interval.minute1.bucketStart(tick.ts))
+                minutes[tick.symbol, default: [:]][Interval.minute1.bucketStart(tick.ts), default: []].append(tick)
             }
             let select = try RawStatement(
                 db, "SELECT ts, price, size FROM ticks WHERE symbol = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts, seq")
             var rebuilt: [SymbolBar] = []
-            for (symbol, touched) in minutes.sorted(by: { $0.key < $1.key }) {
-                select.bind(1, symbol)
+            var updates: [String: TickMinuteCache.Entry] = [:]
+            for (symbol, byMinute) in minutes.sorted(by: { $0.key < $1.key }) {
+                var entry = held[symbol]
                 var bars: [Bar] = []
-                for minute in touched.sorted() {
-                    select.bind(2, minute)
-                    select.bind(3, Interval.minute1.nextBucketStart(after: minute))
-                    var bar: Bar?
-                    defer { select.reset() }
-                    while try select.step() {
-                        let price = select.double(1)
-                        let size = select.optionalDouble(2) ?? 0
-                        if bar == nil {
-                            bar = Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size)
-                        } else {
-                            bar!.absorb(
-                                Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size))
+                for (minute, added) in byMinute.sorted(by: { $0.key < $1.key }) {
+                    let built: TickMinuteCache.Entry
+                    if var extended = entry, extended.minute == minute,
+                        added.allSatisfy({ $0.ts >= extended.lastTs })
+                    {
+                        // Stable by time: equal times keep their input order, as `ORDER BY ts, seq` does.
+                        for tick in added.enumerated().sorted(by: {
+                            ($0.element.ts, $0.offset) < ($1.element.ts, $1.offset)
+                        }) {
+                            extended.bar.absorb(Self.bar(minute, tick.element.price, tick.element.size ?? 0))
+                            extended.lastTs = tick.element.ts
                         }
+                        built = extended
+                    } else {
+                        built = try Self.rebuildMinute(select, symbol: symbol, minute: minute)
                     }
-                    if let bar { bars.append(bar) }
+                    bars.append(built.bar)
+                    if built.minute >= (entry?.minute ?? .min) { entry = built }
                 }
+                if let entry { updates[symbol] = entry }
                 try writer.upsert(symbol: symbol, interval: .minute1, bars: bars, progress: nil)
                 rebuilt.append(contentsOf: bars.map { SymbolBar(symbol: symbol, bar: $0) })
             }
-            return rebuilt
+            return (rebuilt, updates, version)
+        } committed: { _, updates, version in
+            cache.commit(updates, atDataVersion: version)
         }
+        return rebuilt
+    }
+
+    /// A minute's bar folded from all of its stored ticks (the batch's ticks are already inserted).
+    private static func rebuildMinute(_ select: RawStatement, symbol: String, minute: Int64) throws
+        -> TickMinuteCache.Entry
+    {
+        select.bind(1, symbol)
+        select.bind(2, minute)
+        select.bind(3, Interval.minute1.nextBucketStart(after: minute))
+        defer { select.reset() }
+        var entry: TickMinuteCache.Entry?
+        while try select.step() {
+            let ts = select.int64(0)
+            let bar = Self.bar(minute, select.double(1), select.optionalDouble(2) ?? 0)
+            if entry == nil {
+                entry = TickMinuteCache.Entry(minute: minute, bar: bar, lastTs: ts)
+            } else {
+                entry!.bar.absorb(bar)
+                entry!.lastTs = ts
+            }
+        }
+        // The minute holds at least the batch's own ticks.
+        guard let entry else { throw StorageError.backend("the ticks of \(symbol) at \(minute) were not stored") }
+        return entry
+    }
+
+    private static func bar(_ minute: Int64, _ price: Double, _ size: Double) -> Bar {
+        Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size)
     }
 
     // MARK: - Reads

@@ -1,0 +1,136 @@
+import FinanceCore
+import FinanceStorage
+import FinanceStorageTesting
+import Foundation
+import XCTest
+
+@testable import FinanceStorageSQLite
+
+/// Minute bars built from ticks stay the fold of every stored tick of their minute, in time then arrival order,
+/// whichever way the ticks arrive (extending the minute, late, equal times, across minutes), when another
+/// connection writes ticks too, and after an asset's ticks are deleted.
+final class SQLiteTickMinuteTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUp() {
+        self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("fh-minutes-\(UUID().uuidString)")
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: self.folder)
+    }
+
+    private func open() async throws -> SQLiteStore {
+        let store = try SQLiteStore(path: self.folder.appendingPathComponent("store.sqlite").path)
+        _ = try await store.migrate()
+        return store
+    }
+
+    private let t0 = StoreContract.t0
+
+    /// The fold of `ticks` (in arrival order) into one-minute bars.
+    static func expectedMinutes(_ ticks: [Tick], symbol: String) -> [Bar] {
+        let mine = ticks.enumerated().filter { $0.element.symbol == symbol }
+            .sorted { ($0.element.ts, $0.offset) < ($1.element.ts, $1.offset) }.map(\.element)
+        var bars: [Int64: Bar] = [:]
+        for tick in mine {
+            let minute = Interval.minute1.bucketStart(tick.ts)
+            let bar = Bar(
+                ts: minute, open: tick.price, high: tick.price, low: tick.price, close: tick.price,
+                volume: tick.size ?? 0)
+            if bars[minute] == nil { bars[minute] = bar } else { bars[minute]!.absorb(bar) }
+        }
+        return bars.values.sorted { $0.ts < $1.ts }
+    }
+
+    private func storedMinutes(_ store: SQLiteStore, _ symbol: String) async throws -> [Bar] {
+        try await store.bars(
+            symbol: symbol, series: .stored(.minute1), from: nil, to: nil, limit: 100_000, newestFirst: false)
+    }
+
+    func testRandomArrivalsMatchTheFoldOfAllTicks() async throws {
+        let store = try await self.open()
+        var random = SeededRandom(seed: 42)
+        var all: [Tick] = []
+        var clock = self.t0
+        var extended = 0
+        for batch in 0..<300 {
+            var ticks: [Tick] = []
+            for _ in 0..<random.int(1, 12) {
+                // Mostly forward in time; sometimes equal, sometimes late (back up to two minutes).
+                switch random.int(0, 9) {
+                case 0: clock -= Int64(random.int(1, 120_000))
+                case 1: break
+                default: clock += Int64(random.int(1, 4_000))
+                }
+                ticks.append(
+                    Tick(
+                        symbol: ["AAA", "BBB", "CCC"][random.int(0, 2)], ts: clock,
+                        price: Double(random.int(9_000, 11_000)) / 100,
+                        size: random.int(0, 4) == 0 ? nil : Double(random.int(1, 500)) / 10))
+            }
+            let before = store.minuteCache.count
+            let rebuilt = try await store.writeTicks(ticks)
+            if before > 0 { extended += 1 }
+            all += ticks
+            // What the write returns is the current fold of each minute it touched.
+            for symbol in Set(ticks.map(\.symbol)) {
+                let expected = Self.expectedMinutes(all, symbol: symbol)
+                for bar in rebuilt where bar.symbol == symbol {
+                    XCTAssertEqual(bar.bar, expected.first { $0.ts == bar.bar.ts }, "batch \(batch), \(symbol)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(extended, 200, "most batches extend a held minute")
+        for symbol in ["AAA", "BBB", "CCC"] {
+            let stored = try await self.storedMinutes(store, symbol)
+            XCTAssertEqual(stored, Self.expectedMinutes(all, symbol: symbol), symbol)
+        }
+    }
+
+    func testAnotherConnectionsTicksAreFoldedIn() async throws {
+        let store = try await self.open()
+        let other = try SQLiteStore(path: self.folder.appendingPathComponent("store.sqlite").path)
+        let minute = self.t0
+        var all = [Tick(symbol: "AAA", ts: minute + 1_000, price: 10, size: 1)]
+        _ = try await store.writeTicks(all)
+        XCTAssertEqual(store.minuteCache.count, 1)
+        // Another writer adds a tick in the same minute (a higher price, a later time); the first store's next tick
+        // must fold it in although its own held bar never saw it.
+        let foreign = Tick(symbol: "AAA", ts: minute + 2_000, price: 50, size: 2)
+        _ = try await other.writeTicks([foreign])
+        all.append(foreign)
+        let next = Tick(symbol: "AAA", ts: minute + 3_000, price: 11, size: 3)
+        let rebuilt = try await store.writeTicks([next])
+        all.append(next)
+        let expected = Self.expectedMinutes(all, symbol: "AAA")
+        XCTAssertEqual(rebuilt.map(\.bar), expected)
+        XCTAssertEqual(expected.first?.high, 50)
+        let stored = try await self.storedMinutes(store, "AAA")
+        XCTAssertEqual(stored, expected)
+    }
+
+    func testDeletedTicksAreNotFoldedAgain() async throws {
+        let store = try await self.open()
+        let minute = self.t0
+        _ = try await store.writeTicks([Tick(symbol: "AAA", ts: minute + 1_000, price: 99, size: 5)])
+        try await store.deleteAsset("AAA")
+        XCTAssertEqual(store.minuteCache.count, 0)
+        let later = Tick(symbol: "AAA", ts: minute + 2_000, price: 10, size: 1)
+        let rebuilt = try await store.writeTicks([later])
+        XCTAssertEqual(rebuilt.map(\.bar), Self.expectedMinutes([later], symbol: "AAA"))
+    }
+
+    func testTheCacheIsBounded() {
+        let cache = TickMinuteCache(capacity: 2)
+        let entry = TickMinuteCache.Entry(
+            minute: 0, bar: Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 0), lastTs: 0)
+        cache.commit(["A": entry, "B": entry], atDataVersion: 1)
+        XCTAssertEqual(cache.count, 2)
+        cache.commit(["C": entry], atDataVersion: 1)
+        XCTAssertEqual(cache.count, 1, "beyond its capacity the cache starts over")
+        XCTAssertEqual(cache.entries(atDataVersion: 2), [:], "another connection's commit invalidates every entry")
+        cache.commit(["D": entry], atDataVersion: 2)
+        XCTAssertEqual(Set(cache.entries(atDataVersion: 2).keys), ["D"])
+    }
+}
