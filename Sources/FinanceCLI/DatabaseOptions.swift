@@ -72,21 +72,24 @@ struct DatabaseOptions: ParsableArguments {
     /// Opens the store at `value`, or at `database.url` of the settings. SQLite files (and their folder) are created
     /// and migrated, and must be writable; on PostgreSQL the schema must be current unless `migrating` (then the
     /// caller migrates).
-    func open(_ value: String? = nil, migrating: Bool = false, logger: Logger) async throws -> any MarketStore {
-        let text: String
-        if let value { text = value } else { text = try await self.settings().databaseURL }
-        return try await StoreFactory.open(try DatabaseLocation(parsing: text), migrating: migrating, logger: logger)
+    func open(_ settings: AppSettings? = nil, migrating: Bool = false, logger: Logger) async throws -> any MarketStore {
+        let loaded: AppSettings
+        if let settings { loaded = settings } else { loaded = try await self.settings() }
+        return try await StoreFactory.open(
+            try DatabaseLocation(parsing: loaded.databaseURL), migrating: migrating, logger: logger,
+            sqlite: (cacheMiB: loaded.sqliteCacheMiB, readers: loaded.sqliteReaders))
     }
 }
 
 /// Opens stores by location: the only place that picks a storage driver.
 public enum StoreFactory {
-    public static func open(_ location: DatabaseLocation, migrating: Bool, logger: Logger) async throws
-        -> any MarketStore
-    {
+    public static func open(
+        _ location: DatabaseLocation, migrating: Bool, logger: Logger,
+        sqlite: (cacheMiB: Int, readers: Int) = (128, 4)
+    ) async throws -> any MarketStore {
         switch location {
         case .sqlite(let path):
-            let store = try SQLiteStore(path: path)
+            let store = try SQLiteStore(path: path, maxReaders: sqlite.readers, cacheSizeMiB: sqlite.cacheMiB)
             do {
                 try await store.checkWritable()
                 _ = try await store.migrate()

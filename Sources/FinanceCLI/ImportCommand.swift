@@ -83,7 +83,7 @@ struct ImportBars: AsyncParsableCommand {
             throw CLIFailure(failure.message + "\nnothing was written")
         }
         let batch = validated!
-        let store = try await self.db.open(settings.databaseURL, logger: Logger(label: "financehub.import"))
+        let store = try await self.db.open(settings, logger: Logger(label: "financehub.import"))
         let progress = Progress(label: "writing", total: batch.bars.count)
         do {
             try await Ingestor(marketData: store, bus: InProcessMarketBus()).ingest(
@@ -150,7 +150,7 @@ struct ImportTicks: AsyncParsableCommand {
         } catch let failure as CLIFailure {
             throw CLIFailure(failure.message + "\nnothing was written")
         }
-        let store = try await self.db.open(settings.databaseURL, logger: Logger(label: "financehub.import"))
+        let store = try await self.db.open(settings, logger: Logger(label: "financehub.import"))
         do {
             try await Ingestor(marketData: store, bus: InProcessMarketBus()).ingest(
                 ticks: ticks, freshness: .historical, maxItems: nil)

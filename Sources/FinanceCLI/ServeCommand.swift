@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = try await self.db.settings(overrides: overrides)
         LoggingSetup.bootstrap(level: settings.logLevel)
         let logger = Logger(label: "financehub")
-        let store = try await self.db.open(settings.databaseURL, migrating: true, logger: logger)
+        let store = try await self.db.open(settings, migrating: true, logger: logger)
         let applied: Int
         do { applied = try await store.migrate() } catch {
             try? await store.close()

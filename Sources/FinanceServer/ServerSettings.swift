@@ -13,11 +13,16 @@ public struct ServerSettings: Sendable {
     public var analytics: LiveAnalyticsSettings
     /// The quote book.
     public var quotes: QuoteBookSettings
+    /// Messages each subscriber of the market and analytics buses may fall behind before it loses the oldest.
+    public var busBufferSize: Int
+    /// Live signals kept for `GET /api/signals`.
+    public var recentSignals: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,
         simulatedFeed: SimulatedFeedSettings? = SimulatedFeedSettings(),
-        analytics: LiveAnalyticsSettings = LiveAnalyticsSettings(), quotes: QuoteBookSettings = QuoteBookSettings()
+        analytics: LiveAnalyticsSettings = LiveAnalyticsSettings(), quotes: QuoteBookSettings = QuoteBookSettings(),
+        busBufferSize: Int = 4096, recentSignals: Int = 1000
     ) {
         self.host = host
         self.port = port
@@ -25,5 +30,7 @@ public struct ServerSettings: Sendable {
         self.simulatedFeed = simulatedFeed
         self.analytics = analytics
         self.quotes = quotes
+        self.busBufferSize = busBufferSize
+        self.recentSignals = recentSignals
     }
 }

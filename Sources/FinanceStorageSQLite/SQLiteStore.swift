@@ -185,6 +185,8 @@ public final class SQLiteStore: MarketStore {
         public var pageSize: Int
         public var busyTimeoutMilliseconds: Int
         public var foreignKeys: Bool
+        /// The page cache's bound in KiB.
+        public var cacheKiB: Int
     }
 
     /// Reads the effective settings of the writer connection.
@@ -196,7 +198,8 @@ public final class SQLiteStore: MarketStore {
                     synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
                     pageSize: try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0,
                     busyTimeoutMilliseconds: try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0,
-                    foreignKeys: try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false)
+                    foreignKeys: try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false,
+                    cacheKiB: abs(try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? 0))
             }
         } catch {
             throw Self.storageError(error)

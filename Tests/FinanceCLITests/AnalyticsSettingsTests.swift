@@ -1,6 +1,10 @@
 import FinanceApp
 import FinanceCore
+import FinanceServer
+import FinanceStorageSQLite
 import FinanceTestSupport
+import Foundation
+import Logging
 import XCTest
 
 @testable import FinanceCLI
@@ -54,6 +58,41 @@ final class AnalyticsSettingsTests: XCTestCase {
             XCTAssertTrue(failure.message.contains("quotes.maxSymbols"), failure.message)
             XCTAssertTrue(failure.message.contains("quotes.maxAgeMs"), failure.message)
             XCTAssertFalse(failure.message.contains("-5"), "values are not echoed: \(failure.message)")
+        }
+    }
+
+    /// Every memory bound is a setting: SQLite's page cache and readers, the buses' buffers, the signals kept.
+    func testMemoryBoundSettingsReachWhatTheyBound() async throws {
+        let defaults = try await AppSettings.load(configFile: nil, overrides: [:], environment: [:])
+        XCTAssertEqual(defaults.sqliteCacheMiB, 128)
+        XCTAssertEqual(defaults.sqliteReaders, 4)
+        XCTAssertEqual(defaults.server.busBufferSize, 4096)
+        XCTAssertEqual(defaults.server.recentSignals, 1000)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fh-bounds-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let s = try await AppSettings.load(
+            configFile: nil, overrides: ["database.url": "sqlite:\(folder.path)/db.sqlite"],
+            environment: [
+                "FINANCEHUB_DATABASE_PAGE_CACHE_MIB": "16", "FINANCEHUB_DATABASE_READERS": "2",
+                "FINANCEHUB_BUS_BUFFER_SIZE": "64", "FINANCEHUB_ANALYTICS_RECENT_SIGNALS": "7",
+            ])
+        XCTAssertEqual(s.server.busBufferSize, 64)
+        XCTAssertEqual(s.server.recentSignals, 7)
+        let store = try await DatabaseOptions.parse([]).open(s, logger: Logger(label: "test"))
+        let sqlite = try XCTUnwrap(store as? SQLiteStore)
+        let effective = try await sqlite.settings()
+        XCTAssertEqual(effective.cacheKiB, 16 * 1024)
+        try await store.close()
+        let dependencies = AppDependencies(store: store, settings: s.server, logger: Logger(label: "test"))
+        XCTAssertEqual(dependencies.signals.capacity, 7)
+        do {
+            _ = try await AppSettings.load(
+                configFile: nil, overrides: [:],
+                environment: ["FINANCEHUB_DATABASE_PAGE_CACHE_MIB": "0", "FINANCEHUB_BUS_BUFFER_SIZE": "1"])
+            XCTFail("out-of-range bounds must fail")
+        } catch let failure as CLIFailure {
+            XCTAssertTrue(failure.message.contains("database.pageCacheMib"), failure.message)
+            XCTAssertTrue(failure.message.contains("bus.bufferSize"), failure.message)
         }
     }
 }

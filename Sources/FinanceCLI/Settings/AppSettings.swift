@@ -8,13 +8,16 @@ struct AppSettings {
     var server = ServerSettings()
     var databaseURL = DatabaseLocation.defaultValue
     var logLevel = Logger.Level.info
+    /// The SQLite writer's page cache (MiB; readers get a quarter, at least 8) and the most read connections.
+    var sqliteCacheMiB = 128
+    var sqliteReaders = 4
     /// Startup warnings (environment variables that match no key), for the command to print.
     var warnings: [String] = []
 
     /// The sections this build reads.
     static let catalog = SettingsCatalog([
         HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
-        AnalyticsSection.section, QuotesSection.section,
+        AnalyticsSection.section, QuotesSection.section, BusSection.section,
     ])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
@@ -32,6 +35,7 @@ struct AppSettings {
         LogSection.read(reader.section(LogSection.section), into: &settings)
         AnalyticsSection.read(reader.section(AnalyticsSection.section), into: &settings)
         QuotesSection.read(reader.section(QuotesSection.section), into: &settings)
+        BusSection.read(reader.section(BusSection.section), into: &settings)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings

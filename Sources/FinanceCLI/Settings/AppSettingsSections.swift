@@ -31,10 +31,18 @@ enum DatabaseSection {
     static let url = SettingKey(
         "url", .string, default: DatabaseLocation.defaultValue, secret: true,
         doc: "`sqlite:PATH` (or a bare path) or `postgres://user:pass@host:port/db`")
-    static let section = SettingsSection("database", keys: [url])
+    static let pageCacheMib = SettingKey(
+        "pageCacheMib", .int(1...65_536), default: String(AppSettings().sqliteCacheMiB),
+        doc: "SQLite: the writer connection's page cache in MiB (each reader gets a quarter, at least 8)")
+    static let readers = SettingKey(
+        "readers", .int(1...64), default: String(AppSettings().sqliteReaders),
+        doc: "SQLite: the most concurrent read connections")
+    static let section = SettingsSection("database", keys: [url, pageCacheMib, readers])
 
     /// Reads the section into `settings`.
     static func read(_ r: SectionReader, into settings: inout AppSettings) {
+        if let mib = r.int(Self.pageCacheMib) { settings.sqliteCacheMiB = mib }
+        if let count = r.int(Self.readers) { settings.sqliteReaders = count }
         guard let url = r.string(Self.url) else { return }
         do { _ = try DatabaseLocation(parsing: url) } catch { r.fail(Self.url, "\(error)") }
         settings.databaseURL = url
@@ -110,6 +118,19 @@ enum QuotesSection {
     }
 }
 
+/// `bus.*`: the in-process market and analytics buses.
+enum BusSection {
+    static let bufferSize = SettingKey(
+        "bufferSize", .int(16...1_000_000), default: String(ServerSettings().busBufferSize),
+        doc: "messages a bus subscriber may fall behind before it loses the oldest")
+    static let section = SettingsSection("bus", keys: [bufferSize])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout AppSettings) {
+        if let size = r.int(Self.bufferSize) { settings.server.busBufferSize = size }
+    }
+}
+
 /// `analytics.*`: live pattern and anomaly detection.
 enum AnalyticsSection {
     static let intervals = SettingKey(
@@ -121,7 +142,10 @@ enum AnalyticsSection {
     static let maxSymbols = SettingKey(
         "maxSymbols", .int(1...1_000_000), default: String(LiveAnalyticsSettings().maxSymbols),
         doc: "most symbols whose live detectors are held in memory")
-    static let section = SettingsSection("analytics", keys: [intervals, warmupBars, maxSymbols])
+    static let recentSignals = SettingKey(
+        "recentSignals", .int(1...1_000_000), default: String(ServerSettings().recentSignals),
+        doc: "live signals kept for GET /api/signals")
+    static let section = SettingsSection("analytics", keys: [intervals, warmupBars, maxSymbols, recentSignals])
 
     /// Reads the section into `settings`.
     static func read(_ r: SectionReader, into settings: inout AppSettings) {
@@ -135,5 +159,6 @@ enum AnalyticsSection {
         }
         if let bars = r.int(Self.warmupBars) { settings.server.analytics.warmupBars = bars }
         if let count = r.int(Self.maxSymbols) { settings.server.analytics.maxSymbols = count }
+        if let count = r.int(Self.recentSignals) { settings.server.recentSignals = count }
     }
 }

@@ -52,6 +52,10 @@ public struct AppDependencies: Sendable {
     /// Wires the application around one driver's repositories.
     public init(store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock())
     {
-        self.init(storage: Storage(store), settings: settings, logger: logger, clock: clock)
+        self.init(
+            storage: Storage(store), settings: settings, logger: logger, clock: clock,
+            marketBus: InProcessMarketBus(bufferSize: settings.busBufferSize),
+            analyticsBus: AnalyticsBus(bufferSize: settings.busBufferSize),
+            signals: RecentSignals(capacity: settings.recentSignals))
     }
 }
