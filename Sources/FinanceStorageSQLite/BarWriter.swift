@@ -3,14 +3,25 @@ import FinanceStorage
 import GRDB
 
 /// The write path of one transaction: upserts bars with prepared statements reused per row, and recomputes
-/// the rollups of every touched bucket from the batch merged with the bucket's other stored bars.
+/// the rollups of every touched bucket from the batch merged with the bucket's other stored bars, or, when the
+/// batch only extends its series, from the series' tail held in the `WriterCache`.
 final class BarWriter {
     private let insertAsset: RawStatement
     private let upsertBar: RawStatement
     private let upsertRollup: RawStatement
     private let selectRange: RawStatement
+    private let selectLast: RawStatement
+    /// The writer's `data_version` when the transaction started.
+    let dataVersion: Int64
+    /// The cache entries valid in this transaction (updated as it writes).
+    var held: WriterCache.Entries
+    /// The entries to record once the transaction commits.
+    var updates = WriterCache.Entries()
 
-    init(_ db: Database) throws {
+    init(_ db: Database, cache: WriterCache) throws {
+        self.dataVersion = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+        self.held = cache.entries(atDataVersion: self.dataVersion)
+        self.selectLast = try RawStatement(db, "SELECT MAX(ts) FROM bars WHERE symbol = ?1 AND interval = ?2")
         self.insertAsset = try RawStatement(
             db, "INSERT OR IGNORE INTO assets (symbol, asset_class) VALUES (?1, 'unknown')")
         self.upsertBar = try RawStatement(
@@ -47,11 +58,23 @@ final class BarWriter {
         guard !input.isEmpty else { return }
         let bars = Self.sortedUnique(input)
         let rollups = BarSeries.rollups(of: interval)
+        let key = WriterCache.SeriesKey(symbol: symbol, interval: interval)
+        if !rollups.isEmpty, let tail = self.held.tails[key], bars[0].ts >= tail.last.ts {
+            try self.writeBars(symbol: symbol, interval: interval, bars: bars, progress: progress)
+            try self.extend(tail, key: key, rollups: rollups, with: bars)
+            return
+        }
 
-        // 1. The stored bars of the touched buckets, read before the batch overwrites any of them.
+        // 1. The stored bars of the touched buckets, read before the batch overwrites any of them, and the
+        //    series' latest time (whether the batch ends the series, so that its tail can be held).
         var touched: [[Int64]] = []
         var existing: [Bar] = []
+        var storedLast: Int64?
         if !rollups.isEmpty {
+            self.selectLast.bind(1, symbol)
+            self.selectLast.bind(2, interval.name)
+            if try self.selectLast.step(), !self.selectLast.isNull(0) { storedLast = self.selectLast.int64(0) }
+            self.selectLast.reset()
             touched = rollups.map { RollupPlanning.touchedBuckets(bars, $0) }
             let spans = RollupPlanning.spans(touched, rollups)
             self.selectRange.bind(1, symbol)
@@ -64,6 +87,78 @@ final class BarWriter {
         }
 
         // 2. The bars.
+        try self.writeBars(symbol: symbol, interval: interval, bars: bars, progress: progress)
+
+        // 3. The rollups of the touched buckets: the batch merged over the stored bars, aggregated.
+        guard !rollups.isEmpty else { return }
+        let merged = existing.isEmpty ? bars : Self.merge(existing, bars)
+        for (k, rollup) in rollups.enumerated() {
+            try Self.aggregate(merged, into: rollup, only: touched[k]) { bar in
+                try self.writeRollup(symbol: symbol, interval: interval, rollup: rollup, bar: bar)
+            }
+        }
+
+        // 4. The series' tail, when the batch ends the series (its last bar's buckets were all read above).
+        let last = bars[bars.count - 1]
+        if let storedLast, storedLast > last.ts {
+            self.held.tails.removeValue(forKey: key)
+            self.updates.tails.removeValue(forKey: key)
+            self.updates.dropped.insert(key)
+            return
+        }
+        let buckets = rollups.map { rollup in
+            let start = rollup.bucketStart(last.ts)
+            var bucket = WriterCache.SeriesTail.Bucket(start: start, before: nil)
+            for bar in merged where bar.ts >= start && bar.ts < last.ts { bucket.before = bucket.rollup(with: bar) }
+            return bucket
+        }
+        let tail = WriterCache.SeriesTail(last: last, buckets: buckets)
+        self.held.tails[key] = tail
+        self.updates.tails[key] = tail
+        self.updates.dropped.remove(key)
+    }
+
+    /// Writes bars that replace or follow the series' latest bar, and the rollups of the buckets they touch, from
+    /// the series' tail: the same arithmetic in the same order as aggregating the bucket's stored bars.
+    private func extend(
+        _ tail: WriterCache.SeriesTail, key: WriterCache.SeriesKey, rollups: [Interval], with bars: [Bar]
+    )
+        throws
+    {
+        var t = tail
+        var touched = Array(repeating: false, count: rollups.count)
+        for bar in bars {
+            if bar.ts == t.last.ts {
+                t.last = bar
+                touched = Array(repeating: true, count: rollups.count)
+                continue
+            }
+            for (k, rollup) in rollups.enumerated() {
+                let start = rollup.bucketStart(bar.ts)
+                if start == t.buckets[k].start {
+                    t.buckets[k].before = t.buckets[k].rollup(with: t.last)
+                } else {
+                    if touched[k] {
+                        try self.writeRollup(
+                            symbol: key.symbol, interval: key.interval, rollup: rollup,
+                            bar: t.buckets[k].rollup(with: t.last))
+                    }
+                    t.buckets[k] = WriterCache.SeriesTail.Bucket(start: start, before: nil)
+                }
+                touched[k] = true
+            }
+            t.last = bar
+        }
+        for (k, rollup) in rollups.enumerated() where touched[k] {
+            try self.writeRollup(
+                symbol: key.symbol, interval: key.interval, rollup: rollup, bar: t.buckets[k].rollup(with: t.last))
+        }
+        self.held.tails[key] = t
+        self.updates.tails[key] = t
+        self.updates.dropped.remove(key)
+    }
+
+    private func writeBars(symbol: String, interval: Interval, bars: [Bar], progress: ((Int) -> Void)?) throws {
         let s = self.upsertBar
         s.bind(1, symbol)
         s.bind(2, interval.name)
@@ -79,25 +174,20 @@ final class BarWriter {
             count += 1
             if count & 4095 == 0 { progress?(count) }
         }
+    }
 
-        // 3. The rollups of the touched buckets: the batch merged over the stored bars, aggregated.
-        guard !rollups.isEmpty else { return }
-        let merged = existing.isEmpty ? bars : Self.merge(existing, bars)
+    private func writeRollup(symbol: String, interval: Interval, rollup: Interval, bar: Bar) throws {
         let r = self.upsertRollup
         r.bind(1, symbol)
         r.bind(2, interval.name)
-        for (k, rollup) in rollups.enumerated() {
-            r.bind(3, rollup.name)
-            try Self.aggregate(merged, into: rollup, only: touched[k]) { bar in
-                r.bind(4, bar.ts)
-                r.bind(5, bar.open)
-                r.bind(6, bar.high)
-                r.bind(7, bar.low)
-                r.bind(8, bar.close)
-                r.bind(9, bar.volume)
-                try r.execute()
-            }
-        }
+        r.bind(3, rollup.name)
+        r.bind(4, bar.ts)
+        r.bind(5, bar.open)
+        r.bind(6, bar.high)
+        r.bind(7, bar.low)
+        r.bind(8, bar.close)
+        r.bind(9, bar.volume)
+        try r.execute()
     }
 
     /// `Bucketing.aggregate(bars, into: rollup)` (the same arithmetic in the same order, specialized for

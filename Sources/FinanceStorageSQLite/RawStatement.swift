@@ -67,6 +67,7 @@ final class RawStatement {
     }
 
     @inline(__always) func reset() { sqlite3_reset(self.handle) }
+    @inline(__always) func isNull(_ column: Int32) -> Bool { sqlite3_column_type(self.handle, column) == SQLITE_NULL }
 
     @inline(__always) func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(self.handle, column) }
     @inline(__always) func double(_ column: Int32) -> Double { sqlite3_column_double(self.handle, column) }

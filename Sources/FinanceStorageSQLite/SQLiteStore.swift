@@ -12,8 +12,8 @@ public final class SQLiteStore: MarketStore {
     /// The database file.
     public let path: String
     private let pool: DatabasePool
-    /// The minute bars last built from ticks (see `TickMinuteCache`).
-    let minuteCache = TickMinuteCache()
+    /// What the writer last wrote at the head of each series (see `WriterCache`).
+    let writerCache = WriterCache()
 
     public var displayName: String { "sqlite:\(self.path)" }
 
@@ -97,6 +97,7 @@ public final class SQLiteStore: MarketStore {
     /// transaction never race another process's writer), timed as `operation`.
     /// Runs `body` in one IMMEDIATE transaction on the writer, then `committed` with its result once it has
     /// committed, still on the writer (so no other write starts in between).
+    @discardableResult
     private func write<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T,
         committed: (@Sendable (T) -> Void)? = nil
@@ -267,8 +268,8 @@ public final class SQLiteStore: MarketStore {
             for table in ["bars", "bar_rollups", "ticks", "assets"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE symbol = ?", arguments: [symbol])
             }
-        } committed: { [minuteCache] _ in
-            minuteCache.remove(symbol)
+        } committed: { [writerCache] _ in
+            writerCache.remove(symbol)
         }
     }
 
@@ -288,8 +289,9 @@ public final class SQLiteStore: MarketStore {
             return
         }
         let total = batches.reduce(0) { $0 + $1.bars.count }
+        let cache = self.writerCache
         try await self.write("write_bars") { db in
-            let writer = try BarWriter(db)
+            let writer = try BarWriter(db, cache: cache)
             var written = 0
             var nextReport = Self.progressStep
             func report(_ count: Int) {
@@ -305,6 +307,9 @@ public final class SQLiteStore: MarketStore {
                 written += batch.bars.count
                 report(written)
             }
+            return (writer.updates, writer.dataVersion)
+        } committed: { updates, version in
+            cache.commit(updates, atDataVersion: version)
         }
         // The final report comes after the commit.
         progress?(total)
@@ -312,11 +317,9 @@ public final class SQLiteStore: MarketStore {
 
     public func writeTicks(_ ticks: [Tick]) async throws -> [SymbolBar] {
         guard !ticks.isEmpty else { return [] }
-        let cache = self.minuteCache
+        let cache = self.writerCache
         let (rebuilt, _, _) = try await self.write("write_ticks") { db in
-            let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
-            let held = cache.entries(atDataVersion: version)
-            let writer = try BarWriter(db)
+            let writer = try BarWriter(db, cache: cache)
             let insert = try RawStatement(
                 db,
                 "INSERT INTO ticks (symbol, ts, price, size, bid, ask, bid_size, ask_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -339,12 +342,11 @@ public final class SQLiteStore: MarketStore {
             let select = try RawStatement(
                 db, "SELECT ts, price, size FROM ticks WHERE symbol = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts, seq")
             var rebuilt: [SymbolBar] = []
-            var updates: [String: TickMinuteCache.Entry] = [:]
             for (symbol, byMinute) in minutes.sorted(by: { $0.key < $1.key }) {
-                var entry = held[symbol]
+                var entry = writer.held.minutes[symbol]
                 var bars: [Bar] = []
                 for (minute, added) in byMinute.sorted(by: { $0.key < $1.key }) {
-                    let built: TickMinuteCache.Entry
+                    let built: WriterCache.MinuteEntry
                     if var extended = entry, extended.minute == minute,
                         added.allSatisfy({ $0.ts >= extended.lastTs })
                     {
@@ -362,11 +364,11 @@ public final class SQLiteStore: MarketStore {
                     bars.append(built.bar)
                     if built.minute >= (entry?.minute ?? .min) { entry = built }
                 }
-                if let entry { updates[symbol] = entry }
+                if let entry { writer.updates.minutes[symbol] = entry }
                 try writer.upsert(symbol: symbol, interval: .minute1, bars: bars, progress: nil)
                 rebuilt.append(contentsOf: bars.map { SymbolBar(symbol: symbol, bar: $0) })
             }
-            return (rebuilt, updates, version)
+            return (rebuilt, writer.updates, writer.dataVersion)
         } committed: { _, updates, version in
             cache.commit(updates, atDataVersion: version)
         }
@@ -375,18 +377,18 @@ public final class SQLiteStore: MarketStore {
 
     /// A minute's bar folded from all of its stored ticks (the batch's ticks are already inserted).
     private static func rebuildMinute(_ select: RawStatement, symbol: String, minute: Int64) throws
-        -> TickMinuteCache.Entry
+        -> WriterCache.MinuteEntry
     {
         select.bind(1, symbol)
         select.bind(2, minute)
         select.bind(3, Interval.minute1.nextBucketStart(after: minute))
         defer { select.reset() }
-        var entry: TickMinuteCache.Entry?
+        var entry: WriterCache.MinuteEntry?
         while try select.step() {
             let ts = select.int64(0)
             let bar = Self.bar(minute, select.double(1), select.optionalDouble(2) ?? 0)
             if entry == nil {
-                entry = TickMinuteCache.Entry(minute: minute, bar: bar, lastTs: ts)
+                entry = WriterCache.MinuteEntry(minute: minute, bar: bar, lastTs: ts)
             } else {
                 entry!.bar.absorb(bar)
                 entry!.lastTs = ts

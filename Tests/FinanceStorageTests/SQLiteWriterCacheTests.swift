@@ -9,7 +9,7 @@ import XCTest
 /// Minute bars built from ticks stay the fold of every stored tick of their minute, in time then arrival order,
 /// whichever way the ticks arrive (extending the minute, late, equal times, across minutes), when another
 /// connection writes ticks too, and after an asset's ticks are deleted.
-final class SQLiteTickMinuteTests: XCTestCase {
+final class SQLiteWriterCacheTests: XCTestCase {
     private var folder: URL!
 
     override func setUp() {
@@ -69,7 +69,7 @@ final class SQLiteTickMinuteTests: XCTestCase {
                         price: Double(random.int(9_000, 11_000)) / 100,
                         size: random.int(0, 4) == 0 ? nil : Double(random.int(1, 500)) / 10))
             }
-            let before = store.minuteCache.count
+            let before = store.writerCache.count
             let rebuilt = try await store.writeTicks(ticks)
             if before > 0 { extended += 1 }
             all += ticks
@@ -94,7 +94,7 @@ final class SQLiteTickMinuteTests: XCTestCase {
         let minute = self.t0
         var all = [Tick(symbol: "AAA", ts: minute + 1_000, price: 10, size: 1)]
         _ = try await store.writeTicks(all)
-        XCTAssertEqual(store.minuteCache.count, 1)
+        XCTAssertEqual(store.writerCache.count, 2, "the minute and its series' tail")
         // Another writer adds a tick in the same minute (a higher price, a later time); the first store's next tick
         // must fold it in although its own held bar never saw it.
         let foreign = Tick(symbol: "AAA", ts: minute + 2_000, price: 50, size: 2)
@@ -115,22 +115,82 @@ final class SQLiteTickMinuteTests: XCTestCase {
         let minute = self.t0
         _ = try await store.writeTicks([Tick(symbol: "AAA", ts: minute + 1_000, price: 99, size: 5)])
         try await store.deleteAsset("AAA")
-        XCTAssertEqual(store.minuteCache.count, 0)
+        XCTAssertEqual(store.writerCache.count, 0)
         let later = Tick(symbol: "AAA", ts: minute + 2_000, price: 10, size: 1)
         let rebuilt = try await store.writeTicks([later])
         XCTAssertEqual(rebuilt.map(\.bar), Self.expectedMinutes([later], symbol: "AAA"))
     }
 
     func testTheCacheIsBounded() {
-        let cache = TickMinuteCache(capacity: 2)
-        let entry = TickMinuteCache.Entry(
-            minute: 0, bar: Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 0), lastTs: 0)
-        cache.commit(["A": entry, "B": entry], atDataVersion: 1)
+        let cache = WriterCache(capacity: 2)
+        let bar = Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 0)
+        let entry = WriterCache.MinuteEntry(minute: 0, bar: bar, lastTs: 0)
+        cache.commit(WriterCache.Entries(minutes: ["A": entry, "B": entry]), atDataVersion: 1)
         XCTAssertEqual(cache.count, 2)
-        cache.commit(["C": entry], atDataVersion: 1)
+        cache.commit(WriterCache.Entries(minutes: ["C": entry]), atDataVersion: 1)
         XCTAssertEqual(cache.count, 1, "beyond its capacity the cache starts over")
-        XCTAssertEqual(cache.entries(atDataVersion: 2), [:], "another connection's commit invalidates every entry")
-        cache.commit(["D": entry], atDataVersion: 2)
-        XCTAssertEqual(Set(cache.entries(atDataVersion: 2).keys), ["D"])
+        XCTAssertEqual(cache.entries(atDataVersion: 2), WriterCache.Entries(), "another connection's commit drops all")
+        let key = WriterCache.SeriesKey(symbol: "D", interval: .minute1)
+        let tail = WriterCache.SeriesTail(last: bar, buckets: [])
+        cache.commit(WriterCache.Entries(tails: [key: tail]), atDataVersion: 2)
+        XCTAssertEqual(cache.entries(atDataVersion: 2).tails, [key: tail])
+        cache.commit(WriterCache.Entries(dropped: [key]), atDataVersion: 2)
+        XCTAssertEqual(cache.count, 0, "a dropped tail is forgotten")
+    }
+
+    /// Rollups stay the aggregate of the stored bars whichever way bars arrive: ticks, bars that replace or follow
+    /// the latest one, bars behind it, across hours and days, for several series.
+    func testRollupsMatchTheAggregateOfTheStoredBars() async throws {
+        let store = try await self.open()
+        var random = SeededRandom(seed: 11)
+        var clock = self.t0
+        var fromCache = 0
+        for _ in 0..<250 {
+            let symbol = ["AAA", "BBB"][random.int(0, 1)]
+            if random.int(0, 2) == 0 {
+                // A tick batch (minute bars from ticks).
+                var ticks: [Tick] = []
+                for _ in 0..<random.int(1, 6) {
+                    clock += Int64(random.int(0, 90_000))
+                    ticks.append(
+                        Tick(
+                            symbol: symbol, ts: clock, price: Double(random.int(100, 200)),
+                            size: Double(random.int(0, 9))))
+                }
+                _ = try await store.writeTicks(ticks)
+            } else {
+                // A bar batch: mostly at or after the series' head, sometimes behind it, sometimes across days.
+                var ts = Interval.minute1.bucketStart(clock)
+                switch random.int(0, 5) {
+                case 0: ts -= Int64(random.int(1, 3_000)) * 60_000
+                case 1: ts += Int64(random.int(1, 3)) * 86_400_000
+                default: ts += Int64(random.int(0, 3)) * 60_000
+                }
+                var bars: [Bar] = []
+                for _ in 0..<random.int(1, 5) {
+                    let open = Double(random.int(100, 200))
+                    let close = Double(random.int(100, 200))
+                    bars.append(
+                        Bar(
+                            ts: ts, open: open, high: max(open, close) + Double(random.int(0, 5)),
+                            low: min(open, close) - Double(random.int(0, 5)), close: close,
+                            volume: Double(random.int(0, 1000)) / 7))
+                    ts += Int64(random.int(1, 200)) * 60_000
+                }
+                clock = max(clock, ts)
+                try await store.writeBars([BarBatch(symbol: symbol, interval: .minute1, bars: bars)], progress: nil)
+            }
+            if store.writerCache.count > 0 { fromCache += 1 }
+        }
+        XCTAssertGreaterThan(fromCache, 200)
+        for symbol in ["AAA", "BBB"] {
+            let minutes = try await self.storedMinutes(store, symbol)
+            for rollup in BarSeries.rollups(of: .minute1) {
+                let stored = try await store.bars(
+                    symbol: symbol, series: .rollup(base: .minute1, interval: rollup), from: nil, to: nil,
+                    limit: 100_000, newestFirst: false)
+                XCTAssertEqual(stored, Bucketing.aggregate(minutes, into: rollup), "\(symbol) \(rollup.name)")
+            }
+        }
     }
 }
