@@ -347,16 +347,7 @@ public final class SQLiteStore: MarketStore {
                 var bars: [Bar] = []
                 for (minute, added) in byMinute.sorted(by: { $0.key < $1.key }) {
                     let built: WriterCache.MinuteEntry
-                    if var extended = entry, extended.minute == minute,
-                        added.allSatisfy({ $0.ts >= extended.lastTs })
-                    {
-                        // Stable by time: equal times keep their input order, as `ORDER BY ts, seq` does.
-                        for tick in added.enumerated().sorted(by: {
-                            ($0.element.ts, $0.offset) < ($1.element.ts, $1.offset)
-                        }) {
-                            extended.bar.absorb(Self.bar(minute, tick.element.price, tick.element.size ?? 0))
-                            extended.lastTs = tick.element.ts
-                        }
+                    if let held = entry, held.minute == minute, let extended = Self.fold(added, into: held) {
                         built = extended
                     } else {
                         built = try Self.rebuildMinute(select, symbol: symbol, minute: minute)
@@ -375,6 +366,22 @@ public final class SQLiteStore: MarketStore {
         return rebuilt
     }
 
+    /// The minute entry with `added` (its new ticks, in arrival order) folded in, or nil when only reading the
+    /// minute's ticks back gives the exact fold (late ticks with fractional sizes).
+    private static func fold(_ added: [Tick], into held: WriterCache.MinuteEntry) -> WriterCache.MinuteEntry? {
+        var entry = held
+        // Stable by time: equal times keep their arrival order, as `ORDER BY ts, seq` does.
+        let ordered = added.enumerated().sorted { ($0.element.ts, $0.offset) < ($1.element.ts, $1.offset) }
+        if ordered[0].element.ts >= held.lastTs {
+            for (_, tick) in ordered { entry.append(ts: tick.ts, price: tick.price, size: tick.size ?? 0) }
+            return entry
+        }
+        for (_, tick) in ordered where !entry.insert(ts: tick.ts, price: tick.price, size: tick.size ?? 0) {
+            return nil
+        }
+        return entry
+    }
+
     /// A minute's bar folded from all of its stored ticks (the batch's ticks are already inserted).
     private static func rebuildMinute(_ select: RawStatement, symbol: String, minute: Int64) throws
         -> WriterCache.MinuteEntry
@@ -385,22 +392,16 @@ public final class SQLiteStore: MarketStore {
         defer { select.reset() }
         var entry: WriterCache.MinuteEntry?
         while try select.step() {
-            let ts = select.int64(0)
-            let bar = Self.bar(minute, select.double(1), select.optionalDouble(2) ?? 0)
+            let (ts, price, size) = (select.int64(0), select.double(1), select.optionalDouble(2) ?? 0)
             if entry == nil {
-                entry = WriterCache.MinuteEntry(minute: minute, bar: bar, lastTs: ts)
+                entry = WriterCache.MinuteEntry(minute: minute, ts: ts, price: price, size: size)
             } else {
-                entry!.bar.absorb(bar)
-                entry!.lastTs = ts
+                entry!.append(ts: ts, price: price, size: size)
             }
         }
         // The minute holds at least the batch's own ticks.
         guard let entry else { throw StorageError.backend("the ticks of \(symbol) at \(minute) were not stored") }
         return entry
-    }
-
-    private static func bar(_ minute: Int64, _ price: Double, _ size: Double) -> Bar {
-        Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size)
     }
 
     // MARK: - Reads

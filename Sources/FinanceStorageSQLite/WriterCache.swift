@@ -24,8 +24,51 @@ final class WriterCache: Sendable {
         var minute: Int64
         /// The fold of the minute's ticks.
         var bar: Bar
-        /// The latest tick time in the minute.
+        /// The earliest and the latest tick time in the minute.
+        var firstTs: Int64
         var lastTs: Int64
+        /// True while every size is a whole number and the volume is below 2^53, so that adding a size is exact in
+        /// any order and a late tick can be folded in without summing the minute again in time order.
+        var wholeVolume: Bool
+
+        /// The entry of a minute's first tick.
+        init(minute: Int64, ts: Int64, price: Double, size: Double) {
+            self.minute = minute
+            self.bar = Bar(ts: minute, open: price, high: price, low: price, close: price, volume: size)
+            self.firstTs = ts
+            self.lastTs = ts
+            self.wholeVolume = Self.isWhole(size) && abs(size) < Self.exactLimit
+        }
+
+        /// Folds a later tick in (time at or after `lastTs`), as a fold in (ts, seq) order does.
+        mutating func append(ts: Int64, price: Double, size: Double) {
+            self.bar.absorb(Bar(ts: self.minute, open: price, high: price, low: price, close: price, volume: size))
+            self.lastTs = ts
+            self.wholeVolume = self.wholeVolume && Self.isWhole(size) && abs(self.bar.volume) < Self.exactLimit
+        }
+
+        /// Folds in a tick of any time that arrived after every tick folded so far, when the result equals the
+        /// fold in (ts, seq) order: the volume must stay a whole number below 2^53. False (and unchanged) otherwise.
+        mutating func insert(ts: Int64, price: Double, size: Double) -> Bool {
+            guard self.wholeVolume, Self.isWhole(size), abs(self.bar.volume + size) < Self.exactLimit else {
+                return false
+            }
+            if ts < self.firstTs {
+                self.bar.open = price
+                self.firstTs = ts
+            }
+            if ts >= self.lastTs {
+                self.bar.close = price
+                self.lastTs = ts
+            }
+            if price > self.bar.high { self.bar.high = price }
+            if price < self.bar.low { self.bar.low = price }
+            self.bar.volume += size
+            return true
+        }
+
+        static let exactLimit = 9_007_199_254_740_992.0
+        static func isWhole(_ x: Double) -> Bool { x == x.rounded(.towardZero) }
     }
 
     /// The head of one bar series (a symbol at one interval).

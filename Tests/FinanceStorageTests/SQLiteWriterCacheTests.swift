@@ -57,17 +57,21 @@ final class SQLiteWriterCacheTests: XCTestCase {
         for batch in 0..<300 {
             var ticks: [Tick] = []
             for _ in 0..<random.int(1, 12) {
+                let symbol = ["AAA", "BBB", "CCC"][random.int(0, 2)]
                 // Mostly forward in time; sometimes equal, sometimes late (back up to two minutes).
                 switch random.int(0, 9) {
                 case 0: clock -= Int64(random.int(1, 120_000))
                 case 1: break
+                case 2, 3: clock -= Int64(random.int(1, 8_000))
                 default: clock += Int64(random.int(1, 4_000))
                 }
+                // AAA trades whole sizes (late ticks fold in from memory), the others fractional ones (late ticks
+                // read the minute back so that the volume is summed in time order).
+                let size = Double(random.int(1, 500)) / (symbol == "AAA" ? 1 : 10)
                 ticks.append(
                     Tick(
-                        symbol: ["AAA", "BBB", "CCC"][random.int(0, 2)], ts: clock,
-                        price: Double(random.int(9_000, 11_000)) / 100,
-                        size: random.int(0, 4) == 0 ? nil : Double(random.int(1, 500)) / 10))
+                        symbol: symbol, ts: clock, price: Double(random.int(9_000, 11_000)) / 100,
+                        size: random.int(0, 4) == 0 ? nil : size))
             }
             let before = store.writerCache.count
             let rebuilt = try await store.writeTicks(ticks)
@@ -85,6 +89,31 @@ final class SQLiteWriterCacheTests: XCTestCase {
         for symbol in ["AAA", "BBB", "CCC"] {
             let stored = try await self.storedMinutes(store, symbol)
             XCTAssertEqual(stored, Self.expectedMinutes(all, symbol: symbol), symbol)
+        }
+    }
+
+    func testLateTicksSetTheOpenAndKeepTheClose() async throws {
+        let store = try await self.open()
+        let m = self.t0
+        for (symbol, size) in [("AAA", 3.0), ("BBB", 0.3)] {
+            var all = [
+                Tick(symbol: symbol, ts: m + 30_000, price: 10, size: 1),
+                Tick(symbol: symbol, ts: m + 40_000, price: 12, size: 2),
+            ]
+            for tick in all { _ = try await store.writeTicks([tick]) }
+            // Earlier than the minute's first tick (a new open), then equal to its last (a new close).
+            for late in [
+                Tick(symbol: symbol, ts: m + 10_000, price: 5, size: size),
+                Tick(symbol: symbol, ts: m + 40_000, price: 11, size: size),
+            ] {
+                let rebuilt = try await store.writeTicks([late])
+                all.append(late)
+                XCTAssertEqual(rebuilt.map(\.bar), Self.expectedMinutes(all, symbol: symbol), symbol)
+            }
+            let bar = try await self.storedMinutes(store, symbol)
+            XCTAssertEqual(bar.first?.open, 5)
+            XCTAssertEqual(bar.first?.close, 11)
+            XCTAssertEqual(bar, Self.expectedMinutes(all, symbol: symbol))
         }
     }
 
@@ -124,7 +153,7 @@ final class SQLiteWriterCacheTests: XCTestCase {
     func testTheCacheIsBounded() {
         let cache = WriterCache(capacity: 2)
         let bar = Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 0)
-        let entry = WriterCache.MinuteEntry(minute: 0, bar: bar, lastTs: 0)
+        let entry = WriterCache.MinuteEntry(minute: 0, ts: 0, price: 1, size: 0)
         cache.commit(WriterCache.Entries(minutes: ["A": entry, "B": entry]), atDataVersion: 1)
         XCTAssertEqual(cache.count, 2)
         cache.commit(WriterCache.Entries(minutes: ["C": entry]), atDataVersion: 1)
