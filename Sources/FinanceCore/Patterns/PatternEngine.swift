@@ -8,16 +8,23 @@
 
 /// A pivot seen in an orientation: s = +1 is the real chart, s = −1 the chart upside down (so one rule covers
 /// a pattern and its mirror, e.g. head-and-shoulders and its inverse).
-struct PatPV {
-    var i: Int
-    var v: Double
-    var p: Double
-    var hi: Bool
+@_spi(Benchmarks) public struct PatPV: Sendable {
+    @_spi(Benchmarks) public var i: Int
+    @_spi(Benchmarks) public var v: Double
+    @_spi(Benchmarks) public var p: Double
+    @_spi(Benchmarks) public var hi: Bool
+
+    @_spi(Benchmarks) public init(i: Int, v: Double, p: Double, hi: Bool) {
+        self.i = i
+        self.v = v
+        self.p = p
+        self.hi = hi
+    }
 }
 
 /// A shape that matched, in real-chart orientation.
-struct PatCand {
-    var type: PatternType
+@_spi(Benchmarks) public struct PatCand: Sendable {
+    @_spi(Benchmarks) public var type: PatternType
     var dir: PatternDirection
     var start: Int
     var pts: [(Int, Double)]
@@ -37,7 +44,7 @@ struct PatCand {
     /// better); used to choose between overlapping windows.
     var misfit: Double = 0
 
-    func oriented(_ s: Double) -> PatCand {
+    @_spi(Benchmarks) public func oriented(_ s: Double) -> PatCand {
         guard s < 0 else { return self }
         var c = self
         c.pts = pts.map { ($0.0, -$0.1) }
@@ -90,19 +97,21 @@ struct PatFound {
 }
 
 /// A chart-pattern shape seen by the engine, as bar indices (for `PatternBenchmark.resolutionCeiling`).
-struct PatTraceShape: Sendable, Hashable {
-    var type: PatternType
-    var start: Int
+@_spi(Benchmarks) public struct PatTraceShape: Sendable, Hashable {
+    @_spi(Benchmarks) public var type: PatternType
+    @_spi(Benchmarks) public var start: Int
     /// The bar at which it was found or completed.
-    var end: Int
+    @_spi(Benchmarks) public var end: Int
 }
 
 /// What conflict resolution chose from (diagnostics only; nil in normal use).
-struct PatTrace: Sendable {
+@_spi(Benchmarks) public struct PatTrace: Sendable {
     /// Every reportable shape the rules matched at a turning point, before conflicts are resolved.
-    var candidates: [PatTraceShape] = []
+    @_spi(Benchmarks) public var candidates: [PatTraceShape] = []
     /// Every shape that reached completion, before the one-pattern-per-region claim check.
-    var completable: [PatTraceShape] = []
+    @_spi(Benchmarks) public var completable: [PatTraceShape] = []
+
+    @_spi(Benchmarks) public init() {}
 }
 
 struct PatClaim {
@@ -113,7 +122,7 @@ struct PatClaim {
 }
 
 /// The streaming engine behind `PatternDetector` and `PatternStream`.
-struct PatEngine: Sendable {
+@_spi(Benchmarks) public struct PatEngine: Sendable {
     let o: PatternOptions
     var bars = PatTail<Bar>()
     var atr: PatATR
@@ -127,16 +136,16 @@ struct PatEngine: Sendable {
     var formingByID: [String: PatternDetection] = [:]
     var pending: [PatPending] = []
     /// Drop history no live pattern can reach (off only in tests, to check it changes nothing).
-    var trimming = true
+    @_spi(Benchmarks) public var trimming = true
     /// Set to record every candidate and completable shape (`PatternBenchmark.resolutionCeiling`).
-    var trace: PatTrace? = nil
+    @_spi(Benchmarks) public var trace: PatTrace? = nil
     /// Set to record the screen's features of every shape that reaches it, by record id
     /// (`PatternBenchmark.trainScreen`).
-    var screenLog: [String: [Double]]? = nil
+    @_spi(Benchmarks) public var screenLog: [String: [Double]]? = nil
     /// The template scan of chart patterns (`PatternMethod.templates`).
     var templates: PatTemplateScan?
 
-    init(options: PatternOptions) {
+    @_spi(Benchmarks) public init(options: PatternOptions) {
         self.o = options
         if options.method == .templates {
             templates = PatTemplateScan(
@@ -153,7 +162,7 @@ struct PatEngine: Sendable {
 
     // MARK: step
 
-    mutating func step(_ bar: Bar) -> [PatternDetection] {
+    @_spi(Benchmarks) public mutating func step(_ bar: Bar) -> [PatternDetection] {
         var out: [PatternDetection] = []
         bars.append(bar)
         let t = bars.count - 1
@@ -638,7 +647,7 @@ struct PatEngine: Sendable {
 
     // MARK: shape rules (written for one orientation; the mirror comes from s = −1)
 
-    func headAndShoulders(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
+    @_spi(Benchmarks) public func headAndShoulders(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
         let (l0, h1, l2, h3, l4, h5) = (w[0], w[1], w[2], w[3], w[4], w[5])
         guard Self.regularLegs(w) else { return nil }
         let neck = PatLine.fit([(l2.i, l2.v), (l4.i, l4.v)])
@@ -673,7 +682,7 @@ struct PatEngine: Sendable {
         return (cand, PatLine(a: neck.a + Self.triggerShare * (h5.v - neck.at(h5.i)), b: neck.b))
     }
 
-    func doubleTop(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
+    @_spi(Benchmarks) public func doubleTop(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
         let (l0, h1, l2, h3) = (w[0], w[1], w[2], w[3])
         guard Self.regularLegs(w) else { return nil }
         let depth = (h1.v + h3.v) / 2 - l2.v
@@ -701,7 +710,7 @@ struct PatEngine: Sendable {
         return (cand, .flat(l2.v + Self.triggerShare * depth))
     }
 
-    func cupAndHandle(_ w: [PatPV]) -> PatCand? {
+    @_spi(Benchmarks) public func cupAndHandle(_ w: [PatPV]) -> PatCand? {
         let (h0, l1, h2, l3) = (w[0], w[1], w[2], w[3])
         let depth = (h0.v + h2.v) / 2 - l1.v
         guard depth > 0 else { return nil }
@@ -721,7 +730,7 @@ struct PatEngine: Sendable {
             prio: 1)
     }
 
-    func flag(_ w: [PatPV], _ s: Double) -> PatCand? {
+    @_spi(Benchmarks) public func flag(_ w: [PatPV], _ s: Double) -> PatCand? {
         let (l0, h1, l2, h3, l4) = (w[0], w[1], w[2], w[3], w[4])
         let pole = h1.v - l0.v
         let poleBars = h1.i - l0.i
@@ -779,7 +788,7 @@ struct PatEngine: Sendable {
         return Double(mx) <= legRatio * Double(max(mn, legFloor))
     }
 
-    func lineShape(_ w: [PatPV]) -> PatCand? {
+    @_spi(Benchmarks) public func lineShape(_ w: [PatPV]) -> PatCand? {
         guard Self.regularLegs(w) else { return nil }
         var hs: [(Int, Double)] = []
         var ls: [(Int, Double)] = []

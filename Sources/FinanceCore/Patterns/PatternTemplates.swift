@@ -19,33 +19,39 @@ public enum PatternMethod: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// The textbook chart-pattern shapes as knots (x in [0, 1] over the pattern, y in units of its height), through the
-/// breakout leg: drawn by the labeled benchmark (`PatternBenchmark.template`, which mirrors them for the opposite
-/// types) and matched by the template scan (`PatTemplate.bank`).
-enum PatShapes {
-    static let headAndShoulders: [(Double, Double)] = [
+/// breakout leg: drawn by the labeled benchmark (FinanceBenchmarks' `PatternBenchmark.template`, which mirrors them
+/// for the opposite types; hence SPI `Benchmarks`) and matched by the template scan (`PatTemplate.bank`).
+@_spi(Benchmarks) public enum PatShapes {
+    @_spi(Benchmarks) public static let headAndShoulders: [(Double, Double)] = [
         (0, 0), (0.15, 0.62), (0.3, 0.25), (0.5, 1), (0.7, 0.25), (0.85, 0.62), (1, 0),
     ]
-    static let doubleTop: [(Double, Double)] = [(0, 0), (0.25, 1), (0.5, 0.45), (0.75, 1), (1, 0.05)]
-    static let ascendingTriangle: [(Double, Double)] = [
+    @_spi(Benchmarks) public static let doubleTop: [(Double, Double)] = [
+        (0, 0), (0.25, 1), (0.5, 0.45), (0.75, 1), (1, 0.05),
+    ]
+    @_spi(Benchmarks) public static let ascendingTriangle: [(Double, Double)] = [
         (0, 0), (0.22, 1), (0.44, 0.35), (0.64, 1), (0.8, 0.62), (0.92, 1), (1, 1.25),
     ]
     /// With an upward or a downward breakout.
-    static func symmetricalTriangle(_ up: Bool) -> [(Double, Double)] {
+    @_spi(Benchmarks) public static func symmetricalTriangle(_ up: Bool) -> [(Double, Double)] {
         [(0, 0), (0.22, 1), (0.44, 0.2), (0.64, 0.82), (0.8, 0.42), (0.92, 0.72), (1, up ? 1.05 : 0.1)]
     }
-    static let risingWedge: [(Double, Double)] = [
+    @_spi(Benchmarks) public static let risingWedge: [(Double, Double)] = [
         (0, 0), (0.2, 0.8), (0.4, 0.45), (0.6, 1.15), (0.75, 0.85), (0.9, 1.35), (1, 0.7),
     ]
-    static let channelUp: [(Double, Double)] = [
+    @_spi(Benchmarks) public static let channelUp: [(Double, Double)] = [
         (0, 0), (0.15, 0.65), (0.3, 0.3), (0.45, 0.95), (0.6, 0.6), (0.75, 1.25), (0.9, 0.9), (1, 1.2),
     ]
-    static let channelHorizontal: [(Double, Double)] = [
+    @_spi(Benchmarks) public static let channelHorizontal: [(Double, Double)] = [
         (0, 0), (0.15, 1), (0.3, 0), (0.45, 1), (0.6, 0), (0.75, 1), (0.9, 0), (1, 0.5),
     ]
-    static let bullFlag: [(Double, Double)] = [(0, 0), (0.35, 1), (0.5, 0.66), (0.65, 0.93), (0.8, 0.6), (1, 1.2)]
-    static let bullPennant: [(Double, Double)] = [(0, 0), (0.35, 1), (0.5, 0.55), (0.65, 0.88), (0.8, 0.72), (1, 1.2)]
+    @_spi(Benchmarks) public static let bullFlag: [(Double, Double)] = [
+        (0, 0), (0.35, 1), (0.5, 0.66), (0.65, 0.93), (0.8, 0.6), (1, 1.2),
+    ]
+    @_spi(Benchmarks) public static let bullPennant: [(Double, Double)] = [
+        (0, 0), (0.35, 1), (0.5, 0.55), (0.65, 0.88), (0.8, 0.72), (1, 1.2),
+    ]
     /// A quartic bowl over three quarters of the pattern, then the handle and the breakout.
-    static let cupAndHandle: [(Double, Double)] =
+    @_spi(Benchmarks) public static let cupAndHandle: [(Double, Double)] =
         (0...12).map { k in
             let u = Double(k) / 12
             let z = 2 * u - 1
@@ -190,17 +196,17 @@ struct PatShared<T>: @unchecked Sendable {
 }
 
 /// One window's fit and the statistics the learned model reads.
-struct PatTemplateCandidate: Sendable {
+@_spi(Benchmarks) public struct PatTemplateCandidate: Sendable {
     var template: Int
-    var type: PatternType
-    var startIndex: Int
-    var endIndex: Int
-    var features: [Double]
+    @_spi(Benchmarks) public var type: PatternType
+    @_spi(Benchmarks) public var startIndex: Int
+    @_spi(Benchmarks) public var endIndex: Int
+    @_spi(Benchmarks) public var features: [Double]
     /// Fitted log price at each knot.
     var knotLog: [Double]
     var probability = 0.0
     /// A support, resistance or trend-line window: its `patLineGeometry` index (−1: a chart pattern) and first bar.
-    var line = -1
+    @_spi(Benchmarks) public var line = -1
     var windowStart = 0
 }
 
@@ -264,7 +270,7 @@ struct PatTemplateTable: @unchecked Sendable {
 }
 
 /// The streaming template scan (`PatternMethod.templates`).
-struct PatTemplateScan: Sendable {
+@_spi(Benchmarks) public struct PatTemplateScan: Sendable {
     static let geometry: [[PatTemplateGeometry]] = patTemplateLengths.map { d in
         PatTemplate.bank.map { PatTemplateGeometry($0, d: d) }
     }
@@ -306,14 +312,14 @@ struct PatTemplateScan: Sendable {
     var lineClaims: [[(Int, Int)]] = [[], [], []]
     /// Set to collect every candidate's features (training); then every window within the loose limits gets the
     /// model's probability.
-    var collected: [PatTemplateCandidate]? = nil
+    @_spi(Benchmarks) public var collected: [PatTemplateCandidate]? = nil
     var features = [Double](repeating: 0, count: 8)
     var lineFeatures = [Double](repeating: 0, count: Self.lineFeatureCount)
     /// Windows scanned ahead by `prepare`, per bar from `readyBase`.
     var ready: [[PatTemplateCandidate]] = []
     var readyBase = 0
 
-    init(model: PatTemplateModel, thresholds: [Double], lag: Int) {
+    @_spi(Benchmarks) public init(model: PatTemplateModel, thresholds: [Double], lag: Int) {
         self.model = model
         self.thresholds = thresholds
         self.lag = lag
@@ -323,7 +329,7 @@ struct PatTemplateScan: Sendable {
     /// The scan phase of a bar at `ts` after one at `previous`: its index counted in its own bar spacing,
     /// ts / (ts − previous). It depends on the bar and the one before it only, so the windows scanned (and the
     /// records) do not depend on where reading started.
-    static func phase(ts: Int64, previous: Int64?) -> Int {
+    @_spi(Benchmarks) public static func phase(ts: Int64, previous: Int64?) -> Int {
         guard let previous, ts > previous else { return 0 }
         let (spacing, overflow) = ts.subtractingReportingOverflow(previous)
         return overflow ? 0 : Int(ts / spacing)
@@ -331,7 +337,7 @@ struct PatTemplateScan: Sendable {
 
     /// Processes bar `t` (its close `close`, its scan phase `phase`): scans the windows ending at t and returns the
     /// windows decided at t.
-    mutating func step(t: Int, close: Double, phase: Int) -> [PatTemplateCandidate] {
+    @_spi(Benchmarks) public mutating func step(t: Int, close: Double, phase: Int) -> [PatTemplateCandidate] {
         logs.append(log(close))
         if logs.count > 4 * (Self.maxLength + 1) { logs.removeFirst(logs.count - Self.maxLength - 1) }
         if t >= readyBase && t < readyBase + ready.count {
@@ -662,7 +668,7 @@ struct PatTemplateScan: Sendable {
 /// Gradient-boosted trees over a window's fit statistics (`patternTemplateModelText`, trained by
 /// `scripts/train_pattern_templates.py`): the probability that the window is a pattern of the fitted type. A
 /// logistic cascade in front of the trees turns away the windows the trees would score low.
-struct PatTemplateModel: Sendable {
+@_spi(Benchmarks) public struct PatTemplateModel: Sendable {
     struct Node: Sendable {
         /// Slot of the feature compared, in the evaluation's slots: slot 0 holds −∞ and slot i + 1 feature i. A
         /// leaf compares slot 0, which always goes left, and is its own left child, so a walk may step on.
@@ -687,7 +693,7 @@ struct PatTemplateModel: Sendable {
 
     /// Parses the text format: `baseline <b>`, optionally `cascade <threshold> <bias> <weights…>`, then one line per
     /// tree of space-separated nodes `f:threshold:left:right` or `L:value` (children relative to the tree).
-    init(text: String) {
+    @_spi(Benchmarks) public init(text: String) {
         for line in text.split(separator: "\n") {
             if line.hasPrefix("baseline ") {
                 baseline = Double(line.dropFirst(9)) ?? 0
@@ -805,51 +811,4 @@ struct PatTemplateModel: Sendable {
     static let trained = PatTemplateModel(text: patternTemplateModelText)
     /// The support, resistance and trend-line model (`patternLineModelText`).
     static let lines = PatTemplateModel(text: patternLineModelText)
-}
-
-extension PatternBenchmark {
-    /// Every window of the series the template scan fits within its loose limits, chart patterns and lines, with
-    /// its statistics (no model asked).
-    static func scannedWindows(_ s: LabeledSeries) -> [PatTemplateCandidate] {
-        var scan = PatTemplateScan(
-            model: PatTemplateModel(text: ""), thresholds: Array(repeating: 2, count: PatternType.allCases.count),
-            lag: 0)
-        scan.collected = []
-        for (t, b) in s.bars.enumerated() {
-            _ = scan.step(
-                t: t, close: b.close, phase: PatTemplateScan.phase(ts: b.ts, previous: t > 0 ? s.bars[t - 1].ts : nil))
-        }
-        return scan.collected ?? []
-    }
-
-    /// The template model's training rows: every window of every generated series that passes the scan's loose
-    /// limits, as CSV `label,<features>` (label 1 when the fitted type and window span detect a truth by the
-    /// benchmark's rule). `scripts/train_pattern_templates.py` trains the model on them.
-    public static func templateFeatures(_ cfg: PatternBenchConfig) -> String {
-        var out = "label,noise,gain,gap,rho,length,height_ratio,type,second\n"
-        for s in generate(cfg) {
-            for c in scannedWindows(s) where c.line < 0 {
-                let label = judge(c.type, c.startIndex, c.endIndex, s.truth).match == nil ? 0 : 1
-                out += "\(label)," + c.features.map { "\($0)" }.joined(separator: ",") + "\n"
-            }
-        }
-        return out
-    }
-
-    /// The line model's training rows: every support, resistance and trend-line window within the scan's loose
-    /// limits, as CSV `label,component,<features>` (component 1 when the window lies mostly inside a truth of
-    /// another type, which the scoring rule does not count).
-    public static func lineFeatures(_ cfg: PatternBenchConfig) -> String {
-        var out =
-            "label,component,length,touches,type,side,slope,noise,dw,dwy,margin,margin_mean,start,end,touch_dev,"
-            + "free_margin,level_gain,line_gain,free_gain,height_ratio,swing_slope,swing_dev,swing_spread\n"
-        for s in generate(cfg) {
-            for c in scannedWindows(s) where c.line >= 0 {
-                let verdict = judge(c.type, c.startIndex, c.endIndex, s.truth)
-                out += "\(verdict.match == nil ? 0 : 1),\(verdict.component ? 1 : 0),"
-                out += c.features.map { "\($0)" }.joined(separator: ",") + "\n"
-            }
-        }
-        return out
-    }
 }
