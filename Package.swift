@@ -129,7 +129,7 @@ let package = Package(
             name: "FinanceServerTests",
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceServer", "FinanceApp",
-                "FinanceStoragePostgres", "FinanceCLI", "FinanceTestSupport",
+                "FinanceStoragePostgres", "FinanceCLI", "FinanceTestSupport", "FinanceBenchmarks",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(

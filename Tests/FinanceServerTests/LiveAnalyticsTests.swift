@@ -1,4 +1,5 @@
 import FinanceApp
+import FinanceBenchmarks
 import FinanceCore
 import FinanceServer
 import FinanceStorage

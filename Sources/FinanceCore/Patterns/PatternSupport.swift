@@ -31,10 +31,10 @@ struct PatATR: Sendable {
 }
 
 /// A straight line price = a + b · barIndex.
-struct PatLine: Sendable, Hashable {
+@_spi(Benchmarks) public struct PatLine: Sendable, Hashable {
     var a: Double
     var b: Double
-    @inline(__always) func at(_ i: Int) -> Double { a + b * Double(i) }
+    @inline(__always) @_spi(Benchmarks) public func at(_ i: Int) -> Double { a + b * Double(i) }
     var negated: PatLine { PatLine(a: -a, b: -b) }
     static func flat(_ v: Double) -> PatLine { PatLine(a: v, b: 0) }
 
@@ -188,7 +188,7 @@ func patLegs(_ knots: [Int], _ body: (_ leg: Int, _ bar: Int, _ u: Double) -> Vo
 /// Least-squares continuous piecewise-linear fit of `y(i)` over [knots.first, knots.last] with breakpoints at
 /// `knots` (strictly increasing bar indices): the fitted values at the knots. The hat-function basis makes the
 /// normal equations tridiagonal (Thomas algorithm, O(knots)); building them is O(bars).
-func patKnotFit(_ knots: [Int], _ y: (Int) -> Double) -> [Double] {
+@_spi(Benchmarks) public func patKnotFit(_ knots: [Int], _ y: (Int) -> Double) -> [Double] {
     let m = knots.count
     guard m >= 2 else { return knots.map(y) }
     var d = [Double](repeating: 0, count: m)
@@ -223,7 +223,7 @@ func patKnotFit(_ knots: [Int], _ y: (Int) -> Double) -> [Double] {
 /// first and the last turning point of `w`: the path is modelled as straight legs between turning points lying
 /// exactly on their line, so the four line parameters come from all bars, not from a few turning-point values.
 /// Nil when the turning points are not increasing or a line has too few points to be determined.
-func patTwoLineFit(_ w: [PatPV], _ y: (Int) -> Double) -> (upper: PatLine, lower: PatLine)? {
+@_spi(Benchmarks) public func patTwoLineFit(_ w: [PatPV], _ y: (Int) -> Double) -> (upper: PatLine, lower: PatLine)? {
     guard w.count >= 4 else { return nil }
     let x0 = Double(w[0].i)
     func coef(_ q: PatPV) -> [Double] {

@@ -1,3 +1,4 @@
+import FinanceBenchmarks
 import Foundation
 import XCTest
 

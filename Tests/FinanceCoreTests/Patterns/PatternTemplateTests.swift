@@ -1,6 +1,7 @@
 import XCTest
 
-@testable import FinanceCore
+@testable import FinanceBenchmarks
+@_spi(Benchmarks) @testable import FinanceCore
 
 final class PatternTemplateTests: XCTestCase {
     static var templates: PatternOptions {

@@ -1,6 +1,7 @@
+import FinanceBenchmarks
 import XCTest
 
-@testable import FinanceCore
+@_spi(Benchmarks) @testable import FinanceCore
 
 final class PatternTests: XCTestCase {
     static let day: Int64 = 86_400_000

@@ -1,3 +1,4 @@
+import FinanceBenchmarks
 import XCTest
 
 @testable import FinanceCore

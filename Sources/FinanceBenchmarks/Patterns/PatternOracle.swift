@@ -1,3 +1,5 @@
+@_spi(Benchmarks) import FinanceCore
+
 /// How well the shape rules classify when they are given the true key points of each generated pattern (an
 /// oracle segmentation): the ceiling that turning-point finding can reach with today's rules, separated from the
 /// losses of the turning-point finder and of conflict resolution.
@@ -169,9 +171,10 @@ extension PatternBenchmark {
     /// Turning-point quality per chart-pattern type (a cup's key points: rims, bottom, handle low).
     public static func turningPoints(_ cfg: PatternBenchConfig = PatternBenchConfig()) -> [TurningPointRow] {
         var rows: [PatternType: (n: Int, exact: Int, hit: Int, keys: Int)] = [:]
+        let options = PatternOptions.rules
         for s in generate(cfg) {
             guard let t = s.truth.first, !t.type.isLine else { continue }
-            var stream = PatternStream(options: .rules)
+            var stream = PatternStream(options: options)
             for b in s.bars { _ = stream.append(b) }
             let points = Array(t.keyIndices.dropLast())
             let keys = turningPointPositions(t.type, among: points).map { points[$0] }
@@ -179,7 +182,7 @@ extension PatternBenchmark {
             let index = Dictionary(uniqueKeysWithValues: s.bars.enumerated().map { ($1.ts, $0) })
             var exact = false
             var best = 0
-            for sc in stream.engine.o.scales.indices {
+            for sc in options.scales.indices {
                 let pivots = stream.turningPoints(scale: sc).compactMap { index[$0.ts] }
                 best = max(best, keys.dropFirst().filter { k in pivots.contains { abs($0 - k) <= tol } }.count)
                 if let j = pivots.firstIndex(where: { abs($0 - keys[1]) <= tol }),

@@ -1,3 +1,5 @@
+import FinanceCore
+
 /// A small SVG renderer for bars and pattern detections (used for the charts in docs/patterns.md).
 public enum PatternChart {
     /// An SVG document: candles for `bars`, each detection's key points joined by a line, its breakout level

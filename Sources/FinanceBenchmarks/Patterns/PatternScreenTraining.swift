@@ -1,3 +1,5 @@
+@_spi(Benchmarks) import FinanceCore
+
 #if canImport(Darwin)
     import Darwin
 #elseif canImport(Glibc)
