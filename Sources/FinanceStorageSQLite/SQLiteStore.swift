@@ -14,6 +14,8 @@ public final class SQLiteStore: MarketStore {
     private let pool: DatabasePool
     /// What the writer last wrote at the head of each series (see `WriterCache`).
     let writerCache = WriterCache()
+    /// Tick batches that arrive while the writer is busy share its next transaction.
+    private let tickCommits = GroupCommit<[Tick], [SymbolBar]>()
 
     public var displayName: String { "sqlite:\(self.path)" }
 
@@ -317,51 +319,65 @@ public final class SQLiteStore: MarketStore {
 
     public func writeTicks(_ ticks: [Tick]) async throws -> [SymbolBar] {
         guard !ticks.isEmpty else { return [] }
-        let cache = self.writerCache
-        let (rebuilt, _, _) = try await self.write("write_ticks") { db in
-            let writer = try BarWriter(db, cache: cache)
-            let insert = try RawStatement(
-                db,
-                "INSERT INTO ticks (symbol, ts, price, size, bid, ask, bid_size, ask_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            )
-            // Each symbol's new ticks by minute, in input (= seq) order.
-            var minutes: [String: [Int64: [Tick]]] = [:]
-            for tick in ticks {
-                if minutes[tick.symbol] == nil { try writer.ensureAsset(tick.symbol) }
-                insert.bind(1, tick.symbol)
-                insert.bind(2, tick.ts)
-                insert.bind(3, tick.price)
-                insert.bind(4, tick.size)
-                insert.bind(5, tick.bid)
-                insert.bind(6, tick.ask)
-                insert.bind(7, tick.bidSize)
-                insert.bind(8, tick.askSize)
-                try insert.execute()
-                minutes[tick.symbol, default: [:]][Interval.minute1.bucketStart(tick.ts), default: []].append(tick)
-            }
-            let select = try RawStatement(
-                db, "SELECT ts, price, size FROM ticks WHERE symbol = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts, seq")
-            var rebuilt: [SymbolBar] = []
-            for (symbol, byMinute) in minutes.sorted(by: { $0.key < $1.key }) {
-                var entry = writer.held.minutes[symbol]
-                var bars: [Bar] = []
-                for (minute, added) in byMinute.sorted(by: { $0.key < $1.key }) {
-                    let built: WriterCache.MinuteEntry
-                    if let held = entry, held.minute == minute, let extended = Self.fold(added, into: held) {
-                        built = extended
-                    } else {
-                        built = try Self.rebuildMinute(select, symbol: symbol, minute: minute)
-                    }
-                    bars.append(built.bar)
-                    if built.minute >= (entry?.minute ?? .min) { entry = built }
+        return try await self.tickCommits.submit(ticks) { [writerCache] batches in
+            let (rebuilt, _, _) = try await self.write("write_ticks") { db in
+                let writer = try BarWriter(db, cache: writerCache)
+                let insert = try RawStatement(
+                    db,
+                    "INSERT INTO ticks (symbol, ts, price, size, bid, ask, bid_size, ask_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                )
+                let select = try RawStatement(
+                    db, "SELECT ts, price, size FROM ticks WHERE symbol = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts, seq")
+                let rebuilt = try batches.map {
+                    try Self.writeTicks($0, writer: writer, insert: insert, select: select)
                 }
-                if let entry { writer.updates.minutes[symbol] = entry }
-                try writer.upsert(symbol: symbol, interval: .minute1, bars: bars, progress: nil)
-                rebuilt.append(contentsOf: bars.map { SymbolBar(symbol: symbol, bar: $0) })
+                return (rebuilt, writer.updates, writer.dataVersion)
+            } committed: { _, updates, version in
+                writerCache.commit(updates, atDataVersion: version)
             }
-            return (rebuilt, writer.updates, writer.dataVersion)
-        } committed: { _, updates, version in
-            cache.commit(updates, atDataVersion: version)
+            return rebuilt
+        }
+    }
+
+    /// Writes one batch of ticks inside the writer's transaction and returns the minute bars it rebuilt.
+    private static func writeTicks(_ ticks: [Tick], writer: BarWriter, insert: RawStatement, select: RawStatement)
+        throws -> [SymbolBar]
+    {
+        // Each symbol's new ticks by minute, in input (= seq) order.
+        var minutes: [String: [Int64: [Tick]]] = [:]
+        for tick in ticks {
+            if minutes[tick.symbol] == nil { try writer.ensureAsset(tick.symbol) }
+            insert.bind(1, tick.symbol)
+            insert.bind(2, tick.ts)
+            insert.bind(3, tick.price)
+            insert.bind(4, tick.size)
+            insert.bind(5, tick.bid)
+            insert.bind(6, tick.ask)
+            insert.bind(7, tick.bidSize)
+            insert.bind(8, tick.askSize)
+            try insert.execute()
+            minutes[tick.symbol, default: [:]][Interval.minute1.bucketStart(tick.ts), default: []].append(tick)
+        }
+        var rebuilt: [SymbolBar] = []
+        for (symbol, byMinute) in minutes.sorted(by: { $0.key < $1.key }) {
+            var entry = writer.held.minutes[symbol]
+            var bars: [Bar] = []
+            for (minute, added) in byMinute.sorted(by: { $0.key < $1.key }) {
+                let built: WriterCache.MinuteEntry
+                if let held = entry, held.minute == minute, let extended = Self.fold(added, into: held) {
+                    built = extended
+                } else {
+                    built = try Self.rebuildMinute(select, symbol: symbol, minute: minute)
+                }
+                bars.append(built.bar)
+                if built.minute >= (entry?.minute ?? .min) { entry = built }
+            }
+            if let entry {
+                writer.held.minutes[symbol] = entry
+                writer.updates.minutes[symbol] = entry
+            }
+            try writer.upsert(symbol: symbol, interval: .minute1, bars: bars, progress: nil)
+            rebuilt.append(contentsOf: bars.map { SymbolBar(symbol: symbol, bar: $0) })
         }
         return rebuilt
     }
