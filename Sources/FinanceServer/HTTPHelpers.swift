@@ -12,7 +12,17 @@ enum HTTP {
         return e
     }()
 
+    /// A JSON response written directly (the hot routes' DTOs; the same bytes as `encoder`).
+    static func json(_ value: some JSONOutputWritable, status: HTTPResponse.Status = .ok) throws -> Response {
+        var json = JSONOutput()
+        try value.write(to: &json)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+    }
+
     /// A JSON response.
+    @_disfavoredOverload
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try self.encoder.encode(value)
         return Response(
