@@ -3,14 +3,16 @@
 extension PatternBenchmark {
     /// Every window of the series the template scan fits within its loose limits, chart patterns and lines, with
     /// its statistics (no model asked).
-    static func scannedWindows(_ s: LabeledSeries) -> [PatTemplateCandidate] {
-        var scan = PatTemplateScan(
-            model: PatTemplateModel(text: ""), thresholds: Array(repeating: 2, count: PatternType.allCases.count),
+    static func scannedWindows(_ s: LabeledSeries) -> [PatternEngine.TemplateCandidate] {
+        var scan = PatternEngine.TemplateScan(
+            model: PatternEngine.TemplateModel(text: ""),
+            thresholds: Array(repeating: 2, count: PatternType.allCases.count),
             lag: 0)
         scan.collected = []
         for (t, b) in s.bars.enumerated() {
             _ = scan.step(
-                t: t, close: b.close, phase: PatTemplateScan.phase(ts: b.ts, previous: t > 0 ? s.bars[t - 1].ts : nil))
+                t: t, close: b.close,
+                phase: PatternEngine.TemplateScan.phase(ts: b.ts, previous: t > 0 ? s.bars[t - 1].ts : nil))
         }
         return scan.collected ?? []
     }

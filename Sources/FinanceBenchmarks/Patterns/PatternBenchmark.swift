@@ -109,39 +109,39 @@ public enum PatternBenchmark {
         func flip(_ p: [(Double, Double)]) -> [(Double, Double)] { p.map { ($0.0, 1 - $0.1) } }
         switch type {
         case .headAndShoulders:
-            return (PatShapes.headAndShoulders, 0, 1)
+            return (PatternEngine.Shapes.headAndShoulders, 0, 1)
         case .inverseHeadAndShoulders:
             return (flip(template(.headAndShoulders, &r).pts), 0, 1)
         case .doubleTop:
-            return (PatShapes.doubleTop, 0, 1)
+            return (PatternEngine.Shapes.doubleTop, 0, 1)
         case .doubleBottom:
             return (flip(template(.doubleTop, &r).pts), 0, 1)
         case .ascendingTriangle:
-            return (PatShapes.ascendingTriangle, 0, 1)
+            return (PatternEngine.Shapes.ascendingTriangle, 0, 1)
         case .descendingTriangle:
             return (flip(template(.ascendingTriangle, &r).pts), 0, 1)
         case .symmetricalTriangle:
-            return (PatShapes.symmetricalTriangle(r.uniform() < 0.5), 0, 1)
+            return (PatternEngine.Shapes.symmetricalTriangle(r.uniform() < 0.5), 0, 1)
         case .risingWedge:
-            return (PatShapes.risingWedge, 0, 1)
+            return (PatternEngine.Shapes.risingWedge, 0, 1)
         case .fallingWedge:
             return (flip(template(.risingWedge, &r).pts), 0, 1)
         case .channelUp:
-            return (PatShapes.channelUp, 0, 1)
+            return (PatternEngine.Shapes.channelUp, 0, 1)
         case .channelDown:
             return (flip(template(.channelUp, &r).pts), 0, 1)
         case .channelHorizontal:
-            return (PatShapes.channelHorizontal, 0, 1)
+            return (PatternEngine.Shapes.channelHorizontal, 0, 1)
         case .bullFlag:
-            return (PatShapes.bullFlag, 0, 1)
+            return (PatternEngine.Shapes.bullFlag, 0, 1)
         case .bearFlag:
             return (flip(template(.bullFlag, &r).pts), 0, 1)
         case .bullPennant:
-            return (PatShapes.bullPennant, 0, 1)
+            return (PatternEngine.Shapes.bullPennant, 0, 1)
         case .bearPennant:
             return (flip(template(.bullPennant, &r).pts), 0, 1)
         case .cupAndHandle:
-            return (PatShapes.cupAndHandle, 0, 1)
+            return (PatternEngine.Shapes.cupAndHandle, 0, 1)
         case .support, .resistance:
             let n = r.int(3, 4)
             let highs = [0.9, 0.5, 1.0, 0.6].shuffledDeterministic(&r)

@@ -24,7 +24,7 @@ extension PatternBenchmark {
         var wrong: [PatternType: [String: Int]] = [:]
         for s in generate(cfg) {
             guard let t = s.truth.first, !t.type.isLine, t.keyIndices.count >= 4 else { continue }
-            var engine = PatEngine(options: .rules)
+            var engine = PatternEngine(options: .rules)
             engine.trimming = false
             for b in s.bars { _ = engine.step(b) }
             let answer = classify(t, bars: s.bars, engine: engine)?.rawValue ?? "none"
@@ -51,21 +51,21 @@ extension PatternBenchmark {
     }
 
     /// The type the engine's shape rule assigns to the truth's key points (the breakout end excluded), or nil.
-    static func classify(_ t: PatternTruth, bars: [Bar], engine: PatEngine) -> PatternType? {
+    static func classify(_ t: PatternTruth, bars: [Bar], engine: PatternEngine) -> PatternType? {
         var knots: [Int] = []
         for i in t.keyIndices.dropLast() where knots.last.map({ i > $0 }) ?? true { knots.append(i) }
         guard knots.count >= 4 else { return nil }
         let fit = patKnotFit(knots) { bars[$0].close }
         let keys = turningPointPositions(t.type, among: knots)
         let firstPeak = fit[keys[1]] < fit[keys[0]]
-        var w: [PatPV] = []
+        var w: [PatternEngine.PV] = []
         for (k, j) in keys.enumerated() {
             let hi = (k % 2 == 0) == firstPeak
             let i = knots[j]
-            w.append(PatPV(i: i, v: fit[j], p: hi ? bars[i].high : bars[i].low, hi: hi))
+            w.append(PatternEngine.PV(i: i, v: fit[j], p: hi ? bars[i].high : bars[i].low, hi: hi))
         }
-        func oriented(_ s: Double) -> [PatPV] {
-            w.map { PatPV(i: $0.i, v: s * $0.v, p: s * $0.p, hi: s > 0 ? $0.hi : !$0.hi) }
+        func oriented(_ s: Double) -> [PatternEngine.PV] {
+            w.map { PatternEngine.PV(i: $0.i, v: s * $0.v, p: s * $0.p, hi: s > 0 ? $0.hi : !$0.hi) }
         }
         let s: Double = w[w.count - 1].hi ? 1 : -1
         switch t.type {
@@ -115,7 +115,7 @@ extension PatternBenchmark {
             var knots = Array(t.keyIndices.dropLast())
             if t.type.isFlagFamily { knots.removeFirst() }  // the consolidation: H1 L2 H3 L4
             let firstPeak = s.bars[knots[1]].close < s.bars[knots[0]].close
-            let w = knots.enumerated().map { k, i in PatPV(i: i, v: 0, p: 0, hi: (k % 2 == 0) == firstPeak) }
+            let w = knots.enumerated().map { k, i in PatternEngine.PV(i: i, v: 0, p: 0, hi: (k % 2 == 0) == firstPeak) }
             guard let f = patTwoLineFit(w, { s.bars[$0].close }) else { continue }
             let a = knots[0]
             let b = knots[knots.count - 1]
@@ -252,8 +252,8 @@ extension PatternBenchmark {
                 type: type.rawValue, truths: 0, withCandidate: 0, withCompleted: 0, outsideDetections: 0)
         }
         for s in generate(cfg) {
-            var engine = PatEngine(options: opts)
-            engine.trace = PatTrace()
+            var engine = PatternEngine(options: opts)
+            engine.trace = PatternEngine.Trace()
             var records: [PatternDetection] = []
             for b in s.bars { records += engine.step(b) }
             let index = Dictionary(uniqueKeysWithValues: s.bars.enumerated().map { ($1.ts, $0) })
@@ -265,7 +265,7 @@ extension PatternBenchmark {
                 }
             }
             guard let t = s.truth.first, !t.type.isLine, let trace = engine.trace else { continue }
-            func right(_ x: PatTraceShape) -> Bool {
+            func right(_ x: PatternEngine.TraceShape) -> Bool {
                 x.type == t.type && (spanMatches(x.start, x.end, t) || spanMatches(x.start, max(x.end, t.endIndex), t))
             }
             rows[t.type]?.truths += 1

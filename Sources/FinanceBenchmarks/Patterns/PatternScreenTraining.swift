@@ -25,7 +25,7 @@ public struct PatternScreenTrainingConfig: Sendable, Hashable {
 }
 
 /// One training row: a finished shape of the unscreened detector and whether it matches a truth of its type.
-struct PatScreenSample {
+struct PatternScreenSample {
     var type: PatternType
     var group: Int
     var label: Bool
@@ -105,19 +105,19 @@ extension PatternBenchmark {
 
     /// The training rows and, per noise level, the truths of each type.
     static func screenSamples(_ cfg: PatternScreenTrainingConfig, progress: ((String) -> Void)?) -> (
-        [PatScreenSample], [[PatternType: Int]]
+        [PatternScreenSample], [[PatternType: Int]]
     ) {
         var options = PatternOptions.rules
         options.includeForming = false
         options.screen = nil
-        var samples: [PatScreenSample] = []
+        var samples: [PatternScreenSample] = []
         var truths: [[PatternType: Int]] = Array(repeating: [:], count: cfg.noises.count)
         for (g, noise) in cfg.noises.enumerated() {
             for seed in cfg.seeds {
                 progress?("screen training data: noise \(noise), seed \(seed)")
                 for s in generate(PatternBenchConfig(seed: seed, series: cfg.series, noise: noise)) {
                     for t in s.truth { truths[g][t.type, default: 0] += 1 }
-                    var engine = PatEngine(options: options)
+                    var engine = PatternEngine(options: options)
                     engine.screenLog = [:]
                     var records: [PatternDetection] = []
                     for b in s.bars { records += engine.step(b) }
@@ -128,7 +128,7 @@ extension PatternBenchmark {
                         let verdict = judge(d.type, a, b, s.truth)
                         if verdict.match != nil || !verdict.component {
                             samples.append(
-                                PatScreenSample(
+                                PatternScreenSample(
                                     type: d.type, group: g, label: verdict.match != nil, features: features))
                         }
                     }

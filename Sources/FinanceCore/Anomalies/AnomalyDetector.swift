@@ -87,7 +87,7 @@ public struct AnomalyStream: Sendable {
     var prev: Bar? = nil
     var returns: AnomWindow
     var volumes: AnomWindow
-    var atr: PatATR
+    var atr: PatternEngine.ATR
     var prevATR = 0.0
     var shortVar = 0.0
     var longVar = 0.0
@@ -124,7 +124,7 @@ public struct AnomalyStream: Sendable {
         self.options = options
         returns = AnomWindow(capacity: options.returnWindow, sorted: true)
         volumes = AnomWindow(capacity: options.volumeWindow, sorted: options.volumeMedian)
-        atr = PatATR(period: options.atrPeriod)
+        atr = PatternEngine.ATR(period: options.atrPeriod)
         signs = AnomWindow(capacity: options.runWindow, sorted: false)
         ofiHist = AnomWindow(capacity: options.flowWindow, sorted: false)
         tradeHist = AnomWindow(capacity: options.flowWindow, sorted: false)

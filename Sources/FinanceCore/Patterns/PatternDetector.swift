@@ -57,10 +57,10 @@ public struct PatternDetector: Sendable {
 /// Streaming pattern detection: feed bars in time order; each call returns the records created at that bar
 /// (new final records, and new or changed `forming` records).
 public struct PatternStream: Sendable {
-    var engine: PatEngine
+    var engine: PatternEngine
 
     public init(options: PatternOptions = PatternOptions()) {
-        self.engine = PatEngine(options: options)
+        self.engine = PatternEngine(options: options)
     }
 
     /// Processes one bar and returns the records it produced. Bars not newer than the previous one, or with a
@@ -93,7 +93,7 @@ public struct PatternStream: Sendable {
             var phases: [Int] = []
             for b in bars where Self.accepts(b, after: last) {
                 closes.append(b.close)
-                phases.append(PatTemplateScan.phase(ts: b.ts, previous: last))
+                phases.append(PatternEngine.TemplateScan.phase(ts: b.ts, previous: last))
                 last = b.ts
             }
             engine.templates!.prepare(closes: closes, phases: phases, firstT: engine.bars.count)

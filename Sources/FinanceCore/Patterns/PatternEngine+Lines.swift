@@ -1,5 +1,5 @@
 // Support, resistance and trend lines.
-extension PatEngine {
+extension PatternEngine {
     mutating func levels(sc: Int, t: Int, out: inout [PatternDetection]) {
         let q = zz[sc].pivots.last!
         let s: Double = q.hi ? -1 : 1  // orientation in which q is a trough
@@ -14,7 +14,7 @@ extension PatEngine {
                 // template's bars, so the turning point of its own last low or high may come in later but lie
                 // before it).
                 if q.i > ac.lastTouch + 3 {
-                    actives[k].touchPV.append(PatPV(i: q.i, v: qv, p: s * q.p, hi: false))
+                    actives[k].touchPV.append(PatternEngine.PV(i: q.i, v: qv, p: s * q.p, hi: false))
                     actives[k].lastTouch = q.i
                     actives[k].expiry = q.i + o.maxPatternBars
                     actives[k].cand.touches = actives[k].touchPV.count
@@ -26,25 +26,25 @@ extension PatEngine {
         // touches to them.
         guard templates == nil else { return }
         // Troughs (in orientation s) of this scale, newest first.
-        var tr: [PatPV] = []
+        var tr: [PatternEngine.PV] = []
         for p in zz[sc].pivots.reversed() {
             if p.i < q.i - o.maxPatternBars { break }
             if p.hi == (s > 0) { continue }
-            tr.append(PatPV(i: p.i, v: s * p.v, p: s * p.p, hi: false))
+            tr.append(PatternEngine.PV(i: p.i, v: s * p.v, p: s * p.p, hi: false))
             if tr.count >= 8 { break }
         }
         if !absorbed[0] { horizontalLevel(tr, s: s, tol: tol, sc: sc, t: t, out: &out) }
         if !absorbed[1] { trendLine(tr, s: s, tol: o.trendLineTolerance * atrAt[t], sc: sc, t: t, out: &out) }
     }
 
-    func closesHold(_ line: PatLine, from a: Int, to t: Int, s: Double, tol: Double) -> Bool {
+    func closesHold(_ line: PatternEngine.Line, from a: Int, to t: Int, s: Double, tol: Double) -> Bool {
         for k in a...t where s * bars[k].close < line.at(k) - tol { return false }
         return true
     }
 
     /// Price must move away from the line by at least `minSwingATR` ATRs between consecutive touches (a level
     /// touched inside a tight range is not a level).
-    func swingsClear(_ touches: [PatPV], base: PatLine, s: Double, t: Int) -> Bool {
+    func swingsClear(_ touches: [PatternEngine.PV], base: PatternEngine.Line, s: Double, t: Int) -> Bool {
         let need = o.minSwingATR * atrAt[t]
         for k in 1..<touches.count where swingHeight(from: touches[k - 1].i, to: touches[k].i, base: base, s: s) < need
         {
@@ -53,7 +53,7 @@ extension PatEngine {
         return true
     }
 
-    func swingHeight(from a: Int, to t: Int, base: PatLine, s: Double) -> Double {
+    func swingHeight(from a: Int, to t: Int, base: PatternEngine.Line, s: Double) -> Double {
         var m = 0.0
         for k in a...t {
             let v = s > 0 ? bars[k].high : -bars[k].low
@@ -62,10 +62,11 @@ extension PatEngine {
         return m
     }
 
-    mutating func horizontalLevel(_ tr: [PatPV], s: Double, tol: Double, sc: Int, t: Int, out: inout [PatternDetection])
-    {
+    mutating func horizontalLevel(
+        _ tr: [PatternEngine.PV], s: Double, tol: Double, sc: Int, t: Int, out: inout [PatternDetection]
+    ) {
         guard let q = tr.first else { return }
-        var touches: [PatPV] = [q]
+        var touches: [PatternEngine.PV] = [q]
         for p in tr.dropFirst() {
             if p.v < q.v - tol { break }  // a lower trough in between: the level did not hold
             if abs(p.v - q.v) <= tol { touches.append(p) }
@@ -81,12 +82,12 @@ extension PatEngine {
         }
         mad /= Double(touches.count)
         let level = touches.reduce(0) { $0 + $1.p } / Double(touches.count)
-        let center = PatLine.flat(level)
+        let center = PatternEngine.Line.flat(level)
         guard closesHold(center, from: touches[0].i, to: t, s: s, tol: tol) else { return }
         guard swingsClear(touches, base: center, s: s, t: t) else { return }
         let conf = patClamp(1 - mad / tol, 0.05, 1)
         let type: PatternType = s > 0 ? .support : .resistance
-        let cand = PatCand(
+        let cand = PatternEngine.Candidate(
             type: type, dir: s > 0 ? .bullish : .bearish, start: touches[0].i, pts: touches.map { ($0.i, $0.p) },
             confirm: .flat(level - tol), fail: .flat(.infinity), confirmAbove: false,
             height: swingHeight(from: touches[0].i, to: t, base: center, s: s), conf: conf, prio: 5,
@@ -94,29 +95,32 @@ extension PatEngine {
         addLine(cand, kind: 1, s: s, center: center, tol: tol, touches: touches, sc: sc, t: t, out: &out)
     }
 
-    mutating func trendLine(_ tr: [PatPV], s: Double, tol: Double, sc: Int, t: Int, out: inout [PatternDetection]) {
+    mutating func trendLine(
+        _ tr: [PatternEngine.PV], s: Double, tol: Double, sc: Int, t: Int, out: inout [PatternDetection]
+    ) {
         let n = o.minTouches
         guard tr.count >= n else { return }
         let touches = Array(tr[0..<n].reversed())
         guard Self.regularLegs(touches) else { return }
         let pts = touches.map { ($0.i, $0.v) }
-        let line = PatLine.fit(pts)
+        let line = PatternEngine.Line.fit(pts)
         let res = line.maxResidual(pts)
         guard res <= tol, line.b * Double(touches[n - 1].i - touches[0].i) >= 2 * tol else { return }
-        let real = PatLine.fit(touches.map { ($0.i, $0.p) })
+        let real = PatternEngine.Line.fit(touches.map { ($0.i, $0.p) })
         guard closesHold(real, from: touches[0].i, to: t, s: s, tol: tol) else { return }
         guard swingsClear(touches, base: real, s: s, t: t) else { return }
         let conf = patClamp(1 - res / tol, 0.05, 1)
-        let cand = PatCand(
+        let cand = PatternEngine.Candidate(
             type: .trendLine, dir: s > 0 ? .bullish : .bearish, start: touches[0].i, pts: touches.map { ($0.i, $0.p) },
-            confirm: PatLine(a: real.a - tol, b: real.b), fail: .flat(.infinity), confirmAbove: false,
+            confirm: PatternEngine.Line(a: real.a - tol, b: real.b), fail: .flat(.infinity), confirmAbove: false,
             height: swingHeight(from: touches[0].i, to: t, base: real, s: s), conf: conf, prio: 5, touches: n,
             strength: Double(n) * conf, slope: real.b)
         addLine(cand, kind: 2, s: s, center: line, tol: tol, touches: touches, sc: sc, t: t, out: &out)
     }
 
     mutating func addLine(
-        _ c: PatCand, kind: Int, s: Double, center: PatLine, tol: Double, touches: [PatPV], sc: Int,
+        _ c: PatternEngine.Candidate, kind: Int, s: Double, center: PatternEngine.Line, tol: Double,
+        touches: [PatternEngine.PV], sc: Int,
         t: Int, out: inout [PatternDetection]
     ) {
         let last = touches[touches.count - 1].i
@@ -124,10 +128,10 @@ extension PatEngine {
         let cand = c.oriented(s)
         let id = "\(c.type.rawValue):\(bars[c.start].ts):\(bars[last].ts):\(sc)"
         guard screened(cand, id: id, sc: sc, t: t) else { return }
-        claims.append(PatClaim(type: c.type, s: c.start, e: last, prio: 5))
+        claims.append(PatternEngine.Claim(type: c.type, s: c.start, e: last, prio: 5))
         emit(record(cand, id: id, start: c.start, t: t, status: .completed), &out)
         actives.append(
-            PatActive(
+            PatternEngine.Active(
                 cand: cand, id: id, start: c.start, created: t, expiry: last + o.maxPatternBars, lineKind: kind, s: s,
                 center: center, tol: tol, touchPV: touches, lastTouch: last))
     }

@@ -1,13 +1,13 @@
 // Turning points: the windows the shape rules read, the rules' tuning constants, the ranking of shapes, and what a new
 // turning point sets off.
-extension PatEngine {
-    func window(_ sc: Int, _ n: Int, _ s: Double) -> [PatPV]? {
+extension PatternEngine {
+    func window(_ sc: Int, _ n: Int, _ s: Double) -> [PatternEngine.PV]? {
         let pv = zz[sc].pivots
         guard pv.count >= n else { return nil }
-        var w: [PatPV] = []
+        var w: [PatternEngine.PV] = []
         w.reserveCapacity(n)
         for q in pv[(pv.count - n)...] {
-            w.append(PatPV(i: q.i, v: s * q.v, p: s * q.p, hi: s > 0 ? q.hi : !q.hi))
+            w.append(PatternEngine.PV(i: q.i, v: s * q.v, p: s * q.p, hi: s > 0 ? q.hi : !q.hi))
         }
         return w
     }
@@ -42,10 +42,10 @@ extension PatEngine {
     /// Shape ranking. Triangles, wedges and channels (priority ≥ 3) compete on their fit alone (which of two
     /// overlapping windows of turning points fits its lines better); otherwise the lower priority number (more
     /// specific), then more turning points, then higher confidence.
-    static func better(_ a: PatFound, _ b: PatFound) -> Bool {
+    static func better(_ a: PatternEngine.Found, _ b: PatternEngine.Found) -> Bool {
         better(a.cand, a.npiv, b.cand, b.npiv)
     }
-    static func better(_ a: PatCand, _ na: Int, _ b: PatCand, _ nb: Int) -> Bool {
+    static func better(_ a: PatternEngine.Candidate, _ na: Int, _ b: PatternEngine.Candidate, _ nb: Int) -> Bool {
         if a.prio >= 3 && b.prio >= 3 && a.misfit != b.misfit { return a.misfit < b.misfit }
         return better(a.prio, na, a.conf, b.prio, nb, b.conf)
     }
@@ -68,40 +68,40 @@ extension PatEngine {
             return
         }
         let last = zz[sc].pivots.last!
-        var found: [PatFound] = []
+        var found: [PatternEngine.Found] = []
         for s in [1.0, -1.0] {
             let top = (s > 0) == last.hi  // in orientation s the newest pivot is a peak
             if top {
                 if let w = window(sc, 6, s), let c = headAndShoulders(w, s) {
-                    found.append(PatFound(cand: c.cand.oriented(s), npiv: 6, trigger: c.trigger, s: s))
+                    found.append(PatternEngine.Found(cand: c.cand.oriented(s), npiv: 6, trigger: c.trigger, s: s))
                 }
                 if let w = window(sc, 4, s), let c = doubleTop(w, s) {
-                    found.append(PatFound(cand: c.cand.oriented(s), npiv: 4, trigger: c.trigger, s: s))
+                    found.append(PatternEngine.Found(cand: c.cand.oriented(s), npiv: 4, trigger: c.trigger, s: s))
                 }
             } else {
                 if s > 0, let w = window(sc, 4, s), let c = cupAndHandle(w) {
-                    found.append(PatFound(cand: c, npiv: 4, trigger: nil, s: 1))
+                    found.append(PatternEngine.Found(cand: c, npiv: 4, trigger: nil, s: 1))
                 }
                 if let w = window(sc, 5, s), let c = flag(w, s) {
-                    found.append(PatFound(cand: c.oriented(s), npiv: 5, trigger: nil, s: s))
+                    found.append(PatternEngine.Found(cand: c.oriented(s), npiv: 5, trigger: nil, s: s))
                 }
             }
         }
         // Triangles, wedges and channels: 3+3 touches preferred, then 3+2, then 4+3.
         for n in [6, 5, 7] {
             if let w = window(sc, n, 1), let c = lineShape(w) {
-                found.append(PatFound(cand: c, npiv: n, trigger: nil, s: 1))
+                found.append(PatternEngine.Found(cand: c, npiv: n, trigger: nil, s: 1))
                 break
             }
         }
         if trace != nil {
             for f in found where reportable(f.cand, t: t) {
-                trace?.candidates.append(PatTraceShape(type: f.cand.type, start: f.cand.start, end: t))
+                trace?.candidates.append(PatternEngine.TraceShape(type: f.cand.type, start: f.cand.start, end: t))
             }
         }
         // Among the new shapes keep the most specific, then the largest (most turning points), then the best fit.
         found.sort { Self.better($0, $1) }
-        var kept: [PatFound] = []
+        var kept: [PatternEngine.Found] = []
         for f in found where !kept.contains(where: { Self.overlapHalf($0.cand.start, t, f.cand.start, t) }) {
             kept.append(f)
         }

@@ -7,9 +7,10 @@
 #endif
 
 // Records: what the engine reports, its breakouts, failures, expiries, claims and pending shapes.
-extension PatEngine {
+extension PatternEngine {
     func record(
-        _ c: PatCand, id: String, start: Int, t: Int, status: PatternStatus, dir: PatternDirection? = nil,
+        _ c: PatternEngine.Candidate, id: String, start: Int, t: Int, status: PatternStatus,
+        dir: PatternDirection? = nil,
         breakout: Double? = nil, below: Bool = false
     ) -> PatternDetection {
         let bo: Double
@@ -32,10 +33,10 @@ extension PatEngine {
 
     /// The record of a window the template scan reported at bar t: confirmed, since the template includes the
     /// breakout leg.
-    func templateRecord(_ c: PatTemplateCandidate, t: Int) -> PatternDetection {
-        let tpl = PatTemplate.bank[c.template]
+    func templateRecord(_ c: PatternEngine.TemplateCandidate, t: Int) -> PatternDetection {
+        let tpl = PatternEngine.Template.bank[c.template]
         let d = c.endIndex - c.startIndex + 1
-        let g = PatTemplateScan.geometry[patTemplateLengths.firstIndex(of: d)!][c.template]
+        let g = PatternEngine.TemplateScan.geometry[patTemplateLengths.firstIndex(of: d)!][c.template]
         let price = c.knotLog.map { exp($0) }
         let at = g.knotAge.map { c.endIndex - $0 }
         let mirrored = c.type != tpl.type
@@ -54,31 +55,31 @@ extension PatEngine {
 
     /// A support, resistance or trend line the template scan reported at bar t: `completed`, then watched for its
     /// break like the rules' lines (later touches from the level scale's turning points join it).
-    mutating func templateLine(_ c: PatTemplateCandidate, t: Int, out: inout [PatternDetection]) {
+    mutating func templateLine(_ c: PatternEngine.TemplateCandidate, t: Int, out: inout [PatternDetection]) {
         let g = patLineGeometry[c.line]
         // Orientation: +1 when the touches are troughs (the swings above them).
         let s: Double = c.features[3] > 0 ? 1 : -1
         // The touches' fitted prices, then the level (their mean) or the line through them.
         let fitted = g.touches.map { j in (c.windowStart + Int(g.x[j].rounded()), s * exp(c.knotLog[j])) }
-        let center: PatLine =
+        let center: PatternEngine.Line =
             c.type == .trendLine ? .fit(fitted) : .flat(fitted.reduce(0) { $0 + $1.1 } / Double(fitted.count))
-        let touches = fitted.map { PatPV(i: $0.0, v: center.at($0.0), p: center.at($0.0), hi: false) }
+        let touches = fitted.map { PatternEngine.PV(i: $0.0, v: center.at($0.0), p: center.at($0.0), hi: false) }
         let first = touches[0].i
         let last = touches[touches.count - 1].i
         let pts = touches.map { ($0.i, $0.v) }
         let tol = max((c.type == .trendLine ? o.trendLineTolerance : o.lineTolerance) * atrAt[t], 0)
         // Not already broken: the close at the report bar is not beyond it (the window's end is free to break it).
         guard closesHold(center, from: t, to: t, s: s, tol: tol) else { return }
-        let cand = PatCand(
+        let cand = PatternEngine.Candidate(
             type: c.type, dir: s > 0 ? .bullish : .bearish, start: first, pts: pts,
-            confirm: PatLine(a: center.a - tol, b: center.b), fail: .flat(.infinity), confirmAbove: false,
+            confirm: PatternEngine.Line(a: center.a - tol, b: center.b), fail: .flat(.infinity), confirmAbove: false,
             height: swingHeight(from: first, to: t, base: center, s: s), conf: c.probability, prio: 5,
             touches: touches.count, strength: Double(touches.count) * c.probability, slope: center.b
         ).oriented(s)
         let id = "\(c.type.rawValue):\(bars[first].ts):\(bars[last].ts):l\(g.n)"
         emit(record(cand, id: id, start: first, t: t, status: .completed), &out)
         actives.append(
-            PatActive(
+            PatternEngine.Active(
                 cand: cand, id: id, start: first, created: t, expiry: last + o.maxPatternBars,
                 lineKind: c.type == .trendLine ? 2 : 1, s: s, center: center, tol: tol, touchPV: touches,
                 lastTouch: last))
@@ -177,7 +178,7 @@ extension PatEngine {
         return false
     }
 
-    func makeID(_ cand: PatCand, _ sc: Int) -> String {
+    func makeID(_ cand: PatternEngine.Candidate, _ sc: Int) -> String {
         "\(cand.type.rawValue):\(bars[cand.start].ts):\(bars[cand.pts.last!.0].ts):\(sc)"
     }
 
@@ -227,7 +228,7 @@ extension PatEngine {
     }
 
     /// A matched shape that may be reported at bar t: short enough, confident enough for its type and significant.
-    func reportable(_ cand: PatCand, t: Int) -> Bool {
+    func reportable(_ cand: PatternEngine.Candidate, t: Int) -> Bool {
         guard t - cand.start <= o.maxPatternBars else { return false }
         // Shapes that use most of their tolerances are not reported for the types where that separates true from
         // false detections (`PatternOptions.minConfidence`).
@@ -242,31 +243,33 @@ extension PatEngine {
         return hi - lo >= o.minRangeATR * atrAt[t]
     }
 
-    mutating func addPending(_ f: PatFound, sc: Int, t: Int, out: inout [PatternDetection]) {
+    mutating func addPending(_ f: PatternEngine.Found, sc: Int, t: Int, out: inout [PatternDetection]) {
         let cand = f.cand
         guard reportable(cand, t: t), !claimed(cand.type, cand.start, t, cand.prio) else { return }
         let id = makeID(cand, sc)
         guard formingByID[id] == nil else { return }
         pending.append(
-            PatPending(
+            PatternEngine.Pending(
                 cand: cand, id: id, sc: sc, created: t,
-                trigger: f.trigger.map { PatLine(a: $0.a - Self.triggerATR * atrAt[t], b: $0.b) } ?? .flat(0), s: f.s,
+                trigger: f.trigger.map { PatternEngine.Line(a: $0.a - Self.triggerATR * atrAt[t], b: $0.b) }
+                    ?? .flat(0), s: f.s,
                 settle: f.trigger == nil, npiv: f.npiv))
         let r = record(cand, id: id, start: cand.start, t: t, status: .forming)
         formingByID[id] = r
         if o.includeForming { emit(r, &out) }
     }
 
-    mutating func accept(_ cand: PatCand, sc: Int, t: Int, out: inout [PatternDetection]) {
+    mutating func accept(_ cand: PatternEngine.Candidate, sc: Int, t: Int, out: inout [PatternDetection]) {
         guard t - cand.start <= o.maxPatternBars else { return }
-        trace?.completable.append(PatTraceShape(type: cand.type, start: cand.start, end: t))
+        trace?.completable.append(PatternEngine.TraceShape(type: cand.type, start: cand.start, end: t))
         guard !claimed(cand.type, cand.start, t, cand.prio) else { return }
         let id = makeID(cand, sc)
         guard screened(cand, id: id, sc: sc, t: t) else { return }
-        claims.append(PatClaim(type: cand.type, s: cand.start, e: t, prio: cand.prio))
+        claims.append(PatternEngine.Claim(type: cand.type, s: cand.start, e: t, prio: cand.prio))
         let r = record(cand, id: id, start: cand.start, t: t, status: .completed)
         emit(r, &out)
         let span = t - cand.start
-        actives.append(PatActive(cand: cand, id: id, start: cand.start, created: t, expiry: t + max(20, span)))
+        actives.append(
+            PatternEngine.Active(cand: cand, id: id, start: cand.start, created: t, expiry: t + max(20, span)))
     }
 }

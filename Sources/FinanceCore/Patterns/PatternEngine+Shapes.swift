@@ -7,11 +7,13 @@
 #endif
 
 // Shape rules (written for one orientation; the mirror comes from s = −1).
-extension PatEngine {
-    @_spi(Benchmarks) public func headAndShoulders(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
+extension PatternEngine {
+    @_spi(Benchmarks) public func headAndShoulders(_ w: [PatternEngine.PV], _ s: Double) -> (
+        cand: PatternEngine.Candidate, trigger: PatternEngine.Line
+    )? {
         let (l0, h1, l2, h3, l4, h5) = (w[0], w[1], w[2], w[3], w[4], w[5])
         guard Self.regularLegs(w) else { return nil }
-        let neck = PatLine.fit([(l2.i, l2.v), (l4.i, l4.v)])
+        let neck = PatternEngine.Line.fit([(l2.i, l2.v), (l4.i, l4.v)])
         let hh = h3.v - neck.at(h3.i)
         guard hh > 0 else { return nil }
         let prom = h3.v - max(h1.v, h5.v)
@@ -30,20 +32,22 @@ extension PatEngine {
         // A rounded head is a cup, not a head: the share of closes in the head's upper half must stay below the cut.
         let headShare = 1 - lowShare(l2.i, l4.i, neck.at(h3.i) + hh / 2, s)
         guard headShare < Self.roundCut else { return nil }
-        let neckReal = PatLine.fit([(l2.i, l2.p), (l4.i, l4.p)])
+        let neckReal = PatternEngine.Line.fit([(l2.i, l2.p), (l4.i, l4.p)])
         let height = h3.p - neckReal.at(h3.i)
         let conf = patConfidence([
             shoulderDiff / (0.4 * hh), neckDiff / (0.4 * hh), abs(log(d1 / d2)) / log(3),
         ])
-        let cand = PatCand(
+        let cand = PatternEngine.Candidate(
             type: s > 0 ? .headAndShoulders : .inverseHeadAndShoulders, dir: s > 0 ? .bearish : .bullish,
             start: l0.i, pts: w.map { ($0.i, $0.p) }, confirm: neckReal, fail: .flat(h3.p), confirmAbove: false,
             height: max(height, 0), conf: conf, prio: 0)
         // Shape done once the decline from the right shoulder has covered 3/4 of the way to the neckline.
-        return (cand, PatLine(a: neck.a + Self.triggerShare * (h5.v - neck.at(h5.i)), b: neck.b))
+        return (cand, PatternEngine.Line(a: neck.a + Self.triggerShare * (h5.v - neck.at(h5.i)), b: neck.b))
     }
 
-    @_spi(Benchmarks) public func doubleTop(_ w: [PatPV], _ s: Double) -> (cand: PatCand, trigger: PatLine)? {
+    @_spi(Benchmarks) public func doubleTop(_ w: [PatternEngine.PV], _ s: Double) -> (
+        cand: PatternEngine.Candidate, trigger: PatternEngine.Line
+    )? {
         let (l0, h1, l2, h3) = (w[0], w[1], w[2], w[3])
         guard Self.regularLegs(w) else { return nil }
         let depth = (h1.v + h3.v) / 2 - l2.v
@@ -63,7 +67,7 @@ extension PatEngine {
         let share = lowShare(h1.i, h3.i, l2.v + depth / 2, s)
         guard share < Self.roundCut else { return nil }
         let top = max(h1.p, h3.p)
-        let cand = PatCand(
+        let cand = PatternEngine.Candidate(
             type: s > 0 ? .doubleTop : .doubleBottom, dir: s > 0 ? .bearish : .bullish, start: l0.i,
             pts: w.map { ($0.i, $0.p) }, confirm: .flat(l2.p), fail: .flat(top), confirmAbove: false,
             height: top - l2.p, conf: patConfidence([diff / (Self.topTol * depth), max(0, share - 0.5) / 0.18]), prio: 1
@@ -71,7 +75,7 @@ extension PatEngine {
         return (cand, .flat(l2.v + Self.triggerShare * depth))
     }
 
-    @_spi(Benchmarks) public func cupAndHandle(_ w: [PatPV]) -> PatCand? {
+    @_spi(Benchmarks) public func cupAndHandle(_ w: [PatternEngine.PV]) -> PatternEngine.Candidate? {
         let (h0, l1, h2, l3) = (w[0], w[1], w[2], w[3])
         let depth = (h0.v + h2.v) / 2 - l1.v
         guard depth > 0 else { return nil }
@@ -84,22 +88,22 @@ extension PatEngine {
         let share = lowShare(h0.i, h2.i, l1.v + depth / 2, 1)
         guard share >= Self.roundCut else { return nil }
         let rim = max(h0.p, h2.p)
-        return PatCand(
+        return PatternEngine.Candidate(
             type: .cupAndHandle, dir: .bullish, start: h0.i, pts: w.map { ($0.i, $0.p) }, confirm: .flat(rim),
             fail: .flat(l3.p), confirmAbove: true, height: rim - l1.p,
             conf: patConfidence([rimDiff / (0.25 * depth), handle / (0.55 * depth), (1 - share) / (1 - Self.roundCut)]),
             prio: 1)
     }
 
-    @_spi(Benchmarks) public func flag(_ w: [PatPV], _ s: Double) -> PatCand? {
+    @_spi(Benchmarks) public func flag(_ w: [PatternEngine.PV], _ s: Double) -> PatternEngine.Candidate? {
         let (l0, h1, l2, h3, l4) = (w[0], w[1], w[2], w[3], w[4])
         let pole = h1.v - l0.v
         let poleBars = h1.i - l0.i
         let consBars = l4.i - h1.i
         guard pole > 0, poleBars >= 1, consBars >= 3, Double(poleBars) <= 1.5 * Double(consBars) else { return nil }
         guard h3.v <= h1.v + 0.15 * pole, min(l2.v, l4.v) >= h1.v - 0.65 * pole else { return nil }
-        let up = PatLine.fit([(h1.i, h1.v), (h3.i, h3.v)])
-        let lo = PatLine.fit([(l2.i, l2.v), (l4.i, l4.v)])
+        let up = PatternEngine.Line.fit([(h1.i, h1.v), (h3.i, h3.v)])
+        let lo = PatternEngine.Line.fit([(l2.i, l2.v), (l4.i, l4.v)])
         let w0 = up.at(h1.i) - lo.at(h1.i)
         let w1 = up.at(l4.i) - lo.at(l4.i)
         // Widths of the first and last consolidation swings (the lines extrapolated back to the pole's top make a
@@ -122,9 +126,9 @@ extension PatEngine {
         } else {
             return nil
         }
-        let upR = PatLine.fit([(h1.i, h1.p), (h3.i, h3.p)])
-        let loR = PatLine.fit([(l2.i, l2.p), (l4.i, l4.p)])
-        return PatCand(
+        let upR = PatternEngine.Line.fit([(h1.i, h1.p), (h3.i, h3.p)])
+        let loR = PatternEngine.Line.fit([(l2.i, l2.p), (l4.i, l4.p)])
+        return PatternEngine.Candidate(
             type: type, dir: s > 0 ? .bullish : .bearish, start: l0.i, pts: w.map { ($0.i, $0.p) }, confirm: upR,
             fail: loR, confirmAbove: true, height: h1.p - l0.p,
             conf: patConfidence([max(sw0, sw1) / (0.6 * pole), Double(poleBars) / (1.5 * cb)]), prio: 2)
@@ -138,7 +142,7 @@ extension PatEngine {
     /// shortest (counted as at least `legFloor` bars). The touches of a triangle, wedge or channel and the legs of
     /// a head-and-shoulders or double top come at a roughly steady pace; a window that reaches back past a long
     /// trend into unrelated turning points does not.
-    static func regularLegs(_ w: [PatPV]) -> Bool {
+    static func regularLegs(_ w: [PatternEngine.PV]) -> Bool {
         var mn = Int.max
         var mx = 0
         for k in 1..<w.count {
@@ -149,13 +153,13 @@ extension PatEngine {
         return Double(mx) <= legRatio * Double(max(mn, legFloor))
     }
 
-    @_spi(Benchmarks) public func lineShape(_ w: [PatPV]) -> PatCand? {
+    @_spi(Benchmarks) public func lineShape(_ w: [PatternEngine.PV]) -> PatternEngine.Candidate? {
         guard Self.regularLegs(w) else { return nil }
         var hs: [(Int, Double)] = []
         var ls: [(Int, Double)] = []
         for q in w { if q.hi { hs.append((q.i, q.v)) } else { ls.append((q.i, q.v)) } }
-        let up = PatLine.fit(hs)
-        let lo = PatLine.fit(ls)
+        let up = PatternEngine.Line.fit(hs)
+        let lo = PatternEngine.Line.fit(ls)
         let x0 = w[0].i
         let x1 = w[w.count - 1].i
         let w0 = up.at(x0) - lo.at(x0)
@@ -212,11 +216,11 @@ extension PatEngine {
         var hr: [(Int, Double)] = []
         var lr: [(Int, Double)] = []
         for q in w { if q.hi { hr.append((q.i, q.p)) } else { lr.append((q.i, q.p)) } }
-        let upR = PatLine.fit(hr)
-        let loR = PatLine.fit(lr)
+        let upR = PatternEngine.Line.fit(hr)
+        let loR = PatternEngine.Line.fit(lr)
         let height = max(upR.at(x0) - loR.at(x0), upR.at(x1) - loR.at(x1))
         let shapeUse = prio == 4 ? abs(1 - c) / 0.33 : c / Self.converging
-        var cand = PatCand(
+        var cand = PatternEngine.Candidate(
             type: tp, dir: dir, start: x0, pts: w.map { ($0.i, $0.p) }, confirm: upR, fail: loR, confirmAbove: true,
             height: height, conf: patConfidence([res / (resTol * h), shapeUse]), prio: prio, misfit: res / h)
         switch tp {

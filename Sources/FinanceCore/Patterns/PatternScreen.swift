@@ -69,10 +69,10 @@ public struct PatternScreen: Sendable, Hashable {
     }
 }
 
-extension PatEngine {
+extension PatternEngine {
     /// The screen's features of a shape (in real-chart orientation) completed at bar t: bars ≤ t only. Every value
     /// is finite (a degenerate one is 0).
-    func screenFeatures(_ c: PatCand, sc: Int, t: Int) -> [Double] {
+    func screenFeatures(_ c: PatternEngine.Candidate, sc: Int, t: Int) -> [Double] {
         guard c.pts.count >= 2 else { return Array(repeating: 0, count: PatternScreen.featureNames.count) }
         var lo = Double.infinity
         var hi = -Double.infinity
@@ -127,8 +127,8 @@ extension PatEngine {
             shortest = min(shortest, c.pts[j].0 - c.pts[j - 1].0)
             moves.append(abs(c.pts[j].1 - c.pts[j - 1].1) / range)
         }
-        let upper = highs.count >= 2 ? PatLine.fit(highs) : .flat(highs.first?.1 ?? 0)
-        let lower = lows.count >= 2 ? PatLine.fit(lows) : .flat(lows.first?.1 ?? 0)
+        let upper = highs.count >= 2 ? PatternEngine.Line.fit(highs) : .flat(highs.first?.1 ?? 0)
+        let lower = lows.count >= 2 ? PatternEngine.Line.fit(lows) : .flat(lows.first?.1 ?? 0)
         let width0 = max(upper.at(first) - lower.at(first), 0.02 * range)
         let width1 = max(upper.at(last) - lower.at(last), 0.02 * range)
         let span = Double(max(last - first, 1))
@@ -145,7 +145,7 @@ extension PatEngine {
     }
 
     /// Whether the screen (if any) lets a shape completed at bar t be reported; records the features for training.
-    mutating func screened(_ c: PatCand, id: String, sc: Int, t: Int) -> Bool {
+    mutating func screened(_ c: PatternEngine.Candidate, id: String, sc: Int, t: Int) -> Bool {
         guard o.screen != nil || screenLog != nil else { return true }
         let features = screenFeatures(c, sc: sc, t: t)
         screenLog?[id] = features

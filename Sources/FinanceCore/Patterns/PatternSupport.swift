@@ -1,142 +1,150 @@
-/// Wilder's average true range (private helper so this folder does not depend on the indicators code).
-struct PatATR: Sendable {
-    let period: Int
-    var count = 0
-    var sum = 0.0
-    var value = 0.0
-    var prevClose = Double.nan
+extension PatternEngine {
+    /// Wilder's average true range (private helper so this folder does not depend on the indicators code).
+    struct ATR: Sendable {
+        let period: Int
+        var count = 0
+        var sum = 0.0
+        var value = 0.0
+        var prevClose = Double.nan
 
-    init(period: Int) { self.period = max(1, period) }
+        init(period: Int) { self.period = max(1, period) }
 
-    @inline(__always)
-    mutating func update(high: Double, low: Double, close: Double) -> Double {
-        let tr: Double
-        if prevClose.isNaN {
-            tr = high - low
-        } else {
-            tr = max(high - low, max(abs(high - prevClose), abs(low - prevClose)))
+        @inline(__always)
+        mutating func update(high: Double, low: Double, close: Double) -> Double {
+            let tr: Double
+            if prevClose.isNaN {
+                tr = high - low
+            } else {
+                tr = max(high - low, max(abs(high - prevClose), abs(low - prevClose)))
+            }
+            prevClose = close
+            count += 1
+            if count <= period {
+                sum += tr
+                value = sum / Double(count)
+            } else {
+                value = (value * Double(period - 1) + tr) / Double(period)
+            }
+            return value
         }
-        prevClose = close
-        count += 1
-        if count <= period {
-            sum += tr
-            value = sum / Double(count)
-        } else {
-            value = (value * Double(period - 1) + tr) / Double(period)
-        }
-        return value
-    }
 
-    var ready: Bool { count >= period }
-}
-
-/// A straight line price = a + b · barIndex.
-@_spi(Benchmarks) public struct PatLine: Sendable, Hashable {
-    var a: Double
-    var b: Double
-    @inline(__always) @_spi(Benchmarks) public func at(_ i: Int) -> Double { a + b * Double(i) }
-    var negated: PatLine { PatLine(a: -a, b: -b) }
-    static func flat(_ v: Double) -> PatLine { PatLine(a: v, b: 0) }
-
-    /// Least-squares fit through (index, value) points; a flat line for one point.
-    static func fit(_ pts: [(Int, Double)]) -> PatLine {
-        let n = Double(pts.count)
-        guard pts.count >= 2 else { return .flat(pts.first?.1 ?? 0) }
-        let x0 = Double(pts[0].0)
-        var sx = 0.0
-        var sy = 0.0
-        var sxx = 0.0
-        var sxy = 0.0
-        for (i, v) in pts {
-            let x = Double(i) - x0
-            sx += x
-            sy += v
-            sxx += x * x
-            sxy += x * v
-        }
-        let den = n * sxx - sx * sx
-        let b = den == 0 ? 0 : (n * sxy - sx * sy) / den
-        let a0 = (sy - b * sx) / n
-        return PatLine(a: a0 - b * x0, b: b)
-    }
-
-    func maxResidual(_ pts: [(Int, Double)]) -> Double {
-        var m = 0.0
-        for (i, v) in pts { m = max(m, abs(v - at(i))) }
-        return m
+        var ready: Bool { count >= period }
     }
 }
 
-/// A confirmed zigzag turning point. `v` is the smoothed value the zigzag saw, `p` the real high (peaks) or
-/// low (troughs) it maps back to, `at` the bar at which it became known.
-struct PatPivot: Sendable, Hashable {
-    var i: Int
-    var v: Double
-    var p: Double
-    var hi: Bool
-    var at: Int
+extension PatternEngine {
+    /// A straight line price = a + b · barIndex.
+    @_spi(Benchmarks) public struct Line: Sendable, Hashable {
+        var a: Double
+        var b: Double
+        @inline(__always) @_spi(Benchmarks) public func at(_ i: Int) -> Double { a + b * Double(i) }
+        var negated: PatternEngine.Line { PatternEngine.Line(a: -a, b: -b) }
+        static func flat(_ v: Double) -> PatternEngine.Line { PatternEngine.Line(a: v, b: 0) }
+
+        /// Least-squares fit through (index, value) points; a flat line for one point.
+        static func fit(_ pts: [(Int, Double)]) -> PatternEngine.Line {
+            let n = Double(pts.count)
+            guard pts.count >= 2 else { return .flat(pts.first?.1 ?? 0) }
+            let x0 = Double(pts[0].0)
+            var sx = 0.0
+            var sy = 0.0
+            var sxx = 0.0
+            var sxy = 0.0
+            for (i, v) in pts {
+                let x = Double(i) - x0
+                sx += x
+                sy += v
+                sxx += x * x
+                sxy += x * v
+            }
+            let den = n * sxx - sx * sx
+            let b = den == 0 ? 0 : (n * sxy - sx * sy) / den
+            let a0 = (sy - b * sx) / n
+            return PatternEngine.Line(a: a0 - b * x0, b: b)
+        }
+
+        func maxResidual(_ pts: [(Int, Double)]) -> Double {
+            var m = 0.0
+            for (i, v) in pts { m = max(m, abs(v - at(i))) }
+            return m
+        }
+    }
 }
 
-/// Zigzag on a smoothed series: a peak is confirmed once the series has fallen `thr` below its running
-/// maximum (and a trough symmetrically). No look-ahead: `update(j:...)` only sees values up to j.
-struct PatZigZag: Sendable {
-    var dir = 0
-    var maxV = -Double.infinity
-    var maxJ = 0
-    var minV = Double.infinity
-    var minJ = 0
-    var pivots: [PatPivot] = []
+extension PatternEngine {
+    /// A confirmed zigzag turning point. `v` is the smoothed value the zigzag saw, `p` the real high (peaks) or
+    /// low (troughs) it maps back to, `at` the bar at which it became known.
+    struct Pivot: Sendable, Hashable {
+        var i: Int
+        var v: Double
+        var p: Double
+        var hi: Bool
+        var at: Int
+    }
+}
 
-    /// Feeds smoothed value `s` at bar `j`; returns the extreme a reversal of `thr` confirmed. The first reversal
-    /// only sets the direction: the first extreme has no move into it that was seen (it may just be where the data
-    /// starts), so it is not a turning point.
-    mutating func update(j: Int, s: Double, thr: Double) -> (j: Int, v: Double, hi: Bool)? {
-        switch dir {
-        case 0:
-            if s > maxV {
-                maxV = s
-                maxJ = j
+extension PatternEngine {
+    /// Zigzag on a smoothed series: a peak is confirmed once the series has fallen `thr` below its running
+    /// maximum (and a trough symmetrically). No look-ahead: `update(j:...)` only sees values up to j.
+    struct ZigZag: Sendable {
+        var dir = 0
+        var maxV = -Double.infinity
+        var maxJ = 0
+        var minV = Double.infinity
+        var minJ = 0
+        var pivots: [PatternEngine.Pivot] = []
+
+        /// Feeds smoothed value `s` at bar `j`; returns the extreme a reversal of `thr` confirmed. The first reversal
+        /// only sets the direction: the first extreme has no move into it that was seen (it may just be where the data
+        /// starts), so it is not a turning point.
+        mutating func update(j: Int, s: Double, thr: Double) -> (j: Int, v: Double, hi: Bool)? {
+            switch dir {
+            case 0:
+                if s > maxV {
+                    maxV = s
+                    maxJ = j
+                }
+                if s < minV {
+                    minV = s
+                    minJ = j
+                }
+                if maxV - s >= thr && maxJ < j {
+                    dir = -1
+                    minV = s
+                    minJ = j
+                    return nil
+                }
+                if s - minV >= thr && minJ < j {
+                    dir = 1
+                    maxV = s
+                    maxJ = j
+                    return nil
+                }
+            case 1:
+                if s > maxV {
+                    maxV = s
+                    maxJ = j
+                } else if maxV - s >= thr {
+                    let r = (maxJ, maxV, true)
+                    dir = -1
+                    minV = s
+                    minJ = j
+                    return r
+                }
+            default:
+                if s < minV {
+                    minV = s
+                    minJ = j
+                } else if s - minV >= thr {
+                    let r = (minJ, minV, false)
+                    dir = 1
+                    maxV = s
+                    maxJ = j
+                    return r
+                }
             }
-            if s < minV {
-                minV = s
-                minJ = j
-            }
-            if maxV - s >= thr && maxJ < j {
-                dir = -1
-                minV = s
-                minJ = j
-                return nil
-            }
-            if s - minV >= thr && minJ < j {
-                dir = 1
-                maxV = s
-                maxJ = j
-                return nil
-            }
-        case 1:
-            if s > maxV {
-                maxV = s
-                maxJ = j
-            } else if maxV - s >= thr {
-                let r = (maxJ, maxV, true)
-                dir = -1
-                minV = s
-                minJ = j
-                return r
-            }
-        default:
-            if s < minV {
-                minV = s
-                minJ = j
-            } else if s - minV >= thr {
-                let r = (minJ, minV, false)
-                dir = 1
-                maxV = s
-                maxJ = j
-                return r
-            }
+            return nil
         }
-        return nil
     }
 }
 
@@ -150,24 +158,26 @@ func patConfidence(_ used: [Double]) -> Double {
     return patClamp(1 - s / Double(used.count), 0.05, 1)
 }
 
-/// The recent tail of an append-only series, addressed by absolute index (older items are dropped by `trim`),
-/// so a long-running stream keeps bounded memory.
-struct PatTail<T: Sendable>: Sendable {
-    var items: [T] = []
-    var base = 0
+extension PatternEngine {
+    /// The recent tail of an append-only series, addressed by absolute index (older items are dropped by `trim`),
+    /// so a long-running stream keeps bounded memory.
+    struct Tail<T: Sendable>: Sendable {
+        var items: [T] = []
+        var base = 0
 
-    @inline(__always) subscript(i: Int) -> T { items[i - base] }
-    /// Absolute number of items ever appended.
-    var count: Int { base + items.count }
-    var last: T? { items.last }
-    mutating func append(_ x: T) { items.append(x) }
+        @inline(__always) subscript(i: Int) -> T { items[i - base] }
+        /// Absolute number of items ever appended.
+        var count: Int { base + items.count }
+        var last: T? { items.last }
+        mutating func append(_ x: T) { items.append(x) }
 
-    /// Keeps at least the last `keep` items; drops in chunks so the cost is amortised O(1).
-    mutating func trim(keep: Int) {
-        guard items.count > 2 * keep else { return }
-        let drop = items.count - keep
-        items.removeFirst(drop)
-        base += drop
+        /// Keeps at least the last `keep` items; drops in chunks so the cost is amortised O(1).
+        mutating func trim(keep: Int) {
+            guard items.count > 2 * keep else { return }
+            let drop = items.count - keep
+            items.removeFirst(drop)
+            base += drop
+        }
     }
 }
 
@@ -223,10 +233,12 @@ func patLegs(_ knots: [Int], _ body: (_ leg: Int, _ bar: Int, _ u: Double) -> Vo
 /// first and the last turning point of `w`: the path is modelled as straight legs between turning points lying
 /// exactly on their line, so the four line parameters come from all bars, not from a few turning-point values.
 /// Nil when the turning points are not increasing or a line has too few points to be determined.
-@_spi(Benchmarks) public func patTwoLineFit(_ w: [PatPV], _ y: (Int) -> Double) -> (upper: PatLine, lower: PatLine)? {
+@_spi(Benchmarks) public func patTwoLineFit(_ w: [PatternEngine.PV], _ y: (Int) -> Double) -> (
+    upper: PatternEngine.Line, lower: PatternEngine.Line
+)? {
     guard w.count >= 4 else { return nil }
     let x0 = Double(w[0].i)
-    func coef(_ q: PatPV) -> [Double] {
+    func coef(_ q: PatternEngine.PV) -> [Double] {
         let x = Double(q.i) - x0
         return q.hi ? [1, x, 0, 0] : [0, 0, 1, x]
     }
@@ -261,5 +273,5 @@ func patLegs(_ knots: [Int], _ body: (_ leg: Int, _ bar: Int, _ u: Double) -> Vo
         for q in (c + 1)..<4 { s -= m[c][q] * x[q] }
         x[c] = s / m[c][c]
     }
-    return (PatLine(a: x[0] - x[1] * x0, b: x[1]), PatLine(a: x[2] - x[3] * x0, b: x[3]))
+    return (PatternEngine.Line(a: x[0] - x[1] * x0, b: x[1]), PatternEngine.Line(a: x[2] - x[3] * x0, b: x[3]))
 }

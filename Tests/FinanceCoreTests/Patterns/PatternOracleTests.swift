@@ -59,9 +59,9 @@ final class PatternOracleTests: XCTestCase {
         // Peaks on 120 − 0.2·i, troughs on 100 + 0.1·i, straight legs between them (a symmetrical triangle).
         let idx = [0, 8, 15, 24, 31, 40]
         let w = idx.enumerated().map { k, i in
-            PatPV(i: i, v: 0, p: 0, hi: k % 2 == 1)
+            PatternEngine.PV(i: i, v: 0, p: 0, hi: k % 2 == 1)
         }
-        func line(_ q: PatPV) -> Double { q.hi ? 120 - 0.2 * Double(q.i) : 100 + 0.1 * Double(q.i) }
+        func line(_ q: PatternEngine.PV) -> Double { q.hi ? 120 - 0.2 * Double(q.i) : 100 + 0.1 * Double(q.i) }
         func path(_ i: Int) -> Double {
             var k = 0
             while k < idx.count - 2 && i > idx[k + 1] { k += 1 }
@@ -117,16 +117,16 @@ final class PatternResolutionCeilingTests: XCTestCase {
         let s = try XCTUnwrap(PatternBenchmark.generate(cfg).first)
         let t = try XCTUnwrap(s.truth.first)
         XCTAssertEqual(t.type, .headAndShoulders)
-        var engine = PatEngine(options: .rules)
-        engine.trace = PatTrace()
-        var plain = PatEngine(options: .rules)
+        var engine = PatternEngine(options: .rules)
+        engine.trace = PatternEngine.Trace()
+        var plain = PatternEngine(options: .rules)
         for b in s.bars {
             _ = engine.step(b)
             _ = plain.step(b)
         }
         XCTAssertNil(plain.trace)
         let trace = try XCTUnwrap(engine.trace)
-        func right(_ x: PatTraceShape) -> Bool {
+        func right(_ x: PatternEngine.TraceShape) -> Bool {
             x.type == t.type && PatternBenchmark.spanMatches(x.start, max(x.end, t.endIndex), t)
         }
         XCTAssertTrue(trace.candidates.contains(where: right), "\(trace.candidates)")

@@ -99,17 +99,17 @@ final class PatternScreenTests: XCTestCase {
 
     /// The features of a shape are finite even on degenerate prices, and only bars up to its completion count.
     func testFeaturesAreFiniteOnFlatPrices() {
-        var engine = PatEngine(options: .rules)
+        var engine = PatternEngine(options: .rules)
         for k in 0..<30 {
             _ = engine.step(Bar(ts: Int64(k) * 60_000, open: 1, high: 1, low: 1, close: 1, volume: 1))
         }
-        let cand = PatCand(
+        let cand = PatternEngine.Candidate(
             type: .doubleTop, dir: .bearish, start: 2, pts: [(2, 1), (5, 1), (8, 1), (11, 1)], confirm: .flat(1),
             fail: .flat(1), confirmAbove: false, height: 0, conf: 1, prio: 1)
         let features = engine.screenFeatures(cand, sc: 0, t: 20)
         XCTAssertEqual(features.count, PatternScreen.featureNames.count)
         XCTAssertTrue(features.allSatisfy(\.isFinite), "\(features)")
-        let short = PatCand(
+        let short = PatternEngine.Candidate(
             type: .support, dir: .bullish, start: 2, pts: [(2, 1)], confirm: .flat(1), fail: .flat(1),
             confirmAbove: false, height: 0, conf: 1, prio: 5)
         XCTAssertEqual(engine.screenFeatures(short, sc: 0, t: 20), Array(repeating: 0, count: 23))

@@ -43,7 +43,7 @@ final class PatternTemplateTests: XCTestCase {
             XCTAssertEqual(g.segments.map(\.i0).first, 0)
             XCTAssertEqual(g.segments.last?.i1, g.rows)
             XCTAssertTrue(zip(g.segments.dropLast(), g.segments.dropFirst()).allSatisfy { $0.i1 == $1.i0 })
-            XCTAssertEqual(g.rows, min(g.d, g.lastTouch + PatLineGeometry.lag + 1))
+            XCTAssertEqual(g.rows, min(g.d, g.lastTouch + PatternEngine.LineGeometry.lag + 1))
             // Knot values: touches on 0.3 + 0.8u, swings above it, the ends anywhere.
             var knots = (0..<k).map { j -> Double in
                 let u = g.x[j] / Double(g.d - 1)
@@ -77,11 +77,11 @@ final class PatternTemplateTests: XCTestCase {
         }
     }
 
-    /// The scan's fits (`PatTemplateScan.fit`, column by column from the table's column-major copy) give every knot
+    /// The scan's fits (`PatternEngine.TemplateScan.fit`, column by column from the table's column-major copy) give every knot
     /// value bit for bit as the row's dot product with the geometry's row-major projection, and the residual from
     /// them.
     func testTheScanTablesFitsGiveEachRowsDotProduct() {
-        let tab = PatLineTable.shared
+        let tab = PatternEngine.LineTable.shared
         XCTAssertEqual(tab.count, patLineGeometry.count)
         var r = SeededRandom(seed: 11)
         for (gi, g) in patLineGeometry.enumerated() {
@@ -93,7 +93,7 @@ final class PatternTemplateTests: XCTestCase {
                     var z = (0..<k).map { _ in r.normal() }
                     let syy = z.reduce(0) { $0 + $1 * $1 } + 1
                     var v = [Double](repeating: .nan, count: k)
-                    let rss = PatTemplateScan.fit(tab.matrices + offset, &z, k: k, syy: syy, into: &v)
+                    let rss = PatternEngine.TemplateScan.fit(tab.matrices + offset, &z, k: k, syy: syy, into: &v)
                     var zz = 0.0
                     for i in 0..<k {
                         var s = 0.0
@@ -107,7 +107,7 @@ final class PatternTemplateTests: XCTestCase {
         }
     }
 
-    /// `PatTemplateScan.bestFits` chooses as one pass of comparisons does: the first fit of the least residual, and
+    /// `PatternEngine.TemplateScan.bestFits` chooses as one pass of comparisons does: the first fit of the least residual, and
     /// the least residual of another type (the first of equals), fits without a type (+∞) never chosen.
     func testTheBestFitsAreThoseOfOnePassOverTheFits() {
         func onePass(_ rss: [Double], _ types: [Int]) -> (Int, Double, Int) {
@@ -141,7 +141,7 @@ final class PatternTemplateTests: XCTestCase {
             let expected = onePass(rss, types)
             let got = rss.withUnsafeBufferPointer { rp in
                 types.withUnsafeBufferPointer { tp in
-                    PatTemplateScan.bestFits(rss: rp.baseAddress!, types: tp.baseAddress!, count: count)
+                    PatternEngine.TemplateScan.bestFits(rss: rp.baseAddress!, types: tp.baseAddress!, count: count)
                 }
             }
             XCTAssertEqual(got.best, expected.0, "trial \(trial): \(rss) \(types)")
@@ -263,8 +263,8 @@ final class PatternTemplateTests: XCTestCase {
 
     func testEveryTemplateGeometryReproducesItsShapeOverEveryLength() {
         for d in patTemplateLengths {
-            for (k, tpl) in PatTemplate.bank.enumerated() {
-                let g = PatTemplateScan.geometry[patTemplateLengths.firstIndex(of: d)!][k]
+            for (k, tpl) in PatternEngine.Template.bank.enumerated() {
+                let g = PatternEngine.TemplateScan.geometry[patTemplateLengths.firstIndex(of: d)!][k]
                 var covered = 0
                 var previousEnd = 0
                 for run in g.runs {
@@ -292,25 +292,25 @@ final class PatternTemplateTests: XCTestCase {
     }
 
     func testTheModelEvaluatesItsTreesAndTheCommittedOneLoads() {
-        let model = PatTemplateModel(text: "baseline 0.5\n0:1.5:1:2 L:1 L:-1\nL:0.25")
+        let model = PatternEngine.TemplateModel(text: "baseline 0.5\n0:1.5:1:2 L:1 L:-1\nL:0.25")
         XCTAssertEqual(model.roots.count, 2)
         XCTAssertEqual(model.probability([1]), 1 / (1 + exp(-1.75)), accuracy: 1e-12)
         XCTAssertEqual(model.probability([2]), 1 / (1 + exp(0.25)), accuracy: 1e-12)
-        let trained = PatTemplateModel.trained
+        let trained = PatternEngine.TemplateModel.trained
         XCTAssertEqual(trained.roots.count, 300)
         XCTAssertTrue(trained.nodes.allSatisfy { $0.value.isFinite })
         XCTAssertTrue(trained.nodes.allSatisfy { $0.slot <= 8 })
         XCTAssertEqual(trained.cascadeWeights.count, 31)
-        XCTAssertEqual(PatTemplateModel(text: "").probability([0]), 0.5)
-        let lines = PatTemplateModel.lines
+        XCTAssertEqual(PatternEngine.TemplateModel(text: "").probability([0]), 0.5)
+        let lines = PatternEngine.TemplateModel.lines
         XCTAssertEqual(lines.roots.count, 150)
         XCTAssertTrue(lines.nodes.allSatisfy { $0.value.isFinite && $0.slot <= 21 })
-        XCTAssertEqual(lines.cascadeWeights.count, 2 + 2 * PatTemplateScan.lineFeatureCount)
+        XCTAssertEqual(lines.cascadeWeights.count, 2 + 2 * PatternEngine.TemplateScan.lineFeatureCount)
         // The line cascade: bias + Σ x·(w + x·w²), skipping one statistic.
-        let cascade = PatTemplateModel(text: "cascade 1 0.5 1 9 2 0 0 1")
+        let cascade = PatternEngine.TemplateModel(text: "cascade 1 0.5 1 9 2 0 0 1")
         XCTAssertTrue(cascade.cascade(lines: [0.4, 5, 0.1], skipping: 1))
         XCTAssertFalse(cascade.cascade(lines: [0.4, 5, -0.5], skipping: 1))
-        XCTAssertTrue(PatTemplateModel(text: "").cascade(lines: [0], skipping: 0))
+        XCTAssertTrue(PatternEngine.TemplateModel(text: "").cascade(lines: [0], skipping: 0))
     }
 
     /// The committed models evaluated many windows at once (eight walks side by side, a tail of fewer) give each
@@ -334,7 +334,7 @@ final class PatternTemplateTests: XCTestCase {
         }
         var r = SeededRandom(seed: 5)
         for (text, features) in [(patternTemplateModelText, 8), (patternLineModelText, 21)] {
-            let model = PatTemplateModel(text: text)
+            let model = PatternEngine.TemplateModel(text: text)
             // Each feature's split thresholds: windows on them, just below and just above them reach every leaf.
             var splits = [[Double]](repeating: [0], count: features)
             for node in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
@@ -360,8 +360,8 @@ final class PatternTemplateTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(PatTemplateModel.lines.depths.count, 150)
-        XCTAssertEqual(PatTemplateModel.trained.depths.max(), 12)
+        XCTAssertEqual(PatternEngine.TemplateModel.lines.depths.count, 150)
+        XCTAssertEqual(PatternEngine.TemplateModel.trained.depths.max(), 12)
     }
 
     /// Recall by the truth's length adds up to each type's truths and true positives, and `minTruthBars` leaves
@@ -403,15 +403,17 @@ final class PatternTemplateTests: XCTestCase {
         XCTAssertTrue(lines.first!.hasPrefix("label,component,length,touches,type,side,slope,noise,dw,"))
         let rows = lines.dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
         XCTAssertGreaterThan(rows.count, 1000)
-        XCTAssertTrue(rows.allSatisfy { $0.count == 2 + PatTemplateScan.lineFeatureCount && $0.allSatisfy(\.isFinite) })
+        XCTAssertTrue(
+            rows.allSatisfy { $0.count == 2 + PatternEngine.TemplateScan.lineFeatureCount && $0.allSatisfy(\.isFinite) }
+        )
         for type in 0..<3 { XCTAssertGreaterThan(rows.filter { $0[0] == 1 && $0[4] == Double(type) }.count, 5) }
         XCTAssertGreaterThan(rows.filter { $0[1] == 1 }.count, 100)
         XCTAssertTrue(rows.allSatisfy { $0[0] == 0 || $0[1] == 0 })
         // Within the loose limits: noise, margin, gain over a straight line.
         XCTAssertTrue(
             rows.allSatisfy {
-                $0[7] < PatTemplateScan.lineMaxNoise && $0[10] > PatTemplateScan.lineMinMargin
-                    && $0[17] > PatTemplateScan.lineMinGain
+                $0[7] < PatternEngine.TemplateScan.lineMaxNoise && $0[10] > PatternEngine.TemplateScan.lineMinMargin
+                    && $0[17] > PatternEngine.TemplateScan.lineMinGain
             })
         // Two swings lie on their own line: their spread is exactly 0, not rounding noise; three swings have one.
         XCTAssertTrue(rows.filter { $0[3] == 3 }.allSatisfy { $0[21] == 0 })
@@ -443,7 +445,10 @@ final class PatternTemplateTests: XCTestCase {
         let positives = rows.filter { $0[0] == 1 }.count
         XCTAssertGreaterThan(positives, 20)
         XCTAssertLessThan(positives, rows.count / 4)
-        XCTAssertTrue(rows.allSatisfy { $0[1] < PatTemplateScan.maxNoise && $0[2] > PatTemplateScan.minGain })
+        XCTAssertTrue(
+            rows.allSatisfy {
+                $0[1] < PatternEngine.TemplateScan.maxNoise && $0[2] > PatternEngine.TemplateScan.minGain
+            })
     }
 
     /// Benchmark series joined end to end into one daily series.
@@ -499,11 +504,12 @@ final class PatternTemplateTests: XCTestCase {
             XCTAssertTrue(up ? close >= r.breakout * (1 - 1e-9) : close <= r.breakout * (1 + 1e-9), r.id)
         }
         // A bar spacing that overflows gives phase 0 instead of trapping.
-        XCTAssertEqual(PatTemplateScan.phase(ts: 9_000_000_000_000_000_000, previous: -9_000_000_000_000_000_000), 0)
-        XCTAssertEqual(PatTemplateScan.phase(ts: 600, previous: 540), 10)
+        XCTAssertEqual(
+            PatternEngine.TemplateScan.phase(ts: 9_000_000_000_000_000_000, previous: -9_000_000_000_000_000_000), 0)
+        XCTAssertEqual(PatternEngine.TemplateScan.phase(ts: 600, previous: 540), 10)
     }
 
-    /// A long batch is scanned ahead on all cores (`PatTemplateScan.prepare`); bar by bar gives the same records.
+    /// A long batch is scanned ahead on all cores (`PatternEngine.TemplateScan.prepare`); bar by bar gives the same records.
     func testALongBatchScannedOnAllCoresGivesTheRecordsOfTheBarByBarScan() {
         var bars = Self.joined(seed: 9, series: 42)
         XCTAssertGreaterThan(bars.count, 8_000)

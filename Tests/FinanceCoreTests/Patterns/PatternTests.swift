@@ -125,12 +125,12 @@ final class PatternTests: XCTestCase {
     /// Turning points of one shape come at a steady pace: the longest leg at most 3x the shortest (counted as at
     /// least 3 bars).
     func testRegularLegs() {
-        func pv(_ idx: [Int]) -> [PatPV] {
-            idx.enumerated().map { PatPV(i: $0.element, v: 0, p: 0, hi: $0.offset % 2 == 1) }
+        func pv(_ idx: [Int]) -> [PatternEngine.PV] {
+            idx.enumerated().map { PatternEngine.PV(i: $0.element, v: 0, p: 0, hi: $0.offset % 2 == 1) }
         }
-        XCTAssertTrue(PatEngine.regularLegs(pv([0, 10, 20, 28, 40])))
-        XCTAssertTrue(PatEngine.regularLegs(pv([0, 2, 4, 13])))  // short legs count as 3 bars: 9 <= 3 * 3
-        XCTAssertFalse(PatEngine.regularLegs(pv([0, 30, 35, 42, 50])))  // 30 > 3 * 5
+        XCTAssertTrue(PatternEngine.regularLegs(pv([0, 10, 20, 28, 40])))
+        XCTAssertTrue(PatternEngine.regularLegs(pv([0, 2, 4, 13])))  // short legs count as 3 bars: 9 <= 3 * 3
+        XCTAssertFalse(PatternEngine.regularLegs(pv([0, 30, 35, 42, 50])))  // 30 > 3 * 5
     }
 
     func testLevelsAndCup() {

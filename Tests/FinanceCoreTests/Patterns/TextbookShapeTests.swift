@@ -4,7 +4,7 @@ import XCTest
 @testable import FinanceCore
 
 /// Textbook shapes are found by the default method: every chart-pattern type, drawn as its clean piecewise-linear
-/// template (the benchmark generator's, `PatternBenchmark.template` on `PatShapes`) of 50–150 bars and 10–20 % of
+/// template (the benchmark generator's, `PatternBenchmark.template` on `PatternEngine.Shapes`) of 50–150 bars and 10–20 % of
 /// price high, with noise of at most 3 % of its height, inside a random walk of σ 1 % per bar (docs/patterns.md,
 /// "Textbook shapes").
 final class TextbookShapeTests: XCTestCase {
