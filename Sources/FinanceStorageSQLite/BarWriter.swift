@@ -13,14 +13,15 @@ final class BarWriter {
     private let selectLast: RawStatement
     /// The writer's `data_version` when the transaction started.
     let dataVersion: Int64
-    /// The cache entries valid in this transaction (updated as it writes).
-    var held: WriterCache.Entries
-    /// The entries to record once the transaction commits.
+    /// The cache entries valid when the transaction started (never changed here: a copy of the cache's
+    /// dictionaries, which changing would duplicate whole at every transaction).
+    private let snapshot: WriterCache.Entries
+    /// What this transaction changed, read before the snapshot, and recorded once the transaction commits.
     var updates = WriterCache.Entries()
 
     init(_ db: Database, cache: WriterCache) throws {
         self.dataVersion = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
-        self.held = cache.entries(atDataVersion: self.dataVersion)
+        self.snapshot = cache.entries(atDataVersion: self.dataVersion)
         self.selectLast = try RawStatement(db, "SELECT MAX(ts) FROM bars WHERE symbol = ?1 AND interval = ?2")
         self.insertAsset = try RawStatement(
             db, "INSERT OR IGNORE INTO assets (symbol, asset_class) VALUES (?1, 'unknown')")
@@ -47,6 +48,17 @@ final class BarWriter {
             """)
     }
 
+    /// A symbol's minute entry as this transaction sees it.
+    func minute(_ symbol: String) -> WriterCache.MinuteEntry? {
+        self.updates.minutes[symbol] ?? self.snapshot.minutes[symbol]
+    }
+
+    /// A series' tail as this transaction sees it.
+    func tail(_ key: WriterCache.SeriesKey) -> WriterCache.SeriesTail? {
+        if let tail = self.updates.tails[key] { return tail }
+        return self.updates.dropped.contains(key) ? nil : self.snapshot.tails[key]
+    }
+
     func ensureAsset(_ symbol: String) throws {
         self.insertAsset.bind(1, symbol)
         try self.insertAsset.execute()
@@ -59,7 +71,7 @@ final class BarWriter {
         let bars = Self.sortedUnique(input)
         let rollups = BarSeries.rollups(of: interval)
         let key = WriterCache.SeriesKey(symbol: symbol, interval: interval)
-        if !rollups.isEmpty, let tail = self.held.tails[key], bars[0].ts >= tail.last.ts {
+        if !rollups.isEmpty, let tail = self.tail(key), bars[0].ts >= tail.last.ts {
             try self.writeBars(symbol: symbol, interval: interval, bars: bars, progress: progress)
             try self.extend(tail, key: key, rollups: rollups, with: bars)
             return
@@ -101,7 +113,6 @@ final class BarWriter {
         // 4. The series' tail, when the batch ends the series (its last bar's buckets were all read above).
         let last = bars[bars.count - 1]
         if let storedLast, storedLast > last.ts {
-            self.held.tails.removeValue(forKey: key)
             self.updates.tails.removeValue(forKey: key)
             self.updates.dropped.insert(key)
             return
@@ -113,7 +124,6 @@ final class BarWriter {
             return bucket
         }
         let tail = WriterCache.SeriesTail(last: last, buckets: buckets)
-        self.held.tails[key] = tail
         self.updates.tails[key] = tail
         self.updates.dropped.remove(key)
     }
@@ -153,7 +163,6 @@ final class BarWriter {
             try self.writeRollup(
                 symbol: key.symbol, interval: key.interval, rollup: rollup, bar: t.buckets[k].rollup(with: t.last))
         }
-        self.held.tails[key] = t
         self.updates.tails[key] = t
         self.updates.dropped.remove(key)
     }

@@ -360,7 +360,7 @@ public final class SQLiteStore: MarketStore {
         }
         var rebuilt: [SymbolBar] = []
         for (symbol, byMinute) in minutes.sorted(by: { $0.key < $1.key }) {
-            var entry = writer.held.minutes[symbol]
+            var entry = writer.minute(symbol)
             var bars: [Bar] = []
             for (minute, added) in byMinute.sorted(by: { $0.key < $1.key }) {
                 let built: WriterCache.MinuteEntry
@@ -372,10 +372,7 @@ public final class SQLiteStore: MarketStore {
                 bars.append(built.bar)
                 if built.minute >= (entry?.minute ?? .min) { entry = built }
             }
-            if let entry {
-                writer.held.minutes[symbol] = entry
-                writer.updates.minutes[symbol] = entry
-            }
+            if let entry { writer.updates.minutes[symbol] = entry }
             try writer.upsert(symbol: symbol, interval: .minute1, bars: bars, progress: nil)
             rebuilt.append(contentsOf: bars.map { SymbolBar(symbol: symbol, bar: $0) })
         }
