@@ -85,7 +85,7 @@ struct DatabaseOptions: ParsableArguments {
 public enum StoreFactory {
     public static func open(
         _ location: DatabaseLocation, migrating: Bool, logger: Logger,
-        sqlite: (cacheMiB: Int, readers: Int) = (128, 4)
+        sqlite: (cacheMiB: Int, readers: Int)
     ) async throws -> any MarketStore {
         switch location {
         case .sqlite(let path):

@@ -1,5 +1,4 @@
 import FinanceCore
-import Foundation
 import Hummingbird
 import NIOCore
 

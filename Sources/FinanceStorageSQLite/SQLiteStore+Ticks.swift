@@ -6,23 +6,16 @@ import GRDB
 extension SQLiteStore {
     public func writeTicks(_ ticks: [Tick]) async throws -> [SymbolBar] {
         guard !ticks.isEmpty else { return [] }
-        return try await self.tickCommits.submit(ticks) { [writerCache] batches in
-            let (rebuilt, _, _) = try await self.write("write_ticks") { db in
-                let writer = try BarWriter(db, cache: writerCache)
+        return try await self.tickCommits.submit(ticks) { batches in
+            try await self.writeThroughCache("write_ticks") { db, writer in
                 let insert = try RawStatement(
                     db,
                     "INSERT INTO ticks (symbol, ts, price, size, bid, ask, bid_size, ask_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 )
                 let select = try RawStatement(
                     db, "SELECT ts, price, size FROM ticks WHERE symbol = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts, seq")
-                let rebuilt = try batches.map {
-                    try Self.writeTicks($0, writer: writer, insert: insert, select: select)
-                }
-                return (rebuilt, writer.updates, writer.dataVersion)
-            } committed: { _, updates, version in
-                writerCache.commit(updates, atDataVersion: version)
+                return try batches.map { try Self.writeTicks($0, writer: writer, insert: insert, select: select) }
             }
-            return rebuilt
         }
     }
 

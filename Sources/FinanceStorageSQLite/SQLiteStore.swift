@@ -19,6 +19,10 @@ public final class SQLiteStore: MarketStore {
 
     public var displayName: String { "sqlite:\(self.path)" }
 
+    /// The default most read connections and writer page cache (MiB).
+    public static let defaultMaxReaders = 4
+    public static let defaultCacheSizeMiB = 128
+
     /// Opens (creating the file and its folder if missing) the database at `path`. Run `migrate()` before use.
     ///
     /// - Parameters:
@@ -26,7 +30,10 @@ public final class SQLiteStore: MarketStore {
     ///   - maxReaders: the most concurrent read connections (default 4).
     ///   - cacheSizeMiB: the page cache of the writer connection (default 128; readers get a quarter, at least
     ///     8 MiB). Memory is only taken as pages are used.
-    public init(path: String, busyTimeout: Double = 10, maxReaders: Int = 4, cacheSizeMiB: Int = 128) throws {
+    public init(
+        path: String, busyTimeout: Double = 10, maxReaders: Int = SQLiteStore.defaultMaxReaders,
+        cacheSizeMiB: Int = SQLiteStore.defaultCacheSizeMiB
+    ) throws {
         guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else {
             throw StorageError.invalidConfiguration("the SQLite store needs a file path, got \"\(path)\"")
         }
@@ -96,9 +103,8 @@ public final class SQLiteStore: MarketStore {
     }
 
     /// Runs `body` in one IMMEDIATE transaction (the write lock is taken up front, so reads inside the
-    /// transaction never race another process's writer), timed as `operation`.
-    /// Runs `body` in one IMMEDIATE transaction on the writer, then `committed` with its result once it has
-    /// committed, still on the writer (so no other write starts in between).
+    /// transaction never race another process's writer), timed as `operation`, then `committed` with its result
+    /// once it has committed, still on the writer (so no other write starts in between).
     @discardableResult
     func write<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T,
@@ -119,6 +125,21 @@ public final class SQLiteStore: MarketStore {
                 throw Self.storageError(error)
             }
         }
+    }
+
+    /// `write` with a `BarWriter` over the writer cache: what the writer learned about the series it wrote is
+    /// recorded in the cache once the transaction commits.
+    @discardableResult
+    func writeThroughCache<T: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (Database, BarWriter) throws -> T
+    ) async throws -> T {
+        let cache = self.writerCache
+        return try await self.write(operation) { db in
+            let writer = try BarWriter(db, cache: cache)
+            return (try body(db, writer), writer.updates, writer.dataVersion)
+        } committed: { _, updates, version in
+            cache.commit(updates, atDataVersion: version)
+        }.0
     }
 
     // MARK: - Schema
@@ -291,9 +312,7 @@ public final class SQLiteStore: MarketStore {
             return
         }
         let total = batches.reduce(0) { $0 + $1.bars.count }
-        let cache = self.writerCache
-        try await self.write("write_bars") { db in
-            let writer = try BarWriter(db, cache: cache)
+        try await self.writeThroughCache("write_bars") { db, writer in
             var written = 0
             var nextReport = Self.progressStep
             func report(_ count: Int) {
@@ -309,9 +328,6 @@ public final class SQLiteStore: MarketStore {
                 written += batch.bars.count
                 report(written)
             }
-            return (writer.updates, writer.dataVersion)
-        } committed: { updates, version in
-            cache.commit(updates, atDataVersion: version)
         }
         // The final report comes after the commit.
         progress?(total)

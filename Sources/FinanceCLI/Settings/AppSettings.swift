@@ -1,4 +1,5 @@
 import FinanceServer
+import FinanceStorageSQLite
 import Foundation
 import Logging
 
@@ -9,8 +10,8 @@ struct AppSettings {
     var databaseURL = DatabaseLocation.defaultValue
     var logLevel = Logger.Level.info
     /// The SQLite writer's page cache (MiB; readers get a quarter, at least 8) and the most read connections.
-    var sqliteCacheMiB = 128
-    var sqliteReaders = 4
+    var sqliteCacheMiB = SQLiteStore.defaultCacheSizeMiB
+    var sqliteReaders = SQLiteStore.defaultMaxReaders
     /// Startup warnings (environment variables that match no key), for the command to print.
     var warnings: [String] = []
 

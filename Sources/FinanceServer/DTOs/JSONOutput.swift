@@ -80,7 +80,7 @@ struct JSONOutput {
             case 0x0D: self.bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
             case 0x09: self.bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
+                let hex = Self.hexDigits
                 self.bytes.append(contentsOf: [
                     0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 15)],
                 ])
@@ -97,6 +97,8 @@ struct JSONOutput {
         self.key(name)
         try self.value(number)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private mutating func separate() {
         if self.needsComma { self.bytes.append(UInt8(ascii: ",")) }
