@@ -48,8 +48,8 @@ final class BarWriter {
             """)
     }
 
-    /// A symbol's minute entry as this transaction sees it.
-    func minute(_ symbol: String) -> WriterCache.MinuteEntry? {
+    /// A symbol's minute entries as this transaction sees them.
+    func minutes(_ symbol: String) -> WriterCache.RecentMinutes? {
         self.updates.minutes[symbol] ?? self.snapshot.minutes[symbol]
     }
 

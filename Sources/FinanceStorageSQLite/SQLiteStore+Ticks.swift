@@ -40,19 +40,19 @@ extension SQLiteStore {
         }
         var rebuilt: [SymbolBar] = []
         for (symbol, byMinute) in minutes.sorted(by: { $0.key < $1.key }) {
-            var entry = writer.minute(symbol)
+            var recent = writer.minutes(symbol) ?? WriterCache.RecentMinutes()
             var bars: [Bar] = []
             for (minute, added) in byMinute.sorted(by: { $0.key < $1.key }) {
                 let built: WriterCache.MinuteEntry
-                if let held = entry, held.minute == minute, let extended = Self.fold(added, into: held) {
+                if let held = recent[minute], let extended = Self.fold(added, into: held) {
                     built = extended
                 } else {
                     built = try Self.rebuildMinute(select, symbol: symbol, minute: minute)
                 }
                 bars.append(built.bar)
-                if built.minute >= (entry?.minute ?? .min) { entry = built }
+                recent.keep(built)
             }
-            if let entry { writer.updates.minutes[symbol] = entry }
+            writer.updates.minutes[symbol] = recent
             try writer.upsert(symbol: symbol, interval: .minute1, bars: bars, progress: nil)
             rebuilt.append(contentsOf: bars.map { SymbolBar(symbol: symbol, bar: $0) })
         }

@@ -4,7 +4,8 @@ import Synchronization
 /// What the writer connection last wrote at the head of each series, so that a write that only extends a series
 /// updates its derived rows from memory instead of reading back what it derives them from:
 ///
-/// - per symbol, the minute bar its ticks last built (`MinuteEntry`): a tick batch that extends the minute folds its
+/// - per symbol, the minute bars its ticks last built (`RecentMinutes`: the two newest minutes, so that a batch that
+///   arrives late across a minute boundary still finds its minute): a tick batch that extends a minute folds its
 ///   ticks into it instead of reading all of the minute's ticks (600 rows per symbol per batch at the end of a busy
 ///   minute);
 /// - per bar series, its latest bar and, for each rollup, the fold of that bucket's earlier bars (`SeriesTail`): a
@@ -18,6 +19,35 @@ import Synchronization
 /// change only after their transaction commits, still on the writer. At most `capacity` entries are held; beyond
 /// it the cache starts over.
 final class WriterCache: Sendable {
+    /// The entries of a symbol's two newest minutes.
+    struct RecentMinutes: Equatable, Sendable {
+        private(set) var latest: MinuteEntry?
+        private(set) var previous: MinuteEntry?
+
+        /// The entry of `minute`, when it is one of the two.
+        subscript(minute: Int64) -> MinuteEntry? {
+            if let latest, latest.minute == minute { return latest }
+            if let previous, previous.minute == minute { return previous }
+            return nil
+        }
+
+        /// Keeps `entry` when its minute is one of the two newest seen.
+        mutating func keep(_ entry: MinuteEntry) {
+            guard let latest else {
+                self.latest = entry
+                return
+            }
+            if entry.minute > latest.minute {
+                self.previous = latest
+                self.latest = entry
+            } else if entry.minute == latest.minute {
+                self.latest = entry
+            } else if entry.minute >= (self.previous?.minute ?? .min) {
+                self.previous = entry
+            }
+        }
+    }
+
     /// The minute bar built from a symbol's ticks.
     struct MinuteEntry: Equatable, Sendable {
         /// The start of the minute.
@@ -104,7 +134,7 @@ final class WriterCache: Sendable {
 
     /// The entries one transaction reads, or writes back (with the series whose tails it no longer knows).
     struct Entries: Equatable, Sendable {
-        var minutes: [String: MinuteEntry] = [:]
+        var minutes: [String: RecentMinutes] = [:]
         var tails: [SeriesKey: SeriesTail] = [:]
         var dropped: Set<SeriesKey> = []
 
@@ -113,7 +143,7 @@ final class WriterCache: Sendable {
 
     private struct State {
         var dataVersion: Int64?
-        var minutes: [String: MinuteEntry] = [:]
+        var minutes: [String: RecentMinutes] = [:]
         var tails: [SeriesKey: SeriesTail] = [:]
     }
 

@@ -150,10 +150,32 @@ final class SQLiteWriterCacheTests: XCTestCase {
         XCTAssertEqual(rebuilt.map(\.bar), Self.expectedMinutes([later], symbol: "AAA"))
     }
 
+    /// A symbol's two newest minutes are kept, so a batch arriving late across a minute boundary folds from memory.
+    func testRecentMinutesKeepTheTwoNewest() {
+        func entry(_ minute: Int64, _ price: Double) -> WriterCache.MinuteEntry {
+            WriterCache.MinuteEntry(minute: minute, ts: minute, price: price, size: 1)
+        }
+        var recent = WriterCache.RecentMinutes()
+        XCTAssertNil(recent[0])
+        recent.keep(entry(60_000, 1))
+        recent.keep(entry(0, 2))
+        XCTAssertEqual(recent[0]?.bar.close, 2, "an older minute is kept while there is room")
+        recent.keep(entry(120_000, 3))
+        XCTAssertNil(recent[0], "a third minute pushes the oldest out")
+        XCTAssertEqual(recent[60_000]?.bar.close, 1)
+        XCTAssertEqual(recent[120_000]?.bar.close, 3)
+        recent.keep(entry(0, 4))
+        XCTAssertNil(recent[0], "a minute older than both is not kept")
+        recent.keep(entry(60_000, 5))
+        recent.keep(entry(120_000, 6))
+        XCTAssertEqual([recent[60_000]?.bar.close, recent[120_000]?.bar.close], [5, 6], "a kept minute is replaced")
+    }
+
     func testTheCacheIsBounded() {
         let cache = WriterCache(capacity: 2)
         let bar = Bar(ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 0)
-        let entry = WriterCache.MinuteEntry(minute: 0, ts: 0, price: 1, size: 0)
+        var entry = WriterCache.RecentMinutes()
+        entry.keep(WriterCache.MinuteEntry(minute: 0, ts: 0, price: 1, size: 0))
         cache.commit(WriterCache.Entries(minutes: ["A": entry, "B": entry]), atDataVersion: 1)
         XCTAssertEqual(cache.count, 2)
         cache.commit(WriterCache.Entries(minutes: ["C": entry]), atDataVersion: 1)
