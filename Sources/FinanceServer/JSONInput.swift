@@ -30,18 +30,26 @@ public enum JSONValue: Sendable, Equatable {
 struct JSONInput {
     /// Reads the body (at most `limit` bytes; more is 413) and parses it; unparseable JSON is 400.
     static func parse(_ request: Request, limit: Int) async throws -> JSONValue {
+        try self.parse(try await self.body(request, limit: limit))
+    }
+
+    /// The whole body, at most `limit` bytes (more is 413).
+    static func body(_ request: Request, limit: Int) async throws -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Problem(
                 status: .contentTooLarge,
                 detail: "the request body (\(length) bytes) is larger than the limit of \(limit) bytes")
         }
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: limit)
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw Problem(
                 status: .contentTooLarge, detail: "the request body is larger than the limit of \(limit) bytes")
         }
+    }
+
+    /// Parses a body read by `body(_:limit:)`; unparseable JSON is 400.
+    static func parse(_ buffer: ByteBuffer) throws -> JSONValue {
         do {
             return try buffer.withUnsafeReadableBytes { raw throws(JSONParser.SyntaxError) -> JSONValue in
                 try JSONParser.parse(raw.assumingMemoryBound(to: UInt8.self))

@@ -18,10 +18,10 @@ struct JSONParser {
     /// The deepest nesting of arrays and objects read.
     static let maxDepth = 512
 
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var i = 0
+    let bytes: UnsafeBufferPointer<UInt8>
+    var i = 0
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -42,13 +42,13 @@ struct JSONParser {
         return try bytes.withUnsafeBufferPointer { (buffer) throws(SyntaxError) -> JSONValue in try Self.parse(buffer) }
     }
 
-    private func error(_ reason: String) -> SyntaxError {
+    func error(_ reason: String) -> SyntaxError {
         SyntaxError(offset: self.i, reason: reason)
     }
 
-    private var atEnd: Bool { self.i >= self.bytes.count }
+    var atEnd: Bool { self.i >= self.bytes.count }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while self.i < self.bytes.count {
             switch self.bytes[self.i] {
             case 0x20, 0x09, 0x0A, 0x0D: self.i += 1
@@ -57,7 +57,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func value(depth: Int) throws(SyntaxError) -> JSONValue {
+    mutating func value(depth: Int) throws(SyntaxError) -> JSONValue {
         guard !self.atEnd else { throw self.error("unexpected end of the body") }
         switch self.bytes[self.i] {
         case UInt8(ascii: "{"): return try self.object(depth: depth + 1)
@@ -143,7 +143,7 @@ struct JSONParser {
     }
 
     /// A string starting at the opening quote; its text must be valid UTF-8.
-    private mutating func string() throws(SyntaxError) -> String {
+    mutating func string() throws(SyntaxError) -> String {
         self.i += 1
         let start = self.i
         // The common case: no escape, one slice.
@@ -241,7 +241,7 @@ struct JSONParser {
     }
 
     /// A number by JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-    private mutating func number() throws(SyntaxError) -> JSONValue {
+    mutating func number() throws(SyntaxError) -> JSONValue {
         let start = self.i
         var negative = false
         if self.bytes[self.i] == UInt8(ascii: "-") {
@@ -297,7 +297,7 @@ struct JSONParser {
         return .number(d)
     }
 
-    private static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
 
     /// A byte for a message: the character when printable ASCII, else its hex code.
     private static func describe(_ b: UInt8) -> String {

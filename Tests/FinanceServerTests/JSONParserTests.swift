@@ -174,3 +174,88 @@ final class JSONParserTests: XCTestCase {
         }
     }
 }
+
+/// The tick fast path (`JSONParser.ticks`) against the general parser and field checks.
+final class JSONTickParserTests: XCTestCase {
+    private func fast(_ text: String, maxItems: Int = 10_000) -> [Tick]? {
+        Array(text.utf8).withUnsafeBufferPointer { JSONParser.ticks($0, maxItems: maxItems) }
+    }
+
+    private func general(_ text: String) -> [Tick]? {
+        guard let value = try? JSONParser.parse(text) else { return nil }
+        return try? MarketDataController.ticks(from: value)
+    }
+
+    func testReadsWellFormedBatchesLikeTheGeneralPath() {
+        let cases = [
+            "[]", " [ ] ",
+            #"[{"symbol":"BTC","ts":1700000000000,"price":1}]"#,
+            #"[{"price": 2.5e3, "ts": 1700000000, "symbol": "AAPL", "size": 3, "bid": null, "ask": 2501.25}]"#,
+            #"[{"symbol":"X","ts":1700000000000.0,"price":-1,"bidSize":1,"askSize":2.5,"bid":1,"ask":2}, "#
+                + #"{"symbol":"Y","ts":1,"price":0}]"#,
+        ]
+        for text in cases {
+            let ticks = self.fast(text)
+            XCTAssertNotNil(ticks, text)
+            XCTAssertEqual(ticks, self.general(text), text)
+        }
+        XCTAssertEqual(self.fast(#"[{"symbol":"BTC","ts":1700000000,"price":1,"size":2}]"#)?.first?.ts, 1_700_000_000_000)
+    }
+
+    func testLeavesEverythingElseToTheGeneralPath() {
+        let cases = [
+            "", "{}", "[1]", "[{}]", "[[]]",
+            #"[{"symbol":"BTC","ts":1,"price":1}"#,  // not closed
+            #"[{"symbol":"BTC","ts":1,"price":1}] x"#,  // trailing data
+            #"[{"symbol":"BTC","ts":1,"price":1,}]"#,
+            #"[{"symbol":"BTC","ts":1}]"#,  // price missing
+            #"[{"symbol":"BTC","price":1}]"#,  // time missing
+            #"[{"ts":1,"price":1}]"#,  // symbol missing
+            #"[{"symbol":"BTC","ts":1,"price":null}]"#,
+            #"[{"symbol":null,"ts":1,"price":1}]"#,
+            #"[{"symbol":"BTC","ts":"2024-01-01T00:00:00Z","price":1}]"#,  // a time as text: the general path reads it
+            #"[{"symbol":"BTC","ts":1,"price":"1"}]"#,
+            #"[{"symbol":"BTC","ts":1,"price":1e400}]"#,
+            #"[{"symbol":"BTC","ts":1,"price":1,"size":true}]"#,
+            #"[{"symbol":"BTC","ts":1,"price":1,"size":{}}]"#,
+            #"[{"symbol":"BTC","ts":1,"price":1,"extra":1}]"#,
+            #"[{"symbol":"BTC","ts":1,"price":1,"price":2}]"#,  // a repeated key
+            #"[{"sym\u0062ol":"BTC","ts":1,"price":1}]"#,  // an escaped key
+            #"[{"symbol":"BTC","ts":1,"price":1},]"#,
+        ]
+        for text in cases { XCTAssertNil(self.fast(text), text) }
+        let two = #"[{"symbol":"A","ts":1,"price":1},{"symbol":"B","ts":1,"price":1}]"#
+        XCTAssertNil(self.fast(two, maxItems: 1), "more items than allowed")
+        XCTAssertEqual(self.fast(two, maxItems: 2)?.count, 2)
+    }
+
+    func testRandomBatchesAgreeWithTheGeneralPath() {
+        var rng = SeededRandom(seed: 18)
+        let fields = ["symbol", "ts", "price", "size", "bid", "ask", "bidSize", "askSize", "other"]
+        let values = [
+            #""BTC""#, #""ü€""#, "1700000000000", "1700000000", "-0", "1.5", "-2.5e-3", "1E2", "null", "true", #""x""#,
+            "9223372036854775808", "[]", "{}", "1e400",
+        ]
+        var fastCount = 0
+        for _ in 0..<3_000 {
+            var items: [String] = []
+            for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                // Half the items start from a valid tick, so that many batches are well formed.
+                var pairs = Bool.random(using: &rng) ? [#""symbol":"ETH""#, #""ts":1700000000000"#, #""price":2"#] : []
+                for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                    let field = fields.randomElement(using: &rng)!
+                    let value = values.randomElement(using: &rng)!
+                    pairs.append("\"\(field)\"" + [":", " : "].randomElement(using: &rng)! + value)
+                }
+                pairs.shuffle(using: &rng)
+                items.append("{" + pairs.joined(separator: [",", ", "].randomElement(using: &rng)!) + "}")
+            }
+            let text = "[" + items.joined(separator: ",") + "]"
+            if let ticks = self.fast(text) {
+                if !ticks.isEmpty { fastCount += 1 }
+                XCTAssertEqual(ticks, self.general(text), text)
+            }
+        }
+        XCTAssertGreaterThan(fastCount, 100, "the random batches include well-formed ones")
+    }
+}

@@ -83,8 +83,9 @@ struct LiveAnalyticsEngine {
             // Order flow is measured per minute, so it runs when 1-minute analytics is on.
             guard self.settings.intervals.contains(.minute1) else { return outcome }
             self.use(tick.symbol, outcome: &outcome)
+            // Taken out while it changes, so that its buffers are not copied (copy on write) at every tick.
             var stream: AnomalyStream
-            if let existing = self.tickStreams[tick.symbol] {
+            if let existing = self.tickStreams.removeValue(forKey: tick.symbol) {
                 stream = existing
             } else {
                 stream = await self.makeTickStream(before: tick, outcome: &outcome)
@@ -106,8 +107,12 @@ struct LiveAnalyticsEngine {
         symbol: String, source: Interval, bar: Bar, batchStart: Int64?, outcome: inout Outcome
     ) async {
         let targets = self.settings.intervals.filter { target in
-            (target == source || (source == .minute1 && source < target))
-                && (self.analyzers[SeriesKey(symbol: symbol, interval: target)]?.closer.source ?? source) == source
+            guard target == source || (source == .minute1 && source < target) else { return false }
+            // Read in place: `analyzers[key]?.closer` would copy the whole analyzer first.
+            guard let index = self.analyzers.index(forKey: SeriesKey(symbol: symbol, interval: target)) else {
+                return true
+            }
+            return self.analyzers.values[index].closer.source == source
         }
         guard !targets.isEmpty else { return }
         self.use(symbol, outcome: &outcome)

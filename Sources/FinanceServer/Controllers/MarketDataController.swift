@@ -75,10 +75,20 @@ struct MarketDataController {
         }
     }
 
-    /// Parses a tick batch, reporting every type problem; rule checks happen in the ingestor.
+    /// Parses a tick batch, reporting every type problem; rule checks happen in the ingestor. A well-formed batch
+    /// is read straight into ticks (`JSONParser.ticks`); any other goes through the general parser and field checks.
     func readTicks(_ request: Request) async throws -> [Tick] {
-        let objects = try JSONInput.objects(
-            try await JSONInput.parse(request, limit: self.maxBodyBytes), maxItems: Validation.maxBatchItems)
+        let body = try await JSONInput.body(request, limit: self.maxBodyBytes)
+        let wellFormed = body.withUnsafeReadableBytes { raw in
+            JSONParser.ticks(raw.assumingMemoryBound(to: UInt8.self), maxItems: Validation.maxBatchItems)
+        }
+        if let wellFormed { return wellFormed }
+        return try Self.ticks(from: try JSONInput.parse(body))
+    }
+
+    /// The ticks of a parsed batch, or a validation error listing every type and rule problem.
+    static func ticks(from body: JSONValue) throws -> [Tick] {
+        let objects = try JSONInput.objects(body, maxItems: Validation.maxBatchItems)
         var issues: [ValidationIssue] = []
         var ticks: [Tick] = []
         ticks.reserveCapacity(objects.count)
