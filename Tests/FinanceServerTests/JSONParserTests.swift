@@ -199,7 +199,8 @@ final class JSONTickParserTests: XCTestCase {
             XCTAssertNotNil(ticks, text)
             XCTAssertEqual(ticks, self.general(text), text)
         }
-        XCTAssertEqual(self.fast(#"[{"symbol":"BTC","ts":1700000000,"price":1,"size":2}]"#)?.first?.ts, 1_700_000_000_000)
+        XCTAssertEqual(
+            self.fast(#"[{"symbol":"BTC","ts":1700000000,"price":1,"size":2}]"#)?.first?.ts, 1_700_000_000_000)
     }
 
     func testLeavesEverythingElseToTheGeneralPath() {
