@@ -21,14 +21,16 @@ public protocol MarketDataProvider: Sendable {
 
 /// A provider that answers the latest quote of a symbol.
 public protocol QuoteProvider: MarketDataProvider {
-    /// The latest quote of `symbol` (canonical symbol); throws `ProviderError`.
-    func quote(symbol: String) async throws -> Quote
+    /// The latest quote of `symbol`; throws `ProviderError`.
+    func quote(_ symbol: UpstreamSymbol, call: ProviderCall) async throws -> ProviderQuote
 }
 
 /// A provider that answers bars of the past.
 public protocol BarHistoryProvider: MarketDataProvider {
-    /// Bars of `symbol` at `interval` with `from <= ts < to`, ascending; throws `ProviderError`.
-    func bars(symbol: String, interval: Interval, from: Int64, to: Int64) async throws -> [Bar]
+    /// Bars of `symbol` at `interval` with `from <= ts < to` (ms), ascending; throws `ProviderError`
+    /// (`unsupported` for an interval the provider does not serve).
+    func bars(_ symbol: UpstreamSymbol, interval: Interval, from: Int64, to: Int64, call: ProviderCall)
+        async throws -> [Bar]
 }
 
 /// A provider that streams trades as they happen.
@@ -46,7 +48,7 @@ public protocol SymbolSearchProvider: MarketDataProvider {
 /// A provider of news articles.
 public protocol NewsProvider: MarketDataProvider {
     /// Articles about `query` (a symbol or free text), newest first, at most `limit`.
-    func news(query: String, limit: Int) async throws -> [NewsArticle]
+    func news(query: String, limit: Int, call: ProviderCall) async throws -> [NewsArticle]
 }
 
 /// One news article.
@@ -64,23 +66,5 @@ public struct NewsArticle: Sendable, Equatable {
         self.source = source
         self.publishedAt = publishedAt
         self.summary = summary
-    }
-}
-
-/// Why a provider call failed, without HTTP or secrets in it.
-public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The provider does not know the symbol.
-    case unknownSymbol(String)
-    /// The provider's capability is not offered (or not on this key's plan).
-    case unsupported(String)
-    /// The source failed: unreachable, timed out, rate limited or answered something unreadable.
-    case unavailable(String)
-
-    public var description: String {
-        switch self {
-        case .unknownSymbol(let s): return "unknown symbol \(s)"
-        case .unsupported(let what): return "not supported: \(what)"
-        case .unavailable(let why): return "unavailable: \(why)"
-        }
     }
 }
