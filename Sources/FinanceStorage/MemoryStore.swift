@@ -16,6 +16,8 @@ public final class MemoryStore: MarketStore {
     }
 
     private let state = Mutex(State())
+    /// Provider budgets, key states, usage and health (`MemoryStore+Providers.swift`).
+    let providerState = MemoryProviderState()
 
     public init() {}
 

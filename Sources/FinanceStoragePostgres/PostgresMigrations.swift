@@ -70,7 +70,59 @@ enum PostgresMigrations {
                     PRIMARY KEY (symbol, ts, seq)
                 )
                 """,
-            ])
+            ]),
+        PostgresMigration(
+            version: 2, name: "provider budgets, key states, usage log, health history",
+            statements: [
+                // Requests reserved per provider key and budget window (ended windows are deleted as keys are used).
+                """
+                CREATE TABLE provider_budget (
+                    provider     text   COLLATE "C" NOT NULL,
+                    key_id       text   COLLATE "C" NOT NULL,
+                    kind         text   COLLATE "C" NOT NULL,
+                    window_start bigint NOT NULL,
+                    window_end   bigint NOT NULL,
+                    used         integer NOT NULL,
+                    PRIMARY KEY (provider, key_id, kind, window_start)
+                )
+                """,
+                """
+                CREATE TABLE provider_keys (
+                    provider        text COLLATE "C" NOT NULL,
+                    key_id          text COLLATE "C" NOT NULL,
+                    parked_until    bigint,
+                    disabled_reason text,
+                    unavailable     text NOT NULL,
+                    PRIMARY KEY (provider, key_id)
+                )
+                """,
+                """
+                CREATE TABLE provider_usage (
+                    seq        bigserial PRIMARY KEY,
+                    ts         bigint NOT NULL,
+                    provider   text COLLATE "C" NOT NULL,
+                    key_id     text,
+                    endpoint   text NOT NULL,
+                    status     text NOT NULL,
+                    latency_ms double precision NOT NULL,
+                    credits    integer NOT NULL,
+                    cache_hit  boolean NOT NULL
+                )
+                """,
+                "CREATE INDEX provider_usage_by_time ON provider_usage (provider, ts, seq)",
+                """
+                CREATE TABLE provider_health (
+                    provider       text COLLATE "C" NOT NULL,
+                    minute         bigint NOT NULL,
+                    score          double precision NOT NULL,
+                    requests       integer NOT NULL,
+                    failures       integer NOT NULL,
+                    latency_p95_ms double precision,
+                    circuit        text NOT NULL,
+                    PRIMARY KEY (provider, minute)
+                )
+                """,
+            ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -176,7 +176,10 @@ public final class PostgresStore: MarketStore {
         "ping": "ping", "list assets": "assets", "read asset": "asset", "create asset": "create_asset",
         "update asset": "update_asset", "delete asset": "delete_asset", "write bars": "write_bars",
         "write ticks": "write_ticks", "read stored intervals": "stored_intervals", "read bars": "read_bars",
-        "read ticks": "read_ticks", "read the latest tick": "latest_tick",
+        "read ticks": "read_ticks", "read the latest tick": "latest_tick", "reserve budget": "reserve_budget",
+        "read budget usage": "budget_usage", "read key states": "key_states", "save key state": "save_key_state",
+        "append usage": "append_usage", "read usage": "usage", "record health": "record_health",
+        "read health": "health",
     ]
 
     /// Runs `body` on a pooled connection, timed, mapping errors to `StorageError`.

@@ -58,7 +58,55 @@ enum SQLiteSchema {
             );
             CREATE INDEX ticks_by_symbol_ts ON ticks (symbol, ts, seq);
             """
-        )
+        ),
+        (
+            "v2-provider-state",
+            """
+            -- Requests reserved per provider key and budget window (ended windows are deleted as keys are used).
+            CREATE TABLE provider_budget (
+                provider TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                window_start INTEGER NOT NULL,
+                window_end INTEGER NOT NULL,
+                used INTEGER NOT NULL,
+                PRIMARY KEY (provider, key_id, kind, window_start)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE provider_keys (
+                provider TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                parked_until INTEGER,
+                disabled_reason TEXT,
+                unavailable TEXT NOT NULL,
+                PRIMARY KEY (provider, key_id)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE provider_usage (
+                seq INTEGER PRIMARY KEY,
+                ts INTEGER NOT NULL,
+                provider TEXT NOT NULL,
+                key_id TEXT,
+                endpoint TEXT NOT NULL,
+                status TEXT NOT NULL,
+                latency_ms REAL NOT NULL,
+                credits INTEGER NOT NULL,
+                cache_hit INTEGER NOT NULL
+            );
+            CREATE INDEX provider_usage_by_time ON provider_usage (provider, ts, seq);
+
+            CREATE TABLE provider_health (
+                provider TEXT NOT NULL,
+                minute INTEGER NOT NULL,
+                score REAL NOT NULL,
+                requests INTEGER NOT NULL,
+                failures INTEGER NOT NULL,
+                latency_p95_ms REAL,
+                circuit TEXT NOT NULL,
+                PRIMARY KEY (provider, minute)
+            ) WITHOUT ROWID;
+            """
+        ),
     ]
 
     static var latest: Int { migrations.count }

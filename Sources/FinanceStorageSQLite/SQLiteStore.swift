@@ -90,7 +90,7 @@ public final class SQLiteStore: MarketStore {
     }
 
     /// Runs `body` on a reader, timed as `operation`.
-    private func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T)
+    func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T)
         async throws -> T
     {
         try await OperationTimer.measure(operation) {

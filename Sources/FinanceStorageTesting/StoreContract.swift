@@ -49,6 +49,9 @@ public enum StoreContract {
         Check("ticksRangeAndLatest", ticksRangeAndLatest),
         Check("deleteAssetCascades", deleteAssetCascades),
         Check("storedIntervalsFinestFirst", storedIntervalsFinestFirst),
+        Check("providerBudgets", providerBudgets),
+        Check("providerKeyStates", providerKeyStates),
+        Check("providerUsageAndHealth", providerUsageAndHealth),
     ]
 
     /// The names of every check.

@@ -42,6 +42,9 @@ final class PostgresStoreContractTests: XCTestCase {
         "ticksRangeAndLatest",
         "deleteAssetCascades",
         "storedIntervalsFinestFirst",
+        "providerBudgets",
+        "providerKeyStates",
+        "providerUsageAndHealth",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -71,4 +74,7 @@ final class PostgresStoreContractTests: XCTestCase {
     func testTicksRangeAndLatest() async throws { try await self.run("ticksRangeAndLatest") }
     func testDeleteAssetCascades() async throws { try await self.run("deleteAssetCascades") }
     func testStoredIntervalsFinestFirst() async throws { try await self.run("storedIntervalsFinestFirst") }
+    func testProviderBudgets() async throws { try await self.run("providerBudgets") }
+    func testProviderKeyStates() async throws { try await self.run("providerKeyStates") }
+    func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
 }

@@ -31,6 +31,9 @@ final class MemoryStoreContractTests: XCTestCase {
         "ticksRangeAndLatest",
         "deleteAssetCascades",
         "storedIntervalsFinestFirst",
+        "providerBudgets",
+        "providerKeyStates",
+        "providerUsageAndHealth",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -60,4 +63,7 @@ final class MemoryStoreContractTests: XCTestCase {
     func testTicksRangeAndLatest() async throws { try await self.run("ticksRangeAndLatest") }
     func testDeleteAssetCascades() async throws { try await self.run("deleteAssetCascades") }
     func testStoredIntervalsFinestFirst() async throws { try await self.run("storedIntervalsFinestFirst") }
+    func testProviderBudgets() async throws { try await self.run("providerBudgets") }
+    func testProviderKeyStates() async throws { try await self.run("providerKeyStates") }
+    func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
 }

@@ -37,6 +37,9 @@ final class SQLiteStoreContractTests: XCTestCase {
         "ticksRangeAndLatest",
         "deleteAssetCascades",
         "storedIntervalsFinestFirst",
+        "providerBudgets",
+        "providerKeyStates",
+        "providerUsageAndHealth",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -66,4 +69,7 @@ final class SQLiteStoreContractTests: XCTestCase {
     func testTicksRangeAndLatest() async throws { try await self.run("ticksRangeAndLatest") }
     func testDeleteAssetCascades() async throws { try await self.run("deleteAssetCascades") }
     func testStoredIntervalsFinestFirst() async throws { try await self.run("storedIntervalsFinestFirst") }
+    func testProviderBudgets() async throws { try await self.run("providerBudgets") }
+    func testProviderKeyStates() async throws { try await self.run("providerKeyStates") }
+    func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
 }

@@ -1,6 +1,6 @@
 /// A storage driver: one value that is the database and every repository (the memory, SQLite and PostgreSQL
 /// stores). Only the command line picks one; the application sees it through `Storage`.
-public typealias MarketStore = DatabaseAdmin & AssetRepository & MarketDataRepository
+public typealias MarketStore = DatabaseAdmin & AssetRepository & MarketDataRepository & ProviderStateRepository
 
 /// The repositories the application works with, bundled: each consumer takes only the ones it uses. Repositories
 /// for users, tokens, alerts and the rest join here as they are built, each a protocol with memory, SQLite and
@@ -12,11 +12,14 @@ public struct Storage: Sendable {
     public var assets: any AssetRepository
     /// Bars, rollups and ticks.
     public var marketData: any MarketDataRepository
+    /// Provider budgets, key states, usage log and health history.
+    public var providers: any ProviderStateRepository
 
     /// Every repository served by one driver.
     public init(_ store: any MarketStore) {
         self.database = store
         self.assets = store
         self.marketData = store
+        self.providers = store
     }
 }
