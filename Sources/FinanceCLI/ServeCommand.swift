@@ -51,8 +51,19 @@ struct ServeCommand: AsyncParsableCommand {
             )
             Console.info("feeds: \(feedText)")
             Console.info("live analytics: \(analyticsText)")
+            Console.info("providers: \(Self.providersText(settings.providers))")
         }
         try await app.runService()
+    }
+}
+
+extension ServeCommand {
+    /// The startup line about providers: the usable ones in preference order, and each disabled one with why.
+    static func providersText(_ providers: ProviderSettings) -> String {
+        let usable = providers.usable.map(\.name)
+        let disabled = providers.disabledReasons
+        return (usable.isEmpty ? "none usable" : usable.joined(separator: ", "))
+            + (disabled.isEmpty ? "" : "; " + disabled.joined(separator: "; "))
     }
 }
 

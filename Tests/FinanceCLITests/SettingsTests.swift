@@ -1,11 +1,13 @@
 import Configuration
+import FinanceApp
 import FinanceTestSupport
 import Foundation
 import XCTest
 
 @testable import FinanceCLI
 
-/// Sections the next issues will declare (providers, WebSocket tiers and limits), here only as fixtures: they prove
+/// Sections of the shapes the next issues will declare (a `sources.<name>` like `providers.<name>` but with open names,
+/// WebSocket tiers and limits), here only as fixtures: they prove
 /// that patterned sections, fixed and open names, and secrets are expressible.
 private enum Fixture {
     static let baseUrl = SettingKey("baseUrl", .string, doc: "root of the provider's API")
@@ -13,14 +15,14 @@ private enum Fixture {
     static let perMinute = SettingKey("budgets.perMinute", .int(1...10_000), doc: "requests a minute")
     static let enabled = SettingKey("enabled", .bool, default: "true", doc: "whether the provider is used")
     static let share = SettingKey("share", .double(0...1), default: "1", doc: "share of the requests it serves")
-    static let providers = SettingsSection(
-        "providers.<name>", names: .open, keys: [baseUrl, keys, perMinute, enabled, share])
+    static let sources = SettingsSection(
+        "sources.<name>", names: .open, keys: [baseUrl, keys, perMinute, enabled, share])
     static let maxConnections = SettingKey("maxConnections", .int(0...100_000), doc: "connections per tier")
     static let tiers = SettingsSection(
         "ws.tiers.<tier>", names: .fixed(["free", "pro", "enterprise"]), keys: [maxConnections])
     static let perIpPerMinute = SettingKey("perIpPerMinute", .int(1...1000), doc: "upgrades a minute per address")
     static let attempts = SettingsSection("ws.connectAttempts", keys: [perIpPerMinute])
-    static let catalog = SettingsCatalog(AppSettings.catalog.sections + [providers, tiers, attempts])
+    static let catalog = SettingsCatalog(AppSettings.catalog.sections + [sources, tiers, attempts])
 }
 
 final class SettingsTests: TemporaryFolderTestCase {
@@ -52,14 +54,18 @@ final class SettingsTests: TemporaryFolderTestCase {
             EnvironmentNames.variable("ws.connectAttempts.perIpPerMinute"),
             "FINANCEHUB_WS_CONNECT_ATTEMPTS_PER_IP_PER_MINUTE")
         XCTAssertEqual(
-            EnvironmentNames.variable("providers.coingecko.baseUrl"), "FINANCEHUB_PROVIDERS_COINGECKO_BASE_URL")
+            EnvironmentNames.variable("sources.coingecko.baseUrl"), "FINANCEHUB_SOURCES_COINGECKO_BASE_URL")
         XCTAssertEqual(EnvironmentNames.variable("http.maxBodyBytes"), "FINANCEHUB_HTTP_MAX_BODY_BYTES")
         // Capitals inside a key split nowhere: `perIPPerMinute` would need PER_IPPER_MINUTE.
         XCTAssertEqual(EnvironmentNames.variable("a.perIPPerMinute"), "FINANCEHUB_A_PER_IPPER_MINUTE")
         // Every declared key, spelt our way, is the variable swift-configuration's provider reads.
         for section in Fixture.catalog.sections {
             for key in section.keys {
-                let components = section.components(key, instance: section.names.map { _ in "pro" })
+                let instance = section.names.map { names -> String in
+                    if case .fixed(let list) = names { return list[list.count - 1] }
+                    return "pro"
+                }
+                let components = section.components(key, instance: instance)
                 let variable = EnvironmentNames.variable(components.joined(separator: "."))
                 let provider = EnvironmentVariablesProvider(environmentVariables: [variable: "1"])
                     .prefixKeys(with: "financehub")
@@ -71,17 +77,17 @@ final class SettingsTests: TemporaryFolderTestCase {
     }
 
     func testDeclaredKeysDriveTheUnknownKeyCheck() async throws {
-        let file = self.write("p.yaml", "providers:\n  coingecko:\n    baseUrl: https://api.example\n")
-        // The application does not declare providers yet: the key is unknown to it...
+        let file = self.write("p.yaml", "sources:\n  coingecko:\n    baseUrl: https://api.example\n")
+        // The application does not declare sources yet: the key is unknown to it...
         let unknown = await self.failure(file)
-        XCTAssertTrue(unknown.contains("unknown key providers.coingecko.baseUrl"), unknown)
+        XCTAssertTrue(unknown.contains("unknown key sources.coingecko.baseUrl"), unknown)
         // ...and known as soon as a section declares it.
         let reader = try await self.reader(file: file)
         XCTAssertEqual(reader.problems, [])
         XCTAssertEqual(
-            reader.section(Fixture.providers, instance: "coingecko").string(Fixture.baseUrl), "https://api.example")
+            reader.section(Fixture.sources, instance: "coingecko").string(Fixture.baseUrl), "https://api.example")
         // The same declarations decide which variables are known.
-        let environment = ["FINANCEHUB_PROVIDERS_COINGECKO_BASE_URL": "x", "FINANCEHUB_HTTP_PORT": "1"]
+        let environment = ["FINANCEHUB_SOURCES_COINGECKO_BASE_URL": "x", "FINANCEHUB_HTTP_PORT": "1"]
         XCTAssertEqual(EnvironmentCheck.warnings(environment, catalog: Fixture.catalog), [])
         XCTAssertEqual(EnvironmentCheck.warnings(environment, catalog: AppSettings.catalog).count, 1)
         // Keys set on the command line are checked as well.
@@ -94,7 +100,7 @@ final class SettingsTests: TemporaryFolderTestCase {
         let file = self.write(
             "p.yaml",
             """
-            providers:
+            sources:
               coingecko:
                 baseUrl: https://api.example
                 keys: [k1, k2]
@@ -109,15 +115,15 @@ final class SettingsTests: TemporaryFolderTestCase {
         let reader = try await self.reader(
             file: file,
             environment: [
-                "FINANCEHUB_PROVIDERS_POLYGON_BUDGETS_PER_MINUTE": "20",
+                "FINANCEHUB_SOURCES_POLYGON_BUDGETS_PER_MINUTE": "20",
                 "FINANCEHUB_WS_TIERS_ENTERPRISE_MAX_CONNECTIONS": "900",
             ])
-        XCTAssertEqual(reader.instances(of: Fixture.providers), ["coingecko", "polygon"])
+        XCTAssertEqual(reader.instances(of: Fixture.sources), ["coingecko", "polygon"])
         XCTAssertEqual(reader.instances(of: Fixture.tiers), ["enterprise", "pro"])
-        let coingecko = reader.section(Fixture.providers, instance: "coingecko")
+        let coingecko = reader.section(Fixture.sources, instance: "coingecko")
         XCTAssertEqual(coingecko.list(Fixture.keys), ["k1", "k2"])
         XCTAssertEqual(coingecko.int(Fixture.perMinute), 50)
-        XCTAssertEqual(reader.section(Fixture.providers, instance: "polygon").int(Fixture.perMinute), 20)
+        XCTAssertEqual(reader.section(Fixture.sources, instance: "polygon").int(Fixture.perMinute), 20)
         XCTAssertEqual(reader.section(Fixture.tiers, instance: "pro").int(Fixture.maxConnections), 7)
         XCTAssertEqual(reader.section(Fixture.tiers, instance: "enterprise").int(Fixture.maxConnections), 900)
         XCTAssertNil(reader.section(Fixture.tiers, instance: "free").int(Fixture.maxConnections))
@@ -126,39 +132,39 @@ final class SettingsTests: TemporaryFolderTestCase {
         // Flags and numbers from the environment; a bad one is reported by key and origin.
         let kinds = try await self.reader(
             environment: [
-                "FINANCEHUB_PROVIDERS_A_ENABLED": "no", "FINANCEHUB_PROVIDERS_A_SHARE": "0.25",
-                "FINANCEHUB_PROVIDERS_B_ENABLED": "maybe", "FINANCEHUB_PROVIDERS_B_SHARE": "2",
+                "FINANCEHUB_SOURCES_A_ENABLED": "no", "FINANCEHUB_SOURCES_A_SHARE": "0.25",
+                "FINANCEHUB_SOURCES_B_ENABLED": "maybe", "FINANCEHUB_SOURCES_B_SHARE": "2",
             ])
-        let a = kinds.section(Fixture.providers, instance: "a")
+        let a = kinds.section(Fixture.sources, instance: "a")
         XCTAssertEqual(a.bool(Fixture.enabled), false)
         XCTAssertEqual(a.double(Fixture.share), 0.25)
-        let b = kinds.section(Fixture.providers, instance: "b")
+        let b = kinds.section(Fixture.sources, instance: "b")
         XCTAssertNil(b.bool(Fixture.enabled))
         XCTAssertNil(b.double(Fixture.share))
         XCTAssertEqual(
             kinds.problems,
             [
-                "providers.b.enabled: expected true or false (from FINANCEHUB_PROVIDERS_B_ENABLED)",
-                "providers.b.share: expected a number in 0...1 (from FINANCEHUB_PROVIDERS_B_SHARE)",
+                "sources.b.enabled: expected true or false (from FINANCEHUB_SOURCES_B_ENABLED)",
+                "sources.b.share: expected a number in 0...1 (from FINANCEHUB_SOURCES_B_SHARE)",
             ])
         // A tier outside the fixed names, a name outside the open rule, a key no section declares.
         let bad = self.write(
             "bad.json",
-            #"{"ws": {"tiers": {"gold": {"maxConnections": 1}}}, "providers": {"Coin-Gecko": {"baseUrl": "x"},"#
+            #"{"ws": {"tiers": {"gold": {"maxConnections": 1}}}, "sources": {"Coin-Gecko": {"baseUrl": "x"},"#
                 + #" "coingecko": {"budget": 1}}}"#)
         let rejected = try await self.reader(file: bad)
         XCTAssertEqual(rejected.problems.count, 1)
-        for key in ["ws.tiers.gold.maxConnections", "providers.Coin-Gecko.baseUrl", "providers.coingecko.budget"] {
+        for key in ["ws.tiers.gold.maxConnections", "sources.Coin-Gecko.baseUrl", "sources.coingecko.budget"] {
             XCTAssertTrue(rejected.problems[0].contains(key), rejected.problems[0])
         }
         XCTAssertEqual(rejected.instances(of: Fixture.tiers), [])
         let warnings = EnvironmentCheck.warnings(
-            ["FINANCEHUB_WS_TIERS_GOLD_MAX_CONNECTIONS": "1", "FINANCEHUB_PROVIDERS_COINGECKO_BASE_ULR": "x"],
+            ["FINANCEHUB_WS_TIERS_GOLD_MAX_CONNECTIONS": "1", "FINANCEHUB_SOURCES_COINGECKO_BASE_ULR": "x"],
             catalog: Fixture.catalog)
         XCTAssertEqual(warnings.count, 2)
         XCTAssertTrue(
             warnings[0].contains(
-                "FINANCEHUB_PROVIDERS_COINGECKO_BASE_ULR matches no setting; did you mean FINANCEHUB_PROVIDERS_COINGECKO_BASE_URL (providers.coingecko.baseUrl)?"
+                "FINANCEHUB_SOURCES_COINGECKO_BASE_ULR matches no setting; did you mean FINANCEHUB_SOURCES_COINGECKO_BASE_URL (sources.coingecko.baseUrl)?"
             ),
             warnings[0])
         XCTAssertTrue(warnings[1].contains("FINANCEHUB_WS_TIERS_GOLD_MAX_CONNECTIONS"), warnings[1])
@@ -184,10 +190,10 @@ final class SettingsTests: TemporaryFolderTestCase {
         XCTAssertTrue(typo.contains("FINANCEHUB_DATABSE_URL matches no setting"), typo)
         XCTAssertFalse(typo.contains("TopSecret99"), typo)
         // Every layer marks the declared secrets secret (so access logs would redact them).
-        let both = self.write("b.yaml", "database.url: sqlite:x\nhttp.port: 1\nproviders.a.keys: k\n")
+        let both = self.write("b.yaml", "database.url: sqlite:x\nhttp.port: 1\nsources.a.keys: k\n")
         let reader = try await self.reader(
             file: both, overrides: ["database.url": "sqlite:y"],
-            environment: ["FINANCEHUB_DATABASE_URL": "sqlite:z", "FINANCEHUB_PROVIDERS_B_KEYS": "k"])
+            environment: ["FINANCEHUB_DATABASE_URL": "sqlite:z", "FINANCEHUB_SOURCES_B_KEYS": "k"])
         for layer in reader.sources.layers {
             let url = try layer.provider.value(forKey: AbsoluteConfigKey(["database", "url"]), type: .string)
             XCTAssertEqual(url.value?.isSecret, true, layer.origin(["database", "url"]))
@@ -195,10 +201,10 @@ final class SettingsTests: TemporaryFolderTestCase {
         let file2 = reader.sources.layers[2].provider
         XCTAssertEqual(try file2.value(forKey: AbsoluteConfigKey(["http", "port"]), type: .int).value?.isSecret, false)
         XCTAssertEqual(
-            try file2.value(forKey: AbsoluteConfigKey(["providers", "a", "keys"]), type: .string).value?.isSecret, true)
+            try file2.value(forKey: AbsoluteConfigKey(["sources", "a", "keys"]), type: .string).value?.isSecret, true)
         let environment = reader.sources.layers[1].provider
         XCTAssertEqual(
-            try environment.value(forKey: AbsoluteConfigKey(["providers", "b", "keys"]), type: .string).value?.isSecret,
+            try environment.value(forKey: AbsoluteConfigKey(["sources", "b", "keys"]), type: .string).value?.isSecret,
             true)
     }
 
@@ -297,6 +303,92 @@ final class SettingsTests: TemporaryFolderTestCase {
         }
         for rule in ["PER_IP_PER_MINUTE", "FINANCEHUB_TEST_", "FINANCEHUB_BENCH_", "secret"] {
             XCTAssertTrue(text.contains(rule), rule)
+        }
+    }
+}
+
+/// The real `providers.*` sections read into `ProviderSettings`.
+final class ProviderSettingsTests: TemporaryFolderTestCase {
+    func testProvidersAreConfiguredPerNameWithDefaultsAndChecks() async throws {
+        let file = self.write(
+            "p.yaml",
+            """
+            providers:
+              preference: [coingecko, polygon]
+              watchlist: btc, aapl
+              cache:
+                quoteSeconds: 5
+              coingecko:
+                baseUrl: http://127.0.0.1:9001/api/v3/
+                keys: [k1, k2]
+              polygon:
+                budgets:
+                  perMinute: 100
+            """)
+        let settings = try await AppSettings.load(
+            configFile: file, overrides: [:],
+            environment: [
+                "FINANCEHUB_PROVIDERS_FINNHUB_KEYS": "f1", "FINANCEHUB_PROVIDERS_NEWSAPI_ENABLED": "false",
+                "FINANCEHUB_PROVIDERS_BINANCE_WS_URL": "ws://127.0.0.1:9002",
+            ])
+        let p = settings.providers
+        XCTAssertEqual(p.preference, ["coingecko", "polygon"])
+        XCTAssertEqual(p.watchlist, ["BTC", "AAPL"])
+        XCTAssertEqual(p.quoteCacheSeconds, 5)
+        XCTAssertEqual(p.barsCacheSeconds, 3_600)
+        XCTAssertEqual(p.providers["coingecko"]?.baseURL, "http://127.0.0.1:9001/api/v3", "trailing slash dropped")
+        XCTAssertEqual(p.providers["coingecko"]?.keys, ["k1", "k2"])
+        XCTAssertEqual(p.providers["polygon"]?.budget, ProviderBudget(perMinute: 100))
+        XCTAssertEqual(p.providers["finnhub"]?.keys, ["f1"])
+        XCTAssertEqual(p.providers["finnhub"]?.budget, ProviderBudget(perSecond: 30, perMinute: 60), "defaults kept")
+        XCTAssertEqual(p.providers["binance"]?.wsURL, "ws://127.0.0.1:9002")
+        XCTAssertEqual(p.providers["alphavantage"]?.baseURL, "https://www.alphavantage.co")
+        XCTAssertEqual(
+            p.usable.map(\.name), ["coingecko", "finnhub", "binance", "coinbase"],
+            "preference first, then the rest; keyless providers that need keys are out")
+        XCTAssertEqual(
+            p.disabledReasons,
+            [
+                "alphavantage: disabled, no API key (set providers.alphavantage.keys)",
+                "coinmarketcap: disabled, no API key (set providers.coinmarketcap.keys)",
+                "polygon: disabled, no API key (set providers.polygon.keys)",
+                "newsapi: disabled by configuration",
+            ])
+        XCTAssertTrue(
+            ServeCommand.providersText(p).hasPrefix(
+                "coingecko, finnhub, binance, coinbase; alphavantage: disabled, no API key"),
+            "serve says which providers it uses and why the others are off")
+        XCTAssertFalse(ServeCommand.providersText(p).contains("k1"), "keys are never printed")
+    }
+
+    func testBadProviderSettingsAreReportedTogetherWithoutValues() async throws {
+        let file = self.write(
+            "p.yaml",
+            """
+            providers:
+              preference: coingecko, iex
+              watchlist: "BTC, bad symbol!"
+              coingecko:
+                baseUrl: ftp://secret-host
+              binance:
+                wsUrl: https://x
+              iex:
+                keys: k
+            """)
+        do {
+            _ = try await AppSettings.load(configFile: file, overrides: [:], environment: [:])
+            XCTFail("expected a configuration error")
+        } catch let error as CLIFailure {
+            let message = "\(error)"
+            for expected in [
+                "unknown key providers.iex.keys", "providers.preference: items 2 name no provider",
+                "providers.watchlist: items 2 are not symbols",
+                "providers.coingecko.baseUrl: expected a http or https URL",
+                "providers.binance.wsUrl: expected a ws or wss URL",
+            ] {
+                XCTAssertTrue(message.contains(expected), "\(expected) in \(message)")
+            }
+            XCTAssertFalse(message.contains("secret-host"), "values are never quoted")
         }
     }
 }

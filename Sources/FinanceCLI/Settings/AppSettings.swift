@@ -1,3 +1,4 @@
+import FinanceApp
 import FinanceServer
 import FinanceStorageSQLite
 import Foundation
@@ -12,13 +13,16 @@ struct AppSettings {
     /// The SQLite writer's page cache (MiB; readers get a quarter, at least 8) and the most read connections.
     var sqliteCacheMiB = SQLiteStore.defaultCacheSizeMiB
     var sqliteReaders = SQLiteStore.defaultMaxReaders
+    /// Market-data providers (`providers.*`).
+    var providers = ProviderSettings()
     /// Startup warnings (environment variables that match no key), for the command to print.
     var warnings: [String] = []
 
     /// The sections this build reads.
     static let catalog = SettingsCatalog([
         HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
-        AnalyticsSection.section, QuotesSection.section, BusSection.section,
+        AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
+        ProviderSection.section,
     ])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
@@ -37,6 +41,8 @@ struct AppSettings {
         AnalyticsSection.read(reader.section(AnalyticsSection.section), into: &settings)
         QuotesSection.read(reader.section(QuotesSection.section), into: &settings)
         BusSection.read(reader.section(BusSection.section), into: &settings)
+        ProvidersSection.read(reader.section(ProvidersSection.section), into: &settings.providers)
+        ProviderSection.read(reader, into: &settings.providers)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings

@@ -1,0 +1,122 @@
+import FinanceApp
+import FinanceCore
+
+/// `providers.*`: what all providers share.
+enum ProvidersSection {
+    static let preference = SettingKey(
+        "preference", .list, default: ProviderSettings.names.joined(separator: ","),
+        doc: "provider names, highest first, ordering providers of equal health")
+    static let watchlist = SettingKey(
+        "watchlist", .list, default: "empty", doc: "symbols polled or streamed from providers")
+    static let quoteSeconds = SettingKey(
+        "cache.quoteSeconds", .int(0...86_400), default: "15", doc: "how long a fetched quote is reused")
+    static let barsSeconds = SettingKey(
+        "cache.barsSeconds", .int(0...604_800), default: "3600", doc: "how long fetched bars are reused")
+    static let newsSeconds = SettingKey(
+        "cache.newsSeconds", .int(0...86_400), default: "300", doc: "how long fetched news is reused")
+    static let pollMinSeconds = SettingKey(
+        "poll.minSeconds", .int(1...86_400), default: "15", doc: "shortest polling interval")
+    static let backfillOnDemand = SettingKey(
+        "backfillOnDemand", .bool, default: "true",
+        doc: "whether `GET /api/bars` fetches a range the store does not cover")
+    static let perUserPerMinute = SettingKey(
+        "onDemand.perUserPerMinute", .int(1...1_000_000), default: "30",
+        doc: "upstream fetches one user's requests may cause per minute")
+    static let section = SettingsSection(
+        "providers",
+        keys: [
+            preference, watchlist, quoteSeconds, barsSeconds, newsSeconds, pollMinSeconds, backfillOnDemand,
+            perUserPerMinute,
+        ])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout ProviderSettings) {
+        if let names = r.list(Self.preference) {
+            let unknown = names.indices.filter { !ProviderSettings.names.contains(names[$0]) }
+            if unknown.isEmpty {
+                settings.preference = names
+            } else {
+                r.fail(
+                    Self.preference,
+                    "items \(unknown.map { String($0 + 1) }.joined(separator: ", ")) name no provider (known: \(ProviderSettings.names.joined(separator: ",")))"
+                )
+            }
+        }
+        if let symbols = r.list(Self.watchlist) {
+            let canonical = symbols.map(Symbol.normalize)
+            let invalid = canonical.indices.filter { canonical[$0] == nil }
+            if invalid.isEmpty {
+                settings.watchlist = canonical.compactMap { $0 }
+            } else {
+                r.fail(
+                    Self.watchlist, "items \(invalid.map { String($0 + 1) }.joined(separator: ", ")) are not symbols")
+            }
+        }
+        if let s = r.int(Self.quoteSeconds) { settings.quoteCacheSeconds = s }
+        if let s = r.int(Self.barsSeconds) { settings.barsCacheSeconds = s }
+        if let s = r.int(Self.newsSeconds) { settings.newsCacheSeconds = s }
+        if let s = r.int(Self.pollMinSeconds) { settings.pollMinSeconds = s }
+        if let on = r.bool(Self.backfillOnDemand) { settings.backfillOnDemand = on }
+        if let n = r.int(Self.perUserPerMinute) { settings.onDemandPerUserPerMinute = n }
+    }
+}
+
+/// `providers.<name>.*`: one provider (`alphavantage`, `coingecko`, `coinmarketcap`, `polygon`, `finnhub`,
+/// `newsapi`, `binance`, `coinbase`).
+enum ProviderSection {
+    static let baseUrl = SettingKey(
+        "baseUrl", .string, default: "per provider", doc: "root of the provider's REST API (docs/providers.md)")
+    static let wsUrl = SettingKey(
+        "wsUrl", .string, default: "per provider", doc: "WebSocket endpoint of a live source")
+    static let keys = SettingKey("keys", .list, secret: true, doc: "API keys, comma-separated")
+    static let perSecond = SettingKey(
+        "budgets.perSecond", .int(0...1_000_000), default: "per provider", doc: "requests per second per key")
+    static let perMinute = SettingKey(
+        "budgets.perMinute", .int(0...1_000_000), default: "per provider", doc: "requests per minute per key")
+    static let perDay = SettingKey(
+        "budgets.perDay", .int(0...100_000_000), default: "per provider", doc: "requests per UTC day per key")
+    static let perMonth = SettingKey(
+        "budgets.perMonth", .int(0...1_000_000_000), default: "per provider",
+        doc: "requests per UTC calendar month per key")
+    static let timeoutSeconds = SettingKey(
+        "timeoutSeconds", .double(0.1...300), default: "5", doc: "time allowed for one upstream request")
+    static let enabled = SettingKey("enabled", .bool, default: "true", doc: "whether the provider is used")
+    static let section = SettingsSection(
+        "providers.<name>", names: .fixed(ProviderSettings.names),
+        keys: [baseUrl, wsUrl, keys, perSecond, perMinute, perDay, perMonth, timeoutSeconds, enabled])
+
+    /// Reads every configured provider into `settings`.
+    static func read(_ reader: SettingsReader, into settings: inout ProviderSettings) {
+        for name in reader.instances(of: Self.section) {
+            let r = reader.section(Self.section, instance: name)
+            guard var provider = settings.providers[name] else { continue }
+            if let url = r.string(Self.baseUrl) {
+                Self.check(url, schemes: ["http", "https"], Self.baseUrl, r).map { provider.baseURL = $0 }
+            }
+            if let url = r.string(Self.wsUrl) {
+                Self.check(url, schemes: ["ws", "wss"], Self.wsUrl, r).map { provider.wsURL = $0 }
+            }
+            if let keys = r.list(Self.keys) { provider.keys = keys }
+            if let n = r.int(Self.perSecond) { provider.budget.perSecond = n }
+            if let n = r.int(Self.perMinute) { provider.budget.perMinute = n }
+            if let n = r.int(Self.perDay) { provider.budget.perDay = n }
+            if let n = r.int(Self.perMonth) { provider.budget.perMonth = n }
+            if let s = r.double(Self.timeoutSeconds) { provider.timeoutSeconds = s }
+            if let on = r.bool(Self.enabled) { provider.enabled = on }
+            settings.providers[name] = provider
+        }
+    }
+
+    /// `url` without a trailing slash when its scheme is one of `schemes` and it names a host; else reported.
+    private static func check(_ url: String, schemes: [String], _ key: SettingKey, _ r: SectionReader) -> String? {
+        let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
+        guard let colon = trimmed.firstIndex(of: ":"), schemes.contains(String(trimmed[..<colon]).lowercased()),
+            trimmed[colon...].hasPrefix("://"),
+            trimmed.count > trimmed.distance(from: trimmed.startIndex, to: colon) + 3
+        else {
+            r.fail(key, "expected a \(schemes.joined(separator: " or ")) URL")
+            return nil
+        }
+        return trimmed
+    }
+}
