@@ -13,6 +13,7 @@ public final class MemoryStore: MarketStore {
         var bars: [SeriesKey: [Int64: Bar]] = [:]
         var rollups: [SeriesKey: [Interval: [Int64: Bar]]] = [:]
         var ticks: [String: [Tick]] = [:]
+        var sources: [String: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -50,9 +51,20 @@ public final class MemoryStore: MarketStore {
         }
     }
 
+    public func recordSource(_ source: String, symbols: [String]) async throws {
+        self.state.withLock { s in
+            for symbol in symbols where s.assets[symbol] != nil { s.sources[symbol] = source }
+        }
+    }
+
+    public func source(of symbol: String) async throws -> String? {
+        self.state.withLock { $0.sources[symbol] }
+    }
+
     public func deleteAsset(_ symbol: String) async throws {
         try self.state.withLock { s in
             guard s.assets.removeValue(forKey: symbol) != nil else { throw StorageError.notFound("asset \(symbol)") }
+            s.sources[symbol] = nil
             s.bars = s.bars.filter { $0.key.symbol != symbol }
             s.rollups = s.rollups.filter { $0.key.symbol != symbol }
             s.ticks[symbol] = nil

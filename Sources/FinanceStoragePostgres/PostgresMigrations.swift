@@ -72,8 +72,10 @@ enum PostgresMigrations {
                 """,
             ]),
         PostgresMigration(
-            version: 2, name: "provider budgets, key states, usage log, health history",
+            version: 2, name: "asset sources, provider budgets, key states, usage log, health history",
             statements: [
+                // Where each asset's latest data came from: push, simulated, import or a provider's name.
+                "ALTER TABLE assets ADD COLUMN source text",
                 // Requests reserved per provider key and budget window (ended windows are deleted as keys are used).
                 """
                 CREATE TABLE provider_budget (

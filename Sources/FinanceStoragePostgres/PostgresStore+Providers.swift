@@ -160,3 +160,21 @@ extension PostgresStore {
         }
     }
 }
+
+/// Where each asset's latest data came from.
+extension PostgresStore {
+    public func recordSource(_ source: String, symbols: [String]) async throws {
+        guard !symbols.isEmpty else { return }
+        try await self.withConnection("record source") { conn in
+            try await self.exec(conn, "UPDATE assets SET source = \(source) WHERE symbol = ANY(\(symbols))")
+        }
+    }
+
+    public func source(of symbol: String) async throws -> String? {
+        try await self.withConnection("read source") { conn in
+            let rows = try await conn.query("SELECT source FROM assets WHERE symbol = \(symbol)", logger: self.logger)
+            for try await source in rows.decode(String?.self) { return source }
+            return nil
+        }
+    }
+}

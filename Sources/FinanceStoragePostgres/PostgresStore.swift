@@ -179,7 +179,7 @@ public final class PostgresStore: MarketStore {
         "read ticks": "read_ticks", "read the latest tick": "latest_tick", "reserve budget": "reserve_budget",
         "read budget usage": "budget_usage", "read key states": "key_states", "save key state": "save_key_state",
         "append usage": "append_usage", "read usage": "usage", "record health": "record_health",
-        "read health": "health",
+        "read health": "health", "record source": "record_source", "read source": "asset_source",
     ]
 
     /// Runs `body` on a pooled connection, timed, mapping errors to `StorageError`.

@@ -62,6 +62,9 @@ enum SQLiteSchema {
         (
             "v2-provider-state",
             """
+            -- Where each asset's latest data came from: push, simulated, import or a provider's name.
+            ALTER TABLE assets ADD COLUMN source TEXT;
+
             -- Requests reserved per provider key and budget window (ended windows are deleted as keys are used).
             CREATE TABLE provider_budget (
                 provider TEXT NOT NULL,

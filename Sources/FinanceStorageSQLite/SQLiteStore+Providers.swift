@@ -141,3 +141,20 @@ extension SQLiteStore {
         }
     }
 }
+
+/// Where each asset's latest data came from.
+extension SQLiteStore {
+    public func recordSource(_ source: String, symbols: [String]) async throws {
+        guard !symbols.isEmpty else { return }
+        try await self.write("record_source") { db in
+            let update = try db.cachedStatement(sql: "UPDATE assets SET source = ? WHERE symbol = ?")
+            for symbol in symbols { try update.execute(arguments: [source, symbol]) }
+        }
+    }
+
+    public func source(of symbol: String) async throws -> String? {
+        try await self.read("asset_source") { db in
+            try String.fetchOne(db, sql: "SELECT source FROM assets WHERE symbol = ?", arguments: [symbol])
+        }
+    }
+}

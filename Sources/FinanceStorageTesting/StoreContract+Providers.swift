@@ -119,3 +119,28 @@ extension StoreContract {
         XCTAssertEqual(later, [b])
     }
 }
+
+extension StoreContract {
+    @Sendable static func assetSources(_ store: any MarketStore) async throws {
+        _ = try await store.migrate()
+        try await store.createAsset(Asset(symbol: "BTC", assetClass: .crypto))
+        _ = try await store.writeTicks([Tick(symbol: "AAPL", ts: t0, price: 1)])
+        let none = try await store.source(of: "BTC")
+        XCTAssertNil(none, "nothing recorded yet")
+        try await store.recordSource("coingecko", symbols: ["BTC", "NOPE"])
+        try await store.recordSource("push", symbols: ["AAPL"])
+        let btc = try await store.source(of: "BTC")
+        let aapl = try await store.source(of: "AAPL")
+        let nope = try await store.source(of: "NOPE")
+        XCTAssertEqual([btc, aapl, nope], ["coingecko", "push", nil], "symbols without an asset are skipped")
+        try await store.recordSource("simulated", symbols: ["BTC"])
+        let replaced = try await store.source(of: "BTC")
+        XCTAssertEqual(replaced, "simulated", "the latest source replaces the previous one")
+        let asset = try await store.asset("BTC")
+        XCTAssertEqual(asset.assetClass, .crypto, "recording a source changes nothing else")
+        try await store.deleteAsset("BTC")
+        try await store.createAsset(Asset(symbol: "BTC"))
+        let fresh = try await store.source(of: "BTC")
+        XCTAssertNil(fresh, "a deleted asset's source goes with it")
+    }
+}

@@ -52,6 +52,7 @@ public enum StoreContract {
         Check("providerBudgets", providerBudgets),
         Check("providerKeyStates", providerKeyStates),
         Check("providerUsageAndHealth", providerUsageAndHealth),
+        Check("assetSources", assetSources),
     ]
 
     /// The names of every check.

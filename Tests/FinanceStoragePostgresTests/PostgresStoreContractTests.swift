@@ -45,6 +45,7 @@ final class PostgresStoreContractTests: XCTestCase {
         "providerBudgets",
         "providerKeyStates",
         "providerUsageAndHealth",
+        "assetSources",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -77,4 +78,5 @@ final class PostgresStoreContractTests: XCTestCase {
     func testProviderBudgets() async throws { try await self.run("providerBudgets") }
     func testProviderKeyStates() async throws { try await self.run("providerKeyStates") }
     func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
+    func testAssetSources() async throws { try await self.run("assetSources") }
 }

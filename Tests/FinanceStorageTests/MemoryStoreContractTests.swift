@@ -34,6 +34,7 @@ final class MemoryStoreContractTests: XCTestCase {
         "providerBudgets",
         "providerKeyStates",
         "providerUsageAndHealth",
+        "assetSources",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -66,4 +67,5 @@ final class MemoryStoreContractTests: XCTestCase {
     func testProviderBudgets() async throws { try await self.run("providerBudgets") }
     func testProviderKeyStates() async throws { try await self.run("providerKeyStates") }
     func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
+    func testAssetSources() async throws { try await self.run("assetSources") }
 }

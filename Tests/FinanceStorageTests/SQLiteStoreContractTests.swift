@@ -40,6 +40,7 @@ final class SQLiteStoreContractTests: XCTestCase {
         "providerBudgets",
         "providerKeyStates",
         "providerUsageAndHealth",
+        "assetSources",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -72,4 +73,5 @@ final class SQLiteStoreContractTests: XCTestCase {
     func testProviderBudgets() async throws { try await self.run("providerBudgets") }
     func testProviderKeyStates() async throws { try await self.run("providerKeyStates") }
     func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
+    func testAssetSources() async throws { try await self.run("assetSources") }
 }
