@@ -86,11 +86,10 @@ struct ImportBars: AsyncParsableCommand {
         let store = try await self.db.open(settings, logger: Logger(label: "financehub.import"))
         let progress = Progress(label: "writing", total: batch.bars.count)
         do {
-            try await Ingestor(marketData: store, bus: InProcessMarketBus()).ingest(
-                batches: [batch], freshness: .historical
-            ) {
-                progress.report($0)
-            }
+            try await Ingestor(marketData: store, bus: InProcessMarketBus(), sources: DataSourceLedger(assets: store))
+                .ingest(batches: [batch], freshness: .historical, source: .importFile) {
+                    progress.report($0)
+                }
             try await store.close()
         } catch {
             try? await store.close()
@@ -152,8 +151,8 @@ struct ImportTicks: AsyncParsableCommand {
         }
         let store = try await self.db.open(settings, logger: Logger(label: "financehub.import"))
         do {
-            try await Ingestor(marketData: store, bus: InProcessMarketBus()).ingest(
-                ticks: ticks, freshness: .historical, maxItems: nil)
+            try await Ingestor(marketData: store, bus: InProcessMarketBus(), sources: DataSourceLedger(assets: store))
+                .ingest(ticks: ticks, freshness: .historical, source: .importFile, maxItems: nil)
             try await store.close()
         } catch {
             try? await store.close()

@@ -1,3 +1,4 @@
+import FinanceApp
 import FinanceCore
 import FinanceStorage
 import Foundation
@@ -12,6 +13,13 @@ public struct ProblemItem: Codable, Sendable, Equatable {
     public var detail: String
 }
 
+/// One provider tried for a request, as a problem's `providers` member lists it.
+public struct ProviderAttemptItem: Codable, Sendable, Equatable {
+    public var provider: String
+    public var outcome: String
+    public var detail: String
+}
+
 /// An RFC 9457 problem document (`application/problem+json`).
 public struct Problem: Error, Codable, Sendable {
     public var type: String
@@ -20,6 +28,14 @@ public struct Problem: Error, Codable, Sendable {
     public var detail: String
     public var errors: [ProblemItem]?
     public var correlationId: String?
+    /// Extension member of a 503 from the providers: each provider tried and its outcome.
+    public var providers: [ProviderAttemptItem]?
+    /// Response headers the problem adds (`Retry-After`); not part of the document.
+    public var headers: [String: String] = [:]
+
+    private enum CodingKeys: String, CodingKey {
+        case type, title, status, detail, errors, correlationId, providers
+    }
 
     public init(
         status: HTTPResponse.Status, detail: String, type: String? = nil, errors: [ProblemItem]? = nil,
@@ -53,9 +69,12 @@ public struct Problem: Error, Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(self)) ?? Data("{\"status\":\(self.status)}".utf8)
+        var fields: HTTPFields = [.contentType: "application/problem+json"]
+        for (name, value) in self.headers.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPFields.Element.Name(name) { fields[field] = value }
+        }
         return Response(
-            status: HTTPResponse.Status(code: self.status),
-            headers: [.contentType: "application/problem+json"],
+            status: HTTPResponse.Status(code: self.status), headers: fields,
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -93,6 +112,16 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                     error, logger: logger, message: "database unavailable", status: .serviceUnavailable,
                     detail: "the database is unavailable; retry later (quote the correlation id when reporting it)")
             }
+        case let unavailable as ProvidersUnavailable:
+            var problem = Problem(
+                status: .serviceUnavailable,
+                detail: "no market-data provider could answer; retry after \(unavailable.retryAfterSeconds) s",
+                type: "https://financehub.dev/problems/providers-unavailable")
+            problem.providers = unavailable.attempts.map {
+                ProviderAttemptItem(provider: $0.provider, outcome: $0.outcome, detail: $0.detail)
+            }
+            problem.headers["Retry-After"] = String(unavailable.retryAfterSeconds)
+            return problem
         case let http as HTTPError:
             return Problem(status: http.status, detail: http.body ?? http.status.reasonPhrase)
         case let http as any HTTPResponseError:

@@ -12,7 +12,9 @@ import XCTest
 /// `analyticsBus`.
 public func makeApp(
     store: any MarketStore = MemoryStore(), maxBodyBytes: Int = 10 * 1024 * 1024, feed: SimulatedFeedSettings? = nil,
-    analytics: LiveAnalyticsSettings = LiveAnalyticsSettings(), analyticsBus: AnalyticsBus = AnalyticsBus()
+    analytics: LiveAnalyticsSettings = LiveAnalyticsSettings(), analyticsBus: AnalyticsBus = AnalyticsBus(),
+    providers: ProviderRouter? = nil, providerSettings: ProviderSettings = ProviderSettings(),
+    clock: any WallClock = SystemClock()
 )
     -> some ApplicationProtocol
 {
@@ -23,7 +25,8 @@ public func makeApp(
             storage: Storage(store),
             settings: ServerSettings(
                 host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, simulatedFeed: feed, analytics: analytics),
-            logger: logger, analyticsBus: analyticsBus))
+            logger: logger, clock: clock, analyticsBus: analyticsBus, providers: providers,
+            providerSettings: providerSettings))
 }
 
 extension TestClientProtocol {

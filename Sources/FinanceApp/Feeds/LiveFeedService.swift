@@ -71,7 +71,7 @@ public struct LiveFeedService: Service {
     /// Ingests one batch; returns the count of consecutive failed batches.
     private func store(_ ticks: [Tick], failures: Int) async -> Int {
         do {
-            try await self.ingestor.ingest(ticks: ticks)
+            try await self.ingestor.ingest(ticks: ticks, source: .provider(self.provider.name))
             return 0
         } catch {
             // A busy database (e.g. a long CLI import on the same file) delays ticks; keep going.

@@ -30,13 +30,16 @@ public struct Ingestor: Sendable {
     /// Where the data is written.
     public let marketData: any MarketDataRepository
     public let bus: any MarketBus
+    /// Where the sources of written symbols are recorded; nil records nothing (tests, tools).
+    public let sources: DataSourceLedger?
     private let tickCounter = Counter(label: "financehub_ingested_ticks_total")
     private let barCounter = Counter(label: "financehub_ingested_bars_total")
     private let rejectedCounter = Counter(label: "financehub_rejected_batches_total")
 
-    public init(marketData: any MarketDataRepository, bus: any MarketBus) {
+    public init(marketData: any MarketDataRepository, bus: any MarketBus, sources: DataSourceLedger? = nil) {
         self.marketData = marketData
         self.bus = bus
+        self.sources = sources
     }
 
     /// Counts a write batch refused before it reached the ingestor (unreadable, mistyped or too large).
@@ -107,7 +110,8 @@ public struct Ingestor: Sendable {
     /// Ingests ticks: all or nothing.
     @discardableResult
     public func ingest(
-        ticks: [Tick], freshness: EventFreshness = .live, maxItems: Int? = Validation.maxBatchItems
+        ticks: [Tick], freshness: EventFreshness = .live, source: DataSource = .push,
+        maxItems: Int? = Validation.maxBatchItems
     ) async throws -> IngestSummary {
         let valid: [Tick]
         do { valid = try Self.validate(ticks: ticks, maxItems: maxItems) } catch {
@@ -116,6 +120,7 @@ public struct Ingestor: Sendable {
         }
         guard !valid.isEmpty else { return IngestSummary(accepted: 0, symbols: []) }
         let rebuilt = try await self.marketData.writeTicks(valid)
+        try await self.sources?.record(source, symbols: Self.distinctSymbols(valid.map(\.symbol)))
         self.tickCounter.increment(by: valid.count)
         var messages = valid.map { MarketMessage(.tick($0), freshness: freshness) }
         messages += rebuilt.map {
@@ -128,11 +133,13 @@ public struct Ingestor: Sendable {
     /// Ingests already validated bar batches atomically (the CLI validates a whole file first).
     @discardableResult
     public func ingest(
-        batches: [BarBatch], freshness: EventFreshness = .live, progress: (@Sendable (Int) -> Void)? = nil
+        batches: [BarBatch], freshness: EventFreshness = .live, source: DataSource = .push,
+        progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> IngestSummary {
         let count = batches.reduce(0) { $0 + $1.bars.count }
         guard count > 0 else { return IngestSummary(accepted: 0, symbols: []) }
         try await self.marketData.writeBars(batches, progress: progress)
+        try await self.sources?.record(source, symbols: Self.distinctSymbols(batches.map(\.symbol)))
         self.barCounter.increment(by: count)
         // Publish only the newest bar of each batch: a bulk import must not flood live subscribers.
         self.bus.publish(
@@ -149,7 +156,8 @@ public struct Ingestor: Sendable {
     /// Validates and ingests bars for one symbol and interval: all or nothing.
     @discardableResult
     public func ingest(
-        symbol: String, interval: Interval, bars: [IncomingBar], freshness: EventFreshness = .live
+        symbol: String, interval: Interval, bars: [IncomingBar], freshness: EventFreshness = .live,
+        source: DataSource = .push
     ) async throws -> IngestSummary {
         let batch: BarBatch
         do {
@@ -159,6 +167,12 @@ public struct Ingestor: Sendable {
             self.rejectedCounter.increment()
             throw error
         }
-        return try await self.ingest(batches: [batch], freshness: freshness)
+        return try await self.ingest(batches: [batch], freshness: freshness, source: source)
+    }
+
+    /// The symbols in order of first appearance, once each.
+    static func distinctSymbols(_ symbols: [String]) -> [String] {
+        var seen = Set<String>()
+        return symbols.filter { seen.insert($0).inserted }
     }
 }

@@ -15,12 +15,16 @@ public struct AppDependencies: Sendable {
     public var analyticsBus: AnalyticsBus
     /// The one ingestion path.
     public var ingestor: Ingestor
+    /// Where each symbol's latest data came from.
+    public var sources: DataSourceLedger
     /// Bars at any interval.
     public var barQueries: BarQueryService
     /// Quotes from the store.
     public var quotes: QuoteService
     /// Quotes from memory, kept current by the market bus.
     public var quoteBook: QuoteBook
+    /// Quotes asked of the market-data providers, when some provider is usable.
+    public var onDemandQuotes: OnDemandQuotes?
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
     /// "Now" for every request and service.
@@ -32,17 +36,27 @@ public struct AppDependencies: Sendable {
     public init(
         storage: Storage, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
         marketBus: any MarketBus = InProcessMarketBus(), analyticsBus: AnalyticsBus = AnalyticsBus(),
-        signals: RecentSignals = RecentSignals()
+        signals: RecentSignals = RecentSignals(), providers: ProviderRouter? = nil,
+        providerSettings: ProviderSettings = ProviderSettings()
     ) {
         self.storage = storage
         self.marketBus = marketBus
         self.analyticsBus = analyticsBus
-        self.ingestor = Ingestor(marketData: storage.marketData, bus: marketBus)
+        self.sources = DataSourceLedger(assets: storage.assets)
+        self.ingestor = Ingestor(marketData: storage.marketData, bus: marketBus, sources: self.sources)
         self.barQueries = BarQueryService(storage: storage)
         self.quotes = QuoteService(storage: storage)
         self.quoteBook = QuoteBook(
             service: self.quotes, bus: marketBus, clock: clock, maxSymbols: settings.quotes.maxSymbols,
             maxAgeMilliseconds: settings.quotes.maxAgeMilliseconds)
+        let (book, ingestor, sources) = (self.quoteBook, self.ingestor, self.sources)
+        self.onDemandQuotes = providers.map { router in
+            OnDemandQuotes(
+                book: book, router: router,
+                cache: ResponseCache(maxEntries: settings.quotes.maxSymbols, clock: clock), ingestor: ingestor,
+                assets: storage.assets, sources: sources, resolver: SymbolResolver(),
+                quoteTTLMilliseconds: Int64(providerSettings.quoteCacheSeconds) * 1_000, clock: clock, logger: logger)
+        }
         self.signals = signals
         self.clock = clock
         self.settings = settings
@@ -50,12 +64,15 @@ public struct AppDependencies: Sendable {
     }
 
     /// Wires the application around one driver's repositories.
-    public init(store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock())
-    {
+    public init(
+        store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
+        providers: ProviderRouter? = nil, providerSettings: ProviderSettings = ProviderSettings()
+    ) {
         self.init(
             storage: Storage(store), settings: settings, logger: logger, clock: clock,
             marketBus: InProcessMarketBus(bufferSize: settings.busBufferSize),
             analyticsBus: AnalyticsBus(bufferSize: settings.busBufferSize),
-            signals: RecentSignals(capacity: settings.recentSignals))
+            signals: RecentSignals(capacity: settings.recentSignals), providers: providers,
+            providerSettings: providerSettings)
     }
 }

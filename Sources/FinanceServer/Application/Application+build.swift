@@ -19,11 +19,12 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     HealthController(database: dependencies.storage.database).addRoutes(to: router)
     MetricsController().addRoutes(to: router)
     DocsController().addRoutes(to: router)
-    AssetsController(assets: dependencies.storage.assets, maxBodyBytes: maxBodyBytes)
+    AssetsController(assets: dependencies.storage.assets, sources: dependencies.sources, maxBodyBytes: maxBodyBytes)
         .addRoutes(to: router.group("/api/assets"))
     MarketDataController(
         ingestor: dependencies.ingestor, barQueries: dependencies.barQueries, quotes: dependencies.quoteBook,
-        clock: dependencies.clock, maxBodyBytes: maxBodyBytes
+        onDemand: dependencies.onDemandQuotes, sources: dependencies.sources, clock: dependencies.clock,
+        maxBodyBytes: maxBodyBytes
     ).addRoutes(to: router.group("/api"))
     IndicatorsController(barQueries: dependencies.barQueries, clock: dependencies.clock)
         .addRoutes(to: router.group("/api/indicators"))
@@ -60,6 +61,9 @@ public func buildApplication(
                 symbols: feed.instruments.map(\.asset.symbol), assets: dependencies.storage.assets,
                 ingestor: dependencies.ingestor,
                 logger: dependencies.logger))
+    }
+    if let router = dependencies.onDemandQuotes?.router {
+        services.append(ProviderUpkeepService(router: router, logger: dependencies.logger))
     }
     return Application(
         router: buildRouter(dependencies),

@@ -1,3 +1,4 @@
+import FinanceApp
 import FinanceCore
 import FinanceStorage
 import Hummingbird
@@ -5,6 +6,8 @@ import Hummingbird
 /// Asset CRUD: `GET/POST /api/assets`, `GET/PUT/DELETE /api/assets/{symbol}`.
 struct AssetsController {
     let assets: any AssetRepository
+    /// Forgets a deleted asset's recorded source.
+    let sources: DataSourceLedger
     let maxBodyBytes: Int
 
     /// Adds the routes under `/api/assets`.
@@ -42,7 +45,9 @@ struct AssetsController {
 
     /// `DELETE /api/assets/{symbol}`: deletes an asset with its data.
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await self.assets.deleteAsset(try HTTP.symbol(context))
+        let symbol = try HTTP.symbol(context)
+        try await self.assets.deleteAsset(symbol)
+        self.sources.forget(symbol)
         return Response(status: .noContent)
     }
 

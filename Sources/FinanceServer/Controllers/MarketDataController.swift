@@ -8,6 +8,9 @@ struct MarketDataController {
     let ingestor: Ingestor
     let barQueries: BarQueryService
     let quotes: QuoteBook
+    /// Asks the providers for symbols not fed here; nil when no provider is usable.
+    let onDemand: OnDemandQuotes?
+    let sources: DataSourceLedger
     let clock: any WallClock
     let maxBodyBytes: Int
 
@@ -27,7 +30,7 @@ struct MarketDataController {
             try query.check()
             return (try await self.readTicks(request), freshness)
         }
-        let summary = try await self.ingestor.ingest(ticks: ticks, freshness: freshness)
+        let summary = try await self.ingestor.ingest(ticks: ticks, freshness: freshness, source: .push)
         return try HTTP.json(IngestSummaryDTO(summary), status: .created)
     }
 
@@ -59,11 +62,17 @@ struct MarketDataController {
         return try HTTP.json(BarsDTO(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
     }
 
-    /// `GET /api/quotes/{symbol}`: the latest price with the current UTC day's statistics, from the quote book.
+    /// `GET /api/quotes/{symbol}`: the latest price with the current UTC day's statistics, from the quote book, or
+    /// from the providers for a symbol not fed here (`OnDemandQuotes`).
     @Sendable func showQuote(_ request: Request, context: AppRequestContext) async throws -> Response {
         let symbol = try HTTP.symbol(context)
+        if let onDemand = self.onDemand {
+            return try HTTP.json(QuoteDTO(try await onDemand.quote(symbol: symbol)))
+        }
         let quote = try await self.quotes.quote(symbol: symbol)
-        return try HTTP.json(QuoteDTO(quote))
+        // Stored data written before sources were recorded reports `push`.
+        let source = try await self.sources.source(of: symbol) ?? .push
+        return try HTTP.json(QuoteDTO(SourcedQuote(quote: quote, source: source.rawValue, changeBasis: "utcDay")))
     }
 
     /// Runs `read`, counting a batch it refuses in `financehub_rejected_batches_total` (the ingestor counts the

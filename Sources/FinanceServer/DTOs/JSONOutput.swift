@@ -145,12 +145,20 @@ extension QuoteDTO: JSONOutputWritable {
         try json.field("ask", self.ask)
         try json.field("bid", self.bid)
         try json.field("change", self.change)
+        if let basis = self.changeBasis {
+            json.key("changeBasis")
+            json.value(basis)
+        }
         try json.field("changePercent", self.changePercent)
         try json.field("high", self.high)
         try json.field("low", self.low)
         try json.field("open", self.open)
         json.key("price")
         try json.value(self.price)
+        if let source = self.source {
+            json.key("source")
+            json.value(source)
+        }
         json.key("symbol")
         json.value(self.symbol)
         json.key("ts")

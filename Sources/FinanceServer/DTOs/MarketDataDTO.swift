@@ -40,6 +40,16 @@ public struct QuoteDTO: Codable, Sendable, Equatable {
     public var volume: Double?
     public var change: Double?
     public var changePercent: Double?
+    /// Where the price came from: a provider's name, or `simulated`, `push` or `import` for stored data.
+    public var source: String?
+    /// What `change` compares with: `utcDay`, `24h` or `previousClose`.
+    public var changeBasis: String?
+
+    public init(_ sourced: SourcedQuote) {
+        self.init(sourced.quote)
+        self.source = sourced.source
+        self.changeBasis = sourced.changeBasis
+    }
 
     public init(_ quote: Quote) {
         self.symbol = quote.symbol

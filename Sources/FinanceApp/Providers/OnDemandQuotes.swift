@@ -1,0 +1,126 @@
+import FinanceCore
+import FinanceProviders
+import FinanceStorage
+import Logging
+
+/// A quote with where it came from and what its change compares with.
+public struct SourcedQuote: Sendable, Equatable {
+    public var quote: Quote
+    /// The provider's name, or `simulated`, `push` or `import` for stored data.
+    public var source: String
+    /// `utcDay` (our stored daily bars), `24h` or `previousClose` (a provider's own figures).
+    public var changeBasis: String
+
+    public init(quote: Quote, source: String, changeBasis: String) {
+        self.quote = quote
+        self.source = source
+        self.changeBasis = changeBasis
+    }
+}
+
+/// `GET /api/quotes/{symbol}` when providers have keys: a symbol fed here (pushes, the simulated feed, imports) is
+/// answered from the quote book however old its data; any other symbol without a quote fresher than the quote TTL
+/// asks the providers (through the cache, so concurrent requests coalesce and unknown symbols are not asked again
+/// within the TTL; failing over between providers), creates its asset with its class, stores the price through
+/// the one ingestion path (recording the provider as its source) and answers with the provider's own change figures.
+public struct OnDemandQuotes: Sendable {
+    public let book: QuoteBook
+    public let router: ProviderRouter
+    public let cache: ResponseCache<String, Routed<ProviderQuote>>
+    public let ingestor: Ingestor
+    public let assets: any AssetRepository
+    public let sources: DataSourceLedger
+    public let resolver: SymbolResolver
+    public let quoteTTLMilliseconds: Int64
+    public let clock: any WallClock
+    public let logger: Logger
+
+    public init(
+        book: QuoteBook, router: ProviderRouter, cache: ResponseCache<String, Routed<ProviderQuote>>,
+        ingestor: Ingestor, assets: any AssetRepository, sources: DataSourceLedger, resolver: SymbolResolver,
+        quoteTTLMilliseconds: Int64, clock: any WallClock, logger: Logger
+    ) {
+        self.book = book
+        self.router = router
+        self.cache = cache
+        self.ingestor = ingestor
+        self.assets = assets
+        self.sources = sources
+        self.resolver = resolver
+        self.quoteTTLMilliseconds = quoteTTLMilliseconds
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The quote of `symbol`; throws `StorageError.notFound` when nothing knows it, `ProvidersUnavailable` when the
+    /// providers that could answer failed.
+    public func quote(symbol: String) async throws -> SourcedQuote {
+        let source = try await self.sources.source(of: symbol)
+        if let source, source.isLocal {
+            return SourcedQuote(
+                quote: try await self.book.quote(symbol: symbol), source: source.rawValue, changeBasis: "utcDay")
+        }
+        // A provider-fed symbol whose stored price is fresh enough (a live stream feeds it) is answered from the book.
+        if let source, let held = try? await self.book.quote(symbol: symbol),
+            self.clock.nowMilliseconds() - held.ts < self.quoteTTLMilliseconds
+        {
+            return SourcedQuote(quote: held, source: source.rawValue, changeBasis: "utcDay")
+        }
+        let stored = try? await self.assets.asset(symbol)
+        let assetClass = self.resolver.assetClass(of: symbol, stored: stored)
+        let candidates = self.resolver.providers(
+            for: assetClass, among: self.router.providers.map(\.name))
+        guard !candidates.isEmpty else {
+            // No provider quotes this class: the store answers (404 when it has nothing).
+            return SourcedQuote(
+                quote: try await self.book.quote(symbol: symbol), source: source?.rawValue ?? "push",
+                changeBasis: "utcDay")
+        }
+        let answer: (value: Routed<ProviderQuote>, source: ResponseCache<String, Routed<ProviderQuote>>.Source)
+        do {
+            answer = try await self.cache.value(for: symbol, ttl: self.quoteTTLMilliseconds) {
+                try await self.router.run(.quote, among: candidates) { provider, call in
+                    guard let quotes = provider as? any QuoteProvider else {
+                        throw ProviderError.unsupported("quotes")
+                    }
+                    let upstream = self.resolver.upstream(
+                        symbol, provider: provider.name, assetClass: assetClass, currency: stored?.currency)
+                    return try await quotes.quote(upstream, call: call)
+                }
+            }
+        } catch let error as ProviderError {
+            if case .unknownSymbol = error { throw StorageError.notFound("asset \(symbol)") }
+            throw error
+        }
+        let routed = answer.value
+        if answer.source == .miss {
+            try await self.store(routed, assetClass: assetClass, stored: stored)
+        } else {
+            await self.router.logCacheHit(provider: routed.provider, endpoint: "quote")
+        }
+        let basis = routed.value.changeBasis == .rolling24h ? "24h" : "previousClose"
+        return SourcedQuote(quote: routed.value.quote, source: routed.provider, changeBasis: basis)
+    }
+
+    /// Stores a fetched price as a live tick from its provider, creating the asset with its class first.
+    private func store(_ routed: Routed<ProviderQuote>, assetClass: AssetClass, stored: Asset?) async throws {
+        let quote = routed.value.quote
+        if stored == nil {
+            do {
+                try await self.assets.createAsset(Asset(symbol: quote.symbol, assetClass: assetClass, currency: "USD"))
+            } catch StorageError.conflict {
+                // Created meanwhile (another request or instance): fine.
+            }
+        }
+        do {
+            try await self.ingestor.ingest(
+                ticks: [Tick(symbol: quote.symbol, ts: quote.ts, price: quote.price, size: nil)],
+                source: .provider(routed.provider))
+        } catch {
+            // The answer stands; the price is simply not kept (e.g. a provider time outside the valid range).
+            self.logger.warning(
+                "a provider's quote could not be stored",
+                metadata: ["symbol": "\(quote.symbol)", "provider": "\(routed.provider)", "error": "\(error)"])
+        }
+    }
+}
