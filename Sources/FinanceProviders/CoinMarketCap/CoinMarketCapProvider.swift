@@ -13,6 +13,21 @@ public struct CoinMarketCapKeyInfo: Hashable, Sendable {
     public var dayCreditsLeft: Int?
     public var monthCreditsUsed: Int?
     public var monthCreditsLeft: Int?
+
+    public init(
+        creditLimitMonthly: Int? = nil, rateLimitMinute: Int? = nil, minuteRequestsMade: Int? = nil,
+        minuteRequestsLeft: Int? = nil, dayCreditsUsed: Int? = nil, dayCreditsLeft: Int? = nil,
+        monthCreditsUsed: Int? = nil, monthCreditsLeft: Int? = nil
+    ) {
+        self.creditLimitMonthly = creditLimitMonthly
+        self.rateLimitMinute = rateLimitMinute
+        self.minuteRequestsMade = minuteRequestsMade
+        self.minuteRequestsLeft = minuteRequestsLeft
+        self.dayCreditsUsed = dayCreditsUsed
+        self.dayCreditsLeft = dayCreditsLeft
+        self.monthCreditsUsed = monthCreditsUsed
+        self.monthCreditsLeft = monthCreditsLeft
+    }
 }
 
 /// CoinMarketCap (basic plan, `https://pro-api.coinmarketcap.com`, key in the `X-CMC_PRO_API_KEY` header): quotes
