@@ -91,16 +91,25 @@ public struct PolygonProvider: QuoteProvider, BarHistoryProvider {
             guard let next = page.next_url, !next.isEmpty else {
                 return bars.sorted { $0.ts < $1.ts }
             }
-            url = self.http.baseURL + Self.pathAndQuery(of: next)
+            url = Self.follow(next, on: self.http.baseURL)
             query = []
         }
         throw ProviderError.malformed("polygon: more than \(self.maxPages) pages")
     }
 
+    /// `next_url` moved onto `baseURL`: its path and query after the base URL's own path (a base URL with a path
+    /// prefix, such as a proxy's or the fake's, is kept once).
+    static func follow(_ next: String, on baseURL: String) -> String {
+        let basePath = Self.pathAndQuery(of: baseURL)
+        var rest = Self.pathAndQuery(of: next)
+        if !basePath.isEmpty, basePath != "/", rest.hasPrefix(basePath + "/") { rest.removeFirst(basePath.count) }
+        return baseURL + rest
+    }
+
     /// `/v2/...?cursor=...` of an absolute (or already relative) URL.
     static func pathAndQuery(of url: String) -> String {
         guard let scheme = url.range(of: "://") else { return url.hasPrefix("/") ? url : "/" + url }
-        let afterHost = url[scheme.upperBound...].firstIndex(of: "/") ?? url.endIndex
+        let afterHost = url[scheme.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? url.endIndex
         return String(url[afterHost...])
     }
 
