@@ -78,7 +78,9 @@ public struct ProviderHTTP: Sendable {
         let request = built
 
         let started = ContinuousClock.now
-        let timeout = Duration.milliseconds(Int64(self.timeoutSeconds * 1000))
+        // The head is bounded by AsyncHTTPClient's deadline (which reports why it failed, e.g. a refused
+        // connection); the whole exchange, body included, by this slightly later one.
+        let timeout = Duration.milliseconds(Int64(self.timeoutSeconds * 1000) + 50)
         let maxBodyBytes = self.maxBodyBytes
         do {
             let response = try await Self.withTimeout(timeout) { [client] in
@@ -102,7 +104,8 @@ public struct ProviderHTTP: Sendable {
             throw CancellationError()
         } catch {
             let mapped = Self.transportError(error)
-            self.logFailure(endpoint: endpoint, error: mapped)
+            // The cause's type and code only: an error's description may contain the URL.
+            self.logFailure(endpoint: endpoint, error: mapped, cause: Self.cause(error))
             throw mapped
         }
     }
@@ -112,10 +115,18 @@ public struct ProviderHTTP: Sendable {
         return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
     }
 
-    private func logFailure(endpoint: String, error: ProviderError) {
-        self.logger.debug(
-            "provider request failed",
-            metadata: ["provider": "\(self.provider)", "endpoint": "\(endpoint)", "error": "\(error)"])
+    private func logFailure(endpoint: String, error: ProviderError, cause: String? = nil) {
+        var metadata: Logger.Metadata = [
+            "provider": "\(self.provider)", "endpoint": "\(endpoint)", "error": "\(error)",
+        ]
+        if let cause { metadata["cause"] = "\(cause)" }
+        self.logger.debug("provider request failed", metadata: metadata)
+    }
+
+    /// An error's type, and its code for an HTTP client error (never its description).
+    static func cause(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return "HTTPClientError.\(error.shortDescription)" }
+        return String(reflecting: type(of: error))
     }
 
     /// Maps a transport error to `timeout` or `unavailable`, with a fixed text (an error's own description may name
