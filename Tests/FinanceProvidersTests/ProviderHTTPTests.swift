@@ -91,3 +91,48 @@ final class ProviderHTTPTests: FakeServerTestCase {
         XCTAssertEqual(try Check.price(1.5, "price"), 1.5)
     }
 }
+
+final class FakeProviderServerTests: FakeServerTestCase {
+    func testTheLongestRouteFaultWinsOverShorterOnesAndTheGlobalOne() async throws {
+        let provider = FinnhubProvider(client: self.client, baseURL: self.server.baseURL(for: .finnhub))
+        let call = ProviderCall(key: "k")
+        self.server.setFault(.serverError)
+        self.server.setFault(.unauthorized, for: "/finnhub")
+        self.server.setFault(.planRestricted, for: "/finnhub/stock/candle")
+        var kinds: [String] = []
+        for operation in [
+            { _ = try await provider.quote(UpstreamSymbol(symbol: "AAPL"), call: call) },
+            {
+                _ = try await provider.bars(UpstreamSymbol(symbol: "AAPL"), interval: .day1, from: 0, to: 1, call: call)
+            },
+        ] as [@Sendable () async throws -> Void] {
+            do {
+                try await operation()
+                kinds.append("ok")
+            } catch let error as ProviderError {
+                kinds.append(Self.kind(error))
+            }
+        }
+        XCTAssertEqual(kinds, ["unauthorized", "planRestricted"])
+        self.server.clearFaults()
+        let quote = try await provider.quote(UpstreamSymbol(symbol: "AAPL"), call: call)
+        XCTAssertEqual(quote.quote.price, 261.74)
+        XCTAssertEqual(self.server.requests(.finnhub).map(\.path), ["/quote", "/stock/candle", "/quote"])
+        XCTAssertEqual(self.server.requests(.polygon), [])
+    }
+
+    func testACancelledCallIsACancellationNotAProviderFailure() async throws {
+        self.server.setFault(.neverAnswer)
+        let provider = FinnhubProvider(
+            client: self.client, baseURL: self.server.baseURL(for: .finnhub), timeoutSeconds: 5)
+        let task = Task { try await provider.quote(UpstreamSymbol(symbol: "AAPL"), call: ProviderCall(key: "k")) }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        do {
+            _ = try await task.value
+            XCTFail("cancelled")
+        } catch {
+            XCTAssertTrue(error is CancellationError, "\(error)")
+        }
+    }
+}

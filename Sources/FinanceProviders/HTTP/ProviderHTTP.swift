@@ -103,6 +103,8 @@ public struct ProviderHTTP: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            // A cancelled call (the caller gave up) is not the provider's failure.
+            if Task.isCancelled { throw CancellationError() }
             let mapped = Self.transportError(error)
             // The cause's type and code only: an error's description may contain the URL.
             self.logFailure(endpoint: endpoint, error: mapped, cause: Self.cause(error))
