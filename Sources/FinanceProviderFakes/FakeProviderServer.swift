@@ -116,7 +116,11 @@ public final class FakeProviderServer: Sendable {
             }, logger: self.logger)
         let group = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [], logger: self.logger))
-        let task = Task { try await group.run() }
+        let task = Task {
+            // A server that fails to start (or stops) ends the port stream, so `start` never waits forever.
+            defer { continuation.finish() }
+            try await group.run()
+        }
         self.state.withLock {
             $0.group = group
             $0.task = task
