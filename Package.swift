@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -58,7 +59,21 @@ let package = Package(
             name: "FinanceProviders",
             dependencies: [
                 "FinanceCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+        // A local stand-in for the upstream providers (their documented shapes, recorded requests, injected
+        // faults): the providers' contract tests and the provider benchmark run against it, never the internet.
+        .target(
+            name: "FinanceProviderFakes",
+            dependencies: [
+                "FinanceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // The application layer above storage and providers: ingestion, queries, quotes, buses, feeds, live analytics.
         .target(
@@ -118,7 +133,11 @@ let package = Package(
             path: "Tests/FinanceTestSupport"),
         .testTarget(
             name: "FinanceProvidersTests",
-            dependencies: ["FinanceCore", "FinanceProviders"]),
+            dependencies: [
+                "FinanceCore", "FinanceProviders", "FinanceProviderFakes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "FinanceAppTests",
             dependencies: [
