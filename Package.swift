@@ -103,6 +103,7 @@ let package = Package(
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceStoragePostgres",
                 "FinanceProviders", "FinanceApp", "FinanceServer", "FinanceBenchmarks",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,7 +156,8 @@ let package = Package(
             name: "FinanceCLITests",
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceApp", "FinanceCLI",
-                "FinanceTestSupport",
+                "FinanceTestSupport", "FinanceProviderFakes", "FinanceProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FinanceApp
+import FinanceCore
 import FinanceServer
 import FinanceStorage
 import Foundation
@@ -43,7 +44,11 @@ struct ServeCommand: AsyncParsableCommand {
             analytics.intervals.isEmpty
             ? "off"
             : "\(analytics.intervals.map(\.name).joined(separator: ", ")) (warm-up \(analytics.warmupBars) bars, up to \(analytics.maxSymbols) symbols)"
-        let dependencies = AppDependencies(store: store, settings: settings.server, logger: logger)
+        let router = ProviderWiring.router(
+            settings.providers, client: .shared, repository: store, clock: SystemClock(), logger: logger)
+        let dependencies = AppDependencies(
+            store: store, settings: settings.server, logger: logger, providers: router,
+            providerSettings: settings.providers)
         let app = buildApplication(dependencies) { port in
             Console.info("FinanceHub listening on http://\(settings.server.host):\(port)")
             Console.info(
@@ -52,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
             Console.info("feeds: \(feedText)")
             Console.info("live analytics: \(analyticsText)")
             Console.info("providers: \(Self.providersText(settings.providers))")
+            Console.info(
+                "on-demand quotes: \(router == nil ? "off (no provider has keys)" : "on (\(router!.providers.map(\.name).joined(separator: ", ")))")"
+            )
         }
         try await app.runService()
     }
