@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
@@ -59,6 +60,20 @@ let package = Package(
             dependencies: [
                 "FinanceCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]),
+        // Local fake upstreams speaking the providers' wire protocols (trade streams over WebSocket), for the
+        // providers' tests and for benchmarks.
+        .target(
+            name: "FinanceProviderFakes",
+            dependencies: [
+                "FinanceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // The application layer above storage and providers: ingestion, queries, quotes, buses, feeds, live analytics.
         .target(
@@ -118,7 +133,10 @@ let package = Package(
             path: "Tests/FinanceTestSupport"),
         .testTarget(
             name: "FinanceProvidersTests",
-            dependencies: ["FinanceCore", "FinanceProviders"]),
+            dependencies: [
+                "FinanceCore", "FinanceProviders", "FinanceProviderFakes",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "FinanceAppTests",
             dependencies: [
