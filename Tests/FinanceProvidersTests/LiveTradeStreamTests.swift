@@ -194,6 +194,48 @@ final class LiveTradeStreamTests: XCTestCase {
         await server.stop()
     }
 
+    func testCoinbaseReadsASnapshotFrameLargerThan16KiBAsOneBatch() async throws {
+        let server = try await FakeTradeStreamServer.start(.coinbase)
+        let provider = CoinbaseMatchStream(wsUrl: server.url, options: Self.fast)
+        let consumer = Consumer(provider.trades(symbols: ["BTC"]))
+        try await server.waitUntilSubscribed(["market_trades:BTC-USD"])
+        // A snapshot lists the newest trade first.
+        let trades = (1...300).reversed().map { i in
+            #"{"trade_id":"\#(i)","product_id":"BTC-USD","price":"\#(i).5","size":"1","side":"SELL","#
+                + #""time":"2024-06-01T00:00:00.\#(String(format: "%03d", i % 1000))Z"}"#
+        }
+        let frame =
+            #"{"channel":"market_trades","client_id":"","timestamp":"2024-06-01T00:00:01Z","sequence_num":5,"#
+            + #""events":[{"type":"snapshot","trades":["# + trades.joined(separator: ",") + "]}]}"
+        XCTAssertGreaterThan(frame.utf8.count, 1 << 14)
+        await server.sendRaw(frame)
+        try await eventually { consumer.batches.count == 1 }
+        let batch = consumer.batches[0]
+        XCTAssertEqual(batch.count, 300)
+        XCTAssertEqual(batch.first, Tick(symbol: "BTC", ts: 1_717_200_000_001, price: 1.5, size: 1))
+        XCTAssertEqual(batch.last, Tick(symbol: "BTC", ts: 1_717_200_000_300, price: 300.5, size: 1))
+        XCTAssertEqual(provider.stats.reconnects, 0)
+        consumer.stop()
+        await server.stop()
+    }
+
+    func testFakeDropsEveryNTradesAndTheStreamFollows() async throws {
+        let server = try await FakeTradeStreamServer.start(.binance, options: .init(dropEvery: 2))
+        let provider = BinanceTradeStream(wsUrl: server.url, options: Self.fast)
+        let consumer = Consumer(provider.trades(symbols: ["BTC"]))
+        for id in Int64(1)...6 {
+            try await server.waitUntilSubscribed(["btcusdt@trade"])
+            let published = await server.publish(.init(symbol: "BTCUSDT", id: id, price: "1", size: "1", ts: id))
+            XCTAssertTrue(published)
+            try await eventually { consumer.batches.count == Int(id) }
+        }
+        XCTAssertEqual(consumer.batches.map { $0.map(\.ts) }, [[1], [2], [3], [4], [5], [6]])
+        try await eventually { provider.stats.reconnects == 3 }
+        XCTAssertEqual(server.connectionCount, 4)
+        consumer.stop()
+        await server.stop()
+    }
+
     // MARK: Finnhub
 
     func testFinnhubDeliversTradesResubscribesAndNeverLogsItsKey() async throws {
