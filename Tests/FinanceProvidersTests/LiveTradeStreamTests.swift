@@ -5,6 +5,8 @@ import Logging
 import Synchronization
 import XCTest
 
+@testable import FinanceProviders
+
 /// The live trade sources against their fake servers, over real WebSockets on the loopback.
 final class LiveTradeStreamTests: XCTestCase {
     static let fast = LiveStreamOptions(initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200))
@@ -359,5 +361,22 @@ struct CapturingLogHandler: LogHandler {
         let error = event.error.map { " error=\($0)" } ?? ""
         self.capture.append(
             "\(event.level) \(event.message) \(self.metadata.merging(event.metadata ?? [:]) { $1 })\(error)")
+    }
+}
+
+final class ReconnectBackoffTests: XCTestCase {
+    func testBackoffDoublesToItsCeilingAndResetsAfterAHealthyConnection() {
+        var backoff = ReconnectBackoff(
+            LiveStreamOptions(initialBackoff: .milliseconds(100), maxBackoff: .seconds(30), healthyAfter: .seconds(30)))
+        let failed = (0..<12).map { _ in backoff.delay(afterConnectedFor: nil) }
+        XCTAssertEqual(
+            failed,
+            [100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 30_000, 30_000, 30_000].map {
+                Duration.milliseconds($0)
+            })
+        // A short-lived connection does not reset it; a healthy one does.
+        XCTAssertEqual(backoff.delay(afterConnectedFor: .seconds(2)), .seconds(30))
+        XCTAssertEqual(backoff.delay(afterConnectedFor: .seconds(31)), .milliseconds(100))
+        XCTAssertEqual(backoff.delay(afterConnectedFor: nil), .milliseconds(200))
     }
 }

@@ -186,7 +186,7 @@ public enum LiveStreamConnection {
         let state = Mutex(RunState())
         let meta: Logger.Metadata = ["provider": "\(spec.name)"]
         let configuration = WebSocketClientConfiguration(maxFrameSize: options.maxFrameSize)
-        var backoff = options.initialBackoff
+        var backoff = ReconnectBackoff(options)
         while !Task.isCancelled {
             do {
                 try await WebSocketClient.connect(url: spec.url, configuration: configuration, logger: logger) {
@@ -278,10 +278,27 @@ public enum LiveStreamConnection {
             counters.update { c in
                 if connectedFor != nil { c.disconnects += 1 } else { c.connectFailures += 1 }
             }
-            if let connectedFor, connectedFor >= options.healthyAfter { backoff = options.initialBackoff }
-            do { try await Task.sleep(for: backoff) } catch { break }
-            backoff = min(backoff * 2, options.maxBackoff)
+            do { try await Task.sleep(for: backoff.delay(afterConnectedFor: connectedFor)) } catch { break }
         }
+    }
+}
+
+/// The pauses before reconnecting: `initialBackoff`, doubling up to `maxBackoff`, back to `initialBackoff` after a
+/// connection that lived `healthyAfter` or longer.
+struct ReconnectBackoff {
+    let options: LiveStreamOptions
+    private var next: Duration
+
+    init(_ options: LiveStreamOptions) {
+        self.options = options
+        self.next = options.initialBackoff
+    }
+
+    /// The pause after a connection that lived `connectedFor` (nil: the attempt to connect failed).
+    mutating func delay(afterConnectedFor connectedFor: Duration?) -> Duration {
+        if let connectedFor, connectedFor >= self.options.healthyAfter { self.next = self.options.initialBackoff }
+        defer { self.next = min(self.next * 2, self.options.maxBackoff) }
+        return self.next
     }
 }
 
