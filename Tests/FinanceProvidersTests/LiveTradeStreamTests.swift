@@ -334,36 +334,6 @@ func eventually(
     }
 }
 
-/// Every log line written through `logger`, as text (message, metadata and error).
-final class LogCapture: Sendable {
-    private let captured = Mutex<[String]>([])
-
-    var lines: [String] { self.captured.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in CapturingLogHandler(capture: self) }
-    }
-
-    func append(_ line: String) { self.captured.withLock { $0.append(line) } }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let capture: LogCapture
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let error = event.error.map { " error=\($0)" } ?? ""
-        self.capture.append(
-            "\(event.level) \(event.message) \(self.metadata.merging(event.metadata ?? [:]) { $1 })\(error)")
-    }
-}
-
 final class ReconnectBackoffTests: XCTestCase {
     func testBackoffDoublesToItsCeilingAndResetsAfterAHealthyConnection() {
         var backoff = ReconnectBackoff(

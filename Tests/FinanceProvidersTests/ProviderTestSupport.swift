@@ -6,9 +6,13 @@ import Logging
 import Synchronization
 import XCTest
 
-/// Log lines captured in memory (message and metadata), to check no secret is ever logged.
+/// Every log line written through `logger`, as text (level, message, metadata and error), to check that no secret
+/// is ever logged.
 final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
+    private let captured = Mutex<[String]>([])
+
+    var lines: [String] { self.captured.withLock { $0 } }
+    var text: String { self.lines.joined(separator: "\n") }
 
     var logger: Logger {
         var logger = Logger(label: "test.providers") { _ in CapturingLogHandler(capture: self) }
@@ -16,7 +20,7 @@ final class LogCapture: Sendable {
         return logger
     }
 
-    var text: String { self.lines.withLock { $0.joined(separator: "\n") } }
+    func append(_ line: String) { self.captured.withLock { $0.append(line) } }
 }
 
 struct CapturingLogHandler: LogHandler {
@@ -30,8 +34,9 @@ struct CapturingLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let all = self.metadata.merging(event.metadata ?? [:]) { $1 }
-        self.capture.lines.withLock { $0.append("\(event.level) \(event.message) \(all)") }
+        let error = event.error.map { " error=\($0)" } ?? ""
+        self.capture.append(
+            "\(event.level) \(event.message) \(self.metadata.merging(event.metadata ?? [:]) { $1 })\(error)")
     }
 }
 
