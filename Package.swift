@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "FinanceServer",
             dependencies: [
-                "FinanceCore", "FinanceStorage", "FinanceApp",
+                "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -162,6 +162,7 @@ let package = Package(
                 "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceApp", "FinanceCLI",
                 "FinanceTestSupport", "FinanceProviderFakes", "FinanceProviders",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ]
 )

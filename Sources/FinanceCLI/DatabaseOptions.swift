@@ -83,6 +83,15 @@ struct DatabaseOptions: ParsableArguments {
 
 /// Opens stores by location: the only place that picks a storage driver.
 public enum StoreFactory {
+    /// The job lock of instances sharing the database: a PostgreSQL session advisory lock, or this process's own
+    /// lock for SQLite (one instance per file).
+    public static func jobLock(_ store: any MarketStore, logger: Logger) -> any JobLock {
+        if let postgres = store as? PostgresStore {
+            return PostgresJobLock(location: postgres.location, logger: logger)
+        }
+        return LocalJobLock()
+    }
+
     public static func open(
         _ location: DatabaseLocation, migrating: Bool, logger: Logger,
         sqlite: (cacheMiB: Int, readers: Int)

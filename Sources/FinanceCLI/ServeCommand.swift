@@ -6,6 +6,7 @@ import FinanceStorage
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `financehub serve`: the HTTP server with the simulated feed on the embedded database by default.
 struct ServeCommand: AsyncParsableCommand {
@@ -14,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (default 8000; 0 picks a free port).") var port: Int?
     @OptionGroup var db: DatabaseOptions
-    @Option(help: "Simulated feed: simulated (default) or none.") var feed: String?
+    @Option(help: "Live sources: simulated (default), providers (the watchlist), both comma-separated, or none.")
+    var feed: String?
     @Option(help: "Seed of the simulated feed.") var seed: Int?
     @Option(name: .customLong("tick-rate"), help: "Simulated ticks per second per symbol (default 4).") var tickRate:
         Double?
@@ -49,12 +51,27 @@ struct ServeCommand: AsyncParsableCommand {
         let dependencies = AppDependencies(
             store: store, settings: settings.server, logger: logger, providers: router,
             providerSettings: settings.providers)
-        let app = buildApplication(dependencies) { port in
+        var feedServices: [any Service] = []
+        var plan: ProviderFeedPlan?
+        if settings.providerFeed {
+            let made = ProviderFeedPlan.make(settings.providers)
+            let pollRouter =
+                router
+                ?? ProviderWiring.router(
+                    settings.providers, client: .shared, repository: store, clock: SystemClock(), logger: logger,
+                    requireKeys: false)
+            feedServices = ProviderWiring.feedServices(
+                made, settings: settings.providers, router: pollRouter, ingestor: dependencies.ingestor,
+                assets: store, lock: StoreFactory.jobLock(store, logger: logger), logger: logger)
+            plan = made
+        }
+        let planSummary = plan.map { "; providers: \($0.summary)" } ?? ""
+        let app = buildApplication(dependencies, services: feedServices) { port in
             Console.info("FinanceHub listening on http://\(settings.server.host):\(port)")
             Console.info(
                 "database: \(store.displayName)\(applied > 0 ? " (\(applied) migration\(applied == 1 ? "" : "s") applied)" : "")"
             )
-            Console.info("feeds: \(feedText)")
+            Console.info("feeds: \(feedText)\(planSummary)")
             Console.info("live analytics: \(analyticsText)")
             Console.info("providers: \(Self.providersText(settings.providers))")
             Console.info(

@@ -9,6 +9,7 @@ import FinanceTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import ServiceLifecycle
 import XCTest
 
 @testable import FinanceCLI
@@ -95,5 +96,63 @@ final class ProviderWiringTests: XCTestCase {
             let stored = try await store.ticks(symbol: "BTC", from: nil, to: nil, limit: 10)
             XCTAssertEqual(stored.map(\.price), [68_250.75])
         }
+    }
+}
+
+/// `feed.mode` with `providers`: the watchlist streamed from a (fake) exchange into the store, one instance at a time.
+final class ProviderFeedWiringTests: TemporaryFolderTestCase {
+    func testFeedModesParseAndNoneStandsAlone() async throws {
+        let both = try await AppSettings.load(
+            configFile: nil, overrides: ["feed.mode": "simulated, providers"], environment: [:])
+        XCTAssertNotNil(both.server.simulatedFeed)
+        XCTAssertTrue(both.providerFeed)
+        let providersOnly = try await AppSettings.load(
+            configFile: nil, overrides: ["feed.mode": "providers"], environment: [:])
+        XCTAssertNil(providersOnly.server.simulatedFeed)
+        XCTAssertTrue(providersOnly.providerFeed)
+        let byDefault = try await AppSettings.load(configFile: nil, overrides: [:], environment: [:])
+        XCTAssertNotNil(byDefault.server.simulatedFeed)
+        XCTAssertFalse(byDefault.providerFeed)
+        for bad in ["none,simulated", "bogus", "simulated,feeds"] {
+            do {
+                _ = try await AppSettings.load(configFile: nil, overrides: ["feed.mode": bad], environment: [:])
+                XCTFail("\(bad) must be refused")
+            } catch let error as CLIFailure {
+                XCTAssertTrue("\(error)".contains("feed.mode: expected simulated, providers"), "\(error)")
+            }
+        }
+    }
+
+    func testTheWatchlistStreamsFromTheExchangeIntoTheStore() async throws {
+        let exchange = try await FakeTradeStreamServer.start(.binance)
+        var settings = ProviderSettings()
+        settings.watchlist = ["BTC", "ETH"]
+        settings.providers["binance"]?.wsURL = exchange.url
+        let plan = ProviderFeedPlan.make(settings)
+        XCTAssertEqual(plan.live, ["binance": ["BTC", "ETH"]])
+        let store = MemoryStore()
+        let bus = InProcessMarketBus()
+        let ingestor = Ingestor(marketData: store, bus: bus, sources: DataSourceLedger(assets: store))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let services = ProviderWiring.feedServices(
+            plan, settings: settings, router: nil, ingestor: ingestor, assets: store, lock: LocalJobLock(),
+            logger: logger)
+        XCTAssertEqual(services.count, 1, "one stream, nothing polled")
+        let group = ServiceGroup(services: services, logger: logger)
+        let running = Task { try await group.run() }
+        try await exchange.waitUntilSubscribed(["btcusdt@trade", "ethusdt@trade"])
+        await exchange.publish(.init(symbol: "BTCUSDT", id: 1, price: "67000.5", size: "0.5", ts: 1_717_000_000_000))
+        for _ in 0..<200 {
+            if try await !store.ticks(symbol: "BTC", from: nil, to: nil, limit: 1).isEmpty { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let ticks = try await store.ticks(symbol: "BTC", from: nil, to: nil, limit: 10)
+        XCTAssertEqual(ticks, [Tick(symbol: "BTC", ts: 1_717_000_000_000, price: 67_000.5, size: 0.5)])
+        let source = try await store.source(of: "BTC")
+        XCTAssertEqual(source, "binance", "the stream's ticks are recorded as coming from the exchange")
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await exchange.stop()
     }
 }

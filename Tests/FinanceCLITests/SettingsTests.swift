@@ -241,7 +241,7 @@ final class SettingsTests: TemporaryFolderTestCase {
             "feed.seed: expected an integer ≥ 0 (from config file \(file))",
             "feed.ticksPerSecond: expected a number in 0.01...1000 (from FINANCEHUB_FEED_TICKS_PER_SECOND)",
             "feed.symbols: item 2 is not a simulated symbol (known: AAPL,BTC,",
-            "feed.mode: expected one of simulated, none (from command line)",
+            "feed.mode: expected simulated, providers or both (comma-separated), or none alone",
             "log.level: expected one of trace, debug, info, notice, warning, error, critical (from FINANCEHUB_LOG_LEVEL)",
         ] {
             XCTAssertTrue(message.contains(part), "\(part)\n\(message)")

@@ -31,6 +31,8 @@ public struct OnDemandQuotes: Sendable {
     public let assets: any AssetRepository
     public let sources: DataSourceLedger
     public let resolver: SymbolResolver
+    /// CoinGecko's coin list, for symbols neither the asset table nor the built-in map classifies.
+    public let coins: CoinDirectory?
     public let quoteTTLMilliseconds: Int64
     public let clock: any WallClock
     public let logger: Logger
@@ -38,7 +40,7 @@ public struct OnDemandQuotes: Sendable {
     public init(
         book: QuoteBook, router: ProviderRouter, cache: ResponseCache<String, Routed<ProviderQuote>>,
         ingestor: Ingestor, assets: any AssetRepository, sources: DataSourceLedger, resolver: SymbolResolver,
-        quoteTTLMilliseconds: Int64, clock: any WallClock, logger: Logger
+        coins: CoinDirectory? = nil, quoteTTLMilliseconds: Int64, clock: any WallClock, logger: Logger
     ) {
         self.book = book
         self.router = router
@@ -47,6 +49,7 @@ public struct OnDemandQuotes: Sendable {
         self.assets = assets
         self.sources = sources
         self.resolver = resolver
+        self.coins = coins
         self.quoteTTLMilliseconds = quoteTTLMilliseconds
         self.clock = clock
         self.logger = logger
@@ -68,38 +71,59 @@ public struct OnDemandQuotes: Sendable {
         }
         let stored = try? await self.assets.asset(symbol)
         let assetClass = self.resolver.assetClass(of: symbol, stored: stored)
-        let candidates = self.resolver.providers(
-            for: assetClass, among: self.router.providers.map(\.name))
-        guard !candidates.isEmpty else {
-            // No provider quotes this class: the store answers (404 when it has nothing).
-            return SourcedQuote(
-                quote: try await self.book.quote(symbol: symbol), source: source?.rawValue ?? "push",
-                changeBasis: "utcDay")
-        }
         let answer: (value: Routed<ProviderQuote>, source: ResponseCache<String, Routed<ProviderQuote>>.Source)
+        var answeredClass = assetClass
         do {
-            answer = try await self.cache.value(for: symbol, ttl: self.quoteTTLMilliseconds) {
-                try await self.router.run(.quote, among: candidates) { provider, call in
-                    guard let quotes = provider as? any QuoteProvider else {
-                        throw ProviderError.unsupported("quotes")
-                    }
-                    let upstream = self.resolver.upstream(
-                        symbol, provider: provider.name, assetClass: assetClass, currency: stored?.currency)
-                    return try await quotes.quote(upstream, call: call)
-                }
+            guard let fetched = try await self.fetch(symbol, assetClass, self.resolver, stored: stored) else {
+                // No provider quotes this class: the store answers (404 when it has nothing).
+                return SourcedQuote(
+                    quote: try await self.book.quote(symbol: symbol), source: source?.rawValue ?? "push",
+                    changeBasis: "utcDay")
             }
-        } catch let error as ProviderError {
-            if case .unknownSymbol = error { throw StorageError.notFound("asset \(symbol)") }
-            throw error
+            answer = fetched
+        } catch ProviderError.unknownSymbol(_) {
+            // A symbol taken for an equity that CoinGecko lists as a coin is asked of the crypto providers.
+            guard stored.map({ $0.assetClass == .unknown }) ?? true, assetClass != .crypto,
+                let id = await self.coins?.id(of: symbol)
+            else { throw StorageError.notFound("asset \(symbol)") }
+            var resolver = self.resolver
+            resolver.coinGeckoIds[symbol] = id
+            do {
+                guard let fetched = try await self.fetch(symbol, .crypto, resolver, stored: stored) else {
+                    throw StorageError.notFound("asset \(symbol)")
+                }
+                answer = fetched
+                answeredClass = .crypto
+            } catch ProviderError.unknownSymbol(_) {
+                throw StorageError.notFound("asset \(symbol)")
+            }
         }
         let routed = answer.value
         if answer.source == .miss {
-            try await self.store(routed, assetClass: assetClass, stored: stored)
+            try await self.store(routed, assetClass: answeredClass, stored: stored)
         } else {
             await self.router.logCacheHit(provider: routed.provider, endpoint: "quote")
         }
         let basis = routed.value.changeBasis == .rolling24h ? "24h" : "previousClose"
         return SourcedQuote(quote: routed.value.quote, source: routed.provider, changeBasis: basis)
+    }
+
+    /// The quote of `symbol` as a provider quoting `assetClass` answers it (through the cache, keyed by class), nil
+    /// when no provider quotes that class.
+    private func fetch(_ symbol: String, _ assetClass: AssetClass, _ resolver: SymbolResolver, stored: Asset?)
+        async throws -> (value: Routed<ProviderQuote>, source: ResponseCache<String, Routed<ProviderQuote>>.Source)?
+    {
+        let candidates = resolver.providers(for: assetClass, among: self.router.providers.map(\.name))
+        guard !candidates.isEmpty else { return nil }
+        let key = assetClass == .crypto ? "crypto:\(symbol)" : symbol
+        return try await self.cache.value(for: key, ttl: self.quoteTTLMilliseconds) {
+            try await self.router.run(.quote, among: candidates) { provider, call in
+                guard let quotes = provider as? any QuoteProvider else { throw ProviderError.unsupported("quotes") }
+                let upstream = resolver.upstream(
+                    symbol, provider: provider.name, assetClass: assetClass, currency: stored?.currency)
+                return try await quotes.quote(upstream, call: call)
+            }
+        }
     }
 
     /// Stores a fetched price as a live tick from its provider, creating the asset with its class first.

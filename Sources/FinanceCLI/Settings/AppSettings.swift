@@ -15,6 +15,8 @@ struct AppSettings {
     var sqliteReaders = SQLiteStore.defaultMaxReaders
     /// Market-data providers (`providers.*`).
     var providers = ProviderSettings()
+    /// Whether `feed.mode` includes `providers`: the watchlist is streamed and polled from the providers.
+    var providerFeed = false
     /// Startup warnings (environment variables that match no key), for the command to print.
     var warnings: [String] = []
 

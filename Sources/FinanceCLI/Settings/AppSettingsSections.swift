@@ -52,7 +52,8 @@ enum DatabaseSection {
 /// `feed.*`: the simulated market.
 enum FeedSection {
     static let mode = SettingKey(
-        "mode", .oneOf(["simulated", "none"]), default: "simulated", doc: "`simulated` or `none`")
+        "mode", .list, default: "simulated",
+        doc: "live sources, comma-separated: `simulated`, `providers` (the watchlist), or `none` alone")
     static let seed = SettingKey(
         "seed", .int(0...Int.max), default: String(SimulatedFeedSettings().seed),
         doc: "seed of the simulated market (same seed, same prices)")
@@ -81,10 +82,15 @@ enum FeedSection {
             }
             feed.instruments = SimulatedInstrument.defaultWatchlist.filter { wanted.contains($0.asset.symbol) }
         }
-        switch r.choice(Self.mode) ?? "simulated" {
-        case "none": settings.server.simulatedFeed = nil
-        default: settings.server.simulatedFeed = feed
+        let modes = r.list(Self.mode) ?? ["simulated"]
+        let known = ["simulated", "providers", "none"]
+        if modes.isEmpty || modes.contains(where: { !known.contains($0) })
+            || (modes.contains("none") && modes.count > 1)
+        {
+            r.fail(Self.mode, "expected simulated, providers or both (comma-separated), or none alone")
         }
+        settings.server.simulatedFeed = modes.contains("simulated") ? feed : nil
+        settings.providerFeed = modes.contains("providers")
     }
 }
 

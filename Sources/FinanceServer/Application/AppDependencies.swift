@@ -1,5 +1,6 @@
 import FinanceApp
 import FinanceCore
+import FinanceProviders
 import FinanceStorage
 import Logging
 
@@ -51,10 +52,14 @@ public struct AppDependencies: Sendable {
             maxAgeMilliseconds: settings.quotes.maxAgeMilliseconds)
         let (book, ingestor, sources) = (self.quoteBook, self.ingestor, self.sources)
         self.onDemandQuotes = providers.map { router in
-            OnDemandQuotes(
+            let coinGecko = router.providers.first { $0.adapter is CoinGeckoProvider }
+            return OnDemandQuotes(
                 book: book, router: router,
                 cache: ResponseCache(maxEntries: settings.quotes.maxSymbols, clock: clock), ingestor: ingestor,
                 assets: storage.assets, sources: sources, resolver: SymbolResolver(),
+                coins: coinGecko.map {
+                    CoinDirectory(provider: $0.adapter as! CoinGeckoProvider, pool: $0.pool, clock: clock)
+                },
                 quoteTTLMilliseconds: Int64(providerSettings.quoteCacheSeconds) * 1_000, clock: clock, logger: logger)
         }
         self.signals = signals

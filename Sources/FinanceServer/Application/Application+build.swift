@@ -39,9 +39,11 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
 }
 
 /// Builds the application: the HTTP server plus background services (live analytics and the simulated feed when
-/// configured). The store must be migrated before this is called.
+/// configured, and `services` the command line adds, such as the providers' feeds). The store must be migrated
+/// before this is called.
 public func buildApplication(
-    _ dependencies: AppDependencies, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    _ dependencies: AppDependencies, services extra: [any Service] = [],
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Observability.bootstrap()
     let settings = dependencies.settings
@@ -65,6 +67,8 @@ public func buildApplication(
     if let router = dependencies.onDemandQuotes?.router {
         services.append(ProviderUpkeepService(router: router, logger: dependencies.logger))
     }
+    // Feeds built by the command line (the providers' streams and poller), after the store and analytics.
+    services += extra
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
