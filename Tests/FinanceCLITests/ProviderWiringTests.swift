@@ -156,3 +156,29 @@ final class ProviderFeedWiringTests: TemporaryFolderTestCase {
         await exchange.stop()
     }
 }
+
+/// CoinGecko's coin list, read once, classifies symbols the built-in map does not know.
+final class CoinDirectoryTests: XCTestCase {
+    func testTheListIsReadOnceAndTiesGoToTheLargestCoin() async throws {
+        let fake = FakeProviderServer()
+        _ = try await fake.start()
+        let provider = CoinGeckoProvider(client: .shared, baseURL: fake.baseURL(for: .coingecko), timeoutSeconds: 2)
+        let pool = KeyPool(
+            provider: "coingecko", keys: [], budget: ProviderBudget(perMinute: 30), repository: MemoryStore(),
+            clock: SystemClock())
+        let directory = CoinDirectory(provider: provider, pool: pool, clock: SystemClock())
+        let usdt = await directory.id(of: "USDT")
+        XCTAssertEqual(usdt, "tether")
+        let eth = await directory.id(of: "ETH")
+        XCTAssertEqual(eth, "ethereum", "three coins share eth: the largest by market cap")
+        let again = await directory.id(of: "ETH")
+        XCTAssertEqual(again, "ethereum")
+        let unknown = await directory.id(of: "AAPL")
+        XCTAssertNil(unknown)
+        let lists = fake.requests(.coingecko).filter { $0.path.hasSuffix("/coins/list") }
+        XCTAssertEqual(lists.count, 2, "once for the directory, once for the tie's resolution; never per symbol")
+        let markets = fake.requests(.coingecko).filter { $0.path.hasSuffix("/coins/markets") }
+        XCTAssertEqual(markets.count, 1, "a tie is resolved once")
+        await fake.stop()
+    }
+}
