@@ -19,6 +19,7 @@ final class MemoryProviderState: Sendable {
         var keys: [KeyName: ProviderKeyState] = [:]
         var usage: [ProviderUsageEntry] = []
         var health: [String: [Int64: ProviderHealthSample]] = [:]
+        var symbols: [String: [String: String]] = [:]
     }
 
     private let state = Mutex(State())
@@ -85,7 +86,28 @@ final class MemoryProviderState: Sendable {
     }
 }
 
+extension MemoryProviderState {
+    func symbolOverrides(_ symbol: String) -> [String: String] {
+        self.state.withLock { $0.symbols[symbol] ?? [:] }
+    }
+
+    func setSymbolOverrides(_ symbol: String, _ overrides: [String: String?]) {
+        self.state.withLock { s in
+            for (provider, id) in overrides { s.symbols[symbol, default: [:]][provider] = id }
+            if s.symbols[symbol]?.isEmpty == true { s.symbols[symbol] = nil }
+        }
+    }
+}
+
 extension MemoryStore {
+    public func symbolOverrides(_ symbol: String) async throws -> [String: String] {
+        self.providerState.symbolOverrides(symbol)
+    }
+
+    public func setSymbolOverrides(_ symbol: String, _ overrides: [String: String?]) async throws {
+        self.providerState.setSymbolOverrides(symbol, overrides)
+    }
+
     public func reserveBudget(provider: String, keyId: String, windows: [BudgetWindow], cost: Int, now: Int64)
         async throws -> BudgetReservation
     {

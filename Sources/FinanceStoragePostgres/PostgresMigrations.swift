@@ -72,7 +72,7 @@ enum PostgresMigrations {
                 """,
             ]),
         PostgresMigration(
-            version: 2, name: "asset sources, provider budgets, key states, usage log, health history",
+            version: 2, name: "asset sources, provider budgets, key states, usage log, symbol map, health history",
             statements: [
                 // Where each asset's latest data came from: push, simulated, import or a provider's name.
                 "ALTER TABLE assets ADD COLUMN source text",
@@ -112,6 +112,15 @@ enum PostgresMigrations {
                 )
                 """,
                 "CREATE INDEX provider_usage_by_time ON provider_usage (provider, ts, seq)",
+                // Per-asset provider identifiers that override the built-in symbol map.
+                """
+                CREATE TABLE provider_symbols (
+                    symbol      text COLLATE "C" NOT NULL,
+                    provider    text COLLATE "C" NOT NULL,
+                    upstream_id text NOT NULL,
+                    PRIMARY KEY (symbol, provider)
+                )
+                """,
                 """
                 CREATE TABLE provider_health (
                     provider       text COLLATE "C" NOT NULL,

@@ -178,3 +178,34 @@ extension PostgresStore {
         }
     }
 }
+
+/// The per-asset symbol map.
+extension PostgresStore {
+    public func symbolOverrides(_ symbol: String) async throws -> [String: String] {
+        try await self.withConnection("read symbol overrides") { conn in
+            let rows = try await conn.query(
+                "SELECT provider, upstream_id FROM provider_symbols WHERE symbol = \(symbol)", logger: self.logger)
+            var out: [String: String] = [:]
+            for try await (provider, id) in rows.decode((String, String).self) { out[provider] = id }
+            return out
+        }
+    }
+
+    public func setSymbolOverrides(_ symbol: String, _ overrides: [String: String?]) async throws {
+        try await self.transaction("set symbol overrides") { conn in
+            for (provider, id) in overrides.sorted(by: { $0.key < $1.key }) {
+                if let id {
+                    try await self.exec(
+                        conn,
+                        """
+                        INSERT INTO provider_symbols (symbol, provider, upstream_id) VALUES (\(symbol), \(provider), \(id))
+                        ON CONFLICT (symbol, provider) DO UPDATE SET upstream_id = EXCLUDED.upstream_id
+                        """)
+                } else {
+                    try await self.exec(
+                        conn, "DELETE FROM provider_symbols WHERE symbol = \(symbol) AND provider = \(provider)")
+                }
+            }
+        }
+    }
+}

@@ -180,6 +180,7 @@ public final class PostgresStore: MarketStore {
         "read budget usage": "budget_usage", "read key states": "key_states", "save key state": "save_key_state",
         "append usage": "append_usage", "read usage": "usage", "record health": "record_health",
         "read health": "health", "record source": "record_source", "read source": "asset_source",
+        "read symbol overrides": "symbol_overrides", "set symbol overrides": "set_symbol_overrides",
     ]
 
     /// Runs `body` on a pooled connection, timed, mapping errors to `StorageError`.

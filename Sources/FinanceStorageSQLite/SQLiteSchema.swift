@@ -98,6 +98,14 @@ enum SQLiteSchema {
             );
             CREATE INDEX provider_usage_by_time ON provider_usage (provider, ts, seq);
 
+            -- Per-asset provider identifiers that override the built-in symbol map.
+            CREATE TABLE provider_symbols (
+                symbol TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                upstream_id TEXT NOT NULL,
+                PRIMARY KEY (symbol, provider)
+            ) WITHOUT ROWID;
+
             CREATE TABLE provider_health (
                 provider TEXT NOT NULL,
                 minute INTEGER NOT NULL,

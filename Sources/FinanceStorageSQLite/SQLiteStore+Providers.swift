@@ -158,3 +158,34 @@ extension SQLiteStore {
         }
     }
 }
+
+/// The per-asset symbol map.
+extension SQLiteStore {
+    public func symbolOverrides(_ symbol: String) async throws -> [String: String] {
+        try await self.read("symbol_overrides") { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT provider, upstream_id FROM provider_symbols WHERE symbol = ?", arguments: [symbol])
+            {
+                out[row[0]] = row[1]
+            }
+            return out
+        }
+    }
+
+    public func setSymbolOverrides(_ symbol: String, _ overrides: [String: String?]) async throws {
+        try await self.write("set_symbol_overrides") { db in
+            for (provider, id) in overrides.sorted(by: { $0.key < $1.key }) {
+                if let id {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO provider_symbols (symbol, provider, upstream_id) VALUES (?, ?, ?)",
+                        arguments: [symbol, provider, id])
+                } else {
+                    try db.execute(
+                        sql: "DELETE FROM provider_symbols WHERE symbol = ? AND provider = ?",
+                        arguments: [symbol, provider])
+                }
+            }
+        }
+    }
+}

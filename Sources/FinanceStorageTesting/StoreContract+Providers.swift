@@ -144,3 +144,21 @@ extension StoreContract {
         XCTAssertNil(fresh, "a deleted asset's source goes with it")
     }
 }
+
+extension StoreContract {
+    @Sendable static func providerSymbolMap(_ store: any MarketStore) async throws {
+        _ = try await store.migrate()
+        let none = try await store.symbolOverrides("BTC")
+        XCTAssertEqual(none, [:])
+        try await store.setSymbolOverrides("BTC", ["coingecko": "bitcoin", "binance": "BTCUSDC"])
+        try await store.setSymbolOverrides("ETH", ["coingecko": "ethereum"])
+        try await store.setSymbolOverrides("BTC", ["binance": "BTCFDUSD", "coinbase": nil])
+        let btc = try await store.symbolOverrides("BTC")
+        XCTAssertEqual(btc, ["coingecko": "bitcoin", "binance": "BTCFDUSD"], "set replaces, other providers stay")
+        try await store.setSymbolOverrides("BTC", ["coingecko": nil])
+        let removed = try await store.symbolOverrides("BTC")
+        XCTAssertEqual(removed, ["binance": "BTCFDUSD"], "nil removes an override")
+        let eth = try await store.symbolOverrides("ETH")
+        XCTAssertEqual(eth, ["coingecko": "ethereum"])
+    }
+}

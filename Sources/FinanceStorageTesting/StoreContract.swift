@@ -53,6 +53,7 @@ public enum StoreContract {
         Check("providerKeyStates", providerKeyStates),
         Check("providerUsageAndHealth", providerUsageAndHealth),
         Check("assetSources", assetSources),
+        Check("providerSymbolMap", providerSymbolMap),
     ]
 
     /// The names of every check.

@@ -46,6 +46,7 @@ final class PostgresStoreContractTests: XCTestCase {
         "providerKeyStates",
         "providerUsageAndHealth",
         "assetSources",
+        "providerSymbolMap",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -79,4 +80,5 @@ final class PostgresStoreContractTests: XCTestCase {
     func testProviderKeyStates() async throws { try await self.run("providerKeyStates") }
     func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
     func testAssetSources() async throws { try await self.run("assetSources") }
+    func testProviderSymbolMap() async throws { try await self.run("providerSymbolMap") }
 }

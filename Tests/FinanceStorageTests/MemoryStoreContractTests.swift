@@ -35,6 +35,7 @@ final class MemoryStoreContractTests: XCTestCase {
         "providerKeyStates",
         "providerUsageAndHealth",
         "assetSources",
+        "providerSymbolMap",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -68,4 +69,5 @@ final class MemoryStoreContractTests: XCTestCase {
     func testProviderKeyStates() async throws { try await self.run("providerKeyStates") }
     func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
     func testAssetSources() async throws { try await self.run("assetSources") }
+    func testProviderSymbolMap() async throws { try await self.run("providerSymbolMap") }
 }

@@ -41,6 +41,7 @@ final class SQLiteStoreContractTests: XCTestCase {
         "providerKeyStates",
         "providerUsageAndHealth",
         "assetSources",
+        "providerSymbolMap",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -74,4 +75,5 @@ final class SQLiteStoreContractTests: XCTestCase {
     func testProviderKeyStates() async throws { try await self.run("providerKeyStates") }
     func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
     func testAssetSources() async throws { try await self.run("assetSources") }
+    func testProviderSymbolMap() async throws { try await self.run("providerSymbolMap") }
 }

@@ -31,6 +31,8 @@ public struct OnDemandQuotes: Sendable {
     public let assets: any AssetRepository
     public let sources: DataSourceLedger
     public let resolver: SymbolResolver
+    /// Per-asset provider identifiers (the symbol map's overrides).
+    public let symbolMap: (any ProviderStateRepository)?
     /// CoinGecko's coin list, for symbols neither the asset table nor the built-in map classifies.
     public let coins: CoinDirectory?
     public let quoteTTLMilliseconds: Int64
@@ -40,7 +42,8 @@ public struct OnDemandQuotes: Sendable {
     public init(
         book: QuoteBook, router: ProviderRouter, cache: ResponseCache<String, Routed<ProviderQuote>>,
         ingestor: Ingestor, assets: any AssetRepository, sources: DataSourceLedger, resolver: SymbolResolver,
-        coins: CoinDirectory? = nil, quoteTTLMilliseconds: Int64, clock: any WallClock, logger: Logger
+        symbolMap: (any ProviderStateRepository)? = nil, coins: CoinDirectory? = nil, quoteTTLMilliseconds: Int64,
+        clock: any WallClock, logger: Logger
     ) {
         self.book = book
         self.router = router
@@ -49,6 +52,7 @@ public struct OnDemandQuotes: Sendable {
         self.assets = assets
         self.sources = sources
         self.resolver = resolver
+        self.symbolMap = symbolMap
         self.coins = coins
         self.quoteTTLMilliseconds = quoteTTLMilliseconds
         self.clock = clock
@@ -70,11 +74,15 @@ public struct OnDemandQuotes: Sendable {
             return SourcedQuote(quote: held, source: source.rawValue, changeBasis: "utcDay")
         }
         let stored = try? await self.assets.asset(symbol)
-        let assetClass = self.resolver.assetClass(of: symbol, stored: stored)
+        var resolver = self.resolver
+        if let overrides = try await self.symbolMap?.symbolOverrides(symbol), !overrides.isEmpty {
+            resolver.overrides[symbol] = overrides
+        }
+        let assetClass = resolver.assetClass(of: symbol, stored: stored)
         let answer: (value: Routed<ProviderQuote>, source: ResponseCache<String, Routed<ProviderQuote>>.Source)
         var answeredClass = assetClass
         do {
-            guard let fetched = try await self.fetch(symbol, assetClass, self.resolver, stored: stored) else {
+            guard let fetched = try await self.fetch(symbol, assetClass, resolver, stored: stored) else {
                 // No provider quotes this class: the store answers (404 when it has nothing).
                 return SourcedQuote(
                     quote: try await self.book.quote(symbol: symbol), source: source?.rawValue ?? "push",
@@ -86,7 +94,6 @@ public struct OnDemandQuotes: Sendable {
             guard stored.map({ $0.assetClass == .unknown }) ?? true, assetClass != .crypto,
                 let id = await self.coins?.id(of: symbol)
             else { throw StorageError.notFound("asset \(symbol)") }
-            var resolver = self.resolver
             resolver.coinGeckoIds[symbol] = id
             do {
                 guard let fetched = try await self.fetch(symbol, .crypto, resolver, stored: stored) else {

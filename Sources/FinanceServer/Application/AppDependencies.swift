@@ -56,7 +56,7 @@ public struct AppDependencies: Sendable {
             return OnDemandQuotes(
                 book: book, router: router,
                 cache: ResponseCache(maxEntries: settings.quotes.maxSymbols, clock: clock), ingestor: ingestor,
-                assets: storage.assets, sources: sources, resolver: SymbolResolver(),
+                assets: storage.assets, sources: sources, resolver: SymbolResolver(), symbolMap: storage.providers,
                 coins: coinGecko.map {
                     CoinDirectory(provider: $0.adapter as! CoinGeckoProvider, pool: $0.pool, clock: clock)
                 },

@@ -19,8 +19,11 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     HealthController(database: dependencies.storage.database).addRoutes(to: router)
     MetricsController().addRoutes(to: router)
     DocsController().addRoutes(to: router)
-    AssetsController(assets: dependencies.storage.assets, sources: dependencies.sources, maxBodyBytes: maxBodyBytes)
-        .addRoutes(to: router.group("/api/assets"))
+    AssetsController(
+        assets: dependencies.storage.assets, sources: dependencies.sources, symbolMap: dependencies.storage.providers,
+        maxBodyBytes: maxBodyBytes
+    )
+    .addRoutes(to: router.group("/api/assets"))
     MarketDataController(
         ingestor: dependencies.ingestor, barQueries: dependencies.barQueries, quotes: dependencies.quoteBook,
         onDemand: dependencies.onDemandQuotes, sources: dependencies.sources, clock: dependencies.clock,

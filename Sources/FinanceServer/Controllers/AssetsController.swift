@@ -3,11 +3,14 @@ import FinanceCore
 import FinanceStorage
 import Hummingbird
 
-/// Asset CRUD: `GET/POST /api/assets`, `GET/PUT/DELETE /api/assets/{symbol}`.
+/// Asset CRUD: `GET/POST /api/assets`, `GET/PUT/DELETE /api/assets/{symbol}`, and the asset's identifiers at the
+/// providers, `GET/PUT /api/assets/{symbol}/providers`.
 struct AssetsController {
     let assets: any AssetRepository
     /// Forgets a deleted asset's recorded source.
     let sources: DataSourceLedger
+    /// Per-asset provider identifiers.
+    let symbolMap: any ProviderStateRepository
     let maxBodyBytes: Int
 
     /// Adds the routes under `/api/assets`.
@@ -17,6 +20,8 @@ struct AssetsController {
         group.post(use: self.create)
         group.put("{symbol}", use: self.update)
         group.delete("{symbol}", use: self.delete)
+        group.get("{symbol}/providers", use: self.showProviderIds)
+        group.put("{symbol}/providers", use: self.updateProviderIds)
     }
 
     /// `GET /api/assets`: every asset, ordered by symbol.

@@ -26,6 +26,11 @@ public protocol ProviderStateRepository: Sendable {
     func recordHealth(_ samples: [ProviderHealthSample]) async throws
     /// A provider's health history with `from <= minute < to`, oldest first.
     func health(provider: String, from: Int64, to: Int64) async throws -> [ProviderHealthSample]
+
+    /// The per-asset identifiers of `symbol` at providers that override the built-in symbol map (provider → id).
+    func symbolOverrides(_ symbol: String) async throws -> [String: String]
+    /// Sets (or, with nil, removes) overrides of `symbol`; other providers' overrides stay.
+    func setSymbolOverrides(_ symbol: String, _ overrides: [String: String?]) async throws
 }
 
 /// One budget window of a key: a calendar second, minute, day or month (UTC) and the most requests it allows.
