@@ -19,6 +19,8 @@ public final class MemoryStore: MarketStore {
     private let state = Mutex(State())
     /// Provider budgets, key states, usage and health (`MemoryStore+Providers.swift`).
     let providerState = MemoryProviderState()
+    /// Users, refresh tokens and secrets (`MemoryStore+Users.swift`).
+    let userState = MemoryUserState()
 
     public init() {}
 

@@ -134,6 +134,36 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
+        PostgresMigration(
+            version: 3, name: "users, refresh tokens, secrets",
+            statements: [
+                """
+                CREATE TABLE users (
+                    name          text COLLATE "C" PRIMARY KEY,
+                    password_hash text NOT NULL,
+                    role          text NOT NULL,
+                    tier          text NOT NULL,
+                    disabled      boolean NOT NULL,
+                    created_at    bigint NOT NULL
+                )
+                """,
+                // Refresh tokens by hash (never the token); a family is one login and its rotations.
+                """
+                CREATE TABLE refresh_tokens (
+                    hash        text COLLATE "C" PRIMARY KEY,
+                    family      text COLLATE "C" NOT NULL,
+                    user_name   text COLLATE "C" NOT NULL,
+                    issued_at   bigint NOT NULL,
+                    expires_at  bigint NOT NULL,
+                    revoked     boolean NOT NULL,
+                    replaced_by text
+                )
+                """,
+                "CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family)",
+                "CREATE INDEX refresh_tokens_by_user ON refresh_tokens (user_name)",
+                // The server's own secrets (the generated JWT key), shared by every instance.
+                "CREATE TABLE app_secrets (name text COLLATE \"C\" PRIMARY KEY, value text NOT NULL)",
+            ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -181,6 +181,11 @@ public final class PostgresStore: MarketStore {
         "append usage": "append_usage", "read usage": "usage", "record health": "record_health",
         "read health": "health", "record source": "record_source", "read source": "asset_source",
         "read symbol overrides": "symbol_overrides", "set symbol overrides": "set_symbol_overrides",
+        "create user": "create_user", "read user": "user", "list users": "users", "update user": "update_user",
+        "count users": "user_count", "store refresh token": "store_refresh_token",
+        "read refresh token": "refresh_token",
+        "rotate refresh token": "rotate_refresh_token", "revoke refresh family": "revoke_refresh_family",
+        "revoke refresh tokens": "revoke_refresh_tokens", "read secret": "secret",
     ]
 
     /// Runs `body` on a pooled connection, timed, mapping errors to `StorageError`.

@@ -118,6 +118,38 @@ enum SQLiteSchema {
             ) WITHOUT ROWID;
             """
         ),
+        (
+            "v3-users",
+            """
+            CREATE TABLE users (
+                name TEXT PRIMARY KEY,
+                password_hash TEXT NOT NULL,
+                role TEXT NOT NULL,
+                tier TEXT NOT NULL,
+                disabled INTEGER NOT NULL,
+                created_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            -- Refresh tokens by hash (never the token); a family is one login and its rotations.
+            CREATE TABLE refresh_tokens (
+                hash TEXT PRIMARY KEY,
+                family TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                issued_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                revoked INTEGER NOT NULL,
+                replaced_by TEXT
+            ) WITHOUT ROWID;
+            CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family);
+            CREATE INDEX refresh_tokens_by_user ON refresh_tokens (user_name);
+
+            -- The server's own secrets (the generated JWT key), shared by every process on the file.
+            CREATE TABLE app_secrets (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            ) WITHOUT ROWID;
+            """
+        ),
     ]
 
     static var latest: Int { migrations.count }

@@ -54,6 +54,9 @@ public enum StoreContract {
         Check("providerUsageAndHealth", providerUsageAndHealth),
         Check("assetSources", assetSources),
         Check("providerSymbolMap", providerSymbolMap),
+        Check("usersCRUD", usersCRUD),
+        Check("refreshTokenRotation", refreshTokenRotation),
+        Check("secretsFirstWriterWins", secretsFirstWriterWins),
     ]
 
     /// The names of every check.

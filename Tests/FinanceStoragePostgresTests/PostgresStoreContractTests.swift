@@ -47,6 +47,9 @@ final class PostgresStoreContractTests: XCTestCase {
         "providerUsageAndHealth",
         "assetSources",
         "providerSymbolMap",
+        "usersCRUD",
+        "refreshTokenRotation",
+        "secretsFirstWriterWins",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -81,4 +84,7 @@ final class PostgresStoreContractTests: XCTestCase {
     func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
     func testAssetSources() async throws { try await self.run("assetSources") }
     func testProviderSymbolMap() async throws { try await self.run("providerSymbolMap") }
+    func testUsersCRUD() async throws { try await self.run("usersCRUD") }
+    func testRefreshTokenRotation() async throws { try await self.run("refreshTokenRotation") }
+    func testSecretsFirstWriterWins() async throws { try await self.run("secretsFirstWriterWins") }
 }

@@ -36,6 +36,9 @@ final class MemoryStoreContractTests: XCTestCase {
         "providerUsageAndHealth",
         "assetSources",
         "providerSymbolMap",
+        "usersCRUD",
+        "refreshTokenRotation",
+        "secretsFirstWriterWins",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -70,4 +73,7 @@ final class MemoryStoreContractTests: XCTestCase {
     func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
     func testAssetSources() async throws { try await self.run("assetSources") }
     func testProviderSymbolMap() async throws { try await self.run("providerSymbolMap") }
+    func testUsersCRUD() async throws { try await self.run("usersCRUD") }
+    func testRefreshTokenRotation() async throws { try await self.run("refreshTokenRotation") }
+    func testSecretsFirstWriterWins() async throws { try await self.run("secretsFirstWriterWins") }
 }

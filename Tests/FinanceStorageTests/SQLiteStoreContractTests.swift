@@ -42,6 +42,9 @@ final class SQLiteStoreContractTests: XCTestCase {
         "providerUsageAndHealth",
         "assetSources",
         "providerSymbolMap",
+        "usersCRUD",
+        "refreshTokenRotation",
+        "secretsFirstWriterWins",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -76,4 +79,7 @@ final class SQLiteStoreContractTests: XCTestCase {
     func testProviderUsageAndHealth() async throws { try await self.run("providerUsageAndHealth") }
     func testAssetSources() async throws { try await self.run("assetSources") }
     func testProviderSymbolMap() async throws { try await self.run("providerSymbolMap") }
+    func testUsersCRUD() async throws { try await self.run("usersCRUD") }
+    func testRefreshTokenRotation() async throws { try await self.run("refreshTokenRotation") }
+    func testSecretsFirstWriterWins() async throws { try await self.run("secretsFirstWriterWins") }
 }

@@ -1,6 +1,7 @@
 /// A storage driver: one value that is the database and every repository (the memory, SQLite and PostgreSQL
 /// stores). Only the command line picks one; the application sees it through `Storage`.
 public typealias MarketStore = DatabaseAdmin & AssetRepository & MarketDataRepository & ProviderStateRepository
+    & UserRepository
 
 /// The repositories the application works with, bundled: each consumer takes only the ones it uses. Repositories
 /// for users, tokens, alerts and the rest join here as they are built, each a protocol with memory, SQLite and
@@ -14,6 +15,8 @@ public struct Storage: Sendable {
     public var marketData: any MarketDataRepository
     /// Provider budgets, key states, usage log and health history.
     public var providers: any ProviderStateRepository
+    /// Users, refresh tokens and the server's secrets.
+    public var users: any UserRepository
 
     /// Every repository served by one driver.
     public init(_ store: any MarketStore) {
@@ -21,5 +24,6 @@ public struct Storage: Sendable {
         self.assets = store
         self.marketData = store
         self.providers = store
+        self.users = store
     }
 }
