@@ -48,9 +48,11 @@ struct ServeCommand: AsyncParsableCommand {
             : "\(analytics.intervals.map(\.name).joined(separator: ", ")) (warm-up \(analytics.warmupBars) bars, up to \(analytics.maxSymbols) symbols)"
         let router = ProviderWiring.router(
             settings.providers, client: .shared, repository: store, clock: SystemClock(), logger: logger)
+        let auth = try await AuthService.make(settings: settings.auth, users: store, clock: SystemClock())
+        let firstAdmin = try await FirstAdmin.create(auth: auth, users: store)
         let dependencies = AppDependencies(
             store: store, settings: settings.server, logger: logger, providers: router,
-            providerSettings: settings.providers)
+            providerSettings: settings.providers, auth: auth)
         var feedServices: [any Service] = []
         var plan: ProviderFeedPlan?
         if settings.providerFeed {
@@ -68,6 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
         let planSummary = plan.map { "; providers: \($0.summary)" } ?? ""
         let app = buildApplication(dependencies, services: feedServices) { port in
             Console.info("FinanceHub listening on http://\(settings.server.host):\(port)")
+            if let firstAdmin { Console.info(firstAdmin.banner(baseURL: "http://\(settings.server.host):\(port)")) }
             Console.info(
                 "database: \(store.displayName)\(applied > 0 ? " (\(applied) migration\(applied == 1 ? "" : "s") applied)" : "")"
             )

@@ -112,6 +112,16 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                     error, logger: logger, message: "database unavailable", status: .serviceUnavailable,
                     detail: "the database is unavailable; retry later (quote the correlation id when reporting it)")
             }
+        case let auth as AuthError:
+            var problem: Problem
+            switch auth {
+            case .disabled:
+                problem = Problem(status: .forbidden, detail: auth.description)
+            case .invalidCredentials, .invalidToken, .refreshReused:
+                problem = Problem(status: .unauthorized, detail: auth.description)
+                problem.headers["WWW-Authenticate"] = "Bearer"
+            }
+            return problem
         case let unavailable as ProvidersUnavailable:
             var problem = Problem(
                 status: .serviceUnavailable,

@@ -14,7 +14,7 @@ public func makeApp(
     store: any MarketStore = MemoryStore(), maxBodyBytes: Int = 10 * 1024 * 1024, feed: SimulatedFeedSettings? = nil,
     analytics: LiveAnalyticsSettings = LiveAnalyticsSettings(), analyticsBus: AnalyticsBus = AnalyticsBus(),
     providers: ProviderRouter? = nil, providerSettings: ProviderSettings = ProviderSettings(),
-    clock: any WallClock = SystemClock()
+    clock: any WallClock = SystemClock(), auth: AuthService? = nil
 )
     -> some ApplicationProtocol
 {
@@ -26,7 +26,7 @@ public func makeApp(
             settings: ServerSettings(
                 host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, simulatedFeed: feed, analytics: analytics),
             logger: logger, clock: clock, analyticsBus: analyticsBus, providers: providers,
-            providerSettings: providerSettings))
+            providerSettings: providerSettings, auth: auth))
 }
 
 extension TestClientProtocol {

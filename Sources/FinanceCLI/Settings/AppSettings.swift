@@ -15,6 +15,8 @@ struct AppSettings {
     var sqliteReaders = SQLiteStore.defaultMaxReaders
     /// Market-data providers (`providers.*`).
     var providers = ProviderSettings()
+    /// Sign-in and tokens (`auth.*`).
+    var auth = AuthSettings()
     /// Whether `feed.mode` includes `providers`: the watchlist is streamed and polled from the providers.
     var providerFeed = false
     /// Startup warnings (environment variables that match no key), for the command to print.
@@ -24,7 +26,7 @@ struct AppSettings {
     static let catalog = SettingsCatalog([
         HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
         AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
-        ProviderSection.section,
+        ProviderSection.section, AuthSection.section,
     ])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
@@ -45,6 +47,7 @@ struct AppSettings {
         BusSection.read(reader.section(BusSection.section), into: &settings)
         ProvidersSection.read(reader.section(ProvidersSection.section), into: &settings.providers)
         ProviderSection.read(reader, into: &settings.providers)
+        AuthSection.read(reader.section(AuthSection.section), into: &settings.auth)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings

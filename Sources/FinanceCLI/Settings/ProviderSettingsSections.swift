@@ -120,3 +120,37 @@ enum ProviderSection {
         return trimmed
     }
 }
+
+/// `auth.*`: sign-in and tokens.
+enum AuthSection {
+    static let jwtSecret = SettingKey(
+        "jwtSecret", .string, secret: true,
+        doc: "HS256 key of access tokens (its UTF-8 bytes, at least 32); unset: generated once and kept in the database"
+    )
+    static let accessTokenSeconds = SettingKey(
+        "accessTokenSeconds", .int(60...86_400), default: "900", doc: "lifetime of an access token")
+    static let refreshTokenDays = SettingKey(
+        "refreshTokenDays", .int(1...365), default: "30", doc: "lifetime of a refresh token")
+    static let leewaySeconds = SettingKey(
+        "leewaySeconds", .int(0...300), default: "30", doc: "clock skew allowed when checking exp and nbf")
+    static let issuer = SettingKey("issuer", .string, default: "financehub", doc: "the `iss` of access tokens")
+    static let audience = SettingKey("audience", .string, default: "financehub", doc: "the `aud` of access tokens")
+    static let section = SettingsSection(
+        "auth", keys: [jwtSecret, accessTokenSeconds, refreshTokenDays, leewaySeconds, issuer, audience])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout AuthSettings) {
+        if let secret = r.string(Self.jwtSecret) {
+            if secret.utf8.count < AuthSettings.minimumSecretBytes {
+                r.fail(Self.jwtSecret, "must be at least \(AuthSettings.minimumSecretBytes) bytes")
+            } else {
+                settings.jwtSecret = secret
+            }
+        }
+        if let n = r.int(Self.accessTokenSeconds) { settings.accessTokenSeconds = n }
+        if let n = r.int(Self.refreshTokenDays) { settings.refreshTokenDays = n }
+        if let n = r.int(Self.leewaySeconds) { settings.leewaySeconds = n }
+        if let text = r.string(Self.issuer), !text.isEmpty { settings.issuer = text }
+        if let text = r.string(Self.audience), !text.isEmpty { settings.audience = text }
+    }
+}

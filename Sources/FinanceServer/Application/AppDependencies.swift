@@ -26,6 +26,8 @@ public struct AppDependencies: Sendable {
     public var quoteBook: QuoteBook
     /// Quotes asked of the market-data providers, when some provider is usable.
     public var onDemandQuotes: OnDemandQuotes?
+    /// Sign-in and tokens; nil leaves `/api/auth` out.
+    public var auth: AuthService?
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
     /// "Now" for every request and service.
@@ -38,8 +40,9 @@ public struct AppDependencies: Sendable {
         storage: Storage, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
         marketBus: any MarketBus = InProcessMarketBus(), analyticsBus: AnalyticsBus = AnalyticsBus(),
         signals: RecentSignals = RecentSignals(), providers: ProviderRouter? = nil,
-        providerSettings: ProviderSettings = ProviderSettings()
+        providerSettings: ProviderSettings = ProviderSettings(), auth: AuthService? = nil
     ) {
+        self.auth = auth
         self.storage = storage
         self.marketBus = marketBus
         self.analyticsBus = analyticsBus
@@ -71,13 +74,14 @@ public struct AppDependencies: Sendable {
     /// Wires the application around one driver's repositories.
     public init(
         store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
-        providers: ProviderRouter? = nil, providerSettings: ProviderSettings = ProviderSettings()
+        providers: ProviderRouter? = nil, providerSettings: ProviderSettings = ProviderSettings(),
+        auth: AuthService? = nil
     ) {
         self.init(
             storage: Storage(store), settings: settings, logger: logger, clock: clock,
             marketBus: InProcessMarketBus(bufferSize: settings.busBufferSize),
             analyticsBus: AnalyticsBus(bufferSize: settings.busBufferSize),
             signals: RecentSignals(capacity: settings.recentSignals), providers: providers,
-            providerSettings: providerSettings)
+            providerSettings: providerSettings, auth: auth)
     }
 }

@@ -36,6 +36,9 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     )
     .addRoutes(to: router.group("/api"))
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
+    if let auth = dependencies.auth {
+        AuthController(auth: auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
+    }
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
