@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,6 +162,7 @@ let package = Package(
                 "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceServer", "FinanceApp",
                 "FinanceStoragePostgres", "FinanceCLI", "FinanceTestSupport", "FinanceBenchmarks",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]),
         .testTarget(
             name: "FinanceCLITests",

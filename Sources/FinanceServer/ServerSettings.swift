@@ -17,6 +17,10 @@ public struct ServerSettings: Sendable {
     public var busBufferSize: Int
     /// Live signals kept for `GET /api/signals`.
     public var recentSignals: Int
+    /// The largest WebSocket message accepted (`ws.maxMessageBytes`; the library's default is 16 KiB).
+    public var wsMaxMessageBytes: Int = 65_536
+    /// The WebSocket connections' outgoing queues (`ws.sendQueue.*`).
+    public var wsQueue = StreamQueueSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,

@@ -1,5 +1,6 @@
 import FinanceApp
 import FinanceCore
+import FinanceServer
 
 /// `providers.*`: what all providers share.
 enum ProvidersSection {
@@ -152,5 +153,32 @@ enum AuthSection {
         if let n = r.int(Self.leewaySeconds) { settings.leewaySeconds = n }
         if let text = r.string(Self.issuer), !text.isEmpty { settings.issuer = text }
         if let text = r.string(Self.audience), !text.isEmpty { settings.audience = text }
+    }
+}
+
+/// `ws.*`: the WebSocket hub.
+enum WebSocketSection {
+    static let maxMessageBytes = SettingKey(
+        "maxMessageBytes", .int(1_024...16_777_216), default: "65536", doc: "the largest WebSocket message accepted")
+    static let conflateAfter = SettingKey(
+        "sendQueue.conflateAfter", .int(1...1_000_000), default: "256",
+        doc: "queued messages after which a connection's price updates are conflated per symbol")
+    static let queueMax = SettingKey(
+        "sendQueue.max", .int(1...10_000_000), default: "4096", doc: "queued messages that make a slow client")
+    static let maxAgeSeconds = SettingKey(
+        "sendQueue.maxAgeSeconds", .int(1...3_600), default: "10",
+        doc: "age of the oldest queued message that makes a slow client")
+    static let section = SettingsSection("ws", keys: [maxMessageBytes, conflateAfter, queueMax, maxAgeSeconds])
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout ServerSettings) {
+        if let n = r.int(Self.maxMessageBytes) { settings.wsMaxMessageBytes = n }
+        var queue = settings.wsQueue
+        let conflate = r.int(Self.conflateAfter) ?? queue.conflateAfter
+        let max = r.int(Self.queueMax) ?? queue.max
+        if max < conflate { r.fail(Self.queueMax, "must be at least ws.sendQueue.conflateAfter") }
+        let age = r.int(Self.maxAgeSeconds).map { Int64($0) * 1_000 } ?? queue.maxAgeMilliseconds
+        queue = StreamQueueSettings(conflateAfter: conflate, max: max, maxAgeMilliseconds: age)
+        settings.wsQueue = queue
     }
 }

@@ -26,8 +26,10 @@ public struct AppDependencies: Sendable {
     public var quoteBook: QuoteBook
     /// Quotes asked of the market-data providers, when some provider is usable.
     public var onDemandQuotes: OnDemandQuotes?
-    /// Sign-in and tokens; nil leaves `/api/auth` out.
+    /// Sign-in and tokens; nil leaves `/api/auth` and the WebSocket routes out.
     public var auth: AuthService?
+    /// The WebSocket fan-out.
+    public var streamHub: StreamHub
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
     /// "Now" for every request and service.
@@ -43,6 +45,7 @@ public struct AppDependencies: Sendable {
         providerSettings: ProviderSettings = ProviderSettings(), auth: AuthService? = nil
     ) {
         self.auth = auth
+        self.streamHub = StreamHub(settings: settings.wsQueue, clock: clock)
         self.storage = storage
         self.marketBus = marketBus
         self.analyticsBus = analyticsBus

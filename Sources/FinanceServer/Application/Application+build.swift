@@ -2,6 +2,7 @@ import FinanceApp
 import FinanceCore
 import FinanceStorage
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 
@@ -38,6 +39,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
     if let auth = dependencies.auth {
         AuthController(auth: auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
+        PriceStreamController(hub: dependencies.streamHub, auth: auth).addPlainRoutes(to: router)
     }
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
@@ -75,12 +77,30 @@ public func buildApplication(
     }
     // Feeds built by the command line (the providers' streams and poller), after the store and analytics.
     services += extra
+    let webSockets = Router(context: WSRequestContext.self)
+    if let auth = dependencies.auth {
+        PriceStreamController(hub: dependencies.streamHub, auth: auth).addRoutes(to: webSockets)
+        services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
+    }
     return Application(
         router: buildRouter(dependencies),
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: webSockets,
+            configuration: .init(ws: .init(maxFrameSize: settings.wsMaxMessageBytes))),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: dependencies.logger)
+}
+
+/// Routes the market bus into the WebSocket hub until the bus ends.
+struct StreamHubService: Service {
+    let hub: StreamHub
+    let bus: any MarketBus
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await self.hub.run(bus: self.bus) }
+    }
 }
 
 /// Closes the store and the bus when the service group shuts down (after the server has drained).
