@@ -1,3 +1,4 @@
+import FinanceCore
 import NIOCore
 import XCTest
 
@@ -39,5 +40,31 @@ final class ClientOutboxTests: XCTestCase {
         _ = aged.push(self.text("a"), symbol: "A", now: 0)
         XCTAssertEqual(aged.push(self.text("b"), symbol: "B", now: 1_000), .queued)
         XCTAssertEqual(aged.push(self.text("c"), symbol: "C", now: 1_001), .slow, "the oldest waited over 1 s")
+    }
+}
+
+final class StreamHubTests: XCTestCase {
+    func testTicksGoToTheConnectionsOfTheirSymbolEncodedOnce() {
+        let hub = StreamHub(settings: StreamQueueSettings(conflateAfter: 2, max: 3), clock: SystemClock())
+        let btc = hub.connect(user: "a", symbols: ["BTC"])
+        let both = hub.connect(user: "b", symbols: ["BTC", "ETH"])
+        XCTAssertEqual(hub.connectionCount, 2)
+        hub.route(MarketMessage(.tick(Tick(symbol: "BTC", ts: 1, price: 10))))
+        hub.route(MarketMessage(.tick(Tick(symbol: "ETH", ts: 2, price: 20, size: 3))))
+        hub.route(MarketMessage(.tick(Tick(symbol: "BTC", ts: 3, price: 11)), freshness: .historical))
+        let first = btc.drain().map { String(buffer: $0) }
+        XCTAssertEqual(first, [#"{"type":"price","symbol":"BTC","price":10,"ts":1}"#], "history is not streamed")
+        XCTAssertEqual(both.drain().count, 2)
+        // The slow client: beyond max distinct symbols' messages (conflation cannot help) it is flagged.
+        let many = hub.connect(user: "c", symbols: ["A", "B", "C", "D"])
+        for symbol in ["A", "B", "C", "D"] { hub.route(MarketMessage(.tick(Tick(symbol: symbol, ts: 1, price: 1)))) }
+        XCTAssertTrue(many.isSlow)
+        XCTAssertFalse(btc.isSlow)
+        hub.disconnect(btc)
+        hub.disconnect(both)
+        hub.disconnect(many)
+        XCTAssertEqual(hub.connectionCount, 0)
+        hub.route(MarketMessage(.tick(Tick(symbol: "BTC", ts: 4, price: 12))))
+        XCTAssertTrue(btc.drain().isEmpty, "a disconnected client gets nothing")
     }
 }
