@@ -7,7 +7,7 @@ import Logging
 ///
 /// Our symbol `BTC` is Binance's `BTCUSDT` (the symbol followed by `quoteCurrency`) unless `symbolMap` names it
 /// otherwise. WebSocket pings are answered by the client library.
-public struct BinanceTradeStream: LiveTradeProvider {
+public struct BinanceTradeStream: LiveTradeStreamSource {
     /// How the symbols are subscribed.
     public enum Subscription: Sendable {
         /// In the URL: `/stream?streams=btcusdt@trade/ethusdt@trade`.
@@ -53,27 +53,17 @@ public struct BinanceTradeStream: LiveTradeProvider {
     }
 
     public func trades(symbols: [String]) -> AsyncThrowingStream<[Tick], any Error> {
-        LiveStreamConnection.stream(
-            spec: self.spec(symbols: symbols), options: self.options, counters: self.counters,
-            logger: self.logger, transform: { $0.map(\.tick) })
+        self.stream(symbols) { $0.map(\.tick) }
     }
 
-    /// The trades with their Binance trade id and event time (`E`).
+    /// The trades with the Binance trade id and event time (`E`).
     public func tradeEvents(symbols: [String]) -> AsyncThrowingStream<[LiveTrade], any Error> {
-        LiveStreamConnection.stream(
-            spec: self.spec(symbols: symbols), options: self.options, counters: self.counters,
-            logger: self.logger, transform: { $0 })
+        self.stream(symbols) { $0 }
     }
 
     func spec(symbols: [String]) -> LiveStreamSpec {
-        var canonical: [String: String] = [:]
-        var streams: [String] = []
-        for symbol in symbols {
-            let id = self.upstreamId(symbol)
-            guard canonical[id] == nil else { continue }
-            canonical[id] = symbol
-            streams.append(id.lowercased() + "@trade")
-        }
+        let (ids, canonical) = self.upstreamIds(symbols)
+        let streams = ids.map { id in id.lowercased() + "@trade" }
         let url: String
         var messages: [String] = []
         switch self.subscription {

@@ -10,7 +10,7 @@ import Synchronization
 /// Our symbol `BTC` is Coinbase's product `BTC-USD` (the symbol, a dash, `quoteCurrency`) unless `productMap` names
 /// it otherwise. Jumps in a connection's `sequence_num` are counted and logged as sequence gaps. The trades of the
 /// snapshot sent on subscribing that were already delivered (by trade id) are skipped.
-public struct CoinbaseMatchStream: LiveTradeProvider {
+public struct CoinbaseMatchStream: LiveTradeStreamSource {
     public let name = "coinbase"
     public let capabilities: Set<ProviderCapability> = [.liveTrades]
     public let wsUrl: String
@@ -43,27 +43,16 @@ public struct CoinbaseMatchStream: LiveTradeProvider {
     }
 
     public func trades(symbols: [String]) -> AsyncThrowingStream<[Tick], any Error> {
-        LiveStreamConnection.stream(
-            spec: self.spec(symbols: symbols), options: self.options, counters: self.counters,
-            logger: self.logger, transform: { $0.map(\.tick) })
+        self.stream(symbols) { $0.map(\.tick) }
     }
 
-    /// The trades with their Coinbase trade id and the message's time.
+    /// The trades with the Coinbase trade id and the message's time.
     public func tradeEvents(symbols: [String]) -> AsyncThrowingStream<[LiveTrade], any Error> {
-        LiveStreamConnection.stream(
-            spec: self.spec(symbols: symbols), options: self.options, counters: self.counters,
-            logger: self.logger, transform: { $0 })
+        self.stream(symbols) { $0 }
     }
 
     func spec(symbols: [String]) -> LiveStreamSpec {
-        var canonical: [String: String] = [:]
-        var products: [String] = []
-        for symbol in symbols {
-            let id = self.upstreamId(symbol)
-            guard canonical[id] == nil else { continue }
-            canonical[id] = symbol
-            products.append(id)
-        }
+        let (products, canonical) = self.upstreamIds(symbols)
         let list = products.map { "\"\($0)\"" }.joined(separator: ",")
         let messages = ["market_trades", "heartbeats"].map {
             "{\"type\":\"subscribe\",\"product_ids\":[\(list)],\"channel\":\"\($0)\"}"

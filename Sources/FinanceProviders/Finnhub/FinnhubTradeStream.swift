@@ -8,7 +8,7 @@ import Logging
 ///
 /// The key is a secret: it is removed from every log line and error this stream writes, the WebSocket library's
 /// included. Our symbol is Finnhub's unless `symbolMap` names it otherwise (e.g. `BTC` → `BINANCE:BTCUSDT`).
-public struct FinnhubTradeStream: LiveTradeProvider {
+public struct FinnhubTradeStream: LiveTradeStreamSource {
     public let name = "finnhub"
     public let capabilities: Set<ProviderCapability> = [.liveTrades]
     public let wsUrl: String
@@ -38,27 +38,17 @@ public struct FinnhubTradeStream: LiveTradeProvider {
     public func upstreamId(_ symbol: String) -> String { self.symbolMap[symbol] ?? symbol }
 
     public func trades(symbols: [String]) -> AsyncThrowingStream<[Tick], any Error> {
-        LiveStreamConnection.stream(
-            spec: self.spec(symbols: symbols), options: self.options, counters: self.counters,
-            logger: self.logger, transform: { $0.map(\.tick) })
+        self.stream(symbols) { $0.map(\.tick) }
     }
 
-    /// The trades as `LiveTrade`s (Finnhub gives no trade id nor send time).
+    /// The trades with the fields Finnhub gives (no trade id nor send time).
     public func tradeEvents(symbols: [String]) -> AsyncThrowingStream<[LiveTrade], any Error> {
-        LiveStreamConnection.stream(
-            spec: self.spec(symbols: symbols), options: self.options, counters: self.counters,
-            logger: self.logger, transform: { $0 })
+        self.stream(symbols) { $0 }
     }
 
     func spec(symbols: [String]) -> LiveStreamSpec {
-        var canonical: [String: String] = [:]
-        var messages: [String] = []
-        for symbol in symbols {
-            let id = self.upstreamId(symbol)
-            guard canonical[id] == nil else { continue }
-            canonical[id] = symbol
-            messages.append("{\"type\":\"subscribe\",\"symbol\":\"\(Self.escaped(id))\"}")
-        }
+        let (ids, canonical) = self.upstreamIds(symbols)
+        let messages = ids.map { id in "{\"type\":\"subscribe\",\"symbol\":\"\(Self.escaped(id))\"}" }
         // `wss://ws.finnhub.io?token=` as documented, with the root path made explicit for the request line.
         var base = self.wsUrl
         if let scheme = base.range(of: "://"), !base[scheme.upperBound...].contains("/") {
