@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "FinanceTestSupport",
             dependencies: [
-                "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceServer",
+                "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceServer", "FinanceProviders",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
