@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let feedText =
             settings.server.simulatedFeed.map { f in
-                "simulated (\(f.instruments.map(\.asset.symbol).joined(separator: ", ")); \(f.ticksPerSecond) ticks/s per symbol; seed \(f.seed))"
+                "simulated (\(f.instruments.map(\.asset.symbol).joined(separator: ", ")); \(f.ticksPerSecond) ticks/s per symbol; seed \(f.seed); \(f.historyDays) days of history on a first start)"
             } ?? "none"
         let analytics = settings.server.analytics
         let analyticsText =
@@ -59,6 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
             Console.info("providers: \(Self.providersText(settings.providers))")
             Console.info(
                 "on-demand quotes: \(router == nil ? "off (no provider has keys)" : "on (\(router!.providers.map(\.name).joined(separator: ", ")))")"
+            )
+            Console.info(
+                "on-demand backfill of GET /api/bars: \(router == nil ? "off (no provider has keys)" : settings.providers.backfillOnDemand ? "on" : "off (providers.backfillOnDemand)")"
             )
         }
         try await app.runService()

@@ -25,6 +25,14 @@ public struct AppDependencies: Sendable {
     public var quoteBook: QuoteBook
     /// Quotes asked of the market-data providers, when some provider is usable.
     public var onDemandQuotes: OnDemandQuotes?
+    /// Bars of the past fetched from the providers, when some provider is usable.
+    public var backfill: BarBackfill?
+    /// `GET /api/bars` backfilling ranges the store does not cover (`providers.backfillOnDemand`).
+    public var onDemandBars: OnDemandBars?
+    /// How the simulated history is coming along (`feed.historyDays`).
+    public var simulatedHistory: SimulatedHistoryStatus
+    /// Run-once jobs (the simulated history): a lock of this process unless a driver provides a shared one.
+    public var jobLock: any JobLock
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
     /// "Now" for every request and service.
@@ -57,6 +65,20 @@ public struct AppDependencies: Sendable {
                 assets: storage.assets, sources: sources, resolver: SymbolResolver(),
                 quoteTTLMilliseconds: Int64(providerSettings.quoteCacheSeconds) * 1_000, clock: clock, logger: logger)
         }
+        self.backfill = providers.map { router in
+            BarBackfill(
+                router: router, cache: ResponseCache(maxEntries: 10_000, clock: clock), ingestor: ingestor,
+                assets: storage.assets, fetched: FetchedRanges(),
+                cacheTTLMilliseconds: Int64(providerSettings.barsCacheSeconds) * 1_000,
+                clock: clock, logger: logger)
+        }
+        let queries = self.barQueries
+        self.onDemandBars = self.backfill.flatMap { backfill in
+            providerSettings.backfillOnDemand
+                ? OnDemandBars(backfill: backfill, barQueries: queries, sources: sources, logger: logger) : nil
+        }
+        self.simulatedHistory = SimulatedHistoryStatus()
+        self.jobLock = LocalJobLock()
         self.signals = signals
         self.clock = clock
         self.settings = settings
