@@ -72,8 +72,8 @@ struct BackfillCommand: AsyncParsableCommand {
         else {
             try? await store.close()
             throw CLIFailure(
-                "no market-data provider is configured: set providers.<name>.keys (docs/providers.md); "
-                    + ServeCommand.providersText(settings.providers))
+                "no market-data provider is configured: set providers.<name>.keys (docs/providers.md)"
+                    + settings.providers.disabledReasons.map { "; " + $0 }.joined())
         }
         let sources = DataSourceLedger(assets: store)
         let backfill = BarBackfill(
