@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "FinanceTestSupport",
             dependencies: [
-                "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceServer",
+                "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceServer", "FinanceProviders",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -161,7 +161,7 @@ paths = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "array", "maxItems": 10000, "items": ref("BarInput")}}}},
             "responses": {**ok("Stored", ref("IngestSummary"), "201"), **E400, **E413, **E422}},
         "get": {"summary": "Bars at any interval, time-bucketed from the stored intervals that divide it (per bucket the coarsest with data)",
-            "description": "Reads the 1h/1d rollup (continuous aggregate) when one serves; `source=raw` recomputes from stored bars.",
+            "description": "Reads the 1h/1d rollup (continuous aggregate) when one serves; `source=raw` recomputes from stored bars. When a provider has keys and providers.backfillOnDemand is on, a range the store does not cover, of a symbol not fed by pushes, the simulated feed or imports, is first fetched from the providers (cached, coalesced, failing over) and stored as history (docs/api.md, \"Bars from the providers\").",
             "parameters": [SYMBOL, param("interval", "query", "Bucket interval (default 1m)", INTERVAL, False),
                 param("from", "query", "Inclusive bucket start (ISO-8601 or epoch); 422 when after `to`", TIME, False),
                 param("to", "query", "Exclusive bucket start bound (default now)", TIME, False),

@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let feedText =
             settings.server.simulatedFeed.map { f in
-                "simulated (\(f.instruments.map(\.asset.symbol).joined(separator: ", ")); \(f.ticksPerSecond) ticks/s per symbol; seed \(f.seed))"
+                "simulated (\(f.instruments.map(\.asset.symbol).joined(separator: ", ")); \(f.ticksPerSecond) ticks/s per symbol; seed \(f.seed); \(f.historyDays) days of history on a first start)"
             } ?? "none"
         let analytics = settings.server.analytics
         let analyticsText =
@@ -48,11 +48,12 @@ struct ServeCommand: AsyncParsableCommand {
             : "\(analytics.intervals.map(\.name).joined(separator: ", ")) (warm-up \(analytics.warmupBars) bars, up to \(analytics.maxSymbols) symbols)"
         let router = ProviderWiring.router(
             settings.providers, client: .shared, repository: store, clock: SystemClock(), logger: logger)
+        let jobLock = StoreFactory.jobLock(store, logger: logger)
         let auth = try await AuthService.make(settings: settings.auth, users: store, clock: SystemClock())
         let firstAdmin = try await FirstAdmin.create(auth: auth, users: store)
         let dependencies = AppDependencies(
             store: store, settings: settings.server, logger: logger, providers: router,
-            providerSettings: settings.providers, auth: auth)
+            providerSettings: settings.providers, auth: auth, jobLock: jobLock)
         var feedServices: [any Service] = []
         var plan: ProviderFeedPlan?
         if settings.providerFeed {
@@ -64,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
                     requireKeys: false)
             feedServices = ProviderWiring.feedServices(
                 made, settings: settings.providers, router: pollRouter, ingestor: dependencies.ingestor,
-                assets: store, lock: StoreFactory.jobLock(store, logger: logger), logger: logger)
+                assets: store, lock: jobLock, logger: logger)
             plan = made
         }
         let planSummary = plan.map { "; providers: \($0.summary)" } ?? ""
@@ -79,6 +80,9 @@ struct ServeCommand: AsyncParsableCommand {
             Console.info("providers: \(Self.providersText(settings.providers))")
             Console.info(
                 "on-demand quotes: \(router == nil ? "off (no provider has keys)" : "on (\(router!.providers.map(\.name).joined(separator: ", ")))")"
+            )
+            Console.info(
+                "on-demand backfill of GET /api/bars: \(router == nil ? "off (no provider has keys)" : settings.providers.backfillOnDemand ? "on" : "off (providers.backfillOnDemand)")"
             )
         }
         try await app.runService()

@@ -61,13 +61,17 @@ enum FeedSection {
         "ticksPerSecond", .double(0.01...1000), default: "4", doc: "simulated ticks per second per symbol")
     static let symbols = SettingKey(
         "symbols", .list, default: "all", doc: "the simulated symbols, a subset of the watchlist")
-    static let section = SettingsSection("feed", keys: [mode, seed, ticksPerSecond, symbols])
+    static let historyDays = SettingKey(
+        "historyDays", .int(0...3_650), default: String(SimulatedFeedSettings().historyDays),
+        doc: "days of 1-minute history written before the feed on a first start (0: none)")
+    static let section = SettingsSection("feed", keys: [mode, seed, ticksPerSecond, symbols, historyDays])
 
     /// Reads the section into `settings`.
     static func read(_ r: SectionReader, into settings: inout AppSettings) {
         var feed = SimulatedFeedSettings()
         if let seed = r.int(Self.seed) { feed.seed = UInt64(seed) }
         if let rate = r.double(Self.ticksPerSecond) { feed.ticksPerSecond = rate }
+        if let days = r.int(Self.historyDays) { feed.historyDays = days }
         if let items = r.list(Self.symbols) {
             let wanted = items.map { $0.uppercased() }
             let known = SimulatedInstrument.defaultWatchlist.map(\.asset.symbol)

@@ -30,6 +30,14 @@ public struct AppDependencies: Sendable {
     public var auth: AuthService?
     /// The WebSocket fan-out.
     public var streamHub: StreamHub
+    /// Bars of the past fetched from the providers, when some provider is usable.
+    public var backfill: BarBackfill?
+    /// `GET /api/bars` backfilling ranges the store does not cover (`providers.backfillOnDemand`).
+    public var onDemandBars: OnDemandBars?
+    /// How the simulated history is coming along (`feed.historyDays`).
+    public var simulatedHistory: SimulatedHistoryStatus
+    /// Run-once jobs (the simulated history): a lock of this process unless a driver provides a shared one.
+    public var jobLock: any JobLock
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
     /// "Now" for every request and service.
@@ -42,7 +50,8 @@ public struct AppDependencies: Sendable {
         storage: Storage, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
         marketBus: any MarketBus = InProcessMarketBus(), analyticsBus: AnalyticsBus = AnalyticsBus(),
         signals: RecentSignals = RecentSignals(), providers: ProviderRouter? = nil,
-        providerSettings: ProviderSettings = ProviderSettings(), auth: AuthService? = nil
+        providerSettings: ProviderSettings = ProviderSettings(), auth: AuthService? = nil,
+        jobLock: any JobLock = LocalJobLock()
     ) {
         self.auth = auth
         self.streamHub = StreamHub(settings: settings.wsQueue, clock: clock)
@@ -68,6 +77,20 @@ public struct AppDependencies: Sendable {
                 },
                 quoteTTLMilliseconds: Int64(providerSettings.quoteCacheSeconds) * 1_000, clock: clock, logger: logger)
         }
+        self.backfill = providers.map { router in
+            BarBackfill(
+                router: router, cache: ResponseCache(maxEntries: 10_000, clock: clock), ingestor: ingestor,
+                assets: storage.assets, fetched: FetchedRanges(),
+                cacheTTLMilliseconds: Int64(providerSettings.barsCacheSeconds) * 1_000,
+                clock: clock, logger: logger)
+        }
+        let queries = self.barQueries
+        self.onDemandBars = self.backfill.flatMap { backfill in
+            providerSettings.backfillOnDemand
+                ? OnDemandBars(backfill: backfill, barQueries: queries, sources: sources, logger: logger) : nil
+        }
+        self.simulatedHistory = SimulatedHistoryStatus()
+        self.jobLock = jobLock
         self.signals = signals
         self.clock = clock
         self.settings = settings
@@ -78,13 +101,13 @@ public struct AppDependencies: Sendable {
     public init(
         store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
         providers: ProviderRouter? = nil, providerSettings: ProviderSettings = ProviderSettings(),
-        auth: AuthService? = nil
+        auth: AuthService? = nil, jobLock: any JobLock = LocalJobLock()
     ) {
         self.init(
             storage: Storage(store), settings: settings, logger: logger, clock: clock,
             marketBus: InProcessMarketBus(bufferSize: settings.busBufferSize),
             analyticsBus: AnalyticsBus(bufferSize: settings.busBufferSize),
             signals: RecentSignals(capacity: settings.recentSignals), providers: providers,
-            providerSettings: providerSettings, auth: auth)
+            providerSettings: providerSettings, auth: auth, jobLock: jobLock)
     }
 }

@@ -27,7 +27,8 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     .addRoutes(to: router.group("/api/assets"))
     MarketDataController(
         ingestor: dependencies.ingestor, barQueries: dependencies.barQueries, quotes: dependencies.quoteBook,
-        onDemand: dependencies.onDemandQuotes, sources: dependencies.sources, clock: dependencies.clock,
+        onDemand: dependencies.onDemandQuotes, onDemandBars: dependencies.onDemandBars, sources: dependencies.sources,
+        clock: dependencies.clock,
         maxBodyBytes: maxBodyBytes
     ).addRoutes(to: router.group("/api"))
     IndicatorsController(barQueries: dependencies.barQueries, clock: dependencies.clock)
@@ -46,9 +47,9 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     return router
 }
 
-/// Builds the application: the HTTP server plus background services (live analytics and the simulated feed when
-/// configured, and `services` the command line adds, such as the providers' feeds). The store must be migrated
-/// before this is called.
+/// Builds the application: the HTTP server plus background services (live analytics, the simulated feed with its
+/// first-start history when configured, and `services` the command line adds, such as the providers' feeds). The
+/// store must be migrated before this is called.
 public func buildApplication(
     _ dependencies: AppDependencies, services extra: [any Service] = [],
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -65,6 +66,12 @@ public func buildApplication(
                 recent: dependencies.signals, settings: settings.analytics, logger: dependencies.logger))
     }
     if let feed = settings.simulatedFeed {
+        // Before the feed's first tick: history ends where the live feed starts.
+        services.append(
+            SimulatedHistoryService(
+                feed: feed, end: dependencies.clock.nowMilliseconds(), marketData: dependencies.storage.marketData,
+                assets: dependencies.storage.assets, ingestor: dependencies.ingestor, lock: dependencies.jobLock,
+                status: dependencies.simulatedHistory, logger: dependencies.logger))
         services.append(
             LiveFeedService(
                 provider: feed.provider(clock: dependencies.clock),

@@ -10,6 +10,8 @@ struct MarketDataController {
     let quotes: QuoteBook
     /// Asks the providers for symbols not fed here; nil when no provider is usable.
     let onDemand: OnDemandQuotes?
+    /// Backfills a bars query's range the store does not cover; nil when off or no provider is usable.
+    let onDemandBars: OnDemandBars?
     let sources: DataSourceLedger
     let clock: any WallClock
     let maxBodyBytes: Int
@@ -49,16 +51,21 @@ struct MarketDataController {
         return try HTTP.json(IngestSummaryDTO(summary), status: .created)
     }
 
-    /// `GET /api/bars/{symbol}`: bars at any interval.
+    /// `GET /api/bars/{symbol}`: bars at any interval; a range the store does not cover is backfilled from the
+    /// providers first (`OnDemandBars`) for a symbol not fed here.
     @Sendable func listBars(_ request: Request, context: AppRequestContext) async throws -> Response {
         let symbol = try HTTP.symbol(context)
         var query = HTTP.Query(request)
         let (interval, from, to, limit) = query.barWindow(defaultInterval: .minute1)
         let source = BarSource(rawValue: query.choice("source", ["auto", "raw"], default: "auto")) ?? .auto
         try query.check()
+        let now = self.clock.nowMilliseconds()
+        if let onDemandBars = self.onDemandBars {
+            try await onDemandBars.prepare(
+                symbol: symbol, interval: interval, from: from, to: to, limit: limit, now: now)
+        }
         let bars = try await self.barQueries.bars(
-            symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source,
-            now: self.clock.nowMilliseconds())
+            symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source, now: now)
         return try HTTP.json(BarsDTO(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
     }
 
