@@ -25,6 +25,12 @@ public struct AppDependencies: Sendable {
     public var quoteBook: QuoteBook
     /// Quotes asked of the market-data providers, when some provider is usable.
     public var onDemandQuotes: OnDemandQuotes?
+    /// The market-data providers' router, nil when no provider has keys.
+    public var providers: ProviderRouter?
+    /// The providers' settings, so that listings show every provider (with why it is not used) even without a router.
+    public var providerSettings: ProviderSettings
+    /// News from the providers, nil when no news provider is usable.
+    public var news: NewsService?
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
     /// "Now" for every request and service.
@@ -53,9 +59,19 @@ public struct AppDependencies: Sendable {
         self.onDemandQuotes = providers.map { router in
             OnDemandQuotes(
                 book: book, router: router,
-                cache: ResponseCache(maxEntries: settings.quotes.maxSymbols, clock: clock), ingestor: ingestor,
+                cache: ResponseCache(maxEntries: settings.quotes.maxSymbols, clock: clock, kind: "quote"),
+                ingestor: ingestor,
                 assets: storage.assets, sources: sources, resolver: SymbolResolver(),
                 quoteTTLMilliseconds: Int64(providerSettings.quoteCacheSeconds) * 1_000, clock: clock, logger: logger)
+        }
+        self.providers = providers
+        self.providerSettings = providerSettings
+        self.news = providers.flatMap { router in
+            let news = NewsService(
+                router: router,
+                cache: ResponseCache(maxEntries: NewsService.maxCachedQueries, clock: clock, kind: "news"),
+                ttlMilliseconds: Int64(providerSettings.newsCacheSeconds) * 1_000)
+            return news.isAvailable ? news : nil
         }
         self.signals = signals
         self.clock = clock
