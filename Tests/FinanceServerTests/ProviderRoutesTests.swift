@@ -51,6 +51,12 @@ private final class ScriptedProvider: QuoteProvider, NewsProvider {
 
 private let finnhubSecret = "finnhub-very-secret-key-0001"
 
+/// A clock that stands still.
+private struct FixedClock: WallClock {
+    let now: Int64
+    func nowMilliseconds() -> Int64 { self.now }
+}
+
 private func providerItems(_ response: TestResponse) throws -> [ProviderDTO] {
     try response.decode(ProvidersDTO.self).items
 }
@@ -66,7 +72,8 @@ private func expect(
 
 final class ProviderRoutesTests: XCTestCase {
     private func router(
-        _ providers: [ScriptedProvider], store: MemoryStore, budget: ProviderBudget = ProviderBudget()
+        _ providers: [ScriptedProvider], store: MemoryStore, budget: ProviderBudget = ProviderBudget(),
+        clock: any WallClock = SystemClock()
     ) -> ProviderRouter {
         ProviderRouter(
             providers: providers.map {
@@ -75,8 +82,8 @@ final class ProviderRoutesTests: XCTestCase {
                     pool: KeyPool(
                         provider: $0.name,
                         keys: [ProviderKey(secret: $0.name == "finnhub" ? finnhubSecret : "\($0.name)-key")],
-                        budget: budget, repository: store, clock: SystemClock()))
-            }, preference: providers.map(\.name), repository: store, clock: SystemClock())
+                        budget: budget, repository: store, clock: clock))
+            }, preference: providers.map(\.name), repository: store, clock: clock)
     }
 
     func testTheListingShowsEveryProviderWithMaskedKeysAndBudgetUse() async throws {
@@ -178,17 +185,23 @@ final class ProviderRoutesTests: XCTestCase {
     func testUsageAndHealthAnswerWhatTheRouterFlushed() async throws {
         let store = MemoryStore()
         let finnhub = ScriptedProvider("finnhub")
-        let router = self.router([finnhub], store: store)
+        // The router's clock stands still, so the entries' times and the sample's minute are known.
+        let t0 = Timestamp.parse("2026-01-05T10:00:30Z")!
+        let router = self.router([finnhub], store: store, clock: FixedClock(now: t0))
         try await makeApp(store: store, providers: router).test(.router) { client in
             try await expect(client, "/api/quotes/AAPL", .ok)
             try await expect(client, "/api/quotes/AAPL", .ok)
             try await router.flush()
-            let to = SystemClock().nowMilliseconds() + 60_000
+            let to = "2026-01-05T10:01:00Z"
+            let recent = try await client.send(.get, "/api/providers/finnhub/usage")
+            XCTAssertEqual(
+                try recent.decode(ProviderUsageDTO.self).items, [], "by default the last 24 hours, before now")
 
             let usage = try await client.send(.get, "/api/providers/finnhub/usage?to=\(to)")
             XCTAssertEqual(usage.status, .ok, usage.text)
             let entries = try usage.decode(ProviderUsageDTO.self).items
             XCTAssertEqual(entries.map(\.status), ["success", "cache_hit"])
+            XCTAssertEqual(entries.map(\.ts), [t0, t0])
             XCTAssertEqual(entries.map(\.keyId), [ProviderKey(secret: finnhubSecret).id, nil])
             XCTAssertEqual(entries.map(\.endpoint), ["/quote", "quote"])
             XCTAssertEqual(entries.map(\.credits), [1, 0])
@@ -210,7 +223,14 @@ final class ProviderRoutesTests: XCTestCase {
             XCTAssertEqual(samples.first?.score, 100)
             XCTAssertEqual(samples.first?.circuit, "closed")
             XCTAssertNotNil(samples.first?.latencyP95Ms)
-            XCTAssertEqual((samples.first?.minute ?? 1) % 60_000, 0)
+            XCTAssertEqual(samples.first?.minute, t0 - 30_000)
+            let sameMinute = try await client.send(
+                .get, "/api/providers/finnhub/health?from=2026-01-05T10:00:00Z&to=\(t0 - 29_999)")
+            XCTAssertEqual(try sameMinute.decode(ProviderHealthDTO.self).items.count, 1, "from is inclusive")
+            let after = try await client.send(.get, "/api/providers/finnhub/health?from=\(t0 / 1_000 + 30)&to=\(to)")
+            XCTAssertEqual(try after.decode(ProviderHealthDTO.self).items, [], "a minute before from (epoch seconds)")
+            let earlier = try await client.send(.get, "/api/providers/finnhub/health?to=2026-01-05T10:00:00Z")
+            XCTAssertEqual(try earlier.decode(ProviderHealthDTO.self).items, [], "to is exclusive")
         }
     }
 
