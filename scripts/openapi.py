@@ -73,13 +73,24 @@ E400 = {"400": problem("The body is not valid JSON")}
 E413 = {"413": problem("Body larger than http.maxBodyBytes")}
 E422 = {"422": problem("Invalid input: `errors` lists every problem with index, field and JSON pointer")}
 E404 = {"404": problem("Unknown symbol")}
+E503 = {"503": {"description": "Every provider able to answer failed; `providers` lists each one tried and its outcome",
+    "headers": {"Retry-After": {"description": "seconds until a provider may answer again", "schema": {"type": "integer"}}},
+    "content": {"application/problem+json": {"schema": ref("Problem")}}}}
+PROVIDER = param("name", "path", "Provider name (lower case)", {"type": "string", "enum": ["alphavantage", "coingecko",
+    "coinmarketcap", "polygon", "finnhub", "newsapi", "binance", "coinbase"]})
+PROVIDER_FROM = param("from", "query", "Inclusive start (ISO-8601 or epoch; default 24 hours before `to`); 422 when after `to`", TIME, False)
+PROVIDER_TO = param("to", "query", "Exclusive end (default now)", TIME, False)
+def items(name): return {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref(name)}}}
 
 schemas = {
     "Problem": {"type": "object", "description": "RFC 9457 problem details", "required": ["type", "title", "status", "detail"],
         "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
             "detail": {"type": "string"}, "correlationId": {"type": "string"},
             "errors": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": ["integer", "null"]},
-                "field": {"type": "string"}, "pointer": {"type": "string"}, "detail": {"type": "string"}}}}}},
+                "field": {"type": "string"}, "pointer": {"type": "string"}, "detail": {"type": "string"}}}},
+            "providers": {"type": "array", "description": "on a 503 from the providers: each provider tried and its outcome",
+                "items": {"type": "object", "properties": {"provider": {"type": "string"}, "outcome": {"type": "string"},
+                    "detail": {"type": "string"}}}}}},
     "Asset": {"type": "object", "required": ["symbol", "assetClass"], "properties": {
         "symbol": SYMBOL_SCHEMA, "name": TEXT, "assetClass": ASSET_CLASS,
         "exchange": TEXT, "currency": TEXT, "sector": TEXT, "industry": TEXT}},
@@ -103,7 +114,9 @@ schemas = {
     "Bars": {"type": "object", "properties": {"symbol": {"type": "string"}, "interval": INTERVAL,
         "bars": {"type": "array", "items": ref("Bar")}}},
     "Quote": {"type": "object", "properties": {"symbol": {"type": "string"}, "price": NUM, "ts": {"type": "integer"},
-        "bid": NUM, "ask": NUM, "open": NUM, "high": NUM, "low": NUM, "volume": NUM, "change": NUM, "changePercent": NUM}},
+        "bid": NUM, "ask": NUM, "open": NUM, "high": NUM, "low": NUM, "volume": NUM, "change": NUM, "changePercent": NUM,
+        "source": {"type": "string", "description": "where the price came from: a provider's name (alphavantage, coingecko, coinmarketcap, polygon, finnhub, binance, coinbase), or simulated, push or import for data fed here"},
+        "changeBasis": {"type": "string", "enum": ["utcDay", "24h", "previousClose"], "description": "what change and changePercent compare with: the previous UTC day's close from stored bars (utcDay), the price 24 hours ago (24h, CoinGecko-style) or the previous session's close (previousClose), the last two as the provider reports them"}}},
     "IndicatorInfo": {"type": "object", "properties": {"key": {"type": "string"}, "description": {"type": "string"},
         "inputs": {"type": "array", "items": {"type": "string"}},
         "parameters": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"},
@@ -125,6 +138,47 @@ schemas = {
         "properties": {"kind": {"type": "string", "enum": ["pattern", "anomaly"]}, "symbol": {"type": "string"},
             "interval": INTERVAL, "pattern": ref("Pattern"), "anomaly": ref("Anomaly")}},
     "IngestSummary": {"type": "object", "properties": {"accepted": {"type": "integer"}, "symbols": {"type": "array", "items": {"type": "string"}}}},
+    "ProviderKey": {"type": "object", "required": ["key", "keyId", "unavailable", "budgets"], "description": "One API key, masked: never the secret",
+        "properties": {
+            "key": {"type": "string", "description": "the key masked: its id and at most its last 2 characters, e.g. `1a2b3c4d (…x9)`; `(no key)` for key-free requests"},
+            "keyId": {"type": "string", "description": "the key's id (the first 8 hex characters of FNV-1a over the key), or `public` for key-free requests"},
+            "parkedUntil": {"type": "integer", "description": "not used before this time (ms) after a rate-limit or quota reply or a spent budget window; absent when not parked"},
+            "disabledReason": {"type": "string", "description": "why the provider rejected the key; absent when it is not disabled"},
+            "unavailable": {"type": "array", "description": "capabilities the key's plan does not include", "items": {"type": "string"}},
+            "budgets": {"type": "array", "description": "use of each limited budget window now (calendar second, minute, UTC day, month)",
+                "items": {"type": "object", "required": ["window", "used", "limit"], "properties": {
+                    "window": {"type": "string", "enum": ["second", "minute", "day", "month"]},
+                    "used": {"type": "integer", "minimum": 0}, "limit": {"type": "integer"}}}}}},
+    "Provider": {"type": "object", "required": ["name", "enabled", "usable", "capabilities", "keys"], "properties": {
+        "name": {"type": "string"},
+        "enabled": {"type": "boolean", "description": "providers.<name>.enabled"},
+        "usable": {"type": "boolean", "description": "enabled and, when the provider needs keys, given some"},
+        "reason": {"type": "string", "description": "why the provider is not usable (`disabled by configuration`, `no API key (set providers.<name>.keys)`); absent when usable"},
+        "capabilities": {"type": "array", "items": {"type": "string", "enum": ["quote", "barsHistory", "liveTrades", "news", "symbolSearch"]}},
+        "health": {"type": "number", "minimum": 0, "maximum": 100, "description": "health score (docs/providers.md); present for the providers the router uses"},
+        "circuit": {"type": "object", "required": ["state"], "description": "circuit breaker; present for the providers the router uses",
+            "properties": {"state": {"type": "string", "enum": ["closed", "open", "half_open"]},
+                "until": {"type": "integer", "description": "when an open circuit lets a probe through (ms)"}}},
+        "keys": {"type": "array", "items": ref("ProviderKey")}}},
+    "ProviderUsage": {"type": "object", "required": ["ts", "endpoint", "status", "latencyMs", "credits", "cacheHit"],
+        "description": "One usage log entry: an upstream request or an answer served from the cache",
+        "properties": {"ts": {"type": "integer", "description": "when the request ended (ms)"},
+            "keyId": {"type": "string", "description": "the key's id; absent for a cache hit"},
+            "endpoint": {"type": "string"},
+            "status": {"type": "string", "description": "outcome: success, rejected, rate_limited, auth, timeout, server_error, network, parse, or cache_hit"},
+            "latencyMs": {"type": "number", "minimum": 0}, "credits": {"type": "integer", "minimum": 0, "description": "budget units spent (0 for a cache hit)"},
+            "cacheHit": {"type": "boolean"}}},
+    "ProviderHealthSample": {"type": "object", "required": ["minute", "score", "requests", "failures", "circuit"],
+        "description": "A provider's health over one minute",
+        "properties": {"minute": {"type": "integer", "description": "start of the minute (ms)"},
+            "score": {"type": "number", "minimum": 0, "maximum": 100}, "requests": {"type": "integer", "minimum": 0},
+            "failures": {"type": "integer", "minimum": 0},
+            "latencyP95Ms": {"type": "number", "minimum": 0, "description": "95th percentile latency of the minute's requests; absent without requests"},
+            "circuit": {"type": "string", "enum": ["closed", "open", "half_open"]}}},
+    "NewsArticle": {"type": "object", "required": ["title", "url", "source", "publishedAt"],
+        "properties": {"title": {"type": "string"}, "url": {"type": "string"}, "source": {"type": "string"},
+            "publishedAt": {"type": "integer", "description": "publication time (ms)"},
+            "summary": {"type": "string", "description": "absent when the provider gives none"}}},
 }
 
 paths = {
@@ -204,8 +258,30 @@ paths = {
             param("kind", "query", "Only patterns or only anomalies", {"type": "string", "enum": ["pattern", "anomaly"]}, False),
             param("limit", "query", "At most this many (the newest; default 100, max 1000)", {"type": "integer", "minimum": 1, "maximum": 1000}, False)],
         "responses": {**ok("Signals, oldest first", {"type": "object", "properties": {"signals": {"type": "array", "items": ref("Signal")}}}), **E422}}},
-    "/api/quotes/{symbol}": {"get": {"summary": "Latest price with UTC-day statistics", "parameters": [SYMBOL],
-        "responses": {**ok("Quote", ref("Quote")), **E404, **E422}}},
+    "/api/quotes/{symbol}": {"get": {"summary": "Latest price with UTC-day statistics, or a provider's quote for a symbol not fed here", "parameters": [SYMBOL],
+        "responses": {**ok("Quote", ref("Quote")), "404": problem("Unknown symbol: nothing stored and no provider knows it"), **E422, **E503},
+        "description": "Symbols fed by pushes, the simulated feed or imports are answered from stored data however old. When a provider has keys, any other symbol without a quote fresher than providers.cache.quoteSeconds is fetched from the providers (cached, coalesced, failing over), stored, and answered with its source and the provider's change figures."}},
+    "/api/providers": {"get": {"summary": "Every market-data provider: whether it is used and why not, capabilities, health, circuit, keys masked with their budget use",
+        "description": "Lists alphavantage, coingecko, coinmarketcap, polygon, finnhub, newsapi, binance and coinbase, whatever the configuration. Keys appear only masked, never the secret. See docs/providers.md.",
+        "responses": ok("Providers", {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Provider")}}})}},
+    "/api/providers/{name}/usage": {"get": {"summary": "A provider's usage log: every upstream request and every answer from the cache, oldest first",
+        "description": "Entries with from ≤ ts < to, as written every 5 s by the server.",
+        "parameters": [PROVIDER, PROVIDER_FROM, PROVIDER_TO,
+            param("limit", "query", "At most this many entries (default 1000, max 100000)", LIMIT, False)],
+        "responses": {**ok("Usage log", items("ProviderUsage")), "404": problem("Unknown provider name"), **E422}}},
+    "/api/providers/{name}/health": {"get": {"summary": "A provider's per-minute health history, oldest first",
+        "description": "Samples with from ≤ minute < to: score, requests, failures, p95 latency and circuit state of each minute.",
+        "parameters": [PROVIDER, PROVIDER_FROM, PROVIDER_TO],
+        "responses": {**ok("Health history", items("ProviderHealthSample")), "404": problem("Unknown provider name"), **E422}}},
+    "/api/news": {"get": {"summary": "The newest news articles about a symbol or a text, from the news providers",
+        "description": "Exactly one of `symbol` and `q` (422 otherwise). Asked of the providers offering news (NewsAPI), ranked by health and failing over; cached for providers.cache.newsSeconds (concurrent requests make one upstream call).",
+        "parameters": [param("symbol", "query", "Articles about this symbol (case-insensitive)", SYMBOL_SCHEMA, False),
+            param("q", "query", "Articles about this text", {"type": "string", "minLength": 1, "maxLength": 200,
+                "pattern": TEXT["pattern"], "description": "1 to 200 characters, no control characters"}, False),
+            param("limit", "query", "At most this many articles, newest first (default 20, max 100)", {"type": "integer", "minimum": 1, "maximum": 100}, False)],
+        "responses": {**ok("Articles, newest first", {"type": "object", "required": ["items", "provider"], "properties": {
+                "items": {"type": "array", "items": ref("NewsArticle")}, "provider": {"type": "string", "description": "the provider that answered"}}}),
+            "404": problem("No news provider is usable (none has keys)"), **E422, **E503}}},
 }
 
 extra = os.path.join(os.path.dirname(__file__), "openapi_extra.json")

@@ -97,6 +97,51 @@ final class ProviderWiringTests: XCTestCase {
             XCTAssertEqual(stored.map(\.price), [68_250.75])
         }
     }
+
+    func testNewsComesFromNewsAPIThroughTheCacheAndTheListingMasksItsKey() async throws {
+        let store = MemoryStore()
+        var settings = self.settings()
+        let secret = "newsapi-secret-key-0003"
+        settings.providers["newsapi"]?.keys = [secret]
+        let router = try XCTUnwrap(
+            ProviderWiring.router(
+                settings, client: .shared, repository: store, clock: SystemClock(), logger: Logger(label: "test")))
+        let fake = self.fake!
+        try await makeApp(store: store, providers: router, providerSettings: settings).test(.router) { client in
+            let first = try await client.send(.get, "/api/news?symbol=AAPL&limit=2")
+            XCTAssertEqual(first.status, .ok, first.text)
+            let news = try first.decode(NewsDTO.self)
+            XCTAssertEqual(news.provider, "newsapi")
+            XCTAssertEqual(news.items.map(\.title), ["Apple shares rise after earnings", "Markets wrap"])
+            XCTAssertEqual(news.items.first?.source, "Reuters")
+            XCTAssertEqual(news.items.first?.summary, "Apple beat estimates.")
+            XCTAssertEqual(news.items.first?.publishedAt, 1_588_496_400_000)
+            let sent = fake.requests(.newsapi)
+            XCTAssertEqual(sent.count, 1)
+            XCTAssertEqual(sent.first?.query["q"], "AAPL")
+            XCTAssertEqual(sent.first?.headers["x-api-key"], secret, "the key goes upstream in NewsAPI's header")
+
+            let again = try await client.send(.get, "/api/news?symbol=AAPL")
+            XCTAssertEqual(try again.decode(NewsDTO.self).items.count, 3)
+            XCTAssertEqual(fake.requests(.newsapi).count, 1, "the second call is answered from the cache")
+
+            fake.setFault(.serverError, for: "/newsapi")
+            let down = try await client.send(.get, "/api/news?q=bonds")
+            XCTAssertEqual(down.status, .serviceUnavailable, down.text)
+            XCTAssertNotNil(down.headers[.retryAfter])
+            fake.clearFaults()
+
+            let listing = try await client.send(.get, "/api/providers")
+            XCTAssertEqual(listing.status, .ok, listing.text)
+            for response in [first, again, down, listing] {
+                XCTAssertFalse(response.text.contains(secret), "keys never reach a response")
+            }
+            let newsapi = try XCTUnwrap(try listing.decode(ProvidersDTO.self).items.first { $0.name == "newsapi" })
+            XCTAssertTrue(newsapi.usable)
+            XCTAssertEqual(newsapi.keys.map(\.keyId), [ProviderKey(secret: secret).id])
+            XCTAssertEqual(newsapi.keys.first?.budgets.map(\.used), [2], "two upstream requests this UTC day")
+        }
+    }
 }
 
 /// `feed.mode` with `providers`: the watchlist streamed from a (fake) exchange into the store, one instance at a time.

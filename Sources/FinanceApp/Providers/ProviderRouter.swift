@@ -54,7 +54,7 @@ public struct Routed<Value: Sendable>: Sendable {
 /// (`providers.preference`); a provider whose circuit is open is skipped; a failure tries the next provider within
 /// the same request, a key-specific failure (rate limit, key rejected) first the provider's next key. Records
 /// every outcome in the provider's health and every upstream request in the usage log (flushed by
-/// `flush(now:)`, with the per-minute health history).
+/// `flush(now:)`, with the per-minute health history) and in the provider metrics (`ProviderMetrics`).
 public actor ProviderRouter {
     public nonisolated let providers: [RoutedProvider]
     private let preference: [String]
@@ -185,6 +185,14 @@ public actor ProviderRouter {
     private func updateHeadroom(_ provider: RoutedProvider) async {
         let share = await provider.pool.usableShare()
         self.headroom[provider.name] = share
+        ProviderMetrics.headroom(provider: provider.name, share: share)
+        self.publishHealth(provider.name)
+    }
+
+    /// Sets a provider's health gauges to its score and circuit now.
+    private func publishHealth(_ name: String) {
+        guard let circuit = self.health[name]?.circuit else { return }
+        ProviderMetrics.health(provider: name, score: self.score(name), circuit: circuit)
     }
 
     private func finish(
@@ -197,6 +205,8 @@ public actor ProviderRouter {
         // A call refused before any request (no budget) did not reach the provider.
         guard recorder.requests > 0 else { return }
         self.health[provider.name]?.record(outcome, latencyMs: outcome == .timeout ? nil : ms, now: now)
+        ProviderMetrics.request(provider: provider.name, keyId: key.id, outcome: outcome, seconds: ms / 1_000)
+        self.publishHealth(provider.name)
         self.pendingUsage.append(
             ProviderUsageEntry(
                 ts: now, provider: provider.name, keyId: key.id, endpoint: recorder.endpoint, status: outcome.rawValue,
@@ -220,6 +230,11 @@ public actor ProviderRouter {
         var samples: [ProviderHealthSample] = []
         let minute = self.clock.nowMilliseconds() - ((self.clock.nowMilliseconds() % 60_000) + 60_000) % 60_000
         for provider in self.providers {
+            // The headroom is refreshed here too: parked keys come back as their windows end.
+            let share = await provider.pool.usableShare()
+            self.headroom[provider.name] = share
+            ProviderMetrics.headroom(provider: provider.name, share: share)
+            self.publishHealth(provider.name)
             guard let health = self.health[provider.name] else { continue }
             let current = health.minute == minute
             samples.append(

@@ -1,3 +1,5 @@
+import FinanceProviders
+
 /// Settings of the market-data providers (`providers.*` and `providers.<name>.*`).
 public struct ProviderSettings: Sendable, Equatable {
     /// One provider's settings.
@@ -26,6 +28,18 @@ public struct ProviderSettings: Sendable, Equatable {
     ]
     /// Providers usable without a key.
     public static let keyFree: Set<String> = ["coingecko", "binance", "coinbase"]
+
+    /// What each provider offers (its REST adapter and its live stream; docs/providers.md), for listings.
+    public static func capabilities(_ name: String) -> Set<ProviderCapability> {
+        switch name {
+        case "alphavantage", "coingecko", "polygon": return [.quote, .barsHistory]
+        case "coinmarketcap": return [.quote]
+        case "finnhub": return [.quote, .barsHistory, .liveTrades]
+        case "newsapi": return [.news]
+        case "binance", "coinbase": return [.liveTrades]
+        default: return []
+        }
+    }
 
     /// Default endpoints (../shared/reference/providers.md).
     public static func defaultBaseURL(_ name: String) -> String? {

@@ -5,7 +5,7 @@ import FinanceProviders
 /// one fetch of a key is under way, every other request for that key waits for it instead of calling upstream
 /// again (100 concurrent requests for one quote make one upstream call). An unknown-symbol answer is kept like a
 /// value, so an unknown symbol is not fetched again on every request. At most `maxEntries` answers are held (the
-/// oldest fetched go first).
+/// oldest fetched go first). With a `kind`, every answer is counted in `financehub_provider_cache_total{kind,result}`.
 public actor ResponseCache<Key: Hashable & Sendable, Value: Sendable> {
     /// How a request was answered.
     public enum Source: String, Sendable {
@@ -28,12 +28,15 @@ public actor ResponseCache<Key: Hashable & Sendable, Value: Sendable> {
     }
 
     public nonisolated let maxEntries: Int
+    /// What the cache holds (`quote`, `news`) in its metrics; nil counts nothing.
+    public nonisolated let kind: String?
     private let clock: any WallClock
     private var entries: [Key: Entry] = [:]
     private var inFlight: [Key: Task<Value, any Error>] = [:]
 
-    public init(maxEntries: Int, clock: any WallClock) {
+    public init(maxEntries: Int, clock: any WallClock, kind: String? = nil) {
         self.maxEntries = max(1, maxEntries)
+        self.kind = kind
         self.clock = clock
     }
 
@@ -44,14 +47,17 @@ public actor ResponseCache<Key: Hashable & Sendable, Value: Sendable> {
         for key: Key, ttl: Int64, fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> (value: Value, source: Source) {
         if let entry = self.entries[key], self.clock.nowMilliseconds() - entry.fetchedAt < ttl {
+            self.count(.hit)
             switch entry.answer {
             case .value(let value): return (value, .hit)
             case .unknown(let error): throw error
             }
         }
         if let running = self.inFlight[key] {
+            self.count(.coalesced)
             return (try await running.value, .coalesced)
         }
+        self.count(.miss)
         let task = Task { try await fetch() }
         self.inFlight[key] = task
         defer { self.inFlight[key] = nil }
@@ -63,6 +69,10 @@ public actor ResponseCache<Key: Hashable & Sendable, Value: Sendable> {
             if case .unknownSymbol = error { self.store(key, .unknown(error)) }
             throw error
         }
+    }
+
+    private func count(_ source: Source) {
+        if let kind { ProviderMetrics.cache(kind: kind, result: source.rawValue) }
     }
 
     /// Forgets every answer.

@@ -38,6 +38,12 @@ public struct AppDependencies: Sendable {
     public var simulatedHistory: SimulatedHistoryStatus
     /// Run-once jobs (the simulated history): a lock of this process unless a driver provides a shared one.
     public var jobLock: any JobLock
+    /// The market-data providers' router, nil when no provider has keys.
+    public var providers: ProviderRouter?
+    /// The providers' settings, so that listings show every provider (with why it is not used) even without a router.
+    public var providerSettings: ProviderSettings
+    /// News from the providers, nil when no news provider is usable.
+    public var news: NewsService?
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
     /// "Now" for every request and service.
@@ -70,12 +76,22 @@ public struct AppDependencies: Sendable {
             let coinGecko = router.providers.first { $0.adapter is CoinGeckoProvider }
             return OnDemandQuotes(
                 book: book, router: router,
-                cache: ResponseCache(maxEntries: settings.quotes.maxSymbols, clock: clock), ingestor: ingestor,
+                cache: ResponseCache(maxEntries: settings.quotes.maxSymbols, clock: clock, kind: "quote"),
+                ingestor: ingestor,
                 assets: storage.assets, sources: sources, resolver: SymbolResolver(), symbolMap: storage.providers,
                 coins: coinGecko.map {
                     CoinDirectory(provider: $0.adapter as! CoinGeckoProvider, pool: $0.pool, clock: clock)
                 },
                 quoteTTLMilliseconds: Int64(providerSettings.quoteCacheSeconds) * 1_000, clock: clock, logger: logger)
+        }
+        self.providers = providers
+        self.providerSettings = providerSettings
+        self.news = providers.flatMap { router in
+            let news = NewsService(
+                router: router,
+                cache: ResponseCache(maxEntries: NewsService.maxCachedQueries, clock: clock, kind: "news"),
+                ttlMilliseconds: Int64(providerSettings.newsCacheSeconds) * 1_000)
+            return news.isAvailable ? news : nil
         }
         self.backfill = providers.map { router in
             BarBackfill(

@@ -42,6 +42,11 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
         AuthController(auth: auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
         PriceStreamController(hub: dependencies.streamHub, auth: auth).addPlainRoutes(to: router)
     }
+    ProvidersController(
+        settings: dependencies.providerSettings, router: dependencies.providers,
+        repository: dependencies.storage.providers, clock: dependencies.clock
+    ).addRoutes(to: router.group("/api/providers"))
+    NewsController(news: dependencies.news).addRoutes(to: router.group("/api/news"))
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
@@ -79,7 +84,7 @@ public func buildApplication(
                 ingestor: dependencies.ingestor,
                 logger: dependencies.logger))
     }
-    if let router = dependencies.onDemandQuotes?.router {
+    if let router = dependencies.providers {
         services.append(ProviderUpkeepService(router: router, logger: dependencies.logger))
     }
     // Feeds built by the command line (the providers' streams and poller), after the store and analytics.
