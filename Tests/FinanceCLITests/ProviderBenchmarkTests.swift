@@ -37,7 +37,7 @@ final class ProviderBenchmarkTests: XCTestCase {
         var table = BenchTable()
         table.add(result)
         XCTAssertTrue(table.text.contains("added latency"), table.text)
-        XCTAssertEqual(table.verdicts.count, 2)
+        XCTAssertEqual(table.verdicts.count, 3)
     }
 
     func testBudgetsHoldEveryMinuteAndEveryRequestIsAccountedFor() async throws {
