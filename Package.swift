@@ -109,11 +109,12 @@ let package = Package(
             ],
             resources: [.copy("Resources")]),
         // The command line (serve, migrate, import, indicators, bench...): the only target that picks a storage driver.
+        // `bench providers` runs the provider layer against the fakes (never the internet).
         .target(
             name: "FinanceCLI",
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceStoragePostgres",
-                "FinanceProviders", "FinanceApp", "FinanceServer", "FinanceBenchmarks",
+                "FinanceProviders", "FinanceApp", "FinanceServer", "FinanceBenchmarks", "FinanceProviderFakes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -2,21 +2,65 @@
 ///
 /// Known symbols: Alpha Vantage `IBM`; CoinGecko `bitcoin`, `ethereum` (and the coin list with three `eth`
 /// coins); CoinMarketCap `BTC`; Polygon `AAPL` (three pages of daily bars, the last in nanoseconds); Finnhub `AAPL`;
-/// NewsAPI any query (three articles). Any other symbol gets the provider's unknown-symbol answer.
+/// NewsAPI any query (three articles). Any other symbol gets the provider's unknown-symbol answer, unless
+/// `anySymbol` is set: then Finnhub's `/quote` and Polygon's `/prev` quote every symbol at `syntheticPrice`.
 public enum FakeFixtures {
     /// An answer: HTTP status and JSON body.
     public typealias Answer = (status: Int, body: String)
 
     /// The normal answer of `provider` to `path` with `query`.
-    public static func answer(provider: FakeProvider, path: String, query: [String: String], port: Int) -> Answer {
+    public static func answer(
+        provider: FakeProvider, path: String, query: [String: String], port: Int, anySymbol: Bool = false
+    ) -> Answer {
         switch provider {
         case .alphavantage: return Self.alphaVantage(path: path, query: query)
         case .coingecko: return Self.coinGecko(path: path, query: query)
         case .coinmarketcap: return Self.coinMarketCap(path: path, query: query)
-        case .polygon: return Self.polygon(path: path, query: query, port: port)
-        case .finnhub: return Self.finnhub(path: path, query: query)
+        case .polygon:
+            if anySymbol, let synthetic = Self.syntheticPolygon(path: path) { return synthetic }
+            return Self.polygon(path: path, query: query, port: port)
+        case .finnhub:
+            if anySymbol, path == "/quote", let symbol = query["symbol"], symbol != "AAPL", !symbol.isEmpty {
+                return (200, Self.syntheticFinnhubQuote(symbol))
+            }
+            return Self.finnhub(path: path, query: query)
         case .newsapi: return Self.newsAPI(path: path, query: query)
         }
+    }
+
+    // MARK: Any symbol (benchmarks)
+
+    /// The time of every synthetic quote: 2024-06-01 00:00 UTC (s).
+    public static let syntheticQuoteSeconds: Int64 = 1_717_200_000
+
+    /// The deterministic price of `symbol` when the fake quotes any symbol: 10.00 to 999.99, from an FNV-1a hash of
+    /// its upstream id.
+    public static func syntheticPrice(_ symbol: String) -> Double {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in symbol.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return Double(1_000 + Int(hash % 99_000)) / 100
+    }
+
+    static func syntheticFinnhubQuote(_ symbol: String) -> String {
+        let p = Self.syntheticPrice(symbol)
+        return
+            #"{"c": \#(p), "d": 0, "dp": 0, "h": \#(p), "l": \#(p), "o": \#(p), "pc": \#(p), "t": \#(Self.syntheticQuoteSeconds)}"#
+    }
+
+    /// Polygon's previous-day bar of any ticker but AAPL (which keeps its fixture), nil for other paths.
+    static func syntheticPolygon(path: String) -> Answer? {
+        let parts = path.split(separator: "/").map(String.init)
+        guard parts.count == 5, parts[0] == "v2", parts[1] == "aggs", parts[2] == "ticker", parts[4] == "prev",
+            parts[3] != "AAPL"
+        else { return nil }
+        let (ticker, p) = (parts[3], Self.syntheticPrice(parts[3]))
+        return (
+            200,
+            #"{"ticker": "\#(ticker)", "queryCount": 1, "resultsCount": 1, "adjusted": true, "results": [{"T": "\#(ticker)", "v": 1000, "vw": \#(p), "o": \#(p), "c": \#(p), "h": \#(p), "l": \#(p), "t": \#(Self.syntheticQuoteSeconds * 1_000), "n": 10}], "status": "OK", "request_id": "prev-any"}"#
+        )
     }
 
     static let notFound: Answer = (404, #"{"error": "not found"}"#)

@@ -82,10 +82,18 @@ public final class FakeProviderServer: Sendable {
 
     private let state: Mutex<State>
     private let logger: Logger
+    /// Whether Finnhub and Polygon quote any symbol (see `FakeFixtures.syntheticPrice`), for benchmarks over many
+    /// symbols; otherwise only the fixtures' symbols are known.
+    public let anySymbol: Bool
 
-    /// - Parameter seed: the seed of the generator `FakeFault.random` draws from.
-    public init(seed: UInt64 = 1, logger: Logger = Logger(label: "financehub.fake-providers")) {
+    /// - Parameters:
+    ///   - seed: the seed of the generator `FakeFault.random` draws from.
+    ///   - anySymbol: Finnhub's `/quote` and Polygon's `/prev` answer every symbol with a deterministic price.
+    public init(
+        seed: UInt64 = 1, anySymbol: Bool = false, logger: Logger = Logger(label: "financehub.fake-providers")
+    ) {
         self.state = Mutex(State(random: SplitMix64(seed: seed)))
+        self.anySymbol = anySymbol
         var logger = logger
         if logger.logLevel < .warning { logger.logLevel = .warning }
         self.logger = logger
@@ -201,7 +209,8 @@ public final class FakeProviderServer: Sendable {
         guard let provider = FakeProvider(rawValue: providerName) else {
             return Self.json(404, #"{"error": "no such provider"}"#)
         }
-        let normal = FakeFixtures.answer(provider: provider, path: path, query: query, port: self.port)
+        let normal = FakeFixtures.answer(
+            provider: provider, path: path, query: query, port: self.port, anySymbol: self.anySymbol)
         guard let fault else { return Self.json(normal.status, normal.body) }
         switch fault {
         case .latency(let delay):
