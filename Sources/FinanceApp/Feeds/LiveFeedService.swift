@@ -50,10 +50,7 @@ public struct LiveFeedService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown {
-                    var failures = 0
-                    for try await ticks in self.provider.trades(symbols: self.symbols) {
-                        failures = await self.store(ticks, failures: failures)
-                    }
+                    try await self.pump(self.provider.trades(symbols: self.symbols))
                 }
             } catch {
                 self.logger.warning(
@@ -68,10 +65,49 @@ public struct LiveFeedService: Service {
         }
     }
 
-    /// Ingests one batch; returns the count of consecutive failed batches.
+    /// The most ticks waiting for a write (`TickBacklog`).
+    static let backlogCapacity = 200_000
+
+    /// Reads the stream into a backlog while the previous write runs, and writes all that waits at once.
+    func pump(_ stream: AsyncThrowingStream<[Tick], any Error>) async throws {
+        let backlog = TickBacklog(capacity: Self.backlogCapacity)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { backlog.finish() }
+                for try await ticks in stream { backlog.append(ticks) }
+            }
+            group.addTask {
+                var failures = 0
+                while let (ticks, dropped) = await backlog.next() {
+                    if dropped > 0 {
+                        self.logger.warning(
+                            "live feed dropped ticks: the store is behind",
+                            metadata: ["provider": "\(self.provider.name)", "dropped": "\(dropped)"])
+                    }
+                    for start in stride(from: 0, to: ticks.count, by: Validation.maxBatchItems) {
+                        let chunk = Array(ticks[start..<min(start + Validation.maxBatchItems, ticks.count)])
+                        failures = await self.store(chunk, failures: failures)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Ingests one batch (its invalid ticks set aside, so that one bad trade does not refuse the others); returns the
+    /// count of consecutive failed batches.
     private func store(_ ticks: [Tick], failures: Int) async -> Int {
+        var valid = ticks
+        do { _ = try Ingestor.validate(ticks: ticks, maxItems: nil) } catch {
+            let bad = Set(error.issues.compactMap(\.index))
+            valid = ticks.enumerated().filter { !bad.contains($0.offset) }.map(\.element)
+            self.logger.warning(
+                "live feed skipped invalid ticks",
+                metadata: ["provider": "\(self.provider.name)", "skipped": "\(ticks.count - valid.count)"])
+        }
+        guard !valid.isEmpty else { return failures }
         do {
-            try await self.ingestor.ingest(ticks: ticks, source: .provider(self.provider.name))
+            try await self.ingestor.ingest(ticks: valid, source: .provider(self.provider.name))
             return 0
         } catch {
             // A busy database (e.g. a long CLI import on the same file) delays ticks; keep going.
