@@ -21,9 +21,7 @@ struct PriceStreamController {
     /// A plain GET on the WebSocket path (no upgrade): 401 without a valid token, 422 for an invalid symbol, else 426.
     func addPlainRoutes(to router: Router<AppRequestContext>) {
         router.get("/ws/market/{symbol}/price") { request, context -> Response in
-            guard Symbol.normalize(context.parameters.get("symbol") ?? "") != nil else {
-                throw ValidationError(field: "symbol", detail: "invalid symbol: \(Symbol.rule)")
-            }
+            _ = try HTTP.symbol(context)
             _ = try await self.principal(request)
             var problem = Problem(
                 status: .upgradeRequired, detail: "this path speaks WebSocket: send an upgrade request")
@@ -45,11 +43,7 @@ struct PriceStreamController {
     }
 
     private func symbol(_ context: WSRequestContext) throws -> String {
-        let raw = context.parameters.get("symbol") ?? ""
-        guard let symbol = Symbol.normalize(raw) else {
-            throw HTTPError(.unprocessableContent, message: "invalid symbol: \(Symbol.rule)")
-        }
-        return symbol
+        try HTTP.symbol(context)
     }
 
     /// The handshake's user, or a 401.
