@@ -1,3 +1,4 @@
+import FinanceCore
 import FinanceProviders
 
 /// Settings of the circuit breakers (`providers.circuit.*`).
@@ -98,7 +99,7 @@ public struct ProviderHealth: Sendable {
     public mutating func record(_ outcome: ProviderOutcome, latencyMs: Double?, now: Int64) {
         let failed = Self.isFailure(outcome)
         let counted = outcome != .rateLimited && outcome != .auth
-        let minute = now - ((now % 60_000) + 60_000) % 60_000
+        let minute = Interval.minute1.bucketStart(now)
         if self.minute != minute {
             self.minute = minute
             self.minuteRequests = 0

@@ -63,8 +63,6 @@ public actor ProviderRouter {
     private var health: [String: ProviderHealth]
     private var headroom: [String: Double] = [:]
     private var pendingUsage: [ProviderUsageEntry] = []
-    /// The last minute whose health samples were written, per provider.
-    private var flushedMinute: [String: Int64] = [:]
 
     public init(
         providers: [RoutedProvider], preference: [String], circuit: CircuitSettings = CircuitSettings(),
@@ -228,7 +226,7 @@ public actor ProviderRouter {
         self.pendingUsage = []
         try await self.repository.appendUsage(usage)
         var samples: [ProviderHealthSample] = []
-        let minute = self.clock.nowMilliseconds() - ((self.clock.nowMilliseconds() % 60_000) + 60_000) % 60_000
+        let minute = Interval.minute1.bucketStart(self.clock.nowMilliseconds())
         for provider in self.providers {
             // The headroom is refreshed here too: parked keys come back as their windows end.
             let share = await provider.pool.usableShare()
@@ -242,7 +240,6 @@ public actor ProviderRouter {
                     provider: provider.name, minute: minute, score: self.score(provider.name),
                     requests: current ? health.minuteRequests : 0, failures: current ? health.minuteFailures : 0,
                     latencyP95Ms: current ? health.minuteLatencyP95 : nil, circuit: health.circuit.name))
-            self.flushedMinute[provider.name] = minute
         }
         try await self.repository.recordHealth(samples)
     }

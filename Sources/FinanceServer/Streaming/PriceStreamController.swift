@@ -32,18 +32,14 @@ struct PriceStreamController {
 
     func addRoutes(to router: Router<WSRequestContext>) {
         router.ws("/ws/market/{symbol}/price") { request, context in
-            _ = try self.symbol(context)
+            _ = try HTTP.symbol(context)
             _ = try await self.principal(request)
             return .upgrade(Self.protocolHeaders(request))
         } onUpgrade: { inbound, outbound, context in
-            let symbol = try self.symbol(context.requestContext)
+            let symbol = try HTTP.symbol(context.requestContext)
             let principal = try await self.principal(context.request)
             try await self.serve(symbols: [symbol], user: principal.user, inbound: inbound, outbound: outbound)
         }
-    }
-
-    private func symbol(_ context: WSRequestContext) throws -> String {
-        try HTTP.symbol(context)
     }
 
     /// The handshake's user, or a 401.
