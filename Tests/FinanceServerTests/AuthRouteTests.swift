@@ -74,6 +74,14 @@ final class AuthRouteTests: XCTestCase {
             let camel = try await client.send(.post, "/api/auth/refresh", json: #"{"refreshToken": "x"}"#)
             XCTAssertEqual(camel.status, .unprocessableContent, "snake_case only")
             XCTAssertEqual(Set(camel.problemFields), ["refreshToken", "refresh_token"])
+            let huge = String(repeating: "x", count: 5_000)
+            let oversized = try await client.send(
+                .post, "/api/auth/login", json: #"{"username": "alice", "password": "\#(huge)"}"#)
+            XCTAssertEqual(oversized.status, .unprocessableContent, "a 5,000-byte password is refused before bcrypt")
+            XCTAssertEqual(oversized.problemFields, ["password"])
+            XCTAssertFalse(oversized.text.contains(huge), "the value is never echoed")
+            let notJSON = try await client.send(.post, "/api/auth/login", json: "{username")
+            XCTAssertEqual(notJSON.status, .badRequest)
             let unknown = try await client.send(.post, "/api/auth/refresh", json: #"{"refresh_token": "forged"}"#)
             XCTAssertEqual(unknown.status, .unauthorized)
 
