@@ -142,6 +142,7 @@ let package = Package(
                 "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceServer", "FinanceProviders",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/FinanceTestSupport"),
         .testTarget(

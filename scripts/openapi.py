@@ -4,7 +4,8 @@
 Edit this file when routes change, run it, and commit both. A server test fails when a registered route
 is missing from the document.
 """
-import json, os
+import json
+import sys, os
 
 def ref(name): return {"$ref": f"#/components/schemas/{name}"}
 def problem(desc): return {"description": desc, "content": {"application/problem+json": {"schema": ref("Problem")}}}
@@ -294,6 +295,9 @@ if os.path.exists(extra):
 doc = {"openapi": "3.1.0", "info": {"title": "FinanceHub API", "version": "0.1.0",
         "description": "Self-hosted market-data hub: ingestion, time-series queries, analytics. Errors are application/problem+json (RFC 9457). Times in responses are integer milliseconds since the epoch. Every GET route also answers HEAD (no body); a path that exists with another method is 405 with an Allow header."},
        "paths": paths, "components": {"schemas": schemas}}
+sys.path.insert(0, os.path.dirname(__file__))
+from openapi_security import secure  # noqa: E402
+doc = secure(doc)
 out = os.path.join(os.path.dirname(__file__), "..", "Sources", "FinanceServer", "Resources", "openapi.json")
 with open(out, "w") as f:
     json.dump(doc, f, indent=2, ensure_ascii=False)

@@ -73,12 +73,17 @@ enum SelfProcess {
     }
 
     /// Starts `financehub serve` (this executable unless `executable` is given) on `database` with a free port and
-    /// waits until it listens; returns the process and its port.
+    /// waits until it listens; returns the process, its port and a service API key made for the run (sent as
+    /// `X-API-Key`: it may ingest, and is not rate limited).
     static func startServer(executable: String? = nil, database: String, feed: String = "simulated") throws -> (
-        Process, Int
+        Process, Int, apiKey: String
     ) {
+        let binary = executable ?? self.executable
+        _ = try self.output(binary, ["migrate", "--database", database])
+        let apiKey = try self.output(binary, ["apikey", "create", "--name", "bench", "--database", database])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable ?? self.executable)
+        p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["serve", "--database", database, "--port", "0", "--feed", feed, "--tick-rate", "10"]
         let err = Pipe()
         p.standardError = err
@@ -96,11 +101,30 @@ enum SelfProcess {
             {
                 // Keep draining stderr so the server never blocks on a full pipe.
                 err.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
-                return (p, port)
+                return (p, port, apiKey)
             }
         }
         p.terminate()
         throw CLIFailure("the server did not start: \(text)")
+    }
+
+    /// Runs `binary` with `arguments` and returns its stdout; fails on a non-zero exit.
+    static func output(_ binary: String, _ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw CLIFailure("\(arguments.first ?? "") failed: \(String(decoding: errData, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Runs this executable with `arguments`; returns wall seconds; fails on a non-zero exit.

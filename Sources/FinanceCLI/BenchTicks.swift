@@ -28,7 +28,7 @@ struct BenchTicks: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
         let db = self.database ?? ("sqlite:" + tmp.appendingPathComponent("ticks.sqlite").path)
-        let (server, port) = try SelfProcess.startServer(database: db)
+        let (server, port, apiKey) = try SelfProcess.startServer(database: db)
         defer { server.terminate() }
         // Pre-build bodies: 8 symbols, advancing time, so ticks build many minute bars.
         let symbols = (0..<8).map { "TB\(getpid() % 10_000)S\($0)" }
@@ -53,6 +53,7 @@ struct BenchTicks: AsyncParsableCommand {
                             var request = URLRequest(url: url)
                             request.httpMethod = "POST"
                             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                            request.setValue(apiKey, forHTTPHeaderField: "X-API-Key")
                             request.httpBody = bodies[r]
                             let (data, response) = try await session.data(for: request)
                             guard (response as? HTTPURLResponse)?.statusCode == 201 else {

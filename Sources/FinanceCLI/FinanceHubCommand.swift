@@ -8,7 +8,7 @@ public struct FinanceHubCommand: AsyncParsableCommand {
         abstract: "FinanceHub: a self-hosted market-data hub (ingestion, time series, analytics, live streams).",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, ImportCommand.self, BackfillCommand.self, IndicatorsCommand.self,
-            PatternsCommand.self, AnomaliesCommand.self, BenchCommand.self, UserCommand.self,
+            PatternsCommand.self, AnomaliesCommand.self, BenchCommand.self, UserCommand.self, APIKeyCommand.self,
         ])
 
     public init() {}

@@ -21,6 +21,13 @@ public struct ServerSettings: Sendable {
     public var wsMaxMessageBytes: Int = 65_536
     /// The WebSocket connections' outgoing queues (`ws.sendQueue.*`).
     public var wsQueue = StreamQueueSettings()
+    /// REST requests per minute per user of each tier (`api.tiers.<tier>.requestsPerMinute`); admins and service
+    /// keys are not limited.
+    public var apiRequestsPerMinute: [UserTier: Int] = [.free: 600, .pro: 3_000, .enterprise: 30_000]
+    /// When set, `/metrics` needs `Authorization: Bearer <metricsToken>` (`http.metricsToken`).
+    public var metricsToken: String?
+    /// Browser origins allowed to call the API (`http.corsOrigins`); empty: no CORS headers at all.
+    public var corsOrigins: [String] = []
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,

@@ -7,6 +7,9 @@ final class MemoryUserState: Sendable {
         var users: [String: User] = [:]
         var tokens: [String: RefreshTokenRecord] = [:]
         var secrets: [String: String] = [:]
+        var apiKeys: [String: APIKeyRecord] = [:]
+        /// By `kind:value`.
+        var revocations: [String: TokenRevocation] = [:]
     }
 
     let state = Mutex(State())
@@ -76,5 +79,49 @@ extension MemoryStore {
             s.secrets[name] = value
             return value
         }
+    }
+}
+
+extension MemoryStore {
+    public func createAPIKey(_ key: APIKeyRecord) async throws {
+        try self.userState.state.withLock { s in
+            guard s.apiKeys[key.id] == nil else { throw StorageError.conflict("api key \(key.id)") }
+            s.apiKeys[key.id] = key
+        }
+    }
+
+    public func apiKey(id: String) async throws -> APIKeyRecord? { self.userState.state.withLock { $0.apiKeys[id] } }
+
+    public func apiKeys(owner: String?) async throws -> [APIKeyRecord] {
+        self.userState.state.withLock { s in
+            s.apiKeys.values.filter { owner == nil || $0.owner == owner }
+                .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        }
+    }
+
+    public func revokeAPIKey(id: String) async throws -> Bool {
+        self.userState.state.withLock { s in
+            guard s.apiKeys[id] != nil else { return false }
+            s.apiKeys[id]!.revoked = true
+            return true
+        }
+    }
+
+    public func addRevocation(_ revocation: TokenRevocation) async throws {
+        self.userState.state.withLock { s in
+            let key = "\(revocation.kind.rawValue):\(revocation.value)"
+            if s.revocations[key] == nil { s.revocations[key] = revocation }
+        }
+    }
+
+    public func revocations(since: Int64, now: Int64) async throws -> [TokenRevocation] {
+        self.userState.state.withLock { s in
+            s.revocations.values.filter { $0.revokedAt >= since && $0.expiresAt > now }
+                .sorted { ($0.revokedAt, $0.value) < ($1.revokedAt, $1.value) }
+        }
+    }
+
+    public func pruneRevocations(now: Int64) async throws {
+        self.userState.state.withLock { s in s.revocations = s.revocations.filter { $0.value.expiresAt >= now } }
     }
 }

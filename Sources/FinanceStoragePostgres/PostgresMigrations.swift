@@ -164,6 +164,33 @@ enum PostgresMigrations {
                 // The server's own secrets (the generated JWT key), shared by every instance.
                 "CREATE TABLE app_secrets (name text COLLATE \"C\" PRIMARY KEY, value text NOT NULL)",
             ]),
+        PostgresMigration(
+            version: 4, name: "api keys, token revocations",
+            statements: [
+                // API keys by public id, with the SHA-256 of the whole key (never the key); owner NULL: a service key.
+                """
+                CREATE TABLE api_keys (
+                    id         text COLLATE "C" PRIMARY KEY,
+                    hash       text NOT NULL,
+                    name       text NOT NULL,
+                    owner      text COLLATE "C",
+                    created_at bigint NOT NULL,
+                    revoked    boolean NOT NULL
+                )
+                """,
+                "CREATE INDEX api_keys_by_owner ON api_keys (owner)",
+                // Revoked access tokens (kind 'token', by jti) and sign-ins (kind 'family'), until their tokens expire.
+                """
+                CREATE TABLE token_revocations (
+                    kind       text COLLATE "C" NOT NULL,
+                    value      text COLLATE "C" NOT NULL,
+                    revoked_at bigint NOT NULL,
+                    expires_at bigint NOT NULL,
+                    PRIMARY KEY (kind, value)
+                )
+                """,
+                "CREATE INDEX token_revocations_by_time ON token_revocations (revoked_at)",
+            ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -150,6 +150,31 @@ enum SQLiteSchema {
             ) WITHOUT ROWID;
             """
         ),
+        (
+            "v4-api-keys",
+            """
+            -- API keys by public id, with the SHA-256 of the whole key (never the key); owner NULL: a service key.
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                hash TEXT NOT NULL,
+                name TEXT NOT NULL,
+                owner TEXT,
+                created_at INTEGER NOT NULL,
+                revoked INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX api_keys_by_owner ON api_keys (owner);
+
+            -- Revoked access tokens (kind 'token', by jti) and sign-ins (kind 'family'), until their tokens expire.
+            CREATE TABLE token_revocations (
+                kind TEXT NOT NULL,
+                value TEXT NOT NULL,
+                revoked_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                PRIMARY KEY (kind, value)
+            ) WITHOUT ROWID;
+            CREATE INDEX token_revocations_by_time ON token_revocations (revoked_at);
+            """
+        ),
     ]
 
     static var latest: Int { migrations.count }

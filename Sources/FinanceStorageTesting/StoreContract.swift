@@ -56,6 +56,8 @@ public enum StoreContract {
         Check("providerSymbolMap", providerSymbolMap),
         Check("usersCRUD", usersCRUD),
         Check("refreshTokenRotation", refreshTokenRotation),
+        Check("apiKeysCRUD", apiKeysCRUD),
+        Check("tokenRevocations", tokenRevocations),
         Check("secretsFirstWriterWins", secretsFirstWriterWins),
     ]
 

@@ -61,9 +61,12 @@ final class AuthServiceTests: XCTestCase {
         let parts = tokens.accessToken.split(separator: ".").map(String.init)
         // alg none: header {"alg":"none","typ":"JWT"}, same payload, no signature.
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + parts[1] + "."
-        await self.assertRefused(auth, none, "signature or format")
+        await self.assertRefused(auth, none, "algorithm")
         await self.assertRefused(auth, parts[0] + "." + parts[1] + ".AAAA", "signature or format")
-        await self.assertRefused(auth, "not a token", "signature or format")
+        await self.assertRefused(auth, "not a token", "algorithm")
+        // The same signature under a header naming another algorithm or a key id.
+        let hs384 = "eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9." + parts[1] + "." + parts[2]
+        await self.assertRefused(auth, hs384, "algorithm")
 
         // Signed with another key: a forged token.
         let otherStore = MemoryStore()

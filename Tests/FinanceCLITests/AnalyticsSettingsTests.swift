@@ -82,8 +82,10 @@ final class AnalyticsSettingsTests: XCTestCase {
         let sqlite = try XCTUnwrap(store as? SQLiteStore)
         let effective = try await sqlite.settings()
         XCTAssertEqual(effective.cacheKiB, 16 * 1024)
+        let auth = try await AuthService.make(settings: s.auth, users: store, clock: SystemClock())
         try await store.close()
-        let dependencies = AppDependencies(store: store, settings: s.server, logger: Logger(label: "test"))
+        let dependencies = AppDependencies(
+            store: store, settings: s.server, logger: Logger(label: "test"), auth: auth)
         XCTAssertEqual(dependencies.signals.capacity, 7)
         do {
             _ = try await AppSettings.load(

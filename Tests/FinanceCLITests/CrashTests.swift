@@ -28,7 +28,7 @@ final class CrashTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-crash-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("crash.sqlite").path
-        let (server, port) = try SelfProcess.startServer(
+        let (server, port, apiKey) = try SelfProcess.startServer(
             executable: binary.path, database: "sqlite:" + path, feed: "none")
         let perBatch = 200
         let url = URL(string: "http://127.0.0.1:\(port)/api/bars/CRASH?interval=1m")!
@@ -52,6 +52,7 @@ final class CrashTests: XCTestCase {
             request.httpMethod = "POST"
             request.httpBody = body(b)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue(apiKey, forHTTPHeaderField: "X-API-Key")
             attempted = b + 1
             do {
                 let (_, response) = try await session.data(for: request)

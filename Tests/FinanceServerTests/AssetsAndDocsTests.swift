@@ -159,9 +159,11 @@ final class AssetsAndDocsTests: XCTestCase {
     }
 
     func testOpenAPIDescribesEveryRoute() async throws {
+        let store = MemoryStore()
         let router = buildRouter(
             AppDependencies(
-                store: MemoryStore(), settings: ServerSettings(simulatedFeed: nil), logger: Logger(label: "test")))
+                store: store, settings: ServerSettings(simulatedFeed: nil), logger: Logger(label: "test"),
+                auth: try await TestAuth.service(users: store)))
         let routes = router.routes.map { route in
             (route.path.description.replacingOccurrences(of: ":", with: ""), route.method.rawValue.lowercased())
         }

@@ -12,10 +12,10 @@ import XCTest
 final class AuthRouteTests: XCTestCase {
     private func app(_ store: MemoryStore) async throws -> (some ApplicationProtocol, AuthService) {
         let auth = try await AuthService.make(
-            settings: AuthSettings(bcryptCost: 4), users: store, clock: SystemClock())
+            settings: TestAuth.settings, users: store, clock: SystemClock())
         try await store.createUser(
             User(name: "alice", passwordHash: auth.hashPassword("s3cret pass"), role: .user, tier: .free, createdAt: 0))
-        return (makeApp(store: store, auth: auth), auth)
+        return (try await makeApp(store: store, auth: auth), auth)
     }
 
     func testLoginRefreshAndLogout() async throws {

@@ -90,7 +90,9 @@ func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
 final class HTTPExchangeTests: XCTestCase {
     /// A request head; `length` nil means a chunked body.
     static func head(_ method: String, _ path: String, length: Int?, close: Bool = true) -> String {
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        var text =
+            "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + "Authorization: Bearer \(TestAuth.adminToken)\r\n"
         text += length.map { "Content-Length: \($0)\r\n" } ?? "Transfer-Encoding: chunked\r\n"
         return text + (close ? "Connection: close\r\n" : "") + "\r\n"
     }
@@ -193,7 +195,7 @@ final class HTTPExchangeTests: XCTestCase {
                     "HEAD /health HTTP/1.1\r\nHost: localhost\r\n\r\n"
                     + "HEAD /ready HTTP/1.1\r\nHost: localhost\r\n\r\n"
                     + "HEAD /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n"
-                    + "HEAD /api/ticks HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "HEAD /api/ticks HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(TestAuth.adminToken)\r\n\r\n"
                     + "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
                 guard connection.send(requests) else { return "" }
                 return connection.receiveAll().text

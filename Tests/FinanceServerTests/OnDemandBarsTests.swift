@@ -17,9 +17,9 @@ final class OnDemandBarsTests: XCTestCase {
 
     private func app(
         _ providers: [any MarketDataProvider], store: MemoryStore, settings: ProviderSettings = ProviderSettings()
-    ) -> some ApplicationProtocol {
+    ) async throws -> some ApplicationProtocol {
         let clock = SettableClock(self.now)
-        return makeApp(
+        return try await makeApp(
             store: store, providers: scriptedRouter(providers, repository: store, clock: clock),
             providerSettings: settings, clock: clock)
     }

@@ -15,11 +15,11 @@ import XCTest
 final class PriceStreamTests: XCTestCase {
     private func app() async throws -> (some ApplicationProtocol, token: String) {
         let store = MemoryStore()
-        let auth = try await AuthService.make(settings: AuthSettings(bcryptCost: 4), users: store, clock: SystemClock())
+        let auth = try await AuthService.make(settings: TestAuth.settings, users: store, clock: SystemClock())
         try await store.createUser(
             User(name: "alice", passwordHash: auth.hashPassword("pw-alice"), role: .user, tier: .free, createdAt: 0))
         let token = try await auth.login(user: "alice", password: "pw-alice").accessToken
-        return (makeApp(store: store, analytics: LiveAnalyticsSettings(intervals: []), auth: auth), token)
+        return (try await makeApp(store: store, analytics: LiveAnalyticsSettings(intervals: []), auth: auth), token)
     }
 
     private static var logger: Logger {
@@ -62,7 +62,7 @@ final class PriceStreamTests: XCTestCase {
             ) {
                 // Give the hub a moment to register the connection, then publish.
                 try await Task.sleep(for: .milliseconds(50))
-                let r = try await client.execute(
+                let r = try await client.call(
                     uri: "/api/ticks", method: .post, headers: [.contentType: "application/json"],
                     body: ByteBuffer(string: tickBody))
                 XCTAssertEqual(r.status, .created)
@@ -87,7 +87,7 @@ final class PriceStreamTests: XCTestCase {
             ] {
                 let messages = try await Self.receive(port: port, path: path, headers: headers, count: 1) {
                     try await Task.sleep(for: .milliseconds(50))
-                    _ = try await client.execute(
+                    _ = try await client.call(
                         uri: "/api/ticks", method: .post, headers: [.contentType: "application/json"],
                         body: ByteBuffer(string: #"[{"symbol":"ETH","ts":1717000000000,"price":3500}]"#))
                 }
@@ -118,14 +118,14 @@ final class PriceStreamTests: XCTestCase {
     func testAPlainGetSays401Or426() async throws {
         let (app, token) = try await self.app()
         try await app.test(.router) { client in
-            let anonymous = try await client.send(.get, "/ws/market/BTC/price")
+            let anonymous = try await client.send(.get, "/ws/market/BTC/price", token: nil)
             XCTAssertEqual(anonymous.status, .unauthorized)
             XCTAssertEqual(anonymous.headers[.wwwAuthenticate], "Bearer")
-            let plain = try await client.execute(
+            let plain = try await client.call(
                 uri: "/ws/market/BTC/price", method: .get, headers: [.authorization: "Bearer \(token)"])
             XCTAssertEqual(plain.status, .upgradeRequired)
             XCTAssertEqual(plain.headers[.upgrade], "websocket")
-            let bad = try await client.execute(
+            let bad = try await client.call(
                 uri: "/ws/market/not!valid/price", method: .get, headers: [.authorization: "Bearer \(token)"])
             XCTAssertEqual(bad.status, .unprocessableContent)
         }

@@ -11,7 +11,7 @@ import XCTest
 
 /// The simulated feed's first-start history, through the application.
 final class SimulatedHistoryAppTests: XCTestCase {
-    private func dependencies(store: MemoryStore, historyDays: Int, lock: any JobLock) -> AppDependencies {
+    private func dependencies(store: MemoryStore, historyDays: Int, lock: any JobLock) async throws -> AppDependencies {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let feed = SimulatedFeedSettings(
@@ -21,7 +21,7 @@ final class SimulatedHistoryAppTests: XCTestCase {
             storage: Storage(store),
             settings: ServerSettings(
                 host: "127.0.0.1", port: 0, simulatedFeed: feed, analytics: LiveAnalyticsSettings(intervals: [])),
-            logger: logger)
+            logger: logger, auth: try await TestAuth.service(users: store))
         dependencies.jobLock = lock
         return dependencies
     }
@@ -46,7 +46,7 @@ final class SimulatedHistoryAppTests: XCTestCase {
     func testAFirstStartWritesHistorySoIndicatorsHaveValuesAndASecondStartDoesNot() async throws {
         let lock = LocalJobLock()
         let cold = MemoryStore()
-        let without = self.dependencies(store: cold, historyDays: 0, lock: lock)
+        let without = try await self.dependencies(store: cold, historyDays: 0, lock: lock)
         try await buildApplication(without).test(.router) { client in
             _ = try await Self.settled(without.simulatedHistory)
             try await Task.sleep(for: .milliseconds(500))
@@ -55,7 +55,7 @@ final class SimulatedHistoryAppTests: XCTestCase {
         }
 
         let store = MemoryStore()
-        let first = self.dependencies(store: store, historyDays: 1, lock: lock)
+        let first = try await self.dependencies(store: store, historyDays: 1, lock: lock)
         try await buildApplication(first).test(.router) { client in
             let ready = try await client.send(.get, "/ready")
             XCTAssertEqual(ready.status, .ok, "ready does not wait for the history")
@@ -67,7 +67,7 @@ final class SimulatedHistoryAppTests: XCTestCase {
         let history = try await store.bars(
             symbol: "BTC", series: .stored(.minute1), from: nil, to: nil, limit: 5_000, newestFirst: false)
 
-        let second = self.dependencies(store: store, historyDays: 1, lock: lock)
+        let second = try await self.dependencies(store: store, historyDays: 1, lock: lock)
         try await buildApplication(second).test(.router) { _ in
             let state = try await Self.settled(second.simulatedHistory)
             XCTAssertEqual(state, .skipped("the store already has data of the simulated symbols"))

@@ -44,6 +44,8 @@ final class SQLiteStoreContractTests: XCTestCase {
         "providerSymbolMap",
         "usersCRUD",
         "refreshTokenRotation",
+        "apiKeysCRUD",
+        "tokenRevocations",
         "secretsFirstWriterWins",
     ]
 
@@ -81,5 +83,7 @@ final class SQLiteStoreContractTests: XCTestCase {
     func testProviderSymbolMap() async throws { try await self.run("providerSymbolMap") }
     func testUsersCRUD() async throws { try await self.run("usersCRUD") }
     func testRefreshTokenRotation() async throws { try await self.run("refreshTokenRotation") }
+    func testAPIKeysCRUD() async throws { try await self.run("apiKeysCRUD") }
+    func testTokenRevocations() async throws { try await self.run("tokenRevocations") }
     func testSecretsFirstWriterWins() async throws { try await self.run("secretsFirstWriterWins") }
 }

@@ -36,19 +36,21 @@ public struct TokenPair: Sendable, Equatable {
 }
 
 /// Sign-in with bcrypt-hashed passwords; short-lived access tokens (JWT, HS256) and rotating refresh tokens (random,
-/// stored hashed; a reused one revokes its family).
+/// stored hashed; a reused one revokes its family); API keys (`AuthService+APIKeys.swift`).
 public final class AuthService: Sendable {
     public let settings: AuthSettings
-    private let users: any UserRepository
-    private let clock: any WallClock
+    /// Where users, keys and revocations live.
+    public let users: any UserRepository
+    public let clock: any WallClock
     private let keys: JWTKeyCollection
     /// A valid bcrypt hash (at the configured cost) of nothing anyone knows, to spend a check's time on unknown users.
     private let dummyHash: String
+    let cache = AccessCache()
 
     /// The name of the generated key in the database's secrets.
     static let secretName = "jwt.hs256"
 
-    private init(settings: AuthSettings, users: any UserRepository, clock: any WallClock, keys: JWTKeyCollection) {
+    init(settings: AuthSettings, users: any UserRepository, clock: any WallClock, keys: JWTKeyCollection) {
         self.settings = settings
         self.users = users
         self.clock = clock
@@ -98,7 +100,7 @@ public final class AuthService: Sendable {
             throw AuthError.invalidToken("unknown refresh token")
         }
         if record.replacedBy != nil {
-            try await self.users.revokeRefreshFamily(record.family)
+            try await self.revoke(family: record.family)
             throw AuthError.refreshReused
         }
         guard !record.revoked else { throw AuthError.invalidToken("revoked") }
@@ -113,35 +115,97 @@ public final class AuthService: Sendable {
         guard let record = try await self.users.refreshToken(hash: Self.hash(token)) else {
             throw AuthError.invalidToken("unknown refresh token")
         }
-        try await self.users.revokeRefreshFamily(record.family)
+        try await self.revoke(family: record.family)
     }
 
     /// Checks an access token: signature (HS256 only: `none` and other algorithms are refused), issuer, audience,
-    /// `nbf` and `exp` with the leeway, and that its user exists and is enabled.
+    /// `nbf` and `exp` with the leeway, that neither it nor its sign-in is revoked, and that its user exists and is
+    /// enabled. A token verified before skips the signature check; the user's status is re-read every 2 s at most.
     public func verify(accessToken token: String) async throws -> Principal {
+        let now = self.clock.nowMilliseconds()
+        let principal: Principal
+        if let known = self.cache.token(token) {
+            principal = known
+        } else {
+            principal = try await self.checkSignatureAndClaims(token, now: now)
+            self.cache.remember(token: token, principal)
+        }
+        let leeway = Int64(self.settings.leewaySeconds) * 1_000
+        guard principal.expiresAt + leeway > now else { throw AuthError.invalidToken("expired") }
+        guard !self.cache.isRevoked(principal) else { throw AuthError.invalidToken("revoked") }
+        guard let user = try await self.currentUser(principal.user, now: now), !user.disabled else {
+            throw AuthError.invalidToken("user disabled or removed")
+        }
+        return principal
+    }
+
+    private func checkSignatureAndClaims(_ token: String, now nowMs: Int64) async throws -> Principal {
+        // The header must say what the server signs with: `none`, another algorithm or a key id is refused before
+        // any signature check (JWTKit verifies with its one key whatever the header says).
+        guard Self.headerIsHS256(token) else { throw AuthError.invalidToken("algorithm") }
         let claims: AccessClaims
         do {
             claims = try await self.keys.verify(token, as: AccessClaims.self)
         } catch {
             throw AuthError.invalidToken("signature or format")
         }
-        let now = Double(self.clock.nowMilliseconds()) / 1_000
+        let now = Double(nowMs) / 1_000
         let leeway = Double(self.settings.leewaySeconds)
         guard claims.iss.value == self.settings.issuer else { throw AuthError.invalidToken("issuer") }
         guard claims.aud.value.contains(self.settings.audience) else { throw AuthError.invalidToken("audience") }
-        guard claims.exp.value.timeIntervalSince1970 + leeway > now else { throw AuthError.invalidToken("expired") }
         guard claims.nbf.value.timeIntervalSince1970 - leeway <= now else {
             throw AuthError.invalidToken("not yet valid")
         }
         guard let role = UserRole(rawValue: claims.role), let tier = UserTier(rawValue: claims.tier) else {
             throw AuthError.invalidToken("claims")
         }
-        guard let user = try? await self.users.user(named: claims.sub.value), !user.disabled else {
-            throw AuthError.invalidToken("user disabled or removed")
-        }
         return Principal(
-            user: user.name, role: role, tier: tier,
-            expiresAt: Int64((claims.exp.value.timeIntervalSince1970 * 1_000).rounded()), tokenId: claims.jti.value)
+            user: claims.sub.value, role: role, tier: tier,
+            expiresAt: Int64((claims.exp.value.timeIntervalSince1970 * 1_000).rounded()), tokenId: claims.jti.value,
+            family: claims.fam)
+    }
+
+    /// A user as the database knew them at most 2 s ago; nil when there is no such user.
+    func currentUser(_ name: String, now: Int64) async throws -> User? {
+        if let cached = self.cache.user(name, now: now) { return cached }
+        let user: User?
+        do {
+            user = try await self.users.user(named: name)
+        } catch StorageError.notFound {
+            user = nil
+        }
+        self.cache.remember(user: name, user, now: now)
+        return user
+    }
+
+    /// Revokes a sign-in: its refresh tokens and every access token issued from it, on every instance within the
+    /// revocation poll (2 s).
+    func revoke(family: String) async throws {
+        try await self.users.revokeRefreshFamily(family)
+        try await self.recordRevocation(.family, family)
+    }
+
+    /// Revokes one access token by its `jti`.
+    public func revoke(tokenId: String) async throws {
+        try await self.recordRevocation(.token, tokenId)
+    }
+
+    private func recordRevocation(_ kind: TokenRevocation.Kind, _ value: String) async throws {
+        let now = self.clock.nowMilliseconds()
+        // Every access token it covers has expired by then.
+        let until = now + Int64(self.settings.accessTokenSeconds + self.settings.leewaySeconds) * 1_000 + 60_000
+        let revocation = TokenRevocation(kind: kind, value: value, revokedAt: now, expiresAt: until)
+        try await self.users.addRevocation(revocation)
+        self.cache.add([revocation], now: now)
+    }
+
+    /// Reads the revocations other instances recorded since the last call (with a margin for clock skew).
+    public func pollRevocations() async throws {
+        let now = self.clock.nowMilliseconds()
+        let since = self.cache.state.withLock { $0.revocationsReadUpTo }
+        let found = try await self.users.revocations(since: max(0, since - 30_000), now: now)
+        self.cache.add(found, now: now)
+        self.cache.state.withLock { $0.revocationsReadUpTo = now }
     }
 
     private func issue(for user: User, family: String, replacing oldHash: String?) async throws -> TokenPair {
@@ -152,7 +216,7 @@ public final class AuthService: Sendable {
             iat: IssuedAtClaim(value: now), nbf: NotBeforeClaim(value: now),
             exp: ExpirationClaim(value: now.addingTimeInterval(Double(self.settings.accessTokenSeconds))),
             jti: IDClaim(value: UUID().uuidString.lowercased()), iss: IssuerClaim(value: self.settings.issuer),
-            aud: AudienceClaim(value: [self.settings.audience]))
+            aud: AudienceClaim(value: [self.settings.audience]), fam: family)
         let access = try await self.keys.sign(claims)
         let refresh = Self.randomToken(bytes: 32)
         let record = RefreshTokenRecord(
@@ -161,13 +225,28 @@ public final class AuthService: Sendable {
         if let oldHash {
             guard try await self.users.rotateRefreshToken(oldHash: oldHash, next: record) else {
                 // Another request rotated it first: a reuse.
-                try await self.users.revokeRefreshFamily(family)
+                try await self.revoke(family: family)
                 throw AuthError.refreshReused
             }
         } else {
             try await self.users.storeRefreshToken(record)
         }
         return TokenPair(accessToken: access, refreshToken: refresh, expiresIn: self.settings.accessTokenSeconds)
+    }
+
+    /// Whether a JWT's header is exactly `{"alg":"HS256"}` with an optional `typ` of `JWT`.
+    static func headerIsHS256(_ token: String) -> Bool {
+        guard let dot = token.firstIndex(of: "."), token.distance(from: token.startIndex, to: dot) < 512 else {
+            return false
+        }
+        var text = token[..<dot].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while text.count % 4 != 0 { text += "=" }
+        guard let data = Data(base64Encoded: text),
+            let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            header["alg"] as? String == "HS256"
+        else { return false }
+        let typ = header["typ"]
+        return Set(header.keys).isSubset(of: ["alg", "typ"]) && (typ == nil || typ as? String == "JWT")
     }
 
     /// The stored form of a token: SHA-256 in hex.

@@ -15,13 +15,42 @@ enum HTTPSection {
     static let maxBodyBytes = SettingKey(
         "maxBodyBytes", .int(1024...1_073_741_824), default: String(ServerSettings().maxBodyBytes),
         doc: "largest request body read; larger ones get 413")
-    static let section = SettingsSection("http", keys: [host, port, maxBodyBytes])
+    static let metricsToken = SettingKey(
+        "metricsToken", .string, secret: true, doc: "when set, /metrics needs `Authorization: Bearer <token>`")
+    static let corsOrigins = SettingKey(
+        "corsOrigins", .list, default: "empty", doc: "browser origins allowed to call the API (CORS)")
+    static let section = SettingsSection("http", keys: [host, port, maxBodyBytes, metricsToken, corsOrigins])
 
     /// Reads the section into `settings`.
     static func read(_ r: SectionReader, into settings: inout AppSettings) {
         if let host = r.string(Self.host) { settings.server.host = host }
         if let port = r.int(Self.port) { settings.server.port = port }
         if let max = r.int(Self.maxBodyBytes) { settings.server.maxBodyBytes = max }
+        if let token = r.string(Self.metricsToken), !token.isEmpty { settings.server.metricsToken = token }
+        if let origins = r.list(Self.corsOrigins) {
+            for origin in origins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
+                r.fail(Self.corsOrigins, "expected origins such as https://app.example.com")
+            }
+            settings.server.corsOrigins = origins
+        }
+    }
+}
+
+/// `api.*`: limits of the REST API.
+enum APISection {
+    static let requestsPerMinute = UserTier.allCases.map { tier in
+        SettingKey(
+            "tiers.\(tier.rawValue).requestsPerMinute", .int(1...10_000_000),
+            default: String(ServerSettings().apiRequestsPerMinute[tier]!),
+            doc: "REST requests per minute of each \(tier.rawValue)-tier user")
+    }
+    static let section = SettingsSection("api", keys: requestsPerMinute)
+
+    /// Reads the section into `settings`.
+    static func read(_ r: SectionReader, into settings: inout ServerSettings) {
+        for (tier, key) in zip(UserTier.allCases, Self.requestsPerMinute) {
+            if let n = r.int(key) { settings.apiRequestsPerMinute[tier] = n }
+        }
     }
 }
 

@@ -26,8 +26,10 @@ public struct AppDependencies: Sendable {
     public var quoteBook: QuoteBook
     /// Quotes asked of the market-data providers, when some provider is usable.
     public var onDemandQuotes: OnDemandQuotes?
-    /// Sign-in and tokens; nil leaves `/api/auth` and the WebSocket routes out.
-    public var auth: AuthService?
+    /// Sign-in, tokens and API keys: every route under /api and every WebSocket needs a caller.
+    public var auth: AuthService
+    /// REST requests per minute per user and tier.
+    public var rateLimiter: RequestRateLimiter
     /// The WebSocket fan-out.
     public var streamHub: StreamHub
     /// Bars of the past fetched from the providers, when some provider is usable.
@@ -56,10 +58,11 @@ public struct AppDependencies: Sendable {
         storage: Storage, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
         marketBus: any MarketBus = InProcessMarketBus(), analyticsBus: AnalyticsBus = AnalyticsBus(),
         signals: RecentSignals = RecentSignals(), providers: ProviderRouter? = nil,
-        providerSettings: ProviderSettings = ProviderSettings(), auth: AuthService? = nil,
+        providerSettings: ProviderSettings = ProviderSettings(), auth: AuthService,
         jobLock: any JobLock = LocalJobLock()
     ) {
         self.auth = auth
+        self.rateLimiter = RequestRateLimiter(perMinute: settings.apiRequestsPerMinute, clock: clock)
         self.streamHub = StreamHub(settings: settings.wsQueue, clock: clock)
         self.storage = storage
         self.marketBus = marketBus
@@ -117,7 +120,7 @@ public struct AppDependencies: Sendable {
     public init(
         store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
         providers: ProviderRouter? = nil, providerSettings: ProviderSettings = ProviderSettings(),
-        auth: AuthService? = nil, jobLock: any JobLock = LocalJobLock()
+        auth: AuthService, jobLock: any JobLock = LocalJobLock()
     ) {
         self.init(
             storage: Storage(store), settings: settings, logger: logger, clock: clock,

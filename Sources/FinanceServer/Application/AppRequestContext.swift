@@ -1,31 +1,44 @@
+import FinanceApp
 import Hummingbird
 import NIOCore
 
-/// Who made a request, once authentication has established it.
-public struct RequestIdentity: Sendable, Equatable {
-    /// The user's (or API key's) name.
-    public var subject: String
-    /// The role, e.g. `admin`, `user`, `service`.
-    public var role: String
-
-    public init(subject: String, role: String) {
-        self.subject = subject
-        self.role = role
-    }
-}
-
 /// The request context of every FinanceHub route: Hummingbird's core storage plus the peer's address (for per-IP
-/// limits) and the identity that authentication sets.
+/// limits) and the caller that authentication establishes.
 public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The address the connection came from (nil in router tests without a socket).
     public let remoteAddress: SocketAddress?
-    /// The authenticated caller, nil until authentication establishes one.
-    public var identity: RequestIdentity?
+    /// The authenticated caller (an access token or API key), nil until `AuthenticationMiddleware` sets it and on the
+    /// public paths.
+    public var principal: Principal?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
-        self.identity = nil
+        self.principal = nil
+    }
+
+    /// The caller, or a 401 (a route under /api reached without authentication: a wiring mistake).
+    public func requirePrincipal() throws -> Principal {
+        guard let principal = self.principal else { throw AuthError.invalidToken("a token is required") }
+        return principal
+    }
+
+    /// The caller when they may ingest data and write assets (admin or service key), else a 403.
+    @discardableResult
+    public func requireWriter() throws -> Principal {
+        let principal = try self.requirePrincipal()
+        guard principal.mayWrite else {
+            throw Problem(status: .forbidden, detail: "this needs the admin role or a service API key")
+        }
+        return principal
+    }
+
+    /// The caller when they are an admin, else a 403.
+    @discardableResult
+    public func requireAdmin() throws -> Principal {
+        let principal = try self.requirePrincipal()
+        guard principal.role == .admin else { throw Problem(status: .forbidden, detail: "this needs the admin role") }
+        return principal
     }
 }

@@ -15,10 +15,16 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     // Metrics next, so they count the status the client gets (a 422 or 404 problem, not a thrown error).
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    // Secrets never reach the log: query tokens are redacted and headers are not logged.
+    router.add(middleware: RequestLogMiddleware(.debug))
+    if !dependencies.settings.corsOrigins.isEmpty {
+        // Before authentication: a browser's preflight carries no token.
+        router.add(middleware: AllowedOriginsMiddleware(origins: Set(dependencies.settings.corsOrigins)))
+    }
+    router.add(middleware: AuthenticationMiddleware(auth: dependencies.auth, limiter: dependencies.rateLimiter))
     let maxBodyBytes = dependencies.settings.maxBodyBytes
     HealthController(database: dependencies.storage.database).addRoutes(to: router)
-    MetricsController().addRoutes(to: router)
+    MetricsController(token: dependencies.settings.metricsToken).addRoutes(to: router)
     DocsController().addRoutes(to: router)
     AssetsController(
         assets: dependencies.storage.assets, sources: dependencies.sources, symbolMap: dependencies.storage.providers,
@@ -38,10 +44,8 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     )
     .addRoutes(to: router.group("/api"))
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
-    if let auth = dependencies.auth {
-        AuthController(auth: auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
-        PriceStreamController(hub: dependencies.streamHub, auth: auth).addPlainRoutes(to: router)
-    }
+    AuthController(auth: dependencies.auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
+    PriceStreamController(hub: dependencies.streamHub, auth: dependencies.auth).addPlainRoutes(to: router)
     ProvidersController(
         settings: dependencies.providerSettings, router: dependencies.providers,
         repository: dependencies.storage.providers, clock: dependencies.clock
@@ -90,10 +94,9 @@ public func buildApplication(
     // Feeds built by the command line (the providers' streams and poller), after the store and analytics.
     services += extra
     let webSockets = Router(context: WSRequestContext.self)
-    if let auth = dependencies.auth {
-        PriceStreamController(hub: dependencies.streamHub, auth: auth).addRoutes(to: webSockets)
-        services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
-    }
+    PriceStreamController(hub: dependencies.streamHub, auth: dependencies.auth).addRoutes(to: webSockets)
+    services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
+    services.append(AuthUpkeepService(auth: dependencies.auth, logger: dependencies.logger))
     return Application(
         router: buildRouter(dependencies),
         server: .http1WebSocketUpgrade(

@@ -17,6 +17,7 @@ extension AssetsController {
     /// `PUT /api/assets/{symbol}/providers`: sets the asset's identifiers at some providers (`null` removes an
     /// override); providers not named keep theirs.
     @Sendable func updateProviderIds(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try context.requireWriter()
         let asset = try await self.assets.asset(try HTTP.symbol(context))
         guard case .object(let object) = try await JSONInput.parse(request, limit: self.maxBodyBytes) else {
             throw ValidationError(field: "", detail: "the body must be a JSON object of provider names to identifiers")

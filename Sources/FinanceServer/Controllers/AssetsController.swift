@@ -36,6 +36,7 @@ struct AssetsController {
 
     /// `POST /api/assets`: creates an asset.
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try context.requireWriter()
         let asset = try await self.readAsset(request, pathSymbol: nil)
         try await self.assets.createAsset(asset)
         return try HTTP.json(AssetDTO(asset), status: .created)
@@ -43,6 +44,7 @@ struct AssetsController {
 
     /// `PUT /api/assets/{symbol}`: replaces an asset's fields.
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try context.requireWriter()
         let asset = try await self.readAsset(request, pathSymbol: try HTTP.symbol(context))
         try await self.assets.updateAsset(asset)
         return try HTTP.json(AssetDTO(asset))
@@ -50,6 +52,7 @@ struct AssetsController {
 
     /// `DELETE /api/assets/{symbol}`: deletes an asset with its data.
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try context.requireWriter()
         let symbol = try HTTP.symbol(context)
         try await self.assets.deleteAsset(symbol)
         self.sources.forget(symbol)

@@ -26,6 +26,7 @@ struct MarketDataController {
 
     /// `POST /api/ticks`: ingests a batch of ticks (live, or history with `?historical=true`).
     @Sendable func createTicks(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try context.requireWriter()
         let (ticks, freshness) = try await self.counted {
             var query = HTTP.Query(request)
             let freshness = query.freshness()
@@ -38,6 +39,7 @@ struct MarketDataController {
 
     /// `POST /api/bars/{symbol}`: ingests a batch of bars of one symbol and interval.
     @Sendable func createBars(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try context.requireWriter()
         let (symbol, interval, freshness, bars) = try await self.counted {
             let symbol = try HTTP.symbol(context)
             var query = HTTP.Query(request)

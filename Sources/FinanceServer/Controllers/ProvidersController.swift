@@ -33,7 +33,10 @@ struct ProvidersController {
         let extra = routed.map(\.name).filter { !ProviderSettings.names.contains($0) }
         var items: [ProviderDTO] = []
         for name in ProviderSettings.names + extra {
-            items.append(try await self.item(name, routed: routed.first { $0.name == name }))
+            var item = try await self.item(name, routed: routed.first { $0.name == name })
+            // Key details are for admins.
+            if context.principal?.role != .admin { item.keys = [] }
+            items.append(item)
         }
         return try HTTP.json(ProvidersDTO(items: items))
     }
@@ -71,6 +74,7 @@ struct ProvidersController {
 
     /// `GET /api/providers/{name}/usage?from&to&limit`: the usage log in `[from, to)`, oldest first.
     @Sendable func usage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try context.requireAdmin()
         let name = try self.name(context)
         var query = HTTP.Query(request)
         let (from, to) = self.window(&query)

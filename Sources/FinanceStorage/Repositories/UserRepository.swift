@@ -28,6 +28,22 @@ public protocol UserRepository: Sendable {
 
     /// The secret named `name`, storing `value` first when there is none (the first caller's value wins).
     func secret(named name: String, orStore value: String) async throws -> String
+
+    /// Stores a new API key (by its hash); throws `StorageError.conflict` if the id exists.
+    func createAPIKey(_ key: APIKeyRecord) async throws
+    /// An API key by id, nil when unknown.
+    func apiKey(id: String) async throws -> APIKeyRecord?
+    /// The API keys of `owner` (nil: every key, service keys included), oldest first.
+    func apiKeys(owner: String?) async throws -> [APIKeyRecord]
+    /// Revokes an API key; false when no such key exists.
+    func revokeAPIKey(id: String) async throws -> Bool
+
+    /// Records a revocation (a second one of the same token or family keeps the first).
+    func addRevocation(_ revocation: TokenRevocation) async throws
+    /// The revocations recorded at or after `since` (ms) that have not expired at `now`.
+    func revocations(since: Int64, now: Int64) async throws -> [TokenRevocation]
+    /// Forgets revocations that expired before `now`.
+    func pruneRevocations(now: Int64) async throws
 }
 
 /// A refresh token as stored: only its hash, never the token.

@@ -2,7 +2,7 @@ import FinanceApp
 import FinanceCore
 import Hummingbird
 
-/// Sign-in and tokens: `POST /api/auth/login`, `/refresh`, `/logout`. Bodies and answers use OAuth2's snake_case (the
+/// Sign-in and tokens: `POST /api/auth/login`, `/refresh`, `/logout`, and personal API keys (`+Keys`). Bodies and answers use OAuth2's snake_case (the
 /// one exception to the API's camelCase).
 struct AuthController {
     let auth: AuthService
@@ -13,6 +13,7 @@ struct AuthController {
         group.post("login", use: self.login)
         group.post("refresh", use: self.refresh)
         group.post("logout", use: self.logout)
+        self.addKeyRoutes(to: group)
     }
 
     /// `POST /api/auth/login {"username", "password"}`.
@@ -36,7 +37,7 @@ struct AuthController {
     }
 
     /// The required string fields of a JSON object body (every other field is a 422 too).
-    private func read(_ request: Request, _ names: [String]) async throws -> [String: String] {
+    func read(_ request: Request, _ names: [String]) async throws -> [String: String] {
         guard case .object(let object) = try await JSONInput.parse(request, limit: self.maxBodyBytes) else {
             throw ValidationError(field: "", detail: "the body must be a JSON object")
         }
