@@ -56,14 +56,19 @@ stop_financehub() {
 cleanup() { stop_financehub; "$restbench/serve.sh" stop >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-wait_up() {  # wait_up <base url>
-    for _ in $(seq 1 300); do curl -sf -o /dev/null "$1/api/quotes/SYM0" && return 0; sleep 0.1; done
+wait_up() {  # wait_up <base url> [curl args...]
+    local url=$1; shift
+    for _ in $(seq 1 300); do curl -sf -o /dev/null "$@" "$url/api/quotes/SYM0" && return 0; sleep 0.1; done
     log "server at $1 did not come up"; return 1
 }
 start_financehub() {  # start_financehub <sqlite file>
+    # FinanceHub's API needs a caller: a service API key (X-API-Key) made for the run, which may ingest and is not
+    # rate limited (the Django anchor has no authentication; the key check is part of what FinanceHub is measured on).
+    "$bin" migrate --database "sqlite:$1" >/dev/null 2>&1
+    fh_key=$("$bin" apikey create --name bench --database "sqlite:$1" 2>/dev/null)
     "$bin" serve --port "$fh_port" --feed none --database "sqlite:$1" >"$work/financehub.log" 2>&1 &
     fh_pid=$!
-    wait_up "http://127.0.0.1:$fh_port"
+    wait_up "http://127.0.0.1:$fh_port" -H "X-API-Key: $fh_key"
 }
 
 # --- FinanceHub's copy of the same data ---------------------------------------------------------------------------
@@ -81,7 +86,7 @@ if [ ! -f "$base" ]; then
 import json, sys
 rows = [line.strip().split("|") for line in sys.stdin if line.strip()]
 print(json.dumps([{"symbol": s, "ts": int(t), "price": float(p), "size": 1} for s, t, p in rows]))' >"$work/quotes.json"
-    curl -sf -o /dev/null -H 'Content-Type: application/json' --data-binary "@$work/quotes.json" \
+    curl -sf -o /dev/null -H 'Content-Type: application/json' -H "X-API-Key: $fh_key" --data-binary "@$work/quotes.json" \
         "http://127.0.0.1:$fh_port/api/ticks?historical=true"
     stop_financehub
     mv "$base.tmp" "$base"
@@ -98,8 +103,10 @@ run() {  # run <label> <pid args...> -- <wrk args...>
 }
 loads() {  # loads <side> <round> <base url> <pid args...>
     local side=$1 round=$2 url=$3; shift 3
-    local get=("-t1" "-c32" "--latency" "--timeout" "30s" "-s" "$restbench/get.lua")
-    local post=("-t1" "-c32" "--latency" "--timeout" "30s" "-s" "$restbench/ticks.lua")
+    local auth=()
+    [ "$side" = financehub ] && auth=(-H "X-API-Key: $fh_key")
+    local get=("-t1" "-c32" "--latency" "--timeout" "30s" "${auth[@]}" "-s" "$restbench/get.lua")
+    local post=("-t1" "-c32" "--latency" "--timeout" "30s" "${auth[@]}" "-s" "$restbench/ticks.lua")
     run "${side}_quotes_warmup" "$@" -- "${get[@]}" -d"$warmup" "$url/api/quotes/SYM0"
     run "${side}_quotes_r$round" "$@" -- "${get[@]}" -d"$dur" "$url/api/quotes/SYM0"
     run "${side}_bars_warmup" "$@" -- "${get[@]}" -d"$warmup" "$url/api/bars/SYM0?interval=1d&from=$from&to=$to"
@@ -109,7 +116,7 @@ loads() {  # loads <side> <round> <base url> <pid args...>
     [ "$side" = django ] && reset_django_ticks
     # Fresh timestamps for the measured run (the warm-up's cover under a day).
     TICK_BASE_MS=1735776000000 run "${side}_ticks_r$round" "$@" -- "${post[@]}" -d"$dur" "$url/api/ticks"
-    run "${side}_quotesc1_r$round" "$@" -- -t1 -c1 --latency --timeout 30s -s "$restbench/get.lua" -d"$c1dur" \
+    run "${side}_quotesc1_r$round" "$@" -- -t1 -c1 --latency --timeout 30s "${auth[@]}" -s "$restbench/get.lua" -d"$c1dur" \
         "$url/api/quotes/SYM0"
 }
 reset_django_ticks() {

@@ -26,15 +26,21 @@ bin=${FINANCEHUB_BIN:-$repo/.build/release/financehub}
 db=$work/soak.sqlite
 cp "$work/financehub-base.sqlite" "$db"
 rm -f "$db"-*
+# A service API key for the run (it may ingest and is not rate limited).
+"$bin" migrate --database "sqlite:$db" >/dev/null 2>&1
+key=$("$bin" apikey create --name soak --database "sqlite:$db" 2>/dev/null)
 "$bin" serve --port "$port" --feed none --database "sqlite:$db" >"$work/soak-server.log" 2>&1 &
 server=$!
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; kill "$server" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/api/quotes/SYM0" && break; sleep 0.1; done
+for _ in $(seq 1 300); do
+    curl -sf -o /dev/null -H "X-API-Key: $key" "http://127.0.0.1:$port/api/quotes/SYM0" && break
+    sleep 0.1
+done
 
 url=http://127.0.0.1:$port
 secs=$((minutes * 60))
-common=(-t1 "-c$conns" "-d${secs}s" --latency --timeout 30s)
+common=(-t1 "-c$conns" "-d${secs}s" --latency --timeout 30s -H "X-API-Key: $key")
 wrk "${common[@]}" -s "$restbench/get.lua" "$url/api/quotes/SYM0" >"$work/soak-quotes.out" 2>&1 &
 pids+=($!)
 wrk "${common[@]}" -s "$restbench/get.lua" "$url/api/bars/SYM0?interval=1d&from=1704067200&to=1735689600" \

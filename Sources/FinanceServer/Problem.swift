@@ -122,6 +122,13 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 problem.headers["WWW-Authenticate"] = "Bearer"
             }
             return problem
+        case let limited as OnDemandLimited:
+            var problem = Problem(
+                status: .tooManyRequests,
+                detail: "your requests caused more than \(limited.perMinute) provider fetches in a minute "
+                    + "(providers.onDemand.perUserPerMinute); retry after \(limited.retryAfterSeconds) s")
+            problem.headers["Retry-After"] = String(limited.retryAfterSeconds)
+            return problem
         case let unavailable as ProvidersUnavailable:
             var problem = Problem(
                 status: .serviceUnavailable,

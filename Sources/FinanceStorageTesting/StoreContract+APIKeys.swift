@@ -43,7 +43,8 @@ extension StoreContract {
         let live = try await store.revocations(since: 0, now: t0 + 1_000)
         XCTAssertEqual(live, [family], "expired ones are left out")
         try await store.pruneRevocations(now: t0 + 2_000)
-        try await store.addRevocation(TokenRevocation(kind: .token, value: "j1", revokedAt: t0 + 3, expiresAt: t0 + 9_000))
+        try await store.addRevocation(
+            TokenRevocation(kind: .token, value: "j1", revokedAt: t0 + 3, expiresAt: t0 + 9_000))
         let pruned = try await store.revocations(since: 0, now: 0)
         XCTAssertEqual(pruned.map(\.value), ["j1", "f1"], "a pruned revocation can be recorded again")
         XCTAssertEqual(pruned.first?.revokedAt, t0 + 3)

@@ -24,7 +24,9 @@ final class RESTAuthTests: XCTestCase {
         return (try await makeApp(store: store, clock: clock, auth: auth, configure: configure), auth)
     }
 
-    private static func login(_ client: some TestClientProtocol, _ user: String = "alice", _ password: String = "pw-alice")
+    private static func login(
+        _ client: some TestClientProtocol, _ user: String = "alice", _ password: String = "pw-alice"
+    )
         async throws -> TokenResponseDTO
     {
         let r = try await client.send(
@@ -58,7 +60,10 @@ final class RESTAuthTests: XCTestCase {
         let (app, _) = try await self.app()
         let t = self.now / 1_000
         let forged: [(String, String)] = [
-            ("another key", TestAuth.token(user: "alice", role: .user, tier: .free, key: String(repeating: "x", count: 40))),
+            (
+                "another key",
+                TestAuth.token(user: "alice", role: .user, tier: .free, key: String(repeating: "x", count: 40))
+            ),
             ("alg none", Self.unsigned(TestAuth.token(user: "alice", role: .user, tier: .free))),
             ("HS384", TestAuth.token(user: "alice", role: .user, tier: .free, algorithm: "HS384")),
             ("expired", TestAuth.token(user: "alice", role: .user, tier: .free, expiresAt: t - 60, notBefore: t - 900)),
@@ -70,7 +75,8 @@ final class RESTAuthTests: XCTestCase {
             ("malformed", "not-a-jwt"),
         ]
         try await app.test(.router) { client in
-            let fine = try await client.send(.get, "/api/assets", token: TestAuth.token(user: "alice", role: .user, tier: .free))
+            let fine = try await client.send(
+                .get, "/api/assets", token: TestAuth.token(user: "alice", role: .user, tier: .free))
             XCTAssertEqual(fine.status, .ok, "the control token is accepted")
             for (why, token) in forged {
                 let r = try await client.send(.get, "/api/assets", token: token)
@@ -259,7 +265,8 @@ final class RESTAuthTests: XCTestCase {
             XCTAssertEqual(
                 unauthorized.headers[.accessControlAllowOrigin], "https://app.example.com",
                 "a browser can read the 401")
-            let other = try await client.call(uri: "/api/assets", method: .get, headers: [.origin: "https://evil.example"])
+            let other = try await client.call(
+                uri: "/api/assets", method: .get, headers: [.origin: "https://evil.example"])
             XCTAssertNil(other.headers[.accessControlAllowOrigin])
         }
     }

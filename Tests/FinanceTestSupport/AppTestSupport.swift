@@ -48,7 +48,8 @@ extension TestClientProtocol {
     ) async throws -> TestResponse {
         var headers: HTTPFields = json == nil ? [:] : [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await self.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+        return try await self.execute(
+            uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
     }
 
     /// `execute` as the test admin: adds `Authorization: Bearer <TestAuth.adminToken>` unless `headers` already

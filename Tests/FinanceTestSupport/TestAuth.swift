@@ -29,7 +29,8 @@ public enum TestAuth {
             #"{"sub":"\#(user)","role":"\#(role.rawValue)","tier":"\#(tier.rawValue)","iat":\#(notBefore),"#
             + #""nbf":\#(notBefore),"exp":\#(expiresAt),"jti":"\#(jti)","iss":"\#(issuer)","aud":["\#(audience)"]}"#
         let signingInput = base64URL(Data(header.utf8)) + "." + base64URL(Data(payload.utf8))
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: SymmetricKey(data: Data(key.utf8)))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data(signingInput.utf8), using: SymmetricKey(data: Data(key.utf8)))
         return signingInput + "." + base64URL(Data(mac))
     }
 

@@ -53,7 +53,8 @@ extension AuthService {
         guard let user = try await self.currentUser(owner, now: now), !user.disabled else {
             throw AuthError.invalidToken("the key's owner is disabled or removed")
         }
-        return Principal(user: user.name, role: user.role, tier: user.tier, expiresAt: .max, tokenId: "key:\(record.id)")
+        return Principal(
+            user: user.name, role: user.role, tier: user.tier, expiresAt: .max, tokenId: "key:\(record.id)")
     }
 
     /// The id of a well-formed key, else nil.

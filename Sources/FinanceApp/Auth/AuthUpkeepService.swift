@@ -19,7 +19,9 @@ public struct AuthUpkeepService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await self.auth.pollRevocations()
-                if round % 900 == 0 { try await self.auth.users.pruneRevocations(now: self.auth.clock.nowMilliseconds()) }
+                if round % 900 == 0 {
+                    try await self.auth.users.pruneRevocations(now: self.auth.clock.nowMilliseconds())
+                }
             } catch {
                 self.logger.warning("token revocations could not be read", metadata: ["error": "\(error)"])
             }

@@ -28,7 +28,10 @@ public struct OnDemandBars: Sendable {
     /// A provider failure is logged and the store answers as it can, unless the symbol has no asset at all: then
     /// the `ProvidersUnavailable` is thrown (a 503 naming the providers tried, as for quotes).
     @discardableResult
-    public func prepare(symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int, now: Int64)
+    public func prepare(
+        symbol: String, interval: Interval, from: Int64?, to: Int64?, limit: Int, now: Int64,
+        admit: (@Sendable () throws -> Void)? = nil
+    )
         async throws -> BackfillResult?
     {
         if let source = try await self.sources.source(of: symbol), source.isLocal { return nil }
@@ -40,6 +43,8 @@ public struct OnDemandBars: Sendable {
                 ? BarQueryService.earliest : max(BarQueryService.earliest, hi - span.partialValue))
         guard lo < hi else { return nil }
         if await self.covered(symbol: symbol, interval: interval, from: lo, to: hi, now: now) { return nil }
+        // A fetch is due: the caller's per-user limit decides (its error reaches the client).
+        try admit?()
         do {
             return try await self.backfill.backfill(symbol: symbol, interval: interval, from: lo, to: hi)
         } catch let error as ProvidersUnavailable {

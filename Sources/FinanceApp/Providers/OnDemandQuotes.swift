@@ -61,7 +61,8 @@ public struct OnDemandQuotes: Sendable {
 
     /// The quote of `symbol`; throws `StorageError.notFound` when nothing knows it, `ProvidersUnavailable` when the
     /// providers that could answer failed.
-    public func quote(symbol: String) async throws -> SourcedQuote {
+    /// `admit` runs before each upstream fetch this request causes (not for cache hits): a per-user limit.
+    public func quote(symbol: String, admit: (@Sendable () throws -> Void)? = nil) async throws -> SourcedQuote {
         let source = try await self.sources.source(of: symbol)
         if let source, source.isLocal {
             return SourcedQuote(
@@ -82,7 +83,7 @@ public struct OnDemandQuotes: Sendable {
         let answer: (value: Routed<ProviderQuote>, source: ResponseCache<String, Routed<ProviderQuote>>.Source)
         var answeredClass = assetClass
         do {
-            guard let fetched = try await self.fetch(symbol, assetClass, resolver, stored: stored) else {
+            guard let fetched = try await self.fetch(symbol, assetClass, resolver, stored: stored, admit: admit) else {
                 // No provider quotes this class: the store answers (404 when it has nothing).
                 return SourcedQuote(
                     quote: try await self.book.quote(symbol: symbol), source: source?.rawValue ?? "push",
@@ -96,7 +97,7 @@ public struct OnDemandQuotes: Sendable {
             else { throw StorageError.notFound("asset \(symbol)") }
             resolver.coinGeckoIds[symbol] = id
             do {
-                guard let fetched = try await self.fetch(symbol, .crypto, resolver, stored: stored) else {
+                guard let fetched = try await self.fetch(symbol, .crypto, resolver, stored: stored, admit: admit) else {
                     throw StorageError.notFound("asset \(symbol)")
                 }
                 answer = fetched
@@ -117,13 +118,16 @@ public struct OnDemandQuotes: Sendable {
 
     /// The quote of `symbol` as a provider quoting `assetClass` answers it (through the cache, keyed by class), nil
     /// when no provider quotes that class.
-    private func fetch(_ symbol: String, _ assetClass: AssetClass, _ resolver: SymbolResolver, stored: Asset?)
+    private func fetch(
+        _ symbol: String, _ assetClass: AssetClass, _ resolver: SymbolResolver, stored: Asset?,
+        admit: (@Sendable () throws -> Void)?
+    )
         async throws -> (value: Routed<ProviderQuote>, source: ResponseCache<String, Routed<ProviderQuote>>.Source)?
     {
         let candidates = resolver.providers(for: assetClass, among: self.router.providers.map(\.name))
         guard !candidates.isEmpty else { return nil }
         let key = assetClass == .crypto ? "crypto:\(symbol)" : symbol
-        return try await self.cache.value(for: key, ttl: self.quoteTTLMilliseconds) {
+        return try await self.cache.value(for: key, ttl: self.quoteTTLMilliseconds, admit: admit) {
             try await self.router.run(.quote, among: candidates) { provider, call in
                 guard let quotes = provider as? any QuoteProvider else { throw ProviderError.unsupported("quotes") }
                 let upstream = resolver.upstream(

@@ -43,8 +43,11 @@ public actor ResponseCache<Key: Hashable & Sendable, Value: Sendable> {
     public var count: Int { self.entries.count }
 
     /// The answer for `key` fetched at most `ttl` ms ago, else `fetch`ed (once for all concurrent requests).
+    /// `admit` runs only when this call is the one that fetches (not on a hit or when joining a fetch under way), so a
+    /// per-user limit counts the upstream fetches a user causes; its error goes to this caller alone.
     public func value(
-        for key: Key, ttl: Int64, fetch: @escaping @Sendable () async throws -> Value
+        for key: Key, ttl: Int64, admit: (@Sendable () throws -> Void)? = nil,
+        fetch: @escaping @Sendable () async throws -> Value
     ) async throws -> (value: Value, source: Source) {
         if let entry = self.entries[key], self.clock.nowMilliseconds() - entry.fetchedAt < ttl {
             self.count(.hit)
@@ -57,6 +60,7 @@ public actor ResponseCache<Key: Hashable & Sendable, Value: Sendable> {
             self.count(.coalesced)
             return (try await running.value, .coalesced)
         }
+        try admit?()
         self.count(.miss)
         let task = Task { try await fetch() }
         self.inFlight[key] = task

@@ -30,6 +30,8 @@ public struct AppDependencies: Sendable {
     public var auth: AuthService
     /// REST requests per minute per user and tier.
     public var rateLimiter: RequestRateLimiter
+    /// Upstream fetches per minute that one user's on-demand quotes and bars may cause.
+    public var onDemandLimiter: RequestRateLimiter
     /// The WebSocket fan-out.
     public var streamHub: StreamHub
     /// Bars of the past fetched from the providers, when some provider is usable.
@@ -63,6 +65,7 @@ public struct AppDependencies: Sendable {
     ) {
         self.auth = auth
         self.rateLimiter = RequestRateLimiter(perMinute: settings.apiRequestsPerMinute, clock: clock)
+        self.onDemandLimiter = .onDemand(perMinute: providerSettings.onDemandPerUserPerMinute, clock: clock)
         self.streamHub = StreamHub(settings: settings.wsQueue, clock: clock)
         self.storage = storage
         self.marketBus = marketBus

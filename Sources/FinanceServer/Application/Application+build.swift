@@ -33,7 +33,8 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     .addRoutes(to: router.group("/api/assets"))
     MarketDataController(
         ingestor: dependencies.ingestor, barQueries: dependencies.barQueries, quotes: dependencies.quoteBook,
-        onDemand: dependencies.onDemandQuotes, onDemandBars: dependencies.onDemandBars, sources: dependencies.sources,
+        onDemand: dependencies.onDemandQuotes, onDemandBars: dependencies.onDemandBars,
+        onDemandLimiter: dependencies.onDemandLimiter, sources: dependencies.sources,
         clock: dependencies.clock,
         maxBodyBytes: maxBodyBytes
     ).addRoutes(to: router.group("/api"))

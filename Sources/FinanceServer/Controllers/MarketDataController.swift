@@ -12,6 +12,8 @@ struct MarketDataController {
     let onDemand: OnDemandQuotes?
     /// Backfills a bars query's range the store does not cover; nil when off or no provider is usable.
     let onDemandBars: OnDemandBars?
+    /// Upstream fetches per minute per user (admins and service keys exempt).
+    let onDemandLimiter: RequestRateLimiter
     let sources: DataSourceLedger
     let clock: any WallClock
     let maxBodyBytes: Int
@@ -64,11 +66,18 @@ struct MarketDataController {
         let now = self.clock.nowMilliseconds()
         if let onDemandBars = self.onDemandBars {
             try await onDemandBars.prepare(
-                symbol: symbol, interval: interval, from: from, to: to, limit: limit, now: now)
+                symbol: symbol, interval: interval, from: from, to: to, limit: limit, now: now,
+                admit: self.admission(context))
         }
         let bars = try await self.barQueries.bars(
             symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source, now: now)
         return try HTTP.json(BarsDTO(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
+    }
+
+    /// The per-user limit of on-demand fetches for the caller; nil for admins and service keys.
+    private func admission(_ context: AppRequestContext) -> (@Sendable () throws -> Void)? {
+        guard let principal = context.principal, principal.isRateLimited else { return nil }
+        return self.onDemandLimiter.admission(user: principal.user, tier: principal.tier)
     }
 
     /// `GET /api/quotes/{symbol}`: the latest price with the current UTC day's statistics, from the quote book, or
@@ -76,7 +85,7 @@ struct MarketDataController {
     @Sendable func showQuote(_ request: Request, context: AppRequestContext) async throws -> Response {
         let symbol = try HTTP.symbol(context)
         if let onDemand = self.onDemand {
-            return try HTTP.json(QuoteDTO(try await onDemand.quote(symbol: symbol)))
+            return try HTTP.json(QuoteDTO(try await onDemand.quote(symbol: symbol, admit: self.admission(context))))
         }
         let quote = try await self.quotes.quote(symbol: symbol)
         // Stored data written before sources were recorded reports `push`.

@@ -15,7 +15,8 @@ struct MetricsController {
         if let token = self.token {
             let sent = AuthenticationMiddleware.bearerToken(request.headers[.authorization]) ?? ""
             guard AuthService.constantTimeEqual(sent, token) else {
-                var problem = Problem(status: .unauthorized, detail: "/metrics needs the metrics token (http.metricsToken)")
+                var problem = Problem(
+                    status: .unauthorized, detail: "/metrics needs the metrics token (http.metricsToken)")
                 problem.headers["WWW-Authenticate"] = "Bearer"
                 throw problem
             }
