@@ -220,6 +220,29 @@ final class RESTAuthTests: XCTestCase {
         }
     }
 
+    func testAdminRoutesNeedTheAdminRoleAndAnAdminCanRevokeAToken() async throws {
+        let (app, _) = try await self.app()
+        try await app.test(.router) { client in
+            let alice = try await Self.login(client).access_token
+            for path in ["/api/admin/tokens/abc", "/api/admin/anything"] {
+                let r = try await client.send(.delete, path, token: alice)
+                XCTAssertEqual(r.status, .forbidden, path)
+            }
+            let jti = "revoke-me-1"
+            let victim = TestAuth.token(user: "alice", role: .user, tier: .free, jti: jti)
+            let before = try await client.send(.get, "/api/assets", token: victim)
+            XCTAssertEqual(before.status, .ok)
+            let bad = try await client.send(.delete, "/api/admin/tokens/not%20valid")
+            XCTAssertEqual(bad.problemFields, ["jti"])
+            let revoked = try await client.send(.delete, "/api/admin/tokens/\(jti)")
+            XCTAssertEqual(revoked.status, .noContent)
+            let after = try await client.send(.get, "/api/assets", token: victim)
+            XCTAssertEqual(after.status, .unauthorized)
+            let other = try await client.send(.get, "/api/assets", token: alice)
+            XCTAssertEqual(other.status, .ok, "only that token")
+        }
+    }
+
     func testUsersAreHeldToTheirTiersRequestRateButAdminsAreNot() async throws {
         let (app, _) = try await self.app { $0.apiRequestsPerMinute[.free] = 3 }
         try await app.test(.router) { client in

@@ -47,6 +47,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
     AuthController(auth: dependencies.auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
     PriceStreamController(hub: dependencies.streamHub, auth: dependencies.auth).addPlainRoutes(to: router)
+    AdminTokensController(auth: dependencies.auth).addRoutes(to: router.group("/api/admin/tokens"))
     ProvidersController(
         settings: dependencies.providerSettings, router: dependencies.providers,
         repository: dependencies.storage.providers, clock: dependencies.clock

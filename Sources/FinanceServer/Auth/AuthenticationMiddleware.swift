@@ -6,7 +6,8 @@ import Hummingbird
 /// Everything under `/api` needs a caller: an access token (`Authorization: Bearer <jwt>`) or an API key
 /// (`X-API-Key: fhk_...`), except sign-in itself (`/api/auth/login`, `/refresh`, `/logout`). Added before the
 /// routes, it also answers unknown paths under /api with 401 rather than 404, so an anonymous client learns nothing
-/// about what exists. Users are then held to their tier's request rate (admins and service keys are not).
+/// about what exists. Users are then held to their tier's request rate (admins and service keys are not), and
+/// everything under `/api/admin` needs the admin role.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -35,20 +36,24 @@ struct AuthenticationMiddleware: RouterMiddleware {
             problem.headers["Retry-After"] = String(seconds)
             throw problem
         }
+        // Every admin route, present and future, in one place.
+        if path == "/api/admin" || path.hasPrefix("/api/admin/"), principal.role != .admin {
+            throw Problem(status: .forbidden, detail: "this needs the admin role")
+        }
         var context = context
         context.principal = principal
         return try await next(request, context)
     }
 
-    /// The caller of a request: its API key when it sends one, else its bearer token.
+    /// The caller of a request: its bearer token when it sends one, else its API key.
     private func authenticate(_ request: Request) async throws -> Principal {
+        if let token = Self.bearerToken(request.headers[.authorization]) {
+            return try await self.auth.verify(accessToken: token)
+        }
         if let key = request.headers[.xAPIKey] {
             return try await self.auth.verify(apiKey: key)
         }
-        guard let token = Self.bearerToken(request.headers[.authorization]) else {
-            throw AuthError.invalidToken("a token is required: Authorization: Bearer <access_token> or X-API-Key")
-        }
-        return try await self.auth.verify(accessToken: token)
+        throw AuthError.invalidToken("a token is required: Authorization: Bearer <access_token> or X-API-Key")
     }
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), else nil.
