@@ -29,7 +29,7 @@ def secure(doc):
     doc["security"] = [{"bearerAuth": []}, {"apiKey": []}]
     for path, operations in doc["paths"].items():
         for method, op in operations.items():
-            if not isinstance(op, dict) or method not in ("get", "post", "put", "delete", "patch"):
+            if not isinstance(op, dict) or method not in ("get", "head", "post", "put", "delete", "patch", "options"):
                 continue
             if path in PUBLIC:
                 op["security"] = []

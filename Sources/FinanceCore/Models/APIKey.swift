@@ -22,10 +22,9 @@ public struct APIKeyRecord: Hashable, Sendable {
         self.revoked = revoked
     }
 
-    /// The label rule: 1–64 characters, printable ASCII without spaces at either end.
+    /// The label rule: 1–64 printable ASCII characters (spaces included).
     public static func isValidName(_ name: String) -> Bool {
         (1...64).contains(name.count) && name.unicodeScalars.allSatisfy { (0x20...0x7E).contains($0.value) }
-            && name.first != " " && name.last != " "
     }
 }
 
