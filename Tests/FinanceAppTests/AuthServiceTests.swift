@@ -155,3 +155,37 @@ final class AuthServiceTests: XCTestCase {
         }
     }
 }
+
+/// `AuthService.recheck`: what a WebSocket's caller became since its handshake.
+final class AuthRecheckTests: XCTestCase {
+    func testRevokedSignInsKeysAndDisabledUsersAreSeen() async throws {
+        let store = MemoryStore()
+        let clock = TestClock(1_780_000_000_000)
+        let auth = try await AuthService.make(
+            settings: AuthSettings(jwtSecret: String(repeating: "s", count: 40), bcryptCost: 4), users: store,
+            clock: clock)
+        try await store.createUser(
+            User(name: "alice", passwordHash: auth.hashPassword("pw"), role: .user, tier: .pro, createdAt: 0))
+        let tokens = try await auth.login(user: "alice", password: "pw")
+        let principal = try await auth.verify(accessToken: tokens.accessToken)
+        let fresh = await auth.recheck(principal)
+        XCTAssertEqual(fresh, .valid)
+        try await auth.logout(tokens.refreshToken)
+        let afterLogout = await auth.recheck(principal)
+        XCTAssertEqual(afterLogout, .revoked)
+
+        let (record, key) = try await auth.createAPIKey(name: "k", owner: "alice")
+        let keyed = try await auth.verify(apiKey: key)
+        let keyFresh = await auth.recheck(keyed)
+        XCTAssertEqual(keyFresh, .valid)
+        var alice = try await store.user(named: "alice")
+        alice.disabled = true
+        try await store.updateUser(alice)
+        clock.advance(by: 2_500)
+        let disabled = await auth.recheck(keyed)
+        XCTAssertEqual(disabled, .userDisabled)
+        _ = try await auth.revokeAPIKey(id: record.id)
+        let revoked = await auth.recheck(keyed)
+        XCTAssertEqual(revoked, .revoked)
+    }
+}
