@@ -32,7 +32,8 @@ extension AuthService {
             return .revoked
         }
         let user: User?
-        do { user = try await self.currentUser(principal.user, now: now) } catch { return .valid }  // the database is down
+        // A database that cannot answer closes nothing.
+        do { user = try await self.currentUser(principal.user, now: now) } catch { return .valid }
         guard let user, !user.disabled else { return .userDisabled }
         return .valid
     }
