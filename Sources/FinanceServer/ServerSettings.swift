@@ -21,6 +21,8 @@ public struct ServerSettings: Sendable {
     public var wsMaxMessageBytes: Int = 65_536
     /// The WebSocket connections' outgoing queues (`ws.sendQueue.*`).
     public var wsQueue = StreamQueueSettings()
+    /// WebSocket sessions: per-tier limits (`ws.tiers.*`), `ws.authTimeoutSeconds` and the timings.
+    public var wsSession = StreamSessionSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,

@@ -40,7 +40,12 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
     if let auth = dependencies.auth {
         AuthController(auth: auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
-        PriceStreamController(hub: dependencies.streamHub, auth: auth).addPlainRoutes(to: router)
+        let handshake = StreamHandshake(hub: dependencies.streamHub, auth: auth)
+        let maxMessageBytes = dependencies.settings.wsMaxMessageBytes
+        PriceStreamController(handshake: handshake, maxMessageBytes: maxMessageBytes).addPlainRoutes(to: router)
+        MarketStreamController(
+            handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: maxMessageBytes
+        ).addPlainRoutes(to: router)
     }
     ProvidersController(
         settings: dependencies.providerSettings, router: dependencies.providers,
@@ -91,7 +96,12 @@ public func buildApplication(
     services += extra
     let webSockets = Router(context: WSRequestContext.self)
     if let auth = dependencies.auth {
-        PriceStreamController(hub: dependencies.streamHub, auth: auth).addRoutes(to: webSockets)
+        let handshake = StreamHandshake(hub: dependencies.streamHub, auth: auth)
+        PriceStreamController(handshake: handshake, maxMessageBytes: settings.wsMaxMessageBytes)
+            .addRoutes(to: webSockets)
+        MarketStreamController(
+            handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: settings.wsMaxMessageBytes
+        ).addRoutes(to: webSockets)
         services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
     }
     return Application(
