@@ -94,21 +94,21 @@ public func buildApplication(
     }
     // Feeds built by the command line (the providers' streams and poller), after the store and analytics.
     services += extra
-    let webSockets = Router(context: WSRequestContext.self)
+    var routes = StreamRoutes(price: nil, multiplexed: nil)
     if let auth = dependencies.auth {
         let handshake = StreamHandshake(hub: dependencies.streamHub, auth: auth)
-        PriceStreamController(handshake: handshake, maxMessageBytes: settings.wsMaxMessageBytes)
-            .addRoutes(to: webSockets)
-        MarketStreamController(
-            handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: settings.wsMaxMessageBytes
-        ).addRoutes(to: webSockets)
+        routes = StreamRoutes(
+            price: PriceStreamController(handshake: handshake, maxMessageBytes: settings.wsMaxMessageBytes),
+            multiplexed: MarketStreamController(
+                handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: settings.wsMaxMessageBytes))
         services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
     }
+    let webSockets = routes
     return Application(
         router: buildRouter(dependencies),
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: webSockets,
-            configuration: .init(ws: .init(maxFrameSize: settings.wsMaxMessageBytes))),
+        // Refused upgrades reach the router, whose plain WebSocket routes answer 401/422/429/426.
+        server: WebSocketUpgradeChannel.builder(
+            ws: .init(maxFrameSize: settings.wsMaxMessageBytes), decide: { request, _, _ in await webSockets.decide(request) }),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },

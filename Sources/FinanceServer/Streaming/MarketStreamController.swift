@@ -19,19 +19,17 @@ struct MarketStreamController {
         }
     }
 
-    func addRoutes(to router: Router<WSRequestContext>) {
-        router.ws("/ws") { request, context in
-            _ = try await self.handshake.check(request, tokenRequired: false)
-            return .upgrade(StreamHandshake.protocolHeaders(request))
-        } onUpgrade: { inbound, outbound, context in
-            let principal: Principal? =
-                if let token = StreamHandshake.token(context.request) {
-                    try await self.handshake.auth.verify(accessToken: token)
-                } else {
-                    nil
-                }
+    /// Upgrades unless a handshake token fails or its user is at `maxConnections`.
+    func decide(_ request: Request) async -> WebSocketUpgradeDecision {
+        let principal: Principal?
+        do {
+            principal = try await self.handshake.check(request, tokenRequired: false)
+        } catch {
+            return .refuse
+        }
+        return .upgrade(StreamHandshake.protocolHeaders(request)) { inbound, outbound, context in
             let session = self.handshake.session(
-                principal: principal, ip: context.requestContext.peerIP, endpoint: .multiplexed, mode: .multiplexed,
+                principal: principal, ip: context.peerIP, endpoint: .multiplexed, mode: .multiplexed,
                 barQueries: self.barQueries, maxMessageBytes: self.maxMessageBytes)
             if let principal = session.connection.principal {
                 session.startLimits(principal.tier)
@@ -39,5 +37,20 @@ struct MarketStreamController {
             }
             try await session.run(inbound: inbound, outbound: outbound)
         }
+    }
+}
+
+/// The WebSocket paths: which upgrade request goes to which endpoint (`WebSocketUpgradeChannel` asks).
+struct StreamRoutes: Sendable {
+    let price: PriceStreamController?
+    let multiplexed: MarketStreamController?
+
+    func decide(_ request: Request) async -> WebSocketUpgradeDecision {
+        let parts = request.uri.path.split(separator: "/")
+        if parts == ["ws"], let multiplexed = self.multiplexed { return await multiplexed.decide(request) }
+        if parts.count == 4, parts[0] == "ws", parts[1] == "market", parts[3] == "price", let price = self.price {
+            return await price.decide(request, rawSymbol: String(parts[2]))
+        }
+        return .refuse
     }
 }

@@ -6,9 +6,10 @@ import HummingbirdWebSocket
 /// `/ws/market/{symbol}/price`: the prices of one symbol, authenticated in the handshake (`StreamHandshake`).
 ///
 /// A handshake whose token fails gets 401, an invalid symbol 422, a user at `maxConnections` 429 with
-/// `Retry-After`, all as problem+json and without upgrading; a plain GET gets the same, else 426. Each tick of the
-/// symbol becomes `{"type":"price","symbol","price","size"?,"bid"?,"ask"?,"ts"}`; a client that falls behind is
-/// sent error 407 and closed with code 4007; client text is ignored, binary frames close with 1003.
+/// `Retry-After`, all as problem+json and without upgrading (the plain route answers refused upgrades); a plain GET
+/// gets the same, else 426. Each tick of the symbol becomes `{"type":"price","symbol","price","size"?,"bid"?,
+/// "ask"?,"ts"}`; a client that falls behind is sent error 407 and closed with code 4007; client text is ignored,
+/// binary frames close with 1003.
 struct PriceStreamController {
     let handshake: StreamHandshake
     let maxMessageBytes: Int
@@ -22,18 +23,15 @@ struct PriceStreamController {
         }
     }
 
-    func addRoutes(to router: Router<WSRequestContext>) {
-        router.ws("/ws/market/{symbol}/price") { request, context in
-            _ = try HTTP.symbol(context)
-            _ = try await self.handshake.check(request, tokenRequired: true)
-            return .upgrade(StreamHandshake.protocolHeaders(request))
-        } onUpgrade: { inbound, outbound, context in
-            let symbol = try HTTP.symbol(context.requestContext)
-            let principal = try await self.handshake.auth.verify(
-                accessToken: StreamHandshake.token(context.request) ?? "")
+    /// Upgrades when the symbol and the token pass; else refuses (the plain route then answers).
+    func decide(_ request: Request, rawSymbol: String) async -> WebSocketUpgradeDecision {
+        guard let symbol = Symbol.normalize(rawSymbol.removingPercentEncoding ?? rawSymbol),
+            let principal = try? await self.handshake.check(request, tokenRequired: true)
+        else { return .refuse }
+        return .upgrade(StreamHandshake.protocolHeaders(request)) { inbound, outbound, context in
             let session = self.handshake.session(
-                principal: principal, ip: context.requestContext.peerIP, endpoint: .price, mode: .price,
-                barQueries: nil, maxMessageBytes: self.maxMessageBytes)
+                principal: principal, ip: context.peerIP, endpoint: .price, mode: .price, barQueries: nil,
+                maxMessageBytes: self.maxMessageBytes)
             if session.connection.principal != nil {
                 self.handshake.hub.update(
                     session.connection, to: StreamSubscriptions(symbols: [.price: [symbol]]), first: [])
