@@ -156,3 +156,10 @@ final class WSConversation: Sendable {
 
 /// The `code` of an error message.
 func errorCode(_ message: [String: Any]?) -> Int? { message?["code"] as? Int }
+
+/// A flag one task sets and others poll.
+final class TestFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { self.value.store(true, ordering: .relaxed) }
+    var isSet: Bool { self.value.load(ordering: .relaxed) }
+}
