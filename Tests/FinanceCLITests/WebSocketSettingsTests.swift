@@ -29,7 +29,8 @@ final class WebSocketSettingsTests: XCTestCase {
         XCTAssertEqual(session.limits(.enterprise), StreamTierLimits.defaults(.enterprise))
         XCTAssertEqual(
             StreamTierLimits.defaults(.enterprise),
-            StreamTierLimits(maxConnections: 2_000, maxSymbols: 5_000, subscriptionsPerMinute: 1_000, messagesPerSecond: 100))
+            StreamTierLimits(
+                maxConnections: 2_000, maxSymbols: 5_000, subscriptionsPerMinute: 1_000, messagesPerSecond: 100))
     }
 
     func testAnUnknownTierWarnsAndABadValueIsAConfigurationError() async throws {

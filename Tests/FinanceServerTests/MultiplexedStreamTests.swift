@@ -15,14 +15,14 @@ final class MultiplexedStreamTests: XCTestCase {
         let fixture = try await StreamFixture.make()
         try await fixture.ingest([Tick(symbol: "BTC", ts: 1_717_000_000_000, price: 67_000, size: 0.5)])
         let token = fixture.tokens["alice"]!
-        try await fixture.app.test(.live) { client in
+        _ = try await fixture.app.test(.live) { client in
             try await WSConversation.run(port: client.port!) { ws in
                 try await ws.send(#"{"action":"ping"}"#)
-                let got1 = try await ws.next("pong")
-                XCTAssertNotNil(got1, "ping works before auth")
+                let earlyPong = try await ws.next("pong")
+                XCTAssertNotNil(earlyPong, "ping works before auth")
                 try await ws.send(#"{"action":"subscribe","channels":["price"],"symbols":["BTC"]}"#)
-                let got2 = try await ws.next("error")
-                XCTAssertEqual(errorCode(got2), 401, "subscribing needs auth first")
+                let unauthenticated = try await ws.next("error")
+                XCTAssertEqual(errorCode(unauthenticated), 401, "subscribing needs auth first")
                 try await ws.send(#"{"action":"auth","token":"\#(token)"}"#)
                 let authenticated = try await ws.next("authenticated")
                 XCTAssertEqual(authenticated?["user"] as? String, "alice")
@@ -44,15 +44,15 @@ final class MultiplexedStreamTests: XCTestCase {
                 let live = try await ws.next("price")
                 XCTAssertNil(live?["snapshot"], "live updates carry no snapshot flag")
                 XCTAssertEqual(live?["price"] as? Double, 67_001)
-                let got3 = try await ws.next("price")
-                XCTAssertEqual(got3?["symbol"] as? String, "ETH", "prices flow once ingested")
+                let eth = try await ws.next("price")
+                XCTAssertEqual(eth?["symbol"] as? String, "ETH", "prices flow once ingested")
                 try await ws.send(#"{"action":"unsubscribe","channels":["price"],"symbols":["BTC"]}"#)
                 let after = try await ws.next("subscribed")
                 XCTAssertEqual((after?["subscriptions"] as? [String: Any])?["price"] as? [String], ["ETH"])
                 try await fixture.ingest([Tick(symbol: "BTC", ts: 1_717_000_002_000, price: 1)])
                 try await ws.send(#"{"action":"ping"}"#)
-                let got4 = try await ws.next("pong")
-                XCTAssertNotNil(got4)
+                let pong = try await ws.next("pong")
+                XCTAssertNotNil(pong)
                 XCTAssertFalse(ws.all("price").contains { $0["price"] as? Double == 1 }, "unsubscribed")
                 XCTAssertTrue(ws.all("price").allSatisfy { $0["symbol"] as? String != "SOL" })
             }
@@ -73,8 +73,8 @@ final class MultiplexedStreamTests: XCTestCase {
                     XCTAssertEqual(authenticated?["user"] as? String, "bob", path)
                     XCTAssertEqual(authenticated?["tier"] as? String, "pro")
                     try await ws.send(#"{"action":"auth","token":"\#(token)"}"#)
-                    let got5 = try await ws.next("error")
-                    XCTAssertEqual(errorCode(got5), 400, "already authenticated")
+                    let again = try await ws.next("error")
+                    XCTAssertEqual(errorCode(again), 400, "already authenticated")
                 }
             }
         }
@@ -128,7 +128,7 @@ final class MultiplexedStreamTests: XCTestCase {
 
     func testInvalidMessagesAreAnswered400AndTheConnectionStays() async throws {
         let fixture = try await StreamFixture.make()
-        try await fixture.app.test(.live) { client in
+        _ = try await fixture.app.test(.live) { client in
             // bob (pro: 50 messages a second), so that the eleven messages stay under the rate limit.
             try await WSConversation.run(port: client.port!, headers: fixture.bearer("bob")) { ws in
                 _ = try await ws.next("authenticated")
@@ -147,16 +147,18 @@ final class MultiplexedStreamTests: XCTestCase {
                     XCTAssertEqual(errorCode(error), 400, message)
                     XCTAssertTrue((error?["message"] as? String ?? "").contains(field), "\(message): \(error ?? [:])")
                 }
-                try await ws.outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: [0xFF, 0xFE]))))
+                try await ws.outbound.write(
+                    .custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: [0xFF, 0xFE]))))
                 let utf8 = try await ws.next("error")
                 XCTAssertEqual(errorCode(utf8), 400)
                 XCTAssertTrue((utf8?["message"] as? String ?? "").contains("UTF-8"))
                 try await ws.send(#"{"action":"subscribe","channels":["alerts"]}"#)
                 let alerts = try await ws.next("subscribed")
-                XCTAssertEqual((alerts?["subscriptions"] as? [String: Any])?["alerts"] as? Bool, true, "no symbols needed")
+                XCTAssertEqual(
+                    (alerts?["subscriptions"] as? [String: Any])?["alerts"] as? Bool, true, "no symbols needed")
                 try await ws.send(#"{"action":"ping"}"#)
-                let got6 = try await ws.next("pong")
-                XCTAssertNotNil(got6, "still open")
+                let stillOpen = try await ws.next("pong")
+                XCTAssertNotNil(stillOpen, "still open")
             }
         }
     }
@@ -192,8 +194,8 @@ final class MultiplexedStreamTests: XCTestCase {
                 try await ws.outbound.write(.custom(WebSocketFrame(fin: false, opcode: .text, data: part)))
                 try await ws.outbound.write(
                     .custom(WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(string: #""ping"}"#))))
-                let got7 = try await ws.next("pong")
-                XCTAssertNotNil(got7, "a fragmented message under the limit is collated")
+                let collated = try await ws.next("pong")
+                XCTAssertNotNil(collated, "a fragmented message under the limit is collated")
             }
         }
     }

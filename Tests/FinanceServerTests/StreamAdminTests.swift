@@ -23,7 +23,8 @@ final class StreamAdminTests: XCTestCase {
                 while !listed.isSet { try await Task.sleep(for: .milliseconds(10)) }
                 _ = try await ws.next("never", timeout: .seconds(5))
             }
-            async let bob = WSConversation.run(port: port, path: "/ws/market/ETH/price", headers: fixture.bearer("bob")) {
+            async let bob = WSConversation.run(port: port, path: "/ws/market/ETH/price", headers: fixture.bearer("bob"))
+            {
                 ws in _ = try await ws.next("never", timeout: .seconds(8))
             }
             async let anonymous = WSConversation.run(port: port) { ws in
@@ -32,12 +33,15 @@ final class StreamAdminTests: XCTestCase {
             var connections: [StreamConnectionInfo] = []
             for _ in 0..<300 {
                 connections = hub.connections()
-                if connections.count == 3, connections.contains(where: { !$0.subscriptions.isEmpty && $0.user == "alice" }) {
+                if connections.count == 3,
+                    connections.contains(where: { !$0.subscriptions.isEmpty && $0.user == "alice" })
+                {
                     break
                 }
                 try await Task.sleep(for: .milliseconds(10))
             }
-            let byUser = Dictionary(connections.compactMap { c in c.user.map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
+            let byUser = Dictionary(
+                connections.compactMap { c in c.user.map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
             XCTAssertEqual(byUser["alice"]?.tier, "free")
             XCTAssertEqual(byUser["alice"]?.endpoint, "/ws")
             XCTAssertEqual(byUser["alice"]?.ip, "127.0.0.1")

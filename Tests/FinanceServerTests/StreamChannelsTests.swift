@@ -58,14 +58,16 @@ final class StreamChannelsTests: XCTestCase {
                 let finals = ws.all("bar").filter { $0["closed"] as? Bool == true && $0["snapshot"] == nil }
                 XCTAssertEqual(finals.count, 1, "each final bar once")
                 XCTAssertEqual(
-                    ws.all("bar").filter { $0["ts"] as? Int64 == Self.minute(1) && $0["closed"] as? Bool == false }.count,
+                    ws.all("bar").filter { $0["ts"] as? Int64 == Self.minute(1) && $0["closed"] as? Bool == false }
+                        .count,
                     2, "four ticks in the open minute: its first update, then one paced update")
             }
         }
     }
 
     func testQuotesAreConflatedToOnePerSymbolPerIntervalFromTheQuoteBook() async throws {
-        let fixture = try await StreamFixture.make(session: StreamSessionSettings(updateMilliseconds: 400, flushMilliseconds: 20))
+        let fixture = try await StreamFixture.make(
+            session: StreamSessionSettings(updateMilliseconds: 400, flushMilliseconds: 20))
         let start = Int64(Date().timeIntervalSince1970 * 1_000) - 60_000
         try await fixture.ingest([Tick(symbol: "ETH", ts: start, price: 3_000, size: 1)])
         try await fixture.app.test(.live) { client in

@@ -36,7 +36,8 @@ final class StreamLimitsTests: XCTestCase {
                 try await ws.send(#"{"action":"subscribe","channels":["bars.5m"],"symbols":["A","B","C"]}"#)
                 let second = try await ws.next("subscribed")
                 let subscriptions = second?["subscriptions"] as? [String: Any]
-                XCTAssertEqual(subscriptions?["price"] as? [String], ["A", "B"], "the rejected message changed nothing")
+                XCTAssertEqual(
+                    subscriptions?["price"] as? [String], ["A", "B"], "the rejected message changed nothing")
                 XCTAssertEqual(subscriptions?["bars.5m"] as? [String], ["A", "B", "C"])
                 XCTAssertNil(subscriptions?["quotes"])
                 // Two changes a minute are used up: syntax errors still say 400, limit breaches 405, the rest 429.

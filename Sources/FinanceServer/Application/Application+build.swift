@@ -108,7 +108,8 @@ public func buildApplication(
         router: buildRouter(dependencies),
         // Refused upgrades reach the router, whose plain WebSocket routes answer 401/422/429/426.
         server: WebSocketUpgradeChannel.builder(
-            ws: .init(maxFrameSize: settings.wsMaxMessageBytes), decide: { request, _, _ in await webSockets.decide(request) }),
+            ws: .init(maxFrameSize: settings.wsMaxMessageBytes),
+            decide: { request, _, _ in await webSockets.decide(request) }),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },

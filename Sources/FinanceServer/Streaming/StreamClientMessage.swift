@@ -43,11 +43,15 @@ enum StreamClientMessage: Equatable {
         case "subscribe", "unsubscribe":
             let channels = try Self.channels(fields)
             let symbols = try Self.symbols(fields, required: channels.contains { $0.hasSymbols })
-            self = action == "subscribe" ? .subscribe(channels: channels, symbols: symbols) : .unsubscribe(
-                channels: channels, symbols: symbols)
+            self =
+                action == "subscribe"
+                ? .subscribe(channels: channels, symbols: symbols)
+                : .unsubscribe(
+                    channels: channels, symbols: symbols)
         default:
             throw Invalid(
-                message: "action: unknown action '\(Echo.text(action))': use auth, refresh, subscribe, unsubscribe or ping")
+                message:
+                    "action: unknown action '\(Echo.text(action))': use auth, refresh, subscribe, unsubscribe or ping")
         }
     }
 
@@ -68,7 +72,8 @@ enum StreamClientMessage: Equatable {
         var out: [StreamChannel] = []
         for (i, item) in items.enumerated() {
             guard case .string(let name) = item, let channel = StreamChannel(name: name) else {
-                let names = (["price", "quotes", "alerts", "monitoring"] + StreamChannel.barIntervals.map { "bars." + $0.name })
+                let names =
+                    (["price", "quotes", "alerts", "monitoring"] + StreamChannel.barIntervals.map { "bars." + $0.name })
                     .joined(separator: ", ")
                 throw Invalid(message: "channels[\(i)]: unknown channel: use one of \(names)")
             }

@@ -74,7 +74,8 @@ struct StreamHandshake {
             connection.requestClose(
                 code: 1008, reason: "connection limit",
                 message: StreamMessages.error(
-                    .connectionLimit, "connection limit: at most \(limit) open WebSockets for the \(principal.tier) tier"))
+                    .connectionLimit,
+                    "connection limit: at most \(limit) open WebSockets for the \(principal.tier) tier"))
         }
         return StreamSession(
             connection: connection, hub: self.hub, auth: self.auth, barQueries: barQueries, mode: mode,

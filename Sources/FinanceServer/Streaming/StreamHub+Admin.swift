@@ -77,7 +77,9 @@ extension StreamHub {
         var unauthenticated = 0
         var recent = 0
         for connection in all {
-            if let tier = connection.principal?.tier { byTier[tier.rawValue, default: 0] += 1 } else {
+            if let tier = connection.principal?.tier {
+                byTier[tier.rawValue, default: 0] += 1
+            } else {
                 unauthenticated += 1
             }
             if now - connection.since <= 60_000 { recent += 1 }

@@ -47,7 +47,8 @@ struct StreamLiveBar: Sendable {
             return []
         } else {
             if let bar = self.bar { out.append(Output(bar: bar, closed: true)) }
-            self.bar = Bar(ts: bucket, open: tick.price, high: tick.price, low: tick.price, close: tick.price, volume: size)
+            self.bar = Bar(
+                ts: bucket, open: tick.price, high: tick.price, low: tick.price, close: tick.price, volume: size)
             self.live = self.interval.nextBucketStart(after: bucket) > now
         }
         self.dirty = true

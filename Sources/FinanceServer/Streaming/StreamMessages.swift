@@ -94,7 +94,8 @@ enum StreamMessages {
 
     /// The latest price of a quote as a price message (a subscription's snapshot).
     static func price(of quote: Quote) -> ByteBuffer {
-        Self.price(Tick(symbol: quote.symbol, ts: quote.ts, price: quote.price, bid: quote.bid, ask: quote.ask),
+        Self.price(
+            Tick(symbol: quote.symbol, ts: quote.ts, price: quote.price, bid: quote.bid, ask: quote.ask),
             snapshot: true)
     }
 

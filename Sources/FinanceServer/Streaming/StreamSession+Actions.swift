@@ -61,7 +61,8 @@ extension StreamSession {
             self.connection.requestClose(
                 code: 1008, reason: "connection limit",
                 message: StreamMessages.error(
-                    .connectionLimit, "connection limit: at most \(limit) open WebSockets for the \(principal.tier) tier"))
+                    .connectionLimit,
+                    "connection limit: at most \(limit) open WebSockets for the \(principal.tier) tier"))
             return
         }
         self.startLimits(principal.tier)
@@ -120,7 +121,8 @@ extension StreamSession {
         guard self.state.withLock({ $0.subscribes.take(now: now) }) else {
             self.reply(
                 StreamMessages.error(
-                    .rateLimited, "rate limited: at most \(limits.subscriptionsPerMinute) subscription changes per minute"))
+                    .rateLimited,
+                    "rate limited: at most \(limits.subscriptionsPerMinute) subscription changes per minute"))
             return
         }
         var first = [StreamMessages.subscribed(new)]

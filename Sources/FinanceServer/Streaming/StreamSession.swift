@@ -138,7 +138,7 @@ final class StreamSession: Sendable {
         }
     }
 
-    /// Closes an unauthenticated connection after `authTimeoutMilliseconds` (error 404, close 1008), warns 
+    /// Closes an unauthenticated connection after `authTimeoutMilliseconds` (error 404, close 1008), warns
     /// `expiryWarningMilliseconds` before the token's `exp` (`token_expiring`), closes at `exp` with 4001 unless
     /// refreshed, and sends a heartbeat (and to admins on `monitoring`, the hub's counts) every
     /// `heartbeatMilliseconds`.
@@ -167,7 +167,8 @@ final class StreamSession: Sendable {
                     self.connection.requestClose(
                         code: 1008, reason: "auth timeout",
                         message: StreamMessages.error(
-                            .authTimeout, "auth timeout: no {\"action\":\"auth\"} within \(settings.authTimeoutMilliseconds) ms"))
+                            .authTimeout,
+                            "auth timeout: no {\"action\":\"auth\"} within \(settings.authTimeoutMilliseconds) ms"))
                     return
                 }
                 wakeAt = min(wakeAt, authDeadline)

@@ -39,7 +39,8 @@ public struct StreamTierLimits: Sendable, Equatable {
     public static func defaults(_ tier: UserTier) -> StreamTierLimits {
         switch tier {
         case .free:
-            return StreamTierLimits(maxConnections: 3, maxSymbols: 50, subscriptionsPerMinute: 60, messagesPerSecond: 10)
+            return StreamTierLimits(
+                maxConnections: 3, maxSymbols: 50, subscriptionsPerMinute: 60, messagesPerSecond: 10)
         case .pro:
             return StreamTierLimits(
                 maxConnections: 10, maxSymbols: 500, subscriptionsPerMinute: 300, messagesPerSecond: 50)

@@ -91,7 +91,8 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                             throw ChannelError.inappropriateOperationForState
                         }
                         let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
-                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true))
                         return UpgradeResult.websocket(asyncChannel, handler, logger)
                     }
                 })
@@ -103,10 +104,14 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                         try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try sync.addHandlers(self.http1.additionalChannelHandlers())
                         try sync.addHandler(
-                            HTTPConnectionStateHandler(idleTimeout: self.http1.idleTimeout.map { .init($0) }, logger: logger))
+                            HTTPConnectionStateHandler(
+                                idleTimeout: self.http1.idleTimeout.map { .init($0) }, logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        if let head = refused.withLockedValue({ $0 }) { return UpgradeResult.refused(asyncChannel, head) }
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if let head = refused.withLockedValue({ $0 }) {
+                            return UpgradeResult.refused(asyncChannel, head)
+                        }
                         return UpgradeResult.notUpgraded(asyncChannel)
                     }
                 })
