@@ -28,6 +28,8 @@ public struct ServerSettings: Sendable {
     public var metricsToken: String?
     /// Browser origins allowed to call the API (`http.corsOrigins`); empty: no CORS headers at all.
     public var corsOrigins: [String] = []
+    /// WebSocket sessions: per-tier limits (`ws.tiers.*`), `ws.authTimeoutSeconds` and the timings.
+    public var wsSession = StreamSessionSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,

@@ -44,10 +44,17 @@ final class ClientOutboxTests: XCTestCase {
 }
 
 final class StreamHubTests: XCTestCase {
+    /// A connection subscribed to the prices of `symbols`.
+    private static func connect(_ hub: StreamHub, _ symbols: Set<String>) -> StreamConnection {
+        let connection = hub.open(ip: "127.0.0.1", endpoint: .price)
+        hub.update(connection, to: StreamSubscriptions(symbols: [.price: symbols]), first: [])
+        return connection
+    }
+
     func testTicksGoToTheConnectionsOfTheirSymbolEncodedOnce() {
         let hub = StreamHub(settings: StreamQueueSettings(conflateAfter: 2, max: 3), clock: SystemClock())
-        let btc = hub.connect(user: "a", symbols: ["BTC"])
-        let both = hub.connect(user: "b", symbols: ["BTC", "ETH"])
+        let btc = Self.connect(hub, ["BTC"])
+        let both = Self.connect(hub, ["BTC", "ETH"])
         XCTAssertEqual(hub.connectionCount, 2)
         hub.route(MarketMessage(.tick(Tick(symbol: "BTC", ts: 1, price: 10))))
         hub.route(MarketMessage(.tick(Tick(symbol: "ETH", ts: 2, price: 20, size: 3))))
@@ -56,13 +63,13 @@ final class StreamHubTests: XCTestCase {
         XCTAssertEqual(first, [#"{"type":"price","symbol":"BTC","price":10,"ts":1}"#], "history is not streamed")
         XCTAssertEqual(both.drain().count, 2)
         // The slow client: beyond max distinct symbols' messages (conflation cannot help) it is flagged.
-        let many = hub.connect(user: "c", symbols: ["A", "B", "C", "D"])
+        let many = Self.connect(hub, ["A", "B", "C", "D"])
         for symbol in ["A", "B", "C", "D"] { hub.route(MarketMessage(.tick(Tick(symbol: symbol, ts: 1, price: 1)))) }
         XCTAssertTrue(many.isSlow)
         XCTAssertFalse(btc.isSlow)
-        hub.disconnect(btc)
-        hub.disconnect(both)
-        hub.disconnect(many)
+        hub.close(btc)
+        hub.close(both)
+        hub.close(many)
         XCTAssertEqual(hub.connectionCount, 0)
         hub.route(MarketMessage(.tick(Tick(symbol: "BTC", ts: 4, price: 12))))
         XCTAssertTrue(btc.drain().isEmpty, "a disconnected client gets nothing")

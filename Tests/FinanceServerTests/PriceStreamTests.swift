@@ -109,8 +109,10 @@ final class PriceStreamTests: XCTestCase {
                 var headers = upgrade
                 if let auth { headers[.authorization] = auth }
                 let r = try await client.execute(uri: "/ws/market/BTC/price", method: .get, headers: headers)
-                // Refused before upgrading. SwiftNIO's upgrader answers a bare 400 (the issue asks 401: open).
-                XCTAssertEqual(r.status, .badRequest, "\(auth ?? "no token")")
+                // Refused before upgrading, answered by the plain route: 401 as problem+json.
+                XCTAssertEqual(r.status, .unauthorized, "\(auth ?? "no token")")
+                XCTAssertEqual(r.headers[.contentType], "application/problem+json")
+                XCTAssertEqual(r.headers[.wwwAuthenticate], "Bearer")
             }
         }
     }

@@ -27,6 +27,7 @@ struct AppSettings {
         HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
         AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
         ProviderSection.section, AuthSection.section, WebSocketSection.section, APISection.section,
+        WebSocketTierSection.section,
     ])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
@@ -50,6 +51,7 @@ struct AppSettings {
         AuthSection.read(reader.section(AuthSection.section), into: &settings.auth)
         WebSocketSection.read(reader.section(WebSocketSection.section), into: &settings.server)
         APISection.read(reader.section(APISection.section), into: &settings.server)
+        WebSocketTierSection.read(reader, into: &settings.server.wsSession)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings

@@ -168,7 +168,11 @@ enum WebSocketSection {
     static let maxAgeSeconds = SettingKey(
         "sendQueue.maxAgeSeconds", .int(1...3_600), default: "10",
         doc: "age of the oldest queued message that makes a slow client")
-    static let section = SettingsSection("ws", keys: [maxMessageBytes, conflateAfter, queueMax, maxAgeSeconds])
+    static let authTimeoutSeconds = SettingKey(
+        "authTimeoutSeconds", .int(1...300), default: "5",
+        doc: "time a /ws connection without a handshake token has to send its auth message")
+    static let section = SettingsSection(
+        "ws", keys: [maxMessageBytes, conflateAfter, queueMax, maxAgeSeconds, authTimeoutSeconds])
 
     /// Reads the section into `settings`.
     static func read(_ r: SectionReader, into settings: inout ServerSettings) {
@@ -180,5 +184,6 @@ enum WebSocketSection {
         let age = r.int(Self.maxAgeSeconds).map { Int64($0) * 1_000 } ?? queue.maxAgeMilliseconds
         queue = StreamQueueSettings(conflateAfter: conflate, max: max, maxAgeMilliseconds: age)
         settings.wsQueue = queue
+        if let n = r.int(Self.authTimeoutSeconds) { settings.wsSession.authTimeoutMilliseconds = Int64(n) * 1_000 }
     }
 }

@@ -66,7 +66,6 @@ public struct AppDependencies: Sendable {
         self.auth = auth
         self.rateLimiter = RequestRateLimiter(perMinute: settings.apiRequestsPerMinute, clock: clock)
         self.onDemandLimiter = .onDemand(perMinute: providerSettings.onDemandPerUserPerMinute, clock: clock)
-        self.streamHub = StreamHub(settings: settings.wsQueue, clock: clock)
         self.storage = storage
         self.marketBus = marketBus
         self.analyticsBus = analyticsBus
@@ -77,6 +76,8 @@ public struct AppDependencies: Sendable {
         self.quoteBook = QuoteBook(
             service: self.quotes, bus: marketBus, clock: clock, maxSymbols: settings.quotes.maxSymbols,
             maxAgeMilliseconds: settings.quotes.maxAgeMilliseconds)
+        self.streamHub = StreamHub(
+            settings: settings.wsQueue, session: settings.wsSession, clock: clock, quotes: self.quoteBook)
         let (book, ingestor, sources) = (self.quoteBook, self.ingestor, self.sources)
         self.onDemandQuotes = providers.map { router in
             let coinGecko = router.providers.first { $0.adapter is CoinGeckoProvider }

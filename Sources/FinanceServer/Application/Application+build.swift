@@ -46,8 +46,12 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     .addRoutes(to: router.group("/api"))
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
     AuthController(auth: dependencies.auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
-    PriceStreamController(hub: dependencies.streamHub, auth: dependencies.auth).addPlainRoutes(to: router)
     AdminTokensController(auth: dependencies.auth).addRoutes(to: router.group("/api/admin/tokens"))
+    let handshake = StreamHandshake(hub: dependencies.streamHub, auth: dependencies.auth)
+    let maxMessageBytes = dependencies.settings.wsMaxMessageBytes
+    PriceStreamController(handshake: handshake, maxMessageBytes: maxMessageBytes).addPlainRoutes(to: router)
+    MarketStreamController(handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: maxMessageBytes)
+        .addPlainRoutes(to: router)
     ProvidersController(
         settings: dependencies.providerSettings, router: dependencies.providers,
         repository: dependencies.storage.providers, clock: dependencies.clock
@@ -95,15 +99,19 @@ public func buildApplication(
     }
     // Feeds built by the command line (the providers' streams and poller), after the store and analytics.
     services += extra
-    let webSockets = Router(context: WSRequestContext.self)
-    PriceStreamController(hub: dependencies.streamHub, auth: dependencies.auth).addRoutes(to: webSockets)
+    let handshake = StreamHandshake(hub: dependencies.streamHub, auth: dependencies.auth)
+    let webSockets = StreamRoutes(
+        price: PriceStreamController(handshake: handshake, maxMessageBytes: settings.wsMaxMessageBytes),
+        multiplexed: MarketStreamController(
+            handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: settings.wsMaxMessageBytes))
     services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
     services.append(AuthUpkeepService(auth: dependencies.auth, logger: dependencies.logger))
     return Application(
         router: buildRouter(dependencies),
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: webSockets,
-            configuration: .init(ws: .init(maxFrameSize: settings.wsMaxMessageBytes))),
+        // Refused upgrades reach the router, whose plain WebSocket routes answer 401/422/429/426.
+        server: WebSocketUpgradeChannel.builder(
+            ws: .init(maxFrameSize: settings.wsMaxMessageBytes),
+            decide: { request, _, _ in await webSockets.decide(request) }),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },

@@ -51,6 +51,19 @@ struct JSONOutput {
         self.needsComma = false
     }
 
+    /// A key known only at run time (a channel name), escaped like a string value.
+    mutating func key(dynamic name: String) {
+        self.value(name)
+        self.bytes.append(UInt8(ascii: ":"))
+        self.needsComma = false
+    }
+
+    mutating func value(_ flag: Bool) {
+        self.separate()
+        self.bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        self.needsComma = true
+    }
+
     mutating func value(_ number: Double) throws {
         guard number.isFinite else { throw NonFiniteNumber() }
         self.separate()
