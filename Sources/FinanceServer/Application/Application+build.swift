@@ -47,6 +47,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
     AuthController(auth: dependencies.auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
     AdminTokensController(auth: dependencies.auth).addRoutes(to: router.group("/api/admin/tokens"))
+    AdminConnectionsController(hub: dependencies.streamHub).addRoutes(to: router.group("/api/admin"))
     let handshake = StreamHandshake(hub: dependencies.streamHub, auth: dependencies.auth)
     let maxMessageBytes = dependencies.settings.wsMaxMessageBytes
     PriceStreamController(handshake: handshake, maxMessageBytes: maxMessageBytes).addPlainRoutes(to: router)
@@ -106,6 +107,8 @@ public func buildApplication(
             handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: settings.wsMaxMessageBytes))
     services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
     services.append(AuthUpkeepService(auth: dependencies.auth, logger: dependencies.logger))
+    services.append(
+        StreamAccessSweepService(hub: dependencies.streamHub, auth: dependencies.auth, logger: dependencies.logger))
     return Application(
         router: buildRouter(dependencies),
         // Refused upgrades reach the router, whose plain WebSocket routes answer 401/422/429/426.
