@@ -41,6 +41,8 @@ struct ClientOutbox {
 
     /// Queues `text`; `symbol` marks a price update that may be conflated.
     mutating func push(_ text: ByteBuffer, symbol: String?, now: Int64) -> PushOutcome {
+        // Already too slow: nothing more is queued, so the queue stays bounded even while the writer is stuck.
+        if self.items.count > self.settings.max { return .slow }
         if let symbol, self.items.count > self.settings.conflateAfter, let sequence = self.pendingPrice[symbol],
             let first = self.items.first
         {

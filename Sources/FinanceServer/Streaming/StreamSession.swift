@@ -59,22 +59,58 @@ final class StreamSession: Sendable {
         self.connection.send(text, now: self.clock.nowMilliseconds())
     }
 
+    /// How long a requested close (or a slow client) may wait for the writer, stuck on a client that does not read,
+    /// before the session is cancelled and the connection dropped.
+    static let closeGraceMilliseconds: Int64 = 3_000
+
     /// Runs the connection until it ends, then removes it from the hub.
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         defer { self.hub.close(self.connection) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Each task says whether its end ends the session: the writer's (it closed) and the watchdog's do.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 do {
                     try await self.readLoop(inbound)
                 } catch {}
                 // The client left (or the read failed): the writer stops without a close frame of its own.
                 self.connection.requestClose(code: nil, reason: "client left")
+                return false
             }
             if self.mode == .multiplexed {
-                group.addTask { await self.timerLoop() }
+                group.addTask {
+                    await self.timerLoop()
+                    return false
+                }
             }
-            try await self.writeLoop(outbound)
+            group.addTask {
+                try await self.writeLoop(outbound)
+                return true
+            }
+            group.addTask {
+                await self.watchdog()
+                return true
+            }
+            while let ends = try await group.next() {
+                if ends { break }
+            }
             group.cancelAll()
+        }
+    }
+
+    /// Returns once a close was requested (or the client turned slow) `closeGraceMilliseconds` ago and the session
+    /// is still running: the writer is stuck on a client that stopped reading.
+    private func watchdog() async {
+        var since: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            if self.connection.closeRequest != nil || self.connection.isSlow {
+                let first = since ?? .now
+                since = first
+                if ContinuousClock.now - first >= .milliseconds(Self.closeGraceMilliseconds) {
+                    StreamMetrics.dropped.increment(by: self.connection.queueDepth)
+                    return
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(250))
         }
     }
 
