@@ -150,6 +150,24 @@ enum SQLiteSchema {
             ) WITHOUT ROWID;
             """
         ),
+        // "v4-api-keys" comes from the lead's branch (API keys) and goes here, before "v5-audit": identifiers are
+        // unique, and GRDB applies every registered migration a file lacks, whatever the order they were written in.
+        (
+            "v5-audit",
+            """
+            -- The audit log; `id` is assigned by the recorder, so a batch written twice stores each event once.
+            CREATE TABLE audit_events (
+                id TEXT PRIMARY KEY,
+                ts INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                user_name TEXT,
+                ip TEXT,
+                detail TEXT NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX audit_events_by_time ON audit_events (ts, id);
+            CREATE INDEX audit_events_by_user ON audit_events (user_name, ts, id);
+            """
+        ),
     ]
 
     static var latest: Int { migrations.count }

@@ -57,6 +57,9 @@ public enum StoreContract {
         Check("usersCRUD", usersCRUD),
         Check("refreshTokenRotation", refreshTokenRotation),
         Check("secretsFirstWriterWins", secretsFirstWriterWins),
+        Check("auditAppendAndQuery", auditAppendAndQuery),
+        Check("auditCursorPaging", auditCursorPaging),
+        Check("auditPrune", auditPrune),
     ]
 
     /// The names of every check.

@@ -50,6 +50,9 @@ final class PostgresStoreContractTests: XCTestCase {
         "usersCRUD",
         "refreshTokenRotation",
         "secretsFirstWriterWins",
+        "auditAppendAndQuery",
+        "auditCursorPaging",
+        "auditPrune",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -87,4 +90,7 @@ final class PostgresStoreContractTests: XCTestCase {
     func testUsersCRUD() async throws { try await self.run("usersCRUD") }
     func testRefreshTokenRotation() async throws { try await self.run("refreshTokenRotation") }
     func testSecretsFirstWriterWins() async throws { try await self.run("secretsFirstWriterWins") }
+    func testAuditAppendAndQuery() async throws { try await self.run("auditAppendAndQuery") }
+    func testAuditCursorPaging() async throws { try await self.run("auditCursorPaging") }
+    func testAuditPrune() async throws { try await self.run("auditPrune") }
 }

@@ -45,6 +45,9 @@ final class SQLiteStoreContractTests: XCTestCase {
         "usersCRUD",
         "refreshTokenRotation",
         "secretsFirstWriterWins",
+        "auditAppendAndQuery",
+        "auditCursorPaging",
+        "auditPrune",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -82,4 +85,7 @@ final class SQLiteStoreContractTests: XCTestCase {
     func testUsersCRUD() async throws { try await self.run("usersCRUD") }
     func testRefreshTokenRotation() async throws { try await self.run("refreshTokenRotation") }
     func testSecretsFirstWriterWins() async throws { try await self.run("secretsFirstWriterWins") }
+    func testAuditAppendAndQuery() async throws { try await self.run("auditAppendAndQuery") }
+    func testAuditCursorPaging() async throws { try await self.run("auditCursorPaging") }
+    func testAuditPrune() async throws { try await self.run("auditPrune") }
 }
