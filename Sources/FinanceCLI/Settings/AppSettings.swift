@@ -23,11 +23,12 @@ struct AppSettings {
     var warnings: [String] = []
 
     /// The sections this build reads.
-    static let catalog = SettingsCatalog([
-        HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
-        AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
-        ProviderSection.section, AuthSection.section, WebSocketSection.section,
-    ])
+    static let catalog = SettingsCatalog(
+        [
+            HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
+            AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
+            ProviderSection.section, AuthSection.section, WebSocketSection.section,
+        ] + AbuseSection.sections + [AuditSection.section])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
     static func load(
@@ -49,6 +50,8 @@ struct AppSettings {
         ProviderSection.read(reader, into: &settings.providers)
         AuthSection.read(reader.section(AuthSection.section), into: &settings.auth)
         WebSocketSection.read(reader.section(WebSocketSection.section), into: &settings.server)
+        AbuseSection.read(reader, into: &settings.server.abuse)
+        AuditSection.read(reader.section(AuditSection.section), into: &settings.server.audit)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings
