@@ -6,16 +6,24 @@ import PostgresNIO
 extension PostgresStore {
     public func appendAudit(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
-        try await self.transaction("append audit") { conn in
-            for e in events {
-                try await self.exec(
-                    conn,
-                    """
-                    INSERT INTO audit_events (id, ts, type, user_name, ip, detail)
-                    VALUES (\(e.id), \(e.ts), \(e.type.rawValue), \(e.user), \(e.ip), \(e.detail))
-                    ON CONFLICT (id) DO NOTHING
-                    """)
-            }
+        // One statement a batch: arrays of columns. postgres-nio encodes arrays without NULLs only, so an absent user
+        // or ip travels as "" (never a valid one) and becomes NULL again in the statement.
+        let ids = events.map(\.id)
+        let times = events.map(\.ts)
+        let types = events.map(\.type.rawValue)
+        let users = events.map { $0.user ?? "" }
+        let ips = events.map { $0.ip ?? "" }
+        let details = events.map(\.detail)
+        try await self.withConnection("append audit") { conn in
+            try await self.exec(
+                conn,
+                """
+                INSERT INTO audit_events (id, ts, type, user_name, ip, detail)
+                SELECT id, ts, type, NULLIF(u, ''), NULLIF(ip, ''), detail
+                FROM unnest(\(ids)::text[], \(times)::int8[], \(types)::text[], \(users)::text[], \(ips)::text[],
+                            \(details)::text[]) AS e(id, ts, type, u, ip, detail)
+                ON CONFLICT (id) DO NOTHING
+                """)
         }
     }
 

@@ -82,6 +82,9 @@ final class AuditEventTests: XCTestCase {
         XCTAssertEqual(long.detail.count, AuditEvent.maxDetailCharacters + 1, "cut, with an ellipsis")
         XCTAssertEqual(long.user?.count, AuditEvent.maxUserCharacters + 1)
         XCTAssertEqual(long.ip?.count, AuditEvent.maxIpCharacters + 1)
+        let empty = AuditEvent(id: "4", ts: 0, type: .logout, user: "", ip: "")
+        XCTAssertNil(empty.user, "an empty name is none")
+        XCTAssertNil(empty.ip)
         XCTAssertEqual(AuditEventType(rawValue: "login_failed"), .loginFailed)
         XCTAssertEqual(AuditEventType.allCases.count, 13)
     }

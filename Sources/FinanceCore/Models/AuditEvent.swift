@@ -25,9 +25,9 @@ public struct AuditEvent: Hashable, Sendable {
     /// When it happened, ms since the epoch.
     public var ts: Int64
     public var type: AuditEventType
-    /// The user concerned (signed in, or the name tried), nil when unknown.
+    /// The user concerned (signed in, or the name tried), nil when unknown (never empty).
     public var user: String?
-    /// The client's address (`ClientAddress`), nil when not from a client.
+    /// The client's address (`ClientAddress`), nil when not from a client (never empty).
     public var ip: String?
     public var detail: String
 
@@ -44,8 +44,9 @@ public struct AuditEvent: Hashable, Sendable {
         self.id = id
         self.ts = ts
         self.type = type
-        self.user = user.map { Echo.text($0, limit: Self.maxUserCharacters) }
-        self.ip = ip.map { Echo.text($0, limit: Self.maxIpCharacters) }
+        // An empty name or address is none (every store reads it back as absent).
+        self.user = user.flatMap { $0.isEmpty ? nil : Echo.text($0, limit: Self.maxUserCharacters) }
+        self.ip = ip.flatMap { $0.isEmpty ? nil : Echo.text($0, limit: Self.maxIpCharacters) }
         self.detail = Echo.text(Self.redactingSecrets(detail), limit: Self.maxDetailCharacters)
     }
 
@@ -71,10 +72,10 @@ public struct AuditEvent: Hashable, Sendable {
 extension Substring {
     /// Without the quotes, brackets and sentence punctuation around a word.
     fileprivate var trimmingPunctuation: Substring {
-        let around: Set<Character> = ["\"", "'", "(", ")", "[", "]", ",", ";", ":", "."]
+        func isAround(_ c: Character) -> Bool { "\"'()[],;:.".contains(c) }
         var word = self
-        while let first = word.first, around.contains(first) { word = word.dropFirst() }
-        while let last = word.last, around.contains(last) { word = word.dropLast() }
+        while let first = word.first, isAround(first) { word = word.dropFirst() }
+        while let last = word.last, isAround(last) { word = word.dropLast() }
         return word
     }
 }
