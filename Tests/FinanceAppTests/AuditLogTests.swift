@@ -119,6 +119,25 @@ final class AuditLogTests: TemporaryFolderTestCase {
         try await store.close()
     }
 
+    func testAFullBatchIsWrittenWithoutWaitingForTheInterval() async throws {
+        let store = try await self.store()
+        let log = AuditLog(
+            repository: store, settings: AuditLogSettings(batchSize: 10, flushInterval: .seconds(3_600)),
+            clock: SettableClock(self.t0))
+        let group = ServiceGroup(
+            services: [AuditLogService(log: log, logger: Logger(label: "test"))], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        for i in 0..<9 { log.record(.connect, user: "u\(i)") }
+        try await Task.sleep(for: .milliseconds(200))
+        let partial = try await store.auditEvents(AuditQuery(limit: 100))
+        XCTAssertEqual(partial.count, 0, "9 of 10 wait for the hourly flush")
+        log.record(.connect, user: "u9")
+        try await self.waitUntil { try await store.auditEvents(AuditQuery(limit: 100)).count == 10 }
+        await group.triggerGracefulShutdown()
+        try await running.value
+        try await store.close()
+    }
+
     private func waitUntil(_ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {

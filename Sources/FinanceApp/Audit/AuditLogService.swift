@@ -19,6 +19,7 @@ public struct AuditLogService: Service {
         await self.prune()
         await cancelWhenGracefulShutdown {
             var sincePrune = ContinuousClock.now
+            var failing = false
             await withTaskGroup(of: Void.self) { group in
                 // A ticker that wakes the loop every `flushInterval`; the recorder wakes it too when a batch is full.
                 let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -31,7 +32,7 @@ public struct AuditLogService: Service {
                     for await _ in self.log.wakeups { tick.yield() }
                 }
                 for await _ in ticks {
-                    await self.flush()
+                    failing = await self.flush(failing: failing)
                     if ContinuousClock.now - sincePrune >= self.pruneEvery {
                         sincePrune = ContinuousClock.now
                         await self.prune()
@@ -41,13 +42,23 @@ public struct AuditLogService: Service {
             }
         }
         // After the server drained: what is left goes out before the store closes.
-        await self.flush()
+        _ = await self.flush(failing: false)
     }
 
-    private func flush() async {
-        do { try await self.log.flush() } catch {
-            self.logger.warning(
-                "audit events could not be written; kept for the next try", metadata: ["error": "\(error)"])
+    /// Writes what is buffered; returns whether it failed. A failure is logged once until writes work again (a
+    /// database that is down for a minute does not fill the log with 60 warnings).
+    private func flush(failing: Bool) async -> Bool {
+        do {
+            try await self.log.flush()
+            if failing { self.logger.info("audit events are written again") }
+            return false
+        } catch {
+            if !failing {
+                self.logger.warning(
+                    "audit events could not be written; kept (up to audit.bufferSize) for the next try",
+                    metadata: ["error": "\(error)"])
+            }
+            return true
         }
     }
 
