@@ -30,6 +30,11 @@ public struct ServerSettings: Sendable {
     public var corsOrigins: [String] = []
     /// WebSocket sessions: per-tier limits (`ws.tiers.*`), `ws.authTimeoutSeconds` and the timings.
     public var wsSession = StreamSessionSettings()
+    /// The audit log's buffer and retention (`audit.*`).
+    public var audit = AuditLogSettings()
+    /// Connection-attempt limits, bans, sign-in throttling and trusted proxies (`ws.connectAttempts.*`, `ws.ban.*`,
+    /// `auth.loginAttemptsPerMinute`, `http.trustedProxies`).
+    public var abuse = AbuseGuardSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,

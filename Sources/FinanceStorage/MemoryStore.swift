@@ -21,6 +21,8 @@ public final class MemoryStore: MarketStore {
     let providerState = MemoryProviderState()
     /// Users, refresh tokens and secrets (`MemoryStore+Users.swift`).
     let userState = MemoryUserState()
+    /// The audit log (`MemoryStore+Audit.swift`).
+    let auditState = MemoryAuditState()
 
     public init() {}
 

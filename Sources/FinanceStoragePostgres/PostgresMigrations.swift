@@ -191,6 +191,23 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX token_revocations_by_time ON token_revocations (revoked_at)",
             ]),
+        PostgresMigration(
+            version: 5, name: "audit log",
+            statements: [
+                // `id` is assigned by the recorder, so a batch written twice stores each event once.
+                """
+                CREATE TABLE audit_events (
+                    id        text COLLATE "C" PRIMARY KEY,
+                    ts        bigint NOT NULL,
+                    type      text NOT NULL,
+                    user_name text COLLATE "C",
+                    ip        text,
+                    detail    text NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_events_by_time ON audit_events (ts, id)",
+                "CREATE INDEX audit_events_by_user ON audit_events (user_name, ts, id)",
+            ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

@@ -186,6 +186,7 @@ public final class PostgresStore: MarketStore {
         "read refresh token": "refresh_token",
         "rotate refresh token": "rotate_refresh_token", "revoke refresh family": "revoke_refresh_family",
         "revoke refresh tokens": "revoke_refresh_tokens", "read secret": "secret",
+        "append audit": "append_audit", "read audit": "audit_events", "prune audit": "prune_audit",
     ]
 
     /// Runs `body` on a pooled connection, timed, mapping errors to `StorageError`.

@@ -175,6 +175,22 @@ enum SQLiteSchema {
             CREATE INDEX token_revocations_by_time ON token_revocations (revoked_at);
             """
         ),
+        (
+            "v5-audit",
+            """
+            -- The audit log; `id` is assigned by the recorder, so a batch written twice stores each event once.
+            CREATE TABLE audit_events (
+                id TEXT PRIMARY KEY,
+                ts INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                user_name TEXT,
+                ip TEXT,
+                detail TEXT NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX audit_events_by_time ON audit_events (ts, id);
+            CREATE INDEX audit_events_by_user ON audit_events (user_name, ts, id);
+            """
+        ),
     ]
 
     static var latest: Int { migrations.count }

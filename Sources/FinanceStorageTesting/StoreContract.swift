@@ -59,6 +59,9 @@ public enum StoreContract {
         Check("apiKeysCRUD", apiKeysCRUD),
         Check("tokenRevocations", tokenRevocations),
         Check("secretsFirstWriterWins", secretsFirstWriterWins),
+        Check("auditAppendAndQuery", auditAppendAndQuery),
+        Check("auditCursorPaging", auditCursorPaging),
+        Check("auditPrune", auditPrune),
     ]
 
     /// The names of every check.

@@ -7,7 +7,7 @@ import XCTest
 @testable import FinanceCLI
 
 /// Sections of the shapes the next issues will declare (a `sources.<name>` like `providers.<name>` but with open names,
-/// WebSocket tiers and limits), here only as fixtures: they prove
+/// WebSocket tiers), here only as fixtures: they prove
 /// that patterned sections, fixed and open names, and secrets are expressible.
 private enum Fixture {
     static let baseUrl = SettingKey("baseUrl", .string, doc: "root of the provider's API")
@@ -20,9 +20,7 @@ private enum Fixture {
     static let maxConnections = SettingKey("maxConnections", .int(0...100_000), doc: "connections per tier")
     static let tiers = SettingsSection(
         "ws.tiers.<tier>", names: .fixed(["free", "pro", "enterprise"]), keys: [maxConnections])
-    static let perIpPerMinute = SettingKey("perIpPerMinute", .int(1...1000), doc: "upgrades a minute per address")
-    static let attempts = SettingsSection("ws.connectAttempts", keys: [perIpPerMinute])
-    static let catalog = SettingsCatalog(AppSettings.catalog.sections + [sources, tiers, attempts])
+    static let catalog = SettingsCatalog(AppSettings.catalog.sections + [sources, tiers])
 }
 
 final class SettingsTests: TemporaryFolderTestCase {
@@ -127,7 +125,7 @@ final class SettingsTests: TemporaryFolderTestCase {
         XCTAssertEqual(reader.section(Fixture.tiers, instance: "pro").int(Fixture.maxConnections), 7)
         XCTAssertEqual(reader.section(Fixture.tiers, instance: "enterprise").int(Fixture.maxConnections), 900)
         XCTAssertNil(reader.section(Fixture.tiers, instance: "free").int(Fixture.maxConnections))
-        XCTAssertEqual(reader.section(Fixture.attempts).int(Fixture.perIpPerMinute), 30)
+        XCTAssertEqual(reader.section(AbuseSection.connectAttempts).int(AbuseSection.perIpPerMinute), 30)
         XCTAssertEqual(reader.problems, [])
         // Flags and numbers from the environment; a bad one is reported by key and origin.
         let kinds = try await self.reader(

@@ -64,3 +64,28 @@ final class ModelsTests: XCTestCase {
         XCTAssertEqual(issues.first?.pointer, "/3/high")
     }
 }
+
+/// Audit events keep their texts short and never a token-looking word.
+final class AuditEventTests: XCTestCase {
+    func testSecretsLookingWordsAreRedactedAndTextsCut() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz"
+        let refresh = "q3Vx8b1oZr6Kp0aY2wTt5LmN9cHfGjD4sE7uIvWnX-A_"
+        let event = AuditEvent(
+            id: "1", ts: 0, type: .authFailed, detail: "bad token (\(jwt)), then refresh \(refresh); api key: abc")
+        XCTAssertEqual(event.detail, "bad token [redacted] then refresh [redacted] api key: abc")
+        XCTAssertFalse(event.detail.contains("eyJ"))
+        let plain = "wrong password for alice from 2001:db8::1 at /ws/market/BTC/price"
+        XCTAssertEqual(AuditEvent(id: "2", ts: 0, type: .loginFailed, detail: plain).detail, plain)
+        let long = AuditEvent(
+            id: "3", ts: 0, type: .limitHit, user: String(repeating: "u", count: 500),
+            ip: String(repeating: "1", count: 500), detail: String(repeating: "word ", count: 500))
+        XCTAssertEqual(long.detail.count, AuditEvent.maxDetailCharacters + 1, "cut, with an ellipsis")
+        XCTAssertEqual(long.user?.count, AuditEvent.maxUserCharacters + 1)
+        XCTAssertEqual(long.ip?.count, AuditEvent.maxIpCharacters + 1)
+        let empty = AuditEvent(id: "4", ts: 0, type: .logout, user: "", ip: "")
+        XCTAssertNil(empty.user, "an empty name is none")
+        XCTAssertNil(empty.ip)
+        XCTAssertEqual(AuditEventType(rawValue: "login_failed"), .loginFailed)
+        XCTAssertEqual(AuditEventType.allCases.count, 13)
+    }
+}

@@ -81,4 +81,30 @@ final class PostgresBenchTests: XCTestCase {
         print("postgres bench: read \(count) bars in \(readClock)")
         await PostgresTestDatabase.dispose(store)
     }
+
+    /// Audit batches as the recorder writes them (500 events a statement):
+    /// `FINANCEHUB_BENCH=1 swift test --filter PostgresBenchTests/testAuditAppendRate`.
+    func testAuditAppendRate() async throws {
+        guard ProcessInfo.processInfo.environment["FINANCEHUB_BENCH"] == "1" else {
+            throw XCTSkip("set FINANCEHUB_BENCH=1 to run the audit append benchmark")
+        }
+        let store = try await PostgresTestDatabase.freshStore()
+        let count = 100_000
+        let events = (0..<count).map { i in
+            AuditEvent(
+                id: String(format: "%032x", i), ts: 1_704_153_600_000 + Int64(i), type: .connect,
+                user: i % 4 == 0 ? nil : "user\(i % 100)", ip: "192.0.2.\(i % 250)", detail: "/ws/market/BTC/price")
+        }
+        let elapsed = try await ContinuousClock().measure {
+            for start in stride(from: 0, to: count, by: 500) {
+                try await store.appendAudit(Array(events[start..<min(count, start + 500)]))
+            }
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(
+            "audit append: \(count) events in \(String(format: "%.2f", seconds)) s, \(Int(Double(count) / seconds))/s")
+        let page = try await store.auditEvents(AuditQuery(user: "user1", limit: 10))
+        XCTAssertEqual(page.count, 10)
+        await PostgresTestDatabase.dispose(store)
+    }
 }

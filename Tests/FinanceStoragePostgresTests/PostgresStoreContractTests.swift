@@ -52,6 +52,9 @@ final class PostgresStoreContractTests: XCTestCase {
         "apiKeysCRUD",
         "tokenRevocations",
         "secretsFirstWriterWins",
+        "auditAppendAndQuery",
+        "auditCursorPaging",
+        "auditPrune",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -91,4 +94,7 @@ final class PostgresStoreContractTests: XCTestCase {
     func testAPIKeysCRUD() async throws { try await self.run("apiKeysCRUD") }
     func testTokenRevocations() async throws { try await self.run("tokenRevocations") }
     func testSecretsFirstWriterWins() async throws { try await self.run("secretsFirstWriterWins") }
+    func testAuditAppendAndQuery() async throws { try await self.run("auditAppendAndQuery") }
+    func testAuditCursorPaging() async throws { try await self.run("auditCursorPaging") }
+    func testAuditPrune() async throws { try await self.run("auditPrune") }
 }

@@ -41,6 +41,9 @@ final class MemoryStoreContractTests: XCTestCase {
         "apiKeysCRUD",
         "tokenRevocations",
         "secretsFirstWriterWins",
+        "auditAppendAndQuery",
+        "auditCursorPaging",
+        "auditPrune",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -80,4 +83,7 @@ final class MemoryStoreContractTests: XCTestCase {
     func testAPIKeysCRUD() async throws { try await self.run("apiKeysCRUD") }
     func testTokenRevocations() async throws { try await self.run("tokenRevocations") }
     func testSecretsFirstWriterWins() async throws { try await self.run("secretsFirstWriterWins") }
+    func testAuditAppendAndQuery() async throws { try await self.run("auditAppendAndQuery") }
+    func testAuditCursorPaging() async throws { try await self.run("auditCursorPaging") }
+    func testAuditPrune() async throws { try await self.run("auditPrune") }
 }

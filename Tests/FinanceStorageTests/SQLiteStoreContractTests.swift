@@ -47,6 +47,9 @@ final class SQLiteStoreContractTests: XCTestCase {
         "apiKeysCRUD",
         "tokenRevocations",
         "secretsFirstWriterWins",
+        "auditAppendAndQuery",
+        "auditCursorPaging",
+        "auditPrune",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -86,4 +89,7 @@ final class SQLiteStoreContractTests: XCTestCase {
     func testAPIKeysCRUD() async throws { try await self.run("apiKeysCRUD") }
     func testTokenRevocations() async throws { try await self.run("tokenRevocations") }
     func testSecretsFirstWriterWins() async throws { try await self.run("secretsFirstWriterWins") }
+    func testAuditAppendAndQuery() async throws { try await self.run("auditAppendAndQuery") }
+    func testAuditCursorPaging() async throws { try await self.run("auditCursorPaging") }
+    func testAuditPrune() async throws { try await self.run("auditPrune") }
 }

@@ -23,12 +23,13 @@ struct AppSettings {
     var warnings: [String] = []
 
     /// The sections this build reads.
-    static let catalog = SettingsCatalog([
-        HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
-        AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
-        ProviderSection.section, AuthSection.section, WebSocketSection.section, APISection.section,
-        WebSocketTierSection.section,
-    ])
+    static let catalog = SettingsCatalog(
+        [
+            HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
+            AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
+            ProviderSection.section, AuthSection.section, WebSocketSection.section, APISection.section,
+            WebSocketTierSection.section,
+        ] + AbuseSection.sections + [AuditSection.section])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
     static func load(
@@ -52,6 +53,8 @@ struct AppSettings {
         WebSocketSection.read(reader.section(WebSocketSection.section), into: &settings.server)
         APISection.read(reader.section(APISection.section), into: &settings.server)
         WebSocketTierSection.read(reader, into: &settings.server.wsSession)
+        AbuseSection.read(reader, into: &settings.server.abuse)
+        AuditSection.read(reader.section(AuditSection.section), into: &settings.server.audit)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings

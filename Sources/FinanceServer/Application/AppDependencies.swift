@@ -34,6 +34,10 @@ public struct AppDependencies: Sendable {
     public var onDemandLimiter: RequestRateLimiter
     /// The WebSocket fan-out.
     public var streamHub: StreamHub
+    /// The audit log's recorder (written by `AuditLogService`, read by `GET /api/admin/audit`).
+    public var auditLog: AuditLog
+    /// Connection-attempt limits, bans and sign-in throttling, per instance.
+    public var abuseGuard: AbuseGuard
     /// Bars of the past fetched from the providers, when some provider is usable.
     public var backfill: BarBackfill?
     /// `GET /api/bars` backfilling ranges the store does not cover (`providers.backfillOnDemand`).
@@ -66,6 +70,8 @@ public struct AppDependencies: Sendable {
         self.auth = auth
         self.rateLimiter = RequestRateLimiter(perMinute: settings.apiRequestsPerMinute, clock: clock)
         self.onDemandLimiter = .onDemand(perMinute: providerSettings.onDemandPerUserPerMinute, clock: clock)
+        self.auditLog = AuditLog(repository: storage.audit, settings: settings.audit, clock: clock)
+        self.abuseGuard = AbuseGuard(settings: settings.abuse, clock: clock)
         self.storage = storage
         self.marketBus = marketBus
         self.analyticsBus = analyticsBus

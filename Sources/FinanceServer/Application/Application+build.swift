@@ -58,6 +58,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
         repository: dependencies.storage.providers, clock: dependencies.clock
     ).addRoutes(to: router.group("/api/providers"))
     NewsController(news: dependencies.news).addRoutes(to: router.group("/api/news"))
+    AdminAuditController(log: dependencies.auditLog).addRoutes(to: router.group("/api/admin/audit"))
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
@@ -75,6 +76,8 @@ public func buildApplication(
     // Services shut down in reverse order: the server drains, the feed stops, live analytics stops, and the store
     // closes last.
     var services: [any Service] = [StoreCloser(database: dependencies.storage.database, bus: dependencies.marketBus)]
+    // Stops after the server has drained and writes the last audit events before the store closes.
+    services.append(AuditLogService(log: dependencies.auditLog, logger: dependencies.logger))
     if !settings.analytics.intervals.isEmpty {
         services.append(
             LiveAnalyticsService(

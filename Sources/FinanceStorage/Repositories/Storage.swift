@@ -1,7 +1,7 @@
 /// A storage driver: one value that is the database and every repository (the memory, SQLite and PostgreSQL
 /// stores). Only the command line picks one; the application sees it through `Storage`.
 public typealias MarketStore = DatabaseAdmin & AssetRepository & MarketDataRepository & ProviderStateRepository
-    & UserRepository
+    & UserRepository & AuditRepository
 
 /// The repositories the application works with, bundled: each consumer takes only the ones it uses. Repositories
 /// for users, tokens, alerts and the rest join here as they are built, each a protocol with memory, SQLite and
@@ -17,6 +17,8 @@ public struct Storage: Sendable {
     public var providers: any ProviderStateRepository
     /// Users, refresh tokens and the server's secrets.
     public var users: any UserRepository
+    /// The audit log.
+    public var audit: any AuditRepository
 
     /// Every repository served by one driver.
     public init(_ store: any MarketStore) {
@@ -25,5 +27,6 @@ public struct Storage: Sendable {
         self.marketData = store
         self.providers = store
         self.users = store
+        self.audit = store
     }
 }
