@@ -33,8 +33,11 @@ final class StreamAdminTests: XCTestCase {
             var connections: [StreamConnectionInfo] = []
             for _ in 0..<300 {
                 connections = hub.connections()
+                // Listed once alice's subscription is in and its reply written.
                 if connections.count == 3,
-                    connections.contains(where: { !$0.subscriptions.isEmpty && $0.user == "alice" })
+                    connections.contains(where: {
+                        $0.user == "alice" && !$0.subscriptions.isEmpty && $0.messagesOut >= 2
+                    })
                 {
                     break
                 }

@@ -124,6 +124,23 @@ final class StreamChannelsTests: XCTestCase {
         }
     }
 
+    func testThePriceEndpointClosesWith4001AtExpiryWithoutExtraMessages() async throws {
+        let fixture = try await StreamFixture.make(
+            session: StreamSessionSettings(heartbeatMilliseconds: 100), accessTokenSeconds: 2)
+        try await fixture.app.test(.live) { client in
+            let token = try await fixture.auth.login(user: "alice", password: "pw-alice").accessToken
+            let started = ContinuousClock.now
+            let code = try await WSConversation.run(
+                port: client.port!, path: "/ws/market/BTC/price", headers: [.authorization: "Bearer \(token)"]
+            ) { ws in
+                _ = try await ws.next("never", timeout: .seconds(4))
+                XCTAssertEqual(ws.texts, [], "prices only: no heartbeat, no warning on this endpoint")
+            }
+            XCTAssertEqual(code, 4001)
+            XCTAssertLessThan(ContinuousClock.now - started, .seconds(3))
+        }
+    }
+
     func testRefreshInBandKeepsTheConnectionPastTheOldExpiry() async throws {
         let fixture = try await StreamFixture.make(
             session: StreamSessionSettings(expiryWarningMilliseconds: 1_500), accessTokenSeconds: 2)

@@ -221,10 +221,11 @@ public final class StreamHub: Sendable {
         let updateMs = self.session.updateMilliseconds
         var bars: [(Interval, StreamLiveBar.Output, [StreamConnection])] = []
         let targets = self.state.withLock { state -> [StreamConnection] in
-            guard state.symbols[tick.symbol] != nil else { return [] }
-            if state.symbols[tick.symbol]!.bars.isEmpty {
-                if !state.symbols[tick.symbol]!.quotes.isEmpty { state.symbols[tick.symbol]!.quotePending = true }
-                return Array(state.symbols[tick.symbol]!.price.values)
+            guard let found = state.symbols[tick.symbol] else { return [] }
+            if found.bars.isEmpty {
+                // The common case (prices, perhaps quotes): one lookup, no copy of the subscriber tables.
+                if !found.quotes.isEmpty, !found.quotePending { state.symbols[tick.symbol]?.quotePending = true }
+                return Array(found.price.values)
             }
             var topics = state.symbols.removeValue(forKey: tick.symbol)!
             if !topics.quotes.isEmpty { topics.quotePending = true }

@@ -76,11 +76,9 @@ final class StreamSession: Sendable {
                 self.connection.requestClose(code: nil, reason: "client left")
                 return false
             }
-            if self.mode == .multiplexed {
-                group.addTask {
-                    await self.timerLoop()
-                    return false
-                }
+            group.addTask {
+                await self.timerLoop()
+                return false
             }
             group.addTask {
                 try await self.writeLoop(outbound)
@@ -177,12 +175,13 @@ final class StreamSession: Sendable {
     /// Closes an unauthenticated connection after `authTimeoutMilliseconds` (error 404, close 1008), warns
     /// `expiryWarningMilliseconds` before the token's `exp` (`token_expiring`), closes at `exp` with 4001 unless
     /// refreshed, and sends a heartbeat (and to admins on `monitoring`, the hub's counts) every
-    /// `heartbeatMilliseconds`.
+    /// `heartbeatMilliseconds`. On the price endpoint (no in-band refresh, no client protocol) it only closes at `exp`.
     private func timerLoop() async {
         let settings = self.settings
+        let multiplexed = self.mode == .multiplexed
         let start = self.clock.nowMilliseconds()
         let authDeadline = start + settings.authTimeoutMilliseconds
-        var nextHeartbeat = start + settings.heartbeatMilliseconds
+        var nextHeartbeat = multiplexed ? start + settings.heartbeatMilliseconds : Int64.max
         while !Task.isCancelled, self.connection.closeRequest == nil {
             let now = self.clock.nowMilliseconds()
             var wakeAt = nextHeartbeat
@@ -193,7 +192,7 @@ final class StreamSession: Sendable {
                 }
                 let warnAt = principal.expiresAt - settings.expiryWarningMilliseconds
                 let warned = self.state.withLock { $0.warnedFor == principal.expiresAt }
-                if !warned, now >= warnAt {
+                if multiplexed, !warned, now >= warnAt {
                     self.state.withLock { $0.warnedFor = principal.expiresAt }
                     self.reply(StreamMessages.tokenExpiring(principal.expiresAt))
                 }
@@ -217,8 +216,8 @@ final class StreamSession: Sendable {
                 nextHeartbeat = now + settings.heartbeatMilliseconds
                 wakeAt = min(wakeAt, nextHeartbeat)
             }
-            // At most a second, so that a refreshed token is seen.
-            let sleep = max(1, min(wakeAt - now, 1_000))
+            // At most a second on `/ws`, so that a refreshed token is seen.
+            let sleep = max(1, min(wakeAt - now, multiplexed ? 1_000 : 60_000))
             try? await Task.sleep(for: .milliseconds(sleep))
         }
     }
