@@ -8,6 +8,7 @@ import Hummingbird
 /// `DELETE /api/admin/users/{name}/connections` (forced disconnects, close 1008).
 struct AdminConnectionsController {
     let hub: StreamHub
+    let audit: AuditLog
 
     func addRoutes(to admin: RouterGroup<AppRequestContext>) {
         admin.get("connections", use: self.list)
@@ -33,6 +34,7 @@ struct AdminConnectionsController {
         guard self.hub.disconnect(id: id) else {
             throw Problem(status: .notFound, detail: "no open WebSocket \(id)")
         }
+        self.audit.record(.forcedDisconnect, user: context.principal?.user, detail: "WebSocket \(id)")
         return Response(status: .noContent)
     }
 
@@ -41,7 +43,10 @@ struct AdminConnectionsController {
         guard let name = User.normalizeName(raw.removingPercentEncoding ?? raw) else {
             throw ValidationError(field: "name", detail: "name must follow the user name rule: \(User.nameRule)")
         }
-        return try HTTP.json(AdminDisconnectedDTO(closed: self.hub.disconnect(user: name)))
+        let closed = self.hub.disconnect(user: name)
+        self.audit.record(
+            .forcedDisconnect, user: context.principal?.user, detail: "\(closed) WebSockets of \(name)")
+        return try HTTP.json(AdminDisconnectedDTO(closed: closed))
     }
 }
 

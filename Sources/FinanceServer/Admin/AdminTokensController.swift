@@ -6,6 +6,7 @@ import Hummingbird
 /// (The admin role is checked for all of /api/admin by `AuthenticationMiddleware`.)
 struct AdminTokensController {
     let auth: AuthService
+    let audit: AuditLog
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.delete("{jti}", use: self.revoke)
@@ -19,6 +20,7 @@ struct AdminTokensController {
             throw ValidationError(field: "jti", detail: "jti must be 1–128 letters, digits or '-'")
         }
         try await self.auth.revoke(tokenId: jti)
+        self.audit.record(.tokenRevoked, user: context.principal?.user, detail: "access token \(jti) by an admin")
         return Response(status: .noContent)
     }
 }

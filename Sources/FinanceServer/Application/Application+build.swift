@@ -45,10 +45,17 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     )
     .addRoutes(to: router.group("/api"))
     SignalsController(signals: dependencies.signals).addRoutes(to: router.group("/api/signals"))
-    AuthController(auth: dependencies.auth, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("/api/auth"))
-    AdminTokensController(auth: dependencies.auth).addRoutes(to: router.group("/api/admin/tokens"))
-    AdminConnectionsController(hub: dependencies.streamHub).addRoutes(to: router.group("/api/admin"))
-    let handshake = StreamHandshake(hub: dependencies.streamHub, auth: dependencies.auth)
+    AuthController(
+        auth: dependencies.auth, maxBodyBytes: maxBodyBytes, abuse: dependencies.abuseGuard,
+        audit: dependencies.auditLog
+    ).addRoutes(to: router.group("/api/auth"))
+    AdminTokensController(auth: dependencies.auth, audit: dependencies.auditLog).addRoutes(
+        to: router.group("/api/admin/tokens"))
+    AdminConnectionsController(hub: dependencies.streamHub, audit: dependencies.auditLog).addRoutes(
+        to: router.group("/api/admin"))
+    let handshake = StreamHandshake(
+        hub: dependencies.streamHub, auth: dependencies.auth, abuse: dependencies.abuseGuard,
+        audit: dependencies.auditLog)
     let maxMessageBytes = dependencies.settings.wsMaxMessageBytes
     PriceStreamController(handshake: handshake, maxMessageBytes: maxMessageBytes).addPlainRoutes(to: router)
     MarketStreamController(handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: maxMessageBytes)
@@ -103,13 +110,29 @@ public func buildApplication(
     }
     // Feeds built by the command line (the providers' streams and poller), after the store and analytics.
     services += extra
-    let handshake = StreamHandshake(hub: dependencies.streamHub, auth: dependencies.auth)
+    let handshake = StreamHandshake(
+        hub: dependencies.streamHub, auth: dependencies.auth, abuse: dependencies.abuseGuard,
+        audit: dependencies.auditLog)
     let webSockets = StreamRoutes(
         price: PriceStreamController(handshake: handshake, maxMessageBytes: settings.wsMaxMessageBytes),
         multiplexed: MarketStreamController(
             handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: settings.wsMaxMessageBytes))
     services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
     services.append(AuthUpkeepService(auth: dependencies.auth, logger: dependencies.logger))
+    // A ban is audited, and a banned user's WebSockets close at once.
+    let (audit, hub) = (dependencies.auditLog, dependencies.streamHub)
+    dependencies.abuseGuard.onBan { ban in
+        var user: String?
+        var ip: String?
+        switch ban.key {
+        case .user(let name): user = name
+        case .ip(let address): ip = address
+        }
+        audit.record(
+            .ban, user: user, ip: ip,
+            detail: "\(ban.violation.rawValue): banned \(ban.seconds) s (ban \(ban.count))")
+        if let user { hub.disconnect(user: user, reason: .policy) }
+    }
     services.append(
         StreamAccessSweepService(hub: dependencies.streamHub, auth: dependencies.auth, logger: dependencies.logger))
     return Application(
@@ -117,7 +140,7 @@ public func buildApplication(
         // Refused upgrades reach the router, whose plain WebSocket routes answer 401/422/429/426.
         server: WebSocketUpgradeChannel.builder(
             ws: .init(maxFrameSize: settings.wsMaxMessageBytes),
-            decide: { request, _, _ in await webSockets.decide(request) }),
+            decide: { request, peer, _ in await webSockets.decide(request, peer: peer) }),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },

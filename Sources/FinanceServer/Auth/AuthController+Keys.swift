@@ -29,6 +29,7 @@ extension AuthController {
                 status: .conflict, detail: "a user holds at most \(Self.maxKeysPerUser) keys; revoke one first")
         }
         let (record, key) = try await self.auth.createAPIKey(name: fields["name"]!, owner: principal.user)
+        self.audit.record(.apikeyCreated, user: principal.user, detail: "personal key \(record.id)")
         return try HTTP.json(APIKeyDTO(record, key: key), status: .created)
     }
 
@@ -45,6 +46,7 @@ extension AuthController {
         guard try await self.auth.revokeAPIKey(id: id, owner: owner) else {
             throw Problem(status: .notFound, detail: "no API key \(Echo.text(id)) of yours")
         }
+        self.audit.record(.apikeyRevoked, user: principal.user, detail: "key \(id)")
         return Response(status: .noContent)
     }
 }

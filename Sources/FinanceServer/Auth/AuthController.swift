@@ -7,6 +7,9 @@ import Hummingbird
 struct AuthController {
     let auth: AuthService
     let maxBodyBytes: Int
+    /// Sign-in throttling (`auth.loginAttemptsPerMinute` per user and per address).
+    let abuse: AbuseGuard
+    let audit: AuditLog
 
     /// Adds the routes under `/api/auth`.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -19,20 +22,48 @@ struct AuthController {
     /// `POST /api/auth/login {"username", "password"}`.
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await self.read(request, ["username", "password"])
-        let tokens = try await self.auth.login(user: fields["username"]!, password: fields["password"]!)
+        let ip = ClientIP.of(request, peer: context.remoteAddress, trusted: self.abuse.settings.trustedProxies)
+        let user = fields["username"]!.lowercased()
+        if case .limited(let seconds) = self.abuse.loginAllowed(user: user, ip: ip) {
+            self.audit.record(.limitHit, user: User.normalizeName(user), ip: ip, detail: "sign-in attempts")
+            var problem = Problem(
+                status: .tooManyRequests, detail: "too many failed sign-ins; retry after \(seconds) s")
+            problem.headers["Retry-After"] = String(seconds)
+            throw problem
+        }
+        let tokens: TokenPair
+        do {
+            tokens = try await self.auth.login(user: user, password: fields["password"]!)
+        } catch let error as AuthError {
+            self.abuse.loginFailed(user: user, ip: ip)
+            self.audit.record(.loginFailed, user: User.normalizeName(user), ip: ip, detail: error.description)
+            throw error
+        }
+        self.abuse.loginSucceeded(user: user)
+        self.audit.record(.login, user: user, ip: ip)
         return try HTTP.json(TokenResponseDTO(tokens))
     }
 
     /// `POST /api/auth/refresh {"refresh_token"}`: new tokens; the old refresh token stops working.
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await self.read(request, ["refresh_token"])
-        return try HTTP.json(TokenResponseDTO(try await self.auth.refresh(fields["refresh_token"]!)))
+        let ip = ClientIP.of(request, peer: context.remoteAddress, trusted: self.abuse.settings.trustedProxies)
+        do {
+            let tokens = try await self.auth.refresh(fields["refresh_token"]!)
+            self.audit.record(.tokenRefresh, ip: ip)
+            return try HTTP.json(TokenResponseDTO(tokens))
+        } catch AuthError.refreshReused {
+            self.audit.record(.tokenRevoked, ip: ip, detail: "a rotated refresh token was used again: sign-in revoked")
+            throw AuthError.refreshReused
+        }
     }
 
     /// `POST /api/auth/logout {"refresh_token"}`: revokes the sign-in; 204.
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await self.read(request, ["refresh_token"])
         try await self.auth.logout(fields["refresh_token"]!)
+        self.audit.record(
+            .logout, ip: ClientIP.of(request, peer: context.remoteAddress, trusted: self.abuse.settings.trustedProxies))
         return Response(status: .noContent)
     }
 

@@ -2,6 +2,7 @@ import FinanceApp
 import FinanceCore
 import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
 
 /// `/ws/market/{symbol}/price`: the prices of one symbol, authenticated in the handshake (`StreamHandshake`).
 ///
@@ -18,15 +19,19 @@ struct PriceStreamController {
     func addPlainRoutes(to router: Router<AppRequestContext>) {
         router.get("/ws/market/{symbol}/price") { request, context -> Response in
             _ = try HTTP.symbol(context)
-            _ = try await self.handshake.check(request, tokenRequired: true)
+            _ = try await self.handshake.check(
+                request, ip: self.handshake.clientIP(request, peer: context.remoteAddress), tokenRequired: true,
+                count: true)
             throw StreamHandshake.upgradeRequired
         }
     }
 
     /// Upgrades when the symbol and the token pass; else refuses (the plain route then answers).
-    func decide(_ request: Request, rawSymbol: String) async -> WebSocketUpgradeDecision {
+    func decide(_ request: Request, rawSymbol: String, peer: SocketAddress?) async -> WebSocketUpgradeDecision {
+        let ip = self.handshake.clientIP(request, peer: peer)
         guard let symbol = Symbol.normalize(rawSymbol.removingPercentEncoding ?? rawSymbol),
-            let principal = try? await self.handshake.check(request, tokenRequired: true)
+            let admitted = await self.handshake.admitUpgrade(request, ip: ip, tokenRequired: true),
+            let principal = admitted
         else { return .refuse }
         return .upgrade(StreamHandshake.protocolHeaders(request)) { inbound, outbound, context in
             let session = self.handshake.session(
