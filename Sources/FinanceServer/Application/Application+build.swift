@@ -64,6 +64,8 @@ public func buildApplication(
     // Services shut down in reverse order: the server drains, the feed stops, live analytics stops, and the store
     // closes last.
     var services: [any Service] = [StoreCloser(database: dependencies.storage.database, bus: dependencies.marketBus)]
+    // Stops before the store closes (it sends through the store's connections).
+    services.append(dependencies.relay)
     if !settings.analytics.intervals.isEmpty {
         services.append(
             LiveAnalyticsService(
