@@ -138,6 +138,8 @@ let package = Package(
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceStorageTesting", "FinanceStoragePostgres",
                 .product(name: "Logging", package: "swift-log"),
+                // Raw connections to watch the relay's NOTIFY traffic and to end its listener.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         // Helpers shared by the test targets (the app under test, temporary folders, signal collection).
         .target(

@@ -92,6 +92,15 @@ public enum StoreFactory {
         return LocalJobLock()
     }
 
+    /// The relay between instances sharing the database: LISTEN/NOTIFY on PostgreSQL, or a relay to no one for
+    /// SQLite (one instance per file).
+    public static func relay(_ store: any MarketStore, logger: Logger) -> any InstanceRelay {
+        if let postgres = store as? PostgresStore {
+            return PostgresRelay(store: postgres, logger: logger)
+        }
+        return InProcessRelay()
+    }
+
     public static func open(
         _ location: DatabaseLocation, migrating: Bool, logger: Logger,
         sqlite: (cacheMiB: Int, readers: Int)

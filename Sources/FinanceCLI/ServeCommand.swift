@@ -49,11 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
         let router = ProviderWiring.router(
             settings.providers, client: .shared, repository: store, clock: SystemClock(), logger: logger)
         let jobLock = StoreFactory.jobLock(store, logger: logger)
+        let relay = StoreFactory.relay(store, logger: logger)
         let auth = try await AuthService.make(settings: settings.auth, users: store, clock: SystemClock())
         let firstAdmin = try await FirstAdmin.create(auth: auth, users: store)
         let dependencies = AppDependencies(
             store: store, settings: settings.server, logger: logger, providers: router,
-            providerSettings: settings.providers, auth: auth, jobLock: jobLock)
+            providerSettings: settings.providers, auth: auth, jobLock: jobLock, relay: relay)
         var feedServices: [any Service] = []
         var plan: ProviderFeedPlan?
         if settings.providerFeed {
@@ -77,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
             Console.info("feeds: \(feedText)\(planSummary)")
             Console.info("live analytics: \(analyticsText)")
+            Console.info("relay between instances: \(relay.summary)")
             Console.info("providers: \(Self.providersText(settings.providers))")
             Console.info(
                 "on-demand quotes: \(router == nil ? "off (no provider has keys)" : "on (\(router!.providers.map(\.name).joined(separator: ", ")))")"

@@ -46,6 +46,8 @@ public struct AppDependencies: Sendable {
     public var simulatedHistory: SimulatedHistoryStatus
     /// Run-once jobs (the simulated history): a lock of this process unless a driver provides a shared one.
     public var jobLock: any JobLock
+    /// Live messages to and from the other instances on the same database (a relay to no one by default).
+    public var relay: RelayService
     /// The market-data providers' router, nil when no provider has keys.
     public var providers: ProviderRouter?
     /// The providers' settings, so that listings show every provider (with why it is not used) even without a router.
@@ -65,13 +67,14 @@ public struct AppDependencies: Sendable {
         marketBus: any MarketBus = InProcessMarketBus(), analyticsBus: AnalyticsBus = AnalyticsBus(),
         signals: RecentSignals = RecentSignals(), providers: ProviderRouter? = nil,
         providerSettings: ProviderSettings = ProviderSettings(), auth: AuthService,
-        jobLock: any JobLock = LocalJobLock()
+        jobLock: any JobLock = LocalJobLock(), relay: any InstanceRelay = InProcessRelay()
     ) {
         self.auth = auth
         self.rateLimiter = RequestRateLimiter(perMinute: settings.apiRequestsPerMinute, clock: clock)
         self.onDemandLimiter = .onDemand(perMinute: providerSettings.onDemandPerUserPerMinute, clock: clock)
         self.auditLog = AuditLog(repository: storage.audit, settings: settings.audit, clock: clock)
         self.abuseGuard = AbuseGuard(settings: settings.abuse, clock: clock)
+        self.relay = RelayService(relay: relay, bus: marketBus, logger: logger)
         self.storage = storage
         self.marketBus = marketBus
         self.analyticsBus = analyticsBus
@@ -130,13 +133,14 @@ public struct AppDependencies: Sendable {
     public init(
         store: any MarketStore, settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(),
         providers: ProviderRouter? = nil, providerSettings: ProviderSettings = ProviderSettings(),
-        auth: AuthService, jobLock: any JobLock = LocalJobLock()
+        auth: AuthService, jobLock: any JobLock = LocalJobLock(),
+        relay: any InstanceRelay = InProcessRelay()
     ) {
         self.init(
             storage: Storage(store), settings: settings, logger: logger, clock: clock,
             marketBus: InProcessMarketBus(bufferSize: settings.busBufferSize),
             analyticsBus: AnalyticsBus(bufferSize: settings.busBufferSize),
             signals: RecentSignals(capacity: settings.recentSignals), providers: providers,
-            providerSettings: providerSettings, auth: auth, jobLock: jobLock)
+            providerSettings: providerSettings, auth: auth, jobLock: jobLock, relay: relay)
     }
 }

@@ -85,6 +85,8 @@ public func buildApplication(
     var services: [any Service] = [StoreCloser(database: dependencies.storage.database, bus: dependencies.marketBus)]
     // Stops after the server has drained and writes the last audit events before the store closes.
     services.append(AuditLogService(log: dependencies.auditLog, logger: dependencies.logger))
+    // Stops before the store closes (it sends through the store's connections).
+    services.append(dependencies.relay)
     if !settings.analytics.intervals.isEmpty {
         services.append(
             LiveAnalyticsService(
