@@ -21,6 +21,8 @@ public struct ServerSettings: Sendable {
     public var wsMaxMessageBytes: Int = 65_536
     /// The WebSocket connections' outgoing queues (`ws.sendQueue.*`).
     public var wsQueue = StreamQueueSettings()
+    /// The HTTP edge: timeouts, the connection cap and the heavy-read queue (`http.*`).
+    public var edge = HTTPEdgeSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,

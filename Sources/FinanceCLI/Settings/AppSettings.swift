@@ -26,7 +26,7 @@ struct AppSettings {
     static let catalog = SettingsCatalog([
         HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
         AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
-        ProviderSection.section, AuthSection.section, WebSocketSection.section,
+        ProviderSection.section, AuthSection.section, WebSocketSection.section, HTTPEdgeSection.section,
     ])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
@@ -49,6 +49,7 @@ struct AppSettings {
         ProviderSection.read(reader, into: &settings.providers)
         AuthSection.read(reader.section(AuthSection.section), into: &settings.auth)
         WebSocketSection.read(reader.section(WebSocketSection.section), into: &settings.server)
+        HTTPEdgeSection.read(reader.section(HTTPEdgeSection.section), into: &settings.server.edge)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings

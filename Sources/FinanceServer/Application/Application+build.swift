@@ -2,6 +2,7 @@ import FinanceApp
 import FinanceCore
 import FinanceStorage
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
@@ -29,7 +30,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
         ingestor: dependencies.ingestor, barQueries: dependencies.barQueries, quotes: dependencies.quoteBook,
         onDemand: dependencies.onDemandQuotes, onDemandBars: dependencies.onDemandBars, sources: dependencies.sources,
         clock: dependencies.clock,
-        maxBodyBytes: maxBodyBytes
+        maxBodyBytes: maxBodyBytes, heavyReads: dependencies.heavyReads
     ).addRoutes(to: router.group("/api"))
     IndicatorsController(barQueries: dependencies.barQueries, clock: dependencies.clock)
         .addRoutes(to: router.group("/api/indicators"))
@@ -94,12 +95,17 @@ public func buildApplication(
         PriceStreamController(hub: dependencies.streamHub, auth: auth).addRoutes(to: webSockets)
         services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
     }
+    FileDescriptorLimit.raise(
+        toFit: settings.edge.acceptLimit + FileDescriptorLimit.headroom, logger: dependencies.logger)
     return Application(
         router: buildRouter(dependencies),
-        server: .http1WebSocketUpgrade(
+        server: .guardedHTTP1WebSocketUpgrade(
             webSocketRouter: webSockets,
-            configuration: .init(ws: .init(maxFrameSize: settings.wsMaxMessageBytes))),
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
+            configuration: .init(ws: .init(maxFrameSize: settings.wsMaxMessageBytes)),
+            settings: settings.edge, connections: dependencies.connections),
+        configuration: .init(
+            address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub",
+            availableConnectionsDelegate: MaximumAvailableConnections(settings.edge.acceptLimit)),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: dependencies.logger)
