@@ -31,6 +31,8 @@ if [ -z "$bin" ]; then
 fi
 curl_auth=()
 [ -n "$auth" ] && curl_auth=(-H "$auth")
+# The server warns about FINANCEHUB_* variables that are no setting: these two are the script's own.
+unset FINANCEHUB_BIN FINANCEHUB_AUTH_HEADER
 
 mkdir -p "$work"
 pid=""

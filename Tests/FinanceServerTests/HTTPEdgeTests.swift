@@ -29,6 +29,13 @@ func edgeApp(_ edge: HTTPEdgeSettings, store: MemoryStore = MemoryStore(), auth:
     return buildApplication(AppDependencies(storage: Storage(store), settings: settings, logger: logger, auth: auth))
 }
 
+/// What the edge tests send to `/api` beyond the request: none while `/api` is open (a token once it is not; the
+/// one place to add it). `rawHeaderLines` goes into raw requests, each line ending in CRLF.
+enum EdgeTestAPI {
+    static let headers: HTTPFields = [:]
+    static let rawHeaderLines = ""
+}
+
 /// Edge settings with short timeouts for tests.
 func edgeSettings(header: Int = 10, idle: Int = 60, maxConnections: Int = 10_000) -> HTTPEdgeSettings {
     var edge = HTTPEdgeSettings()
@@ -142,7 +149,7 @@ final class HTTPEdgeTests: XCTestCase {
                 let tick = #"[{"symbol":"BTC","ts":1717000000000,"price":67000.5}]"#
                 let posted = await Self.exchange(
                     port: port,
-                    "POST /api/ticks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(tick.utf8.count)\r\nConnection: close\r\n\r\n\(tick)"
+                    "POST /api/ticks HTTP/1.1\r\nHost: x\r\n\(EdgeTestAPI.rawHeaderLines)Content-Type: application/json\r\nContent-Length: \(tick.utf8.count)\r\nConnection: close\r\n\r\n\(tick)"
                 )
                 XCTAssertTrue(posted.response.hasPrefix("HTTP/1.1 201 "), posted.response)
                 for try await message in inbound.messages(maxSize: 1 << 16) {

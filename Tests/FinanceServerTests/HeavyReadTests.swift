@@ -48,7 +48,7 @@ final class HeavyReadTests: XCTestCase {
         var bodies: [ByteBuffer] = []
         for edge in [streaming, onePiece] {
             let body = try await edgeApp(edge, store: store).test(.live) { client in
-                let r = try await client.execute(uri: uri, method: .get)
+                let r = try await client.execute(uri: uri, method: .get, headers: EdgeTestAPI.headers)
                 XCTAssertEqual(r.status, .ok)
                 XCTAssertEqual(r.headers[.contentType], "application/json")
                 // The streamed one has no length up front.
@@ -112,7 +112,8 @@ final class HeavyReadTests: XCTestCase {
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<6 {
                     group.addTask {
-                        let r = try await client.execute(uri: "/api/bars/AAA?interval=1m&limit=100000", method: .get)
+                        let r = try await client.execute(
+                            uri: "/api/bars/AAA?interval=1m&limit=100000", method: .get, headers: EdgeTestAPI.headers)
                         XCTAssertEqual(r.status, .ok)
                         return r.body.readableBytes
                     }
@@ -135,10 +136,11 @@ final class HeavyReadTests: XCTestCase {
             let port = try XCTUnwrap(client.port)
             // 13 MB the client never reads: its writer stalls, holding the only turn, until the stall closes it.
             let stalled = try RawConnection(port: port, timeout: 30)
-            XCTAssertTrue(stalled.send("GET /api/bars/AAA?interval=1m&limit=100000 HTTP/1.1\r\nHost: x\r\n\r\n"))
+            XCTAssertTrue(stalled.send("GET /api/bars/AAA?interval=1m&limit=100000 HTTP/1.1\r\nHost: x\r\n\(EdgeTestAPI.rawHeaderLines)\r\n"))
             try await Task.sleep(for: .milliseconds(500))
             let start = ContinuousClock.now
-            let r = try await client.execute(uri: "/api/bars/AAA?interval=1m&limit=100000", method: .get)
+            let r = try await client.execute(
+                            uri: "/api/bars/AAA?interval=1m&limit=100000", method: .get, headers: EdgeTestAPI.headers)
             XCTAssertEqual(r.status, .ok)
             XCTAssertLessThan(ContinuousClock.now - start, .seconds(15))
             XCTAssertGreaterThan(r.body.readableBytes, 100_000 * 80)
