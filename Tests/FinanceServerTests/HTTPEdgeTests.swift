@@ -129,6 +129,17 @@ final class HTTPEdgeTests: XCTestCase {
         }
     }
 
+    func testARequestBodyThatStopsArrivingIsClosedAfterTheIdleTimeout() async throws {
+        try await edgeApp(edgeSettings(header: 1, idle: 2)).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let head = "POST /api/ticks HTTP/1.1\r\nHost: x\r\n\(EdgeTestAPI.rawHeaderLines)Content-Length: 100\r\n\r\n"
+            let result = await Self.exchange(port: port, head + "[{\"symbol\"")
+            XCTAssertTrue(result.closed)
+            XCTAssertGreaterThan(result.seconds, 1.8)
+            XCTAssertLessThan(result.seconds, 6)
+        }
+    }
+
     func testAWebSocketOutlivesTheHTTPTimeouts() async throws {
         let store = MemoryStore()
         let auth = try await AuthService.make(settings: AuthSettings(bcryptCost: 4), users: store, clock: SystemClock())

@@ -136,11 +136,14 @@ final class HeavyReadTests: XCTestCase {
             let port = try XCTUnwrap(client.port)
             // 13 MB the client never reads: its writer stalls, holding the only turn, until the stall closes it.
             let stalled = try RawConnection(port: port, timeout: 30)
-            XCTAssertTrue(stalled.send("GET /api/bars/AAA?interval=1m&limit=100000 HTTP/1.1\r\nHost: x\r\n\(EdgeTestAPI.rawHeaderLines)\r\n"))
+            XCTAssertTrue(
+                stalled.send(
+                    "GET /api/bars/AAA?interval=1m&limit=100000 HTTP/1.1\r\nHost: x\r\n\(EdgeTestAPI.rawHeaderLines)\r\n"
+                ))
             try await Task.sleep(for: .milliseconds(500))
             let start = ContinuousClock.now
             let r = try await client.execute(
-                            uri: "/api/bars/AAA?interval=1m&limit=100000", method: .get, headers: EdgeTestAPI.headers)
+                uri: "/api/bars/AAA?interval=1m&limit=100000", method: .get, headers: EdgeTestAPI.headers)
             XCTAssertEqual(r.status, .ok)
             XCTAssertLessThan(ContinuousClock.now - start, .seconds(15))
             XCTAssertGreaterThan(r.body.readableBytes, 100_000 * 80)

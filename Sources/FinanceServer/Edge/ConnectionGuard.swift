@@ -12,7 +12,8 @@ import NIOHTTP1
 /// - A request head must arrive within `http.headerTimeoutSeconds`, counted from the accept (the first request) or from
 ///   its first byte (a kept-alive connection): then 408 and close (a connection that sent nothing is closed silently).
 /// - A kept-alive connection idle between requests for `http.idleTimeoutSeconds` is closed; so is one whose response
-///   stalls that long (the client stopped reading it). A request being worked on (no response head yet) never times out.
+///   stalls that long (the client stopped reading it), or whose request body stops arriving that long. A request being
+///   worked on (read whole, no response head yet) never times out.
 /// - After `101 Switching Protocols` the connection is a WebSocket and no HTTP timeout applies.
 ///
 /// Every answer closes the connection gracefully: the answer is written, the output closed, and what the client still
@@ -53,6 +54,9 @@ final class ConnectionGuard: ChannelDuplexHandler {
     private var requestLineEnded = false
     /// Requests read and not yet answered to their end (more than one when the client pipelines).
     private var inFlight = 0
+    /// A request body is being read (its head came, its end not yet); `lastRead` is its latest part.
+    private var readingBody = false
+    private var lastRead = NIODeadline.now()
     /// A response head was written and its end not yet; `lastWrite` is its latest write.
     private var writingResponse = false
     private var lastWrite = NIODeadline.now()
@@ -93,9 +97,12 @@ final class ConnectionGuard: ChannelDuplexHandler {
             return
         case .awaitingHead, .active, .idle: break
         }
-        if case .head = self.unwrapInboundIn(data) as? HTTPServerRequestPart {
+        switch self.unwrapInboundIn(data) as? HTTPServerRequestPart {
+        case .head:
             self.inFlight += 1
             self.phase = .active
+            self.readingBody = true
+            self.lastRead = .now()
             if self.overCapacity {
                 self.answer(
                     .serviceUnavailable, reason: "capacity", headers: [("Retry-After", "1")],
@@ -104,6 +111,9 @@ final class ConnectionGuard: ChannelDuplexHandler {
                 )
                 return
             }
+        case .body: self.lastRead = .now()
+        case .end: self.readingBody = false
+        case nil: break
         }
         context.fireChannelRead(data)
     }
@@ -196,7 +206,9 @@ final class ConnectionGuard: ChannelDuplexHandler {
         switch self.phase {
         case .awaitingHead: return self.phaseStart + .seconds(Int64(self.settings.headerTimeoutSeconds))
         case .idle: return self.phaseStart + idle
-        case .active: return self.writingResponse ? self.lastWrite + idle : nil
+        case .active:
+            if self.writingResponse { return self.lastWrite + idle }
+            return self.readingBody ? self.lastRead + idle : nil
         case .upgraded, .closing: return nil
         }
     }
@@ -238,7 +250,7 @@ final class ConnectionGuard: ChannelDuplexHandler {
             Self.count("headerTimeout")
             self.finish()
         case .idle, .active:
-            Self.count(self.phase == .idle ? "idleTimeout" : "stalledResponse")
+            Self.count(self.phase == .idle ? "idleTimeout" : self.writingResponse ? "stalledResponse" : "stalledBody")
             self.finish()
         case .upgraded, .closing: break
         }
@@ -289,41 +301,5 @@ final class ConnectionGuard: ChannelDuplexHandler {
     /// Counts a connection the edge answered or closed, by reason, in `financehub_http_edge_closes_total`.
     private static func count(_ reason: String) {
         Counter(label: "financehub_http_edge_closes_total", dimensions: [("reason", reason)]).increment()
-    }
-}
-
-extension ConnectionGuard {
-    /// The front of the pipeline: every byte from the client passes here before the HTTP decoder, so the guard sees a
-    /// request start and can drop what a closing connection still receives.
-    final class Tap: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        typealias InboundOut = ByteBuffer
-
-        let edge: ConnectionGuard
-
-        init(_ edge: ConnectionGuard) { self.edge = edge }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            if self.edge.bytesArrived(self.unwrapInboundIn(data)) { context.fireChannelRead(data) }
-        }
-
-        func channelReadComplete(context: ChannelHandlerContext) {
-            // After the decoder has seen the read: a head that arrived whole needs no header timer.
-            self.edge.armTimer()
-            context.fireChannelReadComplete()
-        }
-
-        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            if self.edge.phase == .closing, let event = event as? ChannelEvent, event == .inputClosed {
-                // The client has read the answer and closed its side.
-                self.edge.finish()
-                return
-            }
-            if event is ChannelShouldQuiesceEvent, self.edge.shouldQuiesce() {
-                self.edge.finish()
-                return
-            }
-            context.fireUserInboundEventTriggered(event)
-        }
     }
 }
