@@ -99,8 +99,10 @@ let package = Package(
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 // WebSocketUpgradeChannel: the upgrade pipeline (NIOHTTP1, NIOWebSocket, NIOConcurrencyHelpers).
                 .product(name: "NIOHTTP1", package: "swift-nio"),

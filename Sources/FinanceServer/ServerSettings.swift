@@ -35,6 +35,8 @@ public struct ServerSettings: Sendable {
     /// Connection-attempt limits, bans, sign-in throttling and trusted proxies (`ws.connectAttempts.*`, `ws.ban.*`,
     /// `auth.loginAttemptsPerMinute`, `http.trustedProxies`).
     public var abuse = AbuseGuardSettings()
+    /// The HTTP edge: timeouts, the connection cap and the heavy-read queue (`http.*`).
+    public var edge = HTTPEdgeSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,

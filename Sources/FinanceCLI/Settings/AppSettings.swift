@@ -28,7 +28,7 @@ struct AppSettings {
             HTTPSection.section, DatabaseSection.section, FeedSection.section, LogSection.section,
             AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
             ProviderSection.section, AuthSection.section, WebSocketSection.section, APISection.section,
-            WebSocketTierSection.section,
+            WebSocketTierSection.section, HTTPEdgeSection.section,
         ] + AbuseSection.sections + [AuditSection.section])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
@@ -55,6 +55,7 @@ struct AppSettings {
         WebSocketTierSection.read(reader, into: &settings.server.wsSession)
         AbuseSection.read(reader, into: &settings.server.abuse)
         AuditSection.read(reader.section(AuditSection.section), into: &settings.server.audit)
+        HTTPEdgeSection.read(reader.section(HTTPEdgeSection.section), into: &settings.server.edge)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings

@@ -58,6 +58,10 @@ public struct AppDependencies: Sendable {
     public var signals: RecentSignals
     /// "Now" for every request and service.
     public var clock: any WallClock
+    /// The heavy-read queue (`http.heavyReads.*`).
+    public var heavyReads: HeavyReadGate
+    /// The server's open connections, counted against `http.maxConnections`.
+    public var connections: OpenConnections
     public var settings: ServerSettings
     public var logger: Logger
 
@@ -122,6 +126,8 @@ public struct AppDependencies: Sendable {
                 ? OnDemandBars(backfill: backfill, barQueries: queries, sources: sources, logger: logger) : nil
         }
         self.simulatedHistory = SimulatedHistoryStatus()
+        self.heavyReads = HeavyReadGate(settings: settings.edge)
+        self.connections = OpenConnections()
         self.jobLock = jobLock
         self.signals = signals
         self.clock = clock

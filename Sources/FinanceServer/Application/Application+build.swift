@@ -2,6 +2,7 @@ import FinanceApp
 import FinanceCore
 import FinanceStorage
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
@@ -36,7 +37,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
         onDemand: dependencies.onDemandQuotes, onDemandBars: dependencies.onDemandBars,
         onDemandLimiter: dependencies.onDemandLimiter, sources: dependencies.sources,
         clock: dependencies.clock,
-        maxBodyBytes: maxBodyBytes
+        maxBodyBytes: maxBodyBytes, heavyReads: dependencies.heavyReads
     ).addRoutes(to: router.group("/api"))
     IndicatorsController(barQueries: dependencies.barQueries, clock: dependencies.clock)
         .addRoutes(to: router.group("/api/indicators"))
@@ -137,13 +138,19 @@ public func buildApplication(
     }
     services.append(
         StreamAccessSweepService(hub: dependencies.streamHub, auth: dependencies.auth, logger: dependencies.logger))
+    FileDescriptorLimit.raise(
+        toFit: settings.edge.acceptLimit + FileDescriptorLimit.headroom, logger: dependencies.logger)
     return Application(
         router: buildRouter(dependencies),
-        // Refused upgrades reach the router, whose plain WebSocket routes answer 401/422/429/426.
-        server: WebSocketUpgradeChannel.builder(
+        // Behind the edge's guard (timeouts, the connection cap, 414/431); refused upgrades reach the router, whose
+        // plain WebSocket routes answer 401/403/422/429/426.
+        server: .guardedWebSocketUpgrade(
             ws: .init(maxFrameSize: settings.wsMaxMessageBytes),
-            decide: { request, peer, _ in await webSockets.decide(request, peer: peer) }),
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub"),
+            decide: { request, peer, _ in await webSockets.decide(request, peer: peer) },
+            settings: settings.edge, connections: dependencies.connections),
+        configuration: .init(
+            address: .hostname(settings.host, port: settings.port), serverName: "FinanceHub",
+            availableConnectionsDelegate: MaximumAvailableConnections(settings.edge.acceptLimit)),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: dependencies.logger)

@@ -17,6 +17,8 @@ struct MarketDataController {
     let sources: DataSourceLedger
     let clock: any WallClock
     let maxBodyBytes: Int
+    /// The heavy-read queue `GET /api/bars` of many bars goes through.
+    let heavyReads: HeavyReadGate
 
     /// Adds the routes under `/api`.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -69,8 +71,15 @@ struct MarketDataController {
                 symbol: symbol, interval: interval, from: from, to: to, limit: limit, now: now,
                 admit: self.admission(context))
         }
+        // A heavy read (more than `http.heavyReads.minBars` bars possible) waits its turn in the heavy-read queue
+        // and is streamed; any other is written in one piece.
+        let maxBars = HeavyReadGate.maxBars(interval: interval, from: from, to: to, limit: limit, now: now)
+        let permit = self.heavyReads.isHeavy(bars: maxBars) ? try await self.heavyReads.admit() : nil
         let bars = try await self.barQueries.bars(
             symbol: symbol, interval: interval, from: from, to: to, limit: limit, source: source, now: now)
+        if let permit {
+            return BarsDTO.streamedResponse(symbol: symbol, interval: interval.name, bars: bars, permit: permit)
+        }
         return try HTTP.json(BarsDTO(symbol: symbol, interval: interval.name, bars: bars.map(BarDTO.init)))
     }
 

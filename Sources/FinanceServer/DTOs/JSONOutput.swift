@@ -104,6 +104,14 @@ struct JSONOutput {
         self.needsComma = true
     }
 
+    /// Hands over the bytes written so far and starts empty (keeping its capacity), for a body written in chunks; the
+    /// comma bookkeeping carries on, so the chunks join into the same text.
+    mutating func takeBytes() -> ByteBuffer {
+        let buffer = ByteBuffer(bytes: self.bytes)
+        self.bytes.removeAll(keepingCapacity: true)
+        return buffer
+    }
+
     /// A key and an optional number, left out when nil.
     mutating func field(_ name: StaticString, _ number: Double?) throws {
         guard let number else { return }
