@@ -19,7 +19,12 @@ extension BarsDTO {
             json.beginArray()
             for bar in bars {
                 try BarDTO(bar).write(to: &json)
-                if json.bytes.count >= Self.chunkBytes { try await writer.write(json.takeBytes()) }
+                if json.bytes.count >= Self.chunkBytes {
+                    try await writer.write(json.takeBytes())
+                    // A write the connection takes at once does not suspend: give the thread to other requests (a
+                    // quote) between chunks, or two heavy reads would hold both of a 2-core machine's threads.
+                    await Task.yield()
+                }
             }
             json.endArray()
             json.key("interval")
