@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Benchmarks of the hot paths (run a release build).",
         subcommands: [
             BenchImport.self, BenchRollup.self, BenchTicks.self, BenchIndicators.self, BenchPatterns.self,
-            BenchAnomalies.self, BenchProviders.self,
+            BenchAnomalies.self, BenchProviders.self, BenchWebSocket.self,
         ])
 }
 
@@ -73,13 +73,16 @@ enum SelfProcess {
     }
 
     /// Starts `financehub serve` (this executable unless `executable` is given) on `database` with a free port and
-    /// waits until it listens; returns the process and its port.
-    static func startServer(executable: String? = nil, database: String, feed: String = "simulated") throws -> (
-        Process, Int
-    ) {
+    /// waits until it listens; returns the process and its port. `environment` is added to this process's.
+    static func startServer(
+        executable: String? = nil, database: String, feed: String = "simulated", environment: [String: String] = [:]
+    ) throws -> (Process, Int) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable ?? self.executable)
         p.arguments = ["serve", "--database", database, "--port", "0", "--feed", feed, "--tick-rate", "10"]
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
