@@ -5,10 +5,11 @@
 # near 40,000 msgs/s). Scenarios:
 #   anchor_100x10_max    Django: 100 symbols x 10 clients, ticks as fast as possible in batches of 100
 #   anchor_1x1000_100    Django: 1 symbol x 1,000 clients, 100 ticks/s in batches of 100
-#   fh_100x10_3000       FinanceHub + wsload.py: 100 symbols x 10 clients, 3,000 ticks/s in batches of 100
+#   fh_100x10_3000       FinanceHub + wsload.py: 100 symbols x 10 clients, 3,000 ticks/s in batches of 100 (4 posters)
 #                        (target: >= 0.999 of 30,000 msgs/s delivered; wsload exits 4 below that)
 #   fh_100x10_max        FinanceHub + wsload.py: as the first anchor scenario (the Python client is the limit)
-#   swift_1000x100       financehub bench ws: 1,000 clients over 100 symbols, 12,000 ticks/s (120,000 msgs/s)
+#   swift_1000x100       financehub bench ws: 1,000 clients over 100 symbols, 12,000 ticks/s in batches of 500
+#                        from 4 publishers (120,000 msgs/s)
 #   swift_1x1000_100     financehub bench ws: 1 symbol x 1,000 clients, 100 ticks/s, one tick per POST
 # wsload.py prints a JSON summary as its last line; everything lands in $WORK/out/<scenario>.out.
 #
@@ -108,10 +109,10 @@ for scenario in "$@"; do
         anchor_100x10_max) anchor "$scenario" --symbols 100 --clients-per-symbol 10 --publish-rate 0 --batch-size 100 ;;
         anchor_1x1000_100) anchor "$scenario" --symbols 1 --clients-per-symbol 1000 --publish-rate 100 --batch-size 100 ;;
         fh_100x10_3000)
-            financehub "$scenario" --symbols 100 --clients-per-symbol 10 --publish-rate 3000 --batch-size 100 \
+            financehub "$scenario" --symbols 100 --clients-per-symbol 10 --publish-rate 3000 --batch-size 100 --publish-concurrency 4 \
                 --min-delivery-ratio 0.999 ;;
         fh_100x10_max) financehub "$scenario" --symbols 100 --clients-per-symbol 10 --publish-rate 0 --batch-size 100 ;;
-        swift_1000x100) swift_tool "$scenario" --clients 1000 --symbols 100 --rate 12000 --batch-size 100 ;;
+        swift_1000x100) swift_tool "$scenario" --clients 1000 --symbols 100 --rate 12000 --batch-size 500 --publishers 4 ;;
         swift_1x1000_100) swift_tool "$scenario" --clients 1000 --symbols 1 --rate 100 --batch-size 1 --publishers 1 ;;
         *) log "unknown scenario $scenario"; exit 64 ;;
     esac
