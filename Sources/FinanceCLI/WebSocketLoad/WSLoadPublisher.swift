@@ -6,7 +6,7 @@ import NIOFoundationCompat
 /// Publishes ticks through `POST /api/ticks` for the load tool: `publishers` concurrent posters, batches of
 /// `batchSize` ticks spread round-robin over the symbols, each tick stamped `ts` = now (ms) when its batch is built,
 /// at `rate` ticks/s in total (paced on absolute deadlines, so a late batch is sent at once and counted as lagged) or
-/// as fast as the server answers (`rate` 0).
+/// as fast as the server answers (`rate` 0). No batch starts after `seconds`, however late the schedule is.
 struct WSLoadPublisher: Sendable {
     struct Plan: Sendable {
         var symbols: [String]
@@ -16,12 +16,15 @@ struct WSLoadPublisher: Sendable {
         var publishers: Int
     }
 
-    /// What was published: only the ticks of a POST answered 201 are expected on the clients.
+    /// What was published: the ticks of a POST answered 201, or sent and never answered (timeout, connection
+    /// closed: the server may have taken them), are expected on the clients; a POST refused is not.
     struct Outcome: Sendable {
         var acceptedPerSymbol: [Int]
         var posts = 0
         var failedPosts = 0
         var failedTicks = 0
+        /// POSTs sent and never answered (their ticks stay expected).
+        var unconfirmedPosts = 0
         var laggedBatches = 0
         var postMilliseconds: [Double] = []
         var firstError: String?
@@ -37,6 +40,7 @@ struct WSLoadPublisher: Sendable {
             self.posts += other.posts
             self.failedPosts += other.failedPosts
             self.failedTicks += other.failedTicks
+            self.unconfirmedPosts += other.unconfirmedPosts
             self.laggedBatches += other.laggedBatches
             self.postMilliseconds += other.postMilliseconds
             self.firstError = self.firstError ?? other.firstError
@@ -67,7 +71,7 @@ struct WSLoadPublisher: Sendable {
     {
         var outcome = Outcome(symbols: plan.symbols.count)
         var batch = publisher
-        while !Task.isCancelled {
+        while !Task.isCancelled, ContinuousClock.now < end {
             if plan.rate > 0 {
                 let due = start + .microseconds(Int64(Double(batch * plan.batchSize) / plan.rate * 1_000_000))
                 if due >= end { break }
@@ -77,8 +81,6 @@ struct WSLoadPublisher: Sendable {
                 } else if now - due > .milliseconds(5) {
                     outcome.laggedBatches += 1
                 }
-            } else if ContinuousClock.now >= end {
-                break
             }
             let first = batch * plan.batchSize
             let body = Self.body(
@@ -87,14 +89,22 @@ struct WSLoadPublisher: Sendable {
             do {
                 try await self.post(body)
                 outcome.posts += 1
-                for n in first..<(first + plan.batchSize) { outcome.acceptedPerSymbol[n % plan.symbols.count] += 1 }
                 outcome.postMilliseconds.append(BenchStats.milliseconds(ContinuousClock.now - sent))
+            } catch let error as HTTPClientError
+                where [.deadlineExceeded, .readTimeout, .remoteConnectionClosed].contains(error)
+            {
+                // Sent but not answered: the server may have taken it, so its ticks stay expected.
+                outcome.unconfirmedPosts += 1
+                if outcome.firstError == nil { outcome.firstError = "\(error)" }
             } catch {
                 outcome.failedPosts += 1
                 outcome.failedTicks += plan.batchSize
                 if outcome.firstError == nil { outcome.firstError = "\(error)" }
                 if plan.rate == 0 { try? await Task.sleep(for: .milliseconds(10)) }
+                batch += plan.publishers
+                continue
             }
+            for n in first..<(first + plan.batchSize) { outcome.acceptedPerSymbol[n % plan.symbols.count] += 1 }
             batch += plan.publishers
         }
         return outcome

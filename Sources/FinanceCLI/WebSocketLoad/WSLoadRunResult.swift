@@ -83,6 +83,9 @@ enum WSLoadReport {
                     "\(r.published.failedPosts) POSTs failed (\(r.published.failedTicks) ticks not expected): "
                         + (r.published.firstError ?? ""))
             }
+            if r.published.unconfirmedPosts > 0 {
+                parts.append("\(r.published.unconfirmedPosts) POSTs sent but not answered (their ticks still expected)")
+            }
             if r.published.laggedBatches > 0 { parts.append("\(r.published.laggedBatches) batches sent late") }
             let codes = r.closeCodes.sorted { $0.key < $1.key }.map { "\($0.value) × close \($0.key)" }
             if !codes.isEmpty { parts.append("connections closed: " + codes.joined(separator: ", ")) }
