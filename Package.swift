@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Latency percentiles of `bench ws`.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -115,7 +117,8 @@ let package = Package(
             ],
             resources: [.copy("Resources")]),
         // The command line (serve, migrate, import, indicators, bench...): the only target that picks a storage driver.
-        // `bench providers` runs the provider layer against the fakes (never the internet).
+        // `bench providers` runs the provider layer against the fakes (never the internet); `bench ws` is a lean
+        // SwiftNIO WebSocket load client.
         .target(
             name: "FinanceCLI",
             dependencies: [
@@ -124,7 +127,13 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(name: "financehub", dependencies: ["FinanceCLI"]),

@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Benchmarks of the hot paths (run a release build).",
         subcommands: [
             BenchImport.self, BenchRollup.self, BenchTicks.self, BenchIndicators.self, BenchPatterns.self,
-            BenchAnomalies.self, BenchProviders.self, BenchRelay.self,
+            BenchAnomalies.self, BenchProviders.self, BenchRelay.self, BenchWebSocket.self,
         ])
 }
 
@@ -74,10 +74,10 @@ enum SelfProcess {
 
     /// Starts `financehub serve` (this executable unless `executable` is given) on `database` with a free port and
     /// waits until it listens; returns the process, its port and a service API key made for the run (sent as
-    /// `X-API-Key`: it may ingest, and is not rate limited).
-    static func startServer(executable: String? = nil, database: String, feed: String = "simulated") throws -> (
-        Process, Int, apiKey: String
-    ) {
+    /// `X-API-Key`: it may ingest, and is not rate limited). `environment` is added to this process's.
+    static func startServer(
+        executable: String? = nil, database: String, feed: String = "simulated", environment: [String: String] = [:]
+    ) throws -> (Process, Int, apiKey: String) {
         let binary = executable ?? self.executable
         _ = try self.output(binary, ["migrate", "--database", database])
         let apiKey = try self.output(binary, ["apikey", "create", "--name", "bench", "--database", database])
@@ -85,6 +85,9 @@ enum SelfProcess {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["serve", "--database", database, "--port", "0", "--feed", feed, "--tick-rate", "10"]
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
