@@ -11,24 +11,10 @@ import XCTest
 /// `financehub apikey create|list|revoke` through the real binary; the keys it prints open the API.
 final class APIKeyCommandTests: TemporaryFolderTestCase {
     private func run(_ arguments: [String], stdin: String = "") throws -> (code: Int32, out: String, err: String) {
-        guard let binary = CrashTests.binary else { throw XCTSkip("financehub binary not built next to the tests") }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = arguments
-        p.currentDirectoryURL = self.dir
-        let input = Pipe()
-        let out = Pipe()
-        let err = Pipe()
-        p.standardInput = input
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        let errText = CLIUsageTests.Captured(err.fileHandleForReading)
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: outData, as: UTF8.self), errText.text())
+        guard let result = try FinanceHubBinary.run(arguments, stdin: stdin, in: self.dir) else {
+            throw XCTSkip("financehub binary not built next to the tests")
+        }
+        return result
     }
 
     func testCreateListRevokeAndTheKeysWork() async throws {

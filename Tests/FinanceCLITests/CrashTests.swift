@@ -15,13 +15,7 @@ import XCTest
 /// acknowledged batch is present in full and no batch is present in part.
 final class CrashTests: XCTestCase {
     /// The `financehub` executable that `swift test` builds beside the test bundle.
-    static var binary: URL? {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
-        ].map { $0.appendingPathComponent("financehub") }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    static var binary: URL? { FinanceHubBinary.url }
 
     func testKill9KeepsEveryAcknowledgedBatchWhole() async throws {
         guard let binary = Self.binary else { throw XCTSkip("financehub binary not built next to the tests") }

@@ -2,6 +2,7 @@ import FinanceCore
 import FinanceServer
 import FinanceStorage
 import FinanceStoragePostgres
+import FinanceTestSupport
 import Foundation
 import HummingbirdWSClient
 import Logging
@@ -18,13 +19,7 @@ import XCTest
 /// quote endpoint of the other through the relay, and are stored once.
 final class TwoInstanceRelayTests: XCTestCase {
     /// The `financehub` executable that `swift test` builds beside the test bundle.
-    static var binary: URL? {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
-        ].map { $0.appendingPathComponent("financehub") }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    static var binary: URL? { FinanceHubBinary.url }
 
     /// Runs the binary with `arguments`, `stdin` on its standard input; returns its exit status.
     private static func run(_ binary: URL, _ arguments: [String], stdin: String) throws -> Int32 {
