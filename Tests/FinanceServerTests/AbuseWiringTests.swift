@@ -93,4 +93,22 @@ final class AbuseWiringTests: XCTestCase {
             XCTAssertTrue(limited.lowercased().contains("retry-after:"), limited)
         }
     }
+
+    func testAFloodingUserIsBannedAndTheirSocketsClosed() async throws {
+        let store = MemoryStore()
+        try await store.createUser(User(name: "alice", passwordHash: "x", role: .user, tier: .free, createdAt: 0))
+        let alice = TestAuth.token(user: "alice", role: .user, tier: .free)
+        try await makeApp(store: store) { $0.abuse.banThreshold = 3 }.test(.live) { client in
+            let port = client.port!
+            let code = try await WSConversation.run(port: port, headers: [.authorization: "Bearer \(alice)"]) { ws in
+                _ = try await ws.next("authenticated")
+                // The free tier allows 10 messages a second: the rest are violations.
+                for _ in 0..<20 { try await ws.send(#"{"action":"ping"}"#) }
+                _ = try await ws.next("never", timeout: .seconds(5))
+            }
+            XCTAssertEqual(code, 1008, "the ban closes the flooding user's socket")
+            let again = await Self.handshake(port: port, path: "/ws", token: alice)
+            XCTAssertTrue(again.hasPrefix("HTTP/1.1 403"), again)
+        }
+    }
 }

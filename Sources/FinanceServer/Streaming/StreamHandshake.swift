@@ -139,6 +139,6 @@ struct StreamHandshake {
         }
         return StreamSession(
             connection: connection, hub: self.hub, auth: self.auth, barQueries: barQueries, mode: mode,
-            maxMessageBytes: maxMessageBytes)
+            maxMessageBytes: maxMessageBytes, abuse: self.abuse)
     }
 }

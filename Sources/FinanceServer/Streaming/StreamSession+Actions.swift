@@ -9,6 +9,7 @@ extension StreamSession {
         let now = self.clock.nowMilliseconds()
         guard self.state.withLock({ $0.messages.take(now: now) }) else {
             StreamMetrics.dropped.increment()
+            self.violation(.flood)
             let limit = self.limits.messagesPerSecond
             self.reply(StreamMessages.error(.rateLimited, "rate limited: at most \(limit) messages per second"))
             return
@@ -17,6 +18,7 @@ extension StreamSession {
         do {
             message = try StreamClientMessage(bytes)
         } catch {
+            self.violation(.malformedFrame)
             self.reply(StreamMessages.error(.invalidMessage, error.message))
             return
         }
@@ -52,6 +54,7 @@ extension StreamSession {
         do {
             principal = try await self.auth.verify(accessToken: token)
         } catch {
+            self.violation(.badToken)
             self.connection.requestClose(
                 code: 1008, reason: "auth failed", message: StreamMessages.error(.authFailed, "auth failed: \(error)"))
             return

@@ -29,6 +29,8 @@ final class StreamSession: Sendable {
     let connection: StreamConnection
     let hub: StreamHub
     let auth: AuthService
+    /// Where floods, malformed frames and failed in-band sign-ins count towards a ban.
+    let abuse: AbuseGuard?
     let barQueries: BarQueryService?
     let mode: Mode
     let maxMessageBytes: Int
@@ -39,11 +41,12 @@ final class StreamSession: Sendable {
 
     init(
         connection: StreamConnection, hub: StreamHub, auth: AuthService, barQueries: BarQueryService?, mode: Mode,
-        maxMessageBytes: Int
+        maxMessageBytes: Int, abuse: AbuseGuard? = nil
     ) {
         self.connection = connection
         self.hub = hub
         self.auth = auth
+        self.abuse = abuse
         self.barQueries = barQueries
         self.mode = mode
         self.maxMessageBytes = maxMessageBytes
@@ -52,6 +55,11 @@ final class StreamSession: Sendable {
             State(
                 messages: StreamTokenBucket(capacity: limits.messagesPerSecond, periodMilliseconds: 1_000),
                 subscribes: StreamTokenBucket(capacity: limits.subscriptionsPerMinute, periodMilliseconds: 60_000)))
+    }
+
+    /// Counts a violation of this connection's client (its user once authenticated, else its address) towards a ban.
+    func violation(_ kind: AbuseViolation) {
+        _ = self.abuse?.recordViolation(kind, ip: self.connection.ip, user: self.connection.principal?.user)
     }
 
     /// Queues a message for the client.
@@ -149,6 +157,7 @@ final class StreamSession: Sendable {
         for try await frame in inbound {
             switch frame.opcode {
             case .binary:
+                self.violation(.malformedFrame)
                 self.connection.requestClose(code: 1003, reason: "binary frames are not accepted")
                 return
             case .text:
@@ -160,6 +169,7 @@ final class StreamSession: Sendable {
                 message.writeBuffer(&data)
             }
             if message.readableBytes > self.maxMessageBytes {
+                self.violation(.malformedFrame)
                 self.connection.requestClose(code: 1009, reason: "message too big (over \(self.maxMessageBytes) bytes)")
                 return
             }
