@@ -78,7 +78,12 @@ public struct LiveFeedService: Service {
             }
             group.addTask {
                 var failures = 0
+                var exported = self.provider.streamStats ?? LiveStreamStats()
                 while let (ticks, dropped) = await backlog.next() {
+                    if let stats = self.provider.streamStats {
+                        ProviderMetrics.stream(provider: self.provider.name, now: stats, before: exported)
+                        exported = stats
+                    }
                     if dropped > 0 {
                         self.logger.warning(
                             "live feed dropped ticks: the store is behind",
@@ -108,6 +113,8 @@ public struct LiveFeedService: Service {
         guard !valid.isEmpty else { return failures }
         do {
             try await self.ingestor.ingest(ticks: valid, source: .provider(self.provider.name))
+            let now = SystemClock().nowMilliseconds()
+            ProviderMetrics.streamLag(provider: self.provider.name, milliseconds: valid.map { now - $0.ts })
             return 0
         } catch {
             // A busy database (e.g. a long CLI import on the same file) delays ticks; keep going.

@@ -37,4 +37,33 @@ public enum ProviderMetrics {
     public static func headroom(provider: String, share: Double) {
         Gauge(label: "financehub_provider_budget_headroom", dimensions: [("provider", provider)]).record(share)
     }
+
+    /// Live trades reaching the market bus: `financehub_provider_stream_lag_seconds{provider}`, from each trade's time
+    /// (the upstream's send time) to its ingestion.
+    public static func streamLag(provider: String, milliseconds: [Int64]) {
+        let timer = Metrics.Timer(
+            label: "financehub_provider_stream_lag_seconds", dimensions: [("provider", provider)],
+            preferredDisplayUnit: .seconds)
+        for ms in milliseconds { timer.recordMilliseconds(max(0, ms)) }
+    }
+
+    /// What a live stream's counters gained since `before`: `financehub_provider_stream_reconnects_total`,
+    /// `_gap_milliseconds_total` (time without a connection), `_sequence_gaps_total` and `_missed_messages_total`, each
+    /// `{provider}`.
+    public static func stream(provider: String, now: LiveStreamStats, before: LiveStreamStats) {
+        let dimensions = [("provider", provider)]
+        func add(_ name: String, _ delta: Int) {
+            if delta > 0 {
+                Counter(label: "financehub_provider_stream_\(name)", dimensions: dimensions).increment(by: delta)
+            }
+        }
+        add("reconnects_total", now.reconnects - before.reconnects)
+        add("sequence_gaps_total", now.sequenceGaps - before.sequenceGaps)
+        add("missed_messages_total", now.missedMessages - before.missedMessages)
+        let gapMs = now.totalGapMilliseconds - before.totalGapMilliseconds
+        if gapMs > 0 {
+            Counter(label: "financehub_provider_stream_gap_milliseconds_total", dimensions: dimensions)
+                .increment(by: Int(gapMs))
+        }
+    }
 }

@@ -46,6 +46,7 @@ public struct BinanceTradeStream: LiveTradeStreamSource {
 
     /// A snapshot of the counters.
     public var stats: LiveStreamStats { self.counters.snapshot }
+    public var streamStats: LiveStreamStats? { self.stats }
 
     /// Binance's symbol for ours (`BTC` → `BTCUSDT`).
     public func upstreamId(_ symbol: String) -> String {

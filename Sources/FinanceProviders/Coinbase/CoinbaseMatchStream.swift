@@ -36,6 +36,7 @@ public struct CoinbaseMatchStream: LiveTradeStreamSource {
 
     /// A snapshot of the counters.
     public var stats: LiveStreamStats { self.counters.snapshot }
+    public var streamStats: LiveStreamStats? { self.stats }
 
     /// Coinbase's product id for our symbol (`BTC` → `BTC-USD`).
     public func upstreamId(_ symbol: String) -> String {

@@ -33,6 +33,7 @@ public struct FinnhubTradeStream: LiveTradeStreamSource {
 
     /// A snapshot of the counters.
     public var stats: LiveStreamStats { self.counters.snapshot }
+    public var streamStats: LiveStreamStats? { self.stats }
 
     /// Finnhub's symbol for ours.
     public func upstreamId(_ symbol: String) -> String { self.symbolMap[symbol] ?? symbol }

@@ -37,6 +37,12 @@ public protocol BarHistoryProvider: MarketDataProvider {
 public protocol LiveTradeProvider: MarketDataProvider {
     /// Batches of trades of `symbols` as they arrive, until the consumer stops iterating (or the source fails).
     func trades(symbols: [String]) -> AsyncThrowingStream<[Tick], any Error>
+    /// The connection counters of a WebSocket source (connects, gaps, sequence gaps), nil for other sources.
+    var streamStats: LiveStreamStats? { get }
+}
+
+extension LiveTradeProvider {
+    public var streamStats: LiveStreamStats? { nil }
 }
 
 /// A provider that finds assets by symbol or name.
