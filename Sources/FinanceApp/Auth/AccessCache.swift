@@ -67,14 +67,6 @@ final class AccessCache: Sendable {
         }
     }
 
-    /// Forgets a user's status and the tokens verified for them, so the next request reads the database.
-    func forget(user name: String) {
-        self.state.withLock { s in
-            s.users[name] = nil
-            s.tokens = s.tokens.filter { $0.value.user != name }
-        }
-    }
-
     func forget(key id: String) { self.state.withLock { $0.keys[id] = nil } }
 
     func isRevoked(_ principal: Principal) -> Bool {

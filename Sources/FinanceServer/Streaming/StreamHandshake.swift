@@ -25,7 +25,7 @@ struct StreamHandshake {
     /// is optional. `count` spends connection attempts and records refusals (the attempt that reaches the router once
     /// refused); the upgrade decision checks without counting first, then counts an attempt it lets through.
     func check(_ request: Request, ip: String?, tokenRequired: Bool, count: Bool) async throws -> Principal? {
-        if let seconds = self.abuse.isBanned(ip: ip, user: nil) { throw self.banned(seconds, ip: ip, user: nil, count) }
+        if let seconds = self.abuse.isBanned(ip: ip, user: nil) { throw self.banned(seconds) }
         if count, case .limited(let seconds) = self.abuse.connectAttempt(ip: ip ?? "unknown") {
             throw self.limited(seconds, "connection attempts from your address", ip: ip, user: nil)
         }
@@ -44,7 +44,7 @@ struct StreamHandshake {
             throw error
         }
         if let seconds = self.abuse.isBanned(ip: ip, user: principal.user) {
-            throw self.banned(seconds, ip: ip, user: principal.user, count)
+            throw self.banned(seconds)
         }
         if count, case .limited(let seconds) = self.abuse.connectAttempt(user: principal.user) {
             throw self.limited(seconds, "connection attempts of \(principal.user)", ip: ip, user: principal.user)
@@ -76,7 +76,7 @@ struct StreamHandshake {
         return .some(principal)
     }
 
-    private func banned(_ seconds: Int, ip: String?, user: String?, _ count: Bool) -> Problem {
+    private func banned(_ seconds: Int) -> Problem {
         var problem = Problem(status: .forbidden, detail: "banned for \(seconds) s after repeated violations")
         problem.headers["Retry-After"] = String(seconds)
         return problem
