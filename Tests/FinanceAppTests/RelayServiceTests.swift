@@ -65,8 +65,14 @@ final class RelayServiceTests: XCTestCase {
         a.service.send(revocation: .token(jti: "j-1"))
         try await Self.waitUntil("B saw the second batch") { b.relay.stats.receivedMessages >= 5 }
 
-        // B's quote book followed the remote ticks in memory, without a store read.
-        let quote = try await b.book.quote(symbol: "BTC")
+        // B's quote book followed the remote ticks in memory, without a store read (it takes them from B's bus in a
+        // task of its own, so a moment after the relay received them).
+        var quote = try await b.book.quote(symbol: "BTC")
+        let deadline = ContinuousClock.now + .seconds(5)
+        while quote.price != 102 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+            quote = try await b.book.quote(symbol: "BTC")
+        }
         XCTAssertEqual(quote.price, 102)
         XCTAssertEqual(quote.volume, 6)
         XCTAssertEqual(quote.bid, 101.5)
