@@ -113,7 +113,7 @@ for scenario in "$@"; do
                 --min-delivery-ratio 0.999 ;;
         fh_100x10_max) financehub "$scenario" --symbols 100 --clients-per-symbol 10 --publish-rate 0 --batch-size 100 ;;
         swift_1000x100) swift_tool "$scenario" --clients 1000 --symbols 100 --rate 12000 --batch-size 500 --publishers 4 ;;
-        swift_1x1000_100) swift_tool "$scenario" --clients 1000 --symbols 1 --rate 100 --batch-size 1 --publishers 1 ;;
+        swift_1x1000_100) swift_tool "$scenario" --clients 1000 --symbols 1 --rate 100 --batch-size 1 --publishers 4 ;;
         *) log "unknown scenario $scenario"; exit 64 ;;
     esac
 done

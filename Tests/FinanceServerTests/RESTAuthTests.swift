@@ -174,6 +174,30 @@ final class RESTAuthTests: XCTestCase {
         }
     }
 
+    func testAUserCannotSeeOrRevokeAnotherUsersKey() async throws {
+        let store = MemoryStore()
+        let (app, auth) = try await self.app(store)
+        try await store.createUser(
+            User(name: "bob", passwordHash: auth.hashPassword("pw-bob"), role: .user, tier: .free, createdAt: 0))
+        try await app.test(.router) { client in
+            let alice = try await Self.login(client).access_token
+            let bob = try await Self.login(client, "bob", "pw-bob").access_token
+            let created = try await client.send(.post, "/api/auth/keys", json: #"{"name":"laptop"}"#, token: alice)
+            let id = try XCTUnwrap(created.object["id"] as? String)
+            let key = try XCTUnwrap(created.object["key"] as? String)
+            let listed = try await client.send(.get, "/api/auth/keys", token: bob)
+            XCTAssertEqual((listed.object["items"] as? [[String: Any]])?.count, 0, "bob sees none of alice's keys")
+            let revoked = try await client.send(.delete, "/api/auth/keys/\(id)", token: bob)
+            XCTAssertEqual(revoked.status, .notFound, "another user's key is not found, not revoked")
+            let stillWorks = try await client.call(uri: "/api/assets", method: .get, headers: [.apiKeyHeader: key])
+            XCTAssertEqual(stillWorks.status, .ok, "alice's key still works")
+            let own = try await client.send(.delete, "/api/auth/keys/\(id)", token: alice)
+            XCTAssertEqual(own.status, .noContent)
+            let gone = try await client.call(uri: "/api/assets", method: .get, headers: [.apiKeyHeader: key])
+            XCTAssertEqual(gone.status, .unauthorized, "a revoked key stops at once on this instance")
+        }
+    }
+
     func testLogoutAndRefreshReuseRevokeTheAccessTokensOfTheSignIn() async throws {
         let store = MemoryStore()
         let (app, _) = try await self.app(store)

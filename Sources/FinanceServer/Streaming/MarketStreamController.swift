@@ -37,7 +37,8 @@ struct MarketStreamController {
                 session.startLimits(principal.tier)
                 session.reply(StreamMessages.authenticated(principal))
             }
-            try await session.run(inbound: inbound, outbound: outbound)
+            try await session.run(
+                inbound: inbound, outbound: StreamFrameWriter(channel: context.channel, outbound: outbound))
         }
     }
 }

@@ -41,7 +41,8 @@ struct PriceStreamController {
                 self.handshake.hub.update(
                     session.connection, to: StreamSubscriptions(symbols: [.price: [symbol]]), first: [])
             }
-            try await session.run(inbound: inbound, outbound: outbound)
+            try await session.run(
+                inbound: inbound, outbound: StreamFrameWriter(channel: context.channel, outbound: outbound))
         }
     }
 }

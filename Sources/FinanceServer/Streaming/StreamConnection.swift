@@ -28,8 +28,11 @@ final class StreamConnection: Sendable {
     let since: Int64
     private let outbox: Mutex<ClientOutbox>
     private let wake: AsyncStream<Void>.Continuation
-    /// Yields when messages are waiting or a close is requested (at most one pending wake-up).
+    /// Yields when a close is requested or the client turned slow (at most one pending wake-up), and, until the
+    /// session attaches its `StreamLoopWriter`, when messages are waiting.
     let wakeUps: AsyncStream<Void>
+    /// Writes queued messages on the connection's event loop once the session runs.
+    private let loopWriter = Mutex<StreamLoopWriter?>(nil)
     private let slowFlag = Atomic<Bool>(false)
     private let closing = Mutex<CloseRequest?>(nil)
     private let who = Mutex<Principal?>(nil)
@@ -54,10 +57,24 @@ final class StreamConnection: Sendable {
         switch outcome {
         case .queued: break
         case .conflated: StreamMetrics.conflated.increment()
-        case .slow: self.slowFlag.store(true, ordering: .relaxed)
+        case .slow:
+            self.slowFlag.store(true, ordering: .relaxed)
+            self.wake.yield()
+            return false
         }
-        self.wake.yield()
-        return outcome != .slow
+        if let writer = self.loopWriter.withLock({ $0 }) {
+            writer.schedule()
+        } else {
+            self.wake.yield()
+        }
+        return true
+    }
+
+    /// Hands the writing of queued messages to `writer` (on the connection's event loop), and writes what is
+    /// already queued.
+    func attach(_ writer: StreamLoopWriter) {
+        self.loopWriter.withLock { $0 = writer }
+        writer.schedule()
     }
 
     /// The waiting messages, oldest first.
@@ -88,5 +105,8 @@ final class StreamConnection: Sendable {
 
     var closeRequest: CloseRequest? { self.closing.withLock { $0 } }
 
-    func finish() { self.wake.finish() }
+    func finish() {
+        self.loopWriter.withLock { $0 = nil }
+        self.wake.finish()
+    }
 }

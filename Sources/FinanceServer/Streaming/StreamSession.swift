@@ -72,8 +72,9 @@ final class StreamSession: Sendable {
     static let closeGraceMilliseconds: Int64 = 3_000
 
     /// Runs the connection until it ends, then removes it from the hub.
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    func run(inbound: WebSocketInboundStream, outbound: StreamFrameWriter) async throws {
         defer { self.hub.close(self.connection) }
+        self.connection.attach(StreamLoopWriter(channel: outbound.channel, connection: self.connection))
         // Each task says whether its end ends the session: the writer's (it closed) and the watchdog's do.
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
@@ -120,13 +121,14 @@ final class StreamSession: Sendable {
         }
     }
 
-    /// Writes queued messages until a close is requested or the client is too slow.
-    private func writeLoop(_ outbound: WebSocketOutboundWriter) async throws {
+    /// Waits until a close is requested or the client is too slow, then closes (the messages themselves go out through
+    /// the connection's `StreamLoopWriter`).
+    private func writeLoop(_ outbound: StreamFrameWriter) async throws {
         for await _ in self.connection.wakeUps {
             if let close = self.connection.closeRequest {
                 StreamMetrics.dropped.increment(by: self.connection.queueDepth)
                 guard let code = close.code else { return }
-                if let message = close.message { try await Self.write(message, to: outbound) }
+                if let message = close.message { try await outbound.write([message]) }
                 StreamMetrics.closed(code: code).increment()
                 try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: close.reason)
                 return
@@ -134,19 +136,12 @@ final class StreamSession: Sendable {
             if self.connection.isSlow {
                 StreamMetrics.dropped.increment(by: self.connection.queueDepth)
                 StreamMetrics.closed(code: 4007).increment()
-                try await Self.write(StreamMessages.error(.slowClient, "slow client"), to: outbound)
+                try await outbound.write([StreamMessages.error(.slowClient, "slow client")])
                 try await outbound.close(.unknown(4007), reason: "slow client")
                 return
             }
-            let texts = self.connection.drain()
-            for text in texts { try await Self.write(text, to: outbound) }
-            self.connection.messagesOut.add(texts.count, ordering: .relaxed)
-            StreamMetrics.messagesOut.increment(by: texts.count)
+            // Messages are written by the connection's `StreamLoopWriter`; this task only closes.
         }
-    }
-
-    private static func write(_ text: ByteBuffer, to outbound: WebSocketOutboundWriter) async throws {
-        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: text)))
     }
 
     /// Reads client messages (collating fragments up to `maxMessageBytes`) until the client leaves or a close is

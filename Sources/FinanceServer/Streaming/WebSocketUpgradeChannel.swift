@@ -19,11 +19,13 @@ enum WebSocketUpgradeDecision: Sendable {
     case refuse
 }
 
-/// The context of an upgraded connection: the upgrade request and the peer's address.
+/// The context of an upgraded connection: the upgrade request, the peer's address and the NIO channel (for batched
+/// writes, `StreamFrameWriter`).
 struct WebSocketUpgradeContext: WebSocketContext {
     let request: Request
     let remoteAddress: SocketAddress?
     let logger: Logger
+    let channel: any Channel
 
     /// The peer's IP address, for listings (`unknown` without one).
     var peerIP: String { self.remoteAddress?.ipAddress ?? "unknown" }
@@ -150,7 +152,8 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                 refused.withLockedValue { $0 = request.head }
                 return nil
             case .upgrade(let headers, let handler):
-                let context = WebSocketUpgradeContext(request: request, remoteAddress: remoteAddress, logger: logger)
+                let context = WebSocketUpgradeContext(
+                    request: request, remoteAddress: remoteAddress, logger: logger, channel: channel)
                 chosen.withLockedValue {
                     $0 = { asyncChannel, logger in
                         do {
