@@ -25,11 +25,13 @@ final class StreamLoopWriter: Sendable {
     private let connection: StreamConnection
     private let queue: StreamLoopFlushQueue
     private let state = Mutex(State())
+    private let encoder: NIOLoopBoundBox<ChannelHandlerContext?>
 
     init(channel: any Channel, connection: StreamConnection) {
         self.channel = channel
         self.connection = connection
         self.queue = StreamLoopFlushQueue.of(channel.eventLoop)
+        self.encoder = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
     }
 
     /// Asks for the queue to be written soon (a no-op while already asked or while a batch is in flight: its
@@ -51,11 +53,21 @@ final class StreamLoopWriter: Sendable {
         let texts = connection.drain()
         guard !texts.isEmpty else { return }
         self.state.withLock { $0.inFlight = true }
-        let pipeline = self.channel.pipeline.syncOperations
         let promise = self.channel.eventLoop.makePromise(of: Void.self)
-        for (i, text) in texts.enumerated() {
-            let frame = WebSocketFrame(fin: true, opcode: .text, data: text)
-            pipeline.write(NIOAny(frame), promise: i == texts.count - 1 ? promise : nil)
+        let last = texts.count - 1
+        let pipeline = self.channel.pipeline.syncOperations
+        if let encoder = self.encoderContext() {
+            // Below the frame encoder: each frame as a shared header and the message's own (shared) bytes, so a tick
+            // sent to a thousand clients is neither copied nor re-encoded per client.
+            for (i, text) in texts.enumerated() {
+                encoder.write(NIOAny(StreamFrameHeader.text(length: text.readableBytes)), promise: nil)
+                encoder.write(NIOAny(text), promise: i == last ? promise : nil)
+            }
+        } else {
+            for (i, text) in texts.enumerated() {
+                let frame = WebSocketFrame(fin: true, opcode: .text, data: text)
+                pipeline.write(NIOAny(frame), promise: i == last ? promise : nil)
+            }
         }
         promise.futureResult.whenComplete { result in
             self.state.withLock { $0.inFlight = false }
@@ -70,6 +82,15 @@ final class StreamLoopWriter: Sendable {
             }
         }
         pipeline.flush()
+    }
+
+    /// The context of the channel's `WebSocketFrameEncoder` (writes from it skip the encoder), found once. On the
+    /// event loop.
+    private func encoderContext() -> ChannelHandlerContext? {
+        if let context = self.encoder.value { return context }
+        let context = try? self.channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        self.encoder.value = context
+        return context
     }
 }
 
