@@ -26,7 +26,8 @@ struct StreamFixture {
 
     static func make(
         session: StreamSessionSettings = StreamSessionSettings(), maxMessageBytes: Int = 65_536,
-        accessTokenSeconds: Int = 900, queue: StreamQueueSettings = StreamQueueSettings()
+        accessTokenSeconds: Int = 900, queue: StreamQueueSettings = StreamQueueSettings(),
+        relay: any InstanceRelay = InProcessRelay()
     ) async throws -> StreamFixture {
         let store = MemoryStore()
         let clock = SystemClock()
@@ -52,7 +53,7 @@ struct StreamFixture {
         var logger = Logger(label: "test.ws")
         logger.logLevel = .critical
         let dependencies = AppDependencies(
-            storage: Storage(store), settings: settings, logger: logger, clock: clock, auth: auth)
+            storage: Storage(store), settings: settings, logger: logger, clock: clock, auth: auth, relay: relay)
         return StreamFixture(
             app: buildApplication(dependencies), dependencies: dependencies, auth: auth, longAuth: longAuth,
             tokens: tokens)
