@@ -67,23 +67,22 @@ public final class SectorIndex: Sendable {
         bus.observe { [weak self] messages in self?.apply(messages) }
     }
 
-    /// Reads the sectors' members from the assets again; a member without a price yet takes the quote book's.
+    /// Reads the sectors' members from the assets again. A member keeps the price the index has for it (in any
+    /// sector); one without a price yet takes the quote book's.
     public func reload() async throws {
         let grouped = try await self.assets.assets().groupedBySector()
-        let unpriced = self.state.withLock { s in
-            grouped.values.joined().map(\.symbol).filter { symbol in
-                !(s.sectorsOf[symbol] ?? []).contains { s.sectors[$0]?.members[symbol]?.price != nil }
-            }
-        }
-        var prices: [String: Double] = [:]
-        for symbol in Set(unpriced) {
+        let held = self.state.withLock { Self.prices($0) }
+        var fetched: [String: Double] = [:]
+        for symbol in Set(grouped.values.joined().map(\.symbol)) where held[symbol] == nil {
             do {
-                prices[symbol] = try await self.book.quote(symbol: symbol).price
+                fetched[symbol] = try await self.book.quote(symbol: symbol).price
             } catch StorageError.notFound {
                 continue
             }
         }
         self.state.withLock { s in
+            // Ticks may have come in while the book was read: the held prices are the newest.
+            let prices = fetched.merging(Self.prices(s)) { _, held in held }
             var sectorsOf: [String: [String]] = [:]
             var sectors: [String: Sector] = [:]
             for (name, members) in grouped {
@@ -93,7 +92,7 @@ public final class SectorIndex: Sendable {
                 for asset in members {
                     var member = sector.members[asset.symbol] ?? Member(weight: 1)
                     member.weight = weighting.weight(of: asset)
-                    if member.price == nil, let price = prices[asset.symbol] { member.price = price }
+                    if member.price == nil { member.price = prices[asset.symbol] }
                     if member.base == nil { member.base = member.price }
                     next[asset.symbol] = member
                     sectorsOf[asset.symbol, default: []].append(name)
@@ -106,6 +105,17 @@ public final class SectorIndex: Sendable {
             s.sectors = sectors
             s.sectorsOf = sectorsOf.mapValues { $0.sorted() }
         }
+    }
+
+    /// The last price the index holds for each symbol.
+    private static func prices(_ s: State) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for sector in s.sectors.values {
+            for (symbol, member) in sector.members {
+                if let price = member.price { out[symbol] = price }
+            }
+        }
+        return out
     }
 
     /// The sectors `symbol` counts in (at most one today: an asset has one sector).
