@@ -30,7 +30,8 @@ extension MemoryStore {
     public func portfolios(owner: String?, after: String?, limit: Int) async throws -> [Portfolio] {
         let all = self.portfolioState.state.withLock { Array($0.portfolios.values) }
         let matching = all.filter { p in
-            (owner.map { p.owner == $0 } ?? true) && (after.map { $0.utf8.lexicographicallyPrecedes(p.id.utf8) } ?? true)
+            (owner.map { p.owner == $0 } ?? true)
+                && (after.map { $0.utf8.lexicographicallyPrecedes(p.id.utf8) } ?? true)
         }
         let ordered = matching.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         return Array(ordered.prefix(max(0, limit)))
@@ -38,7 +39,9 @@ extension MemoryStore {
 
     public func updatePortfolio(_ portfolio: Portfolio) async throws {
         try self.portfolioState.state.withLock { s in
-            guard let stored = s.portfolios[portfolio.id] else { throw StorageError.notFound("portfolio \(portfolio.id)") }
+            guard let stored = s.portfolios[portfolio.id] else {
+                throw StorageError.notFound("portfolio \(portfolio.id)")
+            }
             var updated = portfolio
             updated.owner = stored.owner
             updated.createdAt = stored.createdAt

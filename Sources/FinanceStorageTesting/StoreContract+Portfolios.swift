@@ -58,7 +58,9 @@ extension StoreContract {
         await expectError(.notFound("portfolio p1"), "portfolio() after delete") {
             _ = try await store.portfolio(id: "p1")
         }
-        await expectError(.notFound("portfolio p1"), "deletePortfolio twice") { try await store.deletePortfolio(id: "p1") }
+        await expectError(.notFound("portfolio p1"), "deletePortfolio twice") {
+            try await store.deletePortfolio(id: "p1")
+        }
         // The id may be used again: nothing of the deleted portfolio comes back with it.
         try await store.createPortfolio(portfolio("p1", owner: "bob"))
         let reborn = try await store.portfolio(id: "p1")
@@ -76,7 +78,8 @@ extension StoreContract {
             let owner = i % 3 == 0 ? "bob" : "alice"
             ownerOf[id] = owner
             try await store.createPortfolio(
-                portfolio(id, owner: owner, holdings: [Holding(symbol: "S\(i)", quantity: Double(i + 1), costBasis: 1)]))
+                portfolio(id, owner: owner, holdings: [Holding(symbol: "S\(i)", quantity: Double(i + 1), costBasis: 1)])
+            )
         }
         let bytewise = ids.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         let everyone = try await store.portfolios(owner: nil, after: nil, limit: 100)
@@ -107,8 +110,11 @@ extension StoreContract {
         _ = try await store.migrate()
         try await store.createPortfolio(portfolio("p1", owner: "alice"))
         try await store.createPortfolio(portfolio("p2", owner: "bob"))
-        let five = (0..<5).map { PortfolioSnapshot(portfolioId: "p1", ts: t0 + Int64($0) * minute, value: 100.25 + Double($0)) }
-        try await store.appendPortfolioSnapshots(five.reversed() + [PortfolioSnapshot(portfolioId: "p2", ts: t0, value: 7)])
+        let five = (0..<5).map {
+            PortfolioSnapshot(portfolioId: "p1", ts: t0 + Int64($0) * minute, value: 100.25 + Double($0))
+        }
+        try await store.appendPortfolioSnapshots(
+            five.reversed() + [PortfolioSnapshot(portfolioId: "p2", ts: t0, value: 7)])
         let all = try await store.portfolioSnapshots(id: "p1", from: .min, to: .max, limit: 100)
         XCTAssertEqual(all, five, "oldest first, values exact")
         let window = try await store.portfolioSnapshots(id: "p1", from: t0 + minute, to: t0 + 3 * minute, limit: 100)

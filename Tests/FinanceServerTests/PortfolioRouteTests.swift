@@ -57,7 +57,8 @@ final class PortfolioRouteTests: TemporaryFolderTestCase {
             XCTAssertEqual(p.createdAt, clock.nowMilliseconds())
             let keys = Set(created.object.keys)
             XCTAssertEqual(
-                keys, ["id", "name", "cash", "holdings", "value", "dayChange", "unrealizedPnl", "createdAt", "updatedAt"])
+                keys,
+                ["id", "name", "cash", "holdings", "value", "dayChange", "unrealizedPnl", "createdAt", "updatedAt"])
             XCTAssertEqual(deps.portfolioValuation.portfolioIds(containing: "AAPL"), [p.id], "indexed by symbol")
 
             let shown = try await client.send(.get, "/api/portfolios/\(p.id)", token: PortfolioUsers.alice)
@@ -70,7 +71,9 @@ final class PortfolioRouteTests: TemporaryFolderTestCase {
             XCTAssertEqual(try moved.decode(PortfolioDTO.self).value, 1000 + 10 * 120 + 0.5 * 52_000)
 
             // Bob sees none of it: every route answers as for a missing portfolio, and nothing changes.
-            for (method, body) in [(HTTPRequest.Method.get, nil), (.put, Self.core), (.delete, nil)] as [(HTTPRequest.Method, String?)] {
+            for (method, body) in [(HTTPRequest.Method.get, nil), (.put, Self.core), (.delete, nil)]
+                as [(HTTPRequest.Method, String?)]
+            {
                 let r = try await client.send(method, "/api/portfolios/\(p.id)", json: body, token: PortfolioUsers.bob)
                 XCTAssertEqual(r.status, .notFound, "\(method): \(r.text)")
                 XCTAssertEqual(r.headers[.contentType], "application/problem+json")

@@ -17,7 +17,10 @@ final class SectorRouteTests: TemporaryFolderTestCase {
     /// price; nil: no bar that day.
     private static let market: [(asset: String, week: Double?, yesterday: Double, now: Double)] = [
         (#"{"symbol":"AAPL","assetClass":"equity","sector":"Information Technology","marketCap":3e12}"#, 100, 180, 200),
-        (#"{"symbol":"MSFT","assetClass":"equity","sector":"Information Technology","marketCap":1000000000000}"#, 400, 400, 380),
+        (
+            #"{"symbol":"MSFT","assetClass":"equity","sector":"Information Technology","marketCap":1000000000000}"#,
+            400, 400, 380
+        ),
         (#"{"symbol":"XOM","assetClass":"equity","sector":"Energy"}"#, 50, 50, 55),
         (#"{"symbol":"CVX","assetClass":"equity","sector":"Energy","marketCap":2e11}"#, 100, 100, 95),
         (#"{"symbol":"BTC","assetClass":"crypto"}"#, 40_000, 50_000, 52_000),
@@ -36,7 +39,8 @@ final class SectorRouteTests: TemporaryFolderTestCase {
                 .post, "/api/bars/\(symbol)?interval=1d&historical=true", json: "[" + bars.joined(separator: ",") + "]")
             XCTAssertEqual(posted.status, .created, posted.text)
             let tick = try await client.send(
-                .post, "/api/ticks", json: #"[{"symbol":"\#(symbol)","ts":\#(portfolioToday + 3_600_000),"price":\#(now)}]"#)
+                .post, "/api/ticks",
+                json: #"[{"symbol":"\#(symbol)","ts":\#(portfolioToday + 3_600_000),"price":\#(now)}]"#)
             XCTAssertEqual(tick.status, .created, tick.text)
         }
         let empty = try await client.send(

@@ -4,7 +4,9 @@ import FinanceApp
 enum PortfoliosSection {
     static let snapshotSeconds = SettingKey(
         "snapshotSeconds", .int(10...86_400), default: String(PortfolioSettings().snapshotSeconds),
-        doc: "how often every portfolio's value is recorded for its history (and portfolios and sector members are read again)")
+        doc:
+            "how often every portfolio's value is recorded for its history (and portfolios and sector members are read again)"
+    )
     static let section = SettingsSection("portfolios", keys: [snapshotSeconds])
 
     /// Reads the section into `settings`.

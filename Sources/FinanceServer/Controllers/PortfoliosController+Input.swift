@@ -26,9 +26,9 @@ extension PortfoliosController {
         }
         let (input, issues) = Self.parse(object)
         guard issues.isEmpty, let input else { throw ValidationError(issues) }
-        let admit = context.principal.flatMap { principal in
-            principal.isRateLimited
-                ? self.onDemandLimiter.admission(user: principal.user, tier: principal.tier) : nil
+        var admit: (@Sendable () throws -> Void)? = nil
+        if let principal = context.principal, principal.isRateLimited {
+            admit = self.onDemandLimiter.admission(user: principal.user, tier: principal.tier)
         }
         var unknown: [ValidationIssue] = []
         for (i, holding) in input.holdings.enumerated() {
@@ -94,7 +94,8 @@ extension PortfoliosController {
             }
         case let other?:
             issues.append(
-                ValidationIssue(index: nil, field: "holdings", detail: "holdings must be an array, got \(other.typeName)"))
+                ValidationIssue(
+                    index: nil, field: "holdings", detail: "holdings must be an array, got \(other.typeName)"))
         }
         guard issues.isEmpty else { return (nil, issues) }
         return (PortfolioInput(name: name, cash: cash, holdings: holdings), [])
@@ -104,7 +105,13 @@ extension PortfoliosController {
     static func holding(_ item: JSONValue, at i: Int) -> (Holding?, [ValidationIssue]) {
         let prefix = "holdings/\(i)"
         guard case .object(let object) = item else {
-            return (nil, [ValidationIssue(index: nil, field: prefix, detail: "each holding must be an object, got \(item.typeName)")])
+            return (
+                nil,
+                [
+                    ValidationIssue(
+                        index: nil, field: prefix, detail: "each holding must be an object, got \(item.typeName)")
+                ]
+            )
         }
         var r = FieldReader(object, index: nil)
         for key in object.keys.sorted()

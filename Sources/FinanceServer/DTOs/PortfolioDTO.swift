@@ -69,4 +69,9 @@ public struct PortfolioHistoryDTO: Codable, Sendable, Equatable {
 public struct PortfolioSnapshotDTO: Codable, Sendable, Equatable {
     public var ts: Int64
     public var value: Double
+
+    public init(ts: Int64, value: Double) {
+        self.ts = ts
+        self.value = value
+    }
 }
