@@ -14,7 +14,7 @@ import XCTest
 /// cursor paging, and the value history the snapshot service records.
 final class PortfolioRouteTests: TemporaryFolderTestCase {
     /// AAPL closed at 100 yesterday and trades at 110; BTC closed at 50,000 and trades at 52,000; NODATA has no data.
-    private func seed(_ client: some TestClientProtocol) async throws {
+    private static func seed(_ client: some TestClientProtocol) async throws {
         for (symbol, close) in [("AAPL", 100.0), ("BTC", 50_000.0)] {
             let r = try await client.send(
                 .post, "/api/bars/\(symbol)?interval=1d&historical=true",
@@ -40,7 +40,7 @@ final class PortfolioRouteTests: TemporaryFolderTestCase {
         let clock = SettableClock(portfolioToday + 2 * 3_600_000)
         let deps = try await portfolioDependencies(store, clock: clock)
         try await buildApplication(deps).test(.router) { client in
-            try await self.seed(client)
+            try await Self.seed(client)
             let created = try await client.send(.post, "/api/portfolios", json: Self.core, token: PortfolioUsers.alice)
             XCTAssertEqual(created.status, .created, created.text)
             let p = try created.decode(PortfolioDTO.self)
@@ -112,16 +112,17 @@ final class PortfolioRouteTests: TemporaryFolderTestCase {
             let gone = try await client.send(.get, "/api/portfolios/\(p.id)", token: PortfolioUsers.alice)
             XCTAssertEqual(gone.status, .notFound)
             XCTAssertEqual(deps.portfolioValuation.portfolioIds(containing: "NODATA"), [])
+            // The store closes with the application: read the file while it runs.
+            let left = try await store.portfolios(owner: nil, after: nil, limit: 10)
+            XCTAssertEqual(left, [], "deleted in the file")
         }
-        let left = try await store.portfolios(owner: nil, after: nil, limit: 10)
-        XCTAssertEqual(left, [], "deleted in the file")
     }
 
     func testProblemsPointIntoTheBodyAndWriteNothing() async throws {
         let store = try await portfolioStore(self.path("portfolios.sqlite"))
         let deps = try await portfolioDependencies(store, clock: SettableClock(portfolioToday + 3_600_000))
         try await buildApplication(deps).test(.router) { client in
-            try await self.seed(client)
+            try await Self.seed(client)
             let cases: [(String, [String])] = [
                 (
                     #"{"name":"x","holdings":[{"symbol":"AAPL","quantity":1,"costBasis":1},"#
@@ -167,11 +168,12 @@ final class PortfolioRouteTests: TemporaryFolderTestCase {
             XCTAssertEqual(malformed.status, .badRequest)
             let noToken = try await client.send(.get, "/api/portfolios", token: nil)
             XCTAssertEqual(noToken.status, .unauthorized)
+            let stored = try await store.portfolios(owner: nil, after: nil, limit: 10)
+            XCTAssertEqual(
+                stored.map(\.name), ["ok"], "only the valid body was written; the refused PUT changed nothing")
+            let assets = try await store.assets()
+            XCTAssertFalse(assets.contains { $0.symbol == "ZZZZ" || $0.symbol == "NOPE" }, "no asset was created")
         }
-        let stored = try await store.portfolios(owner: nil, after: nil, limit: 10)
-        XCTAssertEqual(stored.map(\.name), ["ok"], "only the valid body was written; the refused PUT changed nothing")
-        let assets = try await store.assets()
-        XCTAssertFalse(assets.contains { $0.symbol == "ZZZZ" || $0.symbol == "NOPE" }, "no asset was created")
     }
 
     func testPagesFollowNextAndStayWithTheirOwner() async throws {
@@ -219,7 +221,7 @@ final class PortfolioRouteTests: TemporaryFolderTestCase {
             valuation: deps.portfolioValuation, sectors: deps.sectorIndex, settings: PortfolioSettings(),
             clock: clock, logger: deps.logger)
         try await buildApplication(deps).test(.router) { client in
-            try await self.seed(client)
+            try await Self.seed(client)
             let created = try await client.send(.post, "/api/portfolios", json: Self.core, token: PortfolioUsers.alice)
             let id = try created.decode(PortfolioDTO.self).id
             // Made on another instance (straight into the file): the snapshot's reload picks it up.

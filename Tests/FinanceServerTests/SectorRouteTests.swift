@@ -28,7 +28,7 @@ final class SectorRouteTests: TemporaryFolderTestCase {
         (#"{"symbol":"SPY","assetClass":"etf"}"#, 400, 400, 500),
     ]
 
-    private func seed(_ client: some TestClientProtocol) async throws {
+    private static func seed(_ client: some TestClientProtocol) async throws {
         for (asset, week, yesterday, now) in Self.market {
             let created = try await client.send(.post, "/api/assets", json: asset)
             XCTAssertEqual(created.status, .created, created.text)
@@ -52,7 +52,7 @@ final class SectorRouteTests: TemporaryFolderTestCase {
         let store = try await portfolioStore(self.path("sectors.sqlite"))
         let deps = try await portfolioDependencies(store, clock: SettableClock(portfolioToday + 2 * 3_600_000))
         try await buildApplication(deps).test(.router) { client in
-            try await self.seed(client)
+            try await Self.seed(client)
             let r = try await client.send(.get, "/api/sectors", token: PortfolioUsers.alice)
             XCTAssertEqual(r.status, .ok, r.text)
             let sectors = try r.decode(SectorListDTO.self).items
@@ -99,7 +99,7 @@ final class SectorRouteTests: TemporaryFolderTestCase {
         let deps = try await portfolioDependencies(store, clock: SettableClock(portfolioToday + 2 * 3_600_000))
         let index = deps.sectorIndex
         try await buildApplication(deps).test(.router) { client in
-            try await self.seed(client)
+            try await Self.seed(client)
             try await index.reload()
             XCTAssertEqual(index.sectors(of: "BTC"), ["Crypto"])
             XCTAssertEqual(index.sectors(of: "EURUSD"), ["Currencies"])

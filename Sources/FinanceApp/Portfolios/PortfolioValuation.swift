@@ -12,6 +12,10 @@ public final class PortfolioValuation: Sendable {
     struct State {
         var portfolios: [String: Portfolio] = [:]
         var bySymbol: [String: Set<String>] = [:]
+        /// Edits made here (`remember`, `forget`: nil) by id, with their sequence number, so that a reload that read
+        /// the store before them does not undo them.
+        var edits: [String: (seq: UInt64, portfolio: Portfolio?)] = [:]
+        var seq: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -27,6 +31,7 @@ public final class PortfolioValuation: Sendable {
 
     /// Reads every portfolio from the store, replacing what is held.
     public func reload() async throws {
+        let mark = self.state.withLock { $0.seq }
         var all: [Portfolio] = []
         var after: String? = nil
         while true {
@@ -36,8 +41,16 @@ public final class PortfolioValuation: Sendable {
             after = last.id
         }
         self.state.withLock { s in
-            s = State()
-            for p in all { Self.insert(p, into: &s) }
+            var next = State()
+            next.seq = s.seq
+            for p in all { Self.insert(p, into: &next) }
+            // Edits made while the store was read win over what was read; older ones are in what was read.
+            for (id, edit) in s.edits where edit.seq > mark {
+                Self.remove(id, from: &next)
+                if let p = edit.portfolio { Self.insert(p, into: &next) }
+                next.edits[id] = edit
+            }
+            s = next
         }
     }
 
@@ -46,12 +59,18 @@ public final class PortfolioValuation: Sendable {
         self.state.withLock { s in
             Self.remove(portfolio.id, from: &s)
             Self.insert(portfolio, into: &s)
+            s.seq += 1
+            s.edits[portfolio.id] = (s.seq, portfolio)
         }
     }
 
     /// Forgets a deleted portfolio.
     public func forget(id: String) {
-        self.state.withLock { s in Self.remove(id, from: &s) }
+        self.state.withLock { s in
+            Self.remove(id, from: &s)
+            s.seq += 1
+            s.edits[id] = (s.seq, nil)
+        }
     }
 
     /// The ids of the portfolios holding `symbol`, sorted.
