@@ -184,7 +184,9 @@ struct FieldReader {
 
 /// The fields each kind of input object may carry.
 enum InputFields {
-    static let asset: Set<String> = ["symbol", "name", "assetClass", "exchange", "currency", "sector", "industry"]
+    static let asset: Set<String> = [
+        "symbol", "name", "assetClass", "exchange", "currency", "sector", "industry", "marketCap",
+    ]
     static let tick: Set<String> = ["symbol", "ts", "price", "size", "bid", "ask", "bidSize", "askSize"]
     static let bar: Set<String> = ["ts", "open", "high", "low", "close", "volume"]
 }

@@ -23,6 +23,8 @@ public final class MemoryStore: MarketStore {
     let userState = MemoryUserState()
     /// The audit log (`MemoryStore+Audit.swift`).
     let auditState = MemoryAuditState()
+    /// Portfolios and their snapshots (`MemoryStore+Portfolios.swift`).
+    let portfolioState = MemoryPortfolioState()
 
     public init() {}
 

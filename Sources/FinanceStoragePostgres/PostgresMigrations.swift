@@ -208,6 +208,45 @@ enum PostgresMigrations {
                 "CREATE INDEX audit_events_by_time ON audit_events (ts, id)",
                 "CREATE INDEX audit_events_by_user ON audit_events (user_name, ts, id)",
             ]),
+        // placeholder: replaced by the alerts migration (version 6) when the branches are merged.
+        PostgresMigration(version: 6, name: "alerts (placeholder)", statements: []),
+        PostgresMigration(
+            version: 7, name: "portfolios, asset market caps",
+            statements: [
+                // An asset's market capitalisation weights it in value-weighted sector figures.
+                "ALTER TABLE assets ADD COLUMN market_cap double precision",
+                """
+                CREATE TABLE portfolios (
+                    id         text COLLATE "C" PRIMARY KEY,
+                    owner      text COLLATE "C" NOT NULL,
+                    name       text NOT NULL,
+                    cash       double precision NOT NULL,
+                    created_at bigint NOT NULL,
+                    updated_at bigint NOT NULL
+                )
+                """,
+                "CREATE INDEX portfolios_by_owner ON portfolios (owner, id)",
+                // `position` keeps the order the owner gave; a symbol appears once per portfolio.
+                """
+                CREATE TABLE portfolio_holdings (
+                    portfolio_id text COLLATE "C" NOT NULL REFERENCES portfolios (id) ON DELETE CASCADE,
+                    symbol       text COLLATE "C" NOT NULL,
+                    position     integer NOT NULL,
+                    quantity     double precision NOT NULL,
+                    cost_basis   double precision NOT NULL,
+                    PRIMARY KEY (portfolio_id, symbol)
+                )
+                """,
+                // Value history, one row per (portfolio, snapshot time in ms).
+                """
+                CREATE TABLE portfolio_snapshots (
+                    portfolio_id text COLLATE "C" NOT NULL REFERENCES portfolios (id) ON DELETE CASCADE,
+                    ts           bigint NOT NULL,
+                    value        double precision NOT NULL,
+                    PRIMARY KEY (portfolio_id, ts)
+                )
+                """,
+            ]),
     ]
 
     static var latest: Int { all.last?.version ?? 0 }

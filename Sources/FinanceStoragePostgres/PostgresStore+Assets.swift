@@ -24,9 +24,9 @@ extension PostgresStore {
             try await self.count(
                 conn,
                 """
-                INSERT INTO assets (symbol, name, asset_class, exchange, currency, sector, industry)
+                INSERT INTO assets (symbol, name, asset_class, exchange, currency, sector, industry, market_cap)
                 VALUES (\(asset.symbol), \(asset.name), \(asset.assetClass.rawValue), \(asset.exchange), \(asset.currency),
-                        \(asset.sector), \(asset.industry))
+                        \(asset.sector), \(asset.industry), \(asset.marketCap))
                 ON CONFLICT (symbol) DO NOTHING RETURNING 1
                 """)
         }
@@ -40,7 +40,7 @@ extension PostgresStore {
                 """
                 UPDATE assets SET name = \(asset.name), asset_class = \(asset.assetClass.rawValue),
                     exchange = \(asset.exchange), currency = \(asset.currency), sector = \(asset.sector),
-                    industry = \(asset.industry)
+                    industry = \(asset.industry), market_cap = \(asset.marketCap)
                 WHERE symbol = \(asset.symbol) RETURNING 1
                 """)
         }
@@ -60,18 +60,19 @@ extension PostgresStore {
         if deleted == 0 { throw StorageError.notFound("asset \(symbol)") }
     }
 
-    private static let assetColumns = "SELECT symbol, name, asset_class, exchange, currency, sector, industry"
+    private static let assetColumns =
+        "SELECT symbol, name, asset_class, exchange, currency, sector, industry, market_cap"
 
     private func readAssets(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [Asset] {
         var out: [Asset] = []
         let rows = try await conn.query(query, logger: self.logger)
-        for try await (symbol, name, cls, exchange, currency, sector, industry) in rows.decode(
-            (String, String?, String, String?, String?, String?, String?).self)
+        for try await (symbol, name, cls, exchange, currency, sector, industry, marketCap) in rows.decode(
+            (String, String?, String, String?, String?, String?, String?, Double?).self)
         {
             out.append(
                 Asset(
                     symbol: symbol, name: name, assetClass: AssetClass(rawValue: cls) ?? .unknown, exchange: exchange,
-                    currency: currency, sector: sector, industry: industry))
+                    currency: currency, sector: sector, industry: industry, marketCap: marketCap))
         }
         return out
     }

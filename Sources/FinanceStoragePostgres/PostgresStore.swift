@@ -187,6 +187,10 @@ public final class PostgresStore: MarketStore {
         "rotate refresh token": "rotate_refresh_token", "revoke refresh family": "revoke_refresh_family",
         "revoke refresh tokens": "revoke_refresh_tokens", "read secret": "secret",
         "append audit": "append_audit", "read audit": "audit_events", "prune audit": "prune_audit",
+        "create portfolio": "create_portfolio", "read portfolio": "portfolio", "list portfolios": "portfolios",
+        "update portfolio": "update_portfolio", "delete portfolio": "delete_portfolio",
+        "append portfolio snapshots": "append_portfolio_snapshots",
+        "read portfolio snapshots": "portfolio_snapshots",
     ]
 
     /// Runs `body` on a pooled connection, timed, mapping errors to `StorageError`.

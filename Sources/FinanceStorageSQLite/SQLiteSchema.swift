@@ -191,6 +191,43 @@ enum SQLiteSchema {
             CREATE INDEX audit_events_by_user ON audit_events (user_name, ts, id);
             """
         ),
+        // placeholder: replaced by the alerts migration (version 6) when the branches are merged.
+        ("v6-alerts-placeholder", "SELECT 1;"),
+        (
+            "v7-portfolios-sectors",
+            """
+            -- An asset's market capitalisation weights it in value-weighted sector figures.
+            ALTER TABLE assets ADD COLUMN market_cap REAL;
+
+            CREATE TABLE portfolios (
+                id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                name TEXT NOT NULL,
+                cash REAL NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX portfolios_by_owner ON portfolios (owner, id);
+
+            -- `position` keeps the order the owner gave; a symbol appears once per portfolio.
+            CREATE TABLE portfolio_holdings (
+                portfolio_id TEXT NOT NULL REFERENCES portfolios (id) ON DELETE CASCADE,
+                symbol TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                quantity REAL NOT NULL,
+                cost_basis REAL NOT NULL,
+                PRIMARY KEY (portfolio_id, symbol)
+            ) WITHOUT ROWID;
+
+            -- Value history, one row per (portfolio, snapshot time in ms).
+            CREATE TABLE portfolio_snapshots (
+                portfolio_id TEXT NOT NULL REFERENCES portfolios (id) ON DELETE CASCADE,
+                ts INTEGER NOT NULL,
+                value REAL NOT NULL,
+                PRIMARY KEY (portfolio_id, ts)
+            ) WITHOUT ROWID;
+            """
+        ),
     ]
 
     static var latest: Int { migrations.count }

@@ -237,16 +237,16 @@ public final class SQLiteStore: MarketStore {
 
     // MARK: - Assets
 
-    private static let assetColumns = "symbol, name, asset_class, exchange, currency, sector, industry"
+    private static let assetColumns = "symbol, name, asset_class, exchange, currency, sector, industry, market_cap"
 
     private static func asset(_ row: Row) -> Asset {
         Asset(
             symbol: row[0], name: row[1], assetClass: AssetClass(rawValue: row[2] ?? "unknown") ?? .unknown,
-            exchange: row[3], currency: row[4], sector: row[5], industry: row[6])
+            exchange: row[3], currency: row[4], sector: row[5], industry: row[6], marketCap: row[7])
     }
 
     private static func arguments(_ a: Asset) -> StatementArguments {
-        [a.symbol, a.name, a.assetClass.rawValue, a.exchange, a.currency, a.sector, a.industry]
+        [a.symbol, a.name, a.assetClass.rawValue, a.exchange, a.currency, a.sector, a.industry, a.marketCap]
     }
 
     public func assets() async throws -> [Asset] {
@@ -268,7 +268,7 @@ public final class SQLiteStore: MarketStore {
         try await self.write("create_asset") { db in
             guard try !Self.assetExists(db, asset.symbol) else { throw StorageError.conflict("asset \(asset.symbol)") }
             try db.execute(
-                sql: "INSERT INTO assets (\(Self.assetColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                sql: "INSERT INTO assets (\(Self.assetColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: Self.arguments(asset))
         }
     }
@@ -279,7 +279,7 @@ public final class SQLiteStore: MarketStore {
             try db.execute(
                 sql: """
                     UPDATE assets SET name = ?2, asset_class = ?3, exchange = ?4, currency = ?5, sector = ?6,
-                    industry = ?7 WHERE symbol = ?1
+                    industry = ?7, market_cap = ?8 WHERE symbol = ?1
                     """,
                 arguments: Self.arguments(asset))
         }

@@ -62,6 +62,10 @@ public enum StoreContract {
         Check("auditAppendAndQuery", auditAppendAndQuery),
         Check("auditCursorPaging", auditCursorPaging),
         Check("auditPrune", auditPrune),
+        Check("portfolioCRUD", portfolioCRUD),
+        Check("portfolioPaging", portfolioPaging),
+        Check("portfolioSnapshots", portfolioSnapshots),
+        Check("assetMarketCap", assetMarketCap),
     ]
 
     /// The names of every check.

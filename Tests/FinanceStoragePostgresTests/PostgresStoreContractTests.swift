@@ -55,6 +55,10 @@ final class PostgresStoreContractTests: XCTestCase {
         "auditAppendAndQuery",
         "auditCursorPaging",
         "auditPrune",
+        "portfolioCRUD",
+        "portfolioPaging",
+        "portfolioSnapshots",
+        "assetMarketCap",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -97,4 +101,8 @@ final class PostgresStoreContractTests: XCTestCase {
     func testAuditAppendAndQuery() async throws { try await self.run("auditAppendAndQuery") }
     func testAuditCursorPaging() async throws { try await self.run("auditCursorPaging") }
     func testAuditPrune() async throws { try await self.run("auditPrune") }
+    func testPortfolioCRUD() async throws { try await self.run("portfolioCRUD") }
+    func testPortfolioPaging() async throws { try await self.run("portfolioPaging") }
+    func testPortfolioSnapshots() async throws { try await self.run("portfolioSnapshots") }
+    func testAssetMarketCap() async throws { try await self.run("assetMarketCap") }
 }

@@ -29,7 +29,7 @@ struct AppSettings {
             AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
             ProviderSection.section, AuthSection.section, WebSocketSection.section, APISection.section,
             WebSocketTierSection.section, HTTPEdgeSection.section,
-        ] + AbuseSection.sections + [AuditSection.section])
+        ] + AbuseSection.sections + [AuditSection.section, PortfoliosSection.section])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
     static func load(
@@ -56,6 +56,7 @@ struct AppSettings {
         AbuseSection.read(reader, into: &settings.server.abuse)
         AuditSection.read(reader.section(AuditSection.section), into: &settings.server.audit)
         HTTPEdgeSection.read(reader.section(HTTPEdgeSection.section), into: &settings.server.edge)
+        PortfoliosSection.read(reader.section(PortfoliosSection.section), into: &settings.server.portfolios)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings

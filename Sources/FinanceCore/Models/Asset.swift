@@ -12,10 +12,13 @@ public struct Asset: Hashable, Sendable {
     public var currency: String?
     public var sector: String?
     public var industry: String?
+    /// The market capitalisation in the asset's currency, when known: it weights the asset in value-weighted
+    /// sector figures.
+    public var marketCap: Double?
 
     public init(
         symbol: String, name: String? = nil, assetClass: AssetClass = .unknown, exchange: String? = nil,
-        currency: String? = nil, sector: String? = nil, industry: String? = nil
+        currency: String? = nil, sector: String? = nil, industry: String? = nil, marketCap: Double? = nil
     ) {
         self.symbol = symbol
         self.name = name
@@ -24,5 +27,6 @@ public struct Asset: Hashable, Sendable {
         self.currency = currency
         self.sector = sector
         self.industry = industry
+        self.marketCap = marketCap
     }
 }

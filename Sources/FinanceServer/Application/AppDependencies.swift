@@ -26,6 +26,15 @@ public struct AppDependencies: Sendable {
     public var quoteBook: QuoteBook
     /// Quotes asked of the market-data providers, when some provider is usable.
     public var onDemandQuotes: OnDemandQuotes?
+    /// Symbols named in bodies (portfolio holdings, alert targets), found as a quote request finds them.
+    public var symbols: SymbolLookup
+    /// Every portfolio in memory, indexed by symbol and valued at the quote book's prices (the alert engine's
+    /// portfolio seam; the snapshot service records its values).
+    public var portfolioValuation: PortfolioValuation
+    /// Each sector's live index level and the sectors of a symbol (the alert engine's sector seam).
+    public var sectorIndex: SectorIndex
+    /// Sectors' 1-day and 1-week changes for `GET /api/sectors`.
+    public var sectorPerformance: SectorPerformance
     /// Sign-in, tokens and API keys: every route under /api and every WebSocket needs a caller.
     public var auth: AuthService
     /// REST requests per minute per user and tier.
@@ -104,6 +113,11 @@ public struct AppDependencies: Sendable {
                 },
                 quoteTTLMilliseconds: Int64(providerSettings.quoteCacheSeconds) * 1_000, clock: clock, logger: logger)
         }
+        self.symbols = SymbolLookup(assets: storage.assets, onDemand: self.onDemandQuotes)
+        self.portfolioValuation = PortfolioValuation(repository: storage.portfolios, book: book)
+        self.sectorIndex = SectorIndex(assets: storage.assets, book: book, bus: marketBus)
+        self.sectorPerformance = SectorPerformance(
+            assets: storage.assets, book: book, barQueries: self.barQueries, clock: clock)
         self.providers = providers
         self.providerSettings = providerSettings
         self.news = providers.flatMap { router in

@@ -67,6 +67,12 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     ).addRoutes(to: router.group("/api/providers"))
     NewsController(news: dependencies.news).addRoutes(to: router.group("/api/news"))
     AdminAuditController(log: dependencies.auditLog).addRoutes(to: router.group("/api/admin/audit"))
+    PortfoliosController(
+        repository: dependencies.storage.portfolios, valuation: dependencies.portfolioValuation,
+        symbols: dependencies.symbols, onDemandLimiter: dependencies.onDemandLimiter, clock: dependencies.clock,
+        maxBodyBytes: maxBodyBytes
+    ).addRoutes(to: router.group("/api/portfolios"))
+    SectorsController(performance: dependencies.sectorPerformance).addRoutes(to: router.group("/api/sectors"))
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
@@ -88,6 +94,11 @@ public func buildApplication(
     services.append(AuditLogService(log: dependencies.auditLog, logger: dependencies.logger))
     // Stops before the store closes (it sends through the store's connections).
     services.append(dependencies.relay)
+    // Records portfolio values and reads portfolios and sector members again, until the store closes.
+    services.append(
+        PortfolioSnapshotService(
+            valuation: dependencies.portfolioValuation, sectors: dependencies.sectorIndex,
+            settings: settings.portfolios, clock: dependencies.clock, logger: dependencies.logger))
     if !settings.analytics.intervals.isEmpty {
         services.append(
             LiveAnalyticsService(

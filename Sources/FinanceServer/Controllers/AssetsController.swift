@@ -92,9 +92,14 @@ struct AssetsController {
                     "assetClass must be one of \(AssetClass.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
+        let marketCap = reader.number("marketCap", required: false)
+        if let marketCap, marketCap.isFinite, !(0...Validation.maxValue).contains(marketCap) {
+            reader.fail("marketCap", "marketCap must be a number from 0 to 1e30")
+        }
         let asset = Asset(
             symbol: symbol, name: reader.text("name"), assetClass: assetClass, exchange: reader.text("exchange"),
-            currency: reader.text("currency"), sector: reader.text("sector"), industry: reader.text("industry"))
+            currency: reader.text("currency"), sector: reader.text("sector"), industry: reader.text("industry"),
+            marketCap: marketCap)
         if !reader.issues.isEmpty { throw ValidationError(reader.issues) }
         return asset
     }

@@ -9,6 +9,8 @@ public struct AssetDTO: Codable, Sendable, Equatable {
     public var currency: String?
     public var sector: String?
     public var industry: String?
+    /// The market capitalisation in the asset's currency: it weights the asset in value-weighted sector figures.
+    public var marketCap: Double?
 
     public init(_ asset: Asset) {
         self.symbol = asset.symbol
@@ -18,6 +20,7 @@ public struct AssetDTO: Codable, Sendable, Equatable {
         self.currency = asset.currency
         self.sector = asset.sector
         self.industry = asset.industry
+        self.marketCap = asset.marketCap
     }
 }
 
