@@ -46,7 +46,8 @@ class SavingHandler:
             "rcptTos": envelope.rcpt_tos,
             "data": envelope.content.decode("utf-8", errors="replace"),
             "authUser": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
-            "tls": session.ssl is not None,
+            # STARTTLS sets session.ssl; implicit TLS shows on the transport.
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
         }
         path = os.path.join(self.folder, f"{self.count}.json")
         with open(path + ".tmp", "w") as f:
@@ -87,7 +88,8 @@ async def main():
             and auth_data.login.decode() == user
             and auth_data.password.decode() == password
         )
-        return AuthResult(success=ok, auth_data=auth_data if ok else None)
+        # handled=False: aiosmtpd answers (235, or 535 for a wrong password) itself.
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     excluded = []
     if args.auth_mechanisms:

@@ -57,6 +57,7 @@ final class RecordingReceiver: Sendable {
             if let location = answer.location { headers[.location] = location }
             return Response(status: .init(code: answer.status), headers: headers)
         }
+        router.post("/", use: handler)
         router.post("**", use: handler)
         router.get("**", use: handler)
         var logger = Logger(label: "test.receiver")

@@ -129,7 +129,8 @@ struct ReceivedMail {
                 let compact = content.filter { !$0.isWhitespace }
                 decoded = String(decoding: Data(base64Encoded: compact) ?? Data(), as: UTF8.self)
             } else {
-                decoded = content.hasSuffix("\r\n") ? String(content.dropLast(2)) : content
+                // "\r\n" is one Character.
+                decoded = content.hasSuffix("\r\n") ? String(content.dropLast()) : content
             }
             self.parts.append((partHeaders, decoded))
         }

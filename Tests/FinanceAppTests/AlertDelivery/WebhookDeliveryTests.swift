@@ -68,18 +68,24 @@ final class WebhookDeliveryTests: XCTestCase {
     func testLoopbackAndPrivateTargetsAreRefusedUnlessAllowed() async throws {
         try await self.start()
         let port = self.receiver.port
-        // A name that resolves to a public and a private address is refused too: every address is checked.
-        let resolver = StaticHostResolver([
-            "rebind.test": [IPAddress("93.184.216.34")!, IPAddress("127.0.0.1")!],
-            "inside.test": [IPAddress("10.1.2.3")!],
-        ])
-        let deliverer = DeliveryFixtures.deliverer(
-            self.settings(allowPrivate: false), clock: self.clock, resolver: resolver)
-        for url in [
-            "http://127.0.0.1:\(port)/hook", "http://localhost:\(port)/hook", "http://[::1]:\(port)/hook",
-            "http://[::ffff:127.0.0.1]:\(port)/hook", "http://0.0.0.0:\(port)/hook", "http://127.1:\(port)/hook",
-            "http://rebind.test:\(port)/hook", "http://inside.test:\(port)/hook",
-        ] {
+        // Through the system resolver (`localhost`, `127.1`), and through pinned answers: a name that resolves to a
+        // public and a private address is refused too, since every address is checked.
+        let system = DeliveryFixtures.deliverer(self.settings(allowPrivate: false), clock: self.clock)
+        let pinned = DeliveryFixtures.deliverer(
+            self.settings(allowPrivate: false), clock: self.clock,
+            resolver: StaticHostResolver([
+                "rebind.test": [IPAddress("93.184.216.34")!, IPAddress("127.0.0.1")!],
+                "inside.test": [IPAddress("10.1.2.3")!], "mapped.test": [IPAddress("::ffff:192.168.0.1")!],
+            ]))
+        let cases: [(AlertDeliverer, String)] =
+            [
+                "http://127.0.0.1:\(port)/hook", "http://localhost:\(port)/hook", "http://[::1]:\(port)/hook",
+                "http://[::ffff:127.0.0.1]:\(port)/hook", "http://0.0.0.0:\(port)/hook", "http://127.1:\(port)/hook",
+            ].map { (system, $0) }
+            + ["http://rebind.test:\(port)/hook", "http://inside.test/hook", "https://mapped.test/hook"].map {
+                (pinned, $0)
+            }
+        for (deliverer, url) in cases {
             let outcome = await deliverer.deliver(
                 DeliveryFixtures.delivery("d", channel: .webhook(url: url, secret: "s")))
             guard case .failed(let error) = outcome else {
@@ -87,9 +93,9 @@ final class WebhookDeliveryTests: XCTestCase {
                 continue
             }
             XCTAssertTrue(
-                error.contains("refused") && error.contains("alerts.allowPrivateWebhooks")
-                    || error.contains("does not resolve"), "\(url): \(error)")
+                error.hasPrefix("refused: ") && error.contains("alerts.allowPrivateWebhooks"), "\(url): \(error)")
         }
+        let deliverer = system
         XCTAssertEqual(self.receiver.requests.count, 0)
         for url in ["file:///etc/passwd", "ftp://127.0.0.1/x", "http+unix://%2Ftmp%2Fs/x", "not a url", "http:///x"] {
             let outcome = await deliverer.deliver(

@@ -159,7 +159,10 @@ struct SMTPSession: Sendable {
         do {
             try await self.channel.writeAndFlush(ByteBuffer(string: text))
         } catch {
-            throw .transport(SMTPError.describe(error))
+            // The reason the connection failed (a TLS handshake error) says more than the write's own error.
+            let handler = self.handler
+            let recorded = try? await self.channel.eventLoop.submit { handler.value.recordedFailure }.get()
+            throw recorded ?? .transport(SMTPError.describe(error))
         }
     }
 

@@ -34,6 +34,9 @@ final class SMTPReplyHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
+    /// Why the connection failed, once it has (a TLS error explains a write that then failed on a closed channel).
+    var recordedFailure: SMTPError? { self.failure }
+
     /// True when bytes arrived that belong to no reply yet (after STARTTLS's reply that would be an injection).
     var hasUnreadInput: Bool { self.buffer.readableBytes > 0 || !self.lines.isEmpty || !self.ready.isEmpty }
 
