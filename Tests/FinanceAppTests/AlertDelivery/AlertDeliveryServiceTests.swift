@@ -20,7 +20,10 @@ final class AlertDeliveryServiceTests: XCTestCase {
             outbox: outbox,
             deliverer: DeliveryFixtures.deliverer(settings, clock: clock, webSocket: inbox),
             settings: settings, clock: clock, logger: DeliveryFixtures.quietLogger)
-        var rows: [OutboxDelivery] = []
+        // The broken receiver's row first, so its first attempt is over long before the test ends.
+        var rows = [
+            DeliveryFixtures.delivery("broken", channel: .webhook(url: receiver.url("/broken"), secret: "s"), due: now)
+        ]
         for i in 0..<30 {
             rows.append(DeliveryFixtures.delivery("ws-\(i)", channel: .websocket, owner: "user\(i % 3)", due: now))
             rows.append(
@@ -30,8 +33,6 @@ final class AlertDeliveryServiceTests: XCTestCase {
         rows.append(
             DeliveryFixtures.delivery(
                 "push-1", channel: .push(url: receiver.url("/topic"), format: .ntfy, token: nil), due: now))
-        rows.append(
-            DeliveryFixtures.delivery("broken", channel: .webhook(url: receiver.url("/broken"), secret: "s"), due: now))
         try await outbox.enqueue(rows)
 
         let running = Task { try await service.run() }
@@ -53,5 +54,35 @@ final class AlertDeliveryServiceTests: XCTestCase {
         XCTAssertEqual(broken.status, .pending)
         XCTAssertGreaterThanOrEqual(broken.attempts, 1)
         XCTAssertEqual(broken.lastError, "HTTP 500")
+    }
+
+    func testAThousandWebSocketNotificationsOfAHundredUsersLeaveWithinASecond() async throws {
+        let clock = SystemClock()
+        let now = clock.nowMilliseconds()
+        let inbox = WebSocketInbox()
+        let outbox = TestOutbox()
+        let settings = AlertDeliverySettings()
+        let service = AlertDeliveryService(
+            outbox: outbox, deliverer: DeliveryFixtures.deliverer(settings, clock: clock, webSocket: inbox),
+            settings: settings, clock: clock, logger: DeliveryFixtures.quietLogger)
+        let running = Task { try await service.run() }
+        // The service is idle in its poll when the burst arrives, as after a quiet spell.
+        try await Task.sleep(for: .milliseconds(50))
+        let started = ContinuousClock.now
+        try await outbox.enqueue(
+            (0..<1_000).map {
+                DeliveryFixtures.delivery("ws-\($0)", channel: .websocket, owner: "user\($0 % 100)", due: now)
+            })
+        while inbox.all.count < 1_000 && ContinuousClock.now - started < .seconds(5) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let elapsed = ContinuousClock.now - started
+        running.cancel()
+        _ = try? await running.value
+        XCTAssertEqual(inbox.all.count, 1_000)
+        XCTAssertEqual(Set(inbox.all.map(\.owner)).count, 100)
+        // At most one poll interval (250 ms) of waiting, then the claims follow one another.
+        XCTAssertLessThan(elapsed, .seconds(1))
+        print("1,000 WebSocket deliveries through the in-memory outbox: \(elapsed)")
     }
 }

@@ -45,12 +45,13 @@ public struct AlertDeliveryService: Service {
     public func run() async throws {
         let inFlight = InFlightCount()
         await withDiscardingTaskGroup { group in
+            // Whether the last claim was full: more may be due, so the loop claims again as soon as a slot frees
+            // instead of waiting a whole poll interval.
+            var backlog = false
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let free = self.concurrency - inFlight.value.load(ordering: .acquiring)
-                var claimed = 0
                 if free > 0 {
                     let deliveries = await self.claim(limit: free)
-                    claimed = deliveries.count
                     for delivery in deliveries {
                         inFlight.value.add(1, ordering: .acquiringAndReleasing)
                         group.addTask {
@@ -58,17 +59,20 @@ public struct AlertDeliveryService: Service {
                             inFlight.value.subtract(1, ordering: .acquiringAndReleasing)
                         }
                     }
+                    backlog = !deliveries.isEmpty && deliveries.count == free
                 }
-                // A full claim means more may be due: claim again at once (when there is room).
-                if claimed > 0 && claimed == free { continue }
                 do {
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.pollInterval) }
+                    let wait = backlog ? Self.slotWait : self.pollInterval
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 } catch {
                     break
                 }
             }
         }
     }
+
+    /// How often a saturated loop with a backlog looks for a free slot.
+    static let slotWait = Duration.milliseconds(2)
 
     /// One pass: claims what is due and delivers it, returning the number of deliveries attempted (for tests and
     /// tools that drive the outbox step by step).
@@ -93,6 +97,9 @@ public struct AlertDeliveryService: Service {
 
     private func deliverAndRecord(_ delivery: OutboxDelivery) async {
         let outcome = await self.deliverer.deliver(delivery)
+        // An attempt cut short by cancellation (not a graceful shutdown, which lets attempts finish) says nothing
+        // about the receiver: it is not counted, and the delivery is taken again when its lease runs out.
+        if Task.isCancelled && outcome != .delivered { return }
         do {
             try await self.outbox.completeDelivery(id: delivery.id, outcome: outcome, now: self.clock.nowMilliseconds())
         } catch {
