@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"5.0.0"),
+        // TLS of the alert emails' SMTP client (already in the graph through async-http-client).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        // Alert message templates.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Latency percentiles of `bench ws`.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
@@ -89,6 +93,12 @@ let package = Package(
             name: "FinanceApp",
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceProviders",
+                // Alert delivery: webhooks and push over HTTP, email over SMTP (NIO + NIOSSL), mustache messages.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -174,6 +184,12 @@ let package = Package(
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceStorageSQLite", "FinanceProviders", "FinanceApp",
                 "FinanceTestSupport", .product(name: "Logging", package: "swift-log"),
+                // Alert delivery: local receivers (webhook, ntfy, Gotify) and the SMTP server's TLS certificate.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .testTarget(
             name: "FinanceServerTests",

@@ -17,6 +17,8 @@ struct AppSettings {
     var providers = ProviderSettings()
     /// Sign-in and tokens (`auth.*`).
     var auth = AuthSettings()
+    /// Alert delivery (`alerts.*` webhook, push and throttle keys, `smtp.*`).
+    var alertDelivery = AlertDeliverySettings()
     /// Whether `feed.mode` includes `providers`: the watchlist is streamed and polled from the providers.
     var providerFeed = false
     /// Startup warnings (environment variables that match no key), for the command to print.
@@ -29,7 +31,9 @@ struct AppSettings {
             AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
             ProviderSection.section, AuthSection.section, WebSocketSection.section, APISection.section,
             WebSocketTierSection.section, HTTPEdgeSection.section,
-        ] + AbuseSection.sections + [AuditSection.section, PortfoliosSection.section])
+        ] + AbuseSection.sections + [
+            AuditSection.section, PortfoliosSection.section, AlertDeliverySection.section, SMTPSection.section,
+        ])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
     static func load(
@@ -57,6 +61,8 @@ struct AppSettings {
         AuditSection.read(reader.section(AuditSection.section), into: &settings.server.audit)
         HTTPEdgeSection.read(reader.section(HTTPEdgeSection.section), into: &settings.server.edge)
         PortfoliosSection.read(reader.section(PortfoliosSection.section), into: &settings.server.portfolios)
+        AlertDeliverySection.read(reader.section(AlertDeliverySection.section), into: &settings.alertDelivery)
+        SMTPSection.read(reader.section(SMTPSection.section), into: &settings.alertDelivery.smtp)
         settings.warnings = EnvironmentCheck.warnings(environment, catalog: Self.catalog)
         try reader.finish(warnings: settings.warnings)
         return settings
