@@ -23,6 +23,8 @@ public final class MemoryStore: MarketStore {
     let userState = MemoryUserState()
     /// The audit log (`MemoryStore+Audit.swift`).
     let auditState = MemoryAuditState()
+    /// Alerts, their history, engine state, the delivery outbox and email confirmations (`MemoryStore+Alerts.swift`).
+    let alertState = MemoryAlertState()
 
     public init() {}
 

@@ -187,6 +187,15 @@ public final class PostgresStore: MarketStore {
         "rotate refresh token": "rotate_refresh_token", "revoke refresh family": "revoke_refresh_family",
         "revoke refresh tokens": "revoke_refresh_tokens", "read secret": "secret",
         "append audit": "append_audit", "read audit": "audit_events", "prune audit": "prune_audit",
+        "create alert": "create_alert", "read alert": "alert", "update alert": "update_alert",
+        "delete alert": "delete_alert", "list alerts": "alerts", "count alerts": "alert_count",
+        "read enabled alerts": "enabled_alerts", "mark alert triggered": "mark_alert_triggered",
+        "disable alert": "disable_alert", "read alert history": "alert_history",
+        "save alert states": "save_alert_states", "read alert states": "alert_states",
+        "record firing": "record_firing", "enqueue deliveries": "enqueue_deliveries",
+        "claim deliveries": "claim_deliveries", "complete delivery": "complete_delivery",
+        "read deliveries": "alert_deliveries", "store email code": "store_email_code",
+        "confirm email": "confirm_email", "read email confirmation": "email_confirmed",
     ]
 
     /// Runs `body` on a pooled connection, timed, mapping errors to `StorageError`.

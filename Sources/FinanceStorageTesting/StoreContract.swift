@@ -62,6 +62,14 @@ public enum StoreContract {
         Check("auditAppendAndQuery", auditAppendAndQuery),
         Check("auditCursorPaging", auditCursorPaging),
         Check("auditPrune", auditPrune),
+        Check("alertsCRUD", alertsCRUD),
+        Check("alertsQuotaAndPaging", alertsQuotaAndPaging),
+        Check("alertEngineStates", alertEngineStates),
+        Check("emailConfirmations", emailConfirmations),
+        Check("outboxDedupesFirings", outboxDedupesFirings),
+        Check("outboxLeasesAndOutcomes", outboxLeasesAndOutcomes),
+        Check("outboxConcurrentClaimers", outboxConcurrentClaimers),
+        Check("alertHistoryPaging", alertHistoryPaging),
     ]
 
     /// The names of every check.

@@ -50,6 +50,14 @@ final class SQLiteStoreContractTests: XCTestCase {
         "auditAppendAndQuery",
         "auditCursorPaging",
         "auditPrune",
+        "alertsCRUD",
+        "alertsQuotaAndPaging",
+        "alertEngineStates",
+        "emailConfirmations",
+        "outboxDedupesFirings",
+        "outboxLeasesAndOutcomes",
+        "outboxConcurrentClaimers",
+        "alertHistoryPaging",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -92,4 +100,12 @@ final class SQLiteStoreContractTests: XCTestCase {
     func testAuditAppendAndQuery() async throws { try await self.run("auditAppendAndQuery") }
     func testAuditCursorPaging() async throws { try await self.run("auditCursorPaging") }
     func testAuditPrune() async throws { try await self.run("auditPrune") }
+    func testAlertsCRUD() async throws { try await self.run("alertsCRUD") }
+    func testAlertsQuotaAndPaging() async throws { try await self.run("alertsQuotaAndPaging") }
+    func testAlertEngineStates() async throws { try await self.run("alertEngineStates") }
+    func testEmailConfirmations() async throws { try await self.run("emailConfirmations") }
+    func testOutboxDedupesFirings() async throws { try await self.run("outboxDedupesFirings") }
+    func testOutboxLeasesAndOutcomes() async throws { try await self.run("outboxLeasesAndOutcomes") }
+    func testOutboxConcurrentClaimers() async throws { try await self.run("outboxConcurrentClaimers") }
+    func testAlertHistoryPaging() async throws { try await self.run("alertHistoryPaging") }
 }
