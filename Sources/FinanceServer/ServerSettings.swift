@@ -37,6 +37,8 @@ public struct ServerSettings: Sendable {
     public var abuse = AbuseGuardSettings()
     /// The HTTP edge: timeouts, the connection cap and the heavy-read queue (`http.*`).
     public var edge = HTTPEdgeSettings()
+    /// Alerts per user of each tier (`alerts.tiers.<tier>.maxAlerts`).
+    public var alertQuotas = AlertQuotaSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,

@@ -29,7 +29,7 @@ struct AppSettings {
             AnalyticsSection.section, QuotesSection.section, BusSection.section, ProvidersSection.section,
             ProviderSection.section, AuthSection.section, WebSocketSection.section, APISection.section,
             WebSocketTierSection.section, HTTPEdgeSection.section,
-        ] + AbuseSection.sections + [AuditSection.section])
+        ] + AbuseSection.sections + [AuditSection.section, AlertTierSection.section])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
     static func load(
@@ -53,6 +53,7 @@ struct AppSettings {
         WebSocketSection.read(reader.section(WebSocketSection.section), into: &settings.server)
         APISection.read(reader.section(APISection.section), into: &settings.server)
         WebSocketTierSection.read(reader, into: &settings.server.wsSession)
+        AlertTierSection.read(reader, into: &settings.server.alertQuotas)
         AbuseSection.read(reader, into: &settings.server.abuse)
         AuditSection.read(reader.section(AuditSection.section), into: &settings.server.audit)
         HTTPEdgeSection.read(reader.section(HTTPEdgeSection.section), into: &settings.server.edge)

@@ -56,6 +56,9 @@ public struct AppDependencies: Sendable {
     public var news: NewsService?
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
+    /// What alert bodies' portfolio and sector targets are checked against (the asset table's sectors and no
+    /// portfolios by default; the portfolio store replaces it).
+    public var alertTargets: any AlertTargetDirectory
     /// "Now" for every request and service.
     public var clock: any WallClock
     /// The heavy-read queue (`http.heavyReads.*`).
@@ -129,6 +132,7 @@ public struct AppDependencies: Sendable {
         self.heavyReads = HeavyReadGate(settings: settings.edge)
         self.connections = OpenConnections()
         self.jobLock = jobLock
+        self.alertTargets = StoredAssetTargets(assets: storage.assets)
         self.signals = signals
         self.clock = clock
         self.settings = settings

@@ -67,6 +67,12 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     ).addRoutes(to: router.group("/api/providers"))
     NewsController(news: dependencies.news).addRoutes(to: router.group("/api/news"))
     AdminAuditController(log: dependencies.auditLog).addRoutes(to: router.group("/api/admin/audit"))
+    AlertsController(
+        alerts: dependencies.storage.alerts, assets: dependencies.storage.assets, onDemand: dependencies.onDemandQuotes,
+        onDemandLimiter: dependencies.onDemandLimiter, targets: dependencies.alertTargets,
+        quotas: dependencies.settings.alertQuotas, patternIntervals: dependencies.settings.analytics.intervals,
+        clock: dependencies.clock
+    ).addRoutes(to: router.group("/api/alerts"))
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
