@@ -108,7 +108,8 @@ extension MemoryStore {
 
     public func alertHistory(_ query: AlertHistoryQuery) async throws -> [AlertHistoryEntry] {
         let matching = self.alertState.state.withLock { $0.history.filter(query.matches) }
-        let newestFirst = matching.sorted { a, b in a.firing.ts != b.firing.ts ? a.firing.ts > b.firing.ts : a.id > b.id }
+        let newestFirst = matching.sorted { a, b in a.firing.ts != b.firing.ts ? a.firing.ts > b.firing.ts : a.id > b.id
+        }
         return Array(newestFirst.prefix(max(0, query.limit)))
     }
 

@@ -10,8 +10,9 @@ extension PostgresStore {
     func readAlerts(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [Alert] {
         var out: [Alert] = []
         let rows = try await conn.query(query, logger: self.logger)
-        for try await (id, owner, name, definition, enabled, expires, created, updated, triggered, reason) in rows.decode(
-            (String, String, String, String, Bool, Int64?, Int64, Int64, Int64?, String?).self)
+        for try await (id, owner, name, definition, enabled, expires, created, updated, triggered, reason)
+            in rows.decode(
+                (String, String, String, String, Bool, Int64?, Int64, Int64, Int64?, String?).self)
         {
             var alert = Alert(
                 id: id, owner: owner, name: name, target: .symbol(""), conditions: [], expiresAt: expires,

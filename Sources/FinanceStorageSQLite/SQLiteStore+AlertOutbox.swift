@@ -21,7 +21,8 @@ extension SQLiteStore {
 
     private static func insert(_ deliveries: [OutboxDelivery], _ db: Database) throws {
         let statement = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO alert_deliveries (\(Self.deliveryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            sql:
+                "INSERT OR IGNORE INTO alert_deliveries (\(Self.deliveryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         for d in deliveries {
             try statement.execute(arguments: [

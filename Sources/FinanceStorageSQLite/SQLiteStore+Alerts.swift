@@ -23,7 +23,8 @@ extension SQLiteStore {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM alerts WHERE id = ?", arguments: [alert.id]) != nil {
                 return 2
             }
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alerts WHERE owner = ?", arguments: [alert.owner])
+            let count = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM alerts WHERE owner = ?", arguments: [alert.owner])
             guard (count ?? 0) < maxAlerts else { return 0 }
             try db.execute(
                 sql: "INSERT INTO alerts (\(Self.alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

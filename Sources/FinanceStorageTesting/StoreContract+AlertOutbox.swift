@@ -1,6 +1,5 @@
 import FinanceCore
 import FinanceStorage
-import Synchronization
 import XCTest
 
 /// Checks of `AlertOutboxRepository` and the alert history: a firing event is recorded once, claims lease rows so
@@ -131,21 +130,20 @@ extension StoreContract {
         _ = try await store.migrate()
         let count = 300
         try await store.enqueue((0..<count).map { delivery("d\(1000 + $0)", at: Int64($0 % 17)) })
-        let taken = Mutex<[String]>([])
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let ids = try await withThrowingTaskGroup(of: [String].self) { group in
             for _ in 0..<4 {
                 group.addTask {
+                    var taken: [String] = []
                     while true {
                         let page = try await store.claimDueDeliveries(
                             now: t0 + 100, limit: 7, leaseMilliseconds: 60_000)
-                        if page.isEmpty { return }
-                        taken.withLock { $0 += page.map(\.id) }
+                        if page.isEmpty { return taken }
+                        taken += page.map(\.id)
                     }
                 }
             }
-            try await group.waitForAll()
+            return try await group.reduce(into: [String]()) { $0 += $1 }
         }
-        let ids = taken.withLock { $0 }
         XCTAssertEqual(ids.count, count, "every row claimed once")
         XCTAssertEqual(Set(ids).count, count, "no row claimed by two claimers")
     }
@@ -162,7 +160,8 @@ extension StoreContract {
         for base in [
             AlertHistoryQuery(owner: "alice", limit: 7), AlertHistoryQuery(owner: "alice", alertId: "h2", limit: 3),
             AlertHistoryQuery(owner: "bob", from: t0 + 2, to: t0 + 8, limit: 2),
-            AlertHistoryQuery(owner: nil, alertId: "h3", limit: 4), AlertHistoryQuery(owner: "bob", alertId: "h1", limit: 5),
+            AlertHistoryQuery(owner: nil, alertId: "h3", limit: 4),
+            AlertHistoryQuery(owner: "bob", alertId: "h1", limit: 5),
         ] {
             var full = base
             full.limit = 1_000
@@ -187,7 +186,9 @@ extension StoreContract {
         XCTAssertEqual(Set(alice.map(\.firing.owner)), ["alice"], "owner-scoped")
         let crossOwner = try await store.alertHistory(AlertHistoryQuery(owner: "bob", alertId: "h1", limit: 10))
         XCTAssertEqual(crossOwner, [], "another owner's alert shows nothing")
-        let window = try await store.alertHistory(AlertHistoryQuery(owner: "alice", from: t0 + 9, to: t0 + 10, limit: 10))
-        XCTAssertEqual(window.map(\.firing.event), ["e39", "e37", "e36"], "from inclusive, to exclusive; ties newest first")
+        let window = try await store.alertHistory(
+            AlertHistoryQuery(owner: "alice", from: t0 + 9, to: t0 + 10, limit: 10))
+        XCTAssertEqual(
+            window.map(\.firing.event), ["e39", "e37", "e36"], "from inclusive, to exclusive; ties newest first")
     }
 }

@@ -25,7 +25,8 @@ extension StoreContract {
             full
             ? [
                 .websocket, .webhook(url: "https://hooks.example.com/a?b=c", secret: "s3cret-\u{e9}-\"quoted\""),
-                .email(to: "alice@example.com"), .push(url: "https://ntfy.example.com/topic", format: .ntfy, token: "tk"),
+                .email(to: "alice@example.com"),
+                .push(url: "https://ntfy.example.com/topic", format: .ntfy, token: "tk"),
                 .push(url: "http://gotify.local/message", format: .gotify, token: nil),
             ] : [.websocket]
         return Alert(
@@ -112,7 +113,9 @@ extension StoreContract {
         }
         let over = try await store.createAlert(sampleAlert("q3", owner: "quota"), maxAlerts: 3)
         XCTAssertFalse(over, "the quota is reached")
-        await expectError(.notFound("alert q3"), "nothing stored over the quota") { _ = try await store.alert(id: "q3") }
+        await expectError(.notFound("alert q3"), "nothing stored over the quota") {
+            _ = try await store.alert(id: "q3")
+        }
         let other = try await store.createAlert(sampleAlert("o0", owner: "other"), maxAlerts: 3)
         XCTAssertTrue(other, "quotas are per owner")
 
@@ -163,7 +166,8 @@ extension StoreContract {
             "s1": ["side.0": 1, "last": 67_000.25], "s2": ["side.0": -1], "gone": ["x": 1],
         ])
         var states = try await store.alertStates()
-        XCTAssertEqual(states, ["s1": ["side.0": 1, "last": 67_000.25], "s2": ["side.0": -1]], "unknown alerts dropped")
+        XCTAssertEqual(
+            states, ["s1": ["side.0": 1, "last": 67_000.25], "s2": ["side.0": -1]], "unknown alerts dropped")
         try await store.saveAlertState(alertId: "s1", state: ["side.0": -1])
         try await store.saveAlertStates(["s2": [:]])
         states = try await store.alertStates()
@@ -183,7 +187,8 @@ extension StoreContract {
         try await store.storeEmailCode(owner: alice, address: address, codeHash: "h1", expiresAt: t0 + hour, now: t0)
         ok = try await store.confirmEmail(owner: "bob", address: address, codeHash: "h1", now: t0, maxAttempts: 3)
         XCTAssertFalse(ok, "another user's code")
-        ok = try await store.confirmEmail(owner: alice, address: address, codeHash: "h1", now: t0 + hour, maxAttempts: 3)
+        ok = try await store.confirmEmail(
+            owner: alice, address: address, codeHash: "h1", now: t0 + hour, maxAttempts: 3)
         XCTAssertFalse(ok, "an expired code")
         for _ in 0..<3 {
             ok = try await store.confirmEmail(owner: alice, address: address, codeHash: "bad", now: t0, maxAttempts: 3)

@@ -75,14 +75,17 @@ final class AlertRoutesTests: TemporaryFolderTestCase {
             XCTAssertEqual(updated.alert?.name, "renamed")
             XCTAssertEqual(updated.alert?.createdAt, alertNow)
             let stored = try await store.alert(id: alert.id)
-            XCTAssertEqual(stored.channels[1], .webhook(url: "https://hooks.example.com/moved", secret: "whsec-0123456789"))
             XCTAssertEqual(
-                stored.channels[3], .push(url: "https://ntfy.example.com/alice", format: .ntfy, token: "tk-secret-token"))
+                stored.channels[1], .webhook(url: "https://hooks.example.com/moved", secret: "whsec-0123456789"))
+            XCTAssertEqual(
+                stored.channels[3],
+                .push(url: "https://ntfy.example.com/alice", format: .ntfy, token: "tk-secret-token"))
             XCTAssertEqual(stored.name, "renamed")
 
             // An explicit null token removes it; a new secret replaces the old one.
             let replaced = alertBody(
-                extra: #""channels":[{"type":"push","url":"https://ntfy.example.com/alice","format":"ntfy","token":null},"#
+                extra:
+                    #""channels":[{"type":"push","url":"https://ntfy.example.com/alice","format":"ntfy","token":null},"#
                     + #"{"type":"webhook","url":"https://hooks.example.com/fh","secret":"another-secret"}]"#)
             let put = try await client.send(.put, "/api/alerts/\(alert.id)", json: replaced, token: aliceToken)
             XCTAssertEqual(put.status, .ok, put.text)
@@ -147,7 +150,8 @@ final class AlertRoutesTests: TemporaryFolderTestCase {
                 AlertFiring(
                     alertId: id, owner: "alice", ts: alertNow, symbol: "BTC", condition: "price_above", value: 100,
                     price: 101, event: "tick:1"), deliveries: [])
-            for (method, body) in [(HTTPRequest.Method.get, nil), (.put, alertBody()), (.delete, nil)] {
+            let attempts: [(HTTPRequest.Method, String?)] = [(.get, nil), (.put, alertBody()), (.delete, nil)]
+            for (method, body) in attempts {
                 let r = try await client.send(method, "/api/alerts/\(id)", json: body, token: bobToken)
                 XCTAssertEqual(r.status, .notFound, "\(method): another user's alert is not found")
                 XCTAssertFalse(r.text.contains("alice"), "the answer does not say whose it is")
@@ -187,7 +191,8 @@ final class AlertRoutesTests: TemporaryFolderTestCase {
         let (app, store) = try await self.alertApp { $0.alertQuotas.maxAlerts[.free] = 3 }
         try await app.test(.router) { client in
             for i in 0..<3 {
-                let r = try await client.send(.post, "/api/alerts", json: alertBody(name: #""a\#(i)""#), token: aliceToken)
+                let r = try await client.send(
+                    .post, "/api/alerts", json: alertBody(name: #""a\#(i)""#), token: aliceToken)
                 XCTAssertEqual(r.status, .created, r.text)
             }
             let over = try await client.send(.post, "/api/alerts", json: alertBody(), token: aliceToken)
@@ -212,7 +217,8 @@ final class AlertRoutesTests: TemporaryFolderTestCase {
         try await app.test(.router) { client in
             var ids: [String] = []
             for i in 0..<7 {
-                let r = try await client.send(.post, "/api/alerts", json: alertBody(name: #""a\#(i)""#), token: aliceToken)
+                let r = try await client.send(
+                    .post, "/api/alerts", json: alertBody(name: #""a\#(i)""#), token: aliceToken)
                 ids.append(try XCTUnwrap(r.alert?.id))
             }
             var seen: [String] = []
@@ -241,8 +247,10 @@ final class AlertRoutesTests: TemporaryFolderTestCase {
     func testHistoryPagesNewestFirstOwnerScoped() async throws {
         let (app, store) = try await self.alertApp()
         try await app.test(.router) { client in
-            let a = try XCTUnwrap(try await client.send(.post, "/api/alerts", json: alertBody(), token: aliceToken).alert)
-            let b = try XCTUnwrap(try await client.send(.post, "/api/alerts", json: alertBody(), token: aliceToken).alert)
+            let a = try XCTUnwrap(
+                try await client.send(.post, "/api/alerts", json: alertBody(), token: aliceToken).alert)
+            let b = try XCTUnwrap(
+                try await client.send(.post, "/api/alerts", json: alertBody(), token: aliceToken).alert)
             let c = try XCTUnwrap(try await client.send(.post, "/api/alerts", json: alertBody(), token: bobToken).alert)
             // 25 firings of alice's two alerts (two per millisecond), 5 of bob's.
             for i in 0..<30 {

@@ -54,7 +54,10 @@ final class AlertValidationTests: TemporaryFolderTestCase {
             #"{"type":"pattern","patterns":["double_top","bull_flag"],"status":"confirmed","interval":"1h"}"#,
             .pattern(types: [.doubleTop, .bullFlag], status: .confirmed, interval: .hour1)
         ),
-        (#"{"portfolio":"p-alice"}"#, #"{"type":"portfolio_value_above","value":100000}"#, .portfolioValueAbove(100_000)),
+        (
+            #"{"portfolio":"p-alice"}"#, #"{"type":"portfolio_value_above","value":100000}"#,
+            .portfolioValueAbove(100_000)
+        ),
         (#"{"portfolio":"p-alice"}"#, #"{"type":"portfolio_value_below","value":0}"#, .portfolioValueBelow(0)),
         (
             #"{"portfolio":"p-alice"}"#, #"{"type":"portfolio_change","percent":-3,"windowMinutes":1440}"#,
@@ -64,7 +67,10 @@ final class AlertValidationTests: TemporaryFolderTestCase {
             #"{"sector":"Information Technology"}"#, #"{"type":"sector_move","percent":2,"windowMinutes":60}"#,
             .sectorMove(percent: 2, windowMinutes: 60)
         ),
-        (#"{"sector":"Crypto"}"#, #"{"type":"sector_move","percent":-4,"windowMinutes":30}"#, .sectorMove(percent: -4, windowMinutes: 30)),
+        (
+            #"{"sector":"Crypto"}"#, #"{"type":"sector_move","percent":-4,"windowMinutes":30}"#,
+            .sectorMove(percent: -4, windowMinutes: 30)
+        ),
     ]
 
     func testEveryConditionTypeIsAcceptedAndStored() async throws {
@@ -93,43 +99,68 @@ final class AlertValidationTests: TemporaryFolderTestCase {
     private static let refused: [(body: String, pointers: [String])] = [
         (alertBody(conditions: #"[{"type":"rsi_oversold","period":0,"interval":"1h"}]"#), ["/conditions/0/period"]),
         (
-            alertBody(conditions: #"[{"type":"price_above","value":1},{"type":"golden_cross","fast":50,"slow":50,"interval":"1d"}]"#),
+            alertBody(
+                conditions:
+                    #"[{"type":"price_above","value":1},{"type":"golden_cross","fast":50,"slow":50,"interval":"1d"}]"#),
             ["/conditions/1/fast"]
         ),
-        (alertBody(conditions: #"[{"type":"death_cross","fast":200,"slow":50,"interval":"1d"}]"#), ["/conditions/0/fast"]),
+        (
+            alertBody(conditions: #"[{"type":"death_cross","fast":200,"slow":50,"interval":"1d"}]"#),
+            ["/conditions/0/fast"]
+        ),
         (alertBody(conditions: #"[{"type":"volume_anomaly","ratio":1,"interval":"1h"}]"#), ["/conditions/0/ratio"]),
         (alertBody(conditions: #"[{"type":"volume_anomaly","ratio":0.5,"interval":"1h"}]"#), ["/conditions/0/ratio"]),
         (alertBody(extra: #""expiresAt":"2020-01-01""#), ["/expiresAt"]),
         (alertBody(extra: #""expiresAt":"next week""#), ["/expiresAt"]),
         (
-            alertBody(conditions: #"[{"type":"pattern","patterns":["double_top","cup"],"status":"confirmed","interval":"1h"}]"#),
+            alertBody(
+                conditions:
+                    #"[{"type":"pattern","patterns":["double_top","cup"],"status":"confirmed","interval":"1h"}]"#),
             ["/conditions/0/patterns/1"]
         ),
         (
-            alertBody(conditions: #"[{"type":"pattern","patterns":["double_top"],"status":"confirmed","interval":"4h"}]"#),
+            alertBody(
+                conditions: #"[{"type":"pattern","patterns":["double_top"],"status":"confirmed","interval":"4h"}]"#),
             ["/conditions/0/interval"]
         ),
         (
-            alertBody(conditions: #"[{"type":"pattern","patterns":["double_top"],"status":"forming","interval":"1h"}]"#),
+            alertBody(
+                conditions: #"[{"type":"pattern","patterns":["double_top"],"status":"forming","interval":"1h"}]"#),
             ["/conditions/0/status"]
         ),
         (
-            alertBody(extra: #""channels":[{"type":"websocket"},{"type":"webhook","url":"ftp://x.example.com","secret":"0123456789"}]"#),
+            alertBody(
+                extra:
+                    #""channels":[{"type":"websocket"},{"type":"webhook","url":"ftp://x.example.com","secret":"0123456789"}]"#
+            ),
             ["/channels/1/url"]
         ),
         (alertBody(extra: #""channels":[{"type":"webhook","url":"https://x.example.com"}]"#), ["/channels/0/secret"]),
-        (alertBody(extra: #""channels":[{"type":"webhook","url":"https://x.example.com","secret":"short"}]"#), ["/channels/0/secret"]),
+        (
+            alertBody(extra: #""channels":[{"type":"webhook","url":"https://x.example.com","secret":"short"}]"#),
+            ["/channels/0/secret"]
+        ),
         (alertBody(extra: #""channels":[{"type":"email","to":"not an address"}]"#), ["/channels/0/to"]),
         (alertBody(extra: #""channels":[{"type":"email","to":"a@b"}]"#), ["/channels/0/to"]),
-        (alertBody(extra: #""channels":[{"type":"push","url":"https://ntfy.sh/x","format":"pushover"}]"#), ["/channels/0/format"]),
+        (
+            alertBody(extra: #""channels":[{"type":"push","url":"https://ntfy.sh/x","format":"pushover"}]"#),
+            ["/channels/0/format"]
+        ),
         (alertBody(extra: #""channels":[{"type":"sms","to":"+1"}]"#), ["/channels/0/type"]),
         (alertBody(extra: #""channels":[]"#), ["/channels"]),
         (alertBody(target: #"{"symbol":"NOSUCH"}"#), ["/target/symbol"]),
         (alertBody(target: #"{"symbol":"BAD SYMBOL"}"#), ["/target/symbol"]),
         (alertBody(target: #"{"symbol":"BTC","sector":"Crypto"}"#), ["/target/sector"]),
         (alertBody(target: #"{}"#), ["/target"]),
-        (alertBody(target: #"{"portfolio":"p-bob"}"#, conditions: #"[{"type":"portfolio_value_above","value":1}]"#), ["/target/portfolio"]),
-        (alertBody(target: #"{"sector":"Utilities"}"#, conditions: #"[{"type":"sector_move","percent":1,"windowMinutes":5}]"#), ["/target/sector"]),
+        (
+            alertBody(target: #"{"portfolio":"p-bob"}"#, conditions: #"[{"type":"portfolio_value_above","value":1}]"#),
+            ["/target/portfolio"]
+        ),
+        (
+            alertBody(
+                target: #"{"sector":"Utilities"}"#,
+                conditions: #"[{"type":"sector_move","percent":1,"windowMinutes":5}]"#), ["/target/sector"]
+        ),
         (alertBody(conditions: #"[{"type":"portfolio_value_above","value":1}]"#), ["/conditions/0/type"]),
         (alertBody(extra: #""trigger":{"mode":"once_per_bar"}"#), ["/trigger/interval"]),
         (alertBody(extra: #""trigger":{"mode":"once","interval":"1h"}"#), ["/trigger/interval"]),
@@ -139,18 +170,31 @@ final class AlertValidationTests: TemporaryFolderTestCase {
         (alertBody(conditions: #"[{"type":"price_above","value":-1}]"#), ["/conditions/0/value"]),
         (alertBody(conditions: #"[{"type":"price_above","value":"100"}]"#), ["/conditions/0/value"]),
         (alertBody(conditions: #"[{"type":"price_above","value":1,"period":3}]"#), ["/conditions/0/period"]),
-        (alertBody(conditions: #"[{"type":"percent_change","percent":0,"windowMinutes":5}]"#), ["/conditions/0/percent"]),
-        (alertBody(conditions: #"[{"type":"percent_change","percent":-100,"windowMinutes":5}]"#), ["/conditions/0/percent"]),
         (
-            alertBody(conditions: #"[{"type":"percent_change","percent":1,"windowMinutes":5,"bars":3,"interval":"1m"}]"#),
+            alertBody(conditions: #"[{"type":"percent_change","percent":0,"windowMinutes":5}]"#),
+            ["/conditions/0/percent"]
+        ),
+        (
+            alertBody(conditions: #"[{"type":"percent_change","percent":-100,"windowMinutes":5}]"#),
+            ["/conditions/0/percent"]
+        ),
+        (
+            alertBody(
+                conditions: #"[{"type":"percent_change","percent":1,"windowMinutes":5,"bars":3,"interval":"1m"}]"#),
             ["/conditions/0/bars"]
         ),
         (alertBody(conditions: #"[{"type":"percent_change","percent":1,"bars":3}]"#), ["/conditions/0/interval"]),
         (alertBody(conditions: #"[{"type":"percent_change","percent":1}]"#), ["/conditions/0/windowMinutes"]),
         (alertBody(conditions: #"[{"type":"rsi_overbought","level":100,"interval":"1h"}]"#), ["/conditions/0/level"]),
-        (alertBody(conditions: #"[{"type":"rsi_overbought","period":14.5,"interval":"1h"}]"#), ["/conditions/0/period"]),
+        (
+            alertBody(conditions: #"[{"type":"rsi_overbought","period":14.5,"interval":"1h"}]"#),
+            ["/conditions/0/period"]
+        ),
         (alertBody(conditions: #"[{"type":"rsi_overbought","interval":"2h"}]"#), ["/conditions/0/interval"]),
-        (alertBody(conditions: #"[{"type":"golden_cross","average":"wma","interval":"1d"}]"#), ["/conditions/0/average"]),
+        (
+            alertBody(conditions: #"[{"type":"golden_cross","average":"wma","interval":"1d"}]"#),
+            ["/conditions/0/average"]
+        ),
         (alertBody(conditions: #"[]"#), ["/conditions"]),
         (alertBody(conditions: #"[7]"#), ["/conditions/0"]),
         (#"{"target":{"symbol":"BTC"},"conditions":[{"type":"price_above","value":1}]}"#, ["/name"]),
@@ -163,10 +207,15 @@ final class AlertValidationTests: TemporaryFolderTestCase {
         (
             alertBody(
                 name: "5", target: #"{"symbol":"???"}"#,
-                conditions: #"[{"type":"rsi_oversold","period":0,"interval":"1h"},{"type":"golden_cross","fast":9,"slow":9,"interval":"1d"}]"#,
-                extra: #""trigger":{"mode":"once_per_bar"},"channels":[{"type":"websocket"},{"type":"webhook","url":"mailto:x@y.z","secret":"0123456789"}]"#
+                conditions:
+                    #"[{"type":"rsi_oversold","period":0,"interval":"1h"},{"type":"golden_cross","fast":9,"slow":9,"interval":"1d"}]"#,
+                extra:
+                    #""trigger":{"mode":"once_per_bar"},"channels":[{"type":"websocket"},{"type":"webhook","url":"mailto:x@y.z","secret":"0123456789"}]"#
             ),
-            ["/name", "/target/symbol", "/conditions/0/period", "/conditions/1/fast", "/trigger/interval", "/channels/1/url"]
+            [
+                "/name", "/target/symbol", "/conditions/0/period", "/conditions/1/fast", "/trigger/interval",
+                "/channels/1/url",
+            ]
         ),
     ]
 
@@ -187,7 +236,8 @@ final class AlertValidationTests: TemporaryFolderTestCase {
             let id = try XCTUnwrap(created.alert?.id)
             let put = try await client.send(
                 .put, "/api/alerts/\(id)",
-                json: alertBody(conditions: #"[{"type":"rsi_oversold","period":0,"interval":"1h"}]"#), token: aliceToken)
+                json: alertBody(conditions: #"[{"type":"rsi_oversold","period":0,"interval":"1h"}]"#), token: aliceToken
+            )
             XCTAssertEqual(put.problemPointers, ["/conditions/0/period"])
             let stored = try await store.alert(id: id)
             XCTAssertEqual(stored.conditions, [.priceAbove(100)])

@@ -166,10 +166,12 @@ public struct AlertConditionDocument: Codable, Sendable, Equatable {
                 interval: try AlertDocumentError.interval(self.interval))
         case "portfolio_change":
             return .portfolioChange(
-                percent: try need(self.percent, "percent"), windowMinutes: try need(self.windowMinutes, "windowMinutes"))
+                percent: try need(self.percent, "percent"), windowMinutes: try need(self.windowMinutes, "windowMinutes")
+            )
         case "sector_move":
             return .sectorMove(
-                percent: try need(self.percent, "percent"), windowMinutes: try need(self.windowMinutes, "windowMinutes"))
+                percent: try need(self.percent, "percent"), windowMinutes: try need(self.windowMinutes, "windowMinutes")
+            )
         default: throw AlertDocumentError("condition type \(self.type)")
         }
     }

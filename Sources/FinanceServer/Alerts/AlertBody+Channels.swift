@@ -64,7 +64,8 @@ extension AlertBody {
                 return nil
             }
             guard let url else { return nil }
-            return secret.map { .complete(.webhook(url: url, secret: $0)) } ?? .webhookKeepingSecret(url: url)
+            guard let secret else { return .webhookKeepingSecret(url: url) }
+            return .complete(.webhook(url: url, secret: secret))
         case "email":
             r.rejectUnknown(o, known: ["type", "to"], ignored: ["confirmed"], at: path)
             guard let raw = r.string(o, "to", at: path, required: true) else { return nil }

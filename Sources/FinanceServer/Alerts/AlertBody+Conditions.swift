@@ -14,7 +14,8 @@ extension AlertBody {
         "price_above": ["value"], "price_below": ["value"], "price_crossing_up": ["value"],
         "price_crossing_down": ["value"], "percent_change": ["percent", "windowMinutes", "bars", "interval", "since"],
         "rsi_overbought": ["period", "level", "interval"], "rsi_oversold": ["period", "level", "interval"],
-        "golden_cross": ["fast", "slow", "average", "interval"], "death_cross": ["fast", "slow", "average", "interval"],
+        "golden_cross": ["fast", "slow", "average", "interval"],
+        "death_cross": ["fast", "slow", "average", "interval"],
         "volume_anomaly": ["ratio", "lookback", "interval"], "pattern": ["patterns", "status", "interval"],
         "portfolio_value_above": ["value"], "portfolio_value_below": ["value"],
         "portfolio_change": ["percent", "windowMinutes"], "sector_move": ["percent", "windowMinutes"],
@@ -96,7 +97,8 @@ extension AlertBody {
                 rangeText: "a signed percent above -100 and at most 1000000")
         else { return nil }
         if p == 0 {
-            r.fail(path + ["percent"], "percent must not be 0: give the rise (positive) or fall (negative) to watch for")
+            r.fail(
+                path + ["percent"], "percent must not be 0: give the rise (positive) or fall (negative) to watch for")
             return nil
         }
         return p
@@ -119,13 +121,14 @@ extension AlertBody {
         let window: PercentWindow?
         switch kind {
         case "windowMinutes":
-            window = r.integer(o, "windowMinutes", at: path, range: 1...Self.maxWindowMinutes).map(PercentWindow.minutes)
+            window = r.integer(o, "windowMinutes", at: path, range: 1...Self.maxWindowMinutes).map(
+                PercentWindow.minutes)
         case "bars":
             let bars = r.integer(o, "bars", at: path, range: 1...Self.maxWindowBars)
             let interval = r.interval(o, "interval", at: path, required: true)
-            window = bars.flatMap { n in interval.map { .bars(n, $0) } }
+            window = bars.flatMap { n in interval.map { PercentWindow.bars(n, $0) } }
         default:
-            window = r.choice(o, "since", at: path, ["previous_close"]).map { _ in .sincePreviousClose }
+            window = r.choice(o, "since", at: path, ["previous_close"]).map { _ in PercentWindow.sincePreviousClose }
         }
         guard let percent, let window else { return nil }
         return .percentChange(percent: percent, window: window)
@@ -157,7 +160,8 @@ extension AlertBody {
         -> AlertCondition?
     {
         var types: [PatternType] = []
-        if let items = r.array(o["patterns"], at: path + ["patterns"], count: 1...PatternType.allCases.count, required: true)
+        if let items = r.array(
+            o["patterns"], at: path + ["patterns"], count: 1...PatternType.allCases.count, required: true)
         {
             for (j, item) in items.enumerated() {
                 let at = path + ["patterns", String(j)]

@@ -24,7 +24,8 @@ extension AlertsController {
         let limit = query.integer("limit", default: Self.defaultLimit, range: 1...Self.maxLimit)
         var cursor: AlertHistoryCursor?
         if let raw = query.raw("cursor") {
-            cursor = AuditCursorText.decode(raw).flatMap { c in Int64(c.id).map { AlertHistoryCursor(ts: c.ts, id: $0) } }
+            cursor = AuditCursorText.decode(raw).flatMap { c in Int64(c.id).map { AlertHistoryCursor(ts: c.ts, id: $0) }
+            }
             if cursor == nil {
                 query.issues.append(
                     ValidationIssue(index: nil, field: "cursor", detail: "cursor is not a `next` value of this route"))

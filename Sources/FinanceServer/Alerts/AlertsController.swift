@@ -144,7 +144,9 @@ struct AlertsController {
         }
         if alert.owner == principal.user { return alert }
         guard principal.role == .admin else { throw notFound }
-        if forChange { throw Problem(status: .forbidden, detail: "admins may read another user's alert, not change it") }
+        if forChange {
+            throw Problem(status: .forbidden, detail: "admins may read another user's alert, not change it")
+        }
         return alert
     }
 
