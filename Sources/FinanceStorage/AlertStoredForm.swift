@@ -24,10 +24,10 @@ public enum AlertStoredForm {
     public static func apply(definition text: String, to alert: inout Alert) throws {
         let stored = try Self.decode(Definition.self, text)
         do {
-            alert.target = try stored.target.value()
-            alert.conditions = try stored.conditions.map { try $0.value() }
+            alert.target = try stored.target.model()
+            alert.conditions = try stored.conditions.map { try $0.model() }
             alert.combine = stored.combine
-            alert.trigger = try stored.trigger.value()
+            alert.trigger = try stored.trigger.model()
             alert.channels = try stored.channels.map { try $0.value() }
             alert.message = stored.message
         } catch let error as AlertDocumentError {

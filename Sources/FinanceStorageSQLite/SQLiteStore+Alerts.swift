@@ -84,9 +84,9 @@ extension SQLiteStore {
         }
         sql += " ORDER BY created_at, id LIMIT ?"
         arguments += [max(0, limit)]
-        let bound = arguments
+        let (statement, bound) = (sql, arguments)
         return try await self.read("alerts") { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.alert)
+            try Row.fetchAll(db, sql: statement, arguments: bound).map(Self.alert)
         }
     }
 

@@ -90,7 +90,7 @@ extension StoreContract {
         try await store.disableAlert(id: "ghost", reason: "x", at: t0)
         let triggered = try await store.alert(id: "a-port")
         XCTAssertEqual(triggered.triggeredAt, t0 + 10, "the first firing is kept")
-        XCTAssertEqual(triggered.state(now: t0 + 100), .triggered)
+        XCTAssertEqual(triggered.state(now: t0 + 100), .active, "only a `once` alert stays triggered")
         let stopped = try await store.alert(id: "a-sect")
         XCTAssertFalse(stopped.enabled)
         XCTAssertEqual(stopped.disabledReason, "fired 16 times in 3 minutes")

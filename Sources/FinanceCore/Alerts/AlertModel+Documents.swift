@@ -21,7 +21,7 @@ public struct AlertTargetDocument: Codable, Sendable, Equatable {
         }
     }
 
-    public func value() throws -> AlertTarget {
+    public func model() throws -> AlertTarget {
         if let symbol { return .symbol(symbol) }
         if let portfolio { return .portfolio(portfolio) }
         if let sector { return .sector(sector) }
@@ -44,7 +44,7 @@ public struct AlertTriggerDocument: Codable, Sendable, Equatable {
         }
     }
 
-    public func value() throws -> AlertTrigger {
+    public func model() throws -> AlertTrigger {
         switch self.mode {
         case "once": return .once
         case "once_per_bar": return .oncePerBar(try AlertDocumentError.interval(self.interval))
@@ -122,7 +122,7 @@ public struct AlertConditionDocument: Codable, Sendable, Equatable {
         }
     }
 
-    public func value() throws -> AlertCondition {
+    public func model() throws -> AlertCondition {
         func need<T>(_ v: T?, _ name: String) throws -> T {
             guard let v else { throw AlertDocumentError("\(self.type) without \(name)") }
             return v
