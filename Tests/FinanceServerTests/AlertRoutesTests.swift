@@ -23,7 +23,8 @@ final class AlertRoutesTests: TemporaryFolderTestCase {
             """#)
 
     func testCreateShowListUpdateDeleteOnTheWire() async throws {
-        let (app, store) = try await self.alertApp()
+        let changes = RecordedAlertChanges()
+        let (app, store) = try await self.alertApp(changes: changes)
         try await app.test(.router) { client in
             let created = try await client.send(.post, "/api/alerts", json: Self.fullBody, token: aliceToken)
             XCTAssertEqual(created.status, .created, created.text)
@@ -107,6 +108,12 @@ final class AlertRoutesTests: TemporaryFolderTestCase {
             XCTAssertEqual(gone.status, .notFound)
             let again = try await client.send(.delete, "/api/alerts/\(alert.id)", token: aliceToken)
             XCTAssertEqual(again.status, .notFound)
+            XCTAssertEqual(
+                changes.log.withLock { $0 },
+                [
+                    "saved \(alert.id) BTC moves", "saved \(alert.id) renamed", "saved \(alert.id) BTC over 100",
+                    "deleted \(alert.id) alice",
+                ], "the engine's seam hears of every stored change, and of nothing refused")
         }
     }
 

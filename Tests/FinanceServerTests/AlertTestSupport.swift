@@ -8,6 +8,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import XCTest
 
 /// A fixed "now" of the alert tests: 2026-05-28.
@@ -36,7 +37,9 @@ func alertBody(
 extension TemporaryFolderTestCase {
     /// The real application on a SQLite file (`alerts.sqlite` in the test's folder) holding the users alice (free)
     /// and bob (pro) and the assets BTC (crypto) and AAPL (Information Technology), at `alertNow`.
-    func alertApp(configure: (inout ServerSettings) -> Void = { _ in }) async throws -> (
+    func alertApp(
+        changes: (any AlertChangeObserver)? = nil, configure: (inout ServerSettings) -> Void = { _ in }
+    ) async throws -> (
         app: some ApplicationProtocol, store: SQLiteStore
     ) {
         let store = try SQLiteStore(path: self.path("alerts.sqlite"))
@@ -55,8 +58,17 @@ extension TemporaryFolderTestCase {
             storage: Storage(store), settings: settings, logger: logger, clock: clock,
             auth: try await TestAuth.service(users: store, clock: clock))
         dependencies.alertTargets = TestAlertTargets(sectors: StoredAssetTargets(assets: store))
+        if let changes { dependencies.alertChanges = changes }
         return (buildApplication(dependencies), store)
     }
+}
+
+/// What the alert API told its change observer, in order: `saved <id> <name>` and `deleted <id> <owner>`.
+final class RecordedAlertChanges: AlertChangeObserver {
+    let log = Mutex<[String]>([])
+
+    func alertSaved(_ alert: Alert) async { self.log.withLock { $0.append("saved \(alert.id) \(alert.name)") } }
+    func alertDeleted(id: String, owner: String) async { self.log.withLock { $0.append("deleted \(id) \(owner)") } }
 }
 
 extension TestResponse {

@@ -15,6 +15,8 @@ struct AlertsController {
     let onDemandLimiter: RequestRateLimiter
     /// Portfolio and sector targets.
     let targets: any AlertTargetDirectory
+    /// Told of every alert stored or deleted here (the engine).
+    let changes: any AlertChangeObserver
     let quotas: AlertQuotaSettings
     /// `analytics.intervals`: the intervals a `pattern` condition may use.
     let patternIntervals: [Interval]
@@ -54,6 +56,7 @@ struct AlertsController {
                         + "(alerts.tiers.\(principal.tier.rawValue).maxAlerts); delete one first")
             ])
         }
+        await self.changes.alertSaved(alert)
         var response = try HTTP.json(AlertDTO(alert, now: now), status: .created)
         response.headers[.location] = "/api/alerts/\(alert.id)"
         return response
@@ -119,6 +122,7 @@ struct AlertsController {
         if rearmed { alert.triggeredAt = nil }
         if alert.enabled { alert.disabledReason = nil }
         try await self.alerts.updateAlert(alert)
+        await self.changes.alertSaved(alert)
         return try HTTP.json(AlertDTO(alert, now: now))
     }
 
@@ -126,6 +130,7 @@ struct AlertsController {
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let alert = try await self.visibleAlert(context, forChange: true)
         try await self.alerts.deleteAlert(id: alert.id)
+        await self.changes.alertDeleted(id: alert.id, owner: alert.owner)
         return Response(status: .noContent)
     }
 
