@@ -39,6 +39,8 @@ public struct ServerSettings: Sendable {
     public var edge = HTTPEdgeSettings()
     /// Portfolio value snapshots (`portfolios.*`).
     public var portfolios = PortfolioSettings()
+    /// Alerts per user of each tier (`alerts.tiers.<tier>.maxAlerts`).
+    public var alertQuotas = AlertQuotaSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, maxBodyBytes: Int = 10 * 1024 * 1024,

@@ -25,6 +25,8 @@ public final class MemoryStore: MarketStore {
     let auditState = MemoryAuditState()
     /// Portfolios and their snapshots (`MemoryStore+Portfolios.swift`).
     let portfolioState = MemoryPortfolioState()
+    /// Alerts, their history, engine state, the delivery outbox and email confirmations (`MemoryStore+Alerts.swift`).
+    let alertState = MemoryAlertState()
 
     public init() {}
 

@@ -208,8 +208,85 @@ enum PostgresMigrations {
                 "CREATE INDEX audit_events_by_time ON audit_events (ts, id)",
                 "CREATE INDEX audit_events_by_user ON audit_events (user_name, ts, id)",
             ]),
-        // placeholder: replaced by the alerts migration (version 6) when the branches are merged.
-        PostgresMigration(version: 6, name: "alerts (placeholder)", statements: []),
+        PostgresMigration(
+            version: 6, name: "alerts, alert history and states, delivery outbox, email confirmations",
+            statements: [
+                // `definition` is the JSON of the target, conditions, combine, trigger, channels (with their secrets)
+                // and message; the columns are what the store filters and orders by.
+                """
+                CREATE TABLE alerts (
+                    id              text COLLATE "C" PRIMARY KEY,
+                    owner           text COLLATE "C" NOT NULL,
+                    name            text NOT NULL,
+                    definition      text NOT NULL,
+                    enabled         boolean NOT NULL,
+                    expires_at      bigint,
+                    created_at      bigint NOT NULL,
+                    updated_at      bigint NOT NULL,
+                    triggered_at    bigint,
+                    disabled_reason text
+                )
+                """,
+                "CREATE INDEX alerts_by_owner ON alerts (owner, created_at, id)",
+                // The engine's named numbers per alert (which side of a threshold the last price was on, ...).
+                """
+                CREATE TABLE alert_states (
+                    alert_id text COLLATE "C" NOT NULL,
+                    key      text COLLATE "C" NOT NULL,
+                    value    double precision NOT NULL,
+                    PRIMARY KEY (alert_id, key)
+                )
+                """,
+                // Every firing; the unique (alert_id, event) key makes the same firing event notify once.
+                """
+                CREATE TABLE alert_history (
+                    id        bigserial PRIMARY KEY,
+                    alert_id  text COLLATE "C" NOT NULL,
+                    owner     text COLLATE "C" NOT NULL,
+                    ts        bigint NOT NULL,
+                    symbol    text,
+                    condition text NOT NULL,
+                    value     double precision NOT NULL,
+                    price     double precision,
+                    event     text COLLATE "C" NOT NULL,
+                    UNIQUE (alert_id, event)
+                )
+                """,
+                "CREATE INDEX alert_history_by_owner ON alert_history (owner, ts, id)",
+                "CREATE INDEX alert_history_by_alert ON alert_history (alert_id, ts, id)",
+                // One row per notification and channel (the notification records); `channel` is its JSON with the
+                // secret. A claimed row's next_attempt_at is the end of its lease.
+                """
+                CREATE TABLE alert_deliveries (
+                    id              text COLLATE "C" PRIMARY KEY,
+                    alert_id        text COLLATE "C" NOT NULL,
+                    owner           text COLLATE "C" NOT NULL,
+                    event           text,
+                    channel         text NOT NULL,
+                    body            text NOT NULL,
+                    status          text NOT NULL,
+                    attempts        integer NOT NULL,
+                    last_error      text,
+                    next_attempt_at bigint NOT NULL,
+                    created_at      bigint NOT NULL,
+                    updated_at      bigint NOT NULL
+                )
+                """,
+                "CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at, id) WHERE status = 'pending'",
+                "CREATE INDEX alert_deliveries_by_alert ON alert_deliveries (alert_id, created_at, id)",
+                // The SHA-256 of the pending one-time code (never the code).
+                """
+                CREATE TABLE alert_email_confirmations (
+                    owner      text COLLATE "C" NOT NULL,
+                    address    text COLLATE "C" NOT NULL,
+                    code_hash  text,
+                    expires_at bigint NOT NULL,
+                    attempts   integer NOT NULL,
+                    confirmed  boolean NOT NULL,
+                    PRIMARY KEY (owner, address)
+                )
+                """,
+            ]),
         PostgresMigration(
             version: 7, name: "portfolios, asset market caps",
             statements: [

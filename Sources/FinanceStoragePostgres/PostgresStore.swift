@@ -191,6 +191,15 @@ public final class PostgresStore: MarketStore {
         "update portfolio": "update_portfolio", "delete portfolio": "delete_portfolio",
         "append portfolio snapshots": "append_portfolio_snapshots",
         "read portfolio snapshots": "portfolio_snapshots",
+        "create alert": "create_alert", "read alert": "alert", "update alert": "update_alert",
+        "delete alert": "delete_alert", "list alerts": "alerts", "count alerts": "alert_count",
+        "read enabled alerts": "enabled_alerts", "mark alert triggered": "mark_alert_triggered",
+        "disable alert": "disable_alert", "read alert history": "alert_history",
+        "save alert states": "save_alert_states", "read alert states": "alert_states",
+        "record firing": "record_firing", "enqueue deliveries": "enqueue_deliveries",
+        "claim deliveries": "claim_deliveries", "complete delivery": "complete_delivery",
+        "read deliveries": "alert_deliveries", "store email code": "store_email_code",
+        "confirm email": "confirm_email", "read email confirmation": "email_confirmed",
     ]
 
     /// Runs `body` on a pooled connection, timed, mapping errors to `StorageError`.

@@ -191,8 +191,80 @@ enum SQLiteSchema {
             CREATE INDEX audit_events_by_user ON audit_events (user_name, ts, id);
             """
         ),
-        // placeholder: replaced by the alerts migration (version 6) when the branches are merged.
-        ("v6-alerts-placeholder", "SELECT 1;"),
+        (
+            "v6-alerts",
+            """
+            -- Users' alerts; `definition` is the JSON of the target, conditions, combine, trigger, channels (with their
+            -- secrets) and message; the columns are what the store filters and orders by.
+            CREATE TABLE alerts (
+                id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                name TEXT NOT NULL,
+                definition TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                expires_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                triggered_at INTEGER,
+                disabled_reason TEXT
+            ) WITHOUT ROWID;
+            CREATE INDEX alerts_by_owner ON alerts (owner, created_at, id);
+
+            -- The engine's named numbers per alert (which side of a threshold the last price was on, ...).
+            CREATE TABLE alert_states (
+                alert_id TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value REAL NOT NULL,
+                PRIMARY KEY (alert_id, key)
+            ) WITHOUT ROWID;
+
+            -- Every firing; the unique (alert_id, event) key makes the same firing event notify once.
+            CREATE TABLE alert_history (
+                id INTEGER PRIMARY KEY,
+                alert_id TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                ts INTEGER NOT NULL,
+                symbol TEXT,
+                condition TEXT NOT NULL,
+                value REAL NOT NULL,
+                price REAL,
+                event TEXT NOT NULL,
+                UNIQUE (alert_id, event)
+            );
+            CREATE INDEX alert_history_by_owner ON alert_history (owner, ts, id);
+            CREATE INDEX alert_history_by_alert ON alert_history (alert_id, ts, id);
+
+            -- The delivery outbox: one row per notification and channel (the notification records); `channel` is
+            -- its JSON with the secret. A claimed row's next_attempt_at is the end of its lease.
+            CREATE TABLE alert_deliveries (
+                id TEXT PRIMARY KEY,
+                alert_id TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                event TEXT,
+                channel TEXT NOT NULL,
+                body TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                last_error TEXT,
+                next_attempt_at INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX alert_deliveries_due ON alert_deliveries (status, next_attempt_at, id);
+            CREATE INDEX alert_deliveries_by_alert ON alert_deliveries (alert_id, created_at, id);
+
+            -- Email addresses of alert channels: the SHA-256 of the pending one-time code (never the code).
+            CREATE TABLE alert_email_confirmations (
+                owner TEXT NOT NULL,
+                address TEXT NOT NULL,
+                code_hash TEXT,
+                expires_at INTEGER NOT NULL,
+                attempts INTEGER NOT NULL,
+                confirmed INTEGER NOT NULL,
+                PRIMARY KEY (owner, address)
+            ) WITHOUT ROWID;
+            """
+        ),
         (
             "v7-portfolios-sectors",
             """

@@ -66,6 +66,14 @@ public enum StoreContract {
         Check("portfolioPaging", portfolioPaging),
         Check("portfolioSnapshots", portfolioSnapshots),
         Check("assetMarketCap", assetMarketCap),
+        Check("alertsCRUD", alertsCRUD),
+        Check("alertsQuotaAndPaging", alertsQuotaAndPaging),
+        Check("alertEngineStates", alertEngineStates),
+        Check("emailConfirmations", emailConfirmations),
+        Check("outboxDedupesFirings", outboxDedupesFirings),
+        Check("outboxLeasesAndOutcomes", outboxLeasesAndOutcomes),
+        Check("outboxConcurrentClaimers", outboxConcurrentClaimers),
+        Check("alertHistoryPaging", alertHistoryPaging),
     ]
 
     /// The names of every check.

@@ -63,6 +63,17 @@ final class ModelsTests: XCTestCase {
         XCTAssertEqual(Set(issues.map(\.field)), ["high", "low", "volume"])
         XCTAssertEqual(issues.first?.pointer, "/3/high")
     }
+
+    func testNestedPointersEscapeAndNameTheLastKey() {
+        let nested = ValidationIssue(path: ["conditions", "0", "period"], detail: "d")
+        XCTAssertEqual(nested.pointer, "/conditions/0/period")
+        XCTAssertEqual(nested.field, "period")
+        XCTAssertNil(nested.index)
+        XCTAssertEqual(ValidationIssue(path: ["a/b", "m~n"], detail: "d").pointer, "/a~1b/m~0n", "RFC 6901 escapes")
+        XCTAssertEqual(ValidationIssue(path: [], detail: "d").pointer, "", "the whole body")
+        XCTAssertEqual(ValidationIssue(path: ["channels", "1"], detail: "d").field, "channels")
+        XCTAssertEqual(ValidationIssue(index: nil, field: "symbol", detail: "d").pointer, "/symbol", "flat form kept")
+    }
 }
 
 /// Audit events keep their texts short and never a token-looking word.

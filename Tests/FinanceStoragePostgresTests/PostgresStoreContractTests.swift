@@ -59,6 +59,14 @@ final class PostgresStoreContractTests: XCTestCase {
         "portfolioPaging",
         "portfolioSnapshots",
         "assetMarketCap",
+        "alertsCRUD",
+        "alertsQuotaAndPaging",
+        "alertEngineStates",
+        "emailConfirmations",
+        "outboxDedupesFirings",
+        "outboxLeasesAndOutcomes",
+        "outboxConcurrentClaimers",
+        "alertHistoryPaging",
     ]
 
     func testEveryContractCheckHasATest() {
@@ -105,4 +113,12 @@ final class PostgresStoreContractTests: XCTestCase {
     func testPortfolioPaging() async throws { try await self.run("portfolioPaging") }
     func testPortfolioSnapshots() async throws { try await self.run("portfolioSnapshots") }
     func testAssetMarketCap() async throws { try await self.run("assetMarketCap") }
+    func testAlertsCRUD() async throws { try await self.run("alertsCRUD") }
+    func testAlertsQuotaAndPaging() async throws { try await self.run("alertsQuotaAndPaging") }
+    func testAlertEngineStates() async throws { try await self.run("alertEngineStates") }
+    func testEmailConfirmations() async throws { try await self.run("emailConfirmations") }
+    func testOutboxDedupesFirings() async throws { try await self.run("outboxDedupesFirings") }
+    func testOutboxLeasesAndOutcomes() async throws { try await self.run("outboxLeasesAndOutcomes") }
+    func testOutboxConcurrentClaimers() async throws { try await self.run("outboxConcurrentClaimers") }
+    func testAlertHistoryPaging() async throws { try await self.run("alertHistoryPaging") }
 }

@@ -33,6 +33,7 @@ struct AppSettings {
             WebSocketTierSection.section, HTTPEdgeSection.section,
         ] + AbuseSection.sections + [
             AuditSection.section, PortfoliosSection.section, AlertDeliverySection.section, SMTPSection.section,
+            AlertTierSection.section,
         ])
 
     /// Loads settings; throws `CLIFailure` listing every unknown key and invalid value at once.
@@ -57,6 +58,7 @@ struct AppSettings {
         WebSocketSection.read(reader.section(WebSocketSection.section), into: &settings.server)
         APISection.read(reader.section(APISection.section), into: &settings.server)
         WebSocketTierSection.read(reader, into: &settings.server.wsSession)
+        AlertTierSection.read(reader, into: &settings.server.alertQuotas)
         AbuseSection.read(reader, into: &settings.server.abuse)
         AuditSection.read(reader.section(AuditSection.section), into: &settings.server.audit)
         HTTPEdgeSection.read(reader.section(HTTPEdgeSection.section), into: &settings.server.edge)

@@ -1,8 +1,12 @@
-/// One problem with one item of an input batch; `index` is nil for problems with the batch as a whole.
+/// One problem with one item of an input batch; `index` is nil for problems with the batch as a whole. A problem
+/// inside a nested body (an alert's `/conditions/0/period`) carries its whole `path` instead.
 public struct ValidationIssue: Hashable, Sendable, Error {
     public var index: Int?
     public var field: String
     public var detail: String
+    /// The reference tokens from the body's root to the offending value (object keys and array indices), nil for
+    /// the flat `index`/`field` form.
+    public var path: [String]?
 
     public init(index: Int?, field: String, detail: String) {
         self.index = index
@@ -10,8 +14,19 @@ public struct ValidationIssue: Hashable, Sendable, Error {
         self.detail = detail
     }
 
-    /// The JSON pointer of the offending value, for example `/3/high`.
+    /// A problem at `path` inside a nested body; `field` is the last object key on the path.
+    public init(path: [String], detail: String) {
+        self.index = nil
+        self.field = path.last { Int($0) == nil } ?? ""
+        self.detail = detail
+        self.path = path
+    }
+
+    /// The JSON pointer (RFC 6901) of the offending value, for example `/3/high` or `/conditions/0/period`.
     public var pointer: String {
+        if let path = self.path {
+            return path.map { "/" + $0.replacing("~", with: "~0").replacing("/", with: "~1") }.joined()
+        }
         guard let index = self.index else { return field.isEmpty ? "" : "/\(field)" }
         return field.isEmpty ? "/\(index)" : "/\(index)/\(field)"
     }

@@ -65,6 +65,11 @@ public struct AppDependencies: Sendable {
     public var news: NewsService?
     /// The latest live signals, for `GET /api/signals`.
     public var signals: RecentSignals
+    /// What alert bodies' portfolio and sector targets are checked against (the asset table's sectors and no
+    /// portfolios by default; the portfolio store replaces it).
+    public var alertTargets: any AlertTargetDirectory
+    /// Told of every alert the REST API stores or deletes (the alert engine's seam; nobody by default).
+    public var alertChanges: any AlertChangeObserver
     /// "Now" for every request and service.
     public var clock: any WallClock
     /// The heavy-read queue (`http.heavyReads.*`).
@@ -143,6 +148,8 @@ public struct AppDependencies: Sendable {
         self.heavyReads = HeavyReadGate(settings: settings.edge)
         self.connections = OpenConnections()
         self.jobLock = jobLock
+        self.alertTargets = StoredAssetTargets(assets: storage.assets)
+        self.alertChanges = NoAlertChangeObserver()
         self.signals = signals
         self.clock = clock
         self.settings = settings

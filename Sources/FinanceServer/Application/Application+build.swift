@@ -73,6 +73,12 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
         maxBodyBytes: maxBodyBytes
     ).addRoutes(to: router.group("/api/portfolios"))
     SectorsController(performance: dependencies.sectorPerformance).addRoutes(to: router.group("/api/sectors"))
+    AlertsController(
+        alerts: dependencies.storage.alerts, assets: dependencies.storage.assets, onDemand: dependencies.onDemandQuotes,
+        onDemandLimiter: dependencies.onDemandLimiter, targets: dependencies.alertTargets,
+        changes: dependencies.alertChanges, quotas: dependencies.settings.alertQuotas,
+        patternIntervals: dependencies.settings.analytics.intervals, clock: dependencies.clock
+    ).addRoutes(to: router.group("/api/alerts"))
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router

@@ -67,7 +67,7 @@ public enum DeliveryOutcome: Hashable, Sendable {
 public protocol AlertOutboxRepository: Sendable {
     /// Records a firing in the alert history and queues its deliveries, in one transaction. Returns false (and
     /// stores nothing) when the history already holds this alert's `firing.event`: the same alert, condition and
-    /// event never notify twice, even when two instances race.
+    /// event never notify twice, even when two instances race. A delivery whose id is already queued is skipped.
     func recordFiring(_ firing: AlertFiring, deliveries: [OutboxDelivery]) async throws -> Bool
     /// Queues deliveries that belong to no new firing (digests, test sends, runaway-stop notices).
     func enqueue(_ deliveries: [OutboxDelivery]) async throws
@@ -75,7 +75,9 @@ public protocol AlertOutboxRepository: Sendable {
     /// `now + leaseMilliseconds` (their `nextAttemptAt` moves there), so that no other instance takes them
     /// meanwhile; a delivery whose holder crashed is taken again once its lease has run out.
     func claimDueDeliveries(now: Int64, limit: Int, leaseMilliseconds: Int64) async throws -> [OutboxDelivery]
-    /// Records the outcome of an attempt on a claimed delivery (its `attempts` grow by one).
+    /// Records the outcome of an attempt on a claimed delivery (its `attempts` grow by one). A report on a delivery
+    /// that is no longer pending (settled meanwhile by another holder) changes nothing; an unknown id throws
+    /// `StorageError.notFound`.
     func completeDelivery(id: String, outcome: DeliveryOutcome, now: Int64) async throws
     /// The deliveries of one alert, newest first (the notification records).
     func deliveries(alertId: String, limit: Int) async throws -> [OutboxDelivery]

@@ -1,7 +1,8 @@
 /// A storage driver: one value that is the database and every repository (the memory, SQLite and PostgreSQL
 /// stores). Only the command line picks one; the application sees it through `Storage`.
 public typealias MarketStore = DatabaseAdmin & AssetRepository & MarketDataRepository & ProviderStateRepository
-    & UserRepository & AuditRepository & PortfolioRepository
+    & UserRepository & AuditRepository & PortfolioRepository & AlertRepository & AlertOutboxRepository
+    & EmailConfirmationRepository
 
 /// The repositories the application works with, bundled: each consumer takes only the ones it uses. Repositories
 /// for users, tokens, alerts and the rest join here as they are built, each a protocol with memory, SQLite and
@@ -21,6 +22,12 @@ public struct Storage: Sendable {
     public var audit: any AuditRepository
     /// Portfolios and their value history.
     public var portfolios: any PortfolioRepository
+    /// Alerts, their history and the engine's per-alert state.
+    public var alerts: any AlertRepository
+    /// The alert delivery outbox (firings with their deliveries, leased claims, outcomes).
+    public var alertOutbox: any AlertOutboxRepository
+    /// Email addresses confirmed for alert channels.
+    public var emailConfirmations: any EmailConfirmationRepository
 
     /// Every repository served by one driver.
     public init(_ store: any MarketStore) {
@@ -31,5 +38,8 @@ public struct Storage: Sendable {
         self.users = store
         self.audit = store
         self.portfolios = store
+        self.alerts = store
+        self.alertOutbox = store
+        self.emailConfirmations = store
     }
 }

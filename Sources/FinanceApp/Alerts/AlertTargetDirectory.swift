@@ -1,0 +1,35 @@
+import FinanceCore
+import FinanceStorage
+
+/// What an alert body's portfolio and sector targets are checked against (`POST`/`PUT /api/alerts`). The portfolio
+/// store and the sector index plug in here; until they do, `StoredAssetTargets` answers from the asset table.
+public protocol AlertTargetDirectory: Sendable {
+    /// True when `owner` has a portfolio with `id`.
+    func portfolioExists(id: String, owner: String) async throws -> Bool
+    /// True when some asset falls in the sector `name` (compared exactly).
+    func sectorExists(name: String) async throws -> Bool
+}
+
+/// The default directory: sectors are the stored assets' `sector` values, with "Crypto" and "Currencies" for crypto
+/// and FX assets without one; no portfolio exists (portfolios are not stored yet).
+public struct StoredAssetTargets: AlertTargetDirectory {
+    public let assets: any AssetRepository
+
+    public init(assets: any AssetRepository) { self.assets = assets }
+
+    public func portfolioExists(id: String, owner: String) async throws -> Bool { false }
+
+    public func sectorExists(name: String) async throws -> Bool {
+        try await self.assets.assets().contains { Self.sector(of: $0) == name }
+    }
+
+    /// The sector an asset falls in: its own, else "Crypto" or "Currencies" by class, else none.
+    public static func sector(of asset: Asset) -> String? {
+        if let sector = asset.sector, !sector.isEmpty { return sector }
+        switch asset.assetClass {
+        case .crypto: return "Crypto"
+        case .fx: return "Currencies"
+        default: return nil
+        }
+    }
+}
