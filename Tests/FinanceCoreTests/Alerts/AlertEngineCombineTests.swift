@@ -134,3 +134,13 @@ final class AlertEngineCombineTests: XCTestCase {
         }
     }
 }
+
+extension AlertEngineCombineTests {
+    func testTheBacktestIntervalIsTheFinestTheConditionsRead() {
+        let rsi = AlertCondition.rsiOversold(period: 14, level: 30, interval: .hour1)
+        let cross = AlertCondition.goldenCross(fast: 9, slow: 21, average: .ema, interval: .minute15)
+        XCTAssertEqual(AlertBacktest.barInterval(for: AlertReplay.alert("a", [rsi, cross])), .minute15)
+        XCTAssertEqual(AlertBacktest.barInterval(for: AlertReplay.alert("b", [rsi, .priceAbove(1)])), .minute1)
+        XCTAssertEqual(AlertBacktest.barInterval(for: AlertReplay.alert("c", [rsi])), .hour1)
+    }
+}

@@ -58,6 +58,22 @@ public enum AlertBacktest {
         return firings
     }
 
+    /// The interval of the bars to replay for `alert`: 1 minute when a condition reads prices (price levels,
+    /// percent changes over minutes or since the previous close), else the finest interval of its bar conditions.
+    public static func barInterval(for alert: Alert) -> Interval {
+        var intervals: [Interval] = []
+        for condition in alert.conditions {
+            switch condition {
+            case .percentChange(_, .bars(_, let interval)), .rsiOverbought(_, _, let interval),
+                .rsiOversold(_, _, let interval), .goldenCross(_, _, _, let interval),
+                .deathCross(_, _, _, let interval), .volumeAnomaly(_, _, let interval), .pattern(_, _, let interval):
+                intervals.append(interval)
+            default: return .minute1
+            }
+        }
+        return intervals.min() ?? .minute1
+    }
+
     /// The intervals of the alert's pattern conditions.
     static func patternIntervals(_ alert: Alert) -> [Interval] {
         var out: [Interval] = []

@@ -35,6 +35,9 @@ public final class AlertEngine {
     var books: [AlertTarget: AlertTargetBook] = [:]
     /// The conditions fired by the event being processed (reused, so a quiet tick allocates nothing).
     var edges: [ConditionRef] = []
+    /// Set when an alert was indexed since `warmUpRequests` last looked (so that a round without new alerts does
+    /// not walk every series).
+    var warmUpWanted = false
     /// Alerts that fired since `takeChangedStates`.
     var firedSinceTaken: Set<Int32> = []
     /// Counters of the work done (for tests and metrics).
@@ -68,6 +71,7 @@ public final class AlertEngine {
         entry.lastFiredBucket = state?["bucket"].map { Int64($0) }
         entry.done = (alert.trigger == .once && (alert.triggeredAt != nil || state?["done"] == 1))
         if alert.enabled && !entry.done {
+            self.warmUpWanted = true
             let book = self.book(alert.target)
             entry.book = book
             entry.conditions = alert.conditions.enumerated().map { i, condition in
@@ -195,8 +199,11 @@ public final class AlertEngine {
         return book.intervals.keys.sorted()
     }
 
-    /// The series that want closed bars of history to be warm (new indicator streams, new bar windows).
+    /// The series that want closed bars of history to be warm (new indicator streams, new bar windows); empty
+    /// at once when no alert was added since the last call. Answer each with `warmUp` (an empty history if none).
     public func warmUpRequests() -> [AlertWarmUp] {
+        guard self.warmUpWanted else { return [] }
+        self.warmUpWanted = false
         var out: [AlertWarmUp] = []
         for (target, book) in self.books {
             guard case .symbol(let symbol) = target else { continue }
