@@ -78,6 +78,8 @@ final class CLITests: TemporaryFolderTestCase {
             ["bench", "rollup", "--runs", "0"], ["bench", "ticks", "--requests", "0"],
             ["bench", "ticks", "--clients", "0"],
             ["bench", "ticks", "--batch", "0"],
+            ["bench", "alerts", "--runs", "0"], ["bench", "alerts", "--alerts", "0"],
+            ["bench", "alerts", "--symbols", "0"], ["bench", "alerts", "--ticks", "0"],
         ] {
             let code = await FinanceHubCommand.run(arguments: arguments)
             XCTAssertEqual(code, 64, "\(arguments)")
