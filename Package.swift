@@ -167,9 +167,11 @@ let package = Package(
             name: "FinanceTestSupport",
             dependencies: [
                 "FinanceCore", "FinanceStorage", "FinanceApp", "FinanceServer", "FinanceProviders",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/FinanceTestSupport"),
         .testTarget(
@@ -198,6 +200,7 @@ let package = Package(
                 "FinanceStoragePostgres", "FinanceCLI", "FinanceTestSupport", "FinanceBenchmarks",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "FinanceCLITests",

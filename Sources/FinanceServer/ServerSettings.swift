@@ -39,6 +39,8 @@ public struct ServerSettings: Sendable {
     public var edge = HTTPEdgeSettings()
     /// Portfolio value snapshots (`portfolios.*`).
     public var portfolios = PortfolioSettings()
+    /// Alert delivery: webhooks, push, SMTP, retries, throttles (`alerts.*`, `smtp.*`).
+    public var alertDelivery = AlertDeliverySettings()
     /// Alerts per user of each tier (`alerts.tiers.<tier>.maxAlerts`).
     public var alertQuotas = AlertQuotaSettings()
 

@@ -27,7 +27,7 @@ struct StreamFixture {
     static func make(
         session: StreamSessionSettings = StreamSessionSettings(), maxMessageBytes: Int = 65_536,
         accessTokenSeconds: Int = 900, queue: StreamQueueSettings = StreamQueueSettings(),
-        relay: any InstanceRelay = InProcessRelay()
+        relay: any InstanceRelay = InProcessRelay(), configure: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> StreamFixture {
         let store = MemoryStore()
         let clock = SystemClock()
@@ -50,6 +50,7 @@ struct StreamFixture {
         settings.wsSession = session
         settings.wsMaxMessageBytes = maxMessageBytes
         settings.wsQueue = queue
+        configure(&settings)
         var logger = Logger(label: "test.ws")
         logger.logLevel = .critical
         let dependencies = AppDependencies(

@@ -181,6 +181,13 @@ public struct AlertEvaluationControl: Sendable {
         self.inbox.add(.targetValue(target, value: value, ts: ts))
     }
 
+    /// The last known price of `symbol` at `ts` (from the quote book), for alerts just added: a crossing needs a
+    /// value on the other side, and without it the first tick after the alert's creation could not fire one. The
+    /// price is older than the alert, so it never fires by itself.
+    public func seedPrice(symbol: String, ts: Int64, price: Double) {
+        self.inbox.add(symbol: symbol, ts: ts, price: price)
+    }
+
     /// The previous daily close of `symbol` (for `percent_change` since the previous close).
     public func setPreviousClose(symbol: String, close: Double) {
         self.inbox.add(.previousClose(symbol: symbol, close: close))

@@ -10,14 +10,25 @@ public protocol AlertTargetDirectory: Sendable {
     func sectorExists(name: String) async throws -> Bool
 }
 
-/// The default directory: sectors are the stored assets' `sector` values, with "Crypto" and "Currencies" for crypto
-/// and FX assets without one; no portfolio exists (portfolios are not stored yet).
+/// The directory of stored data: sectors are the stored assets' `sector` values, with "Crypto" and "Currencies" for
+/// crypto and FX assets without one; portfolios are the owner's stored portfolios (none without a portfolio store).
 public struct StoredAssetTargets: AlertTargetDirectory {
     public let assets: any AssetRepository
+    public let portfolios: (any PortfolioRepository)?
 
-    public init(assets: any AssetRepository) { self.assets = assets }
+    public init(assets: any AssetRepository, portfolios: (any PortfolioRepository)? = nil) {
+        self.assets = assets
+        self.portfolios = portfolios
+    }
 
-    public func portfolioExists(id: String, owner: String) async throws -> Bool { false }
+    public func portfolioExists(id: String, owner: String) async throws -> Bool {
+        guard let portfolios = self.portfolios else { return false }
+        do {
+            return try await portfolios.portfolio(id: id).owner == owner
+        } catch StorageError.notFound {
+            return false
+        }
+    }
 
     public func sectorExists(name: String) async throws -> Bool {
         try await self.assets.assets().contains { Self.sector(of: $0) == name }

@@ -18,7 +18,11 @@ struct AppSettings {
     /// Sign-in and tokens (`auth.*`).
     var auth = AuthSettings()
     /// Alert delivery (`alerts.*` webhook, push and throttle keys, `smtp.*`).
-    var alertDelivery = AlertDeliverySettings()
+    /// Alert delivery (`alerts.*`, `smtp.*`), kept with the server's settings.
+    var alertDelivery: AlertDeliverySettings {
+        get { self.server.alertDelivery }
+        set { self.server.alertDelivery = newValue }
+    }
     /// Whether `feed.mode` includes `providers`: the watchlist is streamed and polled from the providers.
     var providerFeed = false
     /// Startup warnings (environment variables that match no key), for the command to print.

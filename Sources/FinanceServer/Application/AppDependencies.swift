@@ -68,8 +68,10 @@ public struct AppDependencies: Sendable {
     /// What alert bodies' portfolio and sector targets are checked against (the asset table's sectors and no
     /// portfolios by default; the portfolio store replaces it).
     public var alertTargets: any AlertTargetDirectory
-    /// Told of every alert the REST API stores or deletes (the alert engine's seam; nobody by default).
+    /// Told of every alert the REST API stores or deletes (the engine of `alerts`).
     public var alertChanges: any AlertChangeObserver
+    /// The alert engine, its firing sink and the outbox's delivery.
+    public var alerts: AlertWiring
     /// "Now" for every request and service.
     public var clock: any WallClock
     /// The heavy-read queue (`http.heavyReads.*`).
@@ -148,8 +150,12 @@ public struct AppDependencies: Sendable {
         self.heavyReads = HeavyReadGate(settings: settings.edge)
         self.connections = OpenConnections()
         self.jobLock = jobLock
-        self.alertTargets = StoredAssetTargets(assets: storage.assets)
-        self.alertChanges = NoAlertChangeObserver()
+        self.alertTargets = StoredAssetTargets(assets: storage.assets, portfolios: storage.portfolios)
+        self.alerts = AlertWiring(
+            storage: storage, marketBus: marketBus, analyticsBus: analyticsBus, barQueries: self.barQueries,
+            fanout: AlertStreamFanout(hub: self.streamHub, relay: self.relay), settings: settings.alertDelivery,
+            clock: clock, logger: logger)
+        self.alertChanges = self.alerts.changes(book: book)
         self.signals = signals
         self.clock = clock
         self.settings = settings

@@ -139,6 +139,7 @@ public func buildApplication(
             handshake: handshake, barQueries: dependencies.barQueries, maxMessageBytes: settings.wsMaxMessageBytes))
     services.append(StreamHubService(hub: dependencies.streamHub, bus: dependencies.marketBus))
     services.append(RelayNoticeService(hub: dependencies.streamHub, relay: dependencies.relay))
+    services += dependencies.alerts.services
     services.append(AuthUpkeepService(auth: dependencies.auth, logger: dependencies.logger))
     // A ban is audited, and a banned user's WebSockets close at once.
     let (audit, hub) = (dependencies.auditLog, dependencies.streamHub)

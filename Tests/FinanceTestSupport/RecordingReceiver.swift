@@ -7,22 +7,23 @@ import Synchronization
 
 /// A local HTTP server standing in for webhook receivers and push servers: it records every request (method,
 /// path, authority, headers, body) and answers with a scripted status per request.
-final class RecordingReceiver: Sendable {
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var authority: String?
+public final class RecordingReceiver: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var authority: String?
         /// Header names in lower case, in arrival order.
-        var headers: [(name: String, value: String)]
-        var body: Data
+        public var headers: [(name: String, value: String)]
+        public var body: Data
 
-        func header(_ name: String) -> String? { self.headers.first { $0.name == name.lowercased() }?.value }
-        var json: Any? { try? JSONSerialization.jsonObject(with: self.body) }
+        public func header(_ name: String) -> String? { self.headers.first { $0.name == name.lowercased() }?.value }
+        public var json: Any? { try? JSONSerialization.jsonObject(with: self.body) }
     }
 
     /// The answer to the n-th request (0-based) on `path`: a status, a `Location` (for redirects), and a delay
     /// before answering.
-    typealias Script = @Sendable (_ index: Int, _ path: String) -> (status: Int, location: String?, delay: Duration)
+    public typealias Script =
+        @Sendable (_ index: Int, _ path: String) -> (status: Int, location: String?, delay: Duration)
 
     private struct State {
         var requests: [Request] = []
@@ -34,13 +35,13 @@ final class RecordingReceiver: Sendable {
     private let state = Mutex(State())
     private let script: Script
 
-    init(script: @escaping Script = { _, _ in (200, nil, .zero) }) { self.script = script }
+    public init(script: @escaping Script = { _, _ in (200, nil, .zero) }) { self.script = script }
 
-    var port: Int { self.state.withLock { $0.port } }
-    var requests: [Request] { self.state.withLock { $0.requests } }
-    func url(_ path: String = "/hook") -> String { "http://127.0.0.1:\(self.port)\(path)" }
+    public var port: Int { self.state.withLock { $0.port } }
+    public var requests: [Request] { self.state.withLock { $0.requests } }
+    public func url(_ path: String = "/hook") -> String { "http://127.0.0.1:\(self.port)\(path)" }
 
-    func start() async throws {
+    public func start() async throws {
         let router = Router()
         let handler: @Sendable (Hummingbird.Request, BasicRequestContext) async throws -> Response = { request, _ in
             let body = try await request.body.collect(upTo: 1 << 20)
@@ -84,7 +85,7 @@ final class RecordingReceiver: Sendable {
         guard port > 0 else { throw CancellationError() }
     }
 
-    func stop() async {
+    public func stop() async {
         let (group, task) = self.state.withLock { ($0.group, $0.task) }
         await group?.triggerGracefulShutdown()
         _ = try? await task?.value

@@ -1,0 +1,88 @@
+import FinanceApp
+import FinanceCore
+import FinanceStorage
+import Logging
+import ServiceLifecycle
+
+/// The alert pipeline of one instance: the engine (`AlertEvaluationService`, fed by the live market and analytics
+/// buses), the sink that turns its firings into history rows and outbox deliveries, the digest timer, and the
+/// delivery service that sends the outbox (the `websocket` channel through `AlertStreamFanout`, to this instance's
+/// hub and the others through the relay).
+public struct AlertWiring: Sendable {
+    public let evaluation: AlertEvaluationService
+    public let sink: AlertFiringSink
+    public let deliverer: AlertDeliverer
+    let outbox: any AlertOutboxRepository
+    let settings: AlertDeliverySettings
+    let clock: any WallClock
+    let logger: Logger
+
+    init(
+        storage: Storage, marketBus: any MarketBus, analyticsBus: AnalyticsBus, barQueries: BarQueryService,
+        fanout: AlertStreamFanout, settings: AlertDeliverySettings, clock: any WallClock, logger: Logger
+    ) {
+        let alerts = storage.alerts
+        let control = Control()
+        let sink = AlertFiringSink(
+            alerts: alerts, outbox: storage.alertOutbox,
+            throttle: AlertThrottle(
+                perUserPerMinute: settings.perUserPerMinute, perAlertPerMinute: settings.perAlertPerMinute),
+            clock: clock, logger: logger, onDisabled: { id in control.value?.remove(id: id) })
+        self.evaluation = AlertEvaluationService(
+            bus: marketBus, analytics: analyticsBus,
+            load: {
+                let states = try await alerts.alertStates()
+                return try await alerts.enabledAlerts().map { ($0, states[$0.id]) }
+            },
+            history: AlertEvaluationService.storageHistory(barQueries),
+            saveStates: { states in try? await alerts.saveAlertStates(states) }, logger: logger,
+            onFirings: { firings in await sink.record(firings) })
+        control.value = self.evaluation.control
+        self.sink = sink
+        self.deliverer = AlertDeliverer(
+            settings: settings, webSocket: { owner, body in fanout.send(user: owner, body: body) }, clock: clock,
+            logger: logger)
+        self.outbox = storage.alertOutbox
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Keeps the engine's alerts in step with what the API stores, seeding symbol alerts with the quote book's price.
+    func changes(book: QuoteBook) -> any AlertChangeObserver {
+        EngineAlertChanges(control: self.evaluation.control, book: book)
+    }
+
+    /// The engine, the digest timer and the delivery service.
+    var services: [any Service] {
+        [
+            self.evaluation, AlertDigestService(sink: self.sink),
+            AlertDeliveryService(
+                outbox: self.outbox, deliverer: self.deliverer, settings: self.settings, clock: self.clock,
+                logger: self.logger),
+        ]
+    }
+
+    /// The engine's control, set once the engine exists (the sink is built first).
+    private final class Control: @unchecked Sendable {
+        // Written once during `init`, before any firing can reach the sink.
+        var value: AlertEvaluationControl?
+    }
+}
+
+/// Tells the engine about alerts the REST API stores or deletes.
+struct EngineAlertChanges: AlertChangeObserver {
+    let control: AlertEvaluationControl
+    let book: QuoteBook
+
+    func alertSaved(_ alert: Alert) async {
+        self.control.update(alert)
+        if case .symbol(let symbol) = alert.target, let quote = try? await self.book.quote(symbol: symbol) {
+            self.control.seedPrice(symbol: symbol, ts: quote.ts, price: quote.price)
+        }
+    }
+
+    func alertDeleted(id: String, owner: String) async {
+        self.control.remove(id: id)
+    }
+}
