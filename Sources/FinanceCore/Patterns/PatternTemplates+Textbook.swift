@@ -39,6 +39,30 @@ extension PatternEngine.TemplateScan {
         d < 3 ? [] : PatternEngine.Template.bank.map { PatternEngine.TemplateGeometry($0, d: d) }
     }
 
+    /// The same as flat tables, never freed nor written after they are built (the refinement's inner loop reads
+    /// them through pointers, without the reference counting of nested arrays): the forward runs of every fit, and
+    /// each fit's runs and constants by d × templates + template.
+    nonisolated(unsafe) static let textbookRuns: UnsafePointer<(lo: Int, hi: Int, alpha: Double, beta: Double)> =
+        patFrozen(
+            textbookGeometry.flatMap { row in row.flatMap(\.forward) })
+    nonisolated(unsafe) static let textbookFits:
+        UnsafePointer<(first: Int, past: Int, mean: Double, spread: Double, range: Double)> = {
+            var out: [(first: Int, past: Int, mean: Double, spread: Double, range: Double)] = []
+            var first = 0
+            let nT = PatternEngine.Template.bank.count
+            for row in textbookGeometry {
+                if row.isEmpty {
+                    out += Array(repeating: (first, first, 0, 1, 0), count: nT)
+                    continue
+                }
+                for g in row {
+                    out.append((first, first + g.forward.count, g.mean, g.spread, g.range))
+                    first += g.forward.count
+                }
+            }
+            return patFrozen(out)
+        }()
+
     /// The best textbook fit near the scanned window of `d` bars ending at bar t (the last of `y`'s log closes):
     /// every window of 10 % shorter to 10 % longer (40 bars at least) ending at one of the `step` bars up to t (the
     /// scan period of `d`, so every end is tried), every template. The fit with the least noise is a candidate when
@@ -84,12 +108,13 @@ extension PatternEngine.TemplateScan {
                     let sk = p1[e + 1] - p1[s] - Double(s) * sum
                     let covLine = sk - (n - 1) / 2 * sum
                     let rssLine = max(vy - covLine * covLine / (n * (n * n - 1) / 12), 1e-300)
-                    let row = Self.textbookGeometry[dd]
+                    let fits = Self.textbookFits + dd * nT
                     var k0 = -1
                     for k in 0..<nT {
-                        let g = row[k]
+                        let g = fits[k]
                         var cov = -g.mean * sum
-                        for r in g.forward {
+                        for i in g.first..<g.past {
+                            let r = Self.textbookRuns[i]
                             let a = p0[s + r.hi] - p0[s + r.lo]
                             cov += r.alpha * a + r.beta * (p1[s + r.hi] - p1[s + r.lo] - Double(s) * a)
                         }
@@ -99,7 +124,7 @@ extension PatternEngine.TemplateScan {
                         if rss[k] < (k0 < 0 ? .infinity : rss[k0]) { k0 = k }
                     }
                     guard k0 >= 0 else { continue }
-                    let g = row[k0]
+                    let g = fits[k0]
                     let b = covs[k0] / g.spread
                     let noise = (rss[k0] / (n - 2)).squareRoot() / max(abs(b) * g.range, 1e-300)
                     guard noise < (best?.noise ?? limit) else { continue }
