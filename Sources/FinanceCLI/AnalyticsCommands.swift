@@ -201,6 +201,12 @@ struct BenchPatterns: AsyncParsableCommand {
     var templateThreshold: Double?
     @Option(
         help: """
+            With --method templates: the most noise (a share of the pattern's height) a textbook fit may leave to \
+            be reported whatever the model says; 0 turns textbook fits off (default 0.05; docs/patterns.md).
+            """)
+    var textbookNoise: Double?
+    @Option(
+        help: """
             Score only the truths spanning at least this many bars; a detection of a shorter truth counts neither \
             as right nor as wrong.
             """)
@@ -221,6 +227,9 @@ struct BenchPatterns: AsyncParsableCommand {
         }
         if let t = self.templateThreshold, !(t >= 0 && t <= 1) {
             throw ArgumentParser.ValidationError("--template-threshold must be a probability in [0, 1]")
+        }
+        if let t = self.textbookNoise, !(t >= 0 && t <= 1) {
+            throw ArgumentParser.ValidationError("--textbook-noise must be a share of the height in [0, 1]")
         }
     }
 
@@ -249,6 +258,7 @@ struct BenchPatterns: AsyncParsableCommand {
         options.method = PatternMethod(rawValue: self.method)!
         if self.noScreen { options.screen = nil }
         options.templateThreshold = self.templateThreshold
+        if let t = self.textbookNoise { options.textbookNoise = t }
         let report = PatternBenchmark.run(config, options: options)
         try Output.line(report.lines.joined(separator: "\n"))
         if self.minTruthBars > 0 {

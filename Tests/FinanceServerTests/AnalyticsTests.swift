@@ -50,6 +50,15 @@ final class AnalyticsTests: XCTestCase {
             XCTAssertEqual(patterns.count, expected.count)
             XCTAssertEqual(patterns, expected.map(PatternDTO.init))
             XCTAssertEqual(answer.interval, "1d")
+            let explicit = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400&method=templates")
+            XCTAssertEqual(try explicit.decode(PatternsDTO.self).patterns, patterns)
+            // The served OpenAPI document names the default.
+            let doc = try await client.send(.get, "/openapi.json")
+            let paths = doc.object["paths"] as? [String: [String: Any]]
+            let get = paths?["/api/patterns/{symbol}"]?["get"] as? [String: Any]
+            let parameters = get?["parameters"] as? [[String: Any]] ?? []
+            let method = parameters.first { $0["name"] as? String == "method" }?["schema"] as? [String: Any]
+            XCTAssertEqual(method?["default"] as? String, "templates")
             // method=rules (fast screening): turning points and shape rules, as the detector with that method.
             let ruled = PatternDetector(options: .rules).detect(bars: bars)
             let byRules = try await client.send(.get, "/api/patterns/walk?interval=1d&limit=400&method=rules")

@@ -36,7 +36,7 @@ extension PatternEngine {
     func templateRecord(_ c: PatternEngine.TemplateCandidate, t: Int) -> PatternDetection {
         let tpl = PatternEngine.Template.bank[c.template]
         let d = c.endIndex - c.startIndex + 1
-        let g = PatternEngine.TemplateScan.geometry[patTemplateLengths.firstIndex(of: d)!][c.template]
+        let g = PatternEngine.TemplateScan.textbookGeometry[d][c.template]
         let price = c.knotLog.map { exp($0) }
         let at = g.knotAge.map { c.endIndex - $0 }
         let mirrored = c.type != tpl.type
@@ -46,7 +46,9 @@ extension PatternEngine {
         let height = abs(price[tpl.h1] - price[tpl.h2])
         let slope = tpl.slopeKnots.map { (price[$0.1] - price[$0.0]) / Double(max(1, at[$0.1] - at[$0.0])) }
         return PatternDetection(
-            id: "\(c.type.rawValue):\(bars[c.startIndex].ts):\(bars[c.endIndex].ts):t\(c.template)", type: c.type,
+            id:
+                "\(c.type.rawValue):\(bars[c.startIndex].ts):\(bars[c.endIndex].ts):\(c.textbook ? "x" : "t")\(c.template)",
+            type: c.type,
             direction: dir, start: bars[c.startIndex].ts, end: bars[t].ts,
             points: tpl.keys.map { PatternPoint(ts: bars[at[$0]].ts, price: price[$0]) }, breakout: breakout,
             target: dir == .bearish ? breakout - height : breakout + height, confidence: c.probability,

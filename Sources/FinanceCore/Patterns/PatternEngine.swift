@@ -161,7 +161,8 @@ extension PatternEngine {
                 thresholds: PatternType.allCases.map {
                     options.templateThreshold ?? PatternOptions.templateThresholds[$0] ?? 0.7
                 },
-                lag: min(max(0, options.templateLag), 1000))
+                lag: min(max(0, options.templateLag), 1000),
+                textbookNoise: options.textbookNoise.isFinite ? min(max(0, options.textbookNoise), 1) : 0)
         }
         self.atr = PatternEngine.ATR(period: options.atrPeriod)
         self.zigzags = options.scales + [options.levelScale]
@@ -216,9 +217,10 @@ extension PatternEngine {
         }
         // Bounded memory: keep the bars, ATRs and turning points any live pattern can still reach.
         if trimming {
-            // Template records read their window's bars up to `templateLag` bars after it ends.
+            // Template records read their window's bars up to `templateLag` bars after it ends (textbook fits reach
+            // furthest back).
             let keep = max(
-                6 * o.maxPatternBars + 100, PatternEngine.TemplateScan.maxLength + (templates?.lag ?? 0) + 100)
+                6 * o.maxPatternBars + 100, PatternEngine.TemplateScan.historyLength + (templates?.lag ?? 0) + 100)
             bars.trim(keep: keep)
             atrAt.trim(keep: keep)
             for sc in zz.indices where zz[sc].pivots.count > 256 {

@@ -11,11 +11,14 @@ import Dispatch
 extension PatternEngine {
     /// The streaming template scan (`PatternMethod.templates`).
     @_spi(Benchmarks) public struct TemplateScan: Sendable {
-        static let geometry: [[PatternEngine.TemplateGeometry]] = patTemplateLengths.map { d in
+        static let geometry: [[PatternEngine.TemplateGeometry]] = patChartLengths.map { d in
             PatternEngine.Template.bank.map { PatternEngine.TemplateGeometry($0, d: d) }
         }
         static let table = PatternEngine.TemplateTable(geometry)
+        /// The longest window the learned models read (chart patterns, levels and lines).
         static let maxLength = patTemplateLengths.last!
+        /// The longest chart window scanned (longer than `maxLength`: textbook fits only).
+        static let chartMaxLength = patChartLengths.last!
         /// Loose limits on the best fit before the model is asked: noise at most 30 % of the height, and a fit better
         /// than a straight line (log RSS ratio above 0.15).
         static let maxNoise = 0.3
@@ -28,7 +31,7 @@ extension PatternEngine {
         /// window).
         static func dueLengths(phase: Int) -> Int {
             var due = 0
-            for e in 1...every(maxLength) where phase % e == 0 { due |= 1 << e }
+            for e in 1...every(chartMaxLength) where phase % e == 0 { due |= 1 << e }
             return due
         }
 
@@ -39,17 +42,22 @@ extension PatternEngine {
         /// The least probability a window needs, by `PatternType.allCases` index.
         let thresholds: [Double]
         let lag: Int
-        /// Log closes of the last `maxLength` + 1 bars, newest last.
+        /// Textbook fits: the most noise a fit may have (0: none are made; `PatternOptions.textbookNoise`).
+        let textbookNoise: Double
+        /// Log closes of the last `historyLength` + 1 bars, newest last.
         var logs: [Double] = []
         /// Prefix sums over bar age m (0 = newest) of z = y − y_t, m·z, z², and of the one-bar changes and their
         /// squares, interleaved per age.
         var q: [Double]
         var pending: [PatternEngine.TemplateCandidate] = []
-        /// Reported windows (start bar, report bar).
-        var claims: [(Int, Int)] = []
+        /// Reported windows (start bar, report bar, `PatternType.allCases` index of the type).
+        var claims: [(Int, Int, Int)] = []
         /// The same for each of `lineTypes`, each type decided on its own.
         var pendingLines: [[PatternEngine.TemplateCandidate]] = [[], [], []]
-        var lineClaims: [[(Int, Int)]] = [[], [], []]
+        var lineClaims: [[(Int, Int, Int)]] = [[], [], []]
+        /// Textbook fits waiting for their decision, and those reported (decided apart from the model's windows).
+        var pendingTextbook: [PatternEngine.TemplateCandidate] = []
+        var textbookClaims: [(Int, Int, Int)] = []
         /// Set to collect every candidate's features (training); then every window within the loose limits gets the
         /// model's probability.
         @_spi(Benchmarks) public var collected: [PatternEngine.TemplateCandidate]? = nil
@@ -59,11 +67,14 @@ extension PatternEngine {
         var ready: [[PatternEngine.TemplateCandidate]] = []
         var readyBase = 0
 
-        @_spi(Benchmarks) public init(model: PatternEngine.TemplateModel, thresholds: [Double], lag: Int) {
+        @_spi(Benchmarks) public init(
+            model: PatternEngine.TemplateModel, thresholds: [Double], lag: Int, textbookNoise: Double = 0
+        ) {
             self.model = model
             self.thresholds = thresholds
             self.lag = lag
-            q = Array(repeating: 0, count: 5 * (Self.maxLength + 1))
+            self.textbookNoise = textbookNoise
+            q = Array(repeating: 0, count: 5 * (Self.chartMaxLength + 1))
         }
 
         /// The scan phase of a bar at `ts` after one at `previous`: its index counted in its own bar spacing,
@@ -81,28 +92,35 @@ extension PatternEngine {
             .TemplateCandidate]
         {
             logs.append(log(close))
-            if logs.count > 4 * (Self.maxLength + 1) { logs.removeFirst(logs.count - Self.maxLength - 1) }
+            if logs.count > 4 * (Self.historyLength + 1) { logs.removeFirst(logs.count - Self.historyLength - 1) }
             if t >= readyBase && t < readyBase + ready.count {
                 for c in ready[t - readyBase] { keep(c) }
                 if t == readyBase + ready.count - 1 { ready = [] }
             } else if logs.count >= patTemplateLengths[0] {
                 scan(t: t, phase: phase)
             }
-            var out = Self.decide(t: t, lag: lag, pending: &pending, claims: &claims)
+            var out = Self.decide(t: t, lag: lag, pending: &pending, claims: &claims, sameType: textbookClaims)
             for k in 0..<3 { out += Self.decide(t: t, lag: 0, pending: &pendingLines[k], claims: &lineClaims[k]) }
+            out += Self.decide(t: t, lag: lag, pending: &pendingTextbook, claims: &textbookClaims, sameType: claims)
             return out
         }
 
         /// Whether a scored window's probability reaches its type's threshold (`thresholds` by `PatternType.allCases`
         /// index).
         @inline(__always) static func reaches(_ c: PatternEngine.TemplateCandidate, _ thresholds: [Double]) -> Bool {
-            c.probability >= thresholds[c.type.index]
+            c.textbook || c.probability >= thresholds[c.type.index]
         }
 
         /// Queues a scanned window whose probability reaches its type's threshold.
         mutating func keep(_ c: PatternEngine.TemplateCandidate) {
             guard Self.reaches(c, thresholds) else { return }
-            if c.line < 0 {
+            if c.textbook {
+                // Several scanned windows may refine to the same fit.
+                let same = pendingTextbook.contains {
+                    $0.startIndex == c.startIndex && $0.endIndex == c.endIndex && $0.template == c.template
+                }
+                if !same { pendingTextbook.append(c) }
+            } else if c.line < 0 {
                 pending.append(c)
             } else {
                 pendingLines[Self.lineTypes.firstIndex(of: c.type)!].append(c)
@@ -120,6 +138,7 @@ extension PatternEngine {
             let chunks = min(4 * workers, closes.count / 1024)
             let model = self.model
             let thresholds = self.thresholds
+            let textbookNoise = self.textbookNoise
             var results = [[[PatternEngine.TemplateCandidate]]](repeating: [], count: chunks)
             results.withUnsafeMutableBufferPointer { slots in
                 all.withUnsafeBufferPointer { logs in
@@ -127,7 +146,7 @@ extension PatternEngine {
                     let out = PatternEngine.Shared(slots)
                     let y = PatternEngine.Shared(logs)
                     DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                        var q = [Double](repeating: 0, count: 5 * (Self.maxLength + 1))
+                        var q = [Double](repeating: 0, count: 5 * (Self.chartMaxLength + 1))
                         var f = [Double](repeating: 0, count: 8)
                         var lf = [Double](repeating: 0, count: Self.lineFeatureCount)
                         var mine: [[PatternEngine.TemplateCandidate]] = []
@@ -150,10 +169,10 @@ extension PatternEngine {
                                 if count >= patTemplateLengths[0] {
                                     Self.scanBar(
                                         y: UnsafeBufferPointer(
-                                            rebasing: y.value[max(0, count - Self.maxLength - 1)..<count]),
+                                            rebasing: y.value[max(0, count - Self.historyLength - 1)..<count]),
                                         t: firstT + k, phase: phases[k], q: q, features: &f, lineFeatures: &lf,
-                                        model: model,
-                                        collecting: false, into: &block)
+                                        model: model, collecting: false, textbookNoise: textbookNoise,
+                                        into: &block)
                                 }
                                 ends.append(block.count)
                                 if ends.count == Self.scoreBlock { flush() }
@@ -178,11 +197,13 @@ extension PatternEngine {
             let collecting = self.collected != nil
             let logs = self.logs
             let model = self.model
+            // Training rows are the model's windows only.
+            let textbookNoise = collecting ? 0 : self.textbookNoise
             logs.withUnsafeBufferPointer { y in
                 buffer.withUnsafeMutableBufferPointer { q in
                     Self.scanBar(
                         y: y, t: t, phase: phase, q: q, features: &f, lineFeatures: &lf, model: model,
-                        collecting: collecting, into: &added)
+                        collecting: collecting, textbookNoise: textbookNoise, into: &added)
                 }
             }
             self.q = buffer
@@ -196,15 +217,24 @@ extension PatternEngine {
         }
 
         /// The windows ending at bar t that pass the cascades (all within the loose limits when `collecting`), lines
-        /// (`scanLines`) and then chart patterns, appended to `added` unscored (`score`). `y` holds the log closes up to
-        /// bar t (the last), `q` is scratch of 5 × (maxLength + 1) values, `f` and `lf` of 8 and `lineFeatureCount`.
+        /// (`scanLines`) and then chart patterns, appended to `added` unscored (`score`), and the textbook fits found
+        /// around chart windows (`textbookFit`, when `textbookNoise` > 0). `y` holds the log closes up to bar t (the
+        /// last; `historyLength` + 1 of them at most are read), `q` is scratch of 5 × (chartMaxLength + 1) values, `f`
+        /// and `lf` of 8 and `lineFeatureCount`.
         static func scanBar(
             y: UnsafeBufferPointer<Double>, t: Int, phase: Int, q: UnsafeMutableBufferPointer<Double>,
             features f: inout [Double], lineFeatures lf: inout [Double], model: PatternEngine.TemplateModel,
-            collecting: Bool,
+            collecting: Bool, textbookNoise: Double,
             into added: inout [PatternEngine.TemplateCandidate]
         ) {
-            let n = min(y.count, Self.maxLength)
+            let due = Self.dueLengths(phase: phase)
+            // The prefix sums reach the longest window due: the models' longest, or a textbook-only one.
+            var n = min(y.count, Self.maxLength)
+            if textbookNoise > 0 {
+                for d in patChartLengths where d > Self.maxLength && due >> Self.every(d) & 1 != 0 {
+                    n = max(n, min(y.count, d))
+                }
+            }
             let tab = Self.table
             let nT = PatternEngine.Template.bank.count
             let last = y.count - 1
@@ -231,13 +261,12 @@ extension PatternEngine {
                 q[o + 8] = s3
                 q[o + 9] = s4
             }
-            let due = Self.dueLengths(phase: phase)
             scanLines(y: y, t: t, due: due, q: q, features: &lf, collecting: collecting, into: &added)
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * nT) { scratch in
                 let covs = scratch.baseAddress!
                 let rsses = covs + nT
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: nT) { types in
-                    for (li, d) in patTemplateLengths.enumerated() {
+                    for (li, d) in patChartLengths.enumerated() {
                         guard d <= n else { break }
                         // Longer windows are scanned every max(1, d/20) bars (`every`).
                         guard due >> Self.every(d) & 1 != 0 else { continue }
@@ -279,6 +308,14 @@ extension PatternEngine {
                         // gain > minGain, the logarithm taken only for the windows that pass.
                         let gainRatio = rssLine / max(bestRSS, 1e-300)
                         guard noise < Self.maxNoise, gainRatio > Self.minGainRatio else { continue }
+                        if textbookNoise > 0 && d >= Self.textbookMinLength && noise < Self.textbookGateNoise
+                            && gainRatio > Self.textbookGateGainRatio,
+                            let c = Self.textbookFit(y: y, t: t, d: d, step: Self.every(d), limit: textbookNoise)
+                        {
+                            added.append(c)
+                        }
+                        // Longer windows are textbook fits only: the model never saw them.
+                        guard d <= Self.maxLength else { continue }
                         let gain = log(gainRatio)
                         let nd = dd - 1
                         let dm = q[5 * (d - 1) + 3] / nd
@@ -349,68 +386,6 @@ extension PatternEngine {
                 second = better ? rss[k] : second
             }
             return (best, second, secondType)
-        }
-
-        /// Sets every candidate's probability, chart windows by `model` and line windows by `PatternEngine.TemplateModel.lines`,
-        /// all windows of a kind at once (`PatternEngine.TemplateModel.probabilities`).
-        static func score(_ candidates: inout [PatternEngine.TemplateCandidate], model: PatternEngine.TemplateModel) {
-            for (lines, m) in [(false, model), (true, PatternEngine.TemplateModel.lines)] {
-                let which = candidates.indices.filter { (candidates[$0].line >= 0) == lines }
-                guard let firstOne = which.first else { continue }
-                let stride = candidates[firstOne].features.count + 1
-                var slots = [Double](repeating: -.infinity, count: stride * which.count)
-                for (i, c) in which.enumerated() {
-                    for (j, x) in candidates[c].features.enumerated() { slots[i * stride + 1 + j] = x }
-                }
-                var p = [Double](repeating: 0, count: which.count)
-                m.probabilities(slots, stride: stride, count: which.count, into: &p)
-                for (i, c) in which.enumerated() { candidates[c].probability = p[i] }
-            }
-        }
-
-        /// Reports a window `lag` bars after its end when no overlapping window seen so far is more probable and no
-        /// reported window holds its region.
-        static func decide(
-            t: Int, lag: Int, pending: inout [PatternEngine.TemplateCandidate], claims: inout [(Int, Int)]
-        )
-            -> [PatternEngine.TemplateCandidate]
-        {
-            guard !pending.isEmpty else { return [] }
-            var out: [PatternEngine.TemplateCandidate] = []
-            let due = pending.indices.filter { pending[$0].endIndex == t - lag }.sorted {
-                pending[$0].probability > pending[$1].probability
-            }
-            var dropped = Set<Int>()
-            for k in due where !dropped.contains(k) {
-                let c = pending[k]
-                if claims.contains(where: { Self.overlaps(c.startIndex, c.endIndex, $0.0, $0.1) }) { continue }
-                var beaten = false
-                for (j, o) in pending.enumerated() where j != k && !dropped.contains(j) {
-                    if o.probability > c.probability
-                        && Self.overlaps(c.startIndex, c.endIndex, o.startIndex, o.endIndex)
-                    {
-                        beaten = true
-                        break
-                    }
-                }
-                if beaten { continue }
-                out.append(c)
-                claims.append((c.startIndex, t))
-                for (j, o) in pending.enumerated()
-                where Self.overlaps(c.startIndex, c.endIndex, o.startIndex, o.endIndex) {
-                    dropped.insert(j)
-                }
-            }
-            pending = pending.enumerated().filter { !dropped.contains($0.offset) && $0.element.endIndex > t - lag }.map(
-                \.element)
-            if claims.count > 32 { claims.removeFirst(claims.count - 16) }
-            return out
-        }
-
-        /// Overlap of more than 30 % of the shorter window.
-        @inline(__always) static func overlaps(_ a: Int, _ b: Int, _ c: Int, _ d: Int) -> Bool {
-            let ov = min(b, d) - max(a, c) + 1
-            return Double(ov) > 0.3 * Double(min(b - a + 1, d - c + 1))
         }
     }
 }

@@ -144,11 +144,15 @@ extension PatternEngine {
         /// Template value and bar age of every knot.
         var knotValue: [Double]
         var knotAge: [Int]
+        /// The same runs by bar index k from the window's first bar: the template value is alpha + beta·k for k in
+        /// [lo, hi).
+        var forward: [(lo: Int, hi: Int, alpha: Double, beta: Double)]
 
         init(_ tpl: PatternEngine.Template, d: Int) {
             let n = Double(d - 1)
             var t = [Double](repeating: 0, count: d)
             var runs: [(Int, Int, Double, Double)] = []
+            var forward: [(lo: Int, hi: Int, alpha: Double, beta: Double)] = []
             let ks = tpl.knots
             for j in 0..<(ks.count - 1) {
                 let (xa, ya) = ks[j]
@@ -160,11 +164,13 @@ extension PatternEngine {
                 let beta = (yb - ya) / ((xb - xa) * n)
                 let alpha = ya - beta * xa * n
                 for k in lo..<hi { t[k] = alpha + beta * Double(k) }
+                forward.append((lo, hi, alpha, beta))
                 // age m = d − 1 − k: k in [lo, hi) is m in [d − hi, d − lo); t = alpha + beta(d − 1) − beta·m.
                 runs.append((d - hi, d - lo, alpha + beta * n, -beta))
             }
             // Oldest bars come first above; the residual walk needs ascending ages.
             self.runs = runs.sorted { $0.0 < $1.0 }
+            self.forward = forward
             let mean = t.reduce(0, +) / Double(d)
             self.mean = mean
             spread = t.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
@@ -175,17 +181,24 @@ extension PatternEngine {
     }
 }
 
-/// The window lengths scanned: 20 bars, then 10 % longer each, up to 122 (20 lengths).
-let patTemplateLengths: [Int] = {
+/// Window lengths from 20 bars, each 10 % longer than the one before, up to `limit`.
+func patGeometricLengths(upTo limit: Double) -> [Int] {
     var out: [Int] = []
     var x = 20.0
-    while x <= 125 {
+    while x <= limit {
         let d = Int(x.rounded())
         if out.last != d { out.append(d) }
         x *= 1.10
     }
     return out
-}()
+}
+
+/// The window lengths the learned models read: 20 bars, then 10 % longer each, up to 122 (20 lengths).
+let patTemplateLengths: [Int] = patGeometricLengths(upTo: 125)
+
+/// Every chart window length scanned: the model's, then three longer ones (135, 148 and 163 bars) fitted only for
+/// textbook fits (`PatternEngine.TemplateScan.textbookFit`), which the model was never trained on.
+let patChartLengths: [Int] = patGeometricLengths(upTo: 170)
 
 /// A copy of `x` that is never freed, for the scan tables built once per process.
 func patFrozen<T>(_ x: [T]) -> UnsafePointer<T> {
@@ -213,6 +226,9 @@ extension PatternEngine {
         /// Fitted log price at each knot.
         var knotLog: [Double]
         var probability = 0.0
+        /// A textbook fit (`PatternEngine.TemplateScan.textbookFit`): decided apart from the model's windows, its
+        /// probability is 1 − its noise.
+        var textbook = false
         /// A support, resistance or trend-line window: its `patLineGeometry` index (−1: a chart pattern) and first bar.
         @_spi(Benchmarks) public var line = -1
         var windowStart = 0

@@ -160,6 +160,10 @@ public struct PatternOptions: Sendable, Hashable {
     /// Template matching: a window is decided this many bars after its last bar (when no overlapping window seen
     /// by then is more probable), so its record ends that much later (0–1000).
     public var templateLag: Int = 6
+    /// Template matching: a chart window whose template fits with residuals of at most this share of its height is
+    /// reported whatever the model says (a textbook fit, confidence 1 − that share; docs/patterns.md, "Textbook
+    /// fits"). 0 turns textbook fits off.
+    public var textbookNoise: Double = 0.05
 
     /// Template matching: each type's least probability. Chosen on seeds 15–18 (neither training nor published
     /// seeds): for each type, the one of 0.3, 0.35, … 0.9 with the best F1 over the four seeds' detections pooled in
