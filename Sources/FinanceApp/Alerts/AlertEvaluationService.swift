@@ -83,6 +83,9 @@ public struct AlertEvaluationService: Service {
                 group.cancelAll()
             }
         }
+        // The bus ends only at shutdown, except when an application is run a second time (its streams were
+        // consumed by the first run): then this service idles rather than end the service group early.
+        try? await gracefulShutdown()
     }
 
     /// The evaluating loop: loads the alerts, then evaluates whatever waits whenever something does.
