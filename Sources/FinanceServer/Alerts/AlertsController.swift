@@ -76,7 +76,15 @@ struct AlertsController {
                     ValidationIssue(index: nil, field: "cursor", detail: "cursor is not a `next` value of this route"))
             }
         }
-        let owner = query.raw("owner") ?? principal.user
+        var owner = principal.user
+        if let raw = query.raw("owner") {
+            if let name = User.normalizeName(raw) {
+                owner = name
+            } else {
+                query.issues.append(
+                    ValidationIssue(index: nil, field: "owner", detail: "owner must be \(User.nameRule)"))
+            }
+        }
         try query.check()
         if owner != principal.user, principal.role != .admin {
             throw Problem(status: .forbidden, detail: "only admins may list another user's alerts")
