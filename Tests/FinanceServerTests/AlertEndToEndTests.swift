@@ -89,6 +89,86 @@ final class AlertEndToEndTests: XCTestCase {
         }
     }
 
+    func testAPortfolioValueAlertFiresWhenATickLiftsItsHoldings() async throws {
+        let fixture = try await StreamFixture.make()
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        try await fixture.app.test(.live) { client in
+            let (root, bob) = (fixture.tokens["root"]!, fixture.tokens["bob"]!)
+            _ = try await Self.post(client, "/api/ticks", #"[{"symbol":"AAPL","ts":\#(now),"price":100}]"#, root)
+            let portfolio = try await Self.post(
+                client, "/api/portfolios",
+                #"{"name":"Core","cash":0,"holdings":[{"symbol":"AAPL","quantity":10,"costBasis":90}]}"#, bob)
+            XCTAssertEqual(portfolio.status, .created, String(buffer: portfolio.body))
+            let pid = try XCTUnwrap(Self.object(portfolio)?["id"] as? String)
+            let alert = """
+                {"name":"Core over 1500","target":{"portfolio":"\(pid)"},
+                 "conditions":[{"type":"portfolio_value_above","value":1500}],"trigger":{"mode":"once"},
+                 "enabled":true,"channels":[{"type":"websocket"}]}
+                """
+            let created = try await Self.post(client, "/api/alerts", alert, bob)
+            XCTAssertEqual(created.status, .created, String(buffer: created.body))
+            let id = try XCTUnwrap(Self.object(created)?["id"] as? String)
+            // 10 × 120 = 1,200: below; 10 × 200 = 2,000: above, once.
+            _ = try await Self.post(
+                client, "/api/ticks", #"[{"symbol":"AAPL","ts":\#(now + 1_000),"price":120}]"#, root)
+            _ = try await Self.post(
+                client, "/api/ticks", #"[{"symbol":"AAPL","ts":\#(now + 2_000),"price":200}]"#, root)
+            var items: [[String: Any]] = []
+            for _ in 0..<100 where items.isEmpty {
+                let history = try await client.execute(
+                    uri: "/api/alerts/history?alert=\(id)", method: .get, headers: [.authorization: "Bearer \(bob)"])
+                items = Self.object(history)?["items"] as? [[String: Any]] ?? []
+                if items.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            XCTAssertEqual(items.count, 1)
+            XCTAssertEqual(items.first?["condition"] as? String, "portfolio_value_above")
+            XCTAssertEqual(items.first?["value"] as? Double, 2_000)
+        }
+    }
+
+    func testABacktestReplaysStoredHistoryAndWritesNothing() async throws {
+        let fixture = try await StreamFixture.make()
+        let start = Int64(Date().timeIntervalSince1970 * 1_000) / 60_000 * 60_000 - 3_600_000
+        try await fixture.app.test(.live) { client in
+            let (root, bob, alice) = (fixture.tokens["root"]!, fixture.tokens["bob"]!, fixture.tokens["alice"]!)
+            // An hour ago: one tick a minute, 90 → 110 at minute 5, back to 95 at minute 10, over again at minute 15.
+            let prices: [Double] = [90, 91, 92, 93, 94, 110, 111, 112, 113, 114, 95, 96, 97, 98, 99, 120, 121]
+            let ticks = prices.enumerated().map {
+                #"{"symbol":"ETH","ts":\#(start + Int64($0) * 60_000),"price":\#($1)}"#
+            }
+            let posted = try await Self.post(client, "/api/ticks", "[\(ticks.joined(separator: ","))]", root)
+            XCTAssertEqual(posted.status, .created, String(buffer: posted.body))
+            let alert = """
+                {"name":"ETH over 100","target":{"symbol":"ETH"},
+                 "conditions":[{"type":"price_crossing_up","value":100}],"trigger":{"mode":"every_time","cooldownSeconds":60},
+                 "enabled":true,"channels":[{"type":"websocket"}]}
+                """
+            let created = try await Self.post(client, "/api/alerts", alert, bob)
+            let id = try XCTUnwrap(Self.object(created)?["id"] as? String, String(buffer: created.body))
+            let backtest = try await client.execute(
+                uri: "/api/alerts/\(id)/backtest?from=\(start)", method: .get,
+                headers: [.authorization: "Bearer \(bob)"])
+            XCTAssertEqual(backtest.status, .ok, String(buffer: backtest.body))
+            let firings = Self.object(backtest)?["firings"] as? [[String: Any]] ?? []
+            XCTAssertEqual(firings.map { $0["ts"] as? Int64 }, [start + 5 * 60_000, start + 15 * 60_000])
+            XCTAssertEqual(Set(firings.compactMap { $0["condition"] as? String }), ["price_crossing_up"])
+            let history = try await client.execute(
+                uri: "/api/alerts/history", method: .get, headers: [.authorization: "Bearer \(bob)"])
+            XCTAssertEqual((Self.object(history)?["items"] as? [[String: Any]])?.count, 0, "a backtest writes nothing")
+            let theirs = try await client.execute(
+                uri: "/api/alerts/\(id)/backtest", method: .get, headers: [.authorization: "Bearer \(alice)"])
+            XCTAssertEqual(theirs.status, .notFound, "another user's alert")
+            let reversed = try await client.execute(
+                uri: "/api/alerts/\(id)/backtest?from=\(start)&to=\(start - 1)", method: .get,
+                headers: [.authorization: "Bearer \(bob)"])
+            XCTAssertEqual(reversed.status, .unprocessableContent)
+        }
+    }
+
+    private static func object(_ response: TestResponse) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any]
+    }
+
     private static func post(
         _ client: some TestClientProtocol, _ uri: String, _ body: String, _ token: String
     ) async throws -> TestResponse {

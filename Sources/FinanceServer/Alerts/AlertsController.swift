@@ -21,6 +21,8 @@ struct AlertsController {
     /// `analytics.intervals`: the intervals a `pattern` condition may use.
     let patternIntervals: [Interval]
     let clock: any WallClock
+    /// Stored bars for backtests.
+    var barQueries: BarQueryService? = nil
     static var maxBodyBytes: Int { 65_536 }
     static var defaultLimit: Int { 100 }
     static var maxLimit: Int { 1000 }
@@ -31,6 +33,7 @@ struct AlertsController {
         group.get(use: self.list)
         group.get("history", use: self.history)
         group.get("{id}", use: self.show)
+        group.get("{id}/backtest", use: self.backtest)
         group.put("{id}", use: self.update)
         group.delete("{id}", use: self.delete)
     }
@@ -144,7 +147,7 @@ struct AlertsController {
 
     /// The alert of the path's id when the caller may see it (change it, with `forChange`): another user's alert is
     /// a 404 like a missing one, except for an admin, who may read it (and gets a 403 changing it).
-    private func visibleAlert(_ context: AppRequestContext, forChange: Bool) async throws -> Alert {
+    func visibleAlert(_ context: AppRequestContext, forChange: Bool) async throws -> Alert {
         let principal = try context.requirePrincipal()
         let id = context.parameters.get("id") ?? ""
         let notFound = StorageError.notFound("alert \(Echo.text(id))")

@@ -17,9 +17,13 @@ public struct AlertWiring: Sendable {
     let clock: any WallClock
     let logger: Logger
 
+    /// Portfolio values and sector levels for the engine.
+    let targetValues: AlertTargetValueFeed
+
     init(
         storage: Storage, marketBus: any MarketBus, analyticsBus: AnalyticsBus, barQueries: BarQueryService,
-        fanout: AlertStreamFanout, settings: AlertDeliverySettings, clock: any WallClock, logger: Logger
+        valuation: PortfolioValuation, sectors: SectorIndex, fanout: AlertStreamFanout,
+        settings: AlertDeliverySettings, clock: any WallClock, logger: Logger
     ) {
         let alerts = storage.alerts
         let control = Control()
@@ -38,6 +42,8 @@ public struct AlertWiring: Sendable {
             saveStates: { states in try? await alerts.saveAlertStates(states) }, logger: logger,
             onFirings: { firings in await sink.record(firings) })
         control.value = self.evaluation.control
+        self.targetValues = AlertTargetValueFeed(
+            bus: marketBus, valuation: valuation, sectors: sectors, control: self.evaluation.control)
         self.sink = sink
         self.deliverer = AlertDeliverer(
             settings: settings, webSocket: { owner, body in fanout.send(user: owner, body: body) }, clock: clock,
@@ -53,10 +59,10 @@ public struct AlertWiring: Sendable {
         EngineAlertChanges(control: self.evaluation.control, book: book)
     }
 
-    /// The engine, the digest timer and the delivery service.
+    /// The engine, its portfolio and sector values, the digest timer and the delivery service.
     var services: [any Service] {
         [
-            self.evaluation, AlertDigestService(sink: self.sink),
+            self.evaluation, self.targetValues, AlertDigestService(sink: self.sink),
             AlertDeliveryService(
                 outbox: self.outbox, deliverer: self.deliverer, settings: self.settings, clock: self.clock,
                 logger: self.logger),

@@ -153,6 +153,7 @@ public struct AppDependencies: Sendable {
         self.alertTargets = StoredAssetTargets(assets: storage.assets, portfolios: storage.portfolios)
         self.alerts = AlertWiring(
             storage: storage, marketBus: marketBus, analyticsBus: analyticsBus, barQueries: self.barQueries,
+            valuation: self.portfolioValuation, sectors: self.sectorIndex,
             fanout: AlertStreamFanout(hub: self.streamHub, relay: self.relay), settings: settings.alertDelivery,
             clock: clock, logger: logger)
         self.alertChanges = self.alerts.changes(book: book)

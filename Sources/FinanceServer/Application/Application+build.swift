@@ -77,7 +77,8 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
         alerts: dependencies.storage.alerts, assets: dependencies.storage.assets, onDemand: dependencies.onDemandQuotes,
         onDemandLimiter: dependencies.onDemandLimiter, targets: dependencies.alertTargets,
         changes: dependencies.alertChanges, quotas: dependencies.settings.alertQuotas,
-        patternIntervals: dependencies.settings.analytics.intervals, clock: dependencies.clock
+        patternIntervals: dependencies.settings.analytics.intervals, clock: dependencies.clock,
+        barQueries: dependencies.barQueries
     ).addRoutes(to: router.group("/api/alerts"))
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
