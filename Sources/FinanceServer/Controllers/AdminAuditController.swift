@@ -66,18 +66,13 @@ struct AdminAuditController {
 /// The text form of an audit cursor: base64url (no padding) of `ts:id`, opaque to clients.
 enum AuditCursorText {
     static func encode(_ cursor: AuditCursor) -> String {
-        Data("\(cursor.ts):\(cursor.id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URLText.encode("\(cursor.ts):\(cursor.id)")
     }
 
     /// The cursor `text` encodes, nil for anything `encode` cannot have made.
     static func decode(_ text: String) -> AuditCursor? {
-        guard (1...256).contains(text.utf8.count) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let decoded = String(data: data, encoding: .utf8),
-            let colon = decoded.firstIndex(of: ":"), let ts = Int64(decoded[..<colon])
+        guard let decoded = Base64URLText.decode(text, maxLength: 256), let colon = decoded.firstIndex(of: ":"),
+            let ts = Int64(decoded[..<colon])
         else { return nil }
         let id = String(decoded[decoded.index(after: colon)...])
         guard (1...64).contains(id.utf8.count), id.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else { return nil }

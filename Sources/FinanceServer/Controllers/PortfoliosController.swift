@@ -156,20 +156,13 @@ struct PortfoliosController {
 
 /// The text form of a portfolio cursor: base64url (no padding) of the last id of a page, opaque to clients.
 enum PortfolioCursorText {
-    static func encode(_ id: String) -> String {
-        Data(id.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    static func encode(_ id: String) -> String { Base64URLText.encode(id) }
 
     /// The id `text` encodes, nil for anything `encode` cannot have made.
     static func decode(_ text: String) -> String? {
-        guard (1...128).contains(text.utf8.count) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let id = String(data: data, encoding: .utf8),
-            PortfoliosController.isValidId(id)
-        else { return nil }
+        guard let id = Base64URLText.decode(text, maxLength: 128), PortfoliosController.isValidId(id) else {
+            return nil
+        }
         return id
     }
 }
