@@ -274,6 +274,7 @@ final class ResponseCacheTests: XCTestCase {
 /// A count shared by concurrent tasks.
 final class Counter: Sendable {
     private let count = Mutex(0)
-    func increment() { self.count.withLock { $0 += 1 } }
+    func increment() { self.add(1) }
+    func add(_ n: Int) { self.count.withLock { $0 += n } }
     var value: Int { self.count.withLock { $0 } }
 }

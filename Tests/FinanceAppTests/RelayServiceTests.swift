@@ -17,6 +17,8 @@ final class RelayServiceTests: XCTestCase {
         let service: RelayService
         /// Everything the bus carried, live or not.
         let seen: AsyncStream<MarketMessage>
+        /// Messages published on the bus so far, counted after the quote book (observed first) applied them.
+        let published = Counter()
 
         init(store: MemoryStore, network: InProcessRelay.Network, name: String) {
             self.bus = InProcessMarketBus()
@@ -25,6 +27,7 @@ final class RelayServiceTests: XCTestCase {
             self.book = QuoteBook(
                 service: QuoteService(storage: Storage(store)), bus: self.bus, clock: SystemClock(),
                 maxAgeMilliseconds: 60_000)
+            self.bus.observe { [published] in published.add($0.count) }
             self.relay = InProcessRelay(network: network, instanceId: name)
             var logger = Logger(label: "test.relay")
             logger.logLevel = .critical
@@ -50,7 +53,8 @@ final class RelayServiceTests: XCTestCase {
         try await Self.waitUntil("both run") { a.relay.stats.listening && b.relay.stats.listening }
         // B holds BTC's quote before A's ticks come in.
         try await a.ingestor.ingest(ticks: [Tick(symbol: "BTC", ts: t0, price: 100, size: 1)])
-        try await Self.waitUntil("B saw the first tick") { b.relay.stats.receivedMessages >= 2 }
+        // Until B's bus (and so its quote book) carried the tick and its bar: a load racing them is not kept.
+        try await Self.waitUntil("B published the first tick") { b.published.value >= 2 }
         _ = try await b.book.quote(symbol: "BTC")
         let loads = b.book.stats.loads
 
@@ -63,15 +67,9 @@ final class RelayServiceTests: XCTestCase {
         try await a.ingestor.ingest(ticks: [Tick(symbol: "OLD", ts: t0, price: 5, size: 1)], freshness: .historical)
         a.service.send(alert: "alice", body: "{\"type\":\"alert\",\"symbol\":\"BTC\"}")
         a.service.send(revocation: .token(jti: "j-1"))
-        try await Self.waitUntil("B saw the second batch") { b.relay.stats.receivedMessages >= 5 }
+        try await Self.waitUntil("B published the second batch") { b.published.value >= 5 }
 
-        // B's quote book followed the remote ticks in memory, without a store read (it takes them from B's bus in a
-        // task of its own, so a moment after the relay received them).
-        // Read only once it has: a read racing the book's task is what the book cannot follow in place.
-        let deadline = ContinuousClock.now + .seconds(5)
-        while b.book.stats.inPlace < 2 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        // B's quote book followed the remote ticks in memory, without a store read.
         let quote = try await b.book.quote(symbol: "BTC")
         XCTAssertEqual(quote.price, 102)
         XCTAssertEqual(quote.volume, 6)
