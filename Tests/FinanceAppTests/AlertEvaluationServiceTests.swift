@@ -113,6 +113,38 @@ final class AlertEvaluationServiceTests: TemporaryFolderTestCase {
         try await task.value
     }
 
+    func testTheControlKnowsWhichPortfoliosAndSectorsAlertsWatch() async throws {
+        let sector = Alert(
+            id: "s", owner: "ann", name: "s", target: .sector("Energy"),
+            conditions: [.sectorMove(percent: 2, windowMinutes: 60)],
+            createdAt: 0)
+        let service = self.service(bus: InProcessMarketBus(), sink: Sink(), alerts: [sector])
+        let control = service.control
+        let task = Task { try await service.run() }
+        try await self.wait("the loaded alerts") { control.watches(.sector("Energy")) }
+        XCTAssertFalse(control.watches(.portfolio("p1")))
+        let portfolio = Alert(
+            id: "p", owner: "ann", name: "p", target: .portfolio("p1"), conditions: [.portfolioValueAbove(5_000)],
+            createdAt: 0)
+        control.add(portfolio)
+        var twin = portfolio
+        twin.id = "q"
+        control.add(twin)
+        XCTAssertTrue(control.watches(.portfolio("p1")))
+        control.remove(id: "p")
+        XCTAssertTrue(control.watches(.portfolio("p1")), "q still watches it")
+        var moved = twin
+        moved.target = .symbol("AAPL")
+        moved.conditions = [.priceAbove(1)]
+        control.update(moved)
+        XCTAssertFalse(control.watches(.portfolio("p1")))
+        XCTAssertFalse(control.watches(.symbol("AAPL")), "symbols are not watched targets")
+        control.remove(id: "s")
+        XCTAssertFalse(control.watches(.sector("Energy")))
+        task.cancel()
+        try await task.value
+    }
+
     func testTechnicalSeriesWarmUpFromTheStoreBeforeTheFirstLiveBar() async throws {
         let store = try SQLiteStore(path: self.path("alerts.sqlite"))
         _ = try await store.migrate()

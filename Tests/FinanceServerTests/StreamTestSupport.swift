@@ -27,9 +27,9 @@ struct StreamFixture {
     static func make(
         session: StreamSessionSettings = StreamSessionSettings(), maxMessageBytes: Int = 65_536,
         accessTokenSeconds: Int = 900, queue: StreamQueueSettings = StreamQueueSettings(),
-        relay: any InstanceRelay = InProcessRelay(), configure: (inout ServerSettings) -> Void = { _ in }
+        relay: any InstanceRelay = InProcessRelay(), store: MemoryStore = MemoryStore(),
+        configure: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> StreamFixture {
-        let store = MemoryStore()
         let clock = SystemClock()
         let auth = try await AuthService.make(
             settings: AuthSettings(jwtSecret: Self.secret, accessTokenSeconds: accessTokenSeconds, bcryptCost: 4),
@@ -41,8 +41,13 @@ struct StreamFixture {
         for (name, role, tier) in [
             ("alice", UserRole.user, UserTier.free), ("bob", .user, .pro), ("root", .admin, .enterprise),
         ] {
-            try await store.createUser(
-                User(name: name, passwordHash: auth.hashPassword("pw-\(name)"), role: role, tier: tier, createdAt: 0))
+            // A store shared with another fixture (a second instance) holds the users already.
+            if (try? await store.user(named: name)) == nil {
+                try await store.createUser(
+                    User(
+                        name: name, passwordHash: auth.hashPassword("pw-\(name)"), role: role, tier: tier, createdAt: 0
+                    ))
+            }
             tokens[name] = try await auth.login(user: name, password: "pw-\(name)").accessToken
         }
         var settings = ServerSettings(

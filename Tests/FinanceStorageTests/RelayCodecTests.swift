@@ -43,6 +43,7 @@ final class RelayCodecTests: XCTestCase {
             .alert(user: "alice", body: "{\"type\":\"alert\",\n \"message\":\"BTC above 67,000 — \\n\"}"),
             .revoke(.token(jti: "5b0e8d6c-1f2a-4c3b-9d8e-7f6a5b4c3d2e")),
             .revoke(.user("bob.smith@example")),
+            .alertChanged(id: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
         ]
         let (payloads, decoded, rejected) = try self.roundTrip(messages)
         XCTAssertEqual(rejected, 0)
@@ -101,10 +102,11 @@ final class RelayCodecTests: XCTestCase {
             .market(.tick(Tick(symbol: "*", ts: Self.t0, price: 1))),
             .revoke(.token(jti: "has space")),
             .revoke(.user("")),
+            .alertChanged(id: "two words"),
             ok,
         ]
         let (_, decoded, rejected) = try self.roundTrip(messages)
-        XCTAssertEqual(rejected, 7)
+        XCTAssertEqual(rejected, 8)
         XCTAssertEqual(decoded, [ok, ok])
     }
 

@@ -94,7 +94,10 @@ public struct AlertEvaluationService: Service {
         let metrics = AlertEvaluationMetrics()
         do {
             let alerts = try await self.load()
-            for (alert, state) in alerts { evaluator.engine.add(alert, state: state) }
+            for (alert, state) in alerts {
+                evaluator.engine.add(alert, state: state)
+                self.inbox.watched.set(alert)
+            }
             self.logger.info("alerts loaded", metadata: ["count": "\(alerts.count)"])
         } catch {
             self.logger.error("alerts could not be loaded", metadata: ["error": "\(error)"])

@@ -22,11 +22,15 @@ public final class AlertFiringSink: Sendable {
     private let state: Mutex<State>
     /// Told when the runaway stop disabled an alert (the engine drops it).
     private let onDisabled: @Sendable (String) -> Void
+    /// Told when the sink changed an alert in the store: a `once` alert triggered, or one disabled (the other
+    /// instances reload it).
+    private let onChanged: @Sendable (String) -> Void
 
     public init(
         alerts: any AlertRepository, outbox: any AlertOutboxRepository, throttle: AlertThrottle,
         runaway: RunawayGuard = RunawayGuard(), clock: any WallClock, logger: Logger,
-        onDisabled: @escaping @Sendable (String) -> Void = { _ in }
+        onDisabled: @escaping @Sendable (String) -> Void = { _ in },
+        onChanged: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.alerts = alerts
         self.outbox = outbox
@@ -34,6 +38,7 @@ public final class AlertFiringSink: Sendable {
         self.logger = logger
         self.state = Mutex(State(throttle: throttle, runaway: runaway))
         self.onDisabled = onDisabled
+        self.onChanged = onChanged
     }
 
     /// Records `firings` and queues their deliveries. Errors are logged per firing; the others go on.
@@ -72,7 +77,10 @@ public final class AlertFiringSink: Sendable {
             : []
         guard try await self.outbox.recordFiring(firing, deliveries: rows) else { return }  // a duplicate event
         AlertPipelineMetrics.firings.increment()
-        if alert.trigger == .once { try await self.alerts.markAlertTriggered(id: alert.id, at: firing.ts) }
+        if alert.trigger == .once {
+            try await self.alerts.markAlertTriggered(id: alert.id, at: firing.ts)
+            self.onChanged(alert.id)
+        }
         if let notice {
             try await self.alerts.disableAlert(id: alert.id, reason: notice.reason, at: now)
             try await self.outbox.enqueue(
@@ -80,6 +88,7 @@ public final class AlertFiringSink: Sendable {
                     for: .disabled(notice), alertId: alert.id, owner: alert.owner, event: nil,
                     channels: alert.channels, now: now))
             self.onDisabled(alert.id)
+            self.onChanged(alert.id)
             self.logger.notice("runaway alert disabled", metadata: ["alert": "\(alert.id)", "owner": "\(alert.owner)"])
         }
     }

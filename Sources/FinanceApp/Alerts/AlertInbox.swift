@@ -74,6 +74,9 @@ final class AlertInbox: Sendable {
     /// Yields when work is waiting (at most one pending wake-up).
     let wakeUps: AsyncStream<Void>
 
+    /// The portfolios and sectors the evaluator's alerts watch.
+    let watched = AlertWatchedTargets()
+
     init() {
         (self.wakeUps, self.wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -165,15 +168,23 @@ public struct AlertEvaluationControl: Sendable {
     let inbox: AlertInbox
 
     public func add(_ alert: Alert, state: [String: Double]? = nil) {
+        self.inbox.watched.set(alert)
         self.inbox.add(.add(alert, state: state))
     }
 
     public func update(_ alert: Alert) {
+        self.inbox.watched.set(alert)
         self.inbox.add(.update(alert))
     }
 
     public func remove(id: String) {
+        self.inbox.watched.remove(id: id)
         self.inbox.add(.remove(id: id))
+    }
+
+    /// True when some alert watches `target` (a portfolio or a sector): only those need their values.
+    public func watches(_ target: AlertTarget) -> Bool {
+        self.inbox.watched.watches(target)
     }
 
     /// The value of a portfolio (`.portfolio(id)`) or a sector (`.sector(name)`) at `ts` (ms).

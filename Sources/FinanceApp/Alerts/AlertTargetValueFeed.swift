@@ -3,7 +3,8 @@ import ServiceLifecycle
 
 /// Feeds the alert engine the values of portfolio and sector targets: after each live tick ingested here, the value
 /// of every portfolio holding the symbol (`PortfolioValuation`, at the quote book's prices) and the level of every
-/// sector it belongs to (`SectorIndex`). Both follow the bus synchronously, so they already include the tick. Like the
+/// sector it belongs to (`SectorIndex`), for the portfolios and sectors that some alert watches (the others cost a
+/// tick nothing). Both follow the bus synchronously, so they already include the tick. Like the
 /// engine, it takes only events ingested on this instance, so each value change is evaluated once.
 public struct AlertTargetValueFeed: Service {
     private let market: AsyncStream<MarketMessage>
@@ -34,11 +35,11 @@ public struct AlertTargetValueFeed: Service {
 
     /// Sends the current values of the targets `symbol` moves.
     func update(symbol: String, ts: Int64) async {
-        for id in self.valuation.portfolioIds(containing: symbol) {
+        for id in self.valuation.portfolioIds(containing: symbol) where self.control.watches(.portfolio(id)) {
             guard let value = try? await self.valuation.value(id: id)?.value else { continue }
             self.control.process(target: .portfolio(id), value: value, ts: ts)
         }
-        for sector in self.sectors.sectors(of: symbol) {
+        for sector in self.sectors.sectors(of: symbol) where self.control.watches(.sector(sector)) {
             guard let level = self.sectors.level(of: sector) else { continue }
             self.control.process(target: .sector(sector), value: level, ts: ts)
         }

@@ -58,6 +58,12 @@ public final class RelayService: Service, Sendable {
         self.enqueue([.revoke(revocation)])
     }
 
+    /// Tells the other instances that alert `id` changed in the store (created, updated, triggered, disabled or
+    /// deleted), so that their engines reload it.
+    public func send(alertChanged id: String) {
+        self.enqueue([.alertChanged(id: id)])
+    }
+
     /// What waits to be sent.
     public var backlogCount: Int { self.backlog.withLock { $0.messages.count } }
 

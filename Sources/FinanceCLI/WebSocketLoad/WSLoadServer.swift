@@ -21,7 +21,12 @@ struct WSLoadServer {
         "FINANCEHUB_WS_TIERS_ENTERPRISE_MAX_CONNECTIONS": "1000000",
     ]
 
-    static func start(database: String?) async throws -> WSLoadServer {
+    /// Starts the server; `prepare` runs on the migrated database (with its settings) before the server opens it,
+    /// and `environment` adds to `WSLoadServer.environment`.
+    static func start(
+        database: String?, environment: [String: String] = [:],
+        prepare: ((any MarketStore, AppSettings) async throws -> Void)? = nil
+    ) async throws -> WSLoadServer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("financehub-wsbench-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let db = database ?? ("sqlite:" + folder.appendingPathComponent("ws.sqlite").path)
@@ -47,12 +52,14 @@ struct WSLoadServer {
                 existing.tier = .enterprise
                 try await store.updateUser(existing)
             }
+            try await prepare?(store, settings)
             try await store.close()
         } catch {
             try? await store.close()
             throw error
         }
-        let (process, port, _) = try SelfProcess.startServer(database: db, feed: "none", environment: Self.environment)
+        let (process, port, _) = try SelfProcess.startServer(
+            database: db, feed: "none", environment: Self.environment.merging(environment) { $1 })
         return WSLoadServer(process: process, port: port, user: user, password: password, folder: folder)
     }
 

@@ -5,11 +5,14 @@ import Hummingbird
 extension AlertsController {
     /// The default span of a backtest without `from`: a year before `to`.
     static var defaultBacktestMilliseconds: Int64 { 365 * 86_400_000 }
+    /// The most bars one backtest replays (ten years of minute bars would be 5.3 million): a longer span is a 422 on
+    /// `from` rather than a silently shortened replay.
+    static var maxBacktestBars: Int { 2_000_000 }
 
     /// `GET /api/alerts/{id}/backtest?from&to`: when the alert would have fired on the stored history of its symbol
     /// in `[from, to)` (default: the year before now), replayed through a fresh engine at the finest interval its
-    /// conditions need. Writes nothing and notifies no one; portfolio and sector alerts have no stored history to
-    /// replay and get no firings.
+    /// conditions need, read from the store a page at a time (at most `maxBacktestBars`). Writes nothing and notifies
+    /// no one; portfolio and sector alerts have no stored history to replay and get no firings.
     @Sendable func backtest(_ request: Request, context: AppRequestContext) async throws -> Response {
         let alert = try await self.visibleAlert(context, forChange: false)
         var query = HTTP.Query(request)
@@ -24,11 +27,30 @@ extension AlertsController {
         }
         try query.check()
         var firings: [AlertFiring] = []
-        if case .symbol(let symbol) = alert.target, let barQueries = self.barQueries {
-            let interval = AlertBacktest.barInterval(for: alert)
-            let bars = try await barQueries.bars(
-                symbol: symbol, interval: interval, from: from, to: to, limit: BarQueryService.maxLimit, now: now)
-            firings = AlertBacktest.run(alert: alert, bars: bars, interval: interval)
+        let interval = AlertBacktest.barInterval(for: alert)
+        if case .symbol(let symbol) = alert.target, let barQueries = self.barQueries,
+            var replay = AlertBacktest.Replay(alert: alert, interval: interval)
+        {
+            var pageFrom = from
+            var replayed = 0
+            while true {
+                let page = try await barQueries.bars(
+                    symbol: symbol, interval: interval, from: pageFrom, to: to, limit: BarQueryService.maxLimit,
+                    now: now)
+                replayed += page.count
+                if replayed > Self.maxBacktestBars {
+                    throw ValidationError([
+                        ValidationIssue(
+                            index: nil, field: "from",
+                            detail:
+                                "the span holds more than \(Self.maxBacktestBars) bars of \(interval) "
+                                + "for \(symbol); backtest a shorter span (a later from or an earlier to)")
+                    ])
+                }
+                firings += replay.feed(page)
+                guard page.count == BarQueryService.maxLimit, let last = page.last else { break }
+                pageFrom = last.ts + 1
+            }
         }
         return try HTTP.json(
             AlertBacktestDTO(

@@ -3,6 +3,7 @@ import FinanceCore
 import FinanceStorage
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The alert pipeline of one instance: the engine (`AlertEvaluationService`, fed by the live market and analytics
 /// buses), the sink that turns its firings into history rows and outbox deliveries, the digest timer, and the
@@ -19,10 +20,16 @@ public struct AlertWiring: Sendable {
 
     /// Portfolio values and sector levels for the engine.
     let targetValues: AlertTargetValueFeed
+    /// Alert changes of the other instances, applied to this engine.
+    let remoteChanges: RelayAlertChangesService
+    /// Keeps the engine's alerts (and the other instances') in step with what the API stores, seeding symbol alerts
+    /// with the quote book's price.
+    let changes: any AlertChangeObserver
 
     init(
         storage: Storage, marketBus: any MarketBus, analyticsBus: AnalyticsBus, barQueries: BarQueryService,
-        valuation: PortfolioValuation, sectors: SectorIndex, fanout: AlertStreamFanout,
+        valuation: PortfolioValuation, sectors: SectorIndex, book: QuoteBook, fanout: AlertStreamFanout,
+        relay: RelayService,
         settings: AlertDeliverySettings, clock: any WallClock, logger: Logger
     ) {
         let alerts = storage.alerts
@@ -31,7 +38,8 @@ public struct AlertWiring: Sendable {
             alerts: alerts, outbox: storage.alertOutbox,
             throttle: AlertThrottle(
                 perUserPerMinute: settings.perUserPerMinute, perAlertPerMinute: settings.perAlertPerMinute),
-            clock: clock, logger: logger, onDisabled: { id in control.value?.remove(id: id) })
+            clock: clock, logger: logger, onDisabled: { id in control.value.withLock { $0 }?.remove(id: id) },
+            onChanged: { id in relay.send(alertChanged: id) })
         self.evaluation = AlertEvaluationService(
             bus: marketBus, analytics: analyticsBus,
             load: {
@@ -41,9 +49,14 @@ public struct AlertWiring: Sendable {
             history: AlertEvaluationService.storageHistory(barQueries),
             saveStates: { states in try? await alerts.saveAlertStates(states) }, logger: logger,
             onFirings: { firings in await sink.record(firings) })
-        control.value = self.evaluation.control
+        let evaluationControl = self.evaluation.control
+        control.value.withLock { $0 = evaluationControl }
         self.targetValues = AlertTargetValueFeed(
             bus: marketBus, valuation: valuation, sectors: sectors, control: self.evaluation.control)
+        self.changes = EngineAlertChanges(control: self.evaluation.control, book: book, relay: relay)
+        self.remoteChanges = RelayAlertChangesService(
+            relay: relay, alerts: alerts,
+            apply: EngineAlertChanges(control: self.evaluation.control, book: book, relay: nil), logger: logger)
         self.sink = sink
         self.deliverer = AlertDeliverer(
             settings: settings, webSocket: { owner, body in fanout.send(user: owner, body: body) }, clock: clock,
@@ -54,15 +67,10 @@ public struct AlertWiring: Sendable {
         self.logger = logger
     }
 
-    /// Keeps the engine's alerts in step with what the API stores, seeding symbol alerts with the quote book's price.
-    func changes(book: QuoteBook) -> any AlertChangeObserver {
-        EngineAlertChanges(control: self.evaluation.control, book: book)
-    }
-
     /// The engine, its portfolio and sector values, the digest timer and the delivery service.
     var services: [any Service] {
         [
-            self.evaluation, self.targetValues, AlertDigestService(sink: self.sink),
+            self.evaluation, self.targetValues, self.remoteChanges, AlertDigestService(sink: self.sink),
             AlertDeliveryService(
                 outbox: self.outbox, deliverer: self.deliverer, settings: self.settings, clock: self.clock,
                 logger: self.logger),
@@ -70,18 +78,20 @@ public struct AlertWiring: Sendable {
     }
 
     /// The engine's control, set once the engine exists (the sink is built first).
-    private final class Control: @unchecked Sendable {
-        // Written once during `init`, before any firing can reach the sink.
-        var value: AlertEvaluationControl?
+    private final class Control: Sendable {
+        let value = Mutex<AlertEvaluationControl?>(nil)
     }
 }
 
-/// Tells the engine about alerts the REST API stores or deletes.
+/// Tells the engine about alerts the REST API stores or deletes, and the other instances through the relay.
 struct EngineAlertChanges: AlertChangeObserver {
     let control: AlertEvaluationControl
     let book: QuoteBook
+    /// Nil for changes that came from another instance (they are not relayed back).
+    let relay: RelayService?
 
     func alertSaved(_ alert: Alert) async {
+        self.relay?.send(alertChanged: alert.id)
         self.control.update(alert)
         if case .symbol(let symbol) = alert.target, let quote = try? await self.book.quote(symbol: symbol) {
             self.control.seedPrice(symbol: symbol, ts: quote.ts, price: quote.price)
@@ -89,6 +99,7 @@ struct EngineAlertChanges: AlertChangeObserver {
     }
 
     func alertDeleted(id: String, owner: String) async {
+        self.relay?.send(alertChanged: id)
         self.control.remove(id: id)
     }
 }

@@ -153,10 +153,11 @@ public struct AppDependencies: Sendable {
         self.alertTargets = StoredAssetTargets(assets: storage.assets, portfolios: storage.portfolios)
         self.alerts = AlertWiring(
             storage: storage, marketBus: marketBus, analyticsBus: analyticsBus, barQueries: self.barQueries,
-            valuation: self.portfolioValuation, sectors: self.sectorIndex,
-            fanout: AlertStreamFanout(hub: self.streamHub, relay: self.relay), settings: settings.alertDelivery,
+            valuation: self.portfolioValuation, sectors: self.sectorIndex, book: book,
+            fanout: AlertStreamFanout(hub: self.streamHub, relay: self.relay), relay: self.relay,
+            settings: settings.alertDelivery,
             clock: clock, logger: logger)
-        self.alertChanges = self.alerts.changes(book: book)
+        self.alertChanges = self.alerts.changes
         self.signals = signals
         self.clock = clock
         self.settings = settings

@@ -31,6 +31,9 @@ public enum RelayMessage: Sendable, Equatable {
     case alert(user: String, body: String)
     /// A revocation made on the sending instance, for the WebSockets and token checks of the others.
     case revoke(RelayRevocation)
+    /// An alert created, changed (also triggered or disabled by the engine) or deleted on the sending instance: the
+    /// others reload it from the shared store into their engines.
+    case alertChanged(id: String)
 }
 
 /// What a `RelayMessage.revoke` revokes.

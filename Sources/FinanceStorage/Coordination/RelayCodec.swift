@@ -10,6 +10,7 @@ import FinanceCore
 /// b * 1m -60250 10 11 9 10.5 300       a bar: symbol, interval, ts, open, high, low, close, volume [batchStart]
 /// a alice {"type":"alert",...}         an alert notification for a user: the rest of the line is its JSON
 /// r j 5b0e8d6c-...                     a revoked access token by jti; `r u alice`: every token of a user
+/// c 0f1e2d3c-...                       an alert created, changed or deleted: its id
 /// ```
 ///
 /// The sequence number makes every payload distinct: PostgreSQL delivers identical payloads sent on one channel in
@@ -160,6 +161,9 @@ struct BodyWriter {
                 }
             guard RelayCodec.isWord(value) else { return false }
             self.bytes += "r \(kind) \(value)".utf8
+        case .alertChanged(let id):
+            guard RelayCodec.isWord(id) else { return false }
+            self.bytes += "c \(id)".utf8
         }
         return true
     }
@@ -245,6 +249,10 @@ struct LineReader {
             case "u": return .revoke(.user(String(f[2])))
             default: return nil
             }
+        case "c":
+            let f = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard f.count == 2, RelayCodec.isWord(String(f[1])) else { return nil }
+            return .alertChanged(id: String(f[1]))
         default:
             return nil
         }

@@ -122,6 +122,25 @@ final class AlertEngineCombineTests: XCTestCase {
                 interval: .day1), [])
     }
 
+    func testABacktestFedPageByPageFiresAsOneFedAtOnce() throws {
+        let history = try AlertReplay.sp500()
+        let weekly = AlertReplay.alert(
+            "w", [.rsiOversold(period: 14, level: 30, interval: .week1), .priceCrossingDown(1_500)], combine: .any)
+        let whole = AlertBacktest.run(alert: weekly, bars: history, interval: .day1)
+        XCTAssertGreaterThan(whole.count, 5)
+        var replay = try XCTUnwrap(AlertBacktest.Replay(alert: weekly, interval: .day1))
+        var paged: [AlertFiring] = []
+        var start = 0
+        while start < history.count {
+            // Pages of 97 bars: week buckets straddle the page ends.
+            let end = min(start + 97, history.count)
+            paged += replay.feed(Array(history[start..<end]))
+            start = end
+        }
+        XCTAssertEqual(paged, whole)
+        XCTAssertNil(AlertBacktest.Replay(alert: AlertReplay.alert("p", [], target: .portfolio("x")), interval: .day1))
+    }
+
     static func nasdaq() throws -> [Bar] {
         let base = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/real/nasdaq_daily.csv")
         let url =

@@ -7,55 +7,78 @@ public enum AlertBacktest {
     /// for a falling one), close. Bars of coarser intervals that conditions need (an RSI on 1h from 1m bars) and
     /// pattern signals are built from the bars. Portfolio and sector alerts have no stored history: no firings.
     public static func run(alert: Alert, bars: [Bar], interval: Interval, ticks: [Tick]? = nil) -> [AlertFiring] {
-        guard case .symbol(let symbol) = alert.target else { return [] }
-        var replayed = alert
-        replayed.createdAt = .min
-        replayed.enabled = true
-        replayed.triggeredAt = nil
-        replayed.expiresAt = nil
-        replayed.disabledReason = nil
-        let engine = AlertEngine()
-        engine.add(replayed)
-        var closers = engine.barIntervals(symbol: symbol).filter { $0 != interval }.compactMap {
-            target -> BarCloser? in
-            interval < target && interval.divides(target) ? BarCloser(source: interval, target: target) : nil
-        }
-        let patternIntervals = Self.patternIntervals(alert).filter {
-            $0 == interval || (interval < $0 && interval.divides($0))
-        }
-        var analyzers = patternIntervals.map {
-            LiveSeriesAnalyzer(symbol: symbol, source: interval, target: $0)
-        }
-        let firstTs = bars.first?.ts ?? 0
-        let ticks = (ticks ?? []).filter { $0.symbol == symbol }.sorted { $0.ts < $1.ts }
+        guard var replay = Replay(alert: alert, interval: interval, ticks: ticks) else { return [] }
+        return replay.feed(bars)
+    }
+
+    /// A replay fed page by page: the bars of consecutive `feed` calls form one ascending history.
+    public struct Replay {
+        let symbol: String
+        let interval: Interval
+        let engine: AlertEngine
+        var closers: [BarCloser]
+        var analyzers: [LiveSeriesAnalyzer]
+        var firstTs: Int64?
+        let ticks: [Tick]
         var nextTick = 0
-        var firings: [AlertFiring] = []
-        for bar in bars {
-            let close = interval.nextBucketStart(after: bar.ts)
-            if ticks.isEmpty {
-                for (ts, price) in Self.path(bar, close: close) {
-                    firings += engine.process(symbol: symbol, ts: ts, price: price)
-                }
-            } else {
-                while nextTick < ticks.count && ticks[nextTick].ts < close {
-                    firings += engine.process(tick: ticks[nextTick])
-                    nextTick += 1
-                }
+
+        /// A replay of `alert` over bars of `interval` (and `ticks`, see `run`); nil for portfolio and sector alerts.
+        public init?(alert: Alert, interval: Interval, ticks: [Tick]? = nil) {
+            guard case .symbol(let symbol) = alert.target else { return nil }
+            var replayed = alert
+            replayed.createdAt = .min
+            replayed.enabled = true
+            replayed.triggeredAt = nil
+            replayed.expiresAt = nil
+            replayed.disabledReason = nil
+            self.symbol = symbol
+            self.interval = interval
+            self.engine = AlertEngine()
+            self.engine.add(replayed)
+            self.closers = self.engine.barIntervals(symbol: symbol).filter { $0 != interval }.compactMap {
+                target -> BarCloser? in
+                interval < target && interval.divides(target) ? BarCloser(source: interval, target: target) : nil
             }
-            firings += engine.process(symbol: symbol, interval: interval, bar: bar)
-            for i in closers.indices {
-                // A first bucket that started before the history did is partial: not a bar of the target.
-                for closed in closers[i].update(bar) where closed.ts >= firstTs {
-                    firings += engine.process(symbol: symbol, interval: closers[i].target, bar: closed)
-                }
-            }
-            for i in analyzers.indices {
-                let signals =
-                    analyzers[i].interval == interval ? analyzers[i].analyze(closed: bar) : analyzers[i].update(bar)
-                for signal in signals { firings += engine.process(signal: signal) }
-            }
+            self.analyzers = AlertBacktest.patternIntervals(alert).filter {
+                $0 == interval || (interval < $0 && interval.divides($0))
+            }.map { LiveSeriesAnalyzer(symbol: symbol, source: interval, target: $0) }
+            self.ticks = (ticks ?? []).filter { $0.symbol == symbol }.sorted { $0.ts < $1.ts }
         }
-        return firings
+
+        /// Replays the next `bars` (ascending, after every bar fed before) and returns their firings.
+        public mutating func feed(_ bars: [Bar]) -> [AlertFiring] {
+            let (symbol, interval, engine) = (self.symbol, self.interval, self.engine)
+            if self.firstTs == nil { self.firstTs = bars.first?.ts }
+            let firstTs = self.firstTs ?? 0
+            var firings: [AlertFiring] = []
+            for bar in bars {
+                let close = interval.nextBucketStart(after: bar.ts)
+                if self.ticks.isEmpty {
+                    for (ts, price) in AlertBacktest.path(bar, close: close) {
+                        firings += engine.process(symbol: symbol, ts: ts, price: price)
+                    }
+                } else {
+                    while self.nextTick < self.ticks.count && self.ticks[self.nextTick].ts < close {
+                        firings += engine.process(tick: self.ticks[self.nextTick])
+                        self.nextTick += 1
+                    }
+                }
+                firings += engine.process(symbol: symbol, interval: interval, bar: bar)
+                for i in self.closers.indices {
+                    // A first bucket that started before the history did is partial: not a bar of the target.
+                    for closed in self.closers[i].update(bar) where closed.ts >= firstTs {
+                        firings += engine.process(symbol: symbol, interval: self.closers[i].target, bar: closed)
+                    }
+                }
+                for i in self.analyzers.indices {
+                    let signals =
+                        self.analyzers[i].interval == interval
+                        ? self.analyzers[i].analyze(closed: bar) : self.analyzers[i].update(bar)
+                    for signal in signals { firings += engine.process(signal: signal) }
+                }
+            }
+            return firings
+        }
     }
 
     /// The interval of the bars to replay for `alert`: 1 minute when a condition reads prices (price levels,
