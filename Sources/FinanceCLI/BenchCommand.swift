@@ -11,7 +11,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Benchmarks of the hot paths (run a release build).",
         subcommands: [
             BenchImport.self, BenchRollup.self, BenchTicks.self, BenchIndicators.self, BenchPatterns.self,
-            BenchAnomalies.self, BenchProviders.self, BenchRelay.self, BenchWebSocket.self, BenchAlerts.self, BenchAlertDelivery.self,
+            BenchAnomalies.self, BenchProviders.self, BenchRelay.self, BenchWebSocket.self, BenchAlerts.self,
+            BenchAlertDelivery.self,
         ])
 }
 
