@@ -138,6 +138,25 @@ extension MemoryStore {
         }
     }
 
+    public func recordFirings(_ records: [FiringRecord]) async throws -> [Bool] {
+        self.alertState.state.withLock { s in
+            records.map { record in
+                let firing = record.firing
+                let key = MemoryAlertState.FiringKey(alertId: firing.alertId, event: firing.event)
+                guard s.firings.insert(key).inserted else { return false }
+                s.history.append(AlertHistoryEntry(id: s.nextHistoryId, firing: firing))
+                s.nextHistoryId += 1
+                for delivery in record.deliveries where s.deliveries[delivery.id] == nil {
+                    s.deliveries[delivery.id] = delivery
+                }
+                if record.triggersOnce, s.alerts[firing.alertId]?.triggeredAt == nil {
+                    s.alerts[firing.alertId]?.triggeredAt = firing.ts
+                }
+                return true
+            }
+        }
+    }
+
     public func enqueue(_ deliveries: [OutboxDelivery]) async throws {
         self.alertState.state.withLock { s in
             for delivery in deliveries where s.deliveries[delivery.id] == nil { s.deliveries[delivery.id] = delivery }

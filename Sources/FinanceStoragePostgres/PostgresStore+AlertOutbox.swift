@@ -75,6 +75,38 @@ extension PostgresStore {
         }
     }
 
+    public func recordFirings(_ records: [FiringRecord]) async throws -> [Bool] {
+        guard !records.isEmpty else { return [] }
+        return try await self.transaction("record firings") { conn in
+            var recorded: [Bool] = []
+            recorded.reserveCapacity(records.count)
+            for record in records {
+                let firing = record.firing
+                let inserted = try await self.count(
+                    conn,
+                    """
+                    INSERT INTO alert_history (alert_id, owner, ts, symbol, condition, value, price, event)
+                    VALUES (\(firing.alertId), \(firing.owner), \(firing.ts), \(firing.symbol), \(firing.condition),
+                            \(firing.value), \(firing.price), \(firing.event))
+                    ON CONFLICT (alert_id, event) DO NOTHING RETURNING 1
+                    """)
+                guard inserted == 1 else {
+                    recorded.append(false)
+                    continue
+                }
+                try await self.insert(record.deliveries, conn)
+                if record.triggersOnce {
+                    try await self.exec(
+                        conn,
+                        "UPDATE alerts SET triggered_at = \(firing.ts) WHERE id = \(firing.alertId) AND triggered_at IS NULL"
+                    )
+                }
+                recorded.append(true)
+            }
+            return recorded
+        }
+    }
+
     public func enqueue(_ deliveries: [OutboxDelivery]) async throws {
         guard !deliveries.isEmpty else { return }
         try await self.withConnection("enqueue deliveries") { conn in try await self.insert(deliveries, conn) }

@@ -49,6 +49,30 @@ extension SQLiteStore {
         }
     }
 
+    public func recordFirings(_ records: [FiringRecord]) async throws -> [Bool] {
+        guard !records.isEmpty else { return [] }
+        return try await self.write("record_firings") { db in
+            let history = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO alert_history (alert_id, owner, ts, symbol, condition, value, price, event)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let triggered = try db.cachedStatement(
+                sql: "UPDATE alerts SET triggered_at = ? WHERE id = ? AND triggered_at IS NULL")
+            return try records.map { record in
+                let firing = record.firing
+                try history.execute(arguments: [
+                    firing.alertId, firing.owner, firing.ts, firing.symbol, firing.condition, firing.value,
+                    firing.price, firing.event,
+                ])
+                guard db.changesCount == 1 else { return false }
+                try Self.insert(record.deliveries, db)
+                if record.triggersOnce { try triggered.execute(arguments: [firing.ts, firing.alertId]) }
+                return true
+            }
+        }
+    }
+
     public func enqueue(_ deliveries: [OutboxDelivery]) async throws {
         guard !deliveries.isEmpty else { return }
         try await self.write("enqueue_deliveries") { db in try Self.insert(deliveries, db) }

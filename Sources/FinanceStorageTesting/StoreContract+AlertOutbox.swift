@@ -72,6 +72,30 @@ extension StoreContract {
         XCTAssertEqual(all.map(\.id), ["digest-2", "digest-1", "d2", "d1"], "newest first")
         let limited = try await store.deliveries(alertId: "a1", limit: 1)
         XCTAssertEqual(limited.map(\.id), ["digest-2"])
+
+        // Many firings in one transaction: a duplicate of the stored history or of an earlier record of the batch is
+        // refused on its own; a `once` alert is marked triggered with its firing.
+        var once = sampleAlert("once-1", owner: "alice")
+        once.trigger = .once
+        _ = try await store.createAlert(once, maxAlerts: 100)
+        let batch = try await store.recordFirings([
+            FiringRecord(
+                firing: firing("once-1", owner: "alice", 10, event: "tick:9"),
+                deliveries: [delivery("b1", alertId: "once-1", event: "tick:9")], triggersOnce: true),
+            FiringRecord(firing: firing("a1", owner: "alice", 11, event: "tick:1"), deliveries: [delivery("b2")]),
+            FiringRecord(firing: firing("a3", owner: "alice", 12, event: "tick:3"), deliveries: []),
+            FiringRecord(
+                firing: firing("a3", owner: "alice", 13, event: "tick:3"), deliveries: [delivery("b3", alertId: "a3")]),
+        ])
+        XCTAssertEqual(batch, [true, false, true, false])
+        let triggered = try await store.alert(id: "once-1")
+        XCTAssertEqual(triggered.triggeredAt, t0 + 10)
+        let onceDeliveries = try await store.deliveries(alertId: "once-1", limit: 10)
+        XCTAssertEqual(onceDeliveries.map(\.id), ["b1"])
+        let refused = try await store.deliveries(alertId: "a3", limit: 10)
+        XCTAssertEqual(refused, [], "no delivery of a refused record")
+        let empty = try await store.recordFirings([])
+        XCTAssertEqual(empty, [])
     }
 
     @Sendable static func outboxLeasesAndOutcomes(_ store: any MarketStore) async throws {

@@ -245,4 +245,27 @@ final class AlertValidationTests: TemporaryFolderTestCase {
             XCTAssertEqual(malformed.status, .badRequest)
         }
     }
+
+    func testAnOversizedBodyIs413AndAPortfolioOverTheHoldingLimitIs422WritingNothing() async throws {
+        let (app, store) = try await self.alertApp()
+        try await app.test(.router) { client in
+            // An alert body over 64 KiB: refused before it is parsed.
+            let long = String(repeating: "x", count: 70 * 1_024)
+            let alert = try await client.send(
+                .post, "/api/alerts", json: alertBody(name: "\"\(long)\""), token: aliceToken)
+            XCTAssertEqual(alert.status, .contentTooLarge, alert.text)
+            XCTAssertEqual(alert.headers[.contentType], "application/problem+json")
+            let count = try await store.alertCount(owner: "alice")
+            XCTAssertEqual(count, 0)
+            // A portfolio of more holdings than a portfolio may hold.
+            let holdings = (0...Portfolio.maxHoldings).map { _ in #"{"symbol":"BTC","quantity":1,"costBasis":1}"# }
+            let portfolio = try await client.send(
+                .post, "/api/portfolios",
+                json: #"{"name":"Huge","cash":0,"holdings":[\#(holdings.joined(separator: ","))]}"#, token: aliceToken)
+            XCTAssertEqual(portfolio.status, .unprocessableContent, portfolio.text)
+            XCTAssertEqual(portfolio.problemPointers, ["/holdings"])
+            let portfolios = try await store.portfolios(owner: "alice", after: nil, limit: 10)
+            XCTAssertEqual(portfolios.count, 0)
+        }
+    }
 }

@@ -25,12 +25,15 @@ public final class AlertFiringSink: Sendable {
     /// Told when the sink changed an alert in the store: a `once` alert triggered, or one disabled (the other
     /// instances reload it).
     private let onChanged: @Sendable (String) -> Void
+    /// Told when deliveries were queued (the delivery service claims them at once).
+    private let onQueued: @Sendable () -> Void
 
     public init(
         alerts: any AlertRepository, outbox: any AlertOutboxRepository, throttle: AlertThrottle,
         runaway: RunawayGuard = RunawayGuard(), clock: any WallClock, logger: Logger,
         onDisabled: @escaping @Sendable (String) -> Void = { _ in },
-        onChanged: @escaping @Sendable (String) -> Void = { _ in }
+        onChanged: @escaping @Sendable (String) -> Void = { _ in },
+        onQueued: @escaping @Sendable () -> Void = {}
     ) {
         self.alerts = alerts
         self.outbox = outbox
@@ -39,58 +42,81 @@ public final class AlertFiringSink: Sendable {
         self.state = Mutex(State(throttle: throttle, runaway: runaway))
         self.onDisabled = onDisabled
         self.onChanged = onChanged
+        self.onQueued = onQueued
     }
 
     /// Records `firings` and queues their deliveries. Errors are logged per firing; the others go on.
     public func record(_ firings: [AlertFiring]) async {
-        for firing in firings {
+        var start = 0
+        while start < firings.count {
+            let end = min(start + Self.maxBatch, firings.count)
             do {
-                try await self.record(firing)
+                try await self.record(batch: firings[start..<end])
             } catch {
                 self.logger.error(
-                    "alert firing not recorded",
-                    metadata: ["alert": "\(firing.alertId)", "error": "\(String(reflecting: error))"])
+                    "alert firings not recorded",
+                    metadata: [
+                        "alerts": "\(firings[start..<end].map(\.alertId).joined(separator: ","))",
+                        "error": "\(String(reflecting: error))",
+                    ])
             }
+            start = end
         }
     }
 
-    private func record(_ firing: AlertFiring) async throws {
+    /// The most firings recorded in one transaction.
+    static let maxBatch = 500
+
+    /// Records one batch of firings in one transaction (history rows, deliveries, `once` alerts triggered), then
+    /// applies the runaway stop to the alerts it disables.
+    private func record(batch firings: ArraySlice<AlertFiring>) async throws {
         let now = self.clock.nowMilliseconds()
-        let alert: Alert
-        do {
-            alert = try await self.alerts.alert(id: firing.alertId)
-        } catch StorageError.notFound {
-            return  // deleted meanwhile
+        var records: [FiringRecord] = []
+        var pending: [(alert: Alert, notice: AlertDisabledNotice?)] = []
+        for firing in firings {
+            let alert: Alert
+            do {
+                alert = try await self.alerts.alert(id: firing.alertId)
+            } catch StorageError.notFound {
+                continue  // deleted meanwhile
+            }
+            let notification = AlertNotification(alert: alert, firing: firing)
+            let (decision, notice) = self.state.withLock { s in
+                (
+                    s.throttle.admit(notification, owner: alert.owner, channels: alert.channels, now: now),
+                    s.runaway.record(alertId: alert.id, now: now)
+                )
+            }
+            let rows =
+                decision == .send
+                ? try OutboxDelivery.rows(
+                    for: .alert(notification), alertId: alert.id, owner: alert.owner, event: firing.event,
+                    channels: alert.channels, now: now)
+                : []
+            records.append(FiringRecord(firing: firing, deliveries: rows, triggersOnce: alert.trigger == .once))
+            pending.append((alert, notice))
         }
-        let notification = AlertNotification(alert: alert, firing: firing)
-        let (decision, notice) = self.state.withLock { s in
-            (
-                s.throttle.admit(notification, owner: alert.owner, channels: alert.channels, now: now),
-                s.runaway.record(alertId: alert.id, now: now)
-            )
+        let recorded = try await self.outbox.recordFirings(records)
+        var queued = false
+        for (index, isNew) in recorded.enumerated() where isNew {  // false: a duplicate event
+            let (alert, notice) = pending[index]
+            AlertPipelineMetrics.firings.increment()
+            queued = queued || !records[index].deliveries.isEmpty
+            if alert.trigger == .once { self.onChanged(alert.id) }
+            if let notice {
+                try await self.alerts.disableAlert(id: alert.id, reason: notice.reason, at: now)
+                try await self.outbox.enqueue(
+                    OutboxDelivery.rows(
+                        for: .disabled(notice), alertId: alert.id, owner: alert.owner, event: nil,
+                        channels: alert.channels, now: now))
+                queued = true
+                self.onDisabled(alert.id)
+                self.onChanged(alert.id)
+                self.logger.notice(
+                    "runaway alert disabled", metadata: ["alert": "\(alert.id)", "owner": "\(alert.owner)"])
+            }
         }
-        let rows =
-            decision == .send
-            ? try OutboxDelivery.rows(
-                for: .alert(notification), alertId: alert.id, owner: alert.owner, event: firing.event,
-                channels: alert.channels, now: now)
-            : []
-        guard try await self.outbox.recordFiring(firing, deliveries: rows) else { return }  // a duplicate event
-        AlertPipelineMetrics.firings.increment()
-        if alert.trigger == .once {
-            try await self.alerts.markAlertTriggered(id: alert.id, at: firing.ts)
-            self.onChanged(alert.id)
-        }
-        if let notice {
-            try await self.alerts.disableAlert(id: alert.id, reason: notice.reason, at: now)
-            try await self.outbox.enqueue(
-                OutboxDelivery.rows(
-                    for: .disabled(notice), alertId: alert.id, owner: alert.owner, event: nil,
-                    channels: alert.channels, now: now))
-            self.onDisabled(alert.id)
-            self.onChanged(alert.id)
-            self.logger.notice("runaway alert disabled", metadata: ["alert": "\(alert.id)", "owner": "\(alert.owner)"])
-        }
+        if queued { self.onQueued() }
     }
 
     /// Queues the digests whose throttle window has ended; returns when the next one is due (ms), if any.
@@ -112,6 +138,7 @@ public final class AlertFiringSink: Sendable {
                 self.logger.error("alert digest not queued", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
+        if !due.isEmpty { self.onQueued() }
         return next
     }
 }

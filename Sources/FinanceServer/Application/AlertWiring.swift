@@ -14,6 +14,8 @@ public struct AlertWiring: Sendable {
     public let sink: AlertFiringSink
     public let deliverer: AlertDeliverer
     let outbox: any AlertOutboxRepository
+    /// The sink's nudge to the delivery service.
+    let signal: AlertOutboxSignal
     let settings: AlertDeliverySettings
     let clock: any WallClock
     let logger: Logger
@@ -34,12 +36,13 @@ public struct AlertWiring: Sendable {
     ) {
         let alerts = storage.alerts
         let control = Control()
+        let signal = AlertOutboxSignal()
         let sink = AlertFiringSink(
             alerts: alerts, outbox: storage.alertOutbox,
             throttle: AlertThrottle(
                 perUserPerMinute: settings.perUserPerMinute, perAlertPerMinute: settings.perAlertPerMinute),
             clock: clock, logger: logger, onDisabled: { id in control.value.withLock { $0 }?.remove(id: id) },
-            onChanged: { id in relay.send(alertChanged: id) })
+            onChanged: { id in relay.send(alertChanged: id) }, onQueued: { signal.notify() })
         self.evaluation = AlertEvaluationService(
             bus: marketBus, analytics: analyticsBus,
             load: {
@@ -62,6 +65,7 @@ public struct AlertWiring: Sendable {
             settings: settings, webSocket: { owner, body in fanout.send(user: owner, body: body) }, clock: clock,
             logger: logger)
         self.outbox = storage.alertOutbox
+        self.signal = signal
         self.settings = settings
         self.clock = clock
         self.logger = logger
@@ -73,7 +77,7 @@ public struct AlertWiring: Sendable {
             self.evaluation, self.targetValues, self.remoteChanges, AlertDigestService(sink: self.sink),
             AlertDeliveryService(
                 outbox: self.outbox, deliverer: self.deliverer, settings: self.settings, clock: self.clock,
-                logger: self.logger),
+                logger: self.logger, signal: self.signal),
         ]
     }
 

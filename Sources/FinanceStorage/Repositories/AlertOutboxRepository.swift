@@ -63,12 +63,30 @@ public enum DeliveryOutcome: Hashable, Sendable {
     case failed(error: String)
 }
 
+/// One firing for `AlertOutboxRepository.recordFirings`: the firing, its deliveries, and whether its alert is a
+/// `once` alert to mark triggered with it.
+public struct FiringRecord: Sendable, Equatable {
+    public var firing: AlertFiring
+    public var deliveries: [OutboxDelivery]
+    public var triggersOnce: Bool
+
+    public init(firing: AlertFiring, deliveries: [OutboxDelivery], triggersOnce: Bool = false) {
+        self.firing = firing
+        self.deliveries = deliveries
+        self.triggersOnce = triggersOnce
+    }
+}
+
 /// The persisted delivery outbox, shared by every instance on one database.
 public protocol AlertOutboxRepository: Sendable {
     /// Records a firing in the alert history and queues its deliveries, in one transaction. Returns false (and
     /// stores nothing) when the history already holds this alert's `firing.event`: the same alert, condition and
     /// event never notify twice, even when two instances race. A delivery whose id is already queued is skipped.
     func recordFiring(_ firing: AlertFiring, deliveries: [OutboxDelivery]) async throws -> Bool
+    /// Records many firings in one transaction, each as `recordFiring` does (the results in order), and marks the
+    /// alert of each new `triggersOnce` record triggered at its firing's time (as `markAlertTriggered`), so that a
+    /// `once` alert is triggered exactly when its firing is recorded.
+    func recordFirings(_ records: [FiringRecord]) async throws -> [Bool]
     /// Queues deliveries that belong to no new firing (digests, test sends, runaway-stop notices).
     func enqueue(_ deliveries: [OutboxDelivery]) async throws
     /// Takes up to `limit` pending deliveries due at `now` (oldest first) and leases them until

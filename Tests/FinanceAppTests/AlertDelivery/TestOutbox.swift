@@ -15,6 +15,11 @@ final class TestOutbox: AlertOutboxRepository {
         return true
     }
 
+    func recordFirings(_ records: [FiringRecord]) async throws -> [Bool] {
+        self.rows.withLock { rows in rows += records.flatMap(\.deliveries) }
+        return records.map { _ in true }
+    }
+
     func enqueue(_ deliveries: [OutboxDelivery]) async throws {
         self.rows.withLock { $0 += deliveries }
     }

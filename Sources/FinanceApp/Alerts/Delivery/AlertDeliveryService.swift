@@ -4,8 +4,8 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Drains the persisted outbox: every `pollInterval` it claims the due deliveries (leased, so another instance
-/// does not take them meanwhile), delivers up to `concurrency` at once and records each outcome. A delivery whose
+/// Drains the persisted outbox: every `pollInterval`, and at once when `signal` says deliveries were queued, it claims
+/// the due deliveries (leased, so another instance does not take them meanwhile), delivers up to `concurrency` at once and records each outcome. A delivery whose
 /// instance died is claimed again when its lease runs out, so what the engine accepted is delivered after a crash.
 public struct AlertDeliveryService: Service {
     public let outbox: any AlertOutboxRepository
@@ -15,12 +15,16 @@ public struct AlertDeliveryService: Service {
     public let leaseMilliseconds: Int64
     public let clock: any WallClock
     public let logger: Logger
+    /// Told by the firing sink when it queued deliveries.
+    public let signal: AlertOutboxSignal
 
     public init(
         outbox: any AlertOutboxRepository, deliverer: AlertDeliverer, concurrency: Int = 64,
         pollInterval: Duration = .milliseconds(250), leaseMilliseconds: Int64 = 10_000,
-        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "financehub.alerts.delivery")
+        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "financehub.alerts.delivery"),
+        signal: AlertOutboxSignal = AlertOutboxSignal()
     ) {
+        self.signal = signal
         self.outbox = outbox
         self.deliverer = deliverer
         self.concurrency = max(1, concurrency)
@@ -33,12 +37,13 @@ public struct AlertDeliveryService: Service {
     /// The service of `settings`.
     public init(
         outbox: any AlertOutboxRepository, deliverer: AlertDeliverer, settings: AlertDeliverySettings,
-        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "financehub.alerts.delivery")
+        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "financehub.alerts.delivery"),
+        signal: AlertOutboxSignal = AlertOutboxSignal()
     ) {
         self.init(
             outbox: outbox, deliverer: deliverer, concurrency: settings.concurrency,
             pollInterval: settings.pollInterval, leaseMilliseconds: settings.leaseMilliseconds, clock: clock,
-            logger: logger)
+            logger: logger, signal: signal)
     }
 
     /// Runs until shutdown; deliveries under way then finish (each is bounded by its timeout) before it returns.
@@ -62,8 +67,15 @@ public struct AlertDeliveryService: Service {
                     backlog = !deliveries.isEmpty && deliveries.count == free
                 }
                 do {
-                    let wait = backlog ? Self.slotWait : self.pollInterval
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                    if backlog {
+                        try await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.slotWait) }
+                    } else {
+                        let (signal, poll) = (self.signal, self.pollInterval)
+                        try await cancelWhenGracefulShutdown {
+                            await signal.wait(upTo: poll)
+                            try Task.checkCancellation()
+                        }
+                    }
                 } catch {
                     break
                 }
