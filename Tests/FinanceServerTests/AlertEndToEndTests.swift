@@ -126,6 +126,52 @@ final class AlertEndToEndTests: XCTestCase {
         }
     }
 
+    func testASectorMoveAlertFiresWhenItsMembersTicksMoveTheSectorIndex() async throws {
+        let fixture = try await StreamFixture.make()
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        try await fixture.app.test(.live) { client in
+            let (root, bob) = (fixture.tokens["root"]!, fixture.tokens["bob"]!)
+            // Two members of a sector, created through the API: the sector index follows at once.
+            for symbol in ["XOM", "CVX"] {
+                let asset = try await Self.post(
+                    client, "/api/assets", #"{"symbol":"\#(symbol)","assetClass":"equity","sector":"Energy"}"#, root)
+                XCTAssertEqual(asset.status, .created, String(buffer: asset.body))
+                _ = try await Self.post(
+                    client, "/api/ticks", #"[{"symbol":"\#(symbol)","ts":\#(now),"price":100}]"#, root)
+            }
+            let alert = """
+                {"name":"Energy up 5%","target":{"sector":"Energy"},
+                 "conditions":[{"type":"sector_move","percent":5,"windowMinutes":5}],"trigger":{"mode":"once"},
+                 "enabled":true,"channels":[{"type":"websocket"}]}
+                """
+            let created = try await Self.post(client, "/api/alerts", alert, bob)
+            XCTAssertEqual(created.status, .created, String(buffer: created.body))
+            let id = try XCTUnwrap(Self.object(created)?["id"] as? String)
+            // Equal-weighted levels (100 at the first prices): XOM 103 → 101.5 one minute on; XOM 106 five minutes
+            // later → 103, +1.5 % over 5 minutes (no firing); XOM 115 a minute after → 107.5, +5.9 % over 5 minutes.
+            // A change over 5 minutes needs a level 5 minutes back, so the ticks carry their minutes.
+            for (offset, price) in [(60_000, 103), (360_000, 106)] {
+                _ = try await Self.post(
+                    client, "/api/ticks", #"[{"symbol":"XOM","ts":\#(now + Int64(offset)),"price":\#(price)}]"#, root)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let none = try await client.execute(
+                uri: "/api/alerts/history?alert=\(id)", method: .get, headers: [.authorization: "Bearer \(bob)"])
+            XCTAssertEqual((Self.object(none)?["items"] as? [[String: Any]])?.count, 0, "1.5 % is not 5 %")
+            _ = try await Self.post(
+                client, "/api/ticks", #"[{"symbol":"XOM","ts":\#(now + 420_000),"price":115}]"#, root)
+            var items: [[String: Any]] = []
+            for _ in 0..<100 where items.isEmpty {
+                let history = try await client.execute(
+                    uri: "/api/alerts/history?alert=\(id)", method: .get, headers: [.authorization: "Bearer \(bob)"])
+                items = Self.object(history)?["items"] as? [[String: Any]] ?? []
+                if items.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            XCTAssertEqual(items.count, 1)
+            XCTAssertEqual(items.first?["condition"] as? String, "sector_move")
+        }
+    }
+
     func testABacktestReplaysStoredHistoryAndWritesNothing() async throws {
         let fixture = try await StreamFixture.make()
         let start = Int64(Date().timeIntervalSince1970 * 1_000) / 60_000 * 60_000 - 3_600_000

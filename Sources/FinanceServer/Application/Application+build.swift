@@ -29,7 +29,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
     DocsController().addRoutes(to: router)
     AssetsController(
         assets: dependencies.storage.assets, sources: dependencies.sources, symbolMap: dependencies.storage.providers,
-        maxBodyBytes: maxBodyBytes
+        maxBodyBytes: maxBodyBytes, sectors: dependencies.sectorIndex
     )
     .addRoutes(to: router.group("/api/assets"))
     MarketDataController(

@@ -12,6 +12,13 @@ struct AssetsController {
     /// Per-asset provider identifiers.
     let symbolMap: any ProviderStateRepository
     let maxBodyBytes: Int
+    /// Sector members follow asset writes at once (a new sector or member moves `sector_move` alerts).
+    var sectors: SectorIndex? = nil
+
+    /// Reloads the sector index after an asset write; a failure leaves it to the next periodic reload.
+    private func sectorsChanged() async {
+        try? await self.sectors?.reload()
+    }
 
     /// Adds the routes under `/api/assets`.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -39,6 +46,7 @@ struct AssetsController {
         try context.requireWriter()
         let asset = try await self.readAsset(request, pathSymbol: nil)
         try await self.assets.createAsset(asset)
+        await self.sectorsChanged()
         return try HTTP.json(AssetDTO(asset), status: .created)
     }
 
@@ -47,6 +55,7 @@ struct AssetsController {
         try context.requireWriter()
         let asset = try await self.readAsset(request, pathSymbol: try HTTP.symbol(context))
         try await self.assets.updateAsset(asset)
+        await self.sectorsChanged()
         return try HTTP.json(AssetDTO(asset))
     }
 
@@ -55,6 +64,7 @@ struct AssetsController {
         try context.requireWriter()
         let symbol = try HTTP.symbol(context)
         try await self.assets.deleteAsset(symbol)
+        await self.sectorsChanged()
         self.sources.forget(symbol)
         return Response(status: .noContent)
     }
