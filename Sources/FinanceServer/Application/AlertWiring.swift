@@ -12,6 +12,8 @@ public struct AlertWiring: Sendable {
     public let evaluation: AlertEvaluationService
     public let sink: AlertFiringSink
     public let deliverer: AlertDeliverer
+    /// Email channels' address confirmations (the codes mailed through `smtp.*`).
+    public let emails: EmailConfirmations
     let outbox: any AlertOutboxRepository
     let settings: AlertDeliverySettings
     let clock: any WallClock
@@ -45,9 +47,13 @@ public struct AlertWiring: Sendable {
         self.targetValues = AlertTargetValueFeed(
             bus: marketBus, valuation: valuation, sectors: sectors, control: self.evaluation.control)
         self.sink = sink
+        let emails = EmailConfirmations(
+            repository: storage.emailConfirmations, settings: settings, clock: clock, logger: logger)
+        self.emails = emails
         self.deliverer = AlertDeliverer(
-            settings: settings, webSocket: { owner, body in fanout.send(user: owner, body: body) }, clock: clock,
-            logger: logger)
+            settings: settings, webSocket: { owner, body in fanout.send(user: owner, body: body) },
+            emailConfirmed: { owner, address in try await emails.isConfirmed(owner: owner, address: address) },
+            clock: clock, logger: logger)
         self.outbox = storage.alertOutbox
         self.settings = settings
         self.clock = clock
