@@ -21,8 +21,7 @@ struct AlertTestBody {
         guard let o = r.object(value, at: []) else { throw ValidationError(r.issues) }
         r.rejectUnknown(o, known: Self.members, at: [])
         var source: Source?
-        let given = { (key: String) -> JSONValue? in o[key].flatMap { $0 == .null ? nil : $0 } }
-        switch (given("alertId"), given("alert")) {
+        switch (o["alertId"], o["alert"]) {
         case (_?, nil):
             source = r.text(o, "alertId", at: [], required: true, maxLength: 64).map { Source.stored(id: $0) }
         case (nil, let alert?):
