@@ -89,6 +89,44 @@ final class AlertTestSendTests: XCTestCase {
         }
     }
 
+    func testAWebSocketTestSendReachesOnlyTheOwnersConnections() async throws {
+        let fixture = try await StreamFixture.make()
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        try await fixture.app.test(.live) { client in
+            let (root, bob) = (fixture.tokens["root"]!, fixture.tokens["bob"]!)
+            _ = try await client.send(
+                .post, "/api/ticks", json: #"[{"symbol":"BTC","ts":\#(now),"price":90}]"#, token: root)
+            let port = client.port!
+            let done = TestFlag()
+            async let alice = WSConversation.run(port: port, headers: fixture.bearer("alice")) { ws in
+                _ = try await ws.next("authenticated")
+                try await ws.send(#"{"action":"subscribe","channels":["alerts"]}"#)
+                _ = try await ws.next("subscribed")
+                while !done.isSet { try await Task.sleep(for: .milliseconds(10)) }
+                XCTAssertTrue(ws.all("alert").isEmpty, "bob's test never reaches alice")
+            }
+            try await WSConversation.run(port: port, headers: fixture.bearer("bob")) { ws in
+                _ = try await ws.next("authenticated")
+                try await ws.send(#"{"action":"subscribe","channels":["alerts"]}"#)
+                _ = try await ws.next("subscribed")
+                while fixture.hub.stats().subscriptions < 2 { try await Task.sleep(for: .milliseconds(10)) }
+                let body =
+                    #"{"alert":{"name":"BTC under 100","target":{"symbol":"BTC"},"conditions":[{"type":"price_below","value":100}]}}"#
+                let sent = try await client.send(.post, "/api/alerts/test", json: body, token: bob)
+                XCTAssertEqual(sent.status, .ok, sent.text)
+                XCTAssertEqual(
+                    (sent.object["deliveries"] as? [[String: Any]])?.first?["status"] as? String, "delivered")
+                let message = try await ws.next("alert", timeout: .seconds(5))
+                XCTAssertEqual(message?["test"] as? Bool, true)
+                XCTAssertEqual(message?["condition"] as? String, "price_below")
+                XCTAssertEqual(message?["price"] as? Double, 90)
+                XCTAssertTrue((message?["alertId"] as? String)?.hasPrefix("test_") == true)
+                done.set()
+            }
+            try await alice
+        }
+    }
+
     func testOwnLimitOwnershipAndPointersIntoBadBodies() async throws {
         let fixture = try await StreamFixture.make()
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
