@@ -30,7 +30,7 @@ final class AlertEmailConfirmationTests: TemporaryFolderTestCase {
                 .post, "/api/ticks", json: #"[{"symbol":"BTC","ts":\#(now),"price":90}]"#, token: root)
             let alert = """
                 {"name":"BTC over 100","target":{"symbol":"BTC"},"conditions":[{"type":"price_crossing_up","value":100}],
-                 "channels":[{"type":"email","to":"bob@example.com"}]}
+                 "trigger":{"mode":"every_time"},"channels":[{"type":"email","to":"bob@example.com"}]}
                 """
             let created = try await client.send(.post, "/api/alerts", json: alert, token: bob)
             XCTAssertEqual(created.status, .created, created.text)
@@ -54,6 +54,19 @@ final class AlertEmailConfirmationTests: TemporaryFolderTestCase {
             let skipped = (test.object["deliveries"] as? [[String: Any]])?.first
             XCTAssertEqual(skipped?["status"] as? String, "failed")
             XCTAssertEqual(skipped?["error"] as? String, "address not confirmed")
+            // So does the outbox: a firing before the confirmation is recorded as failed, and nothing is mailed.
+            _ = try await client.send(
+                .post, "/api/ticks", json: #"[{"symbol":"BTC","ts":\#(now + 1_000),"price":105}]"#, token: root)
+            var rows: [OutboxDelivery] = []
+            for _ in 0..<200 where rows.first?.status != .failed {
+                try await Task.sleep(for: .milliseconds(25))
+                rows = try await fixture.dependencies.storage.alertOutbox.deliveries(alertId: id, limit: 10)
+            }
+            XCTAssertEqual(rows.map(\.status), [.failed])
+            XCTAssertEqual(rows.first?.lastError, "address not confirmed")
+            XCTAssertEqual(try smtp.messages(count: 2, timeout: 0.3).count, 1, "only the code mail")
+            _ = try await client.send(
+                .post, "/api/ticks", json: #"[{"symbol":"BTC","ts":\#(now + 2_000),"price":95}]"#, token: root)
 
             let wrong = try await confirmAddress(client, "bob@example.com", code: "00000000", token: bob)
             XCTAssertEqual(wrong.status, .unprocessableContent, wrong.text)
@@ -70,7 +83,7 @@ final class AlertEmailConfirmationTests: TemporaryFolderTestCase {
 
             // Confirmed: a tick over 100 fires the alert and its email arrives.
             let tick = try await client.send(
-                .post, "/api/ticks", json: #"[{"symbol":"BTC","ts":\#(now + 1_000),"price":110}]"#, token: root)
+                .post, "/api/ticks", json: #"[{"symbol":"BTC","ts":\#(now + 3_000),"price":110}]"#, token: root)
             XCTAssertEqual(tick.status, .created)
             let fired = try XCTUnwrap(try smtp.messages(count: 2, timeout: 10).dropFirst().first, "the alert email")
             XCTAssertEqual(fired.rcptTos, ["bob@example.com"])
