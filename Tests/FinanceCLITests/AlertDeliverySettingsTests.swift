@@ -13,6 +13,7 @@ final class AlertDeliverySettingsTests: TemporaryFolderTestCase {
         XCTAssertEqual(defaults.webhookTimeoutSeconds, 5)
         XCTAssertEqual(defaults.maxAttempts, 6)
         XCTAssertFalse(defaults.allowPrivateWebhooks)
+        XCTAssertEqual(defaults.testsPerMinute, 10)
         XCTAssertEqual(defaults.smtp.port, 587)
         XCTAssertEqual(defaults.smtp.tls, .starttls)
 
@@ -37,6 +38,7 @@ final class AlertDeliverySettingsTests: TemporaryFolderTestCase {
             environment: [
                 "FINANCEHUB_ALERTS_ALLOW_PRIVATE_WEBHOOKS": "true", "FINANCEHUB_SMTP_PASSWORD": "hunter2-secret",
                 "FINANCEHUB_ALERTS_THROTTLE_PER_ALERT_PER_MINUTE": "5",
+                "FINANCEHUB_ALERTS_THROTTLE_TESTS_PER_MINUTE": "3",
             ]
         ).alertDelivery
         XCTAssertEqual(settings.webhookTimeoutSeconds, 3)
@@ -45,6 +47,7 @@ final class AlertDeliverySettingsTests: TemporaryFolderTestCase {
         XCTAssertFalse(settings.allowPrivatePush)
         XCTAssertEqual(settings.perUserPerMinute, 30)
         XCTAssertEqual(settings.perAlertPerMinute, 5)
+        XCTAssertEqual(settings.testsPerMinute, 3)
         XCTAssertEqual(settings.smtp.host, "mail.example.com")
         XCTAssertEqual(settings.smtp.port, 465)
         XCTAssertEqual(settings.smtp.tls, .implicit)

@@ -24,7 +24,10 @@ final class AlertRoutesTests: TemporaryFolderTestCase {
 
     func testCreateShowListUpdateDeleteOnTheWire() async throws {
         let changes = RecordedAlertChanges()
-        let (app, store) = try await self.alertApp(changes: changes)
+        // Email channels need a mail server; nothing listens there, so the confirmation code is never sent.
+        let (app, store) = try await self.alertApp(changes: changes) {
+            $0.alertDelivery.smtp = SMTPSettings(host: "127.0.0.1", port: 9, tls: .none, timeoutSeconds: 2)
+        }
         try await app.test(.router) { client in
             let created = try await client.send(.post, "/api/alerts", json: Self.fullBody, token: aliceToken)
             XCTAssertEqual(created.status, .created, created.text)
@@ -53,6 +56,7 @@ final class AlertRoutesTests: TemporaryFolderTestCase {
             XCTAssertEqual(channels[1]["secretSet"] as? Bool, true)
             XCTAssertNil(channels[1]["secret"])
             XCTAssertEqual(channels[2]["to"] as? String, "Alice@example.com", "the domain in lower case")
+            XCTAssertEqual(channels[2]["confirmed"] as? Bool, false, "an address not confirmed yet")
             XCTAssertEqual(channels[3]["tokenSet"] as? Bool, true)
             XCTAssertNil(channels[3]["token"])
             XCTAssertEqual(alert.message, "{{symbol}} crossed {{value}}")

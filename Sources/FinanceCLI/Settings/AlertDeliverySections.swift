@@ -21,11 +21,14 @@ enum AlertDeliverySection {
         "throttle.perAlertPerMinute", .int(1...1_000_000),
         default: String(AlertDeliverySettings().perAlertPerMinute),
         doc: "notifications one alert sends per minute before the rest becomes a digest")
+    static let testsPerMinute = SettingKey(
+        "throttle.testsPerMinute", .int(1...1_000), default: String(AlertDeliverySettings().testsPerMinute),
+        doc: "test sends (POST /api/alerts/test) one user may make per minute")
     static let section = SettingsSection(
         "alerts",
         keys: [
             webhookTimeoutSeconds, webhookMaxAttempts, allowPrivateWebhooks, allowPrivatePush, perUserPerMinute,
-            perAlertPerMinute,
+            perAlertPerMinute, testsPerMinute,
         ])
 
     /// Reads the section into `settings`.
@@ -36,6 +39,7 @@ enum AlertDeliverySection {
         if let flag = r.bool(Self.allowPrivatePush) { settings.allowPrivatePush = flag }
         if let n = r.int(Self.perUserPerMinute) { settings.perUserPerMinute = n }
         if let n = r.int(Self.perAlertPerMinute) { settings.perAlertPerMinute = n }
+        if let n = r.int(Self.testsPerMinute) { settings.testsPerMinute = n }
     }
 }
 

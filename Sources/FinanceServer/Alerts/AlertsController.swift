@@ -4,7 +4,8 @@ import FinanceStorage
 import Foundation
 import Hummingbird
 
-/// Users' alerts: `POST/GET /api/alerts`, `GET/PUT/DELETE /api/alerts/{id}` and `GET /api/alerts/history`. Users
+/// Users' alerts: `POST/GET /api/alerts`, `GET/PUT/DELETE /api/alerts/{id}`, `GET /api/alerts/history`,
+/// `POST /api/alerts/test` and `POST /api/alerts/channels/confirm`. Users
 /// see and change only their own alerts (another user's id answers 404, as a missing one does); admins may read any
 /// alert, not change it.
 struct AlertsController {
@@ -23,6 +24,10 @@ struct AlertsController {
     let clock: any WallClock
     /// Stored bars for backtests.
     var barQueries: BarQueryService? = nil
+    /// Email addresses' confirmation codes; nil or without a mail server, email channels are refused (422).
+    var emails: EmailConfirmations? = nil
+    /// `POST /api/alerts/test`; nil answers 503.
+    var testSends: AlertTestSends? = nil
     static var maxBodyBytes: Int { 65_536 }
     static var defaultLimit: Int { 100 }
     static var maxLimit: Int { 1000 }
@@ -32,6 +37,8 @@ struct AlertsController {
         group.post(use: self.create)
         group.get(use: self.list)
         group.get("history", use: self.history)
+        group.post("test", use: self.test)
+        group.post("channels/confirm", use: self.confirmEmail)
         group.get("{id}", use: self.show)
         group.get("{id}/backtest", use: self.backtest)
         group.put("{id}", use: self.update)
@@ -44,6 +51,7 @@ struct AlertsController {
         let now = self.clock.nowMilliseconds()
         let body = try await self.readBody(request, now: now)
         let channels = try Self.channels(body, stored: [])
+        try self.checkEmailChannels(channels, at: [])
         try await self.checkTarget(body.target, owner: principal.user, context: context)
         let alert = Alert(
             id: UUID().uuidString.lowercased(), owner: principal.user, name: body.name, target: body.target,
@@ -60,7 +68,8 @@ struct AlertsController {
             ])
         }
         await self.changes.alertSaved(alert)
-        var response = try HTTP.json(AlertDTO(alert, now: now), status: .created)
+        let confirmed = await self.requestConfirmations(alert)
+        var response = try HTTP.json(AlertDTO(alert, now: now, confirmed: confirmed), status: .created)
         response.headers[.location] = "/api/alerts/\(alert.id)"
         return response
     }
@@ -98,13 +107,16 @@ struct AlertsController {
         let next =
             page.count > limit
             ? items.last.map { AuditCursorText.encode(AuditCursor(ts: $0.createdAt, id: $0.id)) } : nil
-        return try HTTP.json(AlertPageDTO(items: items.map { AlertDTO($0, now: now) }, next: next))
+        let confirmed = try await self.confirmedAddresses(items)
+        return try HTTP.json(
+            AlertPageDTO(items: items.map { AlertDTO($0, now: now, confirmed: confirmed) }, next: next))
     }
 
     /// `GET /api/alerts/{id}`: one alert of the caller (any alert for an admin).
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let alert = try await self.visibleAlert(context, forChange: false)
-        return try HTTP.json(AlertDTO(alert, now: self.clock.nowMilliseconds()))
+        let confirmed = try await self.confirmedAddresses([alert])
+        return try HTTP.json(AlertDTO(alert, now: self.clock.nowMilliseconds(), confirmed: confirmed))
     }
 
     /// `PUT /api/alerts/{id}`: replaces an alert of the caller with the body. Secrets the body leaves out are kept;
@@ -115,6 +127,7 @@ struct AlertsController {
         let now = self.clock.nowMilliseconds()
         let body = try await self.readBody(request, now: now)
         let channels = try Self.channels(body, stored: stored.channels)
+        try self.checkEmailChannels(channels, at: [])
         try await self.checkTarget(body.target, owner: stored.owner, context: context)
         var alert = stored
         alert.name = body.name
@@ -134,7 +147,8 @@ struct AlertsController {
         if alert.enabled { alert.disabledReason = nil }
         try await self.alerts.updateAlert(alert)
         await self.changes.alertSaved(alert)
-        return try HTTP.json(AlertDTO(alert, now: now))
+        let confirmed = await self.requestConfirmations(alert)
+        return try HTTP.json(AlertDTO(alert, now: now, confirmed: confirmed))
     }
 
     /// `DELETE /api/alerts/{id}`: deletes an alert of the caller (its history stays); 204.
@@ -175,9 +189,15 @@ struct AlertsController {
     /// The body's channels with the secrets it left out taken from `stored`; a webhook without a secret to keep is
     /// a 422 naming its `secret`.
     static func channels(_ body: AlertBody, stored: [AlertChannel]) throws -> [AlertChannel] {
+        try Self.channels(body.channels, stored: stored)
+    }
+
+    /// `inputs` with the secrets they left out taken from `stored` (422 at `/channels/<i>/secret` for a webhook
+    /// without one to keep).
+    static func channels(_ inputs: [AlertChannelInput], stored: [AlertChannel]) throws -> [AlertChannel] {
         var issues: [ValidationIssue] = []
         var out: [AlertChannel] = []
-        for (i, input) in body.channels.enumerated() {
+        for (i, input) in inputs.enumerated() {
             if let channel = input.resolve(index: i, stored: stored) {
                 out.append(channel)
             } else {
@@ -193,7 +213,7 @@ struct AlertsController {
 
     /// A 422 naming the target's member unless something knows the symbol, the owner has the portfolio, or some
     /// asset is in the sector.
-    private func checkTarget(_ target: AlertTarget, owner: String, context: AppRequestContext) async throws {
+    func checkTarget(_ target: AlertTarget, owner: String, context: AppRequestContext) async throws {
         switch target {
         case .symbol(let symbol):
             if try await self.symbolKnown(symbol, context: context) { return }

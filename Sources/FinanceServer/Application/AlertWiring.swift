@@ -13,6 +13,8 @@ public struct AlertWiring: Sendable {
     public let evaluation: AlertEvaluationService
     public let sink: AlertFiringSink
     public let deliverer: AlertDeliverer
+    /// Email channels' address confirmations (the codes mailed through `smtp.*`).
+    public let emails: EmailConfirmations
     let outbox: any AlertOutboxRepository
     /// The sink's nudge to the delivery service.
     let signal: AlertOutboxSignal
@@ -61,9 +63,13 @@ public struct AlertWiring: Sendable {
             relay: relay, alerts: alerts,
             apply: EngineAlertChanges(control: self.evaluation.control, book: book, relay: nil), logger: logger)
         self.sink = sink
+        let emails = EmailConfirmations(
+            repository: storage.emailConfirmations, settings: settings, clock: clock, logger: logger)
+        self.emails = emails
         self.deliverer = AlertDeliverer(
-            settings: settings, webSocket: { owner, body in fanout.send(user: owner, body: body) }, clock: clock,
-            logger: logger)
+            settings: settings, webSocket: { owner, body in fanout.send(user: owner, body: body) },
+            emailConfirmed: { owner, address in try await emails.isConfirmed(owner: owner, address: address) },
+            clock: clock, logger: logger)
         self.outbox = storage.alertOutbox
         self.signal = signal
         self.settings = settings

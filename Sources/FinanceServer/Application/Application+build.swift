@@ -78,7 +78,14 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestCon
         onDemandLimiter: dependencies.onDemandLimiter, targets: dependencies.alertTargets,
         changes: dependencies.alertChanges, quotas: dependencies.settings.alertQuotas,
         patternIntervals: dependencies.settings.analytics.intervals, clock: dependencies.clock,
-        barQueries: dependencies.barQueries
+        barQueries: dependencies.barQueries, emails: dependencies.alerts.emails,
+        testSends: AlertTestSends(
+            probe: .live(
+                barQueries: dependencies.barQueries, book: dependencies.quoteBook,
+                valuation: dependencies.portfolioValuation, sectors: dependencies.sectorIndex,
+                signals: dependencies.signals, clock: dependencies.clock),
+            deliverer: dependencies.alerts.deliverer,
+            testsPerMinute: dependencies.settings.alertDelivery.testsPerMinute, clock: dependencies.clock)
     ).addRoutes(to: router.group("/api/alerts"))
     // After every route: it only wraps the not-found responder, turning a 404 for a routed path into a 405.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))

@@ -3,7 +3,8 @@ import FinanceCore
 import FinanceStorage
 
 /// An alert as `GET /api/alerts/{id}` shows it: the body's members plus `id`, `owner`, `createdAt`, `updatedAt` and
-/// `state`. Channels never show their secrets: `secretSet` / `tokenSet` say whether one is stored.
+/// `state`. Channels never show their secrets: `secretSet` / `tokenSet` say whether one is stored; an email channel
+/// shows whether its owner confirmed the address (`confirmed`).
 public struct AlertDTO: Codable, Sendable, Equatable {
     public var id: String
     public var owner: String
@@ -26,7 +27,8 @@ public struct AlertDTO: Codable, Sendable, Equatable {
     /// Why the server disabled the alert (the runaway stop); absent when its owner did.
     public var disabledReason: String?
 
-    public init(_ alert: Alert, now: Int64) {
+    /// `confirmed`: the addresses the owner confirmed.
+    public init(_ alert: Alert, now: Int64, confirmed: Set<String> = []) {
         self.id = alert.id
         self.owner = alert.owner
         self.name = alert.name
@@ -36,7 +38,7 @@ public struct AlertDTO: Codable, Sendable, Equatable {
         self.trigger = AlertTriggerDocument(alert.trigger)
         self.expiresAt = alert.expiresAt
         self.enabled = alert.enabled
-        self.channels = alert.channels.map(AlertChannelDTO.init)
+        self.channels = alert.channels.map { AlertChannelDTO($0, confirmed: confirmed) }
         self.message = alert.message
         self.createdAt = alert.createdAt
         self.updatedAt = alert.updatedAt
@@ -59,15 +61,20 @@ public struct AlertChannelDTO: Codable, Sendable, Equatable {
     public var secretSet: Bool?
     /// A push channel's: whether a token is stored.
     public var tokenSet: Bool?
+    /// An email channel's: whether the owner confirmed the address (deliveries to it are sent only then).
+    public var confirmed: Bool?
 
-    public init(_ channel: AlertChannel) {
+    /// `confirmed`: the addresses the owner confirmed.
+    public init(_ channel: AlertChannel, confirmed: Set<String> = []) {
         self.type = channel.typeName
         switch channel {
         case .websocket: break
         case .webhook(let url, _):
             self.url = url
             self.secretSet = true
-        case .email(let to): self.to = to
+        case .email(let to):
+            self.to = to
+            self.confirmed = confirmed.contains(to)
         case .push(let url, let format, let token):
             self.url = url
             self.format = format

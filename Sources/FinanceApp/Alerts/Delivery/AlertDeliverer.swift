@@ -7,24 +7,29 @@ import Logging
 public struct AlertDeliverer: Sendable {
     /// Hands a message to the owner's WebSocket connections (on this instance and, through the relay, others).
     public typealias WebSocketDelivery = @Sendable (_ owner: String, _ body: String) async -> Void
+    /// Whether `owner` confirmed `address` (email channels send only to confirmed addresses).
+    public typealias EmailConfirmed = @Sendable (_ owner: String, _ address: String) async throws -> Bool
 
     public let webhook: WebhookSender
     public let push: PushSender
     public let email: EmailSender
     public let webSocket: WebSocketDelivery
+    /// Nil: every address counts as confirmed (tools and tests that drive the senders alone).
+    public let emailConfirmed: EmailConfirmed?
     public let retryPolicy: RetryPolicy
     public let clock: any WallClock
     public let logger: Logger
 
     public init(
         webhook: WebhookSender, push: PushSender, email: EmailSender, webSocket: @escaping WebSocketDelivery,
-        retryPolicy: RetryPolicy, clock: any WallClock = SystemClock(),
+        emailConfirmed: EmailConfirmed? = nil, retryPolicy: RetryPolicy, clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "financehub.alerts.delivery")
     ) {
         self.webhook = webhook
         self.push = push
         self.email = email
         self.webSocket = webSocket
+        self.emailConfirmed = emailConfirmed
         self.retryPolicy = retryPolicy
         self.clock = clock
         self.logger = logger
@@ -33,8 +38,8 @@ public struct AlertDeliverer: Sendable {
     /// A deliverer of `settings`, its HTTP requests resolved by `resolver` and its email sent through `smtp`.
     public init(
         settings: AlertDeliverySettings, webSocket: @escaping WebSocketDelivery,
-        resolver: any HostResolver = SystemHostResolver(), smtp: SMTPClient? = nil,
-        clock: any WallClock = SystemClock(),
+        emailConfirmed: EmailConfirmed? = nil, resolver: any HostResolver = SystemHostResolver(),
+        smtp: SMTPClient? = nil, clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "financehub.alerts.delivery")
     ) {
         let http = GuardedHTTPClient(resolver: resolver, logger: logger)
@@ -45,7 +50,8 @@ public struct AlertDeliverer: Sendable {
             push: PushSender(
                 http: http, timeoutSeconds: settings.webhookTimeoutSeconds, allowPrivate: settings.allowPrivatePush),
             email: EmailSender(client: smtp ?? SMTPClient(settings: settings.smtp, logger: logger)),
-            webSocket: webSocket, retryPolicy: settings.retryPolicy, clock: clock, logger: logger)
+            webSocket: webSocket, emailConfirmed: emailConfirmed, retryPolicy: settings.retryPolicy, clock: clock,
+            logger: logger)
     }
 
     /// Attempts `delivery` once.
@@ -73,7 +79,8 @@ public struct AlertDeliverer: Sendable {
         return outcome
     }
 
-    private func attempt(_ delivery: OutboxDelivery) async -> DeliveryAttempt {
+    /// One attempt of `delivery` on its channel, without the retry policy, metrics or log (a test send's).
+    public func attempt(_ delivery: OutboxDelivery) async -> DeliveryAttempt {
         let now = self.clock.nowMilliseconds()
         switch delivery.channel {
         case .websocket:
@@ -86,11 +93,21 @@ public struct AlertDeliverer: Sendable {
             guard let payload = DeliveryPayload(json: delivery.body) else { return Self.unreadable }
             return await self.push.send(url: url, format: format, token: token, payload: payload)
         case .email(let to):
+            if let confirmed = self.emailConfirmed {
+                do {
+                    guard try await confirmed(delivery.owner, to) else { return Self.unconfirmed }
+                } catch {
+                    return .failed("the address's confirmation could not be read: \(error)", permanent: false)
+                }
+            }
             guard let payload = DeliveryPayload(json: delivery.body) else { return Self.unreadable }
             return await self.email.send(
                 to: to, deliveryId: delivery.id, payload: payload, body: delivery.body, now: now)
         }
     }
 
+    /// The error of a mail to an address its owner has not confirmed: never sent.
+    public static let unconfirmedError = "address not confirmed"
+    private static let unconfirmed = DeliveryAttempt.failed(Self.unconfirmedError, permanent: true)
     private static let unreadable = DeliveryAttempt.failed("the notification is not readable JSON", permanent: true)
 }

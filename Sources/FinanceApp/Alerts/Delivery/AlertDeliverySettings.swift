@@ -15,6 +15,8 @@ public struct AlertDeliverySettings: Sendable, Equatable {
     public var perUserPerMinute: Int
     /// Notifications one alert sends per minute before the rest is held for a digest.
     public var perAlertPerMinute: Int
+    /// `POST /api/alerts/test` sends one user may make per minute (`alerts.throttle.testsPerMinute`).
+    public var testsPerMinute: Int
     /// Deliveries attempted at once by one instance.
     public var concurrency: Int
     /// How often the outbox is polled for due deliveries.
@@ -24,7 +26,8 @@ public struct AlertDeliverySettings: Sendable, Equatable {
     public init(
         webhookTimeoutSeconds: Int = 5, maxAttempts: Int = 6, allowPrivateWebhooks: Bool = false,
         allowPrivatePush: Bool = false, perUserPerMinute: Int = 60, perAlertPerMinute: Int = 10,
-        concurrency: Int = 64, pollInterval: Duration = .milliseconds(250), smtp: SMTPSettings = SMTPSettings()
+        concurrency: Int = 64, pollInterval: Duration = .milliseconds(250), smtp: SMTPSettings = SMTPSettings(),
+        testsPerMinute: Int = 10
     ) {
         self.webhookTimeoutSeconds = webhookTimeoutSeconds
         self.maxAttempts = maxAttempts
@@ -32,6 +35,7 @@ public struct AlertDeliverySettings: Sendable, Equatable {
         self.allowPrivatePush = allowPrivatePush
         self.perUserPerMinute = perUserPerMinute
         self.perAlertPerMinute = perAlertPerMinute
+        self.testsPerMinute = testsPerMinute
         self.concurrency = concurrency
         self.pollInterval = pollInterval
         self.smtp = smtp

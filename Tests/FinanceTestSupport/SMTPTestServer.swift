@@ -3,23 +3,24 @@ import XCTest
 
 /// A real SMTP server (aiosmtpd, scripts/test_smtp_server.py) in a subprocess on a free loopback port, saving what
 /// it accepts to a folder. Its Python comes from `FINANCEHUB_TEST_AIOSMTPD` (set by .ci/run), else
-/// /tmp/aiosmtpd-venv/bin/python; without either the test is skipped.
-final class SMTPTestServer {
+/// /tmp/aiosmtpd-venv/bin/python; without either the test is skipped. Sendable: every stored property is a
+/// constant set in `init`, and the subprocess and its pipe are only closed by `stop()`, once.
+public final class SMTPTestServer: @unchecked Sendable {
     /// One accepted message.
-    struct Received: Decodable {
-        var mailFrom: String
-        var rcptTos: [String]
-        var data: String
-        var authUser: String?
-        var tls: Bool
+    public struct Received: Decodable {
+        public var mailFrom: String
+        public var rcptTos: [String]
+        public var data: String
+        public var authUser: String?
+        public var tls: Bool
     }
 
-    let folder: URL
-    let port: Int
+    public let folder: URL
+    public let port: Int
     private let process: Process
     private let input: Pipe
 
-    static var python: String? {
+    public static var python: String? {
         let configured = ProcessInfo.processInfo.environment["FINANCEHUB_TEST_AIOSMTPD"] ?? ""
         for candidate in [configured, "/tmp/aiosmtpd-venv/bin/python"] where !candidate.isEmpty {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
@@ -28,10 +29,10 @@ final class SMTPTestServer {
     }
 
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/test_smtp_server.py")
+        .deletingLastPathComponent().appendingPathComponent("scripts/test_smtp_server.py")
 
     /// Starts the server with `arguments` (see the script: `--auth`, `--starttls`, `--implicit-tls`...).
-    init(folder: URL, arguments: [String] = []) throws {
+    public init(folder: URL, arguments: [String] = []) throws {
         guard let python = Self.python else {
             throw XCTSkip(
                 "no aiosmtpd: set FINANCEHUB_TEST_AIOSMTPD to a python with aiosmtpd (python3 -m venv "
@@ -67,7 +68,7 @@ final class SMTPTestServer {
     }
 
     /// Stops the server (it exits when its stdin closes; killed if it does not).
-    func stop() {
+    public func stop() {
         try? self.input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(3)
         while self.process.isRunning && Date() < deadline { usleep(20_000) }
@@ -76,7 +77,7 @@ final class SMTPTestServer {
     }
 
     /// The messages accepted so far, in order, waiting up to `timeout` for `count` of them.
-    func messages(count: Int = 1, timeout: TimeInterval = 5) throws -> [Received] {
+    public func messages(count: Int = 1, timeout: TimeInterval = 5) throws -> [Received] {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: self.folder.path)) ?? []
@@ -92,7 +93,7 @@ final class SMTPTestServer {
     }
 
     /// A self-signed certificate for localhost and 127.0.0.1 (openssl), its PEM paths.
-    static func certificate(in folder: URL) throws -> (cert: String, key: String) {
+    public static func certificate(in folder: URL) throws -> (cert: String, key: String) {
         let cert = folder.appendingPathComponent("cert.pem").path
         let key = folder.appendingPathComponent("key.pem").path
         let openssl = Process()
@@ -111,11 +112,11 @@ final class SMTPTestServer {
 }
 
 /// A received message split into headers and MIME parts (decoded), enough to check what the client sent.
-struct ReceivedMail {
-    var headers: [String: String]
-    var parts: [(headers: [String: String], content: String)]
+public struct ReceivedMail {
+    public var headers: [String: String]
+    public var parts: [(headers: [String: String], content: String)]
 
-    init(_ data: String) {
+    public init(_ data: String) {
         let (headers, body) = Self.split(data)
         self.headers = headers
         self.parts = []
