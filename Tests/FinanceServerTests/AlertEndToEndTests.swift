@@ -113,13 +113,7 @@ final class AlertEndToEndTests: XCTestCase {
                 client, "/api/ticks", #"[{"symbol":"AAPL","ts":\#(now + 1_000),"price":120}]"#, root)
             _ = try await Self.post(
                 client, "/api/ticks", #"[{"symbol":"AAPL","ts":\#(now + 2_000),"price":200}]"#, root)
-            var items: [[String: Any]] = []
-            for _ in 0..<100 where items.isEmpty {
-                let history = try await client.execute(
-                    uri: "/api/alerts/history?alert=\(id)", method: .get, headers: [.authorization: "Bearer \(bob)"])
-                items = Self.object(history)?["items"] as? [[String: Any]] ?? []
-                if items.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            let items = try await Self.history(client, alert: id, token: bob)
             XCTAssertEqual(items.count, 1)
             XCTAssertEqual(items.first?["condition"] as? String, "portfolio_value_above")
             XCTAssertEqual(items.first?["value"] as? Double, 2_000)
@@ -160,13 +154,7 @@ final class AlertEndToEndTests: XCTestCase {
             XCTAssertEqual((Self.object(none)?["items"] as? [[String: Any]])?.count, 0, "1.5 % is not 5 %")
             _ = try await Self.post(
                 client, "/api/ticks", #"[{"symbol":"XOM","ts":\#(now + 420_000),"price":115}]"#, root)
-            var items: [[String: Any]] = []
-            for _ in 0..<100 where items.isEmpty {
-                let history = try await client.execute(
-                    uri: "/api/alerts/history?alert=\(id)", method: .get, headers: [.authorization: "Bearer \(bob)"])
-                items = Self.object(history)?["items"] as? [[String: Any]] ?? []
-                if items.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            let items = try await Self.history(client, alert: id, token: bob)
             XCTAssertEqual(items.count, 1)
             XCTAssertEqual(items.first?["condition"] as? String, "sector_move")
         }
@@ -209,6 +197,20 @@ final class AlertEndToEndTests: XCTestCase {
                 headers: [.authorization: "Bearer \(bob)"])
             XCTAssertEqual(reversed.status, .unprocessableContent)
         }
+    }
+
+    /// The alert's history entries once there are some (up to 5 s).
+    private static func history(_ client: some TestClientProtocol, alert id: String, token: String) async throws
+        -> [[String: Any]]
+    {
+        var items: [[String: Any]] = []
+        for _ in 0..<100 where items.isEmpty {
+            let history = try await client.execute(
+                uri: "/api/alerts/history?alert=\(id)", method: .get, headers: [.authorization: "Bearer \(token)"])
+            items = Self.object(history)?["items"] as? [[String: Any]] ?? []
+            if items.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        return items
     }
 
     private static func object(_ response: TestResponse) -> [String: Any]? {
