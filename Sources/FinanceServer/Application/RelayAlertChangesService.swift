@@ -11,20 +11,20 @@ struct RelayAlertChangesService: Service {
     let alerts: any AlertRepository
     /// Applies a change to this engine only (never relayed again).
     let apply: any AlertChangeObserver
+    let relay: RelayService
     let logger: Logger
-    private let notices: AsyncStream<RelayMessage>
 
-    /// Subscribes to `relay`'s notices now, so that no change relayed after start-up is missed.
     init(relay: RelayService, alerts: any AlertRepository, apply: any AlertChangeObserver, logger: Logger) {
+        self.relay = relay
         self.alerts = alerts
         self.apply = apply
         self.logger = logger
-        self.notices = relay.notices.subscribe("alert_changes")
     }
 
     func run() async throws {
+        let notices = self.relay.notices.subscribe("alert_changes")
         await cancelWhenGracefulShutdown {
-            for await notice in self.notices {
+            for await notice in notices {
                 guard case .alertChanged(let id) = notice else { continue }
                 await self.reload(id: id)
             }
