@@ -80,6 +80,12 @@ extension PatternEngine.TemplateScan {
         let nT = PatternEngine.Template.bank.count
         var best: (noise: Double, s: Int, e: Int, template: Int, type: Int, b: Double, zbar: Double, gain: Double)?
         var bestGap = 0.0
+        // The flat tables and the type tables as locals: read through a static in the loop, each read checked
+        // that the static was built (`swift_once`).
+        let runs = Self.textbookRuns
+        let allFits = Self.textbookFits
+        let positive = Self.table.positive
+        let negative = Self.table.negative
         // Prefix sums over the local bars i = 0..<count (bar t − count + 1 + i) of z = y − y_t, i·z and z².
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * (count + 1) + 2 * nT) { p in
             let p0 = p.baseAddress!
@@ -96,48 +102,64 @@ extension PatternEngine.TemplateScan {
                 p1[i + 1] = p1[i] + Double(i) * z
                 p2[i + 1] = p2[i] + z * z
             }
-            for j in 0..<step {
-                let e = count - 1 - j
-                guard e + 1 >= shortest else { break }
-                for dd in shortest...min(longest, e + 1) {
-                    let s = e - dd + 1
-                    let n = Double(dd)
-                    let sum = p0[e + 1] - p0[s]
-                    let vy = p2[e + 1] - p2[s] - sum * sum / n
-                    guard vy > 0 else { continue }
-                    let sk = p1[e + 1] - p1[s] - Double(s) * sum
-                    let covLine = sk - (n - 1) / 2 * sum
-                    let rssLine = max(vy - covLine * covLine / (n * (n * n - 1) / 12), 1e-300)
-                    let fits = Self.textbookFits + dd * nT
-                    var k0 = -1
-                    for k in 0..<nT {
-                        let g = fits[k]
-                        var cov = -g.mean * sum
-                        for i in g.first..<g.past {
-                            let r = Self.textbookRuns[i]
-                            let a = p0[s + r.hi] - p0[s + r.lo]
-                            cov += r.alpha * a + r.beta * (p1[s + r.hi] - p1[s + r.lo] - Double(s) * a)
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: nT) { types in
+                for j in 0..<step {
+                    let e = count - 1 - j
+                    guard e + 1 >= shortest else { break }
+                    for dd in shortest...min(longest, e + 1) {
+                        let s = e - dd + 1
+                        let n = Double(dd)
+                        let sum = p0[e + 1] - p0[s]
+                        let vy = p2[e + 1] - p2[s] - sum * sum / n
+                        guard vy > 0 else { continue }
+                        let sk = p1[e + 1] - p1[s] - Double(s) * sum
+                        let covLine = sk - (n - 1) / 2 * sum
+                        let rssLine = max(vy - covLine * covLine / (n * (n * n - 1) / 12), 1e-300)
+                        let fits = allFits + dd &* nT
+                        // Every template's covariance first (independent sums), then the residuals (independent
+                        // divisions), then the first least one by selects, as the scan does.
+                        let ds = Double(s)
+                        let q0 = p0 + s
+                        let q1 = p1 + s
+                        for k in 0..<nT {
+                            let g = fits[k]
+                            var cov = -g.mean * sum
+                            var i = g.first
+                            while i < g.past {
+                                let r = runs[i]
+                                let a = q0[r.hi] - q0[r.lo]
+                                cov += r.alpha * a + r.beta * (q1[r.hi] - q1[r.lo] - ds * a)
+                                i &+= 1
+                            }
+                            covs[k] = cov
                         }
-                        covs[k] = cov
-                        let type = Self.typeIndex(template: k, cov: cov)
-                        rss[k] = type >= 0 ? max(vy - cov * cov / g.spread, 0) : .infinity
-                        if rss[k] < (k0 < 0 ? .infinity : rss[k0]) { k0 = k }
+                        for k in 0..<nT {
+                            let cov = covs[k]
+                            let type = cov > 0 ? positive[k] : cov < 0 ? negative[k] : -1
+                            types[k] = type
+                            rss[k] = type >= 0 ? max(vy - cov * cov / fits[k].spread, 0) : .infinity
+                        }
+                        var k0 = -1
+                        var least = Double.infinity
+                        for k in 0..<nT {
+                            let better = rss[k] < least
+                            k0 = better ? k : k0
+                            least = better ? rss[k] : least
+                        }
+                        guard k0 >= 0 else { continue }
+                        let g = fits[k0]
+                        let b = covs[k0] / g.spread
+                        let noise = (rss[k0] / (n - 2)).squareRoot() / max(abs(b) * g.range, 1e-300)
+                        guard noise < (best?.noise ?? limit) else { continue }
+                        let type = types[k0]
+                        var second = Double.infinity
+                        for k in 0..<nT where types[k] != type { second = min(second, rss[k]) }
+                        let gain = log(rssLine / max(rss[k0], 1e-300))
+                        let gap = second.isFinite ? log(max(second, 1e-300) / max(rss[k0], 1e-300)) : 10
+                        guard gain > Self.textbookMinGain, gap > Self.textbookMinGap else { continue }
+                        best = (noise, s, e, k0, type, b, sum / n, gain)
+                        bestGap = min(gap, 10)
                     }
-                    guard k0 >= 0 else { continue }
-                    let g = fits[k0]
-                    let b = covs[k0] / g.spread
-                    let noise = (rss[k0] / (n - 2)).squareRoot() / max(abs(b) * g.range, 1e-300)
-                    guard noise < (best?.noise ?? limit) else { continue }
-                    let type = Self.typeIndex(template: k0, cov: covs[k0])
-                    var second = Double.infinity
-                    for k in 0..<nT where Self.typeIndex(template: k, cov: covs[k]) != type {
-                        second = min(second, rss[k])
-                    }
-                    let gain = log(rssLine / max(rss[k0], 1e-300))
-                    let gap = second.isFinite ? log(max(second, 1e-300) / max(rss[k0], 1e-300)) : 10
-                    guard gain > Self.textbookMinGain, gap > Self.textbookMinGap else { continue }
-                    best = (noise, s, e, k0, type, b, sum / n, gain)
-                    bestGap = min(gap, 10)
                 }
             }
         }
