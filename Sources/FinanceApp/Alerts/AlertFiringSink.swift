@@ -45,7 +45,8 @@ public final class AlertFiringSink: Sendable {
         self.onQueued = onQueued
     }
 
-    /// Records `firings` and queues their deliveries. Errors are logged per firing; the others go on.
+    /// Records `firings` and queues their deliveries, up to `maxBatch` in one transaction. A batch that fails is
+    /// logged with its alerts; the next batches go on.
     public func record(_ firings: [AlertFiring]) async {
         var start = 0
         while start < firings.count {
