@@ -11,17 +11,9 @@ import XCTest
 /// The email and push channels end to end on a running server: a tick posted to `/api/ticks` fires a price alert
 /// whose confirmed email reaches a real SMTP server (aiosmtpd; skipped without it) and whose ntfy and Gotify push
 /// channels reach a local fake, and the history and the notification records show it.
-final class AlertDeliveryEndToEndTests: TemporaryFolderTestCase {
-    private var server: SMTPTestServer?
-
-    override func tearDown() {
-        self.server?.stop()
-        super.tearDown()
-    }
-
+final class AlertDeliveryEndToEndTests: SMTPServerTestCase {
     func testATickFiresAnAlertToEmailAndBothPushFormats() async throws {
-        let smtp = try SMTPTestServer(folder: self.dir)
-        self.server = smtp
+        let smtp = try self.startSMTP()
         let push = RecordingReceiver()
         try await push.start()
         defer { Task { await push.stop() } }

@@ -11,17 +11,9 @@ import XCTest
 /// Email channels need a confirmed address: saving an alert mails a one-time code through a real SMTP server
 /// (aiosmtpd; skipped without it), `POST /api/alerts/channels/confirm` takes it back, and only then do alert emails
 /// go out. Without a mail server, email channels are refused.
-final class AlertEmailConfirmationTests: TemporaryFolderTestCase {
-    private var server: SMTPTestServer?
-
-    override func tearDown() {
-        self.server?.stop()
-        super.tearDown()
-    }
-
+final class AlertEmailConfirmationTests: SMTPServerTestCase {
     func testTheCodeMailedOnSaveConfirmsTheAddressAndThenATickMailsTheAlert() async throws {
-        let smtp = try SMTPTestServer(folder: self.dir)
-        self.server = smtp
+        let smtp = try self.startSMTP()
         let fixture = try await StreamFixture.make { $0.alertDelivery.smtp = smtp.settings }
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
         try await fixture.app.test(.live) { client in
@@ -99,8 +91,7 @@ final class AlertEmailConfirmationTests: TemporaryFolderTestCase {
     }
 
     func testFiveWrongCodesUseTheCodeUp() async throws {
-        let smtp = try SMTPTestServer(folder: self.dir)
-        self.server = smtp
+        let smtp = try self.startSMTP()
         let fixture = try await StreamFixture.make { $0.alertDelivery.smtp = smtp.settings }
         try await fixture.app.test(.live) { client in
             let (root, bob) = (fixture.tokens["root"]!, fixture.tokens["bob"]!)

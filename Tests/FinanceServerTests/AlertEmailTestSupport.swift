@@ -5,6 +5,23 @@ import Foundation
 import HummingbirdTesting
 import XCTest
 
+/// A test case with a real SMTP server (aiosmtpd) in its folder, stopped after each test.
+class SMTPServerTestCase: TemporaryFolderTestCase {
+    private var server: SMTPTestServer?
+
+    override func tearDown() {
+        self.server?.stop()
+        super.tearDown()
+    }
+
+    /// Starts this test's SMTP server (the test is skipped when aiosmtpd is not available).
+    func startSMTP() throws -> SMTPTestServer {
+        let smtp = try SMTPTestServer(folder: self.dir)
+        self.server = smtp
+        return smtp
+    }
+}
+
 extension SMTPTestServer {
     /// `smtp.*` of a server that sends through this one (plain SMTP on loopback).
     var settings: SMTPSettings {
