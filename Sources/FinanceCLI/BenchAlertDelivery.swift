@@ -141,14 +141,11 @@ struct BenchAlertDelivery: AsyncParsableCommand {
         while arrivals.count(symbol) < expected, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(1))
         }
-        let times = arrivals.times(symbol).map { Self.milliseconds($0 - start) }.sorted()
+        let times = arrivals.times(symbol).map { BenchStats.milliseconds($0 - start) }.sorted()
         return AlertDeliveryRun(
-            delivered: times.count, digests: arrivals.digests, postMilliseconds: Self.milliseconds(posted - start),
+            delivered: times.count, digests: arrivals.digests,
+            postMilliseconds: BenchStats.milliseconds(posted - start),
             milliseconds: times)
-    }
-
-    static func milliseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1_000 + Double(d.components.attoseconds) / 1e15
     }
 
     private func report(_ results: [AlertDeliveryRun], expected: Int) -> String {
@@ -186,17 +183,16 @@ struct AlertDeliveryRun {
 
     var lastMilliseconds: Double { self.milliseconds.last ?? .infinity }
 
+    /// The nearest-rank percentile (`p` in 0...1) of the arrival times; nan when nothing arrived.
     func percentile(_ p: Double) -> Double {
-        guard !self.milliseconds.isEmpty else { return .nan }
-        let rank = Int((p / 100 * Double(self.milliseconds.count)).rounded(.up)) - 1
-        return self.milliseconds[min(max(rank, 0), self.milliseconds.count - 1)]
+        self.milliseconds.isEmpty ? .nan : BenchStats.percentile(self.milliseconds, p)
     }
 
     func row(_ label: String, expected: Int) -> [String] {
         [
             label, "\(self.delivered)/\(expected)", String(format: "%.1f", self.postMilliseconds),
-            String(format: "%.1f", self.milliseconds.first ?? .nan), String(format: "%.1f", self.percentile(50)),
-            String(format: "%.1f", self.percentile(99)), String(format: "%.1f", self.lastMilliseconds),
+            String(format: "%.1f", self.milliseconds.first ?? .nan), String(format: "%.1f", self.percentile(0.5)),
+            String(format: "%.1f", self.percentile(0.99)), String(format: "%.1f", self.lastMilliseconds),
         ]
     }
 }
