@@ -45,11 +45,8 @@ final class AlertEvaluationServiceTests: TemporaryFolderTestCase {
     }
 
     func wait(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { return XCTFail("timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        let held = try await waitUntil(every: .milliseconds(5), condition)
+        if !held { XCTFail("timed out waiting for \(what)") }
     }
 
     func tick(_ symbol: String, _ k: Int64, _ price: Double) -> MarketEvent {

@@ -36,11 +36,8 @@ final class RelayServiceTests: XCTestCase {
     }
 
     private static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !condition() {
-            if ContinuousClock.now > deadline { return XCTFail("timed out waiting until \(what)") }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        let held = try await FinanceTestSupport.waitUntil(timeout: .seconds(5), every: .milliseconds(5), condition)
+        if !held { XCTFail("timed out waiting until \(what)") }
     }
 
     func testLiveEventsReachTheOtherInstanceAsRemoteOnlyAndAreNeverStoredTwice() async throws {

@@ -52,7 +52,7 @@ final class AlertOutboxCrashTests: XCTestCase {
         _ = try await Self.send(
             session, port, "POST", "/api/ticks", #"[{"symbol":"CRSH","ts":\#(now + 1_000),"price":110}]"#,
             apiKey: apiKey)
-        try await Self.waitUntil(seconds: 20) { !receiver.requests.isEmpty }
+        try await waitUntil(timeout: .seconds(20), every: .milliseconds(50)) { !receiver.requests.isEmpty }
         let refused = receiver.requests
         XCTAssertFalse(refused.isEmpty, "the webhook was tried before the kill")
 
@@ -67,7 +67,7 @@ final class AlertOutboxCrashTests: XCTestCase {
             server.waitUntilExit()
         }
         // Retried with backoff from the stored attempt count: within 1 + 2 + 4 + 8 s.
-        try await Self.waitUntil(seconds: 30) { receiver.requests.count > refused.count }
+        try await waitUntil(timeout: .seconds(30), every: .milliseconds(50)) { receiver.requests.count > refused.count }
         try await Task.sleep(for: .seconds(2))
         let after = Array(receiver.requests.dropFirst(refused.count))
         if after.isEmpty {
@@ -83,11 +83,6 @@ final class AlertOutboxCrashTests: XCTestCase {
         XCTAssertEqual(ids.count, 1, "every attempt carries the same delivery id")
         XCTAssertEqual((after.first?.json as? [String: Any])?["condition"] as? String, "price_above")
         await receiver.stop()
-    }
-
-    private static func waitUntil(seconds: Int, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
     }
 
     private static func object(_ data: Data) -> [String: Any]? {

@@ -2,6 +2,7 @@ import FinanceApp
 import FinanceCore
 import FinanceServer
 import FinanceStorage
+import FinanceTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -35,13 +36,13 @@ final class AlertRelayChangesTests: XCTestCase {
                     if let id = watchId { _ = try await Self.send(client, .delete, "/api/alerts/\(id)", nil, bob) }
                     watchId =
                         Self.object(try await Self.send(client, .post, "/api/alerts", watch, bob))?["id"] as? String
-                    try await Self.waitUntil(seconds: 0.2) { onB.watches(.portfolio(pid)) }
+                    try await waitUntil(timeout: .milliseconds(200)) { onB.watches(.portfolio(pid)) }
                 }
                 XCTAssertTrue(onB.watches(.portfolio(pid)), "the alert created on A reached B's engine")
                 // Deleted on A: gone from B's engine.
                 let deleted = try await Self.send(client, .delete, "/api/alerts/\(try XCTUnwrap(watchId))", nil, bob)
                 XCTAssertEqual(deleted.status, .noContent)
-                try await Self.waitUntil(seconds: 5) { !onB.watches(.portfolio(pid)) }
+                try await waitUntil(timeout: .seconds(5)) { !onB.watches(.portfolio(pid)) }
                 XCTAssertFalse(onB.watches(.portfolio(pid)), "the deletion reached B's engine")
 
                 // A price alert created on A fires on a tick ingested on B, once.
@@ -64,11 +65,6 @@ final class AlertRelayChangesTests: XCTestCase {
                 XCTAssertEqual(after.count, 1)
             }
         }
-    }
-
-    private static func waitUntil(seconds: Double, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1_000))
-        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
     }
 
     private static func object(_ response: TestResponse) -> [String: Any]? {
