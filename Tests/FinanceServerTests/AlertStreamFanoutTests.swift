@@ -18,17 +18,13 @@ final class AlertStreamFanoutTests: XCTestCase {
                 let port = client.port!
                 let ready = TestFlag()
                 async let alice = WSConversation.run(port: port, headers: b.bearer("alice")) { ws in
-                    _ = try await ws.next("authenticated")
-                    try await ws.send(#"{"action":"subscribe","channels":["alerts"]}"#)
-                    _ = try await ws.next("subscribed")
+                    try await ws.subscribeToAlerts()
                     while !ready.isSet { try await Task.sleep(for: .milliseconds(10)) }
                     try await Task.sleep(for: .milliseconds(300))
                     XCTAssertTrue(ws.all("alert").isEmpty, "bob's alert is not alice's")
                 }
                 try await WSConversation.run(port: port, headers: b.bearer("bob")) { ws in
-                    _ = try await ws.next("authenticated")
-                    try await ws.send(#"{"action":"subscribe","channels":["alerts"]}"#)
-                    _ = try await ws.next("subscribed")
+                    try await ws.subscribeToAlerts()
                     while b.hub.stats().subscriptions < 2 { try await Task.sleep(for: .milliseconds(10)) }
                     // Sent until it arrives: the relays start with their applications, a moment after the servers.
                     var alert: [String: Any]?

@@ -99,16 +99,12 @@ final class AlertTestSendTests: XCTestCase {
             let port = client.port!
             let done = TestFlag()
             async let alice = WSConversation.run(port: port, headers: fixture.bearer("alice")) { ws in
-                _ = try await ws.next("authenticated")
-                try await ws.send(#"{"action":"subscribe","channels":["alerts"]}"#)
-                _ = try await ws.next("subscribed")
+                try await ws.subscribeToAlerts()
                 while !done.isSet { try await Task.sleep(for: .milliseconds(10)) }
                 XCTAssertTrue(ws.all("alert").isEmpty, "bob's test never reaches alice")
             }
             try await WSConversation.run(port: port, headers: fixture.bearer("bob")) { ws in
-                _ = try await ws.next("authenticated")
-                try await ws.send(#"{"action":"subscribe","channels":["alerts"]}"#)
-                _ = try await ws.next("subscribed")
+                try await ws.subscribeToAlerts()
                 while fixture.hub.stats().subscriptions < 2 { try await Task.sleep(for: .milliseconds(10)) }
                 let body =
                     #"{"alert":{"name":"BTC under 100","target":{"symbol":"BTC"},"conditions":[{"type":"price_below","value":100}]}}"#

@@ -87,9 +87,7 @@ final class StreamAdminTests: XCTestCase {
             let port = client.port!
             let subscribed = TestFlag()
             async let bob = WSConversation.run(port: port, headers: fixture.bearer("bob")) { ws in
-                _ = try await ws.next("authenticated")
-                try await ws.send(#"{"action":"subscribe","channels":["alerts"]}"#)
-                _ = try await ws.next("subscribed")
+                try await ws.subscribeToAlerts()
                 while !subscribed.isSet { try await Task.sleep(for: .milliseconds(10)) }
                 try await Task.sleep(for: .milliseconds(300))
                 XCTAssertTrue(ws.all("alert").isEmpty, "alice's alert is not bob's")

@@ -102,6 +102,13 @@ final class WSConversation: Sendable {
 
     func send(_ text: String) async throws { try await self.outbound.write(.text(text)) }
 
+    /// Waits for the handshake's sign-in, subscribes to the `alerts` channel and waits for the confirmation.
+    func subscribeToAlerts() async throws {
+        _ = try await self.next("authenticated")
+        try await self.send(#"{"action":"subscribe","channels":["alerts"]}"#)
+        _ = try await self.next("subscribed")
+    }
+
     /// The next message of `type` (skipping others) that `matches`, or nil after `timeout` or once the
     /// connection ended with nothing more.
     func next(
