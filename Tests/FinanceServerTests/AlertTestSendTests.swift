@@ -189,4 +189,20 @@ final class AlertTestSendTests: XCTestCase {
             XCTAssertEqual(alices.object["matched"] as? Bool, true)
         }
     }
+
+    func testOversizedBodiesOfTestSendsAndConfirmationsAre413WritingNothing() async throws {
+        let fixture = try await StreamFixture.make()
+        try await fixture.app.test(.live) { client in
+            let bob = fixture.tokens["bob"]!
+            let long = String(repeating: "x", count: 70 * 1_024)
+            for path in ["/api/alerts/test", "/api/alerts/channels/confirm"] {
+                let r = try await client.send(.post, path, json: #"{"alertId":"\#(long)"}"#, token: bob)
+                XCTAssertEqual(r.status, .contentTooLarge, path)
+                XCTAssertEqual(r.headers[.contentType], "application/problem+json", path)
+            }
+            let history = try await fixture.dependencies.storage.alerts.alertHistory(
+                AlertHistoryQuery(owner: "bob", limit: 10))
+            XCTAssertEqual(history.count, 0)
+        }
+    }
 }
